@@ -1,0 +1,26 @@
+# The two commands: `make run` (set up and serve Flowbench) and `make test` (set up and run every test).
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test system-deps bench
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+# Debian packages the tests use (sandbox, browser, Korean fonts); installed only when missing.
+system-deps:
+	bash scripts/system-deps.sh
+
+run: $(STAMP)
+	$(BIN)/python manage.py prepare
+	$(BIN)/daphne -b 127.0.0.1 -p 8000 flowbench.asgi:application
+
+test: $(STAMP) system-deps
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
