@@ -1,0 +1,158 @@
+"""The JSONata functions AWS Step Functions adds, and the frame every evaluation starts from.
+
+AWS adds `$partition`, `$range`, `$hash`, `$random` (with an optional seed), `$uuid` and `$parse`,
+the JSONata counterparts of the States.* intrinsics, and removes `$eval`. `BASE_FRAME` binds them
+over jsonata-python's built-ins; it is built once, at import, and only read afterwards, so every
+thread can evaluate from it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+import uuid
+from typing import Any, Callable
+
+from jsonata import utils as jutils
+from jsonata.jsonata import Jsonata
+
+__all__ = ["BASE_FRAME", "FunctionArgumentError", "AWS_FUNCTIONS"]
+
+_NULL = jutils.Utils.NULL_VALUE
+
+# States.ArrayRange allows at most 1000 items; AWS applies the same bound to $range.
+MAX_RANGE_ITEMS = 1000
+HASH_ALGORITHMS = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384",
+                   "SHA-512": "sha512"}
+
+
+class FunctionArgumentError(ValueError):
+    """An argument one of AWS's functions refuses; its text is the reason."""
+
+
+def _integer(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or not math.isfinite(value) or value != int(value):
+        raise FunctionArgumentError(f"{what} must be an integer, but was {_show(value)}")
+    return int(value)
+
+
+def _show(value: Any) -> str:
+    if value is _NULL or value is None:
+        return "null"
+    try:
+        return json.dumps(value, separators=(",", ":"), default=lambda v: None)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def partition(array: Any, size: Any) -> list:
+    """Returns `array` cut into chunks of `size` items (the last one may be shorter)."""
+    size = _integer(size, "The chunk size of $partition")
+    if size <= 0:
+        raise FunctionArgumentError(
+            f"The chunk size of $partition must be greater than 0, but was {size}")
+    items = list(array) if isinstance(array, list) else [array]
+    # A plain list, not a JSONata sequence: [[0]] stays [[0]].
+    return [list(items[start:start + size]) for start in range(0, len(items), size)]
+
+
+def range_(start: Any, end: Any, step: Any) -> list:
+    """Returns the integers from `start` to `end` inclusive, `step` apart, as a JSONata sequence
+    (so a single item comes back as that item, as on AWS: $range(1, 9, 9) is 1)."""
+    start = _integer(start, "The start of $range")
+    end = _integer(end, "The end of $range")
+    step = _integer(step, "The step of $range")
+    if step == 0:
+        raise FunctionArgumentError("The step of $range must not be 0")
+    count = max(0, (end - start) // step + 1)
+    if count > MAX_RANGE_ITEMS:
+        raise FunctionArgumentError(
+            f"$range would return {count} items; at most {MAX_RANGE_ITEMS} are allowed")
+    return jutils.Utils.create_sequence_from_iter(range(start, end + (1 if step > 0 else -1), step))
+
+
+def hash_(value: Any, algorithm: Any) -> str:
+    """Returns the hexadecimal digest of the string `value` with `algorithm` (MD5, SHA-1,
+    SHA-256, SHA-384 or SHA-512)."""
+    name = HASH_ALGORITHMS.get(algorithm) if isinstance(algorithm, str) else None
+    if name is None:
+        raise FunctionArgumentError(
+            f"The hashing algorithm {_show(algorithm)} is not supported; use one of "
+            + ", ".join(HASH_ALGORITHMS))
+    if not isinstance(value, str):
+        raise FunctionArgumentError(f"The value to hash must be a string, but was {_show(value)}")
+    return hashlib.new(name, value.encode("utf-8")).hexdigest()
+
+
+def random_(seed: Any = None) -> float:
+    """Returns a random number in [0, 1); the same integer `seed` always gives the same number."""
+    if seed is None:
+        return random.random()
+    return random.Random(_integer(seed, "The seed of $random")).random()
+
+
+def uuid_() -> str:
+    """Returns a new version 4 UUID."""
+    return str(uuid.uuid4())
+
+
+def _no_constant(name: str):
+    raise ValueError(name)
+
+
+def parse(text: Any) -> Any:
+    """Returns the JSON value the string `text` holds, in jsonata-python's form (null as
+    NULL_VALUE)."""
+    if not isinstance(text, str):
+        raise FunctionArgumentError(f"The argument of $parse must be a string, but was {_show(text)}")
+    try:
+        value = json.loads(text, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        raise FunctionArgumentError(f"The argument of $parse is not valid JSON: {text}") from None
+    return _nulls(value)
+
+
+def _nulls(value: Any) -> Any:
+    if value is None:
+        return _NULL
+    if isinstance(value, dict):
+        return {key: _nulls(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_nulls(item) for item in value]
+    return value
+
+
+class _Native(Jsonata.JFunctionCallable):
+    """A Python function callable from JSONata (arguments already checked by the signature)."""
+
+    def __init__(self, function: Callable):
+        self.function = function
+
+    def call(self, input, args):
+        return self.function(*(args or ()))
+
+
+# name -> (implementation, JSONata signature)
+AWS_FUNCTIONS: dict[str, tuple[Callable, str]] = {
+    "partition": (partition, "<an:a>"),
+    "range": (range_, "<nnn:a>"),
+    "hash": (hash_, "<ss:s>"),
+    "random": (random_, "<n?:n>"),
+    "uuid": (uuid_, "<:s>"),
+    "parse": (parse, "<s:x>"),
+}
+
+
+def _base_frame() -> Jsonata.Frame:
+    frame = Jsonata.Frame(Jsonata.static_frame)
+    for name, (function, signature) in AWS_FUNCTIONS.items():
+        frame.bind(name, Jsonata.JFunction(_Native(function), signature))
+    # AWS removes $eval: calling it is "T1006: Attempted to invoke a non-function".
+    frame.bind("eval", None)
+    return frame
+
+
+BASE_FRAME = _base_frame()
