@@ -1,0 +1,540 @@
+"""JSONPath-mode expressions: paths, ResultPath, payload templates and ".$" values.
+
+Everything here is compiled once, when a definition is loaded, and evaluated many times:
+
+- `compile_path(text)` -> `Path`: `$...` (the state input), `$$...` (the context object) or
+  `$name...` (a variable). A Reference Path (names and indices only) compiles to a tuple of keys
+  walked with plain indexing; any other JSONPath (wildcards, slices, filters, recursive descent)
+  is handed to jsonpath-ng and always yields a list, as AWS's Jayway engine does.
+- `compile_result_path(text)` -> `ResultPath`: puts a state's result into a copy of its input.
+- `compile_template(value, field=...)` -> `Template`: Parameters, ResultSelector, ItemSelector,
+  Assign and Arguments payloads, where keys ending in ".$" take a path or an intrinsic call.
+- `compile_value(text, field=...)` -> `Value`: one ".$"-style value (Fail ErrorPath/CausePath).
+
+Missing data never raises from `Path.find` (it returns `MISSING`); the other evaluators raise
+`RuntimeFailure(in_state=True)` (States.Runtime) with AWS's wording, or `ResultPathMatchFailure`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from runtime.asl.diagnostics import ExpressionSyntaxError
+from runtime.asl.errors import ResultPathMatchFailure, RuntimeFailure
+from runtime.asl.jsonpath_text import to_json_text, to_java_text
+
+__all__ = [
+    "MISSING", "Path", "ResultPath", "Template", "Value",
+    "compile_path", "compile_result_path", "compile_template", "compile_value", "to_json_text",
+]
+
+
+class _Missing:
+    """The type of `MISSING`: what a path that selects nothing returns."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __reduce__(self):
+        return "MISSING"
+
+
+MISSING = _Missing()
+
+_DATA, _CONTEXT, _VARIABLE = "data", "context", "variable"
+_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# A name after a dot runs up to the next dot or bracket (AWS accepts "$.delivery-partner").
+_DOT_NAME = re.compile(r"[^.\[\]\s'\"()]+")
+_INDEX = re.compile(r"\s*(-?\d+)\s*\Z")
+_QUOTED = re.compile(r"""\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")\s*\Z""", re.S)
+
+
+def _unescape_quoted(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text, flags=re.S)
+
+
+def _closing_bracket(text: str, start: int) -> int:
+    """Returns the index of the "]" closing the "[" at `start`, skipping quoted text."""
+    depth = 0
+    quote = None
+    index = start
+    while index < len(text):
+        char = text[index]
+        if quote:
+            if char == "\\":
+                index += 1
+            elif char == quote:
+                quote = None
+        elif char in "'\"":
+            quote = char
+        elif char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+            if depth == 0:
+                return index
+        index += 1
+    raise ExpressionSyntaxError(f"The path '{text}' has an unclosed '['")
+
+
+def _parse(text: str):
+    """Returns (root kind, variable name, keys, rest) where keys is the tuple of a Reference Path
+    and rest is None, or the JSONPath text after the root when the path is not a Reference Path."""
+    if not isinstance(text, str):
+        raise ExpressionSyntaxError(f"A path must be a string, not {type(text).__name__}")
+    if not text.startswith("$"):
+        raise ExpressionSyntaxError(f"The path '{text}' must start with '$'")
+    if text.startswith("$$"):
+        kind, name, position = _CONTEXT, None, 2
+    else:
+        match = _VARIABLE_NAME.match(text, 1)
+        if match:
+            kind, name, position = _VARIABLE, match.group(), match.end()
+        else:
+            kind, name, position = _DATA, None, 1
+    keys: list = []
+    definite = True
+    index = position
+    while index < len(text):
+        char = text[index]
+        if char == ".":
+            if text.startswith("..", index):
+                definite = False
+                break
+            match = _DOT_NAME.match(text, index + 1)
+            if not match:
+                raise ExpressionSyntaxError(f"The path '{text}' has an empty or invalid name "
+                                            f"at position {index + 1}")
+            name_text = match.group()
+            if "*" in name_text or "?" in name_text or "@" in name_text and name_text == "@":
+                definite = False
+                break
+            keys.append(name_text)
+            index = match.end()
+        elif char == "[":
+            end = _closing_bracket(text, index)
+            inner = text[index + 1:end]
+            quoted = _QUOTED.match(inner)
+            number = _INDEX.match(inner)
+            if quoted:
+                raw = quoted.group(1) if quoted.group(1) is not None else quoted.group(2)
+                keys.append(_unescape_quoted(raw))
+            elif number:
+                keys.append(int(number.group(1)))
+            else:
+                definite = False
+                break
+            index = end + 1
+        else:
+            raise ExpressionSyntaxError(f"The path '{text}' has an unexpected '{char}' "
+                                        f"at position {index}")
+    if definite:
+        return kind, name, tuple(keys), None
+    return kind, name, None, "$" + text[position:]
+
+
+def _parse_jsonpath_ng(text: str, rest: str):
+    try:
+        from jsonpath_ng.ext import parse
+    except ImportError as error:  # pragma: no cover - jsonpath-ng is a pinned dependency
+        raise ExpressionSyntaxError(f"The path '{text}' needs jsonpath-ng") from error
+    try:
+        return parse(rest)
+    except Exception as error:  # jsonpath-ng raises bare Exceptions for some syntax errors
+        raise ExpressionSyntaxError(f"The path '{text}' is not valid JSONPath: {error}") from None
+
+
+def render_keys(keys) -> str:
+    """Returns a Reference Path's keys as Jayway prints a path: `$['a']['b'][0]`."""
+    return "$" + "".join(f"[{key}]" if isinstance(key, int) else f"['{key}']" for key in keys)
+
+
+_JAVA_TYPES = {str: "java.lang.String", bool: "java.lang.Boolean", int: "java.lang.Integer",
+               float: "java.lang.Double", list: "net.minidev.json.JSONArray",
+               dict: "net.minidev.json.JSONObject"}
+
+
+def _walk_failure(root, keys) -> str:
+    """Returns Jayway's message for a Reference Path that selects nothing in `root`."""
+    node = root
+    for position, key in enumerate(keys):
+        current = render_keys(keys[:position])
+        leaf = position == len(keys) - 1
+        if isinstance(key, int):
+            if node is None:
+                return f"The path {current} is null"
+            if not isinstance(node, list):
+                return (f"Filter: [{key}] can only be applied to arrays. "
+                        f"Current context is: {to_java_text(node)}")
+            if -len(node) <= key < len(node):
+                node = node[key]
+                continue
+            return f"No results for path: {render_keys(keys)}"
+        if not isinstance(node, dict):
+            found = "null" if node is None else _JAVA_TYPES.get(type(node), type(node).__name__)
+            return (f"Expected to find an object with property ['{key}'] in path {current} "
+                    f"but found '{found}'. This is not a json object according to the "
+                    f"JsonProvider: 'com.jayway.jsonpath.spi.json.JsonSmartJsonProvider'.")
+        if key not in node:
+            if leaf:
+                return f"No results for path: {render_keys(keys)}"
+            return f"Missing property in path {render_keys(keys[:position + 1])}"
+        node = node[key]
+    return f"No results for path: {render_keys(keys)}"
+
+
+def _make_walker(keys: tuple):
+    """Returns a function walking `keys` down a value: the value found, or MISSING."""
+    if any(isinstance(key, int) for key in keys):
+        def walk(node):
+            for key in keys:
+                if isinstance(key, int):
+                    if not isinstance(node, list):
+                        return MISSING
+                    try:
+                        node = node[key]
+                    except IndexError:
+                        return MISSING
+                elif isinstance(node, dict):
+                    node = node.get(key, MISSING)
+                    if node is MISSING:
+                        return MISSING
+                else:
+                    return MISSING
+            return node
+        return walk
+    if not keys:
+        return lambda node: node
+    if len(keys) == 1:
+        (first,) = keys
+
+        def walk_one(node):
+            try:
+                return node[first]
+            except (KeyError, TypeError, IndexError):
+                return MISSING
+        return walk_one
+    if len(keys) == 2:
+        first, second = keys
+
+        def walk_two(node):
+            try:
+                return node[first][second]
+            except (KeyError, TypeError, IndexError):
+                return MISSING
+        return walk_two
+
+    def walk_many(node):
+        try:
+            for key in keys:
+                node = node[key]
+        except (KeyError, TypeError, IndexError):
+            return MISSING
+        return node
+    return walk_many
+
+
+class Path:
+    """A compiled JSONPath: `$...` on the state input, `$$...` on the context object, `$name...`
+    on a variable. `is_reference` tells a Reference Path (names and indices: one value at most)."""
+
+    def __init__(self, text: str):
+        kind, variable, keys, rest = _parse(text)
+        self.text = text
+        self.root = kind
+        self.variable = variable
+        self.keys = keys
+        self.is_reference = keys is not None
+        self._jsonpath = None if keys is not None else _parse_jsonpath_ng(text, rest)
+        if keys is not None:
+            walk = _make_walker(keys)
+        else:
+            expression = self._jsonpath
+
+            def walk(node):
+                if node is MISSING:
+                    return []
+                return [match.value for match in expression.find(node)]
+        self._walk = walk
+        # Specialise find for the common cases: one closure call per lookup, no branching.
+        if kind == _DATA:
+            self.find = lambda data, context=None, variables=None: walk(data)
+        elif kind == _CONTEXT:
+            self.find = lambda data, context=None, variables=None: walk(
+                context if context is not None else {})
+        else:
+            def find_variable(data, context=None, variables=None):
+                if not variables or variable not in variables:
+                    return MISSING if keys is not None else walk(MISSING)
+                return walk(variables[variable])
+            self.find = find_variable
+
+    def __repr__(self) -> str:
+        return f"Path({self.text!r})"
+
+    def find(self, data, context=None, variables=None):  # replaced per instance in __init__
+        """Returns the value the path selects, or MISSING; a non-reference path returns a list."""
+        raise NotImplementedError
+
+    def root_value(self, data, context=None, variables=None):
+        """Returns the value the path starts from (input, context object or variable), or MISSING."""
+        if self.root == _DATA:
+            return data
+        if self.root == _CONTEXT:
+            return context if context is not None else {}
+        if not variables or self.variable not in variables:
+            return MISSING
+        return variables[self.variable]
+
+    def failure_message(self, data, context=None, variables=None) -> str:
+        """Returns why the path selects nothing, in Jayway's words (as AWS reports it)."""
+        root = self.root_value(data, context, variables)
+        if root is MISSING:
+            return f"The variable '{self.variable}' is not defined"
+        return _walk_failure(root, self.keys or ())
+
+    def select(self, data, context=None, variables=None):
+        """Returns the value the path selects (InputPath, OutputPath, ItemsPath...); raises
+        RuntimeFailure "Invalid path '<path>' : <why>" when it selects nothing."""
+        value = self.find(data, context, variables)
+        if value is MISSING:
+            raise RuntimeFailure(
+                f"Invalid path '{self.text}' : {self.failure_message(data, context, variables)}",
+                in_state=True)
+        return value
+
+
+_path_cache: dict[str, Path] = {}
+
+
+def compile_path(text: str) -> Path:
+    """Returns the compiled Path for `text`; raises ExpressionSyntaxError when it is not one."""
+    path = _path_cache.get(text) if isinstance(text, str) else None
+    if path is None:
+        path = Path(text)
+        if len(_path_cache) < 10_000:
+            _path_cache[text] = path
+    return path
+
+
+class ResultPath:
+    """Where a state's result goes in its input: `None` keeps the input, `$` replaces it."""
+
+    def __init__(self, text: str | None):
+        self.text = text
+        self.keys = None
+        if text is None:
+            return
+        path = compile_path(text)
+        if path.root != _DATA:
+            raise ExpressionSyntaxError(
+                f"The ResultPath '{text}' must start with '$.' (not a context object or variable)")
+        if not path.is_reference:
+            raise ExpressionSyntaxError(f"The ResultPath '{text}' must be a Reference Path")
+        self.keys = path.keys
+
+    def __repr__(self) -> str:
+        return f"ResultPath({self.text!r})"
+
+    @property
+    def discards_result(self) -> bool:
+        """Returns whether the result is dropped and the input passed on (ResultPath null)."""
+        return self.text is None
+
+    def _failure(self, state_input) -> ResultPathMatchFailure:
+        return ResultPathMatchFailure(
+            f"Unable to apply ResultPath '{self.text}' to input '{to_json_text(state_input)}'",
+            in_state=True)
+
+    def apply(self, state_input, result):
+        """Returns `state_input` with `result` placed at the path, copying only the containers
+        along the path and creating missing objects; raises ResultPathMatchFailure when a
+        container on the way is not an object (or an index is out of range)."""
+        keys = self.keys
+        if keys is None:
+            return state_input
+        if not keys:
+            return result
+        root = _copy_container(state_input, keys[0])
+        if root is None:
+            raise self._failure(state_input)
+        node = root
+        last = len(keys) - 1
+        for position in range(last):
+            key = keys[position]
+            child = _child(node, key)
+            if child is MISSING:
+                if isinstance(key, int):
+                    raise self._failure(state_input)
+                copy = {}
+            else:
+                copy = _copy_container(child, keys[position + 1])
+                if copy is None:
+                    raise self._failure(state_input)
+            node[key] = copy
+            node = copy
+        key = keys[last]
+        if isinstance(key, int) and _child(node, key) is MISSING:
+            raise self._failure(state_input)
+        node[key] = result
+        return root
+
+
+def _copy_container(value, key):
+    """Returns a shallow copy of `value` if `key` can be set in it, else None."""
+    if isinstance(key, int):
+        return list(value) if isinstance(value, list) else None
+    return dict(value) if isinstance(value, dict) else None
+
+
+def _child(node, key):
+    if isinstance(key, int):
+        return node[key] if -len(node) <= key < len(node) else MISSING
+    return node.get(key, MISSING)
+
+
+_DISCARD = ResultPath(None)
+
+
+def compile_result_path(text: str | None) -> ResultPath:
+    """Returns the compiled ResultPath; None discards the result (the input passes on)."""
+    if text is None:
+        return _DISCARD
+    return ResultPath(text)
+
+
+def _not_found(text: str, field: str, data) -> RuntimeFailure:
+    return RuntimeFailure(
+        f"The JSONPath '{text}' specified for the field '{field}' could not be found in the "
+        f"input '{to_json_text(data)}'", in_state=True)
+
+
+class Value:
+    """One ".$" value: a path or an intrinsic call, evaluated against input, context, variables."""
+
+    def __init__(self, text: str, field: str):
+        from runtime.asl.intrinsics import compile_intrinsic, is_intrinsic
+
+        if not isinstance(text, str):
+            raise ExpressionSyntaxError(
+                f"The value of the field '{field}' must be a path or an intrinsic function call, "
+                f"not {type(text).__name__}")
+        self.text = text
+        self.field = field
+        if is_intrinsic(text):
+            self.intrinsic = compile_intrinsic(text, field=field)
+            self.path = None
+            self.evaluate = self.intrinsic.evaluate
+        elif text.startswith("$"):
+            self.intrinsic = None
+            self.path = path = compile_path(text)
+            find = path.find
+
+            def evaluate(data, context=None, variables=None):
+                value = find(data, context, variables)
+                if value is MISSING:
+                    raise _not_found(text, field, data)
+                return value
+            self.evaluate = evaluate
+        else:
+            raise ExpressionSyntaxError(
+                f"The value of the field '{field}' must be a path ($...) or an intrinsic "
+                f"function call (States....), not '{text}'")
+
+    def __repr__(self) -> str:
+        return f"Value({self.text!r}, field={self.field!r})"
+
+    def evaluate(self, data, context=None, variables=None):  # replaced per instance in __init__
+        """Returns the value; raises RuntimeFailure when a path in it selects nothing."""
+        raise NotImplementedError
+
+
+def compile_value(text: str, *, field: str) -> Value:
+    """Returns the compiled ".$" value `text` of the field named `field` (used in causes)."""
+    return Value(text, field)
+
+
+class Template:
+    """A payload template compiled into a flat list of (key, constant or getter)."""
+
+    def __init__(self, value, field: str):
+        self.field = field
+        self.source = value
+        self.is_constant = True
+        if isinstance(value, dict):
+            constants = {}
+            dynamic = []
+            entries = []
+            seen_dynamic = False
+            ordered = True
+            for key, item in value.items():
+                if isinstance(key, str) and key.endswith(".$"):
+                    getter = compile_value(item, field=key).evaluate
+                    out_key = key[:-2]
+                    entries.append((out_key, False, getter))
+                    dynamic.append((out_key, getter))
+                    constants.pop(out_key, None)
+                    seen_dynamic = True
+                    continue
+                sub = compile_template(item, field=key)
+                if sub.is_constant:
+                    entries.append((key, True, item))
+                    constants[key] = item
+                    if seen_dynamic:
+                        ordered = False
+                else:
+                    getter = sub.evaluate
+                    entries.append((key, False, getter))
+                    dynamic.append((key, getter))
+                    seen_dynamic = True
+            self.is_constant = not dynamic
+            if self.is_constant:
+                self.evaluate = lambda data, context=None, variables=None: value
+            elif ordered and len({key for key, _, _ in entries}) == len(entries):
+                # Constants first, then getters: copy the constants and fill in the rest.
+                dynamic_entries = tuple(dynamic)
+
+                def evaluate_object(data, context=None, variables=None):
+                    out = constants.copy()
+                    for key, getter in dynamic_entries:
+                        out[key] = getter(data, context, variables)
+                    return out
+                self.evaluate = evaluate_object
+            else:
+                all_entries = tuple(entries)
+
+                def evaluate_ordered(data, context=None, variables=None):
+                    out = {}
+                    for key, constant, item in all_entries:
+                        out[key] = item if constant else item(data, context, variables)
+                    return out
+                self.evaluate = evaluate_ordered
+        elif isinstance(value, list):
+            items = [compile_template(item, field=field) for item in value]
+            self.is_constant = all(item.is_constant for item in items)
+            if self.is_constant:
+                self.evaluate = lambda data, context=None, variables=None: value
+            else:
+                getters = tuple(item.evaluate for item in items)
+                self.evaluate = lambda data, context=None, variables=None: [
+                    getter(data, context, variables) for getter in getters]
+        else:
+            self.evaluate = lambda data, context=None, variables=None: value
+
+    def __repr__(self) -> str:
+        return f"Template(field={self.field!r}, constant={self.is_constant})"
+
+    def evaluate(self, data, context=None, variables=None):  # replaced per instance in __init__
+        """Returns the payload built from the template; a constant template returns the shared
+        constant itself. Raises RuntimeFailure when a path selects nothing."""
+        raise NotImplementedError
+
+
+def compile_template(value, *, field: str) -> Template:
+    """Returns the compiled payload template `value` of the field named `field`."""
+    return Template(value, field)
