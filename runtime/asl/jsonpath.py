@@ -111,8 +111,8 @@ def _parse(text: str):
                 raise ExpressionSyntaxError(f"The path '{text}' has an empty or invalid name "
                                             f"at position {index + 1}")
             name_text = match.group()
-            if "*" in name_text or "?" in name_text or "@" in name_text and name_text == "@":
-                definite = False
+            if "*" in name_text or "?" in name_text:
+                definite = False  # a wildcard: jsonpath-ng parses (or refuses) the rest
                 break
             keys.append(name_text)
             index = match.end()
