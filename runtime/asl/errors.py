@@ -40,10 +40,13 @@ class StatesError(Exception):
     retryable = True
     catchable = True
 
-    def __init__(self, cause: str | None = None, error: str | None = None, *, in_state: bool = False):
-        self.error = error or self.name
+    def __init__(self, cause: str | None = None, error: str | None = None, *, in_state: bool = False,
+                 location: str | None = None):
+        self.error = error if error is not None else self.name
         self.cause = cause
         self.in_state = in_state
+        # The field that failed (e.g. "Output/result"), reported in EvaluationFailed events.
+        self.location = location
         super().__init__(f"{self.error}: {cause}")
 
     def with_state_prefix(self, state_name: str, entered_event_id: int) -> "StatesError":
@@ -52,7 +55,7 @@ class StatesError(Exception):
             return self
         cause = (f"An error occurred while executing the state '{state_name}' "
                  f"(entered at the event id #{entered_event_id}). {self.cause}")
-        return type(self)(cause, self.error)
+        return type(self)(cause, self.error, location=self.location)
 
 
 def _named(cls_name: str, error_name: str, **flags) -> type[StatesError]:

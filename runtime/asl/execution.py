@@ -1,0 +1,165 @@
+"""One execution in progress: its history, its seams (clock, invoker, sink) and its context object.
+
+A `Run` owns the history of an execution. Events are appended under a lock (Map iterations and
+Parallel branches may run on threads) and passed to the sink as they happen. Each branch of the
+execution has a `Frame`: the variables it sees, the id of the last event it emitted (AWS's
+`previousEventId` links events within a branch, not across branches) and, inside a Map iteration,
+the item it runs on.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from datetime import datetime
+
+from .clock import Clock
+
+__all__ = ["Run", "Frame", "ExecutionContext", "to_json", "iso_time", "Aborted", "ExecutionTimedOut"]
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
+def to_json(value) -> str:
+    """Returns `value` as compact JSON text, as AWS writes payloads in history events."""
+    return _dumps(value)
+
+
+def iso_time(moment: datetime) -> str:
+    """Returns AWS's timestamp text for `moment`: UTC with milliseconds, e.g. 2024-01-01T00:00:00.000Z."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+class Aborted(Exception):
+    """The execution was stopped from outside (`cancel` was set)."""
+
+
+class ExecutionTimedOut(Exception):
+    """The state machine's own TimeoutSeconds passed."""
+
+
+class ExecutionContext:
+    """The names and ARNs an execution runs under: what `$$` / `$states.context` describe."""
+
+    def __init__(self, context: dict | None, input_value, start: datetime):
+        context = context or {}
+        self.region = context.get("region") or "us-east-1"
+        self.account = str(context.get("accountId") or "123456789012")
+        self.machine_name = context.get("stateMachineName") or "StateMachine"
+        self.machine_type = context.get("stateMachineType") or "STANDARD"
+        self.execution_name = context.get("executionName") or str(uuid.uuid4())
+        self.role_arn = context.get("roleArn") or f"arn:aws:iam::{self.account}:role/flowbench-execution"
+        self.machine_arn = (f"arn:aws:states:{self.region}:{self.account}:stateMachine:"
+                            f"{self.machine_name}")
+        self.execution_arn = (f"arn:aws:states:{self.region}:{self.account}:execution:"
+                              f"{self.machine_name}:{self.execution_name}")
+        self.redrive_count = int(context.get("redriveCount") or 0)
+        self.start_time = iso_time(start)
+        self.input = input_value
+
+    def lambda_arn(self, name: str) -> str:
+        return f"arn:aws:lambda:{self.region}:{self.account}:function:{name}"
+
+    def object(self, state_name: str, entered_time: str, retry_count: int = 0,
+               map_item: tuple | None = None) -> dict:
+        """Returns the context object (`$$`) for a state about to run."""
+        ctx = {
+            "Execution": {
+                "Id": self.execution_arn,
+                "Input": self.input,
+                "StartTime": self.start_time,
+                "Name": self.execution_name,
+                "RoleArn": self.role_arn,
+                "RedriveCount": self.redrive_count,
+            },
+            "StateMachine": {"Id": self.machine_arn, "Name": self.machine_name},
+            "State": {"Name": state_name, "EnteredTime": entered_time, "RetryCount": retry_count},
+        }
+        if map_item is not None:
+            ctx["Map"] = {"Item": {"Index": map_item[0], "Value": map_item[1]}}
+        return ctx
+
+
+class Run:
+    """The history and seams of one execution."""
+
+    def __init__(self, *, clock: Clock, invoker, sink, context: ExecutionContext,
+                 cancel: threading.Event | None = None, deadline: datetime | None = None,
+                 first_event_id: int = 1):
+        self.clock = clock
+        self.invoker = invoker
+        self.sink = sink
+        self.context = context
+        self.cancel = cancel or threading.Event()
+        self.deadline = deadline
+        self.history: list[dict] = []
+        self.transitions = 0
+        self._next_id = first_event_id
+        self._lock = threading.Lock()
+
+    def emit(self, frame: "Frame | None", type_: str, details_key: str | None = None,
+             details: dict | None = None) -> int:
+        """Appends an event to the history, passes it to the sink, returns its id."""
+        with self._lock:
+            event_id = self._next_id
+            self._next_id += 1
+            event = {
+                "id": event_id,
+                "previousEventId": frame.last_event if frame is not None else event_id - 1,
+                "timestamp": iso_time(self.clock.now()),
+                "type": type_,
+            }
+            if details_key is not None:
+                event[details_key] = details if details is not None else {}
+            if frame is not None:
+                frame.last_event = event_id
+            self.history.append(event)
+            if self.sink is not None:
+                self.sink(event)
+        return event_id
+
+    def check_alive(self) -> None:
+        """Raises Aborted or ExecutionTimedOut when the execution must stop now."""
+        if self.cancel.is_set():
+            raise Aborted()
+        if self.deadline is not None and self.clock.now() >= self.deadline:
+            raise ExecutionTimedOut()
+
+    def sleep(self, seconds: float) -> None:
+        """Waits `seconds` on the run's clock; stops early for an abort or the machine's timeout."""
+        if seconds > 0 and self.deadline is not None:
+            remaining = (self.deadline - self.clock.now()).total_seconds()
+            if remaining < seconds:
+                self.clock.sleep(max(remaining, 0), self.cancel)
+                self.check_alive()
+                raise ExecutionTimedOut()
+        if not self.clock.sleep(seconds, self.cancel):
+            raise Aborted()
+        self.check_alive()
+
+    def remaining_seconds(self) -> float | None:
+        """Returns the seconds left before the machine's TimeoutSeconds, or None without one."""
+        if self.deadline is None:
+            return None
+        return max((self.deadline - self.clock.now()).total_seconds(), 0.0)
+
+
+class Frame:
+    """Where a sequence of states runs: the top level, a Parallel branch or a Map iteration."""
+
+    __slots__ = ("run", "variables", "last_event", "map_item")
+
+    def __init__(self, run: Run, variables: dict, last_event: int, map_item: tuple | None = None):
+        self.run = run
+        self.variables = variables
+        self.last_event = last_event
+        self.map_item = map_item
+
+    def child(self, map_item: tuple | None = None) -> "Frame":
+        """Returns a frame for a branch or iteration: it sees a copy of these variables, so what it
+        assigns stays inside it."""
+        return Frame(self.run, dict(self.variables), self.last_event, map_item)
+
+    def emit(self, type_: str, details_key: str | None = None, details: dict | None = None) -> int:
+        return self.run.emit(self, type_, details_key, details)

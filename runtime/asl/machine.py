@@ -1,0 +1,187 @@
+"""A validated, compiled state machine, and the runs of it."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from .clock import Clock
+from .errors import DefinitionError, StatesError
+from .execution import Aborted, ExecutionContext, ExecutionTimedOut, Frame, Run, to_json
+from .executor import JSONPATH, PAYLOAD_LIMIT, Program, run_states
+from .validation import validate
+
+__all__ = ["StateMachine", "ExecutionResult"]
+
+_NOT_TRUNCATED = {"truncated": False}
+_DEFAULT_CLOCK = Clock()
+
+
+@dataclass
+class ExecutionResult:
+    """How a run ended: status, output or error and cause, and its whole history."""
+
+    status: str
+    output: object = None
+    error: str | None = None
+    cause: str | None = None
+    history: list = field(default_factory=list)
+    transitions: int = 0
+
+    @property
+    def output_json(self) -> str | None:
+        return None if self.status != "SUCCEEDED" else to_json(self.output)
+
+
+class StateMachine:
+    """A definition validated and compiled once, to be run any number of times.
+
+    `StateMachine(definition)` takes a dict or JSON text and raises DefinitionError (with
+    `.diagnostics`) when it does not validate. Every path, template, intrinsic call and JSONata
+    expression is parsed here, never while a run goes on."""
+
+    def __init__(self, definition):
+        if isinstance(definition, (bytes, bytearray)):
+            definition = definition.decode("utf-8", errors="replace")
+        diagnostics = validate(definition)
+        if any(d.severity == "ERROR" for d in diagnostics):
+            raise DefinitionError(diagnostics)
+        if isinstance(definition, str):
+            definition = json.loads(definition)
+        self.definition = definition
+        self.warnings = diagnostics
+        self.timeout_seconds = definition.get("TimeoutSeconds")
+        self.program = Program(definition, definition.get("QueryLanguage", JSONPATH))
+
+    def run(self, input=None, invoker=None, clock=None, context=None, sink=None, *,
+            cancel: threading.Event | None = None, resume_from: list | None = None
+            ) -> ExecutionResult:
+        """Runs one execution to its end and returns its ExecutionResult.
+
+        `invoker` runs Task functions (see runtime.asl.invoker); `clock` defaults to the real one
+        (FakeClock makes waits instant); `context` names the execution (stateMachineName,
+        executionName, roleArn, region, accountId, ...); `sink(event)` receives each history
+        event as it is appended; setting `cancel` aborts the run. `resume_from`, the history of
+        an earlier, interrupted run of this machine, continues that run after its last completed
+        top-level state instead of starting anew."""
+        clock = clock or _DEFAULT_CLOCK
+        if resume_from:
+            return self._resume(resume_from, invoker, clock, context, sink, cancel)
+        start = clock.now()
+        deadline = start + timedelta(seconds=self.timeout_seconds) if self.timeout_seconds else None
+        ctx = ExecutionContext(context, input, start)
+        run = Run(clock=clock, invoker=invoker, sink=sink, context=ctx, cancel=cancel,
+                  deadline=deadline)
+        input_text = to_json(input)
+        started = {"input": input_text, "inputDetails": _NOT_TRUNCATED, "roleArn": ctx.role_arn}
+        if self.timeout_seconds:
+            started["timeoutInSeconds"] = self.timeout_seconds
+        run.emit(None, "ExecutionStarted", "executionStartedEventDetails", started)
+        if len(input_text.encode()) > PAYLOAD_LIMIT:
+            return self._fail(run, StatesError(
+                "The state machine input exceeds the maximum number of bytes service limit.",
+                "States.DataLimitExceeded"))
+        frame = Frame(run, {}, 1)
+        return self._drive(run, frame, input, None)
+
+    def _drive(self, run: Run, frame: Frame, value, start_at: str | None) -> ExecutionResult:
+        try:
+            output = run_states(self.program, value, frame, start_at)
+        except StatesError as error:
+            return self._fail(run, error)
+        except ExecutionTimedOut:
+            run.emit(None, "ExecutionTimedOut", "executionTimedOutEventDetails",
+                     {"error": "States.Timeout"})
+            return ExecutionResult("TIMED_OUT", None, "States.Timeout", None, run.history,
+                                   run.transitions)
+        except Aborted:
+            run.emit(None, "ExecutionAborted", "executionAbortedEventDetails", {})
+            return ExecutionResult("ABORTED", None, None, None, run.history, run.transitions)
+        run.emit(None, "ExecutionSucceeded", "executionSucceededEventDetails",
+                 {"output": to_json(output), "outputDetails": _NOT_TRUNCATED})
+        return ExecutionResult("SUCCEEDED", output, None, None, run.history, run.transitions)
+
+    @staticmethod
+    def _fail(run: Run, error: StatesError) -> ExecutionResult:
+        details = {}
+        if error.cause is not None:
+            details["cause"] = error.cause
+        if error.error is not None:
+            details["error"] = error.error
+        run.emit(None, "ExecutionFailed", "executionFailedEventDetails", details)
+        return ExecutionResult("FAILED", None, error.error, error.cause, run.history,
+                               run.transitions)
+
+    # -- resuming --------------------------------------------------------------------------------
+
+    def _resume(self, history, invoker, clock, context, sink, cancel) -> ExecutionResult:
+        """Continues an interrupted run from the state after its last completed top-level state.
+
+        Top-level states are those named in the machine's own States; their Exited events carry
+        the output and the variables assigned, which is all a run needs to go on."""
+        events = sorted(history, key=lambda e: e["id"])
+        started = next(e for e in events if e["type"] == "ExecutionStarted")
+        start_details = started["executionStartedEventDetails"]
+        input_value = json.loads(start_details["input"])
+        start = _parse_event_time(started["timestamp"], clock)
+        deadline = start + timedelta(seconds=self.timeout_seconds) if self.timeout_seconds else None
+        ctx = ExecutionContext(context, input_value, start)
+        run = Run(clock=clock, invoker=invoker, sink=sink, context=ctx, cancel=cancel,
+                  deadline=deadline, first_event_id=events[-1]["id"] + 1)
+        run.history = list(events)
+        variables, value, start_at = {}, input_value, self.program.start_at
+        top = self.program.states
+        depth = 0
+        for event in events:
+            type_ = event["type"]
+            # Only events of top-level states count: those of nested states sit between a
+            # Parallel/Map's Entered and Exited events.
+            if type_.endswith("StateEntered"):
+                depth += 1
+            elif type_.endswith("StateExited"):
+                depth -= 1
+                details = event["stateExitedEventDetails"]
+                if depth == 0 and details["name"] in top:
+                    state = top[details["name"]]
+                    value = json.loads(details["output"])
+                    for name, text in (details.get("assignedVariables") or {}).items():
+                        variables[name] = json.loads(text)
+                    start_at = self._next_after(state, events, event, value, variables)
+            elif type_.startswith("FailStateEntered"):
+                depth -= 1
+        frame = Frame(run, variables, events[-1]["id"])
+        if start_at is None:
+            run.emit(None, "ExecutionSucceeded", "executionSucceededEventDetails",
+                     {"output": to_json(value), "outputDetails": _NOT_TRUNCATED})
+            return ExecutionResult("SUCCEEDED", value, None, None, run.history, run.transitions)
+        return self._drive(run, frame, value, start_at)
+
+    def _next_after(self, state, events, exited, value, variables):
+        """Returns the state that follows `state`'s completed run: the next top-level state entered
+        in the history, or else the one its transition names."""
+        later = [e for e in events if e["id"] > exited["id"] and e["type"].endswith("StateEntered")]
+        if later:
+            name = later[0]["stateEnteredEventDetails"]["name"]
+            if name in self.program.states:
+                return name
+        if state.type_name == "Choice":
+            entered = max((e for e in events if e["id"] < exited["id"]
+                           and e["type"] == "ChoiceStateEntered"
+                           and e["stateEnteredEventDetails"]["name"] == state.name),
+                          key=lambda e: e["id"])
+            raw = json.loads(entered["stateEnteredEventDetails"]["input"])
+            from .executor import _apply_io_path
+            if state.jsonata:
+                return None if state.end else state.next
+            effective = _apply_io_path(state.input_path, raw, None, variables)
+            return state.choose(effective, None, variables)
+        if state.type_name in ("Succeed",) or state.end:
+            return None
+        return state.next
+
+
+def _parse_event_time(text, clock):
+    from .states.wait import parse_timestamp
+    return parse_timestamp(text) or clock.now()

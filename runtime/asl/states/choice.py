@@ -1,0 +1,225 @@
+"""Choice: picks the next state by the first rule that matches its input.
+
+Comparison operators are one table from name to (type check, comparison); each `...Path` variant
+is derived from it by reading the right-hand side from the input instead of the definition.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+
+from .. import jsonata, jsonpath
+from ..errors import NoChoiceMatched, QueryEvaluationError, RuntimeFailure
+from ..executor import JSONATA, State
+from .wait import parse_timestamp
+
+__all__ = ["ChoiceState", "OPERATORS", "TESTS", "compile_rule"]
+
+
+def _is_number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _is_string(v):
+    return isinstance(v, str)
+
+
+def _is_bool(v):
+    return isinstance(v, bool)
+
+
+def _is_timestamp(v):
+    return parse_timestamp(v) is not None
+
+
+def _string_matches(value: str, pattern: str) -> bool:
+    return _wildcard(pattern).match(value) is not None
+
+
+_WILDCARDS: dict[str, re.Pattern] = {}
+
+
+def _wildcard(pattern: str) -> re.Pattern:
+    """Returns the regex for a StringMatches pattern: `*` is any text, `\\*` and `\\\\` literal."""
+    compiled = _WILDCARDS.get(pattern)
+    if compiled is None:
+        out, i = [], 0
+        while i < len(pattern):
+            ch = pattern[i]
+            if ch == "\\" and i + 1 < len(pattern):
+                out.append(re.escape(pattern[i + 1]))
+                i += 2
+                continue
+            out.append(".*" if ch == "*" else re.escape(ch))
+            i += 1
+        compiled = _WILDCARDS[pattern] = re.compile("".join(out) + r"\Z", re.DOTALL)
+    return compiled
+
+
+def _timestamp_compare(op):
+    return lambda a, b: op(parse_timestamp(a), parse_timestamp(b))
+
+
+# name -> (type check for both sides, comparison)
+OPERATORS = {
+    "StringEquals": (_is_string, operator.eq),
+    "StringLessThan": (_is_string, operator.lt),
+    "StringGreaterThan": (_is_string, operator.gt),
+    "StringLessThanEquals": (_is_string, operator.le),
+    "StringGreaterThanEquals": (_is_string, operator.ge),
+    "StringMatches": (_is_string, _string_matches),
+    "NumericEquals": (_is_number, operator.eq),
+    "NumericLessThan": (_is_number, operator.lt),
+    "NumericGreaterThan": (_is_number, operator.gt),
+    "NumericLessThanEquals": (_is_number, operator.le),
+    "NumericGreaterThanEquals": (_is_number, operator.ge),
+    "BooleanEquals": (_is_bool, operator.eq),
+    "TimestampEquals": (_is_timestamp, _timestamp_compare(operator.eq)),
+    "TimestampLessThan": (_is_timestamp, _timestamp_compare(operator.lt)),
+    "TimestampGreaterThan": (_is_timestamp, _timestamp_compare(operator.gt)),
+    "TimestampLessThanEquals": (_is_timestamp, _timestamp_compare(operator.le)),
+    "TimestampGreaterThanEquals": (_is_timestamp, _timestamp_compare(operator.ge)),
+}
+# Type tests: name -> predicate on the value (IsPresent is handled apart: it looks at presence).
+TESTS = {
+    "IsNull": lambda v: v is None,
+    "IsNumeric": _is_number,
+    "IsString": _is_string,
+    "IsBoolean": _is_bool,
+    "IsTimestamp": _is_timestamp,
+}
+
+
+class _Comparison:
+    __slots__ = ("variable", "check", "compare", "operand", "operand_path")
+
+    def __init__(self, variable, check, compare, operand=None, operand_path=None):
+        self.variable, self.check, self.compare = variable, check, compare
+        self.operand, self.operand_path = operand, operand_path
+
+    def __call__(self, value, ctx, variables) -> bool:
+        found = self.variable.find(value, ctx, variables)
+        if found is jsonpath.MISSING:
+            raise _invalid_path(self.variable.text)
+        if self.operand_path is not None:
+            operand = self.operand_path.find(value, ctx, variables)
+            if operand is jsonpath.MISSING:
+                raise _invalid_path(self.operand_path.text)
+        else:
+            operand = self.operand
+        check = self.check
+        return check(found) and check(operand) and self.compare(found, operand)
+
+
+class _Test:
+    __slots__ = ("variable", "predicate", "expected")
+
+    def __init__(self, variable, predicate, expected):
+        self.variable, self.predicate, self.expected = variable, predicate, expected
+
+    def __call__(self, value, ctx, variables) -> bool:
+        found = self.variable.find(value, ctx, variables)
+        if self.predicate is None:  # IsPresent
+            return (found is not jsonpath.MISSING) == self.expected
+        if found is jsonpath.MISSING:
+            return False
+        return self.predicate(found) == self.expected
+
+
+def _invalid_path(text: str) -> RuntimeFailure:
+    return RuntimeFailure(f"Invalid path '{text}': The choice state's condition path references "
+                          f"an invalid value.", in_state=True)
+
+
+def compile_rule(rule: dict):
+    """Returns a predicate (value, ctx, variables) -> bool for a JSONPath-mode Choice rule."""
+    if "And" in rule:
+        parts = [compile_rule(r) for r in rule["And"]]
+        return lambda value, ctx, variables: all(p(value, ctx, variables) for p in parts)
+    if "Or" in rule:
+        parts = [compile_rule(r) for r in rule["Or"]]
+        return lambda value, ctx, variables: any(p(value, ctx, variables) for p in parts)
+    if "Not" in rule:
+        inner = compile_rule(rule["Not"])
+        return lambda value, ctx, variables: not inner(value, ctx, variables)
+    variable = jsonpath.compile_path(rule["Variable"])
+    for name, operand in rule.items():
+        if name in OPERATORS:
+            check, compare = OPERATORS[name]
+            return _Comparison(variable, check, compare, operand=operand)
+        if name.endswith("Path") and name[:-4] in OPERATORS:
+            check, compare = OPERATORS[name[:-4]]
+            return _Comparison(variable, check, compare,
+                               operand_path=jsonpath.compile_path(operand))
+        if name == "IsPresent":
+            return _Test(variable, None, bool(operand))
+        if name in TESTS:
+            return _Test(variable, TESTS[name], bool(operand))
+    raise ValueError(f"no comparison operator in choice rule {rule!r}")
+
+
+class _JsonataRule:
+    __slots__ = ("condition", "next", "output", "assign")
+
+    def __init__(self, rule: dict):
+        self.condition = jsonata.compile_jsonata(rule["Condition"], field="Condition")
+        self.next = rule["Next"]
+        self.output = jsonata.compile_jsonata(rule["Output"], field="Output") \
+            if "Output" in rule else None
+        self.assign = jsonata.compile_jsonata(rule["Assign"], field="Assign") \
+            if "Assign" in rule else None
+
+
+class ChoiceState(State):
+    type_name = "Choice"
+
+    def __init__(self, name, spec, query_language, path):
+        super().__init__(name, spec, query_language, path)
+        self.default = spec.get("Default")
+        if self.query_language == JSONATA:
+            self.rules = [_JsonataRule(rule) for rule in spec.get("Choices", ())]
+        else:
+            self.rules = [(compile_rule(rule), rule["Next"]) for rule in spec.get("Choices", ())]
+
+    def choose(self, value, ctx, variables) -> str:
+        """Returns the next state for the effective input (JSONPath mode)."""
+        for predicate, next_name in self.rules:
+            if predicate(value, ctx, variables):
+                return next_name
+        if self.default is not None:
+            return self.default
+        raise NoChoiceMatched(_NO_MATCH, in_state=False)
+
+    def next_state(self, frame, value, raw_input, ctx):
+        return self.choose(value, ctx, frame.variables)
+
+    def attempt(self, frame, raw_input, ctx, entered_id):
+        if not self.jsonata:
+            return super().attempt(frame, raw_input, ctx, entered_id)
+        variables = frame.variables
+        states = {"input": raw_input}
+        if ctx is not None:
+            states["context"] = ctx
+        for rule in self.rules:
+            matched = rule.condition.evaluate(states, variables)
+            if not isinstance(matched, bool):
+                raise QueryEvaluationError(
+                    f"The JSONata expression specified for the field 'Condition' returned a "
+                    f"non-boolean result: {matched!r}", in_state=True, location="Condition")
+            if matched:
+                assign = rule.assign or self.assign
+                output = rule.output or self.output
+                return self._finish(states, variables, assign, output, raw_input, rule.next)
+        if self.default is None:
+            raise NoChoiceMatched(_NO_MATCH)
+        return self._finish(states, variables, self.assign, self.output, raw_input, self.default)
+
+    @staticmethod
+    def _finish(states, variables, assign, output, raw_input, next_name):
+        assigned = assign.evaluate(states, variables) if assign else None
+        out = output.evaluate(states, variables) if output else raw_input
+        return out, assigned, next_name
+
+
+_NO_MATCH = "No Matches!"

@@ -1,0 +1,222 @@
+"""Map: runs its item processor once per item of an array; its result is the list of outputs.
+
+Inline mode records every iteration in the execution's history. Distributed mode (ProcessorConfig
+Mode DISTRIBUTED) runs each iteration as a child run whose events stay out of the parent history,
+which records a Map Run instead, and it may tolerate some failed items. Flowbench runs both in
+process; ItemReader / ResultWriter (S3) are not supported.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+from .. import jsonata, jsonpath
+from ..errors import ExceedToleratedFailureThreshold, QueryEvaluationError, RuntimeFailure, StatesError
+from ..execution import Frame, Run, to_json
+from ..executor import JSONATA, Program, State, run_states
+from .parallel import run_all
+
+__all__ = ["MapState"]
+
+_DEFAULT_WORKERS = 40
+
+
+class MapState(State):
+    type_name = "Map"
+    has_result = True
+
+    def __init__(self, name, spec, query_language, path):
+        super().__init__(name, spec, query_language, path)
+        processor = spec.get("ItemProcessor") or spec.get("Iterator")
+        self.processor = Program(processor, self.query_language, f"{path}/ItemProcessor")
+        config = processor.get("ProcessorConfig") or {}
+        self.distributed = config.get("Mode") == "DISTRIBUTED"
+        self.blocking = self.processor.blocking
+        self.label = spec.get("Label")
+        jsonata_mode = self.query_language == JSONATA
+        if jsonata_mode:
+            self.items = jsonata.compile_jsonata(spec["Items"], field="Items") \
+                if "Items" in spec else None
+            self.item_selector = jsonata.compile_jsonata(spec["ItemSelector"], field="ItemSelector") \
+                if "ItemSelector" in spec else None
+        else:
+            self.items = jsonpath.compile_path(spec["ItemsPath"]) \
+                if spec.get("ItemsPath", "$") != "$" else None
+            selector = spec.get("ItemSelector", spec.get("Parameters"))
+            self.item_selector = jsonpath.compile_template(
+                selector, field="ItemSelector" if "ItemSelector" in spec else "Parameters") \
+                if selector is not None else None
+            if self.item_selector is not None:
+                self.uses_context = True  # $$.Map.Item is read per item
+        self.max_concurrency = self._setting(spec, "MaxConcurrency", "integer")
+        self.tolerated_count = self._setting(spec, "ToleratedFailureCount", "integer")
+        self.tolerated_percentage = self._setting(spec, "ToleratedFailurePercentage", "float")
+
+    def _setting(self, spec, key, kind):
+        """Returns a callable (value, ctx, variables) -> number or None for a Map setting."""
+        if key in spec:
+            raw = spec[key]
+            if self.jsonata and jsonata.is_expression(raw):
+                template = jsonata.compile_jsonata(raw, field=key)
+                expected = "integer" if kind == "integer" else "number"
+                return lambda value, ctx, variables: template.evaluate_as(
+                    {"input": value, **({"context": ctx} if ctx is not None else {})},
+                    variables, expected)
+            return lambda value, ctx, variables: raw
+        if f"{key}Path" in spec:
+            path = jsonpath.compile_path(spec[f"{key}Path"])
+            field = f"{key}Path"
+
+            def read(value, ctx, variables):
+                found = path.find(value, ctx, variables)
+                number = _as_number(found, kind)
+                if number is None:
+                    raise RuntimeFailure(
+                        f"The {field} field refers to value \"{_show(found)}\" which is not a "
+                        f"valid {kind}: {path.text}", in_state=True)
+                return number
+            return read
+        return None
+
+    def _item_list(self, frame, value, raw_input, ctx):
+        variables = frame.variables
+        if self.jsonata:
+            if self.items is None:
+                items = raw_input
+            else:
+                states = {"input": raw_input, **({"context": ctx} if ctx is not None else {})}
+                return self.items.evaluate_as(states, variables, "array")
+        else:
+            items = self.items.select(value, ctx, variables) if self.items is not None else value
+        if not isinstance(items, list):
+            raise QueryEvaluationError(f"Map state input must be an array but was: {to_json(items)}",
+                                       in_state=True)
+        return items
+
+    def execute(self, frame, value, raw_input, ctx, entered_id):
+        variables = frame.variables
+        items = self._item_list(frame, value, raw_input, ctx)
+        limit = self.max_concurrency(raw_input, ctx, variables) if self.max_concurrency else 0
+        frame.emit("MapStateStarted", "mapStateStartedEventDetails", {"length": len(items)})
+        if self.distributed:
+            tolerated = self._tolerance(raw_input, ctx, variables, len(items))
+            return self._run_distributed(frame, value, items, limit, tolerated)
+        inputs = [self._item_input(frame, value, ctx, index, item)
+                  for index, item in enumerate(items)]
+
+        def job_for(index, item_input):
+            def job():
+                frame.run.check_alive()
+                frame.emit("MapIterationStarted", "mapIterationStartedEventDetails",
+                           {"index": index, "name": self.name})
+                child = frame.child((index, items[index]))
+                try:
+                    output = run_states(self.processor, item_input, child)
+                except StatesError:
+                    frame.emit("MapIterationFailed", "mapIterationFailedEventDetails",
+                               {"index": index, "name": self.name})
+                    raise
+                frame.emit("MapIterationSucceeded", "mapIterationSucceededEventDetails",
+                           {"index": index, "name": self.name})
+                return output
+            return job
+        try:
+            results = run_all([job_for(i, v) for i, v in enumerate(inputs)], self.blocking,
+                              limit or _DEFAULT_WORKERS)
+        except StatesError as error:
+            error.failed_event = "MapStateFailed"
+            raise
+        frame.emit("MapStateSucceeded")
+        return results
+
+    def _item_input(self, frame, value, ctx, index, item):
+        """Returns one iteration's input: the item, or the ItemSelector evaluated for it."""
+        if self.item_selector is None:
+            return item
+        item_ctx = frame.run.context.object(
+            self.name, ctx["State"]["EnteredTime"] if ctx else "", 0, (index, item))
+        if self.jsonata:
+            return self.item_selector.evaluate({"input": value, "context": item_ctx},
+                                               frame.variables)
+        return self.item_selector.evaluate(value, item_ctx, frame.variables)
+
+    def _tolerance(self, value, ctx, variables, total):
+        """Returns how many failed items the Map tolerates."""
+        tolerated = None
+        if self.tolerated_count is not None:
+            count = self.tolerated_count(value, ctx, variables)
+            if count < 0:
+                raise RuntimeFailure("ToleratedFailureCount cannot be negative.", in_state=True)
+            tolerated = count
+        if self.tolerated_percentage is not None:
+            percentage = self.tolerated_percentage(value, ctx, variables)
+            if not 0 <= percentage <= 100:
+                raise RuntimeFailure("ToleratedFailurePercentage must be between 0 and 100.",
+                                     in_state=True)
+            by_percentage = int(total * percentage / 100)
+            tolerated = by_percentage if tolerated is None else max(tolerated, by_percentage)
+        return tolerated or 0
+
+    def _run_distributed(self, frame, value, items, limit, tolerated):
+        run = frame.run
+        ctx = run.context
+        label = self.label or self.name
+        map_run_arn = (f"arn:aws:states:{ctx.region}:{ctx.account}:mapRun:{ctx.machine_name}/"
+                       f"{label}:{uuid.uuid4()}")
+        frame.emit("MapRunStarted", "mapRunStartedEventDetails", {"mapRunArn": map_run_arn})
+        failures = []
+        lock = threading.Lock()
+        item_ctx = {"State": {"EnteredTime": ""}}
+
+        def job_for(index, item):
+            def job():
+                item_input = self._item_input(frame, value, item_ctx, index, item)
+                child_run = Run(clock=run.clock, invoker=run.invoker, sink=None, context=ctx,
+                                cancel=run.cancel, deadline=run.deadline)
+                child = Frame(child_run, dict(frame.variables), 0, (index, item))
+                try:
+                    return run_states(self.processor, item_input, child)
+                except StatesError as exc:
+                    with lock:
+                        failures.append(exc)
+                    return {"Error": exc.error, "Cause": exc.cause}
+            return job
+        results = run_all([job_for(i, item) for i, item in enumerate(items)], self.blocking,
+                          limit or _DEFAULT_WORKERS)
+        if len(failures) > tolerated:
+            frame.emit("MapRunFailed")
+            error = failures[0] if tolerated == 0 and len(failures) == 1 else \
+                ExceedToleratedFailureThreshold(
+                    "The specified tolerated failure threshold was exceeded")
+            error.failed_event = "MapStateFailed"
+            raise error
+        frame.emit("MapRunSucceeded")
+        frame.emit("MapStateSucceeded")
+        return results
+
+
+def _as_number(found, kind):
+    if isinstance(found, bool):
+        return None
+    if kind == "integer":
+        if isinstance(found, int):
+            return found
+        if isinstance(found, str):
+            try:
+                return int(found)
+            except ValueError:
+                return None
+        return None
+    if isinstance(found, (int, float)):
+        return found
+    if isinstance(found, str):
+        try:
+            return float(found)
+        except ValueError:
+            return None
+    return None
+
+
+def _show(value) -> str:
+    return value if isinstance(value, str) else to_json(value)

@@ -1,0 +1,235 @@
+"""Task: does one unit of work through a resource. Flowbench runs AWS Lambda's two forms:
+
+- the function ARN itself (`arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`): the
+  effective input is the event, the function's response is the result, and the history has
+  LambdaFunctionScheduled / Started / Succeeded | Failed | TimedOut events;
+- the service integration `arn:aws:states:::lambda:invoke`: the parameters name FunctionName,
+  Payload and Qualifier, the result is Lambda's Invoke response (`Payload`, `StatusCode`,
+  `ExecutedVersion`, SDK metadata), and the history has TaskScheduled / Started / ... events.
+
+The function itself runs through the run's invoker (see `runtime.asl.invoker`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from email.utils import format_datetime
+
+from .. import jsonata, jsonpath
+from ..errors import RuntimeFailure, StatesError, TimeoutError_
+from ..execution import to_json
+from ..executor import State
+from ..invoker import FunctionNotFound, FunctionServiceError, TaskTimedOut
+
+__all__ = ["TaskState", "parse_function_name"]
+
+INVOKE = "arn:aws:states:::lambda:invoke"
+_NOT_TRUNCATED = {"truncated": False}
+_SERVICE_STATUS = {"TooManyRequestsException": 429, "AccessDeniedException": 403,
+                   "ResourceNotFoundException": 404}
+
+
+def parse_function_name(text: str) -> tuple[str, str | None]:
+    """Returns (name, qualifier) from a function name, partial ARN or full ARN."""
+    parts = str(text).split(":")
+    if text.startswith("arn:"):
+        # arn:aws:lambda:region:account:function:name[:qualifier]
+        return parts[6] if len(parts) > 6 else "", parts[7] if len(parts) > 7 else None
+    if len(parts) >= 3 and parts[1] == "function":
+        # account:function:name[:qualifier]
+        return parts[2], parts[3] if len(parts) > 3 else None
+    return parts[0], parts[1] if len(parts) > 1 else None
+
+
+class TaskState(State):
+    type_name = "Task"
+    has_result = True
+    blocking = True
+
+    def __init__(self, name, spec, query_language, path):
+        super().__init__(name, spec, query_language, path)
+        self.resource = spec["Resource"]
+        self.integration = self.resource == INVOKE or self.resource.startswith(INVOKE + ".")
+        self.direct = self.resource.startswith("arn:aws:lambda:") or \
+            (self.resource.startswith("arn:") and ":lambda:" in self.resource
+             and ":function:" in self.resource)
+        self.timeout = self._number(spec, "TimeoutSeconds")
+        self.heartbeat = self._number(spec, "HeartbeatSeconds")
+
+    def _number(self, spec, key):
+        """Returns a callable (value, ctx, variables) -> number or None for a seconds field."""
+        if key in spec:
+            raw = spec[key]
+            if self.jsonata and jsonata.is_expression(raw):
+                template = jsonata.compile_jsonata(raw, field=key)
+                return lambda value, ctx, variables: template.evaluate_as(
+                    {"input": value, **({"context": ctx} if ctx is not None else {})},
+                    variables, "integer")
+            return lambda value, ctx, variables: raw
+        if f"{key}Path" in spec:
+            path = jsonpath.compile_path(spec[f"{key}Path"])
+            field = f"{key}Path"
+
+            def read(value, ctx, variables):
+                found = path.find(value, ctx, variables)
+                if isinstance(found, bool) or not isinstance(found, int) or found <= 0:
+                    raise RuntimeFailure(
+                        f"The {field} field refers to value \"{_show(found)}\" which is not a "
+                        f"valid integer: {path.text}", in_state=True)
+                return found
+            return read
+        return None
+
+    def execute(self, frame, value, raw_input, ctx, entered_id):
+        variables = frame.variables
+        timeout = self.timeout(raw_input, ctx, variables) if self.timeout else None
+        heartbeat = self.heartbeat(raw_input, ctx, variables) if self.heartbeat else None
+        if self.integration:
+            return self._invoke_integration(frame, value, timeout, heartbeat)
+        if self.direct:
+            return self._invoke_direct(frame, value, timeout)
+        raise RuntimeFailure(f"The resource '{self.resource}' is not supported: Flowbench runs "
+                             f"Lambda functions (a function ARN or {INVOKE}).", in_state=True)
+
+    # -- the two Lambda forms --------------------------------------------------------------------
+
+    def _invoke_direct(self, frame, payload, timeout):
+        name, qualifier = parse_function_name(self.resource)
+        details = {"input": to_json(payload), "inputDetails": _NOT_TRUNCATED,
+                   "resource": self.resource}
+        if timeout is not None:
+            details["timeoutInSeconds"] = timeout
+        frame.emit("LambdaFunctionScheduled", "lambdaFunctionScheduledEventDetails", details)
+        frame.emit("LambdaFunctionStarted")
+        try:
+            outcome = self._call(frame, name, qualifier, payload, timeout)
+        except StatesError as error:
+            if error.error == "States.Timeout":
+                frame.emit("LambdaFunctionTimedOut", "lambdaFunctionTimedOutEventDetails",
+                           _error_details(error))
+            else:
+                frame.emit("LambdaFunctionFailed", "lambdaFunctionFailedEventDetails",
+                           _error_details(error))
+            raise
+        frame.emit("LambdaFunctionSucceeded", "lambdaFunctionSucceededEventDetails",
+                   {"output": to_json(outcome.payload), "outputDetails": _NOT_TRUNCATED})
+        return outcome.payload
+
+    def _invoke_integration(self, frame, parameters, timeout, heartbeat):
+        resource = {"resource": self.resource.split(":::", 1)[1].split(":", 1)[1],
+                    "resourceType": "lambda"}
+        scheduled = {"parameters": to_json(parameters), "region": frame.run.context.region,
+                     **resource}
+        if timeout is not None:
+            scheduled["timeoutInSeconds"] = timeout
+        if heartbeat is not None:
+            scheduled["heartbeatInSeconds"] = heartbeat
+        frame.emit("TaskScheduled", "taskScheduledEventDetails", scheduled)
+        frame.emit("TaskStarted", "taskStartedEventDetails", dict(resource))
+        try:
+            if not isinstance(parameters, dict) or "FunctionName" not in parameters:
+                raise StatesError("The field 'FunctionName' is required by lambda:invoke.",
+                                  "States.Runtime")
+            name, qualifier = parse_function_name(parameters["FunctionName"])
+            qualifier = parameters.get("Qualifier", qualifier)
+            outcome = self._call(frame, name, qualifier, parameters.get("Payload"), timeout)
+        except StatesError as error:
+            if error.error == "States.Timeout":
+                frame.emit("TaskTimedOut", "taskTimedOutEventDetails",
+                           {**_error_details(error), **resource})
+            else:
+                frame.emit("TaskFailed", "taskFailedEventDetails",
+                           {**_error_details(error), **resource})
+            raise
+        result = _invoke_response(outcome, frame.run.clock.now())
+        frame.emit("TaskSucceeded", "taskSucceededEventDetails",
+                   {"output": to_json(result), "outputDetails": _NOT_TRUNCATED, **resource})
+        return result
+
+    def _call(self, frame, name, qualifier, payload, timeout):
+        """Returns the function's FunctionOutcome; raises StatesError as Step Functions reports
+        Lambda's failures."""
+        run = frame.run
+        remaining = run.remaining_seconds()
+        limit = timeout
+        if remaining is not None and (limit is None or remaining < limit):
+            limit = remaining
+        invoker = run.invoker
+        arn = run.context.lambda_arn(name)
+        try:
+            if invoker is None:
+                raise FunctionNotFound(name)
+            outcome = invoker.invoke_function(name, payload, qualifier=qualifier, timeout=limit,
+                                              arn=arn)
+        except TaskTimedOut:
+            run.check_alive()
+            raise TimeoutError_(None)
+        except FunctionNotFound:
+            request_id = str(uuid.uuid4())
+            raise StatesError(
+                f"Function not found: {arn}:{qualifier or '$LATEST'} (Service: AWSLambda; "
+                f"Status Code: 404; Error Code: ResourceNotFoundException; Request ID: "
+                f"{request_id}; Proxy: null)", "Lambda.ResourceNotFoundException")
+        except FunctionServiceError as exc:
+            status = _SERVICE_STATUS.get(exc.error_type, 500)
+            error = exc.error_type if "." in exc.error_type else (
+                "Lambda.AWSLambdaException" if exc.error_type == "AccessDeniedException"
+                else f"Lambda.{exc.error_type}")
+            raise StatesError(
+                f"{exc.message} (Service: AWSLambda; Status Code: {status}; Error Code: "
+                f"{exc.error_type}; Request ID: {uuid.uuid4()}; Proxy: null)", error)
+        if outcome.error is not None:
+            err = outcome.error
+            cause = {"errorMessage": err.get("errorMessage"), "errorType": err.get("errorType"),
+                     "requestId": outcome.request_id, "stackTrace": err.get("stackTrace", [])}
+            raise StatesError(to_json(cause), err.get("errorType") or "Lambda.Unknown")
+        return outcome
+
+
+def _error_details(error: StatesError) -> dict:
+    details = {}
+    if error.cause:
+        details["cause"] = error.cause
+    details["error"] = error.error
+    return details
+
+
+def _invoke_response(outcome, now) -> dict:
+    """Returns Lambda Invoke's response as Step Functions passes it on."""
+    body_length = str(len(to_json(outcome.payload).encode()))
+    date = format_datetime(now, usegmt=True)
+    trace = f"Root=1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]};Sampled=0"
+    version = outcome.executed_version
+    return {
+        "ExecutedVersion": version,
+        "Payload": outcome.payload,
+        "SdkHttpMetadata": {
+            "AllHttpHeaders": {
+                "X-Amz-Executed-Version": [version],
+                "x-amzn-Remapped-Content-Length": ["0"],
+                "Connection": ["keep-alive"],
+                "x-amzn-RequestId": [outcome.request_id],
+                "Content-Length": [body_length],
+                "Date": [date],
+                "X-Amzn-Trace-Id": [trace],
+                "Content-Type": ["application/json"],
+            },
+            "HttpHeaders": {
+                "Connection": "keep-alive",
+                "Content-Length": body_length,
+                "Content-Type": "application/json",
+                "Date": date,
+                "X-Amz-Executed-Version": version,
+                "x-amzn-Remapped-Content-Length": "0",
+                "x-amzn-RequestId": outcome.request_id,
+                "X-Amzn-Trace-Id": trace,
+            },
+            "HttpStatusCode": 200,
+        },
+        "SdkResponseMetadata": {"RequestId": outcome.request_id},
+        "StatusCode": 200,
+    }
+
+
+def _show(value) -> str:
+    return value if isinstance(value, str) else to_json(value)

@@ -1,0 +1,117 @@
+"""Wait: holds the execution for some seconds or until a moment, then passes its input on."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from .. import jsonata, jsonpath
+from ..errors import QueryEvaluationError, RuntimeFailure
+from ..executor import State
+
+__all__ = ["WaitState", "parse_timestamp"]
+
+# AWS accepts ISO-8601 extended date-times with an offset (Z or +hh:mm) and optional fractions.
+_TIMESTAMP = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$")
+
+
+def parse_timestamp(text) -> datetime | None:
+    """Returns the moment `text` names, or None when it is not an ISO-8601 offset date-time."""
+    if not isinstance(text, str):
+        return None
+    match = _TIMESTAMP.match(text)
+    if not match:
+        return None
+    fraction = (match.group(7) or "0")[:6].ljust(6, "0")
+    zone = match.group(8)
+    iso = f"{text[:19]}.{fraction}{'+00:00' if zone == 'Z' else zone}"
+    try:
+        return datetime.fromisoformat(iso)
+    except ValueError:
+        return None
+
+
+class WaitState(State):
+    type_name = "Wait"
+    blocking = True
+
+    def __init__(self, name, spec, query_language, path):
+        super().__init__(name, spec, query_language, path)
+        self.seconds = spec.get("Seconds")
+        self.timestamp = spec.get("Timestamp")
+        self.seconds_path = jsonpath.compile_path(spec["SecondsPath"]) \
+            if "SecondsPath" in spec else None
+        self.timestamp_path = jsonpath.compile_path(spec["TimestampPath"]) \
+            if "TimestampPath" in spec else None
+        if self.jsonata:
+            self.seconds = jsonata.compile_jsonata(self.seconds, field="Seconds") \
+                if "Seconds" in spec else None
+            self.timestamp = jsonata.compile_jsonata(self.timestamp, field="Timestamp") \
+                if "Timestamp" in spec else None
+
+    def execute(self, frame, value, raw_input, ctx, entered_id):
+        run = frame.run
+        seconds = self._seconds(frame, value, ctx)
+        if seconds is None:
+            moment = self._moment(frame, value, ctx)
+            seconds = (moment - run.clock.now()).total_seconds()
+        run.sleep(max(seconds, 0))
+        return value
+
+    def _seconds(self, frame, value, ctx):
+        if self.jsonata:
+            if self.seconds is None:
+                return None
+            states = {"input": value, **({"context": ctx} if ctx is not None else {})}
+            return self.seconds.evaluate_as(states, frame.variables, "integer")
+        if self.seconds is not None:
+            return self.seconds
+        if self.seconds_path is None:
+            return None
+        found = self.seconds_path.find(value, ctx, frame.variables)
+        text = self.seconds_path.text
+        if found is jsonpath.MISSING:
+            raise RuntimeFailure(
+                f"The SecondsPath parameter does not reference an input value: {text}",
+                in_state=True)
+        if isinstance(found, bool) or not isinstance(found, int):
+            if isinstance(found, float) and found.is_integer():
+                return int(found)
+            raise RuntimeFailure(
+                f"The SecondsPath parameter cannot be parsed as a long value: {text} == "
+                f"{_show(found)}", in_state=True)
+        return found
+
+    def _moment(self, frame, value, ctx):
+        if self.jsonata:
+            states = {"input": value, **({"context": ctx} if ctx is not None else {})}
+            text = self.timestamp.evaluate(states, frame.variables)
+            moment = parse_timestamp(text)
+            if moment is None:
+                raise QueryEvaluationError(
+                    "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time "
+                    f"format string: {_show(text)}", in_state=True, location="Timestamp")
+            return moment
+        if self.timestamp is not None:
+            return parse_timestamp(self.timestamp)
+        found = self.timestamp_path.find(value, ctx, frame.variables)
+        text = self.timestamp_path.text
+        if found is jsonpath.MISSING:
+            raise RuntimeFailure(
+                f"The TimestampPath parameter does not reference an input value: {text}",
+                in_state=True)
+        moment = parse_timestamp(found)
+        if moment is None:
+            raise RuntimeFailure(
+                "The TimestampPath parameter does not reference a valid ISO-8601 extended offset "
+                f"date-time format string: {text} == {_show(found)}", in_state=True)
+        return moment
+
+
+def _show(value) -> str:
+    """Returns a value as AWS shows it in these messages: strings bare, the rest as JSON."""
+    if isinstance(value, str):
+        return value
+    from ..execution import to_json
+    return to_json(value)
