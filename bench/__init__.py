@@ -1,0 +1,1 @@
+"""Benchmarks of Flowbench's runtime: scripts that print figures, not tests (`python -m bench`)."""
