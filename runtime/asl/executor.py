@@ -120,6 +120,7 @@ class State:
 
     type_name = ""
     has_result = False      # Task, Map, Parallel produce a result distinct from their input
+    failed_type = None      # the event Parallel and Map emit when they fail
     blocking = False
 
     def __init__(self, name: str, spec: dict, query_language: str, path: str):
@@ -235,9 +236,9 @@ class State:
                     retries[index] += 1
                     retry_count += 1
                     continue
-                failed_event = getattr(exc, "failed_event", None)
-                if failed_event:  # Parallel and Map report their failure once, after retries
-                    frame.emit(failed_event)
+                if self.failed_type and error.catchable:
+                    # Parallel and Map report their failure once, after the last retry.
+                    frame.emit(self.failed_type)
                 output, assigned, next_name = self._catch(frame, raw_input, error, entered_time)
                 break
         return self._exit(frame, output, assigned, next_name)

@@ -25,6 +25,7 @@ _DEFAULT_WORKERS = 40
 class MapState(State):
     type_name = "Map"
     has_result = True
+    failed_type = "MapStateFailed"
 
     def __init__(self, name, spec, query_language, path):
         super().__init__(name, spec, query_language, path)
@@ -121,12 +122,8 @@ class MapState(State):
                            {"index": index, "name": self.name})
                 return output
             return job
-        try:
-            results = run_all([job_for(i, v) for i, v in enumerate(inputs)], self.blocking,
-                              limit or _DEFAULT_WORKERS)
-        except StatesError as error:
-            error.failed_event = "MapStateFailed"
-            raise
+        results = run_all([job_for(i, v) for i, v in enumerate(inputs)], self.blocking,
+                          limit or _DEFAULT_WORKERS)
         frame.emit("MapStateSucceeded")
         return results
 
@@ -189,7 +186,6 @@ class MapState(State):
             error = failures[0] if tolerated == 0 and len(failures) == 1 else \
                 ExceedToleratedFailureThreshold(
                     "The specified tolerated failure threshold was exceeded")
-            error.failed_event = "MapStateFailed"
             raise error
         frame.emit("MapRunSucceeded")
         frame.emit("MapStateSucceeded")

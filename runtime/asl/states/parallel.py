@@ -35,6 +35,7 @@ def run_all(jobs, concurrent: bool, workers: int) -> list:
 class ParallelState(State):
     type_name = "Parallel"
     has_result = True
+    failed_type = "ParallelStateFailed"
 
     def __init__(self, name, spec, query_language, path):
         super().__init__(name, spec, query_language, path)
@@ -52,10 +53,5 @@ class ParallelState(State):
                     return None
                 return run_states(branch, value, frame.child())
             return job
-        try:
-            results = run_all([job_for(b) for b in self.branches], self.blocking, len(self.branches))
-        except StatesError as error:
-            error.failed_event = "ParallelStateFailed"
-            raise
-        frame.emit("ParallelStateSucceeded")
+        results = run_all([job_for(b) for b in self.branches], self.blocking, len(self.branches))
         return results
