@@ -14,8 +14,22 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 class Clock:
     """Wall-clock time; `sleep` waits for real but wakes early when `cancel` is set."""
 
+    _second = -1
+    _prefix = ""
+
     def now(self) -> datetime:
         return datetime.now(timezone.utc)
+
+    def timestamp(self) -> str:
+        """Returns now as AWS's event timestamp text (UTC, milliseconds), e.g. 2024-01-01T00:00:00.000Z.
+
+        Every history event carries one, so the text of the current second is kept."""
+        moment = time.time()
+        second = int(moment)
+        if second != self._second:
+            self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(second))
+            self._second = second
+        return f"{self._prefix}{int((moment - second) * 1000):03d}Z"
 
     def sleep(self, seconds: float, cancel: threading.Event | None = None) -> bool:
         """Waits `seconds`; returns False if `cancel` was set before the time was up."""
@@ -39,6 +53,10 @@ class FakeClock(Clock):
     def now(self) -> datetime:
         with self._lock:
             return self._now
+
+    def timestamp(self) -> str:
+        moment = self.now()
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
     def sleep(self, seconds: float, cancel: threading.Event | None = None) -> bool:
         with self._lock:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from datetime import datetime
+from datetime import datetime, timezone
 
 from .clock import Clock
 
@@ -28,7 +28,9 @@ def to_json(value) -> str:
 
 def iso_time(moment: datetime) -> str:
     """Returns AWS's timestamp text for `moment`: UTC with milliseconds, e.g. 2024-01-01T00:00:00.000Z."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    if moment.utcoffset():
+        moment = moment.astimezone(timezone.utc)
+    return moment.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 class Aborted(Exception):
@@ -107,7 +109,7 @@ class Run:
             event = {
                 "id": event_id,
                 "previousEventId": frame.last_event if frame is not None else event_id - 1,
-                "timestamp": iso_time(self.clock.now()),
+                "timestamp": self.clock.timestamp(),
                 "type": type_,
             }
             if details_key is not None:

@@ -17,7 +17,7 @@ import random
 
 from . import jsonata, jsonpath
 from .errors import DataLimitExceeded, StatesError, error_matches
-from .execution import Frame, iso_time, to_json
+from .execution import Frame, to_json
 
 __all__ = ["State", "Program", "run_states", "JSONPATH", "JSONATA", "PAYLOAD_LIMIT"]
 
@@ -204,17 +204,19 @@ class State:
         output = _apply_io_path(self.output_path, output, ctx, variables)
         return output, assigned, self.next_state(frame, value, raw_input, ctx)
 
-    def run(self, frame: Frame, raw_input) -> tuple[object, str | None]:
-        """Runs the state with its events, retries and catchers; returns (output, next name).
+    def run(self, frame: Frame, raw_input, input_text: str | None = None):
+        """Runs the state with its events, retries and catchers; returns (output, next name,
+        output as JSON text). `input_text`, when given, is `raw_input` as JSON text already.
 
         Raises StatesError when the state fails and no catcher takes the error."""
         run = frame.run
         run.check_alive()
         run.transitions += 1
-        input_text = to_json(raw_input)
+        if input_text is None:
+            input_text = to_json(raw_input)
         entered_id = frame.emit(self.entered_type, "stateEnteredEventDetails", {
             "name": self.name, "input": input_text, "inputDetails": _NOT_TRUNCATED})
-        entered_time = iso_time(run.clock.now()) if self.uses_context else ""
+        entered_time = run.clock.timestamp() if self.uses_context else ""
         retries = [0] * len(self.retriers)
         retry_count = 0
         while True:
@@ -286,7 +288,7 @@ class State:
             details["assignedVariablesDetails"] = _NOT_TRUNCATED
             frame.variables.update(assigned)
         frame.emit(self.exited_type, "stateExitedEventDetails", details)
-        return output, next_name
+        return output, next_name, output_text
 
 
 def run_states(program: Program, value, frame: Frame, start_at: str | None = None):
@@ -295,8 +297,9 @@ def run_states(program: Program, value, frame: Frame, start_at: str | None = Non
     Raises StatesError when a state fails without a catcher."""
     states = program.states
     name = start_at or program.start_at
+    text = None  # each state's output text is the next one's input text: encode it once
     while name is not None:
-        value, name = states[name].run(frame, value)
+        value, name, text = states[name].run(frame, value, text)
     return value
 
 

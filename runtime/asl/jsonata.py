@@ -299,11 +299,22 @@ def _runner() -> Jsonata:
     """Returns this thread's own Jsonata object, the one that holds evaluation state."""
     runner = _thread.runner
     if runner is None:
-        previous = getattr(Jsonata.CURRENT, "jsonata", None)
+        previous = Jsonata.CURRENT.__dict__.get("jsonata", _ABSENT)
         runner = Jsonata("$")  # built in this thread, so it gets this thread's parser
-        Jsonata.CURRENT.jsonata = previous
+        _restore(previous)
         _thread.runner = runner
     return runner
+
+
+_ABSENT = object()
+
+
+def _restore(previous) -> None:
+    """Puts back the thread's current Jsonata object as it was (or as absent) before we ran."""
+    if previous is _ABSENT:
+        Jsonata.CURRENT.__dict__.pop("jsonata", None)
+    else:
+        Jsonata.CURRENT.jsonata = previous
 
 
 def _bindings(states: dict, variables: dict | None) -> dict:
@@ -317,17 +328,21 @@ def _run(ast: _Symbol, bindings: dict) -> Any:
     """Returns the raw JSONata value of a parsed expression evaluated with `bindings`."""
     runner = _runner()
     current = Jsonata.CURRENT
-    previous = getattr(current, "jsonata", None)
+    previous = current.__dict__.get("jsonata", _ABSENT)
     current.jsonata = runner
     frame = Jsonata.Frame(jsonata_functions.BASE_FRAME)
-    frame.bindings = dict(bindings)  # the expression may bind its own variables in this frame
+    # A fresh dict: the expression may bind its own variables ($x := 1) in this frame. The two
+    # hook names are looked up for every node evaluated; found here they stop the search at once.
+    frame.bindings = {**bindings, **_NO_HOOKS}
     runner.timestamp = int(time.time() * 1000)  # what $now() and $millis() return
     try:
         return runner.eval(ast, None, frame)
     finally:
-        current.jsonata = previous
+        if previous is not runner:
+            _restore(previous)
 
 
+_NO_HOOKS = {"__evaluate_entry": None, "__evaluate_exit": None}
 _CONTAINERS = (dict, list)
 
 

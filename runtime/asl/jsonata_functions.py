@@ -147,7 +147,10 @@ AWS_FUNCTIONS: dict[str, tuple[Callable, str]] = {
 
 
 def _base_frame() -> Jsonata.Frame:
-    frame = Jsonata.Frame(Jsonata.static_frame)
+    # One flat frame holding jsonata-python's built-ins and AWS's: a name is found in at most two
+    # steps (the evaluation's own frame, then this one) instead of walking a longer chain.
+    frame = Jsonata.Frame(None)
+    frame.bindings.update(Jsonata.static_frame.bindings)
     for name, (function, signature) in AWS_FUNCTIONS.items():
         frame.bind(name, Jsonata.JFunction(_Native(function), signature))
     # AWS removes $eval: calling it is "T1006: Attempted to invoke a non-function".

@@ -259,7 +259,10 @@ class Path:
             def walk(node):
                 if node is MISSING:
                     return []
-                return [match.value for match in expression.find(node)]
+                try:
+                    return [match.value for match in expression.find(node)]
+                except Exception:  # a filter comparing unlike types: Jayway selects nothing
+                    return []
         self._walk = walk
         # Specialise find for the common cases: one closure call per lookup, no branching.
         if kind == _DATA:
@@ -347,8 +350,9 @@ class ResultPath:
         return self.text is None
 
     def _failure(self, state_input) -> ResultPathMatchFailure:
+        # The wording is our best recollection of AWS's; the corpus holds no such failure.
         return ResultPathMatchFailure(
-            f"Unable to apply ResultPath '{self.text}' to input '{to_json_text(state_input)}'",
+            f"Unable to apply ReferencePath {self.text} to input {to_json_text(state_input)}",
             in_state=True)
 
     def apply(self, state_input, result):
