@@ -19,7 +19,7 @@ from . import jsonata, jsonpath
 from .errors import DataLimitExceeded, StatesError, error_matches
 from .execution import Frame, to_json
 
-__all__ = ["State", "Program", "run_states", "JSONPATH", "JSONATA", "PAYLOAD_LIMIT"]
+__all__ = ["State", "Program", "run_states", "run_sequence", "JSONPATH", "JSONATA", "PAYLOAD_LIMIT"]
 
 JSONPATH = "JSONPath"
 JSONATA = "JSONata"
@@ -295,12 +295,19 @@ def run_states(program: Program, value, frame: Frame, start_at: str | None = Non
     """Runs `program` from StartAt (or `start_at`) until a state ends it; returns the output.
 
     Raises StatesError when a state fails without a catcher."""
+    return run_sequence(program, value, frame, start_at)[0]
+
+
+def run_sequence(program: Program, value, frame: Frame, start_at: str | None = None,
+                 text: str | None = None) -> tuple[object, str | None]:
+    """Returns (output, output as JSON text) of `run_states`; `text` is `value` as JSON text
+    when the caller has it. Each state's output text is the next one's input text: the engine
+    encodes every value once."""
     states = program.states
     name = start_at or program.start_at
-    text = None  # each state's output text is the next one's input text: encode it once
     while name is not None:
         value, name, text = states[name].run(frame, value, text)
-    return value
+    return value, text
 
 
 def parse_json_text(text):

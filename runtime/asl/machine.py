@@ -10,7 +10,7 @@ from datetime import timedelta
 from .clock import Clock
 from .errors import DefinitionError, StatesError
 from .execution import Aborted, ExecutionContext, ExecutionTimedOut, Frame, Run, to_json
-from .executor import JSONPATH, PAYLOAD_LIMIT, Program, run_states
+from .executor import JSONPATH, PAYLOAD_LIMIT, Program, run_sequence
 from .validation import validate
 
 __all__ = ["StateMachine", "ExecutionResult"]
@@ -84,11 +84,12 @@ class StateMachine:
                 "The state machine input exceeds the maximum number of bytes service limit.",
                 "States.DataLimitExceeded"))
         frame = Frame(run, {}, 1)
-        return self._drive(run, frame, input, None)
+        return self._drive(run, frame, input, None, input_text)
 
-    def _drive(self, run: Run, frame: Frame, value, start_at: str | None) -> ExecutionResult:
+    def _drive(self, run: Run, frame: Frame, value, start_at: str | None,
+               text: str | None = None) -> ExecutionResult:
         try:
-            output = run_states(self.program, value, frame, start_at)
+            output, text = run_sequence(self.program, value, frame, start_at, text)
         except StatesError as error:
             return self._fail(run, error)
         except ExecutionTimedOut:
@@ -100,7 +101,8 @@ class StateMachine:
             run.emit(None, "ExecutionAborted", "executionAbortedEventDetails", {})
             return ExecutionResult("ABORTED", None, None, None, run.history, run.transitions)
         run.emit(None, "ExecutionSucceeded", "executionSucceededEventDetails",
-                 {"output": to_json(output), "outputDetails": _NOT_TRUNCATED})
+                 {"output": text if text is not None else to_json(output),
+                  "outputDetails": _NOT_TRUNCATED})
         return ExecutionResult("SUCCEEDED", output, None, None, run.history, run.transitions)
 
     @staticmethod
