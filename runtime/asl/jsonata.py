@@ -342,6 +342,7 @@ def _run(ast: _Symbol, bindings: dict) -> Any:
             _restore(previous)
 
 
+_BIG = 10 ** 21
 _NO_HOOKS = {"__evaluate_entry": None, "__evaluate_exit": None}
 _CONTAINERS = (dict, list)
 
@@ -381,8 +382,11 @@ def _to_json(value: Any, expression: _Expression) -> Any:
     if value is _NULL:
         return None
     kind = type(value)
-    if kind is str or kind is bool or kind is int:
+    if kind is str or kind is bool:
         return value
+    if kind is int:
+        # JSONata numbers are doubles: from 1e21 on they print as 1e+21, as AWS prints them.
+        return value if -_BIG < value < _BIG else float(value)
     if kind is float:
         if not math.isfinite(value):
             raise expression.error("threw an error during evaluation. "

@@ -12,10 +12,12 @@ import hashlib
 import json
 import math
 import random
+import re
 import uuid
 from typing import Any, Callable
 
 from jsonata import utils as jutils
+from jsonata.jexception import JException
 from jsonata.jsonata import Jsonata
 
 __all__ = ["BASE_FRAME", "FunctionArgumentError", "AWS_FUNCTIONS"]
@@ -125,6 +127,29 @@ def _nulls(value: Any) -> Any:
     return value
 
 
+_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?([Ee][-+]?[0-9]+)?")
+_PREFIXED = re.compile(r"0[xX][0-9A-Fa-f]+|0[oO][0-7]+|0[bB][01]+")
+
+
+def number(value: Any = None) -> Any:
+    """Returns `value` cast to a number as jsonata-js's $number does (jsonata-python raises a
+    Python ValueError for a string that is not a number, where jsonata-js raises D3030)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return 1 if value else 0
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, str):
+        if _DECIMAL.fullmatch(value):
+            result = float(value)
+            if math.isfinite(result):
+                return jutils.Utils.convert_number(result)
+        elif _PREFIXED.fullmatch(value):
+            return int(value, 0)
+    raise JException("D3030", -1, value)
+
+
 class _Native(Jsonata.JFunctionCallable):
     """A Python function callable from JSONata (arguments already checked by the signature)."""
 
@@ -143,6 +168,7 @@ AWS_FUNCTIONS: dict[str, tuple[Callable, str]] = {
     "random": (random_, "<n?:n>"),
     "uuid": (uuid_, "<:s>"),
     "parse": (parse, "<s:x>"),
+    "number": (number, "<(nsb)-:n>"),
 }
 
 

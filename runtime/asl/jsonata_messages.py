@@ -45,6 +45,8 @@ def describe(err: Any) -> str:
     if template == "{{{message}}}":
         return f"{code}: {err.current if err.current is not None else ''}"
     inserts = [err.current, err.expected, getattr(err, "extra", None)]
+    if code == "D1002":  # jsonata-python passes the operator first, then the value
+        inserts = [err.expected]
     if code == "T0412" and isinstance(inserts[2], str):
         inserts[2] = _ARRAY_TYPES.get(inserts[2], inserts[2])
     position = iter(range(len(inserts)))
