@@ -311,32 +311,45 @@ def event_types(history: Iterable[dict]) -> list[str]:
 def history_shape(types: list[str]) -> list:
     """Returns the event types with each Parallel/Map block folded into an order-free multiset.
 
-    A block runs from `ParallelStateStarted`/`MapStateStarted` to the `...StateSucceeded`,
-    `...StateFailed` or `...StateAborted` closing it; branch and iteration events inside it may
-    interleave in any order, so only how many of each type occur counts.
+    A block runs from `ParallelStateStarted`/`MapStateStarted` to the event closing it: its
+    `...StateSucceeded`, `...StateFailed` or `...StateAborted`, or its `...StateExited` when
+    none of those was recorded. Branch and iteration events inside may interleave in any order,
+    so only how many of each type occur counts; the closing event keeps its place.
     """
     shape: list = []
-    index = 0
-    while index < len(types):
-        opener = types[index]
-        shape.append(opener)
-        index += 1
-        kind = HISTORY_BLOCKS.get(opener)
-        if kind is None:
-            continue
-        start, depth = index, 0
-        while index < len(types):
-            current = types[index]
-            if current in HISTORY_BLOCKS:
-                depth += 1
-            elif current.endswith(BLOCK_ENDS):
-                if depth == 0 and current.startswith(kind + "State"):
-                    break
-                depth -= 1
-            index += 1
-        block = collections.Counter(types[start:index])
-        shape.append((f"{kind} block", tuple(sorted(block.items()))))
+    open_kinds: list[str] = []
+    awaiting_exit: collections.Counter = collections.Counter()
+    block: collections.Counter = collections.Counter()
+    for current in types:
+        closes = False
+        kind = current.split("State", 1)[0]
+        if current in HISTORY_BLOCKS:
+            open_kinds.append(HISTORY_BLOCKS[current])
+        elif open_kinds and open_kinds[-1] == kind and current.endswith(BLOCK_ENDS):
+            open_kinds.pop()
+            awaiting_exit[kind] += 1
+            closes = not open_kinds
+        elif current.endswith("StateExited") and awaiting_exit[kind]:
+            awaiting_exit[kind] -= 1
+        elif open_kinds and open_kinds[-1] == kind and current.endswith("StateExited"):
+            open_kinds.pop()
+            closes = not open_kinds
+        inside = bool(open_kinds) and not (current in HISTORY_BLOCKS and len(open_kinds) == 1)
+        if closes:
+            shape.append(("block", tuple(sorted(block.items()))))
+            block = collections.Counter()
+        if inside:
+            block[current] += 1
+        else:
+            shape.append(current)
+    if block:
+        shape.append(("unclosed block", tuple(sorted(block.items()))))
     return shape
+
+
+def recorded_in_reverse(types: list[str]) -> bool:
+    """Returns whether a history was recorded newest first (it then ends with ExecutionStarted)."""
+    return len(types) > 1 and types[-1] == "ExecutionStarted" and types[0] != "ExecutionStarted"
 
 
 def history_difference(case: dict, result: Any) -> str | None:
@@ -346,6 +359,8 @@ def history_difference(case: dict, result: Any) -> str | None:
         return None
     expected = event_types(case["history"])
     actual = event_types(getattr(result, "history", None) or [])
+    if recorded_in_reverse(expected):  # read with reverseOrder: compare in the same order
+        actual = actual[::-1]
     if history_shape(expected) == history_shape(actual):
         return None
     diff = difflib.unified_diff(expected, actual, "recorded history", "Flowbench history",
@@ -408,7 +423,9 @@ class Run:
         if self.outcome:
             return str(self.outcome[0])
         if self.history:
-            return "history: " + self.history.splitlines()[0]
+            changes = [line for line in self.history.splitlines()[1:]
+                       if line[:1] in "+-" and line[:3] not in ("---", "+++")]
+            return "history event types: " + " ".join(changes[:6]) + (" ..." if len(changes) > 6 else "")
         return "matches"
 
     def reason(self) -> str:
@@ -473,9 +490,13 @@ def _run_all(cases: list[dict], jobs: int) -> list[Run]:
     needs_functions = any(case.get("functions") for case in cases)
     runner_context = None
     if needs_functions:
-        from runtime.functions import FunctionRunner
-
-        runner_context = FunctionRunner()
+        try:
+            from runtime.functions import FunctionRunner
+        except ImportError as missing:  # the Lambda cases then fail, each saying why
+            print(f"warning: no FunctionRunner ({missing}); Lambda cases will fail",
+                  file=sys.stderr)
+        else:
+            runner_context = FunctionRunner()
     runner = runner_context.__enter__() if runner_context else None
     try:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
