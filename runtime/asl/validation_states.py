@@ -29,6 +29,7 @@ INVALID_JSON = "INVALID_JSON_DESCRIPTION"
 DUPLICATE_NAME = "DUPLICATE_STATE_NAME"
 
 MAX_SECONDS = 99999999
+MAX_VARIABLE_NAME = 80
 NOT_RFC3339 = "String does not match RFC3339 timestamp"
 
 
@@ -269,7 +270,16 @@ class StateChecks:
         if not isinstance(value, dict):
             self.error("The value for the field 'Assign' must be an object", location)
             return
-        self.payload(value, child(location, "Assign"), language, "Assign")
+        assign_location = child(location, "Assign")
+        for key in value:
+            name = str(key)
+            if language == "JSONPath" and name.endswith(".$"):
+                name = name[:-2]
+            if not name.isidentifier() or len(name) > MAX_VARIABLE_NAME:
+                self.error(f"The variable name '{name}' is invalid: a name starts with a letter "
+                           f"or '_', holds only letters, digits and '_', and has at most "
+                           f"{MAX_VARIABLE_NAME} characters", assign_location)
+        self.payload(value, assign_location, language, "Assign")
 
     def io_fields(self, state: dict, location: str, language: str, *, result: bool) -> None:
         """Checks the input/output processing fields every state type shares."""

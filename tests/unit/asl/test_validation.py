@@ -909,3 +909,15 @@ def test_mutated_valid_definitions_never_raise(definition, data):
         if not containers:
             break
     _assert_diagnostics(_checked(definition))
+
+
+@pytest.mark.parametrize("name", ["1st", "a-b", "a.b", "", "x" * 81, "with space"])
+def test_it_rejects_an_invalid_variable_name(name):
+    state = {"Type": "Pass", "Assign": {name: 1}, "End": True}
+    assert found(one(state), SCHEMA, "/States/S/Assign")
+
+
+@pytest.mark.parametrize("name", ["x", "_x", "camelCase", "snake_case_2", "ÜberVar", "x" * 80])
+def test_it_accepts_a_valid_variable_name(name):
+    state = {"Type": "Pass", "Assign": {name: 1, "fromPath.$": "$.a"}, "End": True}
+    assert errors(one(state)) == []
