@@ -1,0 +1,298 @@
+"""The engine's public contract: StateMachine.run with its seams, history, errors and resume."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+import runtime.asl as asl
+from runtime.asl import (DefinitionError, FakeClock, FakeInvoker, FunctionOutcome, StateMachine,
+                         validate)
+
+from .seed import ROUTES, TRAINING_FUNCTIONS, seed_definition, seed_definition_text
+
+
+def training_invoker() -> FakeInvoker:
+    def trainer(drill):
+        return lambda event, context: {"drill": drill, "player": event.get("player"), "done": True}
+    return FakeInvoker({fn: trainer(fn) for fn in TRAINING_FUNCTIONS.values()})
+
+
+def entered_states(history) -> list[str]:
+    return [e["stateEnteredEventDetails"]["name"] for e in history if e["type"].endswith("Entered")]
+
+
+def pass_chain(*names, **extra) -> dict:
+    states = {}
+    for index, name in enumerate(names):
+        state = {"Type": "Pass"}
+        if index + 1 < len(names):
+            state["Next"] = names[index + 1]
+        else:
+            state["End"] = True
+        states[name] = state
+    return {"StartAt": names[0], "States": states, **extra}
+
+
+# -- the seed -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("position", sorted(ROUTES))
+def test_the_seeds_machine_runs_each_route_through_its_two_trainings(position):
+    invoker = training_invoker()
+    result = StateMachine(seed_definition()).run(
+        {"TraningType": position, "player": "민재"}, invoker=invoker, clock=FakeClock())
+
+    assert result.status == "SUCCEEDED"
+    assert entered_states(result.history) == ["훈련", *ROUTES[position]]
+    last = TRAINING_FUNCTIONS[ROUTES[position][-1]]
+    assert result.output == {"drill": last, "player": "민재", "done": True}
+    assert [name for name, _ in invoker.calls] == [TRAINING_FUNCTIONS[s] for s in ROUTES[position]]
+
+
+def test_the_seeds_machine_fails_with_no_choice_matched_for_an_unknown_training_type():
+    result = StateMachine(seed_definition()).run({"TraningType": "골키퍼"},
+                                                 invoker=training_invoker(), clock=FakeClock())
+
+    assert result.status == "FAILED"
+    assert result.error == "States.NoChoiceMatched"
+    assert result.history[-1]["type"] == "ExecutionFailed"
+
+
+def test_the_seeds_text_keeps_its_korean_state_names_and_key_spelling():
+    text = seed_definition_text()
+    definition = json.loads(text)
+    assert definition["StartAt"] == "훈련"
+    assert definition["States"]["훈련"]["Choices"][0]["Variable"] == "$.TraningType"
+    # As printed, the seed's Resources are placeholders, which AWS would refuse: the validator
+    # says where, instead of failing.
+    diagnostics = validate(text)
+    assert any(d.location.startswith("/States/") and "Resource" in d.location for d in diagnostics)
+    assert not [d for d in validate(seed_definition()) if d.severity == "ERROR"]
+
+
+# -- history ----------------------------------------------------------------------------------------
+
+def test_history_ids_are_contiguous_and_each_event_links_to_the_one_before():
+    result = StateMachine(pass_chain("A", "B", "C")).run({"n": 1})
+
+    ids = [e["id"] for e in result.history]
+    assert ids == list(range(1, len(ids) + 1))
+    assert [e["previousEventId"] for e in result.history] == [0, *ids[:-1]]
+    assert [e["type"] for e in result.history] == [
+        "ExecutionStarted", "PassStateEntered", "PassStateExited", "PassStateEntered",
+        "PassStateExited", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]
+    assert json.loads(result.history[-1]["executionSucceededEventDetails"]["output"]) == {"n": 1}
+
+
+def test_the_sink_receives_every_event_while_the_run_goes_on():
+    seen_during_task = []
+    sink_events = []
+
+    def handler(event, context):
+        seen_during_task.extend(e["type"] for e in sink_events)
+        return event
+
+    definition = {"StartAt": "Task", "States": {"Task": {
+        "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f",
+        "End": True}}}
+    result = StateMachine(definition).run({}, invoker=FakeInvoker({"f": handler}),
+                                          sink=sink_events.append)
+
+    assert seen_during_task == ["ExecutionStarted", "TaskStateEntered", "LambdaFunctionScheduled",
+                                "LambdaFunctionStarted"]
+    assert sink_events == result.history
+
+
+def test_parallel_branch_events_link_within_their_branch():
+    definition = {"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": True, "Branches": [
+        pass_chain("A1", "A2"), pass_chain("B1", "B2")]}}}
+    result = StateMachine(definition).run({"x": 1})
+
+    assert result.output == [{"x": 1}, {"x": 1}]
+    by_id = {e["id"]: e for e in result.history}
+    started = next(e for e in result.history if e["type"] == "ParallelStateStarted")
+    for first in ("A1", "B1"):
+        entered = next(e for e in result.history if e["type"] == "PassStateEntered"
+                       and e["stateEnteredEventDetails"]["name"] == first)
+        assert by_id[entered["previousEventId"]] is started
+
+
+# -- errors, retry, catch, time ---------------------------------------------------------------------
+
+class Flaky:
+    def __init__(self, failures: int):
+        self.failures = failures
+
+    def __call__(self, event, context):
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("try again")
+        return {"ok": True}
+
+
+def task_machine(**task) -> dict:
+    """Returns a machine of one Task calling function `f`, and a state "Caught" when a transition
+    leads there (AWS refuses unreachable states)."""
+    states = {"T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f",
+                    "End": True, **task}}
+    if "Caught" in json.dumps(task):
+        states["Caught"] = {"Type": "Pass", "End": True}
+    return {"StartAt": "T", "States": states}
+
+
+def test_retry_waits_by_interval_and_backoff_on_the_fake_clock_then_succeeds():
+    clock = FakeClock()
+    machine = StateMachine(task_machine(Retry=[{
+        "ErrorEquals": ["ConnectionError"], "IntervalSeconds": 2, "BackoffRate": 3,
+        "MaxAttempts": 3}]))
+    result = machine.run({}, invoker=FakeInvoker({"f": Flaky(2)}), clock=clock)
+
+    assert result.status == "SUCCEEDED"
+    assert result.output == {"ok": True}
+    assert clock.slept == [2, 6]
+    assert [e["type"] for e in result.history].count("LambdaFunctionFailed") == 2
+
+
+def test_a_catcher_puts_the_error_output_at_its_result_path():
+    machine = StateMachine(task_machine(Catch=[{
+        "ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Caught"}]))
+    result = machine.run({"keep": 1}, invoker=FakeInvoker({"f": Flaky(5)}), clock=FakeClock())
+
+    assert result.status == "SUCCEEDED"
+    assert result.output["keep"] == 1
+    assert result.output["error"]["Error"] == "ConnectionError"
+    cause = json.loads(result.output["error"]["Cause"])
+    assert cause["errorMessage"] == "try again" and cause["errorType"] == "ConnectionError"
+
+
+def test_a_missing_function_fails_as_lambda_reports_it():
+    definition = {"StartAt": "T", "States": {"T": {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "nope", "Payload": {}}, "End": True}}}
+    result = StateMachine(definition).run({}, invoker=FakeInvoker({}))
+
+    assert result.status == "FAILED"
+    assert result.error == "Lambda.ResourceNotFoundException"
+    assert result.cause.startswith("Function not found: arn:aws:lambda:us-east-1:")
+
+
+def test_lambda_invoke_returns_lambdas_invoke_response():
+    definition = {"StartAt": "T", "States": {"T": {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "f", "Payload.$": "$"}, "End": True}}}
+    invoker = FakeInvoker({"f": lambda event, context: {"echo": event}})
+    result = StateMachine(definition).run({"a": 1}, invoker=invoker)
+
+    assert result.output["Payload"] == {"echo": {"a": 1}}
+    assert result.output["StatusCode"] == 200
+    assert result.output["ExecutedVersion"] == "$LATEST"
+    assert [e["type"] for e in result.history][2:5] == ["TaskScheduled", "TaskStarted",
+                                                        "TaskSucceeded"]
+
+
+def test_a_long_wait_passes_at_once_on_the_fake_clock():
+    clock = FakeClock()
+    definition = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 86400, "End": True}}}
+    result = StateMachine(definition).run({"x": 1}, clock=clock)
+
+    assert result.status == "SUCCEEDED"
+    assert clock.slept == [86400]
+
+
+def test_the_machines_timeout_ends_the_run_as_timed_out():
+    definition = {"StartAt": "W", "TimeoutSeconds": 10, "States": {
+        "W": {"Type": "Wait", "Seconds": 60, "End": True}}}
+    result = StateMachine(definition).run({}, clock=FakeClock())
+
+    assert result.status == "TIMED_OUT"
+    assert result.error == "States.Timeout"
+    assert result.history[-1]["type"] == "ExecutionTimedOut"
+
+
+def test_setting_cancel_aborts_the_run_before_its_next_state():
+    cancel = threading.Event()
+
+    def stop(event, context):
+        cancel.set()
+        return event
+
+    definition = task_machine(Next="Caught")
+    del definition["States"]["T"]["End"]
+    result = StateMachine(definition).run({}, invoker=FakeInvoker({"f": stop}), cancel=cancel)
+
+    assert result.status == "ABORTED"
+    assert result.history[-1]["type"] == "ExecutionAborted"
+    assert "Caught" not in entered_states(result.history)
+
+
+def test_an_input_over_256_kib_fails_with_data_limit_exceeded():
+    result = StateMachine(pass_chain("A")).run({"blob": "x" * (256 * 1024)})
+
+    assert result.status == "FAILED"
+    assert result.error == "States.DataLimitExceeded"
+
+
+def test_an_invalid_definition_raises_definition_error_with_located_diagnostics():
+    with pytest.raises(DefinitionError) as raised:
+        StateMachine({"StartAt": "Missing", "States": {"A": {"Type": "Pass", "End": True}}})
+
+    locations = [d.location for d in raised.value.diagnostics if d.severity == "ERROR"]
+    assert "/StartAt" in locations
+
+
+def test_json_text_is_accepted_as_a_definition():
+    result = StateMachine(json.dumps(pass_chain("A"))).run([1, 2])
+    assert result.output == [1, 2]
+
+
+# -- resume -----------------------------------------------------------------------------------------
+
+def test_a_run_resumed_from_a_cut_history_finishes_as_the_whole_run_would():
+    invoker = training_invoker()
+    machine = StateMachine(seed_definition())
+    whole = machine.run({"TraningType": "미드필더"}, invoker=invoker, clock=FakeClock())
+    # The worker died right after the first training state exited.
+    cut_at = next(i for i, e in enumerate(whole.history) if e["type"] == "TaskStateExited")
+    partial = whole.history[:cut_at + 1]
+
+    resumed = machine.run(resume_from=partial, invoker=invoker, clock=FakeClock())
+
+    assert resumed.status == "SUCCEEDED"
+    assert resumed.output == whole.output
+    assert [e["id"] for e in resumed.history] == list(range(1, len(resumed.history) + 1))
+    assert entered_states(resumed.history) == entered_states(whole.history)
+
+
+def test_a_run_cut_right_after_a_choice_resumes_on_the_branch_it_chose():
+    machine = StateMachine(seed_definition())
+    whole = machine.run({"TraningType": "수비수"}, invoker=training_invoker())
+    cut_at = next(i for i, e in enumerate(whole.history) if e["type"] == "ChoiceStateExited")
+
+    resumed = machine.run(resume_from=whole.history[:cut_at + 1], invoker=training_invoker())
+
+    assert entered_states(resumed.history) == ["훈련", "수비 훈련", "볼 경합 훈련"]
+
+
+def test_a_resumed_run_keeps_the_variables_assigned_before_the_cut():
+    definition = {"StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Assign": {"team": "blue"}, "Next": "B"},
+        "B": {"Type": "Pass", "Parameters": {"team.$": "$team"}, "End": True}}}
+    machine = StateMachine(definition)
+    whole = machine.run({})
+    resumed = machine.run(resume_from=whole.history[:3])
+
+    assert resumed.output == {"team": "blue"}
+
+
+# -- the public surface -----------------------------------------------------------------------------
+
+def test_the_package_exports_exactly_its_public_names():
+    assert sorted(asl.__all__) == sorted([
+        "StateMachine", "ExecutionResult", "DefinitionError", "StatesError", "Diagnostic",
+        "validate", "Clock", "FakeClock", "Invoker", "FakeInvoker", "FunctionOutcome",
+        "FunctionNotFound", "FunctionServiceError", "TaskTimedOut"])
+    for name in asl.__all__:
+        assert hasattr(asl, name)
+    assert FunctionOutcome(payload=1).payload == 1
