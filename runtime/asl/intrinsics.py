@@ -122,7 +122,7 @@ def _states_format(template, *args):
 
 def _string_to_json(text):
     if not text.strip():
-        raise InvalidArguments(None)
+        return None  # AWS (recorded 2023): "" and " " parse to null
     try:
         return json.loads(text)
     except (ValueError, RecursionError):
