@@ -1,0 +1,30 @@
+"""Run Lambda-style functions (Python, Node.js) in sandboxed, warm worker processes.
+
+    from runtime.functions import FunctionRunner, FunctionSpec
+    spec = FunctionSpec(name="hello", runtime="python", handler="lambda_function.lambda_handler",
+                        files={"lambda_function.py": source})
+    with FunctionRunner() as runner:
+        inv = runner.invoke(spec, {"key": "value"}, on_log=print)
+    inv.payload, inv.error, inv.logs, inv.duration_ms, inv.init_ms
+
+Errors the runner raises instead of running a function:
+
+    FunctionError
+    ├── TooManyRequestsException        the function is at its concurrency limit
+    └── InvalidRequestContentException  the event is not JSON-serialisable
+    RuntimeNotAvailable                 the runtime's language is not installed here
+    InvalidFunctionSpec (ValueError)    a spec Lambda would refuse
+"""
+
+from .invocation import FunctionError, Invocation, TooManyRequestsException
+from .runner import FunctionRunner, InvalidRequestContentException
+from .runtimes import Runtime, RuntimeNotAvailable, available_runtimes, resolve_runtime
+from .sandbox import bubblewrap_works
+from .spec import FunctionSpec, InvalidFunctionSpec
+
+__all__ = [
+    "FunctionRunner", "FunctionSpec", "Invocation",
+    "FunctionError", "TooManyRequestsException", "InvalidRequestContentException",
+    "InvalidFunctionSpec", "RuntimeNotAvailable",
+    "Runtime", "available_runtimes", "resolve_runtime", "bubblewrap_works",
+]

@@ -1,0 +1,155 @@
+"""Flowbench's Python worker: loads one Lambda handler, then runs invocations until stopped.
+
+Runs inside the sandbox under the system Python with the standard library only. The protocol
+travels on its own pipes, a request pipe and a response pipe, so nothing user code
+prints on stdout/stderr (the log pipe) can pass for a protocol message.
+
+The two fd numbers come as arguments: `python_worker.py REQUEST_FD RESPONSE_FD`.
+Frames out: one kind byte, a 4-byte big-endian length, the body.
+  I  ready (handler loaded)          F  init failed: error object, then the worker exits
+  R  response: JSON text             B  response: raw bytes the handler returned
+  E  error object (JSON)             M  out of memory: error object, then the worker exits
+Frames in: a 4-byte length and a JSON object {"id", "deadline" (epoch ms), "arn", "event"}.
+"""
+
+import importlib
+import json
+import os
+import struct
+import sys
+import time
+import traceback
+
+REQUESTS, RESPONSES = int(sys.argv[1]), int(sys.argv[2])
+MAX_RESPONSE = 6291556
+
+
+class LambdaContext:
+    """The context object Lambda's Python runtime passes to a handler."""
+
+    def __init__(self, request_id, deadline_ms, arn):
+        env = os.environ
+        self.aws_request_id = request_id
+        self.invoked_function_arn = arn
+        self.function_name = env.get("AWS_LAMBDA_FUNCTION_NAME")
+        self.function_version = env.get("AWS_LAMBDA_FUNCTION_VERSION")
+        self.memory_limit_in_mb = env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+        self.log_group_name = env.get("AWS_LAMBDA_LOG_GROUP_NAME")
+        self.log_stream_name = env.get("AWS_LAMBDA_LOG_STREAM_NAME")
+        self.identity = None
+        self.client_context = None
+        self.tenant_id = None
+        self._deadline_ms = deadline_ms
+
+    def get_remaining_time_in_millis(self):
+        """Returns the milliseconds left before the invocation times out."""
+        return max(int(self._deadline_ms - time.time() * 1000), 0)
+
+
+def send(kind, body):
+    data = kind + struct.pack(">I", len(body)) + body
+    view = memoryview(data)
+    while view:
+        view = view[os.write(RESPONSES, view):]
+
+
+def error_object(exc, skip_frames=1):
+    """Returns Lambda's error object for `exc`, leaving out the bootstrap's own frames."""
+    frames = traceback.extract_tb(exc.__traceback__)[skip_frames:]
+    return {"errorMessage": str(exc), "errorType": type(exc).__name__,
+            "stackTrace": traceback.format_list(frames)}
+
+
+def load_handler(handler_name):
+    """Returns the handler callable, or raises a (errorType, errorMessage, stackTrace) tuple."""
+    try:
+        module_name, function_name = handler_name.rsplit(".", 1)
+    except ValueError as exc:
+        raise LoadError("Runtime.MalformedHandlerName", f"Bad handler '{handler_name}': {exc}")
+    module_name = module_name.replace("/", ".")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise LoadError("Runtime.ImportModuleError",
+                        f"Unable to import module '{module_name}': {exc}")
+    except SyntaxError as exc:
+        raise LoadError("Runtime.UserCodeSyntaxError",
+                        f"Syntax error in module '{module_name}': {exc}",
+                        traceback.format_list(traceback.extract_tb(exc.__traceback__)[-1:]))
+    except Exception as exc:  # the module's own code failed while it was imported
+        error = error_object(exc, skip_frames=0)
+        raise LoadError(error["errorType"], error["errorMessage"], error["stackTrace"])
+    handler = getattr(module, function_name, None)
+    if handler is None:
+        raise LoadError("Runtime.HandlerNotFound",
+                        f"Handler '{function_name}' missing on module '{module_name}'")
+    return handler
+
+
+class LoadError(Exception):
+    def __init__(self, error_type, message, trace=()):
+        super().__init__(message)
+        self.error = {"errorMessage": message, "errorType": error_type,
+                      "stackTrace": list(trace)}
+
+
+def read_exact(stream, size):
+    data = stream.read(size)
+    if len(data) != size:
+        sys.exit(0)  # the host closed the request pipe: stop quietly
+    return data
+
+
+def run(handler, requests):
+    while True:
+        (size,) = struct.unpack(">I", read_exact(requests, 4))
+        request = json.loads(read_exact(requests, size))
+        context = LambdaContext(request["id"], request["deadline"], request["arn"])
+        try:
+            result = handler(request["event"], context)
+        except MemoryError:
+            send(b"M", b"{}")
+            os._exit(137)
+        except Exception as exc:
+            send(b"E", json.dumps(error_object(exc)).encode())
+            continue
+        if isinstance(result, (bytes, bytearray)):
+            kind, body = b"B", bytes(result)
+        else:
+            try:
+                kind, body = b"R", json.dumps(result).encode()
+            except (TypeError, ValueError) as exc:
+                send(b"E", json.dumps({"errorMessage": f"Unable to marshal response: {exc}",
+                                       "errorType": "Runtime.MarshalError",
+                                       "stackTrace": []}).encode())
+                continue
+        if len(body) > MAX_RESPONSE:
+            send(b"E", json.dumps({
+                "errorMessage": f"Response payload size ({len(body)} bytes) exceeded maximum "
+                                f"allowed payload size ({MAX_RESPONSE} bytes).",
+                "errorType": "Function.ResponseSizeTooLarge", "stackTrace": []}).encode())
+        else:
+            send(kind, body)
+
+
+def main():
+    # Forked children keep these pipes, exec'd programs must not.
+    os.set_inheritable(REQUESTS, False)
+    os.set_inheritable(RESPONSES, False)
+    requests = os.fdopen(REQUESTS, "rb", buffering=65536)
+    task_root = os.environ["LAMBDA_TASK_ROOT"]
+    sys.path.insert(0, task_root)
+    try:
+        handler = load_handler(os.environ["_HANDLER"])
+    except LoadError as exc:
+        send(b"F", json.dumps(exc.error).encode())
+        return
+    except MemoryError:
+        send(b"M", b"{}")
+        os._exit(137)
+    send(b"I", b"")
+    run(handler, requests)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,351 @@
+"""`FunctionRunner`: invokes functions on warm, sandboxed worker processes.
+
+Workers belong to one function version (FunctionSpec.version_key). An invocation takes an idle
+worker of its version, or starts one (a cold start, measured as Init Duration) while the
+function is under its concurrency limit, or is refused with TooManyRequestsException. Workers
+that have been idle for `idle_timeout` seconds are stopped by a housekeeping thread. The runner
+is thread-safe: one lock guards the pools; invocations run outside it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from .invocation import (FunctionError, Invocation, TooManyRequestsException, billed,
+                         end_line, error_log_lines, report_line, runtime_error, start_line,
+                         timeout_error, timestamp)
+from .runtimes import BOOTSTRAP_DIR, Runtime, resolve_runtime
+from .sandbox import BACKENDS, InitFailed, Sandbox, SandboxSettings, bubblewrap_works
+from .spec import FunctionSpec
+
+__all__ = ["FunctionRunner", "InvalidRequestContentException", "lambda_environment"]
+
+# Variables Lambda sets itself; a function's own env cannot override them.
+RESERVED_ENV = ("AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION",
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_REGION", "AWS_DEFAULT_REGION",
+                "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "_HANDLER",
+                "AWS_EXECUTION_ENV", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "TZ")
+
+
+class InvalidRequestContentException(FunctionError):
+    """The event cannot be sent to a function (it is not JSON-serialisable)."""
+
+    error_type = "InvalidRequestContentException"
+
+
+def lambda_environment(spec: FunctionSpec, runtime: Runtime, handler: str, region: str,
+                       log_stream: str) -> dict:
+    """Returns a worker's environment: the function's variables, then Lambda's own; nothing
+    of the host's. The backend adds LAMBDA_TASK_ROOT and LAMBDA_RUNTIME_DIR."""
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
+    env.update({k: str(v) for k, v in spec.env.items() if k not in RESERVED_ENV})
+    env.update({
+        "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+        "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory),
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{runtime.id}",
+        "_HANDLER": handler,
+        "TZ": ":UTC",
+    })
+    return env
+
+
+class _VersionPool:
+    """The workers of one function version and the code directory they share."""
+
+    def __init__(self, spec: FunctionSpec, runtime: Runtime, code_dir: str):
+        self.spec = spec
+        self.runtime = runtime
+        self.code_dir = code_dir
+        self.idle: list[Sandbox] = []
+        self.busy = 0
+
+
+class FunctionRunner:
+    """Runs functions as AWS Lambda does, on warm workers in a sandbox.
+
+    `backend` is "bubblewrap", "plain" or "auto" (bubblewrap when it works on this host);
+    `backend_name` says which one is in use. `max_concurrency` is the per-function limit when a
+    spec has no reserved concurrency. Use it as a context manager, or call `close()`.
+    """
+
+    def __init__(self, backend: str = "auto", *, idle_timeout: float = 300.0,
+                 max_concurrency: int = 32, region: str = "us-east-1",
+                 account_id: str = "000000000000", log_limit: int = 1 << 20,
+                 max_processes: int = 256):
+        if backend == "auto":
+            backend = "bubblewrap" if bubblewrap_works() else "plain"
+        if backend not in BACKENDS:
+            raise ValueError(f"Unknown sandbox backend {backend!r}: use "
+                             f"{', '.join(BACKENDS)} or auto")
+        if backend == "bubblewrap" and not bubblewrap_works():
+            raise FunctionError("The bubblewrap sandbox does not work on this host: install "
+                                "bubblewrap (apt-get install bubblewrap) and allow user "
+                                "namespaces, or use backend='plain'")
+        self.backend_name = backend
+        self._sandbox_class = BACKENDS[backend]
+        self.idle_timeout = idle_timeout
+        self.max_concurrency = max_concurrency
+        self.region = region
+        self.account_id = account_id
+        self._work_dir = tempfile.mkdtemp(prefix="flowbench-functions-")
+        os.chmod(self._work_dir, 0o711)
+        runtime_dir = os.path.join(self._work_dir, "runtime")
+        shutil.copytree(BOOTSTRAP_DIR, runtime_dir,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        _make_readable(runtime_dir)
+        self._settings = SandboxSettings(self._work_dir, log_limit=log_limit,
+                                         max_processes=max_processes)
+        self._lock = threading.Condition()
+        self._pools: dict[str, _VersionPool] = {}
+        self._busy_by_name: dict[str, int] = {}
+        self._closed = False
+        self._housekeeper: threading.Thread | None = None
+
+    # --- public ------------------------------------------------------------------------------
+
+    def invoke(self, spec: FunctionSpec, event: Any = None,
+               on_log: Callable[[str], None] | None = None, *, timeout: float | None = None,
+               arn: str | None = None, request_id: str | None = None) -> Invocation:
+        """Runs `spec`'s handler with `event` and returns the Invocation.
+
+        Each log line goes to `on_log` as soon as the function writes it. `timeout` (seconds)
+        can shorten the function's own timeout for this call (a Task's TimeoutSeconds); the
+        Invocation's `timed_out` then says it ran out. Raises RuntimeNotAvailable,
+        TooManyRequestsException or InvalidRequestContentException instead of running.
+        """
+        runtime = resolve_runtime(spec.runtime)
+        try:
+            event_json = json.dumps(event).encode()
+        except (TypeError, ValueError) as exc:
+            raise InvalidRequestContentException(f"Could not serialize the event: {exc}")
+        request_id = request_id or str(uuid.uuid4())
+        arn = arn or (f"arn:aws:lambda:{self.region}:{self.account_id}:function:{spec.name}")
+        inv = Invocation(request_id, memory_mb=spec.memory, function_name=spec.name,
+                         version=spec.version, runtime=runtime.id,
+                         backend=self.backend_name)
+        lines = inv.log_lines
+
+        def emit(line: str) -> None:
+            lines.append(line)
+            if on_log is not None:
+                on_log(line)
+
+        pool, sandbox = self._acquire(spec, runtime)
+        try:
+            if sandbox is None:
+                sandbox = self._new_sandbox(pool)
+                try:
+                    inv.init_ms = round(sandbox.start(emit), 2)
+                except InitFailed as failure:
+                    sandbox = None
+                    inv.init_ms = round(failure.init_ms, 2)
+                    inv.error = failure.error
+                    for line in error_log_lines(failure.error, runtime.family, request_id):
+                        emit(line)
+            emit(start_line(request_id, spec.version))
+            if sandbox is not None:
+                self._run(sandbox, spec, inv, event_json, arn, timeout, emit)
+            emit(end_line(request_id))
+            emit(report_line(inv))
+        finally:
+            self._release(pool, sandbox)
+        inv.logs = "\n".join(lines) + "\n"
+        return inv
+
+    def workers(self) -> dict[str, tuple[int, int]]:
+        """Returns {version_key: (idle workers, busy invocations)} for every live version."""
+        with self._lock:
+            return {key: (len(p.idle), p.busy) for key, p in self._pools.items()}
+
+    def retire_idle(self, older_than: float | None = None) -> int:
+        """Stops workers idle for more than `older_than` seconds (default: the runner's
+        idle_timeout) and returns how many it stopped."""
+        limit = self.idle_timeout if older_than is None else older_than
+        now = time.monotonic()
+        doomed = []
+        with self._lock:
+            for pool in self._pools.values():
+                keep = [s for s in pool.idle if now - s.last_used <= limit]
+                doomed += [s for s in pool.idle if now - s.last_used > limit]
+                pool.idle = keep
+            self._drop_empty_pools()
+        for sandbox in doomed:
+            sandbox.stop()
+        return len(doomed)
+
+    def close(self) -> None:
+        """Stops every idle worker now and every busy one when its invocation ends."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            doomed = [s for p in self._pools.values() for s in p.idle]
+            for pool in self._pools.values():
+                pool.idle = []
+            self._lock.notify_all()
+        for sandbox in doomed:
+            sandbox.stop()
+        with self._lock:
+            self._drop_empty_pools()
+            if not self._pools:
+                shutil.rmtree(self._work_dir, ignore_errors=True)
+
+    def __enter__(self) -> "FunctionRunner":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    # --- one invocation ----------------------------------------------------------------------
+
+    def _run(self, sandbox: Sandbox, spec: FunctionSpec, inv: Invocation, event_json: bytes,
+             arn: str, timeout: float | None, emit: Callable[[str], None]) -> None:
+        seconds = spec.timeout if timeout is None else min(spec.timeout, timeout)
+        request = b'{"id":"%s","deadline":%d,"arn":%s,"event":%s}' % (
+            inv.request_id.encode(), int(time.time() * 1000 + spec.timeout * 1000),
+            json.dumps(arn).encode(), event_json)
+        started = time.perf_counter()
+        reply = sandbox.invoke(request, time.monotonic() + seconds, emit, spec.memory)
+        inv.duration_ms = round((time.perf_counter() - started) * 1000, 2)
+        inv.billed_ms = billed(inv.duration_ms)
+        peak_kb = sandbox.memory_kb()[1] if reply.kind in ("ok", "bytes", "error") else 0
+        sandbox.peak_kb = max(getattr(sandbox, "peak_kb", 0), peak_kb)
+        inv.max_memory_mb = -(-sandbox.peak_kb // 1024)
+        kind, request_id = reply.kind, inv.request_id
+        if kind == "ok":
+            inv.raw_payload = reply.body
+            inv.payload = json.loads(reply.body)
+        elif kind == "bytes":
+            inv.raw_payload = reply.body
+            try:
+                inv.payload = json.loads(reply.body)
+            except ValueError:
+                inv.payload = reply.body.decode("utf-8", "replace")
+        elif kind == "error":
+            inv.error = json.loads(reply.body)
+            for line in error_log_lines(inv.error, sandbox.runtime.family, request_id):
+                emit(line)
+        elif kind == "timeout":
+            inv.timed_out = True
+            inv.duration_ms = round(seconds * 1000, 2)
+            inv.billed_ms = billed(inv.duration_ms)
+            inv.error = timeout_error(request_id, seconds)
+            emit(f"{timestamp()} {request_id} Task timed out after {seconds:.2f} seconds")
+        elif kind == "oom":
+            inv.max_memory_mb = spec.memory
+            inv.error = runtime_error(request_id, "Runtime.OutOfMemory",
+                                      "Runtime exited with error: signal: killed")
+            emit(inv.error["errorMessage"])
+            emit("Runtime.OutOfMemory")
+        else:
+            detail = (f"Runtime exited with error: {reply.exit_status}" if kind == "exit"
+                      else "Runtime exited with error: the worker broke the runtime protocol")
+            inv.error = runtime_error(request_id, "Runtime.ExitError", detail)
+            emit(inv.error["errorMessage"])
+            emit("Runtime.ExitError")
+
+    # --- pools ---------------------------------------------------------------------------
+
+    def _acquire(self, spec: FunctionSpec, runtime: Runtime):
+        """Returns (pool, idle sandbox or None for a cold start), counting the call as busy."""
+        with self._lock:
+            if self._closed:
+                raise FunctionError("The function runner is closed")
+            limit = (spec.reserved_concurrency if spec.reserved_concurrency is not None
+                     else self.max_concurrency)
+            busy = self._busy_by_name.get(spec.name, 0)
+            if busy >= limit:
+                raise TooManyRequestsException("Rate Exceeded.")
+            pool = self._pools.get(spec.version_key)
+            if pool is None:
+                pool = self._pools[spec.version_key] = _VersionPool(
+                    spec, runtime, self._write_code(spec))
+            self._busy_by_name[spec.name] = busy + 1
+            pool.busy += 1
+            while pool.idle:
+                sandbox = pool.idle.pop()
+                if sandbox.alive:
+                    return pool, sandbox
+                sandbox.stop()  # died while idle (a background thread exited it)
+            return pool, None
+
+    def _release(self, pool: _VersionPool, sandbox: Sandbox | None) -> None:
+        with self._lock:
+            pool.busy -= 1
+            self._busy_by_name[pool.spec.name] -= 1
+            keep = sandbox is not None and sandbox.process is not None and not self._closed
+            if keep:
+                pool.idle.append(sandbox)
+                self._start_housekeeper()
+        if sandbox is not None and not keep:
+            sandbox.stop()
+        if self._closed:
+            with self._lock:
+                self._drop_empty_pools()
+                if not self._pools:
+                    shutil.rmtree(self._work_dir, ignore_errors=True)
+
+    def _new_sandbox(self, pool: _VersionPool) -> Sandbox:
+        spec = pool.spec
+        handler = spec.handler or pool.runtime.default_handler
+        stream = (f"{datetime.now(timezone.utc):%Y/%m/%d}/[{spec.version}]"
+                  f"{uuid.uuid4().hex}")
+        env = lambda_environment(spec, pool.runtime, handler, self.region, stream)
+        return self._sandbox_class(spec, pool.runtime, pool.code_dir, self._settings, env)
+
+    def _write_code(self, spec: FunctionSpec) -> str:
+        code_dir = os.path.join(self._work_dir, "code", spec.version_key.replace("/", "_"))
+        os.makedirs(code_dir, mode=0o755, exist_ok=True)
+        for path, content in spec.files.items():
+            target = os.path.join(code_dir, path)
+            os.makedirs(os.path.dirname(target), mode=0o755, exist_ok=True)
+            with open(target, "wb") as f:
+                f.write(content.encode() if isinstance(content, str) else bytes(content))
+        _make_readable(code_dir)
+        return code_dir
+
+    def _drop_empty_pools(self) -> None:
+        for key in [k for k, p in self._pools.items() if not p.idle and not p.busy]:
+            shutil.rmtree(self._pools.pop(key).code_dir, ignore_errors=True)
+
+    def _start_housekeeper(self) -> None:
+        if self._housekeeper is None:
+            self._housekeeper = threading.Thread(target=self._housekeep, daemon=True,
+                                                 name="flowbench-functions-housekeeper")
+            self._housekeeper.start()
+
+    def _housekeep(self) -> None:
+        """Retires idle workers as they pass the idle timeout, until the runner closes."""
+        while True:
+            with self._lock:
+                if self._closed:
+                    return
+                idle = [s.last_used for p in self._pools.values() for s in p.idle]
+                wait = (min(idle) + self.idle_timeout - time.monotonic() + 0.01) if idle \
+                    else self.idle_timeout
+                self._lock.wait(timeout=max(wait, 0.01))
+                if self._closed:
+                    return
+            self.retire_idle()
+
+
+def _make_readable(root: str) -> None:
+    """Makes a tree readable (not writable) by a worker running under another uid."""
+    for directory, _, files in os.walk(root):
+        os.chmod(directory, 0o755)
+        for name in files:
+            os.chmod(os.path.join(directory, name), 0o644)

@@ -1,0 +1,358 @@
+"""One worker process of one function version, and what every sandbox backend shares.
+
+A `Sandbox` starts a worker (`start`), runs invocations on it one at a time (`invoke`) and kills
+it with everything it started (`stop`). Backends only say how the process is launched and how
+all of its processes are found and killed; the worker protocol, log capture, time and memory
+limits live here once.
+
+The worker talks on two pipes of its own (requests in, framed responses out); its stdout and
+stderr share a third pipe, read as log lines while the handler runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import struct
+import subprocess
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Callable
+
+__all__ = ["Sandbox", "SandboxSettings", "WorkerReply", "InitFailed"]
+
+MAX_RESPONSE = 6291556
+# Frames longer than this cannot come from the bootstrap (it refuses bodies over MAX_RESPONSE):
+# the worker's protocol pipe was written by something else, so the worker is not trusted again.
+MAX_FRAME = MAX_RESPONSE + 4096
+INIT_TIMEOUT = 10.0          # Lambda's limit for the init phase
+MEMORY_CHECK_INTERVAL = 0.02  # how often a running invocation's memory is checked (seconds)
+
+
+@dataclass
+class SandboxSettings:
+    """Limits and identity shared by a runner's sandboxes."""
+
+    work_dir: str                 # private, runner-owned directory (bootstrap copies, worker dirs)
+    log_limit: int = 1 << 20      # bytes of log kept per invocation
+    max_processes: int = 256      # processes + threads per worker (RLIMIT_NPROC)
+    max_open_files: int = 1024
+
+
+@dataclass
+class WorkerReply:
+    """What a worker did with one request.
+
+    `kind`: "ok" (body is JSON text), "bytes" (raw bytes the handler returned), "error" (body is
+    Lambda's error object as JSON), "oom", "timeout", "exit" (the worker died: `exit_status`
+    says how, as Lambda words it), "protocol" (the worker broke the protocol).
+    """
+
+    kind: str
+    body: bytes = b""
+    exit_status: str = ""
+
+
+class InitFailed(Exception):
+    """The worker could not load the handler; `error` is Lambda's error object."""
+
+    def __init__(self, error: dict, init_ms: float):
+        super().__init__(error.get("errorMessage", ""))
+        self.error = error
+        self.init_ms = init_ms
+
+
+class LogCapture:
+    """Splits the worker's output into lines, passes each to `on_line` as soon as it is
+    complete, and stops keeping output past `limit` bytes (saying so once)."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.on_line: Callable[[str], None] = lambda line: None
+        self.kept = 0
+        self.truncated = False
+        self.pending = b""
+
+    def feed(self, data: bytes) -> None:
+        if self.truncated:
+            return
+        if self.kept + len(data) > self.limit:
+            data = data[: max(self.limit - self.kept, 0)]
+            self.truncated = True
+        self.kept += len(data)
+        data = self.pending + data
+        *lines, self.pending = data.split(b"\n")
+        for line in lines:
+            self.on_line(line.decode("utf-8", "replace"))
+        if self.truncated:
+            self.flush()
+            self.on_line(f"[Flowbench: log output truncated after {self.limit} bytes]")
+
+    def flush(self) -> None:
+        if self.pending:
+            line, self.pending = self.pending, b""
+            self.on_line(line.decode("utf-8", "replace"))
+
+    def reset(self, on_line: Callable[[str], None]) -> None:
+        self.on_line = on_line
+        self.kept = 0
+        self.truncated = False
+
+
+class Sandbox(ABC):
+    """A worker process for one function version, in one sandbox backend.
+
+    Not thread-safe: the runner hands a sandbox to one invocation at a time.
+    """
+
+    name = "base"
+
+    def __init__(self, spec, runtime, code_dir: str, settings: SandboxSettings, env: dict):
+        self.spec = spec
+        self.runtime = runtime
+        self.code_dir = code_dir
+        self.settings = settings
+        self.env = env
+        self.process: subprocess.Popen | None = None
+        self.worker_pid: int | None = None
+        self.invocations = 0
+        self.last_used = 0.0
+        self._buffer = b""
+        self._logs = LogCapture(settings.log_limit)
+        self._status_fd: int | None = None
+        self._fds: list[int] = []
+
+    # --- what a backend provides -------------------------------------------------------------
+
+    @abstractmethod
+    def command(self, request_fd: int, response_fd: int) -> tuple[list[str], dict]:
+        """Returns the argv that starts the worker and the keyword arguments for Popen beyond
+        the pipes: env (self.env plus the backend's paths), cwd, user, group."""
+
+    @abstractmethod
+    def find_worker_pid(self) -> int | None:
+        """Returns the host pid of the worker process itself (for memory figures)."""
+
+    @abstractmethod
+    def kill_all(self) -> None:
+        """Kills the worker and every process it started, and returns once none is left."""
+
+    def cleanup(self) -> None:
+        """Removes what the backend created for this worker (called after kill_all)."""
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def start(self, on_line: Callable[[str], None]) -> float:
+        """Starts the worker and waits for its handler to load; returns the init duration in ms.
+
+        Lines the module prints while it loads go to `on_line`. Raises InitFailed (after
+        stopping the worker) when the handler cannot be loaded.
+        """
+        started = time.perf_counter()
+        request_r, request_w = os.pipe()
+        response_r, response_w = os.pipe()
+        log_r, log_w = os.pipe()
+        argv, popen_args = self.command(request_r, response_w)
+        try:
+            self.process = subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=log_w, stderr=log_w,
+                pass_fds=(request_r, response_w), close_fds=True, process_group=0,
+                **popen_args)
+        finally:
+            for fd in (request_r, response_w, log_w):
+                os.close(fd)
+        self._request_w, self._response_r, self._log_r = request_w, response_r, log_r
+        os.set_blocking(response_r, False)
+        os.set_blocking(log_r, False)
+        self._pidfd = os.pidfd_open(self.process.pid)
+        self._fds = [request_w, response_r, log_r, self._pidfd]
+        self._poll = select.poll()
+        for fd in (response_r, log_r, self._pidfd):
+            self._poll.register(fd, select.POLLIN)
+        self._logs.reset(on_line)
+        reply = self._wait(time.monotonic() + INIT_TIMEOUT, memory_limit=None)
+        init_ms = (time.perf_counter() - started) * 1000
+        if reply.kind == "ready":
+            self.worker_pid = self.find_worker_pid()
+            if self.worker_pid:
+                try:
+                    self._status_fd = os.open(f"/proc/{self.worker_pid}/status", os.O_RDONLY)
+                except OSError:
+                    self._status_fd = None
+            self.last_used = time.monotonic()
+            return init_ms
+        self.stop()
+        if reply.kind == "init-error":
+            raise InitFailed(json.loads(reply.body), init_ms)
+        if reply.kind == "timeout":
+            raise InitFailed({"errorType": "Runtime.InitTimeout", "errorMessage":
+                              f"Init phase did not finish within {INIT_TIMEOUT:.0f} seconds",
+                              "stackTrace": []}, init_ms)
+        if reply.kind == "oom":
+            raise InitFailed({"errorType": "Runtime.OutOfMemory", "errorMessage":
+                              "Runtime exited with error: signal: killed", "stackTrace": []},
+                             init_ms)
+        raise InitFailed({"errorType": "Runtime.ExitError", "errorMessage":
+                          f"Runtime exited with error: {reply.exit_status or 'protocol error'}",
+                          "stackTrace": []}, init_ms)
+
+    def invoke(self, request: bytes, deadline: float, on_line: Callable[[str], None],
+               memory_limit_mb: int) -> WorkerReply:
+        """Sends one framed request and returns the worker's reply, streaming log lines to
+        `on_line` meanwhile. `deadline` is a time.monotonic() value; when it passes, or the
+        worker grows past `memory_limit_mb`, the worker is stopped and the reply says why."""
+        self.invocations += 1
+        self._logs.reset(on_line)
+        try:
+            os.write(self._request_w, struct.pack(">I", len(request)) + request)
+        except OSError:
+            pass  # the worker died; _wait reports how
+        reply = self._wait(deadline, memory_limit_mb * 1024)
+        self.last_used = time.monotonic()
+        if reply.kind in ("timeout", "oom", "exit", "protocol"):
+            self.stop()
+        return reply
+
+    def stop(self) -> None:
+        """Kills the worker and everything it started; safe to call twice."""
+        if self.process is None:
+            return
+        try:
+            self.kill_all()
+        finally:
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self._drain_logs()
+            self._logs.flush()
+            for fd in self._fds + ([self._status_fd] if self._status_fd is not None else []):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+            self._fds, self._status_fd = [], None
+            self.process = None
+            self.cleanup()
+
+    @property
+    def alive(self) -> bool:
+        """Returns whether the worker process is still running."""
+        return self.process is not None and self.process.poll() is None
+
+    def memory_kb(self) -> tuple[int, int]:
+        """Returns the worker's (current, peak) resident memory in kB, or (0, 0) if unknown."""
+        if self._status_fd is None:
+            return 0, 0
+        try:
+            status = os.pread(self._status_fd, 4096, 0)
+        except OSError:
+            return 0, 0
+        return _status_field(status, b"VmRSS:"), _status_field(status, b"VmHWM:")
+
+    # --- the protocol ------------------------------------------------------------------------
+
+    def _wait(self, deadline: float, memory_limit: int | None) -> WorkerReply:
+        """Returns the next reply frame, reading log output as it comes."""
+        exited = False
+        next_check = time.monotonic() + MEMORY_CHECK_INTERVAL
+        while True:
+            frame = self._take_frame()
+            if frame is not None:
+                self._drain_logs()
+                if frame.kind != "ready":
+                    self._logs.flush()
+                return frame
+            if exited:
+                self._read_responses()
+                frame = self._take_frame()
+                if frame is not None:
+                    self._drain_logs()
+                    self._logs.flush()
+                    return frame
+                self._drain_logs()
+                self._logs.flush()
+                if memory_limit and self.memory_kb()[1] > memory_limit:
+                    return WorkerReply("oom")
+                return WorkerReply("exit", exit_status=_exit_status(self.process.wait()))
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return WorkerReply("timeout")
+            wait = remaining if memory_limit is None else min(remaining, MEMORY_CHECK_INTERVAL)
+            events = self._poll.poll(wait * 1000)
+            if memory_limit is not None and (not events or time.monotonic() >= next_check):
+                next_check = time.monotonic() + MEMORY_CHECK_INTERVAL
+                if self.memory_kb()[0] > memory_limit:
+                    return WorkerReply("oom")
+            for fd, _ in events:
+                if fd == self._log_r:
+                    self._drain_logs()
+                elif fd == self._response_r:
+                    if not self._read_responses():
+                        exited = True
+                else:
+                    exited = True
+            if self._buffer and len(self._buffer) >= 5:
+                (size,) = struct.unpack(">I", self._buffer[1:5])
+                if size > MAX_FRAME or self._buffer[:1] not in b"IFREBM":
+                    return WorkerReply("protocol")
+
+    def _read_responses(self) -> bool:
+        """Reads what the response pipe holds; returns False once the worker closed it."""
+        while True:
+            try:
+                chunk = os.read(self._response_r, 1 << 20)
+            except BlockingIOError:
+                return True
+            if not chunk:
+                return False
+            self._buffer += chunk
+
+    def _take_frame(self) -> WorkerReply | None:
+        buffer = self._buffer
+        if len(buffer) < 5:
+            return None
+        (size,) = struct.unpack(">I", buffer[1:5])
+        if len(buffer) < 5 + size:
+            return None
+        kind, body = buffer[:1], buffer[5:5 + size]
+        self._buffer = buffer[5 + size:]
+        return WorkerReply(FRAME_KINDS.get(kind, "protocol"), body)
+
+    def _drain_logs(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self._log_r, 1 << 16)
+            except (BlockingIOError, OSError):
+                return
+            if not chunk:
+                return
+            self._logs.feed(chunk)
+
+
+FRAME_KINDS = {b"I": "ready", b"F": "init-error", b"R": "ok", b"B": "bytes", b"E": "error",
+               b"M": "oom"}
+
+
+def _status_field(status: bytes, name: bytes) -> int:
+    start = status.find(name)
+    if start < 0:
+        return 0
+    end = status.find(b"kB", start)
+    return int(status[start + len(name):end])
+
+
+def _exit_status(returncode: int) -> str:
+    """Returns how a process ended, in the words Lambda uses ("exit status 1",
+    "signal: killed")."""
+    if returncode < 0:
+        names = {signal.SIGKILL: "killed", signal.SIGSEGV: "segmentation fault",
+                 signal.SIGABRT: "aborted", signal.SIGTERM: "terminated"}
+        return f"signal: {names.get(-returncode, signal.Signals(-returncode).name.lower())}"
+    if returncode > 128:  # bwrap reports the sandboxed process's signal as 128 + n
+        return _exit_status(128 - returncode)
+    return f"exit status {returncode}"

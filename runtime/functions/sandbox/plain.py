@@ -1,0 +1,110 @@
+"""The plain backend: the worker is an ordinary process with resource limits.
+
+What it guarantees: a clean environment (the function's variables and Lambda's, nothing of the
+host's), a private working /tmp (TMPDIR), resource limits (processes, open files, file size,
+address space for Python), its own process group, and, when Flowbench runs as root, a user id of
+its own, so it can neither signal the host nor write the project's files and every process it
+leaves behind is found and killed. It does not hide the host's world-readable files: that needs
+the bubblewrap backend.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+
+from .base import Sandbox
+from .processes import UidPool, descendants, kill_until_gone, processes_of_uid
+
+__all__ = ["PlainSandbox", "interpreter_argv", "limits_argv"]
+
+PRLIMIT = shutil.which("prlimit", path="/usr/bin:/bin")
+UIDS = UidPool()
+
+
+def interpreter_argv(runtime, bootstrap: str, memory_mb: int) -> list[str]:
+    """Returns the interpreter command line that runs `bootstrap` for `runtime`."""
+    if runtime.family == "python":
+        # -I: ignore PYTHON* variables and the user site; -S: no site-packages (Lambda's
+        # Python has none of the host's either, and it halves start-up); -u: prints stream.
+        return [runtime.executable, "-I", "-S", "-B", "-u", bootstrap]
+    # As Lambda does, keep V8's heap under the function's memory size.
+    return [runtime.executable, f"--max-old-space-size={max(memory_mb * 9 // 10, 64)}",
+            bootstrap]
+
+
+def limits_argv(sandbox, uid: int | None) -> list[str]:
+    """Returns a `prlimit` prefix with the worker's resource limits (empty if not installed)."""
+    if not PRLIMIT:
+        return []
+    settings, spec = sandbox.settings, sandbox.spec
+    nproc = settings.max_processes
+    if uid is None:
+        # RLIMIT_NPROC counts every process of the user; leave the user's own ones room.
+        nproc += len(processes_of_uid(os.geteuid()))
+    limits = [f"--nproc={nproc}", f"--nofile={settings.max_open_files}", "--core=0",
+              f"--fsize={spec.tmp_mb << 20}"]
+    if sandbox.runtime.family == "python":
+        # A backstop only: the runner kills a worker past its memory size well before this,
+        # but one huge allocation must fail (MemoryError) rather than take the host's RAM.
+        limits.append(f"--as={(spec.memory + 256) << 20}")
+    return [PRLIMIT, *limits, "--"]
+
+
+class PlainSandbox(Sandbox):
+    """A worker run as a plain process with resource limits and a clean environment."""
+
+    name = "plain"
+
+    def command(self, request_fd, response_fd):
+        self.uid = UIDS.take()
+        self.home = os.path.join(self.settings.work_dir, f"worker-{id(self):x}")
+        self.tmp = os.path.join(self.home, "tmp")
+        os.makedirs(self.tmp, mode=0o700)
+        os.chmod(self.home, 0o711)
+        if self.uid is not None:
+            os.chown(self.tmp, self.uid, self.uid)
+        bootstrap = os.path.join(self.settings.work_dir, "runtime",
+                                 os.path.basename(self.runtime.bootstrap))
+        env = dict(self.env, LAMBDA_TASK_ROOT=self.code_dir,
+                   LAMBDA_RUNTIME_DIR=os.path.dirname(bootstrap), TMPDIR=self.tmp)
+        argv = [*limits_argv(self, self.uid),
+                *interpreter_argv(self.runtime, bootstrap, self.spec.memory),
+                str(request_fd), str(response_fd)]
+        popen = {"env": env, "cwd": self.code_dir}
+        if self.uid is not None:
+            popen.update(user=self.uid, group=self.uid, extra_groups=[])
+        return argv, popen
+
+    def find_worker_pid(self):
+        return self.process.pid
+
+    def kill_all(self):
+        pid = self.process.pid
+        if self.uid is not None:
+            kill_until_gone(lambda: processes_of_uid(self.uid))
+            return
+        # Without a uid of its own, the worker's processes are its process group and its
+        # descendants, found before the worker dies (orphans are re-parented away from it).
+        doomed = set(descendants(pid))
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        kill_until_gone(lambda: [p for p in doomed | set(descendants(pid)) if _alive(p)]
+                        + ([pid] if self.alive else []))
+
+    def cleanup(self):
+        shutil.rmtree(self.home, ignore_errors=True)
+        UIDS.give_back(getattr(self, "uid", None))
+        self.uid = None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.rfind(b")") + 2:][:1] not in (b"Z", b"X")

@@ -1,0 +1,73 @@
+"""What a function is: its runtime, handler, code and configuration (`FunctionSpec`)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+
+__all__ = ["FunctionSpec", "InvalidFunctionSpec"]
+
+
+class InvalidFunctionSpec(ValueError):
+    """A FunctionSpec holds a value Lambda would refuse (bad name, path, timeout or memory)."""
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One version of a function, as deployed: everything a worker needs to run it.
+
+    `files` maps relative paths (subdirectories allowed, e.g. "lib/util.py") to their text or
+    bytes. `version` is the Lambda version ("$LATEST" or "1", "2", ...); together with a hash of
+    the code and configuration it names the warm workers, so a redeploy never reuses old ones.
+    `timeout` is in seconds, `memory` in MB (as Lambda: 128..10240), `tmp_mb` the size of /tmp.
+    """
+
+    name: str
+    runtime: str = "python"
+    handler: str = ""
+    files: dict = field(default_factory=dict)
+    env: dict = field(default_factory=dict)
+    timeout: float = 3
+    memory: int = 128
+    version: str = "$LATEST"
+    network: bool = True
+    reserved_concurrency: int | None = None
+    tmp_mb: int = 512
+
+    def __post_init__(self):
+        if not self.name or "/" in self.name or ":" in self.name:
+            raise InvalidFunctionSpec(f"Invalid function name {self.name!r}")
+        if not 0 < self.timeout <= 900:
+            raise InvalidFunctionSpec("Timeout must be between 1 second and 900 seconds")
+        if not 128 <= self.memory <= 10240:
+            raise InvalidFunctionSpec("MemorySize must be between 128 MB and 10240 MB")
+        if self.reserved_concurrency is not None and self.reserved_concurrency < 0:
+            raise InvalidFunctionSpec("ReservedConcurrentExecutions must be 0 or more")
+        for path in self.files:
+            parts = path.split("/")
+            if path.startswith("/") or any(p in ("", ".", "..") for p in parts):
+                raise InvalidFunctionSpec(f"Invalid code file path {path!r}")
+        for key in self.env:
+            if not key or "=" in key or "\0" in key:
+                raise InvalidFunctionSpec(f"Invalid environment variable name {key!r}")
+
+    @cached_property
+    def code_sha256(self) -> str:
+        """Returns the hex SHA-256 of the code files, stable across dict order."""
+        digest = hashlib.sha256()
+        for path in sorted(self.files):
+            content = self.files[path]
+            data = content.encode() if isinstance(content, str) else bytes(content)
+            digest.update(path.encode() + b"\0" + str(len(data)).encode() + b"\0" + data)
+        return digest.hexdigest()
+
+    @cached_property
+    def version_key(self) -> str:
+        """Returns the identity of this version's warm workers: name, version and a hash of the
+        code and of every setting a running worker depends on."""
+        config = json.dumps([self.runtime, self.handler, self.env, self.timeout, self.memory,
+                             self.network, self.tmp_mb], sort_keys=True, default=str)
+        digest = hashlib.sha256((self.code_sha256 + config).encode()).hexdigest()[:16]
+        return f"{self.name}:{self.version}:{digest}"
