@@ -56,6 +56,9 @@ HISTORY_BLOCKS = {"ParallelStateStarted": "Parallel", "MapStateStarted": "Map"}
 BLOCK_ENDS = ("StateSucceeded", "StateFailed", "StateAborted")
 
 
+IN_PROCESS = object()  # the runner argument that asks for handlers run in this process
+
+
 class CorpusMissing(FileNotFoundError):
     """The shared conformance corpus is not where the suite expects it."""
 
@@ -148,22 +151,24 @@ class Difference:
 
 
 def differences(expected: Any, actual: Any, *, masked_keys: frozenset[str] = frozenset(),
-                path: str = "$") -> list[Difference]:
+                mask_values: frozenset[str] = frozenset(), path: str = "$") -> list[Difference]:
     """Returns where `actual` fails to match `expected` (empty when it matches).
 
     Objects need the same keys, arrays the same order, numbers equal numerically (booleans are
     not numbers). An expected mask word matches anything; a placeholder `<...>` inside an expected
-    string matches any text; members named in `masked_keys` match anything; inside a Lambda
+    string matches any text; members named in `masked_keys`, and expected strings equal to one
+    of `mask_values`, match anything; inside a Lambda
     error text the `stackTrace` is the runtime's own and matches any trace.
     """
     out: list[Difference] = []
-    _collect(expected, actual, masked_keys, path, out)
+    _collect(expected, actual, (masked_keys, mask_values), path, out)
     return out
 
 
-def _collect(expected, actual, masked_keys, path, out):
+def _collect(expected, actual, masks, path, out):
+    masked_keys, mask_values = masks
     if isinstance(expected, str):
-        if not string_matches(expected, actual):
+        if expected not in mask_values and not string_matches(expected, actual):
             out.append(Difference(path, f"expected {_show(expected)}, got {_show(actual)}"))
     elif isinstance(expected, dict):
         if not isinstance(actual, dict):
@@ -177,7 +182,7 @@ def _collect(expected, actual, masked_keys, path, out):
             out.append(Difference(path, f"unexpected keys {extra}"))
         for key, member in expected.items():
             if key in actual and key not in masked_keys:
-                _collect(member, actual[key], masked_keys, f"{path}.{key}", out)
+                _collect(member, actual[key], masks, f"{path}.{key}", out)
     elif isinstance(expected, list):
         if not isinstance(actual, list):
             out.append(Difference(path, f"expected an array, got {_show(actual)}"))
@@ -187,7 +192,7 @@ def _collect(expected, actual, masked_keys, path, out):
                                         f"{_show(actual)}"))
             return
         for index, (member, actual_member) in enumerate(zip(expected, actual)):
-            _collect(member, actual_member, masked_keys, f"{path}[{index}]", out)
+            _collect(member, actual_member, masks, f"{path}[{index}]", out)
     elif isinstance(expected, bool) or expected is None:
         if actual is not expected:
             out.append(Difference(path, f"expected {_show(expected)}, got {_show(actual)}"))
@@ -246,20 +251,27 @@ def _show(value: Any, limit: int = 160) -> str:
 # ---------------------------------------------------------------------------------------------
 # Comparing a run with a case
 
-def masked_keys_of(case: dict) -> frozenset[str]:
-    """Returns the member names the case's notes say the recording masked (`$..LogResult` -> LogResult)."""
+def masks_of(case: dict) -> tuple[frozenset[str], frozenset[str]]:
+    """Returns (member names, mask texts) of the fields the case's notes say the recording masked.
+
+    A note `snapshot masked fields: $..LogResult, $..events..x.output` masks members named
+    `LogResult` and `output`; the recording may also have put the path itself (`x.output`) in
+    place of the value.
+    """
     match = MASKED_FIELDS_NOTE.search(case.get("notes") or "")
     if not match:
-        return frozenset()
-    return frozenset(path.strip().rsplit(".", 1)[-1] for path in match.group(1).split(",")
-                     if path.strip())
+        return frozenset(), frozenset()
+    paths = [path.strip() for path in match.group(1).split(",") if path.strip()]
+    keys = frozenset(path.rsplit(".", 1)[-1] for path in paths)
+    texts = frozenset(path.rsplit("..", 1)[-1].lstrip("$.") for path in paths)
+    return keys, texts
 
 
 def outcome_differences(case: dict, result: Any) -> list[Difference]:
     """Returns how the run's status, output or error and cause depart from the case's `expect`."""
     expect = case["expect"]
     replacements = [tuple(pair) for pair in case.get("replacements") or ()]
-    masked = masked_keys_of(case)
+    masked_keys, mask_values = masks_of(case)
     status = getattr(result, "status", None)
     if status != expect["status"]:
         detail = (f"output {_show(getattr(result, 'output', None))}" if status == "SUCCEEDED" else
@@ -270,12 +282,12 @@ def outcome_differences(case: dict, result: Any) -> list[Difference]:
     if "output" in expect:
         found += differences(normalise(expect["output"], replacements),
                              normalise(result.output, replacements),
-                             masked_keys=masked, path="output")
+                             masked_keys=masked_keys, mask_values=mask_values, path="output")
     if "error" in expect:
         found += differences(normalise(expect["error"], replacements),
                              normalise(result.error, replacements), path="error")
     if "cause" in expect:
-        found += cause_differences(expect["cause"], result.cause, replacements, masked)
+        found += cause_differences(expect["cause"], result.cause, replacements, masked_keys)
     return found
 
 
@@ -390,10 +402,26 @@ def function_name(reference: str) -> str:
     return reference.split(":", 1)[0]
 
 
+def in_process_invoker(case: dict) -> Any:
+    """Returns a FakeInvoker running the case's handlers inside this process (no isolation, no
+    timeout): a quick stand-in for real workers while working on the engine."""
+    from runtime.asl.invoker import FakeInvoker
+
+    handlers = {}
+    for name, function in case["functions"].items():
+        namespace: dict = {"__name__": "handler"}
+        exec(compile(function["code"], "/var/task/handler.py", "exec"), namespace)
+        handlers[name] = namespace["handler"]
+    return FakeInvoker(handlers)
+
+
 def invoker_for(case: dict, runner) -> Any:
-    """Returns a LambdaInvoker resolving the case's functions on `runner`, or None without any."""
+    """Returns a LambdaInvoker resolving the case's functions on `runner` (or, when `runner` is
+    IN_PROCESS, an in-process invoker), or None for a case without functions."""
     if not case.get("functions"):
         return None
+    if runner is IN_PROCESS:
+        return in_process_invoker(case)
     from runtime.tasks import LambdaInvoker
 
     specs = function_specs(case)
@@ -486,7 +514,10 @@ def _prefix(case_id: str) -> str:
     return case_id.split(".", 1)[0]
 
 
-def _run_all(cases: list[dict], jobs: int) -> list[Run]:
+def _run_all(cases: list[dict], jobs: int, in_process: bool = False) -> list[Run]:
+    if in_process:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            return list(pool.map(lambda case: execute_within(case, IN_PROCESS), cases))
     needs_functions = any(case.get("functions") for case in cases)
     runner_context = None
     if needs_functions:
@@ -555,6 +586,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", "-v", action="store_true",
                         help="print every difference, traces and history diffs")
     parser.add_argument("--jobs", "-j", type=int, default=8, help="parallel runs (default 8)")
+    parser.add_argument("--in-process-functions", action="store_true",
+                        help="run Lambda handlers inside this process instead of through "
+                             "runtime.functions workers (faster; no isolation or timeouts)")
     parser.add_argument("--write-failures", action="store_true",
                         help="rewrite conformance_failures.txt: keep reasons of cases still "
                              "failing, add new failures with their first difference, drop passes "
@@ -566,11 +600,12 @@ def main(argv: list[str] | None = None) -> int:
         cases = [case for case in cases if any(case["id"].startswith(p) for p in args.only)]
     known = load_failures()
     started = time.perf_counter()
-    runs = _run_all(cases, max(1, args.jobs))
+    runs = _run_all(cases, max(1, args.jobs), args.in_process_functions)
     _report(runs, known, args.verbose, time.perf_counter() - started)
     if args.write_failures:
-        if args.only:
-            print("--write-failures needs the whole corpus; list not written", file=sys.stderr)
+        if args.only or args.in_process_functions:
+            print("--write-failures needs the whole corpus run on real workers; list not "
+                  "written", file=sys.stderr)
             return 2
         write_failures({run.case["id"]: known.get(run.case["id"]) or run.first_difference()
                         for run in runs if not run.passed})

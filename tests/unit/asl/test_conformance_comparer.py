@@ -103,7 +103,13 @@ def test_a_member_masked_by_the_recording_matches_anything():
 
 def test_masked_member_names_come_from_the_notes():
     case = a_case({}, notes="lambda; snapshot masked fields: $..EnteredTime, $..StartTime; more")
-    assert conformance.masked_keys_of(case) == {"EnteredTime", "StartTime"}
+    assert conformance.masks_of(case)[0] == {"EnteredTime", "StartTime"}
+
+
+def test_an_output_replaced_by_its_masked_path_matches_anything():
+    case = a_case({"status": "SUCCEEDED", "output": "executionSucceededEventDetails.output"},
+                  notes="snapshot masked fields: $..executionSucceededEventDetails.output")
+    assert outcome_differences(case, a_result(output=[{"any": "value"}])) == []
 
 
 def test_the_stack_trace_inside_a_lambda_error_text_is_the_runtimes_own():
