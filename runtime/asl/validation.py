@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 
 from runtime.asl.diagnostics import Diagnostic
-from runtime.asl.validation_states import (
-    DUPLICATE_NAME, ERROR, INVALID_JSON, MISSING_TARGET, SCHEMA, WARNING, StateChecks, at, child,
+from runtime.asl.validation_fields import (
+    DUPLICATE_NAME, ERROR, INVALID_JSON, MISSING_TARGET, SCHEMA, WARNING, at, child,
 )
+from runtime.asl.validation_states import StateChecks
 
 __all__ = ["validate", "create_error_message"]
 
