@@ -108,7 +108,7 @@ def _format_pieces(text: str, escapes: bool) -> tuple:
 
 def _fill(pieces: tuple, args: tuple) -> str:
     if pieces.count(None) != len(args):
-        raise InvalidArguments("number of arguments do not match the occurrences of {}")
+        raise InvalidArguments(None)
     out = []
     values = iter(args)
     for piece in pieces:

@@ -21,7 +21,7 @@ import re
 
 from runtime.asl.diagnostics import ExpressionSyntaxError
 from runtime.asl.errors import ResultPathMatchFailure, RuntimeFailure
-from runtime.asl.jsonpath_text import to_json_text, to_java_text
+from runtime.asl.jsonpath_text import to_json_text
 
 __all__ = [
     "MISSING", "Path", "ResultPath", "Template", "Value",
@@ -159,6 +159,22 @@ _JAVA_TYPES = {str: "java.lang.String", bool: "java.lang.Boolean", int: "java.la
                dict: "net.minidev.json.JSONObject"}
 
 
+def _java_class(value) -> str:
+    """Returns the class Jayway's default JSON provider (json-smart) holds `value` in."""
+    if value is None:
+        return "null"
+    if type(value) is int and not -2 ** 31 <= value < 2 ** 31:
+        return "java.lang.Long"
+    return _JAVA_TYPES.get(type(value), type(value).__name__)
+
+
+def _java_model_text(value) -> str:
+    """Returns `value` as json-smart's toString prints it (JSON for containers, raw strings)."""
+    if isinstance(value, str):
+        return value
+    return to_json_text(value)
+
+
 def _walk_failure(root, keys) -> str:
     """Returns Jayway's message for a Reference Path that selects nothing in `root`."""
     node = root
@@ -170,15 +186,14 @@ def _walk_failure(root, keys) -> str:
                 return f"The path {current} is null"
             if not isinstance(node, list):
                 return (f"Filter: [{key}] can only be applied to arrays. "
-                        f"Current context is: {to_java_text(node)}")
+                        f"Current context is: {_java_model_text(node)}")
             if -len(node) <= key < len(node):
                 node = node[key]
                 continue
             return f"No results for path: {render_keys(keys)}"
         if not isinstance(node, dict):
-            found = "null" if node is None else _JAVA_TYPES.get(type(node), type(node).__name__)
             return (f"Expected to find an object with property ['{key}'] in path {current} "
-                    f"but found '{found}'. This is not a json object according to the "
+                    f"but found '{_java_class(node)}'. This is not a json object according to the "
                     f"JsonProvider: 'com.jayway.jsonpath.spi.json.JsonSmartJsonProvider'.")
         if key not in node:
             if leaf:
