@@ -344,7 +344,7 @@ def _run(ast: _Symbol, bindings: dict) -> Any:
 
 _BIG = 10 ** 21
 _NO_HOOKS = {"__evaluate_entry": None, "__evaluate_exit": None}
-_CONTAINERS = (dict, list)
+_SCALARS = frozenset({str, int, bool, float})
 
 
 def _from_json(value: Any) -> Any:
@@ -356,34 +356,55 @@ def _from_json(value: Any) -> Any:
     if kind is dict:
         copy = None
         for key, item in value.items():
-            if item is None or type(item) in _CONTAINERS:
-                converted = _from_json(item)
-                if converted is not item:
-                    if copy is None:
-                        copy = dict(value)
-                    copy[key] = converted
+            if type(item) in _SCALARS:
+                continue
+            converted = _from_json(item)
+            if converted is not item:
+                if copy is None:
+                    copy = dict(value)
+                copy[key] = converted
         return value if copy is None else copy
     if kind is list:
         copy = None
         for index, item in enumerate(value):
-            if item is None or type(item) in _CONTAINERS:
-                converted = _from_json(item)
-                if converted is not item:
-                    if copy is None:
-                        copy = list(value)
-                    copy[index] = converted
+            if type(item) in _SCALARS:
+                continue
+            converted = _from_json(item)
+            if converted is not item:
+                if copy is None:
+                    copy = list(value)
+                copy[index] = converted
         return value if copy is None else copy
     return value
 
 
 def _to_json(value: Any, expression: _Expression) -> Any:
-    """Returns the plain JSON form of a JSONata value: NULL_VALUE -> None, integral floats -> int,
-    sequences -> lists; raises "returned an unsupported result type." for functions and regexes."""
-    if value is _NULL:
-        return None
+    """Returns the plain JSON form of a JSONata value, sharing nothing with it: NULL_VALUE ->
+    None, integral floats -> int, sequences -> lists; raises "returned an unsupported result
+    type." for functions and regexes. Members whose value is undefined are left out (as
+    JSON.stringify does); undefined array items become null."""
     kind = type(value)
     if kind is str or kind is bool:
         return value
+    if kind is dict:
+        out = {}
+        for key, item in value.items():
+            item_kind = type(item)
+            if item_kind is str or item_kind is bool:
+                out[key] = item
+            elif item is not None:
+                out[key] = _to_json(item, expression)
+        return out
+    if kind is list or kind is _JList:
+        out = []
+        append = out.append
+        for item in value:
+            item_kind = type(item)
+            if item_kind is str or item_kind is bool:
+                append(item)
+            else:
+                append(None if item is None else _to_json(item, expression))
+        return out
     if kind is int:
         # JSONata numbers are doubles: from 1e21 on they print as 1e+21, as AWS prints them.
         return value if -_BIG < value < _BIG else float(value)
@@ -394,17 +415,18 @@ def _to_json(value: Any, expression: _Expression) -> Any:
         if value.is_integer() and abs(value) < 1e21:
             return int(value)
         return value
-    if isinstance(value, dict):
-        return {str(key): _to_json(item, expression)
-                for key, item in value.items() if item is not None}
+    if value is _NULL:
+        return None
     if isinstance(value, _RangeList):
         return [value.a + index for index in range(len(value))]
     if isinstance(value, (list, tuple)):
-        return [None if item is None else _to_json(item, expression) for item in value]
+        return _to_json(list(value), expression)
+    if isinstance(value, dict):
+        return _to_json(dict(value), expression)
     if isinstance(value, bool):
         return bool(value)
     if isinstance(value, int):
-        return int(value)
+        return _to_json(int(value), expression)
     if isinstance(value, float):
         return _to_json(float(value), expression)
     if isinstance(value, str):

@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 from jsonata import utils as jutils
 from jsonata.jexception import JException
+from jsonata.signature import Signature
 from jsonata.jsonata import Jsonata
 
 __all__ = ["BASE_FRAME", "FunctionArgumentError", "AWS_FUNCTIONS"]
@@ -170,6 +171,26 @@ AWS_FUNCTIONS: dict[str, tuple[Callable, str]] = {
     "parse": (parse, "<s:x>"),
     "number": (number, "<(nsb)-:n>"),
 }
+
+
+def _throw_validation_error(self, bad_args, bad_sig, function_name):
+    """Raises T0410 naming the first argument that does not fit the signature, counted as
+    jsonata-js counts it: each parameter's pattern is matched as a prefix of the arguments'
+    type letters, so `$boolean(1, 2)` blames argument 2, the extra one (jsonata-python requires
+    a full match and so always blames argument 1)."""
+    pattern, good_to = "^", 0
+    for param in self._params:
+        pattern += param.regex
+        match = re.match(pattern, bad_sig)
+        if match is None:
+            raise JException("T0410", -1, good_to + 1, function_name)
+        good_to = match.end()
+    raise JException("T0410", -1, good_to + 1, function_name)
+
+
+# jsonata-python's Signature is the library's one; its T0410 index is corrected here once, at
+# import, for every expression (the method only builds an error, it changes no state).
+Signature.throw_validation_error = _throw_validation_error
 
 
 def _base_frame() -> Jsonata.Frame:

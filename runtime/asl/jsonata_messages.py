@@ -33,11 +33,19 @@ _ARRAY_TYPES = {"a": "arrays", "b": "booleans", "f": "functions", "n": "numbers"
                 "o": "objects", "s": "strings"}
 
 _INSERT = re.compile(r"\{\{\{(\w+)\}\}\}|\{\{(\w+)\}\}")
+_CODE = re.compile(r"[A-Z]\d{4}")
+
+# jsonata-python raises a few errors with the catalogue's text in place of the code
+# ("Second argument of replace function cannot be an empty string"); find their codes back.
+_CODE_OF_TEXT = {text: code for code, text in JException.error_codes.items() if "{{" not in text}
+_CODE_OF_TEXT.update({text: code for code, text in _CATALOGUE.items() if "{{" not in text})
 
 
 def describe(err: Any) -> str:
     """Returns `<CODE>: <message>` for a jsonata-python JException, in jsonata-js's words."""
     code = getattr(err, "error", None)
+    if isinstance(code, str) and not _CODE.fullmatch(code) and code in _CODE_OF_TEXT:
+        code = _CODE_OF_TEXT[code]
     template = _CATALOGUE.get(code) if code else None
     if template is None:
         text = str(err) or type(err).__name__

@@ -461,6 +461,18 @@ def test_a_literal_of_another_type_is_an_unexpected_result_type():
     ('"a" - 1', 'T2001: The left side of the "-" operator must evaluate to a number'),
     ('$sum(["a"])', 'T0412: Argument 1 of function "sum" must be an array of "numbers"'),
     ('$abs("x")', 'T0410: Argument 1 of function "abs" does not match function signature'),
+    ("$boolean(1, 2)", 'T0410: Argument 2 of function "boolean" does not match function signature'),
+    ("$pad('a', 5, 1)", 'T0410: Argument 3 of function "pad" does not match function signature'),
+    ("$replace('abc', '', 'x')", "D3010: Second argument of replace function cannot be an empty "
+                                 "string"),
+    ("{1: 2}", "T1003: Key in object structure must evaluate to a string; got: 1"),
+    ("{'a': 1, 'a': 2}", 'D1009: Multiple key definitions evaluate to same key: "a"'),
+    ("[1..20000000]", "D2014: The size of the sequence allocated by the range operator (..) must "
+                      "not exceed 1e6.  Attempted to allocate 20000000."),
+    ("$single([])", "D3139: The $single() function expected exactly 1 matching result.  Instead "
+                    "it matched 0."),
+    ("$assert(false, 'boom')", "D3141: boom"),
+    ("$join(['a', 1])", 'T0412: Argument 1 of function "join" must be an array of "strings"'),
     ("$states.input()", "T1006: Attempted to invoke a non-function"),
     ("1 < 'a'", 'T2009: The values 1 and "a" either side of operator "<" must be of the same '
                 "data type"),
