@@ -1,0 +1,1 @@
+"""The Flowbench studio: models, pages, JSON API, live streams and the services that write."""

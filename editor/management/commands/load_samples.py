@@ -1,0 +1,26 @@
+"""`manage.py load_samples [--user NAME]`: the seed's sample functions, deployed, for one user."""
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from editor.services.samples import load_samples
+
+
+class Command(BaseCommand):
+    help = "Creates the sample functions (team picker, football trainings) a user does not have yet."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--user", help="username (default: the first administrator)")
+
+    def handle(self, *args, **options):
+        User = get_user_model()
+        if options["user"]:
+            user = User.objects.filter(username=options["user"]).first()
+            if user is None:
+                raise CommandError(f"No user called {options['user']!r}.")
+        else:
+            user = User.objects.filter(is_superuser=True).order_by("pk").first()
+            if user is None:
+                raise CommandError("No administrator yet: run `manage.py prepare` first.")
+        created = load_samples(user)
+        self.stdout.write(f"Loaded for {user.username}: {', '.join(created) or 'nothing new'}.")

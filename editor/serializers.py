@@ -1,0 +1,88 @@
+"""The JSON shapes the API returns (and the pages read). One function per record type."""
+
+from __future__ import annotations
+
+from editor.models import Function, FunctionVersion, Invocation, TestEvent
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def summary(invocation: Invocation) -> dict:
+    """Returns Lambda's REPORT line figures for one invocation."""
+    return {
+        "request_id": invocation.request_id,
+        "duration_ms": invocation.duration_ms,
+        "billed_ms": invocation.billed_ms,
+        "memory_mb": invocation.memory_mb,
+        "max_memory_mb": invocation.max_memory_mb,
+        "init_ms": invocation.init_ms,
+    }
+
+
+def invocation_json(invocation: Invocation, *, full: bool = True) -> dict:
+    data = {
+        "id": str(invocation.id),
+        "source": invocation.source,
+        "status": invocation.status,
+        "version": invocation.version_label,
+        "started_at": _iso(invocation.started_at),
+        "finished_at": _iso(invocation.finished_at),
+        **summary(invocation),
+    }
+    if full:
+        data.update(response=invocation.response, error=invocation.error, logs=invocation.logs,
+                    request=invocation.request)
+    return data
+
+
+def version_json(version: FunctionVersion, *, with_code: bool = False) -> dict:
+    data = {
+        "version": version.label,
+        "number": version.number,
+        "description": version.description,
+        "runtime": version.runtime,
+        "handler": version.handler,
+        "timeout": version.timeout,
+        "memory": version.memory,
+        "env": version.env,
+        "network": version.network,
+        "code_sha256": version.code_sha256,
+        "code_size": version.code_size,
+        "created_at": _iso(version.created_at),
+    }
+    if with_code:
+        data["files"] = version.files
+    return data
+
+
+def function_json(function: Function, *, last_invocation: Invocation | None = None, full: bool = False) -> dict:
+    data = {
+        "name": function.name,
+        "runtime": function.runtime,
+        "description": function.description,
+        "handler": function.handler,
+        "updated_at": _iso(function.updated_at),
+        "deployed": function.deployed is not None,
+        "undeployed_changes": function.has_undeployed_changes,
+        "last_invocation": None if last_invocation is None else {
+            "id": str(last_invocation.id), "status": last_invocation.status,
+            "started_at": _iso(last_invocation.started_at)},
+    }
+    if full:
+        data.update(
+            files=function.files,
+            configuration={
+                "description": function.description, "handler": function.handler,
+                "timeout": function.timeout, "memory": function.memory,
+                "env": [{"key": k, "value": v} for k, v in function.env.items()],
+                "network": function.network, "reserved_concurrency": function.reserved_concurrency,
+            },
+            deployed_version=None if function.deployed is None else version_json(function.deployed),
+        )
+    return data
+
+
+def test_event_json(event: TestEvent) -> dict:
+    return {"id": event.pk, "name": event.name, "body": event.body, "updated_at": _iso(event.updated_at)}

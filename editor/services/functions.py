@@ -1,0 +1,201 @@
+"""Creating, editing, deploying and publishing functions: the only code that writes them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+
+from editor import samples
+from editor.errors import ApiError, not_found
+from editor.models import Function, FunctionVersion
+from editor.services import validation
+from editor.services.runner import available_runtimes
+
+HELLO_WORLD = {
+    "python": ("lambda_function.lambda_handler", {
+        "lambda_function.py": (
+            "import json\n\n\n"
+            "def lambda_handler(event, context):\n"
+            "    print(\"event:\", json.dumps(event))\n"
+            "    return {\n"
+            "        \"statusCode\": 200,\n"
+            "        \"body\": json.dumps(\"Hello from Flowbench!\"),\n"
+            "    }\n"
+        ),
+    }),
+    "nodejs": ("index.handler", {
+        "index.js": (
+            "exports.handler = async (event) => {\n"
+            "  console.log(\"event:\", JSON.stringify(event));\n"
+            "  return {\n"
+            "    statusCode: 200,\n"
+            "    body: JSON.stringify(\"Hello from Flowbench!\"),\n"
+            "  };\n"
+            "};\n"
+        ),
+    }),
+}
+
+
+def get_function(user, name: str) -> Function:
+    """Returns the user's function called `name`, or a 404 that does not say whether it exists."""
+    if not isinstance(name, str) or not validation.FUNCTION_NAME.match(name):
+        raise not_found()
+    try:
+        return Function.objects.select_related("deployed").get(owner=user, name=name)
+    except Function.DoesNotExist:
+        raise not_found() from None
+
+
+def starting_points(runtime: str) -> list[dict]:
+    """Returns what a new function may start from: hello world, then the samples of that runtime."""
+    points = [{"id": "hello-world", "label": "Hello world"}]
+    points += [{"id": s.id, "label": s.title} for s in samples.ALL if s.runtime == runtime]
+    return points
+
+
+@transaction.atomic
+def create_function(user, *, name, runtime, starting_point="hello-world", description="") -> Function:
+    """Creates a function with the starting point's code; nothing is deployed yet."""
+    name = validation.function_name(name)
+    runtimes = {r["id"] for r in available_runtimes()}
+    if not isinstance(runtime, str) or runtime not in runtimes:
+        raise ApiError("InvalidRuntime", f"Choose one of the installed runtimes: {', '.join(sorted(runtimes))}.",
+                       field="runtime")
+    description = validation.text(description, "description", max_length=256)
+    if starting_point in (None, "", "hello-world"):
+        handler, files = HELLO_WORLD[runtime]
+        timeout, memory, env = 3, 128, {}
+    else:
+        sample = samples.BY_ID.get(starting_point) if isinstance(starting_point, str) else None
+        if sample is None or sample.runtime != runtime:
+            raise ApiError("InvalidStartingPoint", "Choose hello world or a sample for this runtime.",
+                           field="starting_point")
+        handler, files = sample.handler, sample.files
+        timeout, memory, env = sample.timeout, sample.memory, dict(sample.env)
+        description = description or sample.description
+    if Function.objects.filter(owner=user, name=name).exists():
+        raise ApiError("ResourceConflict", f"You already have a function called {name}.", status=409, field="name")
+    try:
+        with transaction.atomic():
+            return Function.objects.create(owner=user, name=name, runtime=runtime, handler=handler,
+                                           files=dict(files), description=description, timeout=timeout,
+                                           memory=memory, env=env)
+    except IntegrityError:
+        raise ApiError("ResourceConflict", f"You already have a function called {name}.", status=409,
+                       field="name") from None
+
+
+@transaction.atomic
+def save_code(function: Function, files) -> Function:
+    """Stores the draft's files (Ctrl+S); the deployed version is untouched."""
+    function.files = validation.files(files)
+    function.save(update_fields=["files", "updated_at"])
+    return function
+
+
+CONFIG_FIELDS = ("description", "handler", "timeout", "memory", "env", "network", "reserved_concurrency")
+
+
+@transaction.atomic
+def update_configuration(function: Function, data) -> Function:
+    """Changes the draft's configuration; every field is checked before any is stored.
+
+    Description, handler, timeout, memory, environment and network apply on the next Deploy;
+    reserved concurrency belongs to the function and applies at once, as in Lambda.
+    """
+    if not isinstance(data, dict):
+        raise ApiError("InvalidType", "The configuration must be a JSON object.")
+    unknown = set(data) - set(CONFIG_FIELDS)
+    if unknown:
+        field = sorted(unknown)[0]
+        raise ApiError("UnknownField", f"{field} is not a configuration setting.", field=field)
+    checked = {}
+    if "description" in data:
+        checked["description"] = validation.text(data["description"], "description", max_length=256)
+    if "handler" in data:
+        checked["handler"] = validation.handler(data["handler"])
+    if "timeout" in data:
+        checked["timeout"] = validation.integer(data["timeout"], "timeout", *validation.TIMEOUT_RANGE)
+    if "memory" in data:
+        checked["memory"] = validation.integer(data["memory"], "memory", *validation.MEMORY_RANGE)
+    if "env" in data:
+        checked["env"] = validation.environment(data["env"])
+    if "network" in data:
+        checked["network"] = validation.boolean(data["network"], "network")
+    if "reserved_concurrency" in data:
+        value = data["reserved_concurrency"]
+        checked["reserved_concurrency"] = (
+            None if value is None else validation.integer(value, "reserved_concurrency", 0, 1000))
+    for key, value in checked.items():
+        setattr(function, key, value)
+    function.save()
+    return function
+
+
+def _code_digest(files: dict) -> tuple[str, int]:
+    blob = json.dumps(files, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    size = sum(len(s.encode("utf-8")) for s in files.values())
+    return hashlib.sha256(blob).hexdigest(), size
+
+
+@transaction.atomic
+def deploy_function(function: Function) -> FunctionVersion:
+    """Snapshots the draft (code + configuration) into an immutable version that $LATEST runs."""
+    function = Function.objects.select_for_update().get(pk=function.pk)
+    validation.files(function.files)
+    validation.handler(function.handler)
+    runtimes = {r["id"] for r in available_runtimes()}
+    if function.runtime not in runtimes:
+        raise ApiError("InvalidRuntime", f"The {function.runtime} runtime is not installed here.", field="runtime")
+    if function.deployed is not None and function.deployed.snapshot() == function.draft_snapshot():
+        return function.deployed
+    digest, size = _code_digest(function.files)
+    version = FunctionVersion.objects.create(function=function, number=None, code_sha256=digest, code_size=size,
+                                             **function.draft_snapshot())
+    function.deployed = version
+    function.save(update_fields=["deployed", "updated_at"])
+    return version
+
+
+@transaction.atomic
+def publish_version(function: Function, description="") -> FunctionVersion:
+    """Copies the deployed $LATEST into the next numbered version; refuses when nothing is deployed
+    or when the deployed code and configuration are already published."""
+    function = Function.objects.select_for_update().select_related("deployed").get(pk=function.pk)
+    description = validation.text(description, "description", max_length=256)
+    head = function.deployed
+    if head is None:
+        raise ApiError("NotDeployed", "Deploy the function before publishing a version.", status=409)
+    last = function.versions.filter(number__isnull=False).order_by("-number").first()
+    if last is not None and last.snapshot() | {"description": ""} == head.snapshot() | {"description": ""}:
+        raise ApiError("NothingToPublish", f"Version {last.number} already has this code and configuration.",
+                       status=409)
+    number = (function.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    snapshot = head.snapshot()
+    snapshot["description"] = description or head.description
+    return FunctionVersion.objects.create(function=function, number=number, code_sha256=head.code_sha256,
+                                          code_size=head.code_size, **snapshot)
+
+
+def get_version(function: Function, qualifier: str) -> FunctionVersion:
+    """Returns the version named by `qualifier` ($LATEST or a number), or 404."""
+    if qualifier in (None, "", "$LATEST"):
+        if function.deployed is None:
+            raise ApiError("NotDeployed", "Deploy the function first: nothing is deployed yet.", status=409)
+        return function.deployed
+    if not str(qualifier).isdigit():
+        raise not_found("Version")
+    try:
+        return function.versions.get(number=int(qualifier))
+    except FunctionVersion.DoesNotExist:
+        raise not_found("Version") from None
+
+
+@transaction.atomic
+def delete_function(function: Function) -> None:
+    """Deletes the function with its versions, test events and invocations."""
+    function.delete()

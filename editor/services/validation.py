@@ -1,0 +1,148 @@
+"""Checks of user input that mirror Lambda's rules; each failure is an ApiError naming its field."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from editor.errors import ApiError
+
+FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+TEST_EVENT_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,25}$")
+FILE_NAME = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
+ENV_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]+$")
+HANDLER = re.compile(r"^[A-Za-z0-9_./-]+\.[A-Za-z_$][A-Za-z0-9_$]*$")
+# Keys Lambda sets itself and refuses in a function's configuration.
+RESERVED_ENV_KEYS = {
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+}
+ENV_LIMIT_BYTES = 4 * 1024
+CODE_LIMIT_BYTES = 3 * 1024 * 1024
+MAX_FILES = 100
+PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024
+TIMEOUT_RANGE = (1, 900)
+MEMORY_RANGE = (128, 10240)
+
+
+def function_name(value: Any, field: str = "name") -> str:
+    if not isinstance(value, str) or not FUNCTION_NAME.match(value):
+        raise ApiError("InvalidName", "A function name has 1 to 64 letters, digits, hyphens or underscores.",
+                       field=field)
+    return value
+
+
+def test_event_name(value: Any, field: str = "name") -> str:
+    if not isinstance(value, str) or not TEST_EVENT_NAME.match(value):
+        raise ApiError("InvalidName", "An event name has 1 to 25 letters, digits, periods, hyphens or underscores.",
+                       field=field)
+    return value
+
+
+def text(value: Any, field: str, *, max_length: int, required: bool = False) -> str:
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str):
+        raise ApiError("InvalidType", f"{field} must be a string.", field=field)
+    if required and not value.strip():
+        raise ApiError("Required", f"{field} is required.", field=field)
+    if len(value) > max_length:
+        raise ApiError("TooLong", f"{field} has at most {max_length} characters.", field=field)
+    return value
+
+
+def integer(value: Any, field: str, low: int, high: int) -> int:
+    # bool is an int in Python; JSON true is not a number.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ApiError("InvalidType", f"{field} must be a whole number.", field=field)
+    if not low <= value <= high:
+        raise ApiError("OutOfRange", f"{field} must be between {low} and {high}.", field=field)
+    return value
+
+
+def boolean(value: Any, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise ApiError("InvalidType", f"{field} must be true or false.", field=field)
+    return value
+
+
+def handler(value: Any, field: str = "handler") -> str:
+    value = text(value, field, max_length=128, required=True)
+    if not HANDLER.match(value):
+        raise ApiError("InvalidHandler",
+                       "A handler is <file without extension>.<function>, e.g. index.handler or lambda_function.lambda_handler.",
+                       field=field)
+    return value
+
+
+def files(value: Any, field: str = "files") -> dict[str, str]:
+    """Returns the files map after checking names, types, count and total size."""
+    if not isinstance(value, dict):
+        raise ApiError("InvalidType", "files must be an object of file name to source text.", field=field)
+    if not value:
+        raise ApiError("Required", "A function needs at least one file.", field=field)
+    if len(value) > MAX_FILES:
+        raise ApiError("TooManyFiles", f"A function has at most {MAX_FILES} files.", field=field)
+    total = 0
+    for name, source in value.items():
+        where = f"{field}/{name}"
+        if not FILE_NAME.match(name) or ".." in name.split("/") or len(name) > 200:
+            raise ApiError("InvalidFileName",
+                           f"{name!r} is not a valid file name: use letters, digits, '.', '-', '_' and '/' between folders.",
+                           field=where)
+        if not isinstance(source, str):
+            raise ApiError("InvalidType", f"The content of {name} must be text.", field=where)
+        total += len(source.encode("utf-8"))
+    if total > CODE_LIMIT_BYTES:
+        raise ApiError("CodeTooLarge", f"Code is limited to {CODE_LIMIT_BYTES // (1024 * 1024)} MB in total.",
+                       status=413, field=field)
+    return dict(value)
+
+
+def environment(value: Any, field: str = "env") -> dict[str, str]:
+    """Returns env vars from {"K": "V"} or [{"key", "value"}], checked as Lambda checks them."""
+    if isinstance(value, dict):
+        items = [{"key": k, "value": v} for k, v in value.items()]
+    elif isinstance(value, list):
+        items = value
+    else:
+        raise ApiError("InvalidType", "env must be a list of {key, value} or an object.", field=field)
+    result: dict[str, str] = {}
+    size = 0
+    for index, item in enumerate(items):
+        if not isinstance(item, dict) or set(item) - {"key", "value"}:
+            raise ApiError("InvalidType", "Each variable is {key, value}.", field=f"{field}/{index}")
+        key, val = item.get("key"), item.get("value", "")
+        if not isinstance(key, str) or not ENV_KEY.match(key):
+            raise ApiError("InvalidEnvKey",
+                           "A key starts with a letter and has at least 2 letters, digits or underscores.",
+                           field=f"{field}/{index}/key")
+        if key in RESERVED_ENV_KEYS:
+            raise ApiError("ReservedEnvKey", f"{key} is reserved by the runtime.", field=f"{field}/{index}/key")
+        if key in result:
+            raise ApiError("DuplicateEnvKey", f"{key} is set twice.", field=f"{field}/{index}/key")
+        if not isinstance(val, str):
+            raise ApiError("InvalidType", "A value must be a string.", field=f"{field}/{index}/value")
+        size += len(key.encode()) + len(val.encode())
+        result[key] = val
+    if size > ENV_LIMIT_BYTES:
+        raise ApiError("EnvTooLarge", "Environment variables are limited to 4 KB in total.", field=field)
+    return result
+
+
+def json_text(raw: bytes | str, field: str | None = None) -> Any:
+    """Returns the parsed JSON document, or refuses it with the line and column of the mistake."""
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ApiError("InvalidJson", "The body is not UTF-8 text.", field=field) from None
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ApiError("InvalidJson", f"Invalid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
+                       field=field) from None

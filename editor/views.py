@@ -1,0 +1,57 @@
+"""Server-rendered pages. Each loads its data through the JSON API from one ES module."""
+
+from __future__ import annotations
+
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import LoginView
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+
+from editor import services
+from editor.errors import ApiError
+
+
+class SignInView(LoginView):
+    template_name = "editor/login.html"
+    redirect_authenticated_user = True
+
+
+@login_not_required
+@never_cache
+def signin_link(request, token):
+    """Signs in with a one-time link from `manage.py prepare`; a used or expired link says so."""
+    user = services.use_signin_link(token)
+    if user is None:
+        return render(request, "editor/login_link_invalid.html", status=403)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return redirect("function-list")
+
+
+def function_list(request):
+    return render(request, "editor/function_list.html", {"page": "functions"})
+
+
+def function_create(request):
+    return render(request, "editor/function_create.html", {"page": "functions"})
+
+
+def function_page(request, name):
+    try:
+        function = services.get_function(request.user, name)
+    except ApiError:
+        raise Http404("Function not found") from None
+    return render(request, "editor/function.html", {"page": "functions", "function": function})
+
+
+def csrf_failure(request, reason=""):
+    """The CSRF refusal: the API's error shape under /api/, Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        from editor.errors import error_response
+
+        return error_response(ApiError("CsrfFailed", "CSRF check failed: reload the page and try again.",
+                                       status=403))
+    from django.views.csrf import csrf_failure as default
+
+    return default(request, reason)

@@ -1,0 +1,1 @@
+"""The Flowbench Django project: settings, URLs, the ASGI application and the Celery app."""

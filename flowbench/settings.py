@@ -1,0 +1,141 @@
+"""Flowbench settings, read from the environment with safe local defaults.
+
+A fresh checkout runs on a SQLite file in `data/`, the in-memory channel layer and a thread-pool
+executor. DATABASE_URL, REDIS_URL and FLOWBENCH_EXECUTOR=celery switch to the distributed mode.
+"""
+
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from flowbench.env import (
+    env_bool, env_int, env_list, env_secret, env_str, parse_database_url, parse_redis_url,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env_str("FLOWBENCH_DATA_DIR", str(BASE_DIR / "data"))).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+SECRET_KEY = env_secret("FLOWBENCH_SECRET_KEY", DATA_DIR / "secret_key")
+DEBUG = env_bool("FLOWBENCH_DEBUG", False)
+ALLOWED_HOSTS = env_list("FLOWBENCH_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("FLOWBENCH_CSRF_TRUSTED_ORIGINS", [])
+# Where the one-time sign-in link printed by `manage.py prepare` points.
+FLOWBENCH_BASE_URL = env_str("FLOWBENCH_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Serve /static/ from the ASGI app itself (local mode, no collectstatic step).
+FLOWBENCH_SERVE_STATIC = env_bool("FLOWBENCH_SERVE_STATIC", True)
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "editor",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "editor.middleware.LoginRequiredEverywhere",
+]
+
+ROOT_URLCONF = "flowbench.urls"
+ASGI_APPLICATION = "flowbench.asgi.application"
+WSGI_APPLICATION = None
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+_database_url = env_str("DATABASE_URL")
+if _database_url:
+    DATABASES = {"default": parse_database_url("DATABASE_URL", _database_url)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "flowbench.sqlite3",
+            # Invocations finish on worker threads while pages read: wait for the lock.
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+        }
+    }
+
+_redis_url = env_str("REDIS_URL")
+if _redis_url:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [parse_redis_url("REDIS_URL", _redis_url)]},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+FLOWBENCH_EXECUTOR = env_str("FLOWBENCH_EXECUTOR", "threads")
+if FLOWBENCH_EXECUTOR not in {"threads", "celery"}:
+    raise ImproperlyConfigured(f"FLOWBENCH_EXECUTOR must be 'threads' or 'celery', not {FLOWBENCH_EXECUTOR!r}")
+if FLOWBENCH_EXECUTOR == "celery" and not _redis_url:
+    raise ImproperlyConfigured("FLOWBENCH_EXECUTOR=celery needs REDIS_URL for the broker")
+CELERY_BROKER_URL = _redis_url or "memory://"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = FLOWBENCH_EXECUTOR != "celery"
+FLOWBENCH_THREADS = env_int("FLOWBENCH_THREADS", 8, minimum=1, maximum=256)
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "function-list"
+LOGOUT_REDIRECT_URL = "login"
+# Lifetime of the one-time sign-in link printed by `prepare`.
+FLOWBENCH_SIGNIN_LINK_SECONDS = env_int("FLOWBENCH_SIGNIN_LINK_SECONDS", 24 * 3600, minimum=60)
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "editor.views.csrf_failure"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# The Invoke API takes up to 6 MB of payload, as Lambda's synchronous Invoke does; the request
+# body may be a little larger so the 413 comes from our own check with its error shape.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 7 * 1024 * 1024
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = DATA_DIR / "static"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("FLOWBENCH_LOG_LEVEL", "WARNING")},
+}

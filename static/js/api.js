@@ -1,0 +1,69 @@
+// Calls the studio's JSON API with the session and CSRF token; every refusal becomes an ApiError.
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    const error = (body && body.error) || {};
+    super(error.message || `Request failed (${status})`);
+    this.status = status;
+    this.code = error.code || "Error";
+    this.field = error.field || null;
+  }
+}
+
+function csrfToken() {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  return meta ? meta.content : "";
+}
+
+export async function api(method, path, body) {
+  const options = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
+  if (method !== "GET") options.headers["X-CSRFToken"] = csrfToken();
+  if (body !== undefined) {
+    options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(body);
+  }
+  const response = await fetch(path, options);
+  if (response.status === 204) return null;
+  const data = await response.json().catch(() => null);
+  if (!response.ok) throw new ApiError(response.status, data);
+  return data;
+}
+
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+export function timeAgo(iso) {
+  if (!iso) return "—";
+  const seconds = Math.max(0, (Date.now() - new Date(iso).getTime()) / 1000);
+  if (seconds < 60) return `${Math.floor(seconds)} seconds ago`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} minutes ago`;
+  if (seconds < 86400) return `${Math.floor(seconds / 3600)} hours ago`;
+  return new Date(iso).toLocaleString();
+}
+
+export function showFieldErrors(root, error) {
+  root.querySelectorAll(".field-error").forEach((node) => { node.textContent = ""; });
+  if (!error || !error.field) return false;
+  const top = error.field.replace(/^\//, "").split("/")[0];
+  const target = root.querySelector(`.field-error[data-field="${top}"]`);
+  if (!target) return false;
+  target.textContent = error.message;
+  return true;
+}
+
+export function fmtMs(value) {
+  return value === null || value === undefined ? "—" : `${Number(value).toFixed(2)} ms`;
+}

@@ -1,0 +1,476 @@
+// The function page: code editor (tabs of files), Deploy, Test with streaming logs, configuration,
+// versions and monitor. Everything goes through the JSON API; logs arrive over a WebSocket.
+import { api, el, fmtMs, showFieldErrors, timeAgo } from "./api.js";
+import { drawChart } from "./charts.js";
+import {
+  EditorView, EditorState, Compartment, basicSetup, keymap, indentWithTab,
+  python, javascript, json, jsonParseLinter, linter, lintGutter,
+} from "../vendor/codemirror/codemirror-6.0.2.js";
+
+const root = document.getElementById("function-app");
+const NAME = root.dataset.name;
+const BASE = `/api/functions/${encodeURIComponent(NAME)}`;
+const $ = (id) => document.getElementById(id);
+
+let fn = null;          // the function as the API last returned it
+let files = {};         // draft files being edited
+let states = {};        // file name -> EditorState
+let active = null;      // file shown in the editor
+let unsaved = false;    // edits not yet saved as the draft
+let testEvents = [];
+let templates = {};
+
+function status(message, kind = "") {
+  const line = $("status-line");
+  line.textContent = message;
+  line.className = `status-line ${kind}`;
+}
+
+// ---- tabs -----------------------------------------------------------------------------------
+const loaders = { versions: loadVersions, monitor: loadMonitor };
+function showTab(name) {
+  document.querySelectorAll(".tabs [data-tab]").forEach((b) => b.classList.toggle("active", b.dataset.tab === name));
+  document.querySelectorAll(".tabpanel").forEach((p) => { p.hidden = p.dataset.panel !== name; });
+  if (loaders[name]) loaders[name]();
+}
+document.querySelectorAll(".tabs [data-tab]").forEach((b) => b.addEventListener("click", () => showTab(b.dataset.tab)));
+
+// ---- code editor ----------------------------------------------------------------------------
+function languageFor(name) {
+  if (/\.py$/.test(name)) return python();
+  if (/\.(m|c)?js$/.test(name)) return javascript();
+  if (/\.json$/.test(name)) return json();
+  return [];
+}
+
+const saveKeys = keymap.of([{ key: "Mod-s", preventDefault: true, run: () => { saveDraft(); return true; } }]);
+
+function makeState(name, text) {
+  return EditorState.create({
+    doc: text,
+    extensions: [basicSetup, keymap.of([indentWithTab]), saveKeys, languageFor(name),
+      EditorView.updateListener.of((update) => {
+        if (update.docChanged && active === name) {
+          files[name] = update.state.doc.toString();
+          markUnsaved();
+        }
+      })],
+  });
+}
+
+const codeView = new EditorView({ parent: $("code-editor"), state: EditorState.create({ doc: "" }) });
+
+function markUnsaved() {
+  unsaved = true;
+  $("save-state").textContent = "Unsaved changes — Ctrl+S to save";
+  renderDeployState();
+}
+
+function renderFileTabs() {
+  $("file-tabs").replaceChildren(...Object.keys(files).sort().map((name) => el("button", {
+    class: `filetab${name === active ? " active" : ""}`, "data-file": name, text: name,
+    onclick: () => openFile(name),
+  })));
+}
+
+function openFile(name) {
+  if (active && states[active]) states[active] = codeView.state;
+  active = name;
+  if (!states[name]) states[name] = makeState(name, files[name]);
+  codeView.setState(states[name]);
+  renderFileTabs();
+}
+
+function loadFiles(newFiles) {
+  files = { ...newFiles };
+  states = {};
+  const names = Object.keys(files).sort();
+  const handlerFile = fn.handler.split(".").slice(0, -1).join(".");
+  const first = names.find((n) => n.replace(/\.[^.]+$/, "") === handlerFile) || names[0];
+  active = null;
+  openFile(first);
+}
+
+async function saveDraft() {
+  if (active) states[active] = codeView.state;
+  try {
+    fn = await api("PUT", `${BASE}/code`, { files });
+    unsaved = false;
+    $("save-state").textContent = "Draft saved";
+    renderDeployState();
+    return true;
+  } catch (error) {
+    status(error.message, "error");
+    return false;
+  }
+}
+document.addEventListener("keydown", (event) => {
+  if ((event.ctrlKey || event.metaKey) && event.key === "s") { event.preventDefault(); saveDraft(); }
+});
+
+$("file-add").addEventListener("click", () => {
+  const name = prompt("New file name (e.g. util.py or lib/helpers.js)");
+  if (!name) return;
+  if (files[name] !== undefined) { status(`${name} already exists.`, "error"); return; }
+  files[name] = "";
+  markUnsaved();
+  openFile(name);
+});
+$("file-rename").addEventListener("click", () => {
+  if (!active) return;
+  const name = prompt("Rename file to", active);
+  if (!name || name === active) return;
+  if (files[name] !== undefined) { status(`${name} already exists.`, "error"); return; }
+  states[active] = codeView.state;
+  const text = states[active].doc.toString();
+  delete files[active]; delete states[active];
+  files[name] = text;
+  active = null;
+  markUnsaved();
+  openFile(name);
+});
+$("file-delete").addEventListener("click", () => {
+  if (!active) return;
+  if (Object.keys(files).length === 1) { status("A function needs at least one file.", "error"); return; }
+  if (!confirm(`Delete ${active}?`)) return;
+  delete files[active]; delete states[active];
+  active = null;
+  markUnsaved();
+  openFile(Object.keys(files).sort()[0]);
+});
+
+// ---- deploy / publish -----------------------------------------------------------------------
+function renderDeployState() {
+  const pending = unsaved || (fn && fn.undeployed_changes);
+  $("undeployed").hidden = !pending;
+  $("deployed-state").hidden = pending || !(fn && fn.deployed);
+}
+
+$("deploy").addEventListener("click", async () => {
+  if (unsaved && !(await saveDraft())) return;
+  status("Deploying…");
+  try {
+    const result = await api("POST", `${BASE}/deploy`);
+    fn = result.function;
+    renderDeployState();
+    status(`Deployed: $LATEST now runs code ${result.version.code_sha256.slice(0, 12)}.`, "ok");
+  } catch (error) {
+    status(error.message, "error");
+  }
+});
+
+$("publish").addEventListener("click", async () => {
+  const description = prompt("Version description (optional)", "") ;
+  if (description === null) return;
+  try {
+    const version = await api("POST", `${BASE}/versions`, { description });
+    status(`Published version ${version.version}.`, "ok");
+    showTab("versions");
+  } catch (error) {
+    status(error.message, "error");
+  }
+});
+
+// ---- test events ----------------------------------------------------------------------------
+let eventError = null;
+function eventLint(view) {
+  const text = view.state.doc.toString();
+  eventError = null;
+  try { JSON.parse(text); $("event-json-error").textContent = ""; return []; } catch (error) {
+    const diagnostics = jsonParseLinter()(view);
+    const pos = diagnostics.length ? diagnostics[0].from : 0;
+    const line = view.state.doc.lineAt(Math.min(pos, view.state.doc.length));
+    eventError = `Invalid JSON at line ${line.number}, column ${pos - line.from + 1}: ${error.message.replace(/^JSON\.parse: /, "")}`;
+    $("event-json-error").textContent = eventError;
+    return diagnostics;
+  }
+}
+const eventView = new EditorView({
+  parent: $("event-editor"),
+  state: EditorState.create({ doc: "{}", extensions: [basicSetup, json(), lintGutter(), linter(eventLint, { delay: 150 }),
+    EditorView.updateListener.of((u) => { if (u.docChanged) validateEventNow(); })] }),
+});
+function validateEventNow() {
+  const text = eventView.state.doc.toString();
+  try { JSON.parse(text); eventError = null; $("event-json-error").textContent = ""; } catch (error) {
+    const match = /position (\d+)/.exec(error.message);
+    const pos = match ? Number(match[1]) : text.length;
+    const line = eventView.state.doc.lineAt(Math.min(pos, text.length));
+    eventError = `Invalid JSON at line ${line.number}, column ${pos - line.from + 1}: ${error.message}`;
+    $("event-json-error").textContent = eventError;
+  }
+}
+function setEventText(value) {
+  eventView.dispatch({ changes: { from: 0, to: eventView.state.doc.length, insert: JSON.stringify(value, null, 2) } });
+}
+
+function renderEventSelect(selectedId) {
+  $("event-select").replaceChildren(el("option", { value: "", text: "New event" }),
+    ...testEvents.map((e) => el("option", { value: e.id, text: e.name, selected: String(e.id) === String(selectedId) })));
+}
+
+async function loadTestEvents(selectedId) {
+  const data = await api("GET", `${BASE}/test-events`);
+  testEvents = data.test_events;
+  templates = data.templates;
+  $("event-template").replaceChildren(...Object.keys(templates).map((t) => el("option", { value: t, text: t })));
+  const chosen = selectedId !== undefined ? selectedId : (testEvents[0] && testEvents[0].id);
+  renderEventSelect(chosen);
+  selectEvent(chosen);
+}
+
+function selectEvent(id) {
+  const event = testEvents.find((e) => String(e.id) === String(id));
+  $("event-select").value = event ? String(event.id) : "";
+  $("event-name").value = event ? event.name : "";
+  setEventText(event ? event.body : templates[$("event-template").value] || {});
+  $("event-delete").disabled = !event;
+}
+$("event-select").addEventListener("change", () => selectEvent($("event-select").value));
+$("event-template").addEventListener("change", () => {
+  if (!$("event-select").value) setEventText(templates[$("event-template").value]);
+});
+
+function currentEventBody() {
+  validateEventNow();
+  if (eventError) return undefined;
+  return JSON.parse(eventView.state.doc.toString());
+}
+
+$("event-save").addEventListener("click", async () => {
+  const panel = document.querySelector('[data-panel="test"]');
+  const body = currentEventBody();
+  if (body === undefined) return;
+  const id = $("event-select").value;
+  try {
+    const saved = id
+      ? await api("PUT", `${BASE}/test-events/${id}`, { name: $("event-name").value.trim(), body })
+      : await api("POST", `${BASE}/test-events`, { name: $("event-name").value.trim(), body });
+    showFieldErrors(panel, null);
+    await loadTestEvents(saved.id);
+    status(`Saved test event ${saved.name}.`, "ok");
+  } catch (error) {
+    if (!showFieldErrors(panel, error)) status(error.message, "error");
+  }
+});
+$("event-delete").addEventListener("click", async () => {
+  const id = $("event-select").value;
+  if (!id || !confirm("Delete this test event?")) return;
+  await api("DELETE", `${BASE}/test-events/${id}`);
+  await loadTestEvents();
+});
+
+// ---- test run with streaming logs -----------------------------------------------------------
+function newId() {
+  if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+  const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+function openLogStream(invocationId, onLine) {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const socket = new WebSocket(`${scheme}://${location.host}/ws/functions/${encodeURIComponent(NAME)}/invocations/${invocationId}/`);
+  const ready = new Promise((resolve, reject) => {
+    socket.addEventListener("message", (message) => {
+      const data = JSON.parse(message.data);
+      if (data.type === "ready") resolve();
+      else if (data.type === "log") onLine(data.seq, data.line);
+    });
+    socket.addEventListener("close", () => reject(new Error("The log stream closed.")));
+    socket.addEventListener("error", () => reject(new Error("The log stream could not open.")));
+  });
+  return { socket, ready };
+}
+
+function renderSummary(inv) {
+  const rows = [
+    ["Request ID", inv.request_id || "—"], ["Duration", fmtMs(inv.duration_ms)],
+    ["Billed duration", inv.billed_ms === null ? "—" : `${inv.billed_ms} ms`],
+    ["Memory size", `${inv.memory_mb} MB`],
+    ["Max memory used", inv.max_memory_mb === null ? "—" : `${Math.round(inv.max_memory_mb)} MB`],
+    ["Init duration", fmtMs(inv.init_ms)], ["Version", inv.version],
+  ];
+  $("result-summary").querySelector("tbody").replaceChildren(...rows.map(([k, v]) => el("tr", {}, el("th", { text: k }), el("td", { text: v }))));
+}
+
+function renderResult(inv) {
+  const failed = inv.status === "failed";
+  $("result").dataset.status = inv.status;
+  $("result-head").className = `result-head ${failed ? "failed" : "succeeded"}`;
+  $("result-status").textContent = failed ? "Execution result: failed" : "Execution result: succeeded";
+  $("result-response").textContent = JSON.stringify(failed ? inv.error : inv.response, null, 2);
+  if (inv.logs) $("result-logs").textContent = inv.logs;
+  renderSummary(inv);
+}
+
+let running = false;
+async function runTest() {
+  if (running) return;
+  showTab("test");
+  const body = currentEventBody();
+  if (body === undefined) { status("Fix the test event's JSON first.", "error"); return; }
+  if (fn.undeployed_changes || unsaved) status("Testing the deployed code: your latest changes are not deployed yet.", "warn");
+  running = true;
+  $("run-test").disabled = true; $("test-button").disabled = true;
+  const logs = $("result-logs");
+  logs.textContent = "";
+  $("result-response").textContent = "";
+  $("result-summary").querySelector("tbody").replaceChildren();
+  $("result").hidden = false;
+  $("result").dataset.status = "running";
+  $("result-head").className = "result-head running";
+  $("result-status").textContent = "Running…";
+  const invocationId = newId();
+  let lastSeq = 0;
+  const stream = openLogStream(invocationId, (seq, line) => {
+    if (seq <= lastSeq) return;
+    lastSeq = seq;
+    logs.append(el("div", { class: "logline", text: line }));
+    logs.scrollTop = logs.scrollHeight;
+  });
+  try {
+    await stream.ready;
+    const id = $("event-select").value;
+    const payload = id ? { invocation_id: invocationId, test_event_id: Number(id) } : { invocation_id: invocationId, event: body };
+    const inv = await api("POST", `${BASE}/test`, payload);
+    renderResult(inv);
+    if (!(fn.undeployed_changes || unsaved)) status("");
+  } catch (error) {
+    $("result-head").className = "result-head failed";
+    $("result-status").textContent = error.message;
+    status(error.message, "error");
+  } finally {
+    stream.socket.close();
+    running = false;
+    $("run-test").disabled = false; $("test-button").disabled = false;
+  }
+}
+$("run-test").addEventListener("click", runTest);
+$("test-button").addEventListener("click", runTest);
+
+// ---- configuration --------------------------------------------------------------------------
+const ENV_KEY = /^[A-Za-z][A-Za-z0-9_]+$/;
+function envRow(key = "", value = "") {
+  const row = el("tr", {},
+    el("td", {}, el("input", { class: "env-key", value: key, placeholder: "KEY", "aria-label": "Key" })),
+    el("td", {}, el("input", { class: "env-value", value: value, placeholder: "value", "aria-label": "Value" })),
+    el("td", {}, el("button", { type: "button", class: "small", text: "Remove", onclick: () => { row.remove(); checkEnv(); } })));
+  row.addEventListener("input", checkEnv);
+  return row;
+}
+function envItems() {
+  return [...document.querySelectorAll("#env-table tbody tr")].map((row) => ({
+    key: row.querySelector(".env-key").value.trim(), value: row.querySelector(".env-value").value,
+  }));
+}
+function checkEnv() {
+  const seen = new Set();
+  let size = 0, problem = "";
+  document.querySelectorAll("#env-table tbody tr").forEach((row, i) => {
+    const { key, value } = envItems()[i];
+    const bad = !ENV_KEY.test(key) || seen.has(key);
+    row.querySelector(".env-key").classList.toggle("invalid", bad);
+    if (bad && !problem) problem = seen.has(key) ? `${key} is set twice.` : `Row ${i + 1}: a key starts with a letter and has at least 2 letters, digits or underscores.`;
+    seen.add(key);
+    size += new TextEncoder().encode(key + value).length;
+  });
+  if (!problem && size > 4096) problem = "Environment variables are limited to 4 KB in total.";
+  $("env-size").textContent = `${size} / 4096 bytes`;
+  document.querySelector('#config-form .field-error[data-field="env"]').textContent = problem;
+  return !problem;
+}
+$("env-add").addEventListener("click", () => { $("env-table").querySelector("tbody").append(envRow()); checkEnv(); });
+
+function fillConfig(config) {
+  $("cfg-description").value = config.description;
+  $("cfg-handler").value = config.handler;
+  $("cfg-timeout").value = config.timeout;
+  $("cfg-memory").value = config.memory;
+  $("cfg-concurrency").value = config.reserved_concurrency ?? "";
+  $("cfg-network").checked = config.network;
+  $("env-table").querySelector("tbody").replaceChildren(...config.env.map((e) => envRow(e.key, e.value)));
+  checkEnv();
+}
+
+$("config-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = $("config-form");
+  if (!checkEnv()) return;
+  const number = (id) => { const v = $(id).value.trim(); return v === "" ? null : Number(v); };
+  const payload = {
+    description: $("cfg-description").value, handler: $("cfg-handler").value.trim(),
+    timeout: number("cfg-timeout"), memory: number("cfg-memory"),
+    reserved_concurrency: number("cfg-concurrency"), network: $("cfg-network").checked, env: envItems(),
+  };
+  try {
+    fn = await api("PUT", `${BASE}/configuration`, payload);
+    showFieldErrors(form, null);
+    renderDeployState();
+    status("Configuration saved. Deploy to apply it.", "ok");
+  } catch (error) {
+    if (!showFieldErrors(form, error)) status(error.message, "error");
+  }
+});
+
+// ---- versions -------------------------------------------------------------------------------
+async function loadVersions() {
+  const data = await api("GET", `${BASE}/versions`);
+  const body = $("versions").querySelector("tbody");
+  body.replaceChildren(...(data.versions.length ? data.versions.map((v) => el("tr", { class: "clickable", onclick: () => showVersion(v.version) },
+    el("td", {}, el("a", { href: "#", "data-version": v.version, text: v.version, onclick: (e) => e.preventDefault() })),
+    el("td", { text: v.description || "—" }), el("td", { text: v.runtime }), el("td", { text: v.handler }),
+    el("td", { class: "mono", text: v.code_sha256.slice(0, 16) }), el("td", { text: timeAgo(v.created_at) }))) :
+    [el("tr", {}, el("td", { colspan: 6, class: "muted", text: "Nothing deployed yet." }))]));
+}
+async function showVersion(label) {
+  const version = await api("GET", `${BASE}/versions/${encodeURIComponent(label)}`);
+  $("version-view").hidden = false;
+  $("version-title").textContent = `Version ${version.version} (read-only)`;
+  const names = Object.keys(version.files).sort();
+  const show = (name) => {
+    $("version-code").textContent = version.files[name];
+    document.querySelectorAll("#version-files .filetab").forEach((b) => b.classList.toggle("active", b.textContent === name));
+  };
+  $("version-files").replaceChildren(...names.map((n) => el("button", { class: "filetab", text: n, onclick: () => show(n) })));
+  show(names[0]);
+}
+
+// ---- monitor --------------------------------------------------------------------------------
+async function loadMonitor() {
+  const [metrics, recent] = await Promise.all([
+    api("GET", `${BASE}/metrics?window=${$("metrics-window").value}`),
+    api("GET", `${BASE}/invocations`),
+  ]);
+  const labels = metrics.buckets.map((b) => b.start);
+  drawChart($("chart-invocations"), labels, [{ label: "Invocations", kind: "bar", color: "#3b82f6", values: metrics.buckets.map((b) => b.invocations) }]);
+  drawChart($("chart-errors"), labels, [{ label: "Errors", kind: "bar", color: "#dc2626", values: metrics.buckets.map((b) => b.errors) }]);
+  drawChart($("chart-duration"), labels, [
+    { label: "p50", kind: "line", color: "#0d9488", values: metrics.buckets.map((b) => b.p50_ms) },
+    { label: "p99", kind: "line", color: "#d97706", values: metrics.buckets.map((b) => b.p99_ms) },
+  ]);
+  $("invocations").querySelector("tbody").replaceChildren(...(recent.invocations.length ? recent.invocations.map((i) => el("tr", {},
+    el("td", { text: timeAgo(i.started_at), title: i.started_at }),
+    el("td", {}, el("span", { class: `status ${i.status}`, text: i.status })),
+    el("td", { text: i.source }), el("td", { text: i.version }), el("td", { class: "mono", text: i.request_id || "—" }),
+    el("td", { text: fmtMs(i.duration_ms) }), el("td", { text: i.billed_ms === null ? "—" : `${i.billed_ms} ms` }),
+    el("td", { text: i.max_memory_mb === null ? "—" : `${Math.round(i.max_memory_mb)} / ${i.memory_mb} MB` }),
+    el("td", { text: fmtMs(i.init_ms) }))) :
+    [el("tr", {}, el("td", { colspan: 9, class: "muted", text: "No invocations yet." }))]));
+}
+$("metrics-window").addEventListener("change", loadMonitor);
+$("metrics-refresh").addEventListener("click", loadMonitor);
+
+// ---- start ----------------------------------------------------------------------------------
+window.addEventListener("beforeunload", (event) => { if (unsaved) event.preventDefault(); });
+
+async function start() {
+  fn = await api("GET", BASE);
+  loadFiles(fn.files);
+  fillConfig(fn.configuration);
+  renderDeployState();
+  await loadTestEvents();
+  root.dataset.ready = "true";
+}
+start().catch((error) => status(error.message, "error"));
