@@ -4,9 +4,10 @@
 JSON pointer); it never raises, whatever it is given. `create_error_message(diagnostics)` gives the
 text CreateStateMachine answers with ("Invalid State Machine Definition: '...'").
 
-The walk over the document lives here (top level, scopes, transitions, reachability); the checks of
-each state type are in `validation_states`, the syntax of paths and expressions in
-`validation_expressions`.
+The walk over the document lives here (top level, scopes, transitions, reachability). The checks of
+each state type are in `validation_states`, of Choice rules in `validation_choice`, of the shapes
+all states share (paths, payload templates, Assign, Next/End) in `validation_fields`, and the
+syntax of paths, intrinsic calls, JSONata and timestamps in `validation_expressions`.
 """
 
 from __future__ import annotations
@@ -222,6 +223,8 @@ class _Validator(StateChecks):
                            MISSING_TARGET)
 
     def state_name(self, name: str, location: str) -> None:
+        if not name:
+            self.error("A state name must not be empty", location)
         if len(name) > MAX_STATE_NAME:
             self.error(f"State name '{name}' is longer than {MAX_STATE_NAME} characters",
                        location)

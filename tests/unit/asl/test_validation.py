@@ -921,3 +921,23 @@ def test_it_rejects_an_invalid_variable_name(name):
 def test_it_accepts_a_valid_variable_name(name):
     state = {"Type": "Pass", "Assign": {name: 1, "fromPath.$": "$.a"}, "End": True}
     assert errors(one(state)) == []
+
+
+def test_it_rejects_an_empty_state_name():
+    assert found(machine({"": PASS_END}), SCHEMA, "/States/") == ["A state name must not be empty"]
+
+
+def test_it_leaves_the_definition_it_checks_unchanged():
+    for case in EXECUTION_CASES[::10]:
+        definition = copy.deepcopy(case["definition"])
+        validate(definition)
+        assert definition == case["definition"]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(st.sampled_from(["StartAt", "States", "Comment", "QueryLanguage"]),
+                       ASL_LIKE, max_size=4),
+       st.dictionaries(st.sampled_from(["A", "B", "S"]), ASL_LIKE, max_size=3))
+def test_a_definition_and_its_json_text_get_the_same_diagnostics(top, states):
+    definition = {**top, "States": states, "StartAt": "A"}
+    assert validate(definition) == validate(json.dumps(definition))
