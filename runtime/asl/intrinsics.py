@@ -349,6 +349,7 @@ _ESCAPES = {"'": "'", "{": "{", "}": "}", "\\": "\\"}
 
 
 def _unescape_one(char: str) -> str:
+    # Only reached for the four legal escapes: the parser refuses any other.
     return _ESCAPES.get(char, "\\" + char)
 
 
@@ -451,7 +452,12 @@ class _Parser:
         while index < len(text):
             char = text[index]
             if char == "\\" and index + 1 < len(text):
-                value.append(_unescape_one(text[index + 1]))
+                escaped = text[index + 1]
+                if escaped not in _ESCAPES:
+                    # AWS refuses the definition: only \\' \\{ \\} and \\\\ are escapes.
+                    self.position = index
+                    raise self.error(f"illegal escape sequence '\\{escaped}' in a string literal")
+                value.append(_ESCAPES[escaped])
                 index += 2
                 continue
             if char == "'":

@@ -203,8 +203,15 @@ def test_format_escapes_quotes_braces_and_backslashes():
     assert call(r"States.Format('It\'s \{\} {} \\ done', 'x')") == "It's {} x \\ done"
 
 
-def test_format_keeps_an_unknown_escape_as_written():
-    assert call(r"States.Format('a\nb {}', 1)") == "a\\nb 1"
+@pytest.mark.parametrize("text", [
+    # validation.base_scenarios.illegal_escapes (both recorded CreateStateMachine rejections)
+    'States.StringToJson(\'{"text":"An \\"escaped double quote\\" here"}\')',
+    "States.Format('He said, \\\"Hello, {}!\\\"', 'Test \\\"Name\\\" Here')",
+    r"States.Format('a\nb {}', 1)",
+])
+def test_a_literal_with_an_escape_other_than_quote_braces_or_backslash_is_refused(text):
+    with pytest.raises(ExpressionSyntaxError, match="illegal escape"):
+        compile_intrinsic(text)
 
 
 def test_format_takes_its_template_from_a_path():
@@ -239,10 +246,25 @@ def test_string_to_json_refuses_text_that_is_not_json():
     assert failure("States.StringToJson('{nope')").cause == "Invalid arguments in States.StringToJson"
 
 
-def test_string_to_json_reads_a_literal_with_escaped_quotes():
-    # base_scenarios.escape_sequence_parsing (the literal a Pass state's Result leaves unevaluated)
-    assert call('States.StringToJson(\'{"text":"An \\"escaped double quote\\" here"}\')') == {
-        "text": 'An "escaped double quote" here'}
+def test_the_recorded_illegal_escape_rejections_are_syntax_errors():
+    calls_refused = []
+    with CORPUS.with_name("validation-public.jsonl").open(encoding="utf-8") as lines:
+        for line in lines:
+            case = json.loads(line)
+            if case["id"].startswith("validation.base_scenarios.illegal_escapes[ESCAPE_SEQUENCES_"
+                                     "ILLEGAL_INTRINSIC"):
+                calls_refused.append(case["definition"]["States"]["IntrinsicEscape"]
+                                     ["Parameters"]["parsed.$"])
+    assert len(calls_refused) == 2
+    for text in calls_refused:
+        with pytest.raises(ExpressionSyntaxError):
+            compile_template({"parsed.$": text}, field="Parameters")
+
+
+def test_string_to_json_reads_a_literal_with_unescaped_braces_and_double_quotes():
+    # json_manipulation.json_merge_escaped_argument
+    assert call('States.StringToJson(\'{"constant_in_literal": "false"}\')') == {
+        "constant_in_literal": "false"}
 
 
 @pytest.mark.parametrize("value, text", [
