@@ -124,25 +124,29 @@ class _Literal:
     def __init__(self, value):
         self.value = value
 
-    def evaluate(self, bindings):
+    def evaluate(self, scope):
         return self.value
 
 
 class _Expression:
-    __slots__ = ("text", "path", "ast")
+    __slots__ = ("text", "path", "ast", "names")
 
     def __init__(self, text: str, path: str):
         self.text = text
         self.path = path
         self.ast = _parse(text, path)
+        # The variables the expression can read. JSONata has no dynamic variable lookup ($eval is
+        # removed), so only these need binding: a large workflow variable the expression does not
+        # name is never converted.
+        self.names = tuple(sorted(_variable_names(self.ast)))
 
-    def evaluate(self, bindings):
-        return _to_json(self._raw(bindings), self)
+    def evaluate(self, scope):
+        return _to_json(self._raw(scope), self)
 
-    def _raw(self, bindings):
+    def _raw(self, scope):
         """Returns the expression's JSONata value (not yet JSON); raises if it is undefined."""
         try:
-            value = _run(self.ast, bindings)
+            value = _run(self.ast, scope.bindings(self.names))
         except StatesError:
             raise
         except jexception.JException as err:
@@ -179,8 +183,8 @@ class _Object:
     def __init__(self, members):
         self.members = members
 
-    def evaluate(self, bindings):
-        return {key: node.evaluate(bindings) for key, node in self.members}
+    def evaluate(self, scope):
+        return {key: node.evaluate(scope) for key, node in self.members}
 
 
 class _Array:
@@ -189,8 +193,8 @@ class _Array:
     def __init__(self, items):
         self.items = items
 
-    def evaluate(self, bindings):
-        return [node.evaluate(bindings) for node in self.items]
+    def evaluate(self, scope):
+        return [node.evaluate(scope) for node in self.items]
 
 
 class Template:
@@ -236,7 +240,7 @@ class Template:
         root = self._root
         if type(root) is _Literal:
             return root.value
-        return root.evaluate(_bindings(states, variables))
+        return root.evaluate(_Scope(states, variables))
 
     def evaluate_as(self, states: dict, variables: dict | None, expected: str) -> Any:
         """Returns the field's JSON value if it has the `expected` JSON type ("array", "object",
@@ -246,7 +250,7 @@ class Template:
         if type(root) is _Literal:
             value = root.value
         else:
-            value = root.evaluate(_bindings(states, variables))
+            value = root.evaluate(_Scope(states, variables))
         if _has_type(value, expected):
             return value
         actual = json_type_name(value)
@@ -317,23 +321,69 @@ def _restore(previous) -> None:
         Jsonata.CURRENT.jsonata = previous
 
 
-def _bindings(states: dict, variables: dict | None) -> dict:
-    """Returns the variable bindings of one evaluation: JSON values in jsonata-python's form."""
-    bindings = {name: _from_json(value) for name, value in variables.items()} if variables else {}
-    bindings["states"] = _from_json(states)
-    return bindings
+class _Scope:
+    """What one evaluation of a Template can read: `$states` and the workflow variables, each
+    converted to jsonata-python's form the first time an expression of the Template names it."""
+
+    __slots__ = ("states", "variables", "converted")
+
+    def __init__(self, states: dict, variables: dict | None):
+        self.states = states
+        self.variables = variables
+        self.converted: dict[str, Any] = {}
+
+    def bindings(self, names: tuple[str, ...]) -> dict:
+        """Returns the bindings for the variables `names` that exist (others stay undefined)."""
+        out = {}
+        converted = self.converted
+        for name in names:
+            if name in converted:
+                out[name] = converted[name]
+                continue
+            if name == "states":
+                source = self.states
+            elif self.variables and name in self.variables:
+                source = self.variables[name]
+            else:
+                continue
+            out[name] = converted[name] = _from_json(source)
+        return out
+
+
+def _variable_names(ast: _Symbol) -> set[str]:
+    """Returns the names of every `$variable` in a parsed expression (functions' names too)."""
+    names: set[str] = set()
+    seen: set[int] = set()
+    stack: list[Any] = [ast]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _Symbol):
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            if getattr(node, "type", None) == "variable" and isinstance(node.value, str) \
+                    and node.value:
+                names.add(node.value)
+            stack.extend(vars(node).values())
+        elif isinstance(node, (list, tuple)):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            stack.extend(node.values())
+    return names
 
 
 def _run(ast: _Symbol, bindings: dict) -> Any:
-    """Returns the raw JSONata value of a parsed expression evaluated with `bindings`."""
+    """Returns the raw JSONata value of a parsed expression evaluated with `bindings` (a dict of
+    its own: the expression may bind its variables in it, `$x := 1`)."""
     runner = _runner()
     current = Jsonata.CURRENT
     previous = current.__dict__.get("jsonata", _ABSENT)
     current.jsonata = runner
     frame = Jsonata.Frame(jsonata_functions.BASE_FRAME)
-    # A fresh dict: the expression may bind its own variables ($x := 1) in this frame. The two
-    # hook names are looked up for every node evaluated; found here they stop the search at once.
-    frame.bindings = {**bindings, **_NO_HOOKS}
+    # The two hook names are looked up for every node evaluated; found here they stop the search
+    # at once instead of walking up to the built-ins.
+    bindings.update(_NO_HOOKS)
+    frame.bindings = bindings
     runner.timestamp = int(time.time() * 1000)  # what $now() and $millis() return
     try:
         return runner.eval(ast, None, frame)

@@ -267,6 +267,17 @@ def test_a_template_may_be_evaluated_from_many_threads_at_once():
     assert errors == []
 
 
+def test_a_workflow_variable_can_be_shadowed_inside_the_expression_only():
+    template = compile_jsonata({"inner": "{% ($v := 2; $v) %}", "outer": "{% $v %}"},
+                               field="Output")
+    assert template.evaluate({"input": {}}, {"v": 1}) == {"inner": 2, "outer": 1}
+
+
+def test_a_lambda_sees_the_workflow_variables():
+    assert evaluate("{% $map([1, 2], function($n){ $n * $factor }) %}", {}, {"factor": 10}) == [
+        10, 20]
+
+
 def test_an_expression_variable_does_not_leak_into_the_next_evaluation():
     template = compile_jsonata({"a": "{% $x := 5 %}", "b": "{% $exists($x) %}"}, field="Output")
     assert template.evaluate({"input": {}}, None) == {"a": 5, "b": False}
