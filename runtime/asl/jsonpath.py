@@ -379,6 +379,10 @@ class ResultPath:
             return state_input
         if not keys:
             return result
+        if len(keys) == 1 and type(state_input) is dict and type(keys[0]) is str:
+            root = state_input.copy()  # the common "$.name": one copy, no walk
+            root[keys[0]] = result
+            return root
         root = _copy_container(state_input, keys[0])
         if root is None:
             raise self._failure(state_input)
@@ -452,14 +456,7 @@ class Value:
         elif text.startswith("$"):
             self.intrinsic = None
             self.path = path = compile_path(text)
-            find = path.find
-
-            def evaluate(data, context=None, variables=None):
-                value = find(data, context, variables)
-                if value is MISSING:
-                    raise _not_found(text, field, data)
-                return value
-            self.evaluate = evaluate
+            self.evaluate = _value_getter(path, field)
         else:
             raise ExpressionSyntaxError(
                 f"The value of the field '{field}' must be a path ($...) or an intrinsic "
@@ -471,6 +468,41 @@ class Value:
     def evaluate(self, data, context=None, variables=None):  # replaced per instance in __init__
         """Returns the value; raises RuntimeFailure when a path in it selects nothing."""
         raise NotImplementedError
+
+
+def _value_getter(path: Path, field: str):
+    """Returns a function (data, context, variables) -> the value `path` selects, raising
+    RuntimeFailure when it selects nothing; input paths of names only index inline (the hot path
+    of every Parameters template)."""
+    text = path.text
+    keys = path.keys
+    if path.root == _DATA and keys and all(isinstance(key, str) for key in keys):
+        if len(keys) == 1:
+            (first,) = keys
+
+            def get_one(data, context=None, variables=None):
+                try:
+                    return data[first]
+                except (KeyError, TypeError, IndexError):
+                    raise _not_found(text, field, data) from None
+            return get_one
+        if len(keys) == 2:
+            first, second = keys
+
+            def get_two(data, context=None, variables=None):
+                try:
+                    return data[first][second]
+                except (KeyError, TypeError, IndexError):
+                    raise _not_found(text, field, data) from None
+            return get_two
+    find = path.find
+
+    def get(data, context=None, variables=None):
+        value = find(data, context, variables)
+        if value is MISSING:
+            raise _not_found(text, field, data)
+        return value
+    return get
 
 
 def compile_value(text: str, *, field: str) -> Value:

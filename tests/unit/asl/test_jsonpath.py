@@ -353,6 +353,19 @@ def test_a_missing_nested_path_names_its_own_key():
                                   "not be found in the input '{\"flagged\":false}'")
 
 
+@pytest.mark.parametrize("text, data", [
+    ("$.a", [1]), ("$.a", "text"), ("$.a", None), ("$.a.b", {"a": "text"}), ("$.a.b", {"a": [1]}),
+    ("$.a.b", {"a": None}), ("$.a.b.c", {"a": {"b": "c"}}), ("$.a[0]", {"a": "text"}),
+    ("$$.Execution.Nope", {}), ("$nothing", {}),
+])
+def test_a_template_path_through_a_non_object_is_not_found(text, data):
+    template = compile_template({"v.$": text}, field="Parameters")
+    with pytest.raises(RuntimeFailure) as raised:
+        template.evaluate(data, CONTEXT, {})
+    assert raised.value.cause.startswith(f"The JSONPath '{text}' specified for the field 'v.$' "
+                                         "could not be found in the input ")
+
+
 @pytest.mark.parametrize("payload", [
     {"a.$": 1}, {"a.$": None}, {"a.$": "not a path"}, {"a.$": "$.["}, {"a.$": "States.Nope()"},
     {"nested": {"a.$": ["$.x"]}},
