@@ -36,6 +36,7 @@ FAILURES_FILE = Path(__file__).resolve().with_name("conformance_failures.txt")
 
 PASS_RATE_REQUIRED = 95.0
 DEFAULT_FUNCTION_TIMEOUT = 3
+TASK_TIMEOUT_HEADROOM = 10
 # A case that runs longer than this is reported as a failure instead of holding the suite.
 CASE_TIME_LIMIT = 60.0
 
@@ -383,6 +384,20 @@ def history_difference(case: dict, result: Any) -> str | None:
 # ---------------------------------------------------------------------------------------------
 # Running a case
 
+def function_timeout(case: dict, function: dict) -> float:
+    """Returns the time limit to deploy a case's function with, in seconds.
+
+    The case's own `timeout`, else Lambda's default of 3 s; but where a Task sets a timeout
+    (`TimeoutSeconds[Path]`) the recording shows that Task's timeout firing first, so the
+    function gets TASK_TIMEOUT_HEADROOM instead.
+    """
+    if "timeout" in function:
+        return function["timeout"]
+    if "TimeoutSeconds" in json.dumps(case["definition"]):
+        return TASK_TIMEOUT_HEADROOM
+    return DEFAULT_FUNCTION_TIMEOUT
+
+
 def function_specs(case: dict) -> dict:
     """Returns {function name: FunctionSpec} for the Lambda functions a case deploys."""
     from runtime.functions import FunctionSpec
@@ -390,7 +405,7 @@ def function_specs(case: dict) -> dict:
     return {
         name: FunctionSpec(name=name, runtime="python", handler="handler.handler",
                            files={"handler.py": function["code"]},
-                           timeout=function.get("timeout", DEFAULT_FUNCTION_TIMEOUT), memory=128)
+                           timeout=function_timeout(case, function), memory=128)
         for name, function in (case.get("functions") or {}).items()
     }
 
