@@ -49,7 +49,7 @@ def close_runner() -> None:
     with _lock:
         runner, _runner = _runner, None
     if runner is not None:
-        runner.__exit__(None, None, None)
+        runner.close()
 
 
 def available_runtimes() -> list[dict]:
