@@ -38,7 +38,7 @@ from jsonata.regex_engine import default_regex_engine
 
 from .diagnostics import ExpressionSyntaxError
 from .errors import QueryEvaluationError, StatesError
-from . import jsonata_functions, jsonata_messages
+from . import jsonata_analysis, jsonata_functions, jsonata_messages
 
 __all__ = ["is_expression", "compile_jsonata", "Template", "json_type_name"]
 
@@ -108,9 +108,14 @@ def _parse(text: str, path: str) -> _Symbol:
 
 
 def _syntax_error(text, path, code, message, position=None) -> ExpressionSyntaxError:
+    """Returns the ExpressionSyntaxError of one expression. Besides its text it carries `field`
+    (the path in the template), `expression`, `code` (S0202...), `position` and `detail`, the
+    parser's message without its code, which is what AWS's validator prints:
+    "INVALID_JSONATA_EXPRESSION: Unexpected end of expression at /States/S/Output"."""
     err = ExpressionSyntaxError(
         f"The JSONata expression '{text}' specified for the field '{path}' is invalid: {message}")
     err.field, err.expression, err.code, err.position = path, text, code, position
+    err.detail = message[len(code) + 2:] if code and message.startswith(f"{code}: ") else message
     return err
 
 
@@ -138,7 +143,7 @@ class _Expression:
         # The variables the expression can read. JSONata has no dynamic variable lookup ($eval is
         # removed), so only these need binding: a large workflow variable the expression does not
         # name is never converted.
-        self.names = tuple(sorted(_variable_names(self.ast)))
+        self.names = tuple(sorted(jsonata_analysis.variable_names(self.ast)))
 
     def evaluate(self, scope):
         return _to_json(self._raw(scope), self)
@@ -232,6 +237,29 @@ class Template:
                     walk(child)
 
         walk(self._root)
+        return out
+
+    def top_level_references(self) -> list[tuple[str, str]]:
+        """Returns (field path, name) for what each expression reads from the context item that
+        Step Functions does not provide: a bare field name or `$` at the top level, `$$`
+        anywhere. AWS refuses such a definition: "UNSUPPORTED_JSONATA_EXPRESSION: Reference to
+        'phone' at the top level is not supported." """
+        out = []
+        for node in self._expression_nodes():
+            out += [(node.path, name) for name in jsonata_analysis.top_level_references(node.ast)]
+        return out
+
+    def _expression_nodes(self) -> list[_Expression]:
+        out: list[_Expression] = []
+        stack = [self._root]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, _Expression):
+                out.append(node)
+            elif isinstance(node, _Object):
+                stack.extend(reversed([child for _, child in node.members]))
+            elif isinstance(node, _Array):
+                stack.extend(reversed(node.items))
         return out
 
     def evaluate(self, states: dict, variables: dict | None = None) -> Any:
@@ -348,28 +376,6 @@ class _Scope:
                 continue
             out[name] = converted[name] = _from_json(source)
         return out
-
-
-def _variable_names(ast: _Symbol) -> set[str]:
-    """Returns the names of every `$variable` in a parsed expression (functions' names too)."""
-    names: set[str] = set()
-    seen: set[int] = set()
-    stack: list[Any] = [ast]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, _Symbol):
-            if id(node) in seen:
-                continue
-            seen.add(id(node))
-            if getattr(node, "type", None) == "variable" and isinstance(node.value, str) \
-                    and node.value:
-                names.add(node.value)
-            stack.extend(vars(node).values())
-        elif isinstance(node, (list, tuple)):
-            stack.extend(node)
-        elif isinstance(node, dict):
-            stack.extend(node.values())
-    return names
 
 
 def _run(ast: _Symbol, bindings: dict) -> Any:

@@ -522,6 +522,24 @@ def test_a_bad_expression_is_a_syntax_error_naming_field_and_code(text, detail):
     assert caught.value.expression == text
 
 
+def test_a_syntax_error_carries_the_parser_message_without_its_code():
+    with pytest.raises(ExpressionSyntaxError) as caught:
+        compile_jsonata("{% 1 + %}", field="Output")
+    assert caught.value.code == "S0207"
+    assert caught.value.detail == "Unexpected end of expression"
+
+
+@pytest.mark.parametrize("expression, references", [
+    ("phone", ["phone"]), ("$", ["$"]), ("$.a + $$.b", ["$", "$$"]), ("foo($states)", ["foo"]),
+    ("$map($states.input, function($v){ c })", ["c"]),
+    ("$states.input.items[price > 5].x", []), ("$states.input{k: v}^(s)", []),
+    ("$states.input ~> |p|{'x': u}|", []), ("$x.y.z", []), ("$states.input.(a + b)", []),
+])
+def test_top_level_references_are_what_aws_refuses_to_read(expression, references):
+    template = compile_jsonata({"v": "{% " + expression + " %}"}, field="Output")
+    assert template.top_level_references() == [("Output/v", name) for name in references]
+
+
 @pytest.mark.parametrize("value, name", [
     (None, "null"), (True, "boolean"), (1, "number"), (1.5, "number"), ("", "string"),
     ([], "array"), ({}, "object"),
