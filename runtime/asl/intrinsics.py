@@ -46,7 +46,9 @@ def java_round(value) -> int:
     """Returns `value` rounded as Java's Math.round does (halves go up: -1.5 -> -1)."""
     if isinstance(value, int):
         return value
-    return math.floor(value + 0.5)
+    whole = math.floor(value)
+    # Not floor(value + 0.5): that rounds 0.49999999999999994 up, and Java does not.
+    return whole + 1 if value - whole >= 0.5 else whole
 
 
 def json_equal(left, right) -> bool:
@@ -213,12 +215,33 @@ def _json_merge(left, right, deep):
     return merged
 
 
+def _java_random_int(seed: int, bound: int) -> int:
+    """Returns `new java.util.Random(seed).nextInt(bound)`: a seeded call gives what a Java
+    service most likely gives (AWS does not document its generator)."""
+    mask = (1 << 48) - 1
+    state = (seed ^ 0x5DEECE66D) & mask
+
+    def next31() -> int:
+        nonlocal state
+        state = (state * 0x5DEECE66D + 0xB) & mask
+        return state >> 17
+
+    if bound & (bound - 1) == 0:
+        return (bound * next31()) >> 31
+    while True:
+        bits = next31()
+        value = bits % bound
+        if bits - value + (bound - 1) < 2 ** 31:
+            return value
+
+
 def _math_random(start, end, seed=None):
     start, end = java_round(start), java_round(end)
-    if start >= end:
+    if start >= end or end - start >= 2 ** 31:
         raise InvalidArguments(None)
-    generator = random.Random(java_round(seed)) if seed is not None else random
-    return generator.randrange(start, end)
+    if seed is None:
+        return random.randrange(start, end)
+    return start + _java_random_int(java_round(seed), end - start)
 
 
 def _math_add(left, right):

@@ -426,6 +426,20 @@ def test_math_random_with_a_seed_repeats_itself():
     assert call("States.MathRandom(1, 1000, 7)") == call("States.MathRandom(1, 1000, 7)")
 
 
+@pytest.mark.parametrize("arguments, value", [
+    # new java.util.Random(seed).nextInt(end - start) + start, checked on OpenJDK 17
+    ("0, 100, 42", 30), ("0, 10, 0", 0), ("0, 100, 1", 85), ("0, 1000, 123", 782),
+    ("10000, 100000, -5", 79411), ("0, 64, 7", 46),
+])
+def test_math_random_with_a_seed_draws_as_java_util_random_does(arguments, value):
+    assert call(f"States.MathRandom({arguments})") == value
+
+
+@pytest.mark.parametrize("number, rounded", [(0.49999999999999994, 0), (-2.5, -2), (1073741823.5, 1073741824)])
+def test_math_add_rounds_exactly_as_java_math_round(number, rounded):
+    assert call("States.MathAdd($.n, 0)", {"n": number}) == rounded
+
+
 def test_math_random_refuses_an_empty_range():
     assert failure("States.MathRandom(5, 5)").cause == "Invalid arguments in States.MathRandom"
 
