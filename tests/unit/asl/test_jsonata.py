@@ -583,3 +583,37 @@ def test_any_text_compiles_or_is_a_syntax_error_and_evaluation_raises_only_state
         assert err.error == "States.QueryEvaluationError"
         return
     json.dumps(value, allow_nan=False)  # plain JSON, nothing else
+
+
+def _as_jsonata_numbers(value):
+    """Returns a JSON value with its numbers as JSONata returns them (3.0 -> 3, 1e21 stays)."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        if abs(value) >= 1e21:
+            return float(value)
+        return int(value) if float(value).is_integer() else value
+    if isinstance(value, list):
+        return [_as_jsonata_numbers(item) for item in value]
+    return {key: _as_jsonata_numbers(item) for key, item in value.items()}
+
+
+@settings(max_examples=300, deadline=None)
+@given(_json)
+def test_any_json_input_and_variable_come_back_as_they_went_in(value):
+    template = compile_jsonata({"input": "{% $states.input %}", "variable": "{% $v %}"},
+                               field="Output")
+    expected = _as_jsonata_numbers(value)
+    assert template.evaluate({"input": value}, {"v": value}) == {"input": expected,
+                                                                   "variable": expected}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_pieces, max_size=12).map("".join))
+def test_finding_top_level_references_never_fails(text):
+    try:
+        template = compile_jsonata("{% " + text + " %}", field="Output")
+    except ExpressionSyntaxError:
+        return
+    for path, name in template.top_level_references():
+        assert path == "Output" and isinstance(name, str) and name
