@@ -13,8 +13,8 @@
     │   ├── NoChoiceMatched              States.NoChoiceMatched
     │   ├── IntrinsicFailure             States.IntrinsicFailure
     │   ├── ExceedToleratedFailureThreshold
-    │   ├── DataLimitExceeded            States.DataLimitExceeded (terminal: never retried or caught)
-    │   └── RuntimeFailure               States.Runtime (terminal)
+    │   ├── DataLimitExceeded            States.DataLimitExceeded (never retried)
+    │   └── RuntimeFailure               States.Runtime (terminal: never retried or caught)
     └── DefinitionError(diagnostics)     a definition that does not validate
 
 An error raised while a state evaluates its fields (paths, templates, expressions) is reported by
@@ -47,6 +47,7 @@ class StatesError(Exception):
         self.in_state = in_state
         # The field that failed (e.g. "Output/result"), reported in EvaluationFailed events.
         self.location = location
+        self.reported = False  # whether an EvaluationFailed event already tells of it
         super().__init__(f"{self.error}: {cause}")
 
     def with_state_prefix(self, state_name: str, entered_event_id: int) -> "StatesError":
@@ -74,13 +75,13 @@ NoChoiceMatched = _named("NoChoiceMatched", "States.NoChoiceMatched")
 IntrinsicFailure = _named("IntrinsicFailure", "States.IntrinsicFailure")
 ExceedToleratedFailureThreshold = _named(
     "ExceedToleratedFailureThreshold", "States.ExceedToleratedFailureThreshold")
-DataLimitExceeded = _named("DataLimitExceeded", "States.DataLimitExceeded",
-                           retryable=False, catchable=False)
+DataLimitExceeded = _named("DataLimitExceeded", "States.DataLimitExceeded", retryable=False)
 RuntimeFailure = _named("RuntimeFailure", "States.Runtime", retryable=False, catchable=False)
 
-# States.ALL matches every error except these terminal ones (AWS: "States.ALL ... does not match
-# States.DataLimitExceeded and States.Runtime"). Naming them explicitly in ErrorEquals still matches.
-_TERMINAL = {"States.DataLimitExceeded", "States.Runtime"}
+# States.ALL matches every error except States.Runtime, which no catcher takes. (AWS's documents
+# also exempt States.DataLimitExceeded, but its recorded runs catch a Task's oversized result with
+# States.ALL, and the engine follows the recordings.)
+_TERMINAL = {"States.Runtime"}
 
 
 def error_matches(error_equals: list[str] | tuple[str, ...], error: str) -> bool:

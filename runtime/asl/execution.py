@@ -54,8 +54,12 @@ class ExecutionContext:
         self.role_arn = context.get("roleArn") or f"arn:aws:iam::{self.account}:role/flowbench-execution"
         self.machine_arn = (f"arn:aws:states:{self.region}:{self.account}:stateMachine:"
                             f"{self.machine_name}")
-        self.execution_arn = (f"arn:aws:states:{self.region}:{self.account}:execution:"
-                              f"{self.machine_name}:{self.execution_name}")
+        if self.machine_type == "EXPRESS":
+            self.execution_arn = (f"arn:aws:states:{self.region}:{self.account}:express:"
+                                  f"{self.machine_name}:{self.execution_name}:{uuid.uuid4()}")
+        else:
+            self.execution_arn = (f"arn:aws:states:{self.region}:{self.account}:execution:"
+                                  f"{self.machine_name}:{self.execution_name}")
         self.redrive_count = int(context.get("redriveCount") or 0)
         self.start_time = iso_time(start)
         self.input = input_value
@@ -63,9 +67,10 @@ class ExecutionContext:
     def lambda_arn(self, name: str) -> str:
         return f"arn:aws:lambda:{self.region}:{self.account}:function:{name}"
 
-    def object(self, state_name: str, entered_time: str, retry_count: int = 0,
+    def object(self, state_name: str, entered_time: str, retry_count: int | None = None,
                map_item: tuple | None = None) -> dict:
-        """Returns the context object (`$$`) for a state about to run."""
+        """Returns the context object (`$$`) for a state about to run; `retry_count` is given for
+        Task states only, the only ones whose context AWS gives a RetryCount."""
         ctx = {
             "Execution": {
                 "Id": self.execution_arn,
@@ -76,8 +81,10 @@ class ExecutionContext:
                 "RedriveCount": self.redrive_count,
             },
             "StateMachine": {"Id": self.machine_arn, "Name": self.machine_name},
-            "State": {"Name": state_name, "EnteredTime": entered_time, "RetryCount": retry_count},
+            "State": {"Name": state_name, "EnteredTime": entered_time},
         }
+        if retry_count is not None:
+            ctx["State"]["RetryCount"] = retry_count
         if map_item is not None:
             ctx["Map"] = {"Item": {"Index": map_item[0], "Value": map_item[1]}}
         return ctx

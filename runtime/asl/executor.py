@@ -172,7 +172,9 @@ class State:
     def context_object(self, frame: Frame, entered_time: str, retry_count: int = 0):
         if not self.uses_context:
             return None
-        return frame.run.context.object(self.name, entered_time, retry_count, frame.map_item)
+        return frame.run.context.object(self.name, entered_time,
+                                        retry_count if self.type_name == "Task" else None,
+                                        frame.map_item)
 
     def attempt(self, frame: Frame, raw_input, ctx, entered_id: int):
         """Runs the state once; returns (output, assigned variables or None, next state name)."""
@@ -226,11 +228,13 @@ class State:
                 break
             except StatesError as exc:
                 error = exc.with_state_prefix(self.name, entered_id)
-                if error.error == "States.QueryEvaluationError":
+                if error.error == "States.QueryEvaluationError" and not error.reported:
+                    # Reported once, by the state whose own evaluation failed.
                     details = {"cause": error.cause, "error": error.error, "state": self.name}
-                    if getattr(error, "location", None):
+                    if error.location:
                         details["location"] = error.location
                     frame.emit("EvaluationFailed", "evaluationFailedEventDetails", details)
+                    error.reported = True
                 retrier = self._retrier_for(error, retries)
                 if retrier is not None:
                     index = self.retriers.index(retrier)

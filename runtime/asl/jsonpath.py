@@ -300,7 +300,7 @@ class Path:
         raise NotImplementedError
 
     def root_value(self, data, context=None, variables=None):
-        """Returns the value the path starts from (input, context object or variable), or MISSING."""
+        """Returns the value the path starts from (input, context object, variable) or MISSING."""
         if self.root == _DATA:
             return data
         if self.root == _CONTEXT:

@@ -13,6 +13,7 @@ syntax of paths, intrinsic calls, JSONata and timestamps in `validation_expressi
 from __future__ import annotations
 
 import json
+from collections import deque
 
 from runtime.asl.diagnostics import Diagnostic
 from runtime.asl.validation_fields import (
@@ -100,6 +101,7 @@ class _Validator(StateChecks):
         self.diagnostics: list[Diagnostic] = []
         self.express = str(state_machine_type).upper() == "EXPRESS"
         self.state_names: dict[str, str] = {}
+        self.machines: deque = deque()
 
     def error(self, message: str, location: str, code: str = SCHEMA) -> None:
         self.diagnostics.append(Diagnostic(ERROR, code, message, at(location)))
@@ -108,7 +110,7 @@ class _Validator(StateChecks):
         self.diagnostics.append(Diagnostic(WARNING, code, message, at(location)))
 
     def run(self, definition) -> list[Diagnostic]:
-        """Returns the diagnostics of `definition` (may raise RecursionError on absurd nesting)."""
+        """Returns the diagnostics of `definition`."""
         if isinstance(definition, (str, bytes, bytearray)):
             definition = self.parse(definition)
             if definition is _UNREADABLE:
@@ -116,7 +118,11 @@ class _Validator(StateChecks):
         if not isinstance(definition, dict):
             self.diagnostics.append(Diagnostic(ERROR, SCHEMA, NOT_AN_OBJECT, ""))
             return self.diagnostics
-        self.machine(definition, "", "JSONPath", "top")
+        # Nested state machines (branches, Map processors) wait in a queue rather than being
+        # walked recursively, so no depth of nesting can exhaust the stack.
+        self.machines.append((definition, "", "JSONPath", "top"))
+        while self.machines:
+            self.machine(*self.machines.popleft())
         return self.diagnostics
 
     def parse(self, text):
@@ -145,7 +151,8 @@ class _Validator(StateChecks):
     # --- state machines and their scopes ---------------------------------------------------------
 
     def machine(self, machine: dict, location: str, query_language: str, kind: str) -> None:
-        """Checks a state machine (the whole definition, a Parallel branch or a Map processor)."""
+        """Checks a state machine (the whole definition, a Parallel branch or a Map processor);
+        queues the state machines nested in it."""
         allowed = _MACHINE_FIELDS[kind]
         for key in machine:
             if key not in allowed:
@@ -276,7 +283,7 @@ class _Validator(StateChecks):
             if not isinstance(branch, dict):
                 self.error("A branch must be a JSON object", branch_location)
                 continue
-            self.machine(branch, branch_location, query_language, "branch")
+            self.machines.append((branch, branch_location, query_language, "branch"))
 
     def map_processor(self, state: dict, location: str, query_language: str) -> None:
         has_processor = "ItemProcessor" in state
@@ -292,4 +299,4 @@ class _Validator(StateChecks):
             if not isinstance(processor, dict):
                 self.error(f"The value for the field '{key}' must be an object", location)
                 continue
-            self.machine(processor, child(location, key), query_language, "processor")
+            self.machines.append((processor, child(location, key), query_language, "processor"))

@@ -8,6 +8,8 @@ timestamp") point at the value.
 
 from __future__ import annotations
 
+from collections import deque
+
 from runtime.asl.validation_expressions import (
     check_jsonata, check_path, check_path_or_intrinsic, check_reference_path, is_jsonata,
 )
@@ -121,10 +123,15 @@ class FieldChecks:
     def payload(self, value, location: str, language: str, field: str) -> None:
         """Checks a payload template (Parameters, ItemSelector, ResultSelector, Assign, Output,
         Arguments): `key.$` values in JSONPath, `{% %}` strings in JSONata. Iterative, so any depth
-        of nesting is fine."""
-        pending = [(value, location, field)]
+        of nesting is fine; problems come in document order, parents before children."""
+        pending = deque([(value, location, field)])
+        seen = set()  # ids of the containers walked: a cyclic Python object must still end
         while pending:
-            value, location, field = pending.pop()
+            value, location, field = pending.popleft()
+            if isinstance(value, (dict, list)):
+                if id(value) in seen:
+                    continue
+                seen.add(id(value))
             if isinstance(value, dict):
                 for key, item in value.items():
                     key_text = str(key)

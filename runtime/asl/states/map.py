@@ -132,7 +132,7 @@ class MapState(State):
         if self.item_selector is None:
             return item
         item_ctx = frame.run.context.object(
-            self.name, ctx["State"]["EnteredTime"] if ctx else "", 0, (index, item))
+            self.name, ctx["State"]["EnteredTime"] if ctx else "", None, (index, item))
         if self.jsonata:
             return self.item_selector.evaluate({"input": value, "context": item_ctx},
                                                frame.variables)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from ..executor import Program, State, run_states
@@ -13,13 +14,25 @@ __all__ = ["ParallelState", "run_all"]
 def run_all(jobs, concurrent: bool, workers: int) -> list:
     """Runs `jobs` (callables) and returns their results in order.
 
-    Raises the first job's StatesError (by position) after the jobs already running end. Runs the
-    jobs on threads only when `concurrent` (they may block); otherwise one after the other, which
-    in one Python process is the faster way to run CPU-only work."""
+    Once a job fails, jobs not yet started are not started; the first failure (by position) is
+    raised after the jobs already running end. Runs the jobs on threads only when `concurrent`
+    (they may block); otherwise one after the other, which in one Python process is the faster
+    way to run CPU-only work."""
     if not concurrent or len(jobs) <= 1:
         return [job() for job in jobs]
+    failed = threading.Event()
+
+    def guarded(job):
+        if failed.is_set():
+            return _SKIPPED
+        try:
+            return job()
+        except StatesError:
+            failed.set()
+            raise
+
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(jobs)))) as pool:
-        futures = [pool.submit(job) for job in jobs]
+        futures = [pool.submit(guarded, job) for job in jobs]
         results, failure = [], None
         for future in futures:
             try:
@@ -30,6 +43,9 @@ def run_all(jobs, concurrent: bool, workers: int) -> list:
         if failure is not None:
             raise failure
         return results
+
+
+_SKIPPED = object()
 
 
 class ParallelState(State):

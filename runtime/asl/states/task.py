@@ -12,13 +12,14 @@ The function itself runs through the run's invoker (see `runtime.asl.invoker`).
 
 from __future__ import annotations
 
+import json
 import uuid
 from email.utils import format_datetime
 
 from .. import jsonata, jsonpath
-from ..errors import RuntimeFailure, StatesError, TimeoutError_
+from ..errors import DataLimitExceeded, RuntimeFailure, StatesError, TimeoutError_
 from ..execution import to_json
-from ..executor import State
+from ..executor import PAYLOAD_LIMIT, State
 from ..invoker import FunctionNotFound, FunctionServiceError, TaskTimedOut
 
 __all__ = ["TaskState", "parse_function_name"]
@@ -102,7 +103,8 @@ class TaskState(State):
         frame.emit("LambdaFunctionScheduled", "lambdaFunctionScheduledEventDetails", details)
         frame.emit("LambdaFunctionStarted")
         try:
-            outcome = self._call(frame, name, qualifier, payload, timeout)
+            outcome = self._call(frame, name, qualifier, payload, timeout, spaced_cause=True)
+            _check_size(outcome.payload, self.resource)
         except StatesError as error:
             if error.error == "States.Timeout":
                 frame.emit("LambdaFunctionTimedOut", "lambdaFunctionTimedOutEventDetails",
@@ -132,7 +134,9 @@ class TaskState(State):
                                   "States.Runtime")
             name, qualifier = parse_function_name(parameters["FunctionName"])
             qualifier = parameters.get("Qualifier", qualifier)
-            outcome = self._call(frame, name, qualifier, parameters.get("Payload"), timeout)
+            outcome = self._call(frame, name, qualifier, _request_event(parameters.get("Payload")),
+                                 timeout)
+            _check_size(outcome.payload, "lambda")
         except StatesError as error:
             if error.error == "States.Timeout":
                 frame.emit("TaskTimedOut", "taskTimedOutEventDetails",
@@ -146,9 +150,11 @@ class TaskState(State):
                    {"output": to_json(result), "outputDetails": _NOT_TRUNCATED, **resource})
         return result
 
-    def _call(self, frame, name, qualifier, payload, timeout):
+    def _call(self, frame, name, qualifier, payload, timeout, spaced_cause=False):
         """Returns the function's FunctionOutcome; raises StatesError as Step Functions reports
-        Lambda's failures."""
+        Lambda's failures. A function's error becomes its errorType with Lambda's error object as
+        the cause: as JSON with spaces for the function ARN form (as Lambda's Python runtime
+        writes it), compact for lambda:invoke (as AWS recorded both)."""
         run = frame.run
         remaining = run.remaining_seconds()
         limit = timeout
@@ -182,8 +188,31 @@ class TaskState(State):
             err = outcome.error
             cause = {"errorMessage": err.get("errorMessage"), "errorType": err.get("errorType"),
                      "requestId": outcome.request_id, "stackTrace": err.get("stackTrace", [])}
-            raise StatesError(to_json(cause), err.get("errorType") or "Lambda.Unknown")
+            text = json.dumps(cause, ensure_ascii=False) if spaced_cause else to_json(cause)
+            raise StatesError(text, err.get("errorType") or "Lambda.Unknown")
         return outcome
+
+
+def _request_event(payload):
+    """Returns the event a function receives for lambda:invoke's Payload: a string is the request
+    body itself (JSON text, decoded as Lambda does), nothing is an empty object."""
+    if payload is None:
+        return {}
+    if isinstance(payload, str):
+        try:
+            return json.loads(payload)
+        except ValueError:
+            return payload
+    return payload
+
+
+def _check_size(result, resource_name: str) -> None:
+    """Raises States.DataLimitExceeded when a task's result is over the 256 KiB payload limit."""
+    text = to_json(result)
+    if len(text) > PAYLOAD_LIMIT // 4 and len(text.encode()) > PAYLOAD_LIMIT:
+        raise DataLimitExceeded(
+            f"The state/task '{resource_name}' returned a result with a size exceeding the "
+            f"maximum number of bytes service limit.")
 
 
 def _error_details(error: StatesError) -> dict:
@@ -196,7 +225,8 @@ def _error_details(error: StatesError) -> dict:
 
 def _invoke_response(outcome, now) -> dict:
     """Returns Lambda Invoke's response as Step Functions passes it on."""
-    body_length = str(len(to_json(outcome.payload).encode()))
+    # Lambda's Python runtime writes its response as json.dumps does, with spaces.
+    body_length = str(len(json.dumps(outcome.payload, ensure_ascii=False).encode()))
     date = format_datetime(now, usegmt=True)
     trace = f"Root=1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]};Sampled=0"
     version = outcome.executed_version
