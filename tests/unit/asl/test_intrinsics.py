@@ -1,4 +1,4 @@
-"""The intrinsic functions of JSONPath mode, and the recorded one-Pass-state cases they appear in."""
+"""The intrinsic functions of JSONPath mode, and the recorded one-Pass-state cases using them."""
 
 from __future__ import annotations
 
@@ -171,7 +171,8 @@ def test_path_arguments_may_hold_brackets_commas_and_filters():
 def test_nested_calls_evaluate_inside_out():
     # generic.nested_calls_2
     text = ("States.ArrayGetItem(States.StringSplit($$.StateMachine.Name, '-'), "
-            "States.MathAdd(States.ArrayLength(States.StringSplit($$.StateMachine.Name, '-')), -1))")
+            "States.MathAdd(States.ArrayLength(States.StringSplit($$.StateMachine.Name, '-')), "
+            "-1))")
     assert call(text, {}, {"StateMachine": {"Name": "one-two-three"}}) == "three"
 
 
@@ -187,8 +188,9 @@ def test_a_missing_path_argument_fails_naming_the_path_and_the_field():
 
 
 @pytest.mark.parametrize("argument, text", [
-    ("", "Formatting argument ."), (" ", "Formatting argument  ."), (None, "Formatting argument null."),
-    (1, "Formatting argument 1."), (1.1, "Formatting argument 1.1."), (1.0, "Formatting argument 1.0."),
+    ("", "Formatting argument ."), (" ", "Formatting argument  ."),
+    (None, "Formatting argument null."), (1, "Formatting argument 1."),
+    (1.1, "Formatting argument 1.1."), (1.0, "Formatting argument 1.0."),
     (True, "Formatting argument true."), ('{"Arg1": 1, "Arg2": []}',
                                          'Formatting argument {"Arg1": 1, "Arg2": []}.'),
     ({"Arg1": 1, "Arg2": []}, "Formatting argument {Arg1=1, Arg2=[]}."),
@@ -233,8 +235,9 @@ def test_format_refuses_a_template_that_is_not_a_string():
 
 
 @pytest.mark.parametrize("text, value", [
-    ("-0", 0), ("1", 1), ("1.1", 1.1), ("null", None), ("true", True), ('"HelloWorld"', "HelloWorld"),
-    ('[1, 2, "HelloWorld"]', [1, 2, "HelloWorld"]), ('{"Arg1": 1, "Arg2": []}', {"Arg1": 1, "Arg2": []}),
+    ("-0", 0), ("1", 1), ("1.1", 1.1), ("null", None), ("true", True),
+    ('"HelloWorld"', "HelloWorld"), ('[1, 2, "HelloWorld"]', [1, 2, "HelloWorld"]),
+    ('{"Arg1": 1, "Arg2": []}', {"Arg1": 1, "Arg2": []}),
     ("", None), (" ", None),
 ])
 def test_string_to_json_parses_json_text(text, value):
@@ -243,7 +246,8 @@ def test_string_to_json_parses_json_text(text, value):
 
 
 def test_string_to_json_refuses_text_that_is_not_json():
-    assert failure("States.StringToJson('{nope')").cause == "Invalid arguments in States.StringToJson"
+    assert failure("States.StringToJson('{nope')").cause == \
+        "Invalid arguments in States.StringToJson"
 
 
 def test_the_recorded_illegal_escape_rejections_are_syntax_errors():
@@ -268,7 +272,8 @@ def test_string_to_json_reads_a_literal_with_unescaped_braces_and_double_quotes(
 
 
 @pytest.mark.parametrize("value, text", [
-    (None, "null"), (0, "0"), (1, "1"), (1.1, "1.1"), (True, "true"), ("HelloWorld", '"HelloWorld"'),
+    (None, "null"), (0, "0"), (1, "1"), (1.1, "1.1"), (True, "true"),
+    ("HelloWorld", '"HelloWorld"'),
     ([1, 2, "HelloWorld"], '[1,2,"HelloWorld"]'), ({"Arg1": 1, "Arg2": []}, '{"Arg1":1,"Arg2":[]}'),
 ])
 def test_json_to_string_writes_compact_json(value, text):
@@ -315,7 +320,8 @@ def test_array_partition_refuses_a_chunk_size_below_one(size):
 
 
 @pytest.mark.parametrize("array, value, found", [
-    ([], None, False), ([], [], False), ([[1, 2, 3], 2], None, False), ([[1, 2, 3], 2], [1, 2, 3], True),
+    ([], None, False), ([], [], False), ([[1, 2, 3], 2], None, False),
+    ([[1, 2, 3], 2], [1, 2, 3], True),
     ([{"1": 2, "2": []}], {"1": 2, "2": []}, True), ([True, False], True, True), ([1], True, False),
     ([0], False, False), ([1.0], 1, True), (["1"], 1, False),
 ])
@@ -325,8 +331,9 @@ def test_array_contains_compares_json_values(array, value, found):
 
 
 @pytest.mark.parametrize("arguments, values", [
-    ("0, 9, 3", [0, 3, 6, 9]), ("0, 10, 3", [0, 3, 6, 9]), ("1, 9, 9", [1]), ("1, 9, 2", [1, 3, 5, 7, 9]),
-    ("0, 3, 1", [0, 1, 2, 3]), ("5, 1, -2", [5, 3, 1]), ("5, 1, 1", []), ("1, 1000, 1", list(range(1, 1001))),
+    ("0, 9, 3", [0, 3, 6, 9]), ("0, 10, 3", [0, 3, 6, 9]), ("1, 9, 9", [1]),
+    ("1, 9, 2", [1, 3, 5, 7, 9]), ("0, 3, 1", [0, 1, 2, 3]), ("5, 1, -2", [5, 3, 1]),
+    ("5, 1, 1", []), ("1, 1000, 1", list(range(1, 1001))),
 ])
 def test_array_range_counts_from_start_to_end_inclusive(arguments, values):
     # array.array_range, base_scenarios.map_state_legacy_reentrant
@@ -335,7 +342,8 @@ def test_array_range_counts_from_start_to_end_inclusive(arguments, values):
 
 @pytest.mark.parametrize("arguments", ["0, 1000, 1", "1, 5, 0", "'1', 5, 1"])
 def test_array_range_refuses_a_zero_step_non_numbers_and_more_than_1000_items(arguments):
-    assert failure(f"States.ArrayRange({arguments})").cause == "Invalid arguments in States.ArrayRange"
+    assert failure(f"States.ArrayRange({arguments})").cause == \
+        "Invalid arguments in States.ArrayRange"
 
 
 def test_array_get_item_returns_the_item_at_an_index():
@@ -435,7 +443,9 @@ def test_math_random_with_a_seed_draws_as_java_util_random_does(arguments, value
     assert call(f"States.MathRandom({arguments})") == value
 
 
-@pytest.mark.parametrize("number, rounded", [(0.49999999999999994, 0), (-2.5, -2), (1073741823.5, 1073741824)])
+@pytest.mark.parametrize("number, rounded", [
+    (0.49999999999999994, 0), (-2.5, -2), (1073741823.5, 1073741824),
+])
 def test_math_add_rounds_exactly_as_java_math_round(number, rounded):
     assert call("States.MathAdd($.n, 0)", {"n": number}) == rounded
 
@@ -519,7 +529,8 @@ def calls(draw, depth=0):
     count = draw(st.integers(minimum, maximum if maximum is not None else minimum + 3))
     arguments = []
     for _ in range(count):
-        kind = draw(st.sampled_from(["path", "literal", "call"] if depth < 2 else ["path", "literal"]))
+        kinds = ["path", "literal", "call"] if depth < 2 else ["path", "literal"]
+        kind = draw(st.sampled_from(kinds))
         if kind == "path":
             arguments.append(draw(st.sampled_from(ARGUMENT_PATHS)))
         elif kind == "call":

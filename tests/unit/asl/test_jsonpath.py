@@ -264,7 +264,8 @@ def test_a_result_path_that_cannot_be_applied_raises_result_path_match_failure(t
     assert text in raised.value.cause
 
 
-@pytest.mark.parametrize("text", ["$$.Execution", "$var.a", "$.a[*]", "$..a", "nope", "$.a[?(@.b)]"])
+@pytest.mark.parametrize("text", [
+    "$$.Execution", "$var.a", "$.a[*]", "$..a", "nope", "$.a[?(@.b)]"])
 def test_a_result_path_must_be_a_reference_path_into_the_input(text):
     with pytest.raises(ExpressionSyntaxError):
         compile_result_path(text)
