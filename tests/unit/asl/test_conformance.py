@@ -48,11 +48,15 @@ def test_the_engine_reproduces_the_recorded_execution(case, function_runner, rec
     record_property("conformance_passed", run.passed)
 
     if case["id"] in KNOWN_FAILURES:
-        assert not run.passed, (
-            f"{case['id']} now matches AWS: remove it from conformance_failures.txt "
-            f"(listed because: {KNOWN_FAILURES[case['id']]})")
+        if run.passed:
+            pytest.fail(f"{case['id']} now matches AWS: remove it from conformance_failures.txt "
+                        f"(listed because: {KNOWN_FAILURES[case['id']]})", pytrace=False)
         return
 
-    assert run.crash is None, f"the engine raised while running {case['id']}:\n{run.crash}"
-    assert not run.outcome, "the result departs from AWS's:\n" + "\n".join(map(str, run.outcome))
-    assert run.history is None, run.history
+    if run.crash:
+        pytest.fail(f"the engine raised while running {case['id']}:\n{run.crash}", pytrace=False)
+    if run.outcome:
+        pytest.fail("the result departs from AWS's:\n" + "\n".join(map(str, run.outcome)),
+                    pytrace=False)
+    if run.history:
+        pytest.fail(run.history, pytrace=False)
