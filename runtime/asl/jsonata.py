@@ -158,6 +158,10 @@ class _Expression:
             raise self.error(f"threw an error during evaluation. {jsonata_messages.describe(err)}")
         except jsonata_functions.FunctionArgumentError as err:
             raise self.error(f"threw an error during evaluation: {err}")
+        except EvaluationTimeLimitExceeded:
+            raise self.error("threw an error during evaluation. D1012: Evaluation timeout after "
+                             f"{int(EVALUATION_TIME_LIMIT * 1000)} milliseconds. Check for "
+                             "infinite loop")
         except RecursionError:
             raise self.error("threw an error during evaluation. U1001: Stack overflow error: "
                              "Check for non-terminating recursive function.  "
@@ -386,9 +390,10 @@ def _run(ast: _Symbol, bindings: dict) -> Any:
     previous = current.__dict__.get("jsonata", _ABSENT)
     current.jsonata = runner
     frame = Jsonata.Frame(jsonata_functions.BASE_FRAME)
-    # The two hook names are looked up for every node evaluated; found here they stop the search
-    # at once instead of walking up to the built-ins.
-    bindings.update(_NO_HOOKS)
+    # jsonata-python looks both hook names up for every node it evaluates; bound here, the search
+    # stops at once. The entry hook is the time limit's watch.
+    bindings["__evaluate_entry"] = _Watch(time.monotonic() + EVALUATION_TIME_LIMIT)
+    bindings["__evaluate_exit"] = None
     frame.bindings = bindings
     runner.timestamp = int(time.time() * 1000)  # what $now() and $millis() return
     try:
@@ -399,7 +404,31 @@ def _run(ast: _Symbol, bindings: dict) -> Any:
 
 
 _BIG = 10 ** 21
-_NO_HOOKS = {"__evaluate_entry": None, "__evaluate_exit": None}
+# Seconds one expression may run. JSONata has no loops, but tail calls and ranges can still keep
+# a thread busy for hours ($f(1e9) with $f tail-recursive), and a thread cannot be stopped.
+EVALUATION_TIME_LIMIT = 10.0
+
+
+class EvaluationTimeLimitExceeded(Exception):
+    """An expression ran longer than EVALUATION_TIME_LIMIT."""
+
+
+class _Watch:
+    """The entry hook of one evaluation: every 1024 nodes, checks the clock."""
+
+    __slots__ = ("countdown", "deadline")
+
+    def __init__(self, deadline: float):
+        self.countdown = 1024
+        self.deadline = deadline
+
+    def __call__(self, expr, input, environment) -> None:
+        self.countdown -= 1
+        if self.countdown:
+            return
+        self.countdown = 1024
+        if time.monotonic() > self.deadline:
+            raise EvaluationTimeLimitExceeded()
 _SCALARS = frozenset({str, int, bool, float})
 
 

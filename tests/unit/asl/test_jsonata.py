@@ -14,6 +14,7 @@ from hypothesis import given, settings, strategies as st
 
 from runtime.asl.diagnostics import ExpressionSyntaxError
 from runtime.asl.errors import QueryEvaluationError, StatesError
+from runtime.asl import jsonata as jsonata_module
 from runtime.asl.jsonata import compile_jsonata, is_expression, json_type_name
 
 INPUT = {"input_value": "string literal", "input_values": [1, 2, 3]}
@@ -502,6 +503,15 @@ def test_jsonata_errors_read_as_on_aws(expression, detail):
 def test_runaway_recursion_is_a_query_evaluation_error():
     cause = failure("{% ($f := function($n){ $f($n + 1) + 1 }; $f(0)) %}", {})
     assert "threw an error during evaluation. U1001: Stack overflow error" in cause
+
+
+def test_an_expression_that_runs_too_long_is_stopped(monkeypatch):
+    monkeypatch.setattr(jsonata_module, "EVALUATION_TIME_LIMIT", 0.05)
+    expression = "($f := function($n){ $n > 0 ? $f($n - 1) : 0 }; $f(100000000))"
+    assert failure("{% " + expression + " %}", {}) == (
+        f"The JSONata expression '{expression}' specified for the field 'Output' threw an error "
+        "during evaluation. D1012: Evaluation timeout after 50 milliseconds. Check for infinite "
+        "loop")
 
 
 @pytest.mark.parametrize("text, detail", [
