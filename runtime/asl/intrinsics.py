@@ -26,7 +26,7 @@ import uuid
 
 from runtime.asl.diagnostics import ExpressionSyntaxError
 from runtime.asl.errors import RuntimeFailure
-from runtime.asl.jsonpath import MISSING, compile_path
+from runtime.asl.jsonpath_paths import MISSING, compile_path
 from runtime.asl.jsonpath_text import to_java_text, to_json_text
 
 __all__ = ["FUNCTIONS", "Intrinsic", "compile_intrinsic", "is_intrinsic", "json_equal"]
