@@ -25,6 +25,7 @@ each thread gets its own runner, and the parsed tree (which evaluation only read
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -93,7 +94,7 @@ def _parse(text: str, path: str) -> _Symbol:
     if not text:
         raise _syntax_error(text, path, None, "The expression is empty.")
     try:
-        ast = Jsonata.get_parser().parse(text, default_regex_engine)
+        ast = _parsed(text)
     except jexception.JException as err:
         raise _syntax_error(text, path, err.error, jsonata_messages.describe(err), err.location)
     except RecursionError:
@@ -105,6 +106,13 @@ def _parse(text: str, path: str) -> _Symbol:
         raise _syntax_error(text, path, getattr(first, "error", None),
                             jsonata_messages.describe(first), getattr(first, "location", None))
     return ast
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(text: str) -> _Symbol:
+    """Returns the parsed tree of `text`, shared by every Template that holds the same text (the
+    validator and the executor compile the same definition; evaluation only reads the tree)."""
+    return Jsonata.get_parser().parse(text, default_regex_engine)
 
 
 def _syntax_error(text, path, code, message, position=None) -> ExpressionSyntaxError:
