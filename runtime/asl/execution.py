@@ -14,6 +14,8 @@ import threading
 import uuid
 from datetime import datetime, timezone
 
+import orjson
+
 from .clock import Clock
 
 __all__ = ["Run", "Frame", "ExecutionContext", "to_json", "iso_time", "Aborted", "ExecutionTimedOut"]
@@ -22,8 +24,15 @@ _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=F
 
 
 def to_json(value) -> str:
-    """Returns `value` as compact JSON text, as AWS writes payloads in history events."""
-    return _dumps(value)
+    """Returns `value` as compact JSON text, as AWS writes payloads in history events.
+
+    Every state's input and output is encoded for its events, so this is on the engine's hot
+    path: orjson does it some twenty times faster than the standard library, which still takes
+    what orjson refuses (integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return _dumps(value)
 
 
 def iso_time(moment: datetime) -> str:
