@@ -105,6 +105,10 @@ def _parse(text: str, path: str) -> _Symbol:
         first = ast.errors[0]
         raise _syntax_error(text, path, getattr(first, "error", None),
                             jsonata_messages.describe(first), getattr(first, "location", None))
+    if "??" in text or "?:" in text:
+        for _, symbol in jsonata_analysis.newer_operators(ast, text):
+            raise _syntax_error(text, path, "S0211",
+                                f'S0211: The symbol "{symbol}" cannot be used as a unary operator')
     return ast
 
 

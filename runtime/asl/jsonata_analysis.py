@@ -14,7 +14,7 @@ from typing import Any
 
 from jsonata import parser as jparser
 
-__all__ = ["variable_names", "top_level_references"]
+__all__ = ["variable_names", "top_level_references", "newer_operators"]
 
 _Symbol = jparser.Parser.Symbol
 
@@ -95,4 +95,31 @@ def top_level_references(ast: _Symbol) -> list[str]:
                 inner = top and name not in _INNER_CONTEXT
                 children += [(child, inner) for child in _symbols(value)]
         stack.extend(reversed(children))
+    return found
+
+
+# Operators JSONata added in 2.1; Step Functions implements 2.0.6, whose parser reads `a ?? b` as
+# `a ?` followed by a second `?` and `a ?: b` as `a ?` followed by `:`.
+_NEWER_OPERATORS = {"??": "?", "?:": ":"}
+
+
+def newer_operators(ast: _Symbol, text: str) -> list[tuple[str, str]]:
+    """Returns (operator, the symbol JSONata 2.0.6 stumbles on) for each use in `text` (parsed as
+    `ast`) of an operator that JSONata 2.0.6, the version AWS implements, does not have (`??`,
+    `?:`). jsonata-python turns both into plain conditions; the operator is read back from the
+    text at the node's position (the end of its operator token)."""
+    found = []
+    seen: set[int] = set()
+    stack = [ast]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node.type == "condition" and isinstance(node.position, int):
+            operator = text[node.position - 2:node.position]
+            if operator in _NEWER_OPERATORS:
+                found.append((operator, _NEWER_OPERATORS[operator]))
+        for _, value in _children(node):
+            stack.extend(_symbols(value))
     return found

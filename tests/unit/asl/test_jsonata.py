@@ -532,6 +532,20 @@ def test_a_bad_expression_is_a_syntax_error_naming_field_and_code(text, detail):
     assert caught.value.expression == text
 
 
+@pytest.mark.parametrize("text, symbol", [
+    ("$states.input.a ?? 3", "?"), ("$states.input.a ?: 3", ":"),
+])
+def test_operators_newer_than_jsonata_2_0_6_are_syntax_errors(text, symbol):
+    # AWS implements JSONata 2.0.6; `??` and `?:` came with 2.1.
+    with pytest.raises(ExpressionSyntaxError) as caught:
+        compile_jsonata("{% " + text + " %}", field="Output")
+    assert caught.value.detail == f'The symbol "{symbol}" cannot be used as a unary operator'
+
+
+def test_a_question_mark_in_a_string_is_not_an_operator():
+    assert evaluate("{% $states.input.a ? '??' : '?:' %}", {"a": True}) == "??"
+
+
 def test_a_syntax_error_carries_the_parser_message_without_its_code():
     with pytest.raises(ExpressionSyntaxError) as caught:
         compile_jsonata("{% 1 + %}", field="Output")
