@@ -5,10 +5,13 @@
 Runs the shared workloads (`shared/bench/workloads/w1..w5.json`, beside the repository) in
 Flowbench's `runtime.asl` and, in the same invocation, in the npm package aws-local-stepfunctions
 (the peer), installed into a temporary folder from `bench/peer/package.json` and driven by
-`bench/peer/run.mjs`. For each workload and engine: the state machine is built once; every
-expected output is checked (main input and `alt_cases`, untimed; the first check is the warm-up);
-then executions run one after the other in one process until the time budget has passed (at least
-`min_runs`). Transitions per second = transitions x executions / seconds.
+`bench/peer/run.mjs` (one node process for the whole run). For each workload and engine: the
+state machine is built once; every expected output is checked (main input and `alt_cases`,
+untimed; the first check is the warm-up); then executions run one after the other in one process
+until the time budget has passed (at least `min_runs`). Transitions per second = transitions x
+executions / seconds. The budget is split into rounds that alternate between the two engines, and
+each engine's best round is reported, so that load from other processes on the machine skews
+both engines alike.
 
 Both engines record history while timed: Flowbench keeps every event in `result.history`, and the
 peer keeps every event in its own in-memory event log.
@@ -29,6 +32,7 @@ import argparse
 import cProfile
 import importlib.util
 import json
+import os
 import pstats
 import shutil
 import subprocess
@@ -44,8 +48,8 @@ WORKLOADS_DIR = REPO_ROOT.parent / "shared" / "bench" / "workloads"
 PEER_DIR = Path(__file__).resolve().parent / "peer"
 TASK_FUNCTION_NAME = "youth-training"
 
-BUDGET_SECONDS, MIN_RUNS = 2.0, 3
-QUICK_BUDGET_SECONDS, QUICK_MIN_RUNS = 0.3, 1
+BUDGET_SECONDS, MIN_RUNS, ROUNDS = 3.0, 1, 3
+QUICK_BUDGET_SECONDS, QUICK_MIN_RUNS, QUICK_ROUNDS = 0.4, 1, 2
 
 
 class BenchmarkError(Exception):
@@ -197,28 +201,30 @@ def check_flowbench(run: Callable[[Any], Any], workload: dict) -> None:
             raise BenchmarkError(f"{label}: the run recorded no history")
 
 
-def measure_flowbench(variant: Variant, invokers: TaskInvokers, budget: float, min_runs: int
-                      ) -> Measurement:
-    """Returns the timed executions of one variant in Flowbench's engine (or why it failed)."""
-    try:
-        from runtime.asl import StateMachine
+def prepare_flowbench(variant: Variant, invokers: TaskInvokers) -> Callable[[Any], Any]:
+    """Builds the variant's state machine once, checks its outputs; returns `run(input)`."""
+    from runtime.asl import StateMachine
 
-        machine = StateMachine(variant.definition)
-        invoker = invokers.invoker(variant.invoker, variant.workload)
+    machine = StateMachine(variant.definition)
+    invoker = invokers.invoker(variant.invoker, variant.workload)
 
-        def run(given):
-            return machine.run(given, invoker=invoker)
+    def run(given):
+        return machine.run(given, invoker=invoker)
 
-        check_flowbench(run, variant.workload)
-        given = variant.workload["input"]
-        executions, started, elapsed = 0, time.perf_counter(), 0.0
-        while executions < min_runs or elapsed < budget:
-            run(given)
-            executions += 1
-            elapsed = time.perf_counter() - started
-        return Measurement(executions, elapsed, variant.workload["transitions"])
-    except Exception as failure:  # reported in the table; the other rows still run
-        return Measurement(error=f"{type(failure).__name__}: {failure}"[:300])
+    check_flowbench(run, variant.workload)
+    return run
+
+
+def time_flowbench(run: Callable[[Any], Any], variant: Variant, budget: float, min_runs: int
+                   ) -> Measurement:
+    """Returns executions of the variant's input timed one after the other for `budget` s."""
+    given = variant.workload["input"]
+    executions, started, elapsed = 0, time.perf_counter(), 0.0
+    while executions < min_runs or elapsed < budget:
+        run(given)
+        executions += 1
+        elapsed = time.perf_counter() - started
+    return Measurement(executions, elapsed, variant.workload["transitions"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -237,42 +243,106 @@ def install_peer(folder: Path) -> Path:
     return folder
 
 
-def measure_peer(rows: list[Variant], budget: float, min_runs: int) -> dict[str, Measurement]:
-    """Returns {peer key: Measurement} for the peer jobs of `rows`, run in one node process."""
-    jobs: dict[str, dict] = {}
-    for variant in rows:
-        if variant.peer_key and variant.peer_key not in jobs:
-            workload = variant.workload
-            jobs[variant.peer_key] = {
-                "key": variant.peer_key, "definition": variant.definition,
-                "input": workload["input"], "expected_output": workload["expected_output"],
-                "alt_cases": workload.get("alt_cases") or [],
-                "transitions": workload["transitions"],
-                "local_task_handler": variant.peer_local_task_handler,
-            }
-    if not jobs:
-        return {}
-    handler = next((task_handler_path(v.workload, ".mjs") for v in rows
-                    if v.peer_local_task_handler), PEER_DIR / "run.mjs")
+class PeerEngine:
+    """The peer in a node process of its own (`bench/peer/run.mjs`), installed in a temporary
+    folder; commands go as JSON lines to its stdin, answers come back on its stdout."""
+
+    def __init__(self, task_handler: Path | None):
+        self._folder = tempfile.TemporaryDirectory(prefix="flowbench-peer-")
+        try:
+            prefix = install_peer(Path(self._folder.name))
+            self._process = subprocess.Popen(
+                ["node", str(PEER_DIR / "run.mjs"), str(prefix), str(task_handler or "")],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                encoding="utf-8")
+        except BaseException:
+            self._folder.cleanup()
+            raise
+
+    def _ask(self, command: dict) -> dict:
+        self._process.stdin.write(json.dumps(command, ensure_ascii=False) + "\n")
+        self._process.stdin.flush()
+        line = self._process.stdout.readline()
+        if not line:
+            raise BenchmarkError(f"the peer stopped: {self._process.stderr.read()[-500:]}")
+        answer = json.loads(line)
+        if answer.get("error"):
+            raise BenchmarkError(answer["error"])
+        return answer
+
+    def prepare(self, key: str, variant: Variant) -> None:
+        """Builds and checks the workload in the peer; raises BenchmarkError if it is wrong."""
+        workload = variant.workload
+        self._ask({"op": "prepare", "key": key, "definition": variant.definition,
+                   "input": workload["input"], "expected_output": workload["expected_output"],
+                   "alt_cases": workload.get("alt_cases") or [],
+                   "transitions": workload["transitions"],
+                   "local_task_handler": variant.peer_local_task_handler})
+
+    def time(self, key: str, budget: float, min_runs: int) -> Measurement:
+        """Returns the peer's executions of a prepared workload timed for `budget` s."""
+        answer = self._ask({"op": "time", "key": key, "budget": budget, "min_runs": min_runs})
+        return Measurement(answer["executions"], answer["seconds"], answer["transitions"])
+
+    def close(self) -> None:
+        try:
+            self._process.stdin.close()
+            self._process.wait(timeout=30)
+        finally:
+            if self._process.poll() is None:
+                self._process.kill()
+            self._folder.cleanup()
+
+
+# ---------------------------------------------------------------------------------------------
+# Measuring
+
+def best(measurements: list[Measurement]) -> Measurement:
+    """Returns the round with the highest rate (or the first error when no round has a figure)."""
+    figures = [m for m in measurements if m.rate is not None]
+    if not figures:
+        return measurements[0] if measurements else Measurement(error="not measured")
+    return max(figures, key=lambda m: m.rate)
+
+
+def _failed(failure: BaseException) -> Measurement:
+    return Measurement(error=f"{type(failure).__name__}: {failure}"[:300])
+
+
+def measure(rows: list[Variant], peer: PeerEngine | None, peer_error: str | None,
+            budget: float, min_runs: int, rounds: int) -> list[Row]:
+    """Returns the table's rows: each variant prepared on both engines, then timed in `rounds`
+    rounds alternating Flowbench and the peer, each engine's best round kept."""
+    invokers = TaskInvokers()
+    prepared_peer: dict[str, str | None] = {}
+    results = []
     try:
-        with tempfile.TemporaryDirectory(prefix="flowbench-peer-") as folder:
-            prefix = install_peer(Path(folder))
-            job_path = Path(folder) / "job.json"
-            job_path.write_text(json.dumps({"budget": budget, "min_runs": min_runs,
-                                            "task_handler": str(handler),
-                                            "workloads": list(jobs.values())}),
-                                encoding="utf-8")
-            completed = subprocess.run(["node", str(PEER_DIR / "run.mjs"), str(prefix),
-                                        str(job_path)],
-                                       capture_output=True, text=True, timeout=1800)
-            if completed.returncode != 0:
-                raise BenchmarkError(f"the peer failed: {completed.stderr.strip()[-500:]}")
-            report = json.loads(completed.stdout.strip().splitlines()[-1])
-    except (BenchmarkError, OSError, subprocess.SubprocessError, ValueError) as failure:
-        return {key: Measurement(error=str(failure)[:300]) for key in jobs}
-    return {item["key"]: Measurement(item.get("executions", 0), item.get("seconds", 0.0),
-                                     item.get("transitions", 0), item.get("error"))
-            for item in report["results"]}
+        for variant in rows:
+            try:
+                run = prepare_flowbench(variant, invokers)
+                ours_error = None
+            except Exception as failure:  # shown in the table; the other rows still run
+                run, ours_error = None, _failed(failure)
+            key = variant.peer_key
+            if peer is not None and key not in prepared_peer:
+                try:
+                    peer.prepare(key, variant)
+                    prepared_peer[key] = None
+                except Exception as failure:
+                    prepared_peer[key] = str(_failed(failure).error)
+            ours, theirs = [], []
+            for _ in range(rounds):
+                if run is not None:
+                    ours.append(time_flowbench(run, variant, budget / rounds, min_runs))
+                if peer is not None and prepared_peer.get(key) is None:
+                    theirs.append(peer.time(key, budget / rounds, min_runs))
+            peer_figure = (best(theirs) if theirs else
+                           Measurement(error=prepared_peer.get(key) or peer_error or "not run"))
+            results.append(Row(variant.label, variant.workload["transitions"],
+                               ours_error or best(ours), peer_figure))
+    finally:
+        invokers.close()
+    return results
 
 
 # ---------------------------------------------------------------------------------------------
@@ -350,22 +420,29 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.only:
         rows = [v for v in rows if v.key.upper() in args.only]
-    budget, min_runs = ((QUICK_BUDGET_SECONDS, QUICK_MIN_RUNS) if args.quick
-                        else (BUDGET_SECONDS, MIN_RUNS))
+    budget, min_runs, rounds = ((QUICK_BUDGET_SECONDS, QUICK_MIN_RUNS, QUICK_ROUNDS)
+                                if args.quick else (BUDGET_SECONDS, MIN_RUNS, ROUNDS))
 
-    invokers = TaskInvokers()
+    peer, peer_error = None, "not run (--no-peer)" if args.no_peer else None
+    if not args.no_peer:
+        try:
+            handlers = [task_handler_path(v.workload, ".mjs") for v in rows
+                        if v.peer_local_task_handler]
+            peer = PeerEngine(handlers[0] if handlers else None)
+        except (BenchmarkError, OSError, subprocess.SubprocessError) as failure:
+            peer_error = f"peer unavailable: {failure}"[:300]
     try:
-        ours = {v.key: measure_flowbench(v, invokers, budget, min_runs) for v in rows}
+        results = measure(rows, peer, peer_error, budget, min_runs, rounds)
     finally:
-        invokers.close()
-    theirs = ({} if args.no_peer else measure_peer(rows, budget, min_runs))
-    skipped = Measurement(error="not run (--no-peer)")
-    results = [Row(v.label, v.workload["transitions"], ours[v.key],
-                   theirs.get(v.peer_key, skipped)) for v in rows]
-    print(f"ASL engine benchmark: {budget} s per row (at least {min_runs} executions) after an "
-          f"untimed check and warm-up; history recorded on both engines")
+        if peer is not None:
+            peer.close()
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"ASL engine benchmark: {budget} s per row and engine in {rounds} alternating rounds "
+          f"(best round shown, each at least {min_runs} executions), after an untimed check and "
+          f"warm-up; history recorded on both engines; load average {load:.1f} on "
+          f"{os.cpu_count()} CPUs")
     print(table(results))
-    return 0 if all(ours[v.key].error is None for v in rows) else 1
+    return 0 if all(row.flowbench.error is None for row in results) else 1
 
 
 if __name__ == "__main__":

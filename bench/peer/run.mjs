@@ -1,24 +1,26 @@
-// Runs benchmark workloads through the npm package aws-local-stepfunctions and prints one JSON
-// document with the figures. Called by bench/asl.py:
+// Runs benchmark workloads through the npm package aws-local-stepfunctions for bench/asl.py.
 //
-//   node run.mjs <install prefix> <job.json>
+//   node run.mjs <install prefix> [<path of train.mjs>]
 //
-// job.json: {"budget": seconds, "min_runs": n, "task_handler": "<path of train.mjs>",
-//            "workloads": [{"key", "definition", "input", "expected_output", "alt_cases",
-//                           "transitions", "local_task_handler": bool}]}
+// Reads one JSON command per line on stdin and answers each with one JSON line on stdout:
+//   {"op": "prepare", "key", "definition", "input", "expected_output", "alt_cases",
+//    "transitions", "local_task_handler"}
+//       builds the StateMachine once and checks every expected output (main input and alt cases,
+//       untimed; the first check is the warm-up) -> {"key", "ok": true} or {"key", "error"}
+//   {"op": "time", "key", "budget", "min_runs"}
+//       runs the prepared workload's input, one execution after the other, until `budget` seconds
+//       have passed (at least `min_runs`) -> {"key", "executions", "seconds", "transitions"}
 //
-// For each workload: the StateMachine is built once, each expected output is checked (main input
-// and alt cases, untimed; one run of the main input is the warm-up), then executions run one after
-// the other until `budget` seconds have passed (at least `min_runs`). The package keeps every
-// execution's events in its own in-memory event log whether or not anyone reads it, so its
-// history is always recorded. With `local_task_handler`, every Task state is overridden by the
-// package's `taskResourceLocalHandlers` with the train.mjs handler, called in-process.
-import { readFileSync } from "node:fs";
+// The package keeps every execution's events in its own in-memory event log whether or not anyone
+// reads it, so its history is always recorded. With `local_task_handler`, every Task state is
+// overridden by the package's `taskResourceLocalHandlers` option with train.mjs's handler, called
+// in-process.
 import { createRequire } from "node:module";
 import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import { isDeepStrictEqual } from "node:util";
-import { performance } from "node:perf_hooks";
 
 // The package uses Promise.withResolvers (Node 22+); Node 20 lacks it.
 if (typeof Promise.withResolvers !== "function") {
@@ -29,11 +31,12 @@ if (typeof Promise.withResolvers !== "function") {
   };
 }
 
-const [prefix, jobPath] = process.argv.slice(2);
-const job = JSON.parse(readFileSync(jobPath, "utf8"));
+const [prefix, taskHandlerPath] = process.argv.slice(2);
 const require = createRequire(join(prefix, "package.json"));
 const { StateMachine } = require("aws-local-stepfunctions");
-const { handler: trainHandler } = await import(pathToFileURL(job.task_handler).href);
+const trainHandler = taskHandlerPath
+  ? (await import(pathToFileURL(taskHandlerPath).href)).handler : null;
+const prepared = new Map();
 
 function taskStateNames(definition, names = []) {
   for (const [name, state] of Object.entries(definition.States)) {
@@ -45,44 +48,51 @@ function taskStateNames(definition, names = []) {
   return names;
 }
 
-async function measure(workload) {
-  const machine = new StateMachine(workload.definition);
+async function prepare(command) {
+  const machine = new StateMachine(command.definition);
   const options = {};
-  if (workload.local_task_handler) {
+  if (command.local_task_handler) {
     const handlers = {};
-    for (const name of taskStateNames(workload.definition)) {
+    for (const name of taskStateNames(command.definition)) {
       handlers[name] = (input) => trainHandler(input, {});
     }
     options.overrides = { taskResourceLocalHandlers: handlers };
   }
   const run = (input) => machine.run(input, options).result;
-
-  const checks = [{ input: workload.input, expected_output: workload.expected_output },
-                  ...(workload.alt_cases ?? [])];
+  const checks = [{ input: command.input, expected_output: command.expected_output },
+                  ...(command.alt_cases ?? [])];
   for (const [index, check] of checks.entries()) {
     const output = await run(check.input);
     if (!isDeepStrictEqual(output, check.expected_output)) {
-      return { key: workload.key, error: `output of ${index ? `alt case ${index}` : "the main input"} differs from expected_output: ${JSON.stringify(output).slice(0, 300)}` };
+      const which = index ? `alt case ${index}` : "the main input";
+      throw new Error(`output of ${which} differs from expected_output: ${JSON.stringify(output).slice(0, 300)}`);
     }
   }
+  prepared.set(command.key, { run, input: command.input, transitions: command.transitions });
+  return { key: command.key, ok: true };
+}
 
+async function time(command) {
+  const { run, input, transitions } = prepared.get(command.key);
   let executions = 0;
-  const started = performance.now();
   let elapsed = 0;
-  while (executions < job.min_runs || elapsed < job.budget) {
-    await run(workload.input);
+  const started = performance.now();
+  while (executions < command.min_runs || elapsed < command.budget) {
+    await run(input);
     executions += 1;
     elapsed = (performance.now() - started) / 1000;
   }
-  return { key: workload.key, executions, seconds: elapsed, transitions: workload.transitions };
+  return { key: command.key, executions, seconds: elapsed, transitions };
 }
 
-const results = [];
-for (const workload of job.workloads) {
+for await (const line of createInterface({ input: process.stdin })) {
+  if (!line.trim()) continue;
+  const command = JSON.parse(line);
+  let answer;
   try {
-    results.push(await measure(workload));
+    answer = command.op === "prepare" ? await prepare(command) : await time(command);
   } catch (error) {
-    results.push({ key: workload.key, error: String(error?.stack ?? error).slice(0, 1000) });
+    answer = { key: command.key, error: String(error?.stack ?? error).slice(0, 1000) };
   }
+  process.stdout.write(JSON.stringify(answer) + "\n");
 }
-process.stdout.write(JSON.stringify({ engine: "aws-local-stepfunctions", node: process.version, results }) + "\n");
