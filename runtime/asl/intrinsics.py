@@ -38,10 +38,6 @@ def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _is_integral(value) -> bool:
-    return _is_number(value) and (isinstance(value, int) or float(value).is_integer())
-
-
 def java_round(value) -> int:
     """Returns `value` rounded as Java's Math.round does (halves go up: -1.5 -> -1)."""
     if isinstance(value, int):
@@ -68,11 +64,8 @@ class InvalidArguments(Exception):
     """Raised by a function body when its arguments are unusable."""
 
 
-def _invalid(name: str, detail: str | None = None) -> RuntimeFailure:
-    cause = f"Invalid arguments in {name}"
-    if detail:
-        cause = f"{cause}: {detail}"
-    return RuntimeFailure(cause, in_state=True)
+def _invalid(name: str) -> RuntimeFailure:
+    return RuntimeFailure(f"Invalid arguments in {name}", in_state=True)
 
 
 # --- the functions -----------------------------------------------------------------------------
@@ -110,7 +103,7 @@ def _format_pieces(text: str, escapes: bool) -> tuple:
 
 def _fill(pieces: tuple, args: tuple) -> str:
     if pieces.count(None) != len(args):
-        raise InvalidArguments(None)
+        raise InvalidArguments()
     out = []
     values = iter(args)
     for piece in pieces:
@@ -128,7 +121,7 @@ def _string_to_json(text):
     try:
         return json.loads(text)
     except (ValueError, RecursionError):
-        raise InvalidArguments(None) from None
+        raise InvalidArguments() from None
 
 
 def _json_to_string(value):
@@ -142,7 +135,7 @@ def _array(*values):
 def _array_partition(array, size):
     size = java_round(size)
     if size <= 0:
-        raise InvalidArguments(None)
+        raise InvalidArguments()
     return [array[start:start + size] for start in range(0, len(array), size)]
 
 
@@ -153,10 +146,10 @@ def _array_contains(array, value):
 def _array_range(start, end, step):
     start, end, step = java_round(start), java_round(end), java_round(step)
     if step == 0:
-        raise InvalidArguments(None)
+        raise InvalidArguments()
     count = (end - start) // step + 1
     if count > _MAX_RANGE:
-        raise InvalidArguments(None)
+        raise InvalidArguments()
     if count <= 0:
         return []
     return list(range(start, end + (1 if step > 0 else -1), step))
@@ -165,7 +158,7 @@ def _array_range(start, end, step):
 def _array_get_item(array, index):
     index = java_round(index)
     if not 0 <= index < len(array):
-        raise InvalidArguments(None)
+        raise InvalidArguments()
     return array[index]
 
 
@@ -183,17 +176,17 @@ def _array_unique(array):
 
 def _base64_encode(text):
     if len(text) > _MAX_TEXT:
-        raise InvalidArguments(None)
+        raise InvalidArguments()
     return base64.b64encode(text.encode("utf-8", "replace")).decode("ascii")
 
 
 def _base64_decode(text):
     if len(text) > _MAX_TEXT:
-        raise InvalidArguments(None)
+        raise InvalidArguments()
     try:
         data = base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, ValueError, UnicodeEncodeError):
-        raise InvalidArguments(None) from None
+        raise InvalidArguments() from None
     return data.decode("utf-8", "replace")
 
 
@@ -203,13 +196,13 @@ _HASHES = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha38
 
 def _hash(text, algorithm):
     if len(text) > _MAX_TEXT or algorithm not in _HASHES:
-        raise InvalidArguments(None)
+        raise InvalidArguments()
     return hashlib.new(_HASHES[algorithm], text.encode("utf-8", "replace")).hexdigest()
 
 
 def _json_merge(left, right, deep):
     if deep:
-        raise InvalidArguments(None)
+        raise InvalidArguments()
     merged = dict(left)
     merged.update(right)
     return merged
@@ -238,17 +231,17 @@ def _java_random_int(seed: int, bound: int) -> int:
 def _math_random(start, end, seed=None):
     start, end = java_round(start), java_round(end)
     if start >= end or end - start >= 2 ** 31:
-        raise InvalidArguments(None)
+        raise InvalidArguments()
     if seed is None:
         return random.randrange(start, end)
     return start + _java_random_int(java_round(seed), end - start)
 
 
 def _math_add(left, right):
-    total = java_round(left) + java_round(right)
-    if not (_INT_MIN <= java_round(left) <= _INT_MAX and _INT_MIN <= java_round(right) <= _INT_MAX):
-        raise InvalidArguments(None)
-    return total
+    left, right = java_round(left), java_round(right)
+    if not (_INT_MIN <= left <= _INT_MAX and _INT_MIN <= right <= _INT_MAX):
+        raise InvalidArguments()  # AWS: "values between -2147483648 and 2147483647"
+    return left + right
 
 
 def _string_split(text, delimiters):
@@ -357,9 +350,8 @@ class _Call:
                 raise _invalid(self.name)
         try:
             return self.function(*values)
-        except InvalidArguments as error:
-            raise _invalid(self.name, error.args[0] if error.args else None) from None
-        except (ValueError, TypeError, OverflowError, MemoryError, RecursionError):
+        except (InvalidArguments, ValueError, TypeError, OverflowError, MemoryError,
+                RecursionError):
             raise _invalid(self.name) from None
 
 
