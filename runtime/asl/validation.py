@@ -121,8 +121,12 @@ class _Validator(StateChecks):
         # Nested state machines (branches, Map processors) wait in a queue rather than being
         # walked recursively, so no depth of nesting can exhaust the stack.
         self.machines.append((definition, "", "JSONPath", "top"))
+        walked = set()  # a cyclic Python object (never JSON) must still come to an end
         while self.machines:
-            self.machine(*self.machines.popleft())
+            nested = self.machines.popleft()
+            if id(nested[0]) not in walked:
+                walked.add(id(nested[0]))
+                self.machine(*nested)
         return self.diagnostics
 
     def parse(self, text):

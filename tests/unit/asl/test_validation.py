@@ -182,13 +182,15 @@ def test_it_survives_a_payload_nested_beyond_the_recursion_limit():
     assert [d.code for d in diagnostics] == [SCHEMA]
 
 
-def test_it_survives_state_machines_nested_beyond_the_recursion_limit():
-    definition = one(PASS_END)
-    for _ in range(3000):
-        definition = one({"Type": "Parallel", "Branches": [definition], "End": True})
+def test_it_checks_state_machines_nested_beyond_the_recursion_limit():
+    definition = machine({"Deepest": {"Type": "Pass", "Next": "Nowhere"}})
+    for level in range(3000):
+        definition = machine({f"P{level}": {"Type": "Parallel", "Branches": [definition],
+                                            "End": True}})
     diagnostics = validate(definition)
-    assert isinstance(diagnostics, list)
-    assert all(isinstance(d, Diagnostic) for d in diagnostics)
+    assert [(d.code, d.message) for d in diagnostics] == [
+        (MISSING, "Missing 'Next' target: Nowhere")]
+    assert diagnostics[0].location.endswith("/Branches/0/States/Deepest/Next")
 
 
 # --- the top level ---------------------------------------------------------------------------
@@ -941,3 +943,14 @@ def test_it_leaves_the_definition_it_checks_unchanged():
 def test_a_definition_and_its_json_text_get_the_same_diagnostics(top, states):
     definition = {**top, "States": states, "StartAt": "A"}
     assert validate(definition) == validate(json.dumps(definition))
+
+
+def test_it_survives_a_cyclic_python_object():
+    parameters: dict = {"bad.$": "nope"}
+    parameters["self"] = parameters
+    branches: list = []
+    state = {"Type": "Parallel", "Branches": branches, "End": True, "Parameters": parameters}
+    definition = one(state)
+    branches.append(definition)
+    diagnostics = validate(definition)
+    assert diagnostics and all(isinstance(d, Diagnostic) for d in diagnostics)
