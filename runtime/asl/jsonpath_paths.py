@@ -43,7 +43,9 @@ MISSING = _Missing()
 ROOT_INPUT, ROOT_CONTEXT, ROOT_VARIABLE = "data", "context", "variable"
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # A name after a dot runs up to the next dot or bracket (AWS accepts "$.delivery-partner").
-_DOT_NAME = re.compile(r"[^.\[\]\s'\"()]+")
+# A Jayway function call such as ".length()" is not supported by AWS: it reads it as a property
+# named "length()" ("Invalid path '$.list.length()' : Property ['length()'] not found ...").
+_DOT_NAME = re.compile(r"[^.\[\]\s'\"()]+(?:\(\))?")
 _INDEX = re.compile(r"\s*(-?\d+)\s*\Z")
 _QUOTED = re.compile(r"""\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")\s*\Z""", re.S)
 

@@ -35,6 +35,7 @@ CONTEXT = {
     ("$.delivery-partner", ("delivery-partner",)),
     ("$.items[-1]", ("items", -1)),
     ("$['it\\'s']", ("it's",)),
+    ("$.list.length()", ("list", "length()")),  # AWS reads a Jayway function as a property name
 ])
 def test_a_reference_path_compiles_to_its_keys(text, keys):
     path = compile_path(text)
