@@ -361,6 +361,7 @@ _NAME = re.compile(r"States\.[A-Za-z0-9]+")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _KEYWORD = re.compile(r"(?:true|false|null)(?![A-Za-z0-9_$.])")
 _ESCAPES = {"'": "'", "{": "{", "}": "}", "\\": "\\"}
+_MAX_NESTING = 10  # AWS: "You can nest up to 10 intrinsic functions within a field"
 
 
 def _unescape_one(char: str) -> str:
@@ -389,7 +390,9 @@ class _Parser:
         while self.position < len(text) and text[self.position] in " \t\r\n":
             self.position += 1
 
-    def call(self) -> _Call:
+    def call(self, depth: int = 1) -> _Call:
+        if depth > _MAX_NESTING:
+            raise self.error(f"more than {_MAX_NESTING} nested intrinsic functions")
         match = _NAME.match(self.text, self.position)
         if not match:
             raise self.error("expected a function name such as States.Format")
@@ -407,7 +410,7 @@ class _Parser:
             self.position += 1
         else:
             while True:
-                arguments.append(self.argument())
+                arguments.append(self.argument(depth))
                 self.skip_spaces()
                 if self.text.startswith(",", self.position):
                     self.position += 1
@@ -423,17 +426,9 @@ class _Parser:
             raise ExpressionSyntaxError(
                 f"The intrinsic function {name} expects {expected} argument(s) but got "
                 f"{len(arguments)} in '{self.text}'")
-        if name == "States.Format" and isinstance(arguments[0], _Literal) \
-                and arguments[0].raw is not None:
-            # A literal template's placeholders can be counted now.
-            placeholders = _format_pieces(arguments[0].raw, escapes=True).count(None)
-            if placeholders != len(arguments) - 1:
-                raise ExpressionSyntaxError(
-                    f"The intrinsic function States.Format in '{self.text}' has {placeholders} "
-                    f"placeholder(s) but {len(arguments) - 1} argument(s)")
         return _Call(name, arguments)
 
-    def argument(self):
+    def argument(self, depth: int):
         self.skip_spaces()
         text = self.text
         if self.position >= len(text):
@@ -444,7 +439,7 @@ class _Parser:
         if char == "$":
             return self.path()
         if text.startswith("States.", self.position):
-            return self.call()
+            return self.call(depth + 1)
         match = _NUMBER.match(text, self.position)
         if match and not (match.end() < len(text) and text[match.end()] in "._$"
                           or match.end() < len(text) and text[match.end()].isalnum()):

@@ -134,7 +134,7 @@ def test_the_table_holds_the_eighteen_functions():
     "States.Array(1))", "States.Array() trailing", "States.Array(tru)", "States.Array(@)",
     "States.Array($.a[)", "States.Array(01)", "States.UUID(1)", "States.MathAdd(1)",
     "States.ArrayRange(1, 2)", "States.JsonMerge($.a, $.b)", "States.Format()",
-    "States.Format('{} {}', 1)", "States.Format('{}')", "States.Array(1,, 2)", "Format('x')",
+    "States.Array(1,, 2)", "Format('x')",
     "States.Array(1.)", "States.Array(-)", "States.Array('a' 'b')",
 ])
 def test_it_refuses_a_call_it_cannot_parse(text):
@@ -174,6 +174,23 @@ def test_nested_calls_evaluate_inside_out():
             "States.MathAdd(States.ArrayLength(States.StringSplit($$.StateMachine.Name, '-')), "
             "-1))")
     assert call(text, {}, {"StateMachine": {"Name": "one-two-three"}}) == "three"
+
+
+def test_calls_nest_up_to_ten_deep_and_no_deeper():
+    ten = "States.Array(" * 10 + "1" + ")" * 10
+    assert call(ten) == [[[[[[[[[[1]]]]]]]]]]
+    with pytest.raises(ExpressionSyntaxError, match="more than 10 nested"):
+        compile_intrinsic("States.Array(" * 11 + "1" + ")" * 11)
+
+
+def test_the_documented_nine_call_example_evaluates():
+    # AWS's documentation example, with its template reduced to the two placeholders it fills.
+    text = ("States.Format('{}.{}', States.ArrayGetItem(States.StringSplit(States.ArrayGetItem("
+            "States.StringSplit($.ImageRecipe.Arn, '/'), 2), '.'), 0), States.ArrayGetItem("
+            "States.StringSplit(States.ArrayGetItem(States.StringSplit($.ImageRecipe.Arn, '/'), "
+            "2), '.'), 1))")
+    arn = "arn:aws:imagebuilder:us-east-1:111111111111:image-recipe/recipe-name/1.2.3"
+    assert call(text, {"ImageRecipe": {"Arn": arn}}) == "1.2"
 
 
 def test_a_missing_path_argument_fails_naming_the_path_and_the_field():
@@ -222,9 +239,17 @@ def test_format_takes_its_template_from_a_path():
         "It's Pikachu!"
 
 
-def test_format_refuses_a_template_whose_placeholders_do_not_match_the_arguments():
-    error = failure("States.Format($.t, 1)", {"t": "no placeholders"})
-    assert error.cause.startswith("Invalid arguments in States.Format")
+@pytest.mark.parametrize("text, data", [
+    ("States.Format($.t, 1)", {"t": "no placeholders"}),
+    ("States.Format('{} {}', 1)", {}),
+    ("States.Format('{}')", {}),
+    ("States.Format('\\{}', 1)", {}),
+])
+def test_format_fails_when_placeholders_and_arguments_differ_in_number(text, data):
+    # Checked when the call runs, not when it is compiled: AWS's own documentation shows a
+    # template with three placeholders and two arguments, so its validator may accept it.
+    compile_intrinsic(text)
+    assert failure(text, data).cause == "Invalid arguments in States.Format"
 
 
 def test_format_refuses_a_template_that_is_not_a_string():
