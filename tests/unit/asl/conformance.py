@@ -5,11 +5,12 @@ compared with a recorded case, and this module is that comparison, written once 
 suite (`test_conformance.py`) and for the command line:
 
     .venv/bin/python -m tests.unit.asl.conformance [--only PREFIX] [--verbose] [--jobs N]
-                                                   [--write-failures]
+        [--show ID] [--repeat N] [--in-process-functions] [--write-failures]
 
 The command runs every case (in parallel threads, Lambda functions through one shared
 FunctionRunner), prints pass/fail counts by id prefix, the failures grouped by reason, the first
-difference of each failure and the slowest cases.
+difference of each failure and the slowest cases. `--show ID` prints one case in full beside
+Flowbench's result; `--repeat N` finds cases whose verdict changes from run to run.
 """
 
 from __future__ import annotations
@@ -592,6 +593,31 @@ def _report(runs: list[Run], known: dict[str, str], verbose: bool, wall: float) 
           f" in {wall:.1f}s")
 
 
+def show(run: Run) -> None:
+    """Prints one case in full: definition, input, what AWS recorded and what Flowbench did."""
+    case, result = run.case, run.result
+    dump = lambda value: json.dumps(value, indent=2, ensure_ascii=False)  # noqa: E731
+    print(f"== {case['id']}  ({case['source']})\nnotes: {case.get('notes') or '-'}")
+    print("-- definition\n" + dump(case["definition"]))
+    print("-- input\n" + dump(case["input"]))
+    print("-- recorded\n" + dump(case["expect"]))
+    if run.crash:
+        print("-- Flowbench raised\n" + run.crash)
+    else:
+        print("-- Flowbench\n" + dump({"status": result.status, "output": result.output,
+                                       "error": result.error, "cause": result.cause}))
+        recorded = event_types(case.get("history") or [])
+        actual = event_types(result.history or [])
+        print("-- history event types (recorded | Flowbench)")
+        for index in range(max(len(recorded), len(actual))):
+            left = recorded[index] if index < len(recorded) else ""
+            right = actual[index] if index < len(actual) else ""
+            print(f"{index:4} {left:40} {'  ' if left == right else '<>'} {right}")
+    print("-- verdict: " + ("matches" if run.passed else "\n".join(
+        [str(d) for d in run.outcome] + ([run.history] if run.history else [])
+        + ([run.first_difference()] if run.crash else []))))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Runs the corpus from the command line; returns 0 when every selected case passes."""
     parser = argparse.ArgumentParser(prog="python -m tests.unit.asl.conformance",
@@ -604,6 +630,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--in-process-functions", action="store_true",
                         help="run Lambda handlers inside this process instead of through "
                              "runtime.functions workers (faster; no isolation or timeouts)")
+    parser.add_argument("--show", metavar="ID",
+                        help="run one case and print it in full beside Flowbench's result")
+    parser.add_argument("--repeat", type=int, default=1, metavar="N",
+                        help="run the selection N times and report cases whose verdict changes")
     parser.add_argument("--write-failures", action="store_true",
                         help="rewrite conformance_failures.txt: keep reasons of cases still "
                              "failing, add new failures with their first difference, drop passes "
@@ -611,12 +641,27 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     cases = load_cases()
+    if args.show:
+        chosen = [case for case in cases if case["id"] == args.show]
+        if not chosen:
+            parser.error(f"no case {args.show!r}")
+        run = _run_all(chosen, 1, args.in_process_functions)[0]
+        show(run)
+        return 0 if run.passed else 1
     if args.only:
         cases = [case for case in cases if any(case["id"].startswith(p) for p in args.only)]
     known = load_failures()
     started = time.perf_counter()
     runs = _run_all(cases, max(1, args.jobs), args.in_process_functions)
+    verdicts = {run.case["id"]: {run.passed} for run in runs}
+    for _ in range(args.repeat - 1):
+        for again in _run_all(cases, max(1, args.jobs), args.in_process_functions):
+            verdicts[again.case["id"]].add(again.passed)
     _report(runs, known, args.verbose, time.perf_counter() - started)
+    unstable = sorted(case_id for case_id, seen in verdicts.items() if len(seen) > 1)
+    if args.repeat > 1:
+        print(f"verdicts that changed over {args.repeat} runs ({len(unstable)}): "
+              f"{' '.join(unstable) or 'none'}")
     if args.write_failures:
         if args.only or args.in_process_functions:
             print("--write-failures needs the whole corpus run on real workers; list not "
