@@ -73,6 +73,9 @@ class Measurement:
         return self.transitions * self.executions / self.seconds
 
 
+NOT_RUN = Measurement(error="not run (--no-peer)")
+
+
 @dataclass(frozen=True)
 class Row:
     """One line of the table: a workload variant, its Flowbench and peer measurements."""
@@ -336,8 +339,12 @@ def measure(rows: list[Variant], peer: PeerEngine | None, peer_error: str | None
                     ours.append(time_flowbench(run, variant, budget / rounds, min_runs))
                 if peer is not None and prepared_peer.get(key) is None:
                     theirs.append(peer.time(key, budget / rounds, min_runs))
-            peer_figure = (best(theirs) if theirs else
-                           Measurement(error=prepared_peer.get(key) or peer_error or "not run"))
+            if theirs:
+                peer_figure = best(theirs)
+            elif peer is None and peer_error is None:
+                peer_figure = NOT_RUN
+            else:
+                peer_figure = Measurement(error=prepared_peer.get(key) or peer_error)
             results.append(Row(variant.label, variant.workload["transitions"],
                                ours_error or best(ours), peer_figure))
     finally:
@@ -370,7 +377,7 @@ def table(rows: list[Row]) -> str:
     out += [render(line) for line in lines]
     notes = [f"  {row.label} {side}: {measurement.error}" for row in rows
              for side, measurement in (("Flowbench", row.flowbench), ("peer", row.peer))
-             if measurement.error]
+             if measurement.error and measurement is not NOT_RUN]
     return "\n".join(out + (["", "no figure:"] + notes if notes else []))
 
 
@@ -423,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
     budget, min_runs, rounds = ((QUICK_BUDGET_SECONDS, QUICK_MIN_RUNS, QUICK_ROUNDS)
                                 if args.quick else (BUDGET_SECONDS, MIN_RUNS, ROUNDS))
 
-    peer, peer_error = None, "not run (--no-peer)" if args.no_peer else None
+    peer, peer_error = None, None
     if not args.no_peer:
         try:
             handlers = [task_handler_path(v.workload, ".mjs") for v in rows
