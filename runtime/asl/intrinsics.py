@@ -511,6 +511,14 @@ class _Parser:
         return _PathArgument(path, self.field)
 
 
+def _paths_of(call: _Call):
+    for argument in call.arguments:
+        if isinstance(argument, _PathArgument):
+            yield argument.path
+        elif isinstance(argument, _Call):
+            yield from _paths_of(argument)
+
+
 class Intrinsic:
     """A compiled intrinsic function call."""
 
@@ -529,6 +537,8 @@ class Intrinsic:
         if parser.position != len(text):
             raise parser.error("unexpected text after the call")
         self.name = self.call.name
+        # Every path argument, nested calls included, in the order written.
+        self.paths = tuple(_paths_of(self.call))
 
     def __repr__(self) -> str:
         return f"Intrinsic({self.text!r})"

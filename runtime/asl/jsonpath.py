@@ -137,10 +137,12 @@ class Value:
         if is_intrinsic(text):
             self.intrinsic = compile_intrinsic(text, field=field)
             self.path = None
+            self.paths = self.intrinsic.paths
             self.evaluate = self.intrinsic.evaluate
         elif text.startswith("$"):
             self.intrinsic = None
             self.path = path = compile_path(text)
+            self.paths = (path,)
             self.evaluate = _value_getter(path, field)
         else:
             raise ExpressionSyntaxError(
@@ -202,6 +204,7 @@ class Template:
         self.field = field
         self.source = value
         self.is_constant = True
+        paths: list[Path] = []
         if isinstance(value, dict):
             constants = {}
             dynamic = []
@@ -210,7 +213,9 @@ class Template:
             ordered = True
             for key, item in value.items():
                 if isinstance(key, str) and key.endswith(".$"):
-                    getter = compile_value(item, field=key).evaluate
+                    compiled = compile_value(item, field=key)
+                    paths.extend(compiled.paths)
+                    getter = compiled.evaluate
                     out_key = key[:-2]
                     entries.append((out_key, False, getter))
                     dynamic.append((out_key, getter))
@@ -218,6 +223,7 @@ class Template:
                     seen_dynamic = True
                     continue
                 sub = compile_template(item, field=key)
+                paths.extend(sub.paths)
                 if sub.is_constant:
                     entries.append((key, True, item))
                     constants[key] = item
@@ -252,6 +258,8 @@ class Template:
                 self.evaluate = evaluate_ordered
         elif isinstance(value, list):
             items = [compile_template(item, field=field) for item in value]
+            for item in items:
+                paths.extend(item.paths)
             self.is_constant = all(item.is_constant for item in items)
             if self.is_constant:
                 self.evaluate = lambda data, context=None, variables=None: value
@@ -261,6 +269,9 @@ class Template:
                     getter(data, context, variables) for getter in getters]
         else:
             self.evaluate = lambda data, context=None, variables=None: value
+        # Every path the template reads, intrinsic arguments included (the validator checks
+        # the variables they name).
+        self.paths: tuple[Path, ...] = tuple(paths)
 
     def __repr__(self) -> str:
         return f"Template(field={self.field!r}, constant={self.is_constant})"

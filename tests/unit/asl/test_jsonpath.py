@@ -313,6 +313,15 @@ def test_a_template_keeps_the_definitions_key_order_when_constants_follow_paths(
     assert list(template.evaluate({"a": 1, "b": 3})) == ["first", "second", "third"]
 
 
+def test_a_template_lists_every_path_it_reads_for_the_validator():
+    template = compile_template(
+        {"a.$": "$x.y", "b": [{"c.$": "States.Format('{}', States.Array($$.State.Name, $z))"}],
+         "d": "$not_a_path", "e.$": "$.input"}, field="Parameters")
+    assert [path.text for path in template.paths] == ["$x.y", "$$.State.Name", "$z", "$.input"]
+    assert {path.variable for path in template.paths} == {"x", "z", None}
+    assert compile_template({"k": 1}, field="Result").paths == ()
+
+
 def test_a_template_calls_intrinsic_functions():
     template = compile_template({"greeting.$": "States.Format('Hello {}!', $.name)"}, field="P")
     assert template.evaluate({"name": "World"}) == {"greeting": "Hello World!"}
