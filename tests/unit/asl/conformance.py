@@ -412,10 +412,11 @@ def function_specs(case: dict) -> dict:
 
 
 def function_name(reference: str) -> str:
-    """Returns the bare function name of a name, a `name:qualifier` or a function ARN."""
-    if ":function:" in reference:
-        reference = reference.split(":function:", 1)[1]
-    return reference.split(":", 1)[0]
+    """Returns the bare function name of a name, a `name:qualifier`, a partial or full ARN."""
+    parts = reference.split(":")
+    if "function" in parts[:-1]:
+        return parts[parts.index("function") + 1]
+    return parts[0]
 
 
 def in_process_invoker(case: dict) -> Any:
