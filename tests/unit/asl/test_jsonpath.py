@@ -494,3 +494,30 @@ def test_applying_a_result_path_never_changes_the_input(keys, state_input, resul
 @given(value=json_values)
 def test_json_text_reads_back_as_the_same_value(value):
     assert json.loads(to_json_text(value)) == value
+
+
+template_values = st.recursive(
+    st.sampled_from([None, 1, "text", "$.a", "$.b[0]", "$$.State.Name", "$v", "$.a[*]",
+                     "States.Array($.a, 1)", "States.MathAdd($.a, 1)", "$.missing"]),
+    lambda children: st.lists(children, max_size=3)
+    | st.dictionaries(st.sampled_from(["k", "k.$", "m.$", "n"]), children, max_size=3),
+    max_leaves=10)
+
+
+@settings(max_examples=300, deadline=None)
+@given(payload=template_values, data=json_values, variables=st.dictionaries(
+    st.sampled_from(["v"]), json_values, max_size=1))
+def test_compiling_and_evaluating_any_template_raises_only_the_documented_errors(payload, data,
+                                                                                 variables):
+    try:
+        template = compile_template(payload, field="Parameters")
+    except ExpressionSyntaxError:
+        return
+    try:
+        out = template.evaluate(data, CONTEXT, variables)
+    except StatesError:
+        assert not template.is_constant
+        return
+    if template.is_constant:
+        assert out is payload
+    json.dumps(out)
