@@ -23,7 +23,8 @@ from .invocation import (FunctionError, Invocation, TooManyRequestsException, bi
                          end_line, error_log_lines, report_line, runtime_error, start_line,
                          timeout_error, timestamp)
 from .runtimes import BOOTSTRAP_DIR, Runtime, resolve_runtime
-from .sandbox import BACKENDS, InitFailed, Sandbox, SandboxSettings, bubblewrap_works
+from .sandbox import (BACKENDS, InitFailed, Sandbox, SandboxSettings, WorkerReply,
+                      bubblewrap_works)
 from .spec import FunctionSpec
 
 __all__ = ["FunctionRunner", "InvalidRequestContentException", "lambda_environment"]
@@ -144,21 +145,20 @@ class FunctionRunner:
             if on_log is not None:
                 on_log(line)
 
+        seconds = spec.timeout if timeout is None else min(spec.timeout, timeout)
         pool, sandbox = self._acquire(spec, runtime)
         try:
             if sandbox is None:
                 sandbox = self._new_sandbox(pool)
                 try:
-                    inv.init_ms = round(sandbox.start(emit), 2)
+                    inv.init_ms = round(sandbox.start(emit, seconds, spec.memory), 2)
                 except InitFailed as failure:
                     sandbox = None
                     inv.init_ms = round(failure.init_ms, 2)
-                    inv.error = failure.error
-                    for line in error_log_lines(failure.error, runtime.family, request_id):
-                        emit(line)
+                    self._fail(inv, spec, runtime, failure.reply, seconds, emit)
             emit(start_line(request_id, spec.version))
             if sandbox is not None:
-                self._run(sandbox, spec, inv, event_json, arn, timeout, emit)
+                self._run(sandbox, spec, inv, event_json, arn, seconds, emit)
             emit(end_line(request_id))
             emit(report_line(inv))
         finally:
@@ -213,8 +213,7 @@ class FunctionRunner:
     # --- one invocation ----------------------------------------------------------------------
 
     def _run(self, sandbox: Sandbox, spec: FunctionSpec, inv: Invocation, event_json: bytes,
-             arn: str, timeout: float | None, emit: Callable[[str], None]) -> None:
-        seconds = spec.timeout if timeout is None else min(spec.timeout, timeout)
+             arn: str, seconds: float, emit: Callable[[str], None]) -> None:
         request = b'{"id":"%s","deadline":%d,"arn":%s,"event":%s}' % (
             inv.request_id.encode(), int(time.time() * 1000 + spec.timeout * 1000),
             json.dumps(arn).encode(), event_json)
@@ -222,22 +221,29 @@ class FunctionRunner:
         reply = sandbox.invoke(request, time.monotonic() + seconds, emit, spec.memory)
         inv.duration_ms = round((time.perf_counter() - started) * 1000, 2)
         inv.billed_ms = billed(inv.duration_ms)
-        peak_kb = sandbox.memory_kb()[1] if reply.kind in ("ok", "bytes", "error") else 0
-        sandbox.peak_kb = max(getattr(sandbox, "peak_kb", 0), peak_kb)
-        inv.max_memory_mb = -(-sandbox.peak_kb // 1024)
-        kind, request_id = reply.kind, inv.request_id
-        if kind == "ok":
+        inv.max_memory_mb = -(-sandbox.memory_kb()[1] // 1024)
+        if reply.kind == "ok":
             inv.raw_payload = reply.body
             inv.payload = json.loads(reply.body)
-        elif kind == "bytes":
+        elif reply.kind == "bytes":
             inv.raw_payload = reply.body
             try:
                 inv.payload = json.loads(reply.body)
             except ValueError:
                 inv.payload = reply.body.decode("utf-8", "replace")
-        elif kind == "error":
+        else:
+            self._fail(inv, spec, sandbox.runtime, reply, seconds, emit)
+
+    def _fail(self, inv: Invocation, spec: FunctionSpec, runtime: Runtime, reply: WorkerReply,
+              seconds: float, emit: Callable[[str], None]) -> None:
+        """Sets the invocation's error from a reply that is not a response, and logs it as the
+        AWS runtime would."""
+        kind, request_id = reply.kind, inv.request_id
+        if kind == "exit" and any("heap out of memory" in line for line in inv.log_lines[-20:]):
+            kind = "oom"  # V8 aborts when the heap reaches --max-old-space-size
+        if kind in ("error", "init-error"):
             inv.error = json.loads(reply.body)
-            for line in error_log_lines(inv.error, sandbox.runtime.family, request_id):
+            for line in error_log_lines(inv.error, runtime.family, request_id):
                 emit(line)
         elif kind == "timeout":
             inv.timed_out = True
@@ -245,18 +251,23 @@ class FunctionRunner:
             inv.billed_ms = billed(inv.duration_ms)
             inv.error = timeout_error(request_id, seconds)
             emit(f"{timestamp()} {request_id} Task timed out after {seconds:.2f} seconds")
-        elif kind == "oom":
-            inv.max_memory_mb = spec.memory
-            inv.error = runtime_error(request_id, "Runtime.OutOfMemory",
-                                      "Runtime exited with error: signal: killed")
-            emit(inv.error["errorMessage"])
-            emit("Runtime.OutOfMemory")
         else:
-            detail = (f"Runtime exited with error: {reply.exit_status}" if kind == "exit"
-                      else "Runtime exited with error: the worker broke the runtime protocol")
-            inv.error = runtime_error(request_id, "Runtime.ExitError", detail)
+            if kind == "oom":
+                error_type, detail = ("Runtime.OutOfMemory",
+                                      "Runtime exited with error: signal: killed")
+                inv.max_memory_mb = spec.memory
+            elif kind != "exit":
+                error_type, detail = ("Runtime.ExitError", "Runtime exited with error: "
+                                      "the worker broke the runtime protocol")
+            elif reply.exit_status == "exit status 0":
+                error_type, detail = ("Runtime.ExitError",
+                                      "Runtime exited without providing a reason")
+            else:
+                error_type, detail = ("Runtime.ExitError",
+                                      f"Runtime exited with error: {reply.exit_status}")
+            inv.error = runtime_error(request_id, error_type, detail)
             emit(inv.error["errorMessage"])
-            emit("Runtime.ExitError")
+            emit(error_type)
 
     # --- pools ---------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ import traceback
 
 REQUESTS, RESPONSES = int(sys.argv[1]), int(sys.argv[2])
 MAX_RESPONSE = 6291556
+WORKER_PID = os.getpid()
 
 
 class LambdaContext:
@@ -100,6 +101,21 @@ def read_exact(stream, size):
     return data
 
 
+def leave_if_forked():
+    """A child forked by user code that returns into this loop must not answer for the worker:
+    it has no protocol pipes (closed at fork), so it exits here."""
+    if os.getpid() != WORKER_PID:
+        os._exit(0)
+
+
+def forget_protocol():
+    for fd in (REQUESTS, RESPONSES):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
 def run(handler, requests):
     while True:
         (size,) = struct.unpack(">I", read_exact(requests, 4))
@@ -108,11 +124,14 @@ def run(handler, requests):
         try:
             result = handler(request["event"], context)
         except MemoryError:
+            leave_if_forked()
             send(b"M", b"{}")
             os._exit(137)
         except Exception as exc:
+            leave_if_forked()
             send(b"E", json.dumps(error_object(exc)).encode())
             continue
+        leave_if_forked()
         if isinstance(result, (bytes, bytearray)):
             kind, body = b"B", bytes(result)
         else:
@@ -136,6 +155,7 @@ def main():
     # Forked children keep these pipes, exec'd programs must not.
     os.set_inheritable(REQUESTS, False)
     os.set_inheritable(RESPONSES, False)
+    os.register_at_fork(after_in_child=forget_protocol)
     requests = os.fdopen(REQUESTS, "rb", buffering=65536)
     task_root = os.environ["LAMBDA_TASK_ROOT"]
     sys.path.insert(0, task_root)

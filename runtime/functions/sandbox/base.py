@@ -57,11 +57,12 @@ class WorkerReply:
 
 
 class InitFailed(Exception):
-    """The worker could not load the handler; `error` is Lambda's error object."""
+    """The worker did not get ready: `reply` says why ("init-error" with Lambda's error object
+    as body, "timeout", "oom", "exit", "protocol"); `init_ms` is how long it tried."""
 
-    def __init__(self, error: dict, init_ms: float):
-        super().__init__(error.get("errorMessage", ""))
-        self.error = error
+    def __init__(self, reply: "WorkerReply", init_ms: float):
+        super().__init__(reply.kind)
+        self.reply = reply
         self.init_ms = init_ms
 
 
@@ -123,6 +124,7 @@ class Sandbox(ABC):
         self._buffer = b""
         self._logs = LogCapture(settings.log_limit)
         self._status_fd: int | None = None
+        self._memory = (0, 0)
         self._fds: list[int] = []
 
     # --- what a backend provides -------------------------------------------------------------
@@ -145,11 +147,13 @@ class Sandbox(ABC):
 
     # --- lifecycle ---------------------------------------------------------------------------
 
-    def start(self, on_line: Callable[[str], None]) -> float:
+    def start(self, on_line: Callable[[str], None], timeout: float = INIT_TIMEOUT,
+              memory_limit_mb: int | None = None) -> float:
         """Starts the worker and waits for its handler to load; returns the init duration in ms.
 
         Lines the module prints while it loads go to `on_line`. Raises InitFailed (after
-        stopping the worker) when the handler cannot be loaded.
+        stopping the worker) when the handler cannot be loaded, the worker dies, outgrows
+        `memory_limit_mb` or is not ready within `timeout` seconds.
         """
         started = time.perf_counter()
         request_r, request_w = os.pipe()
@@ -173,31 +177,24 @@ class Sandbox(ABC):
         for fd in (response_r, log_r, self._pidfd):
             self._poll.register(fd, select.POLLIN)
         self._logs.reset(on_line)
-        reply = self._wait(time.monotonic() + INIT_TIMEOUT, memory_limit=None)
+        self.worker_pid = None
+        deadline = time.monotonic() + min(timeout, INIT_TIMEOUT)
+        reply = self._wait(deadline, memory_limit_mb and memory_limit_mb * 1024)
         init_ms = (time.perf_counter() - started) * 1000
         if reply.kind == "ready":
-            self.worker_pid = self.find_worker_pid()
-            if self.worker_pid:
-                try:
-                    self._status_fd = os.open(f"/proc/{self.worker_pid}/status", os.O_RDONLY)
-                except OSError:
-                    self._status_fd = None
+            self._watch_memory()
             self.last_used = time.monotonic()
             return init_ms
         self.stop()
-        if reply.kind == "init-error":
-            raise InitFailed(json.loads(reply.body), init_ms)
-        if reply.kind == "timeout":
-            raise InitFailed({"errorType": "Runtime.InitTimeout", "errorMessage":
-                              f"Init phase did not finish within {INIT_TIMEOUT:.0f} seconds",
-                              "stackTrace": []}, init_ms)
-        if reply.kind == "oom":
-            raise InitFailed({"errorType": "Runtime.OutOfMemory", "errorMessage":
-                              "Runtime exited with error: signal: killed", "stackTrace": []},
-                             init_ms)
-        raise InitFailed({"errorType": "Runtime.ExitError", "errorMessage":
-                          f"Runtime exited with error: {reply.exit_status or 'protocol error'}",
-                          "stackTrace": []}, init_ms)
+        raise InitFailed(reply, init_ms)
+
+    def _watch_memory(self) -> None:
+        self.worker_pid = self.find_worker_pid()
+        if self.worker_pid:
+            try:
+                self._status_fd = os.open(f"/proc/{self.worker_pid}/status", os.O_RDONLY)
+            except OSError:
+                self._status_fd = None
 
     def invoke(self, request: bytes, deadline: float, on_line: Callable[[str], None],
                memory_limit_mb: int) -> WorkerReply:
@@ -245,14 +242,18 @@ class Sandbox(ABC):
         return self.process is not None and self.process.poll() is None
 
     def memory_kb(self) -> tuple[int, int]:
-        """Returns the worker's (current, peak) resident memory in kB, or (0, 0) if unknown."""
-        if self._status_fd is None:
-            return 0, 0
-        try:
-            status = os.pread(self._status_fd, 4096, 0)
-        except OSError:
-            return 0, 0
-        return _status_field(status, b"VmRSS:"), _status_field(status, b"VmHWM:")
+        """Returns the worker's (current, peak) resident memory in kB; after the worker died,
+        the last figures seen; (0, 0) before any."""
+        if self._status_fd is None and self.process is not None:
+            self._watch_memory()
+        if self._status_fd is not None:
+            try:
+                status = os.pread(self._status_fd, 4096, 0)
+                self._memory = (_status_field(status, b"VmRSS:"),
+                                _status_field(status, b"VmHWM:"))
+            except OSError:
+                pass
+        return self._memory
 
     # --- the protocol ------------------------------------------------------------------------
 

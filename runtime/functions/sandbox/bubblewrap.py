@@ -18,7 +18,7 @@ import subprocess
 from functools import lru_cache
 
 from .base import Sandbox
-from .plain import UIDS, _alive, interpreter_argv, limits_argv
+from .plain import UIDS, interpreter_argv, limits_argv
 from .processes import kill_until_gone, processes_of_uid
 
 __all__ = ["BubblewrapSandbox", "bubblewrap_path", "bubblewrap_works"]
@@ -98,7 +98,7 @@ class BubblewrapSandbox(Sandbox):
 
     def kill_all(self):
         # Killing the namespace's init makes the kernel kill every process in it; bwrap (our
-        # child) then exits with it.
+        # child) reaps it and exits.
         init = None
         try:
             with open(f"/proc/{self.process.pid}/task/{self.process.pid}/children") as f:
@@ -106,16 +106,20 @@ class BubblewrapSandbox(Sandbox):
             init = int(children[0]) if children else None
         except OSError:
             pass
-        for pid in filter(None, (init, self.process.pid)):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+        # Only when there is no init yet is bwrap itself killed: killed first, it would leave
+        # the init to a host init that may never reap it.
+        try:
+            os.kill(init or self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        # bwrap exits once it has reaped the init, which happens only after the kernel killed
+        # the whole namespace; it must not be killed before (its init would be orphaned).
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
         if self.uid is not None:
             kill_until_gone(lambda: processes_of_uid(self.uid))
-        elif init is not None:
-            # The init turns zombie only after the kernel has killed the whole namespace.
-            kill_until_gone(lambda: [init] if _alive(init) else [])
 
     def cleanup(self):
         UIDS.give_back(getattr(self, "uid", None))

@@ -8,21 +8,32 @@ when the worker stops, even children that detached with setsid.
 
 from __future__ import annotations
 
+import fcntl
 import os
+import random
 import signal
 import threading
 import time
 
 __all__ = ["UidPool", "processes_of_uid", "descendants", "kill_until_gone"]
 
-WORKER_UIDS = range(61000, 62000)
+WORKER_UIDS = range(61000, 65000)
+LOCK_DIR = "/tmp/flowbench-worker-uids"
 
 
 class UidPool:
-    """Hands out unused worker uids (only when running as root)."""
+    """Hands out worker uids that no other worker on this machine uses (only as root).
 
-    def __init__(self, uids: range = WORKER_UIDS):
-        self._free = list(reversed(uids))
+    Several Flowbench processes (the web server, job workers) share the machine, so a uid is
+    claimed with an exclusive lock on a file of its own, held for the worker's life and
+    released by the kernel if the process dies; a uid that still owns processes (left by a
+    process that crashed) is skipped.
+    """
+
+    def __init__(self, uids: range = WORKER_UIDS, lock_dir: str = LOCK_DIR):
+        self.uids = uids
+        self.lock_dir = lock_dir
+        self._held: dict[int, int] = {}
         self._lock = threading.Lock()
 
     @property
@@ -31,18 +42,36 @@ class UidPool:
         return os.geteuid() == 0
 
     def take(self) -> int | None:
-        """Returns a uid no other worker of this process uses, or None when not root."""
+        """Returns a uid claimed for one worker, or None when not running as root."""
         if not self.enabled:
             return None
+        os.makedirs(self.lock_dir, mode=0o700, exist_ok=True)
+        start = random.randrange(len(self.uids))
         with self._lock:
-            if not self._free:
-                raise RuntimeError("All worker user ids are in use")
-            return self._free.pop()
+            for i in range(len(self.uids)):
+                uid = self.uids[(start + i) % len(self.uids)]
+                if uid in self._held:
+                    continue
+                fd = os.open(os.path.join(self.lock_dir, str(uid)), os.O_RDWR | os.O_CREAT, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    os.close(fd)
+                    continue
+                if processes_of_uid(uid):
+                    os.close(fd)
+                    continue
+                self._held[uid] = fd
+                return uid
+        raise RuntimeError("All worker user ids are in use")
 
     def give_back(self, uid: int | None) -> None:
+        """Releases a uid once none of its processes is left."""
         if uid is not None:
             with self._lock:
-                self._free.append(uid)
+                fd = self._held.pop(uid, None)
+            if fd is not None:
+                os.close(fd)
 
 
 def _stat(pid: str) -> tuple[str, int, int] | None:

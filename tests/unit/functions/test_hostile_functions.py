@@ -1,0 +1,358 @@
+"""Hostile functions, against both sandbox backends.
+
+Each one is contained with a clear error, leaves no process behind, and an ordinary function
+invoked while it runs is unaffected. Guarantees that only bubblewrap gives (the project's files
+are invisible, the code and system are read-only) are asserted for bubblewrap; for the plain
+backend the test asserts what it does guarantee instead (clean environment, resource limits,
+a worker uid that owns nothing of the host's when Flowbench runs as root).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+
+import pytest
+
+from runtime.functions import FunctionRunner
+from tests.unit.functions.helpers import node_function, python_function, unique
+
+# Generous timeouts where time is not what a test is about: a shared CI machine can be slow.
+ORDINARY = python_function("def handler(event, context):\n    return {'ordinary': event}\n",
+                           name="ordinary", timeout=60)
+AS_ROOT = os.geteuid() == 0
+
+
+def processes_with_marker(marker: str) -> list[int]:
+    """Returns the pids whose environment holds `marker` (every process a worker starts
+    inherits its environment)."""
+    found = []
+    needle = marker.encode()
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                environ = f.read()
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                state = f.read().rsplit(b")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if needle in environ and state not in (b"Z", b"X"):
+            found.append(int(pid))
+    return found
+
+
+def hostile(source: str, marker: str, language: str = "python", **config):
+    """Returns a spec for hostile `source`, its processes tagged with `marker` in their env."""
+    config.setdefault("timeout", 1)
+    config["env"] = {"FLOWBENCH_TEST_MARKER": marker, **config.get("env", {})}
+    make = python_function if language == "python" else node_function
+    return make(source, name=unique("hostile"), **config)
+
+
+def invoke_alongside(runner: FunctionRunner, spec, event=None):
+    """Runs `spec` in a thread; once it has logged "started", invokes an ordinary function and
+    checks it is unaffected. Returns the hostile invocation."""
+    started = threading.Event()
+    result = {}
+
+    def on_log(line):
+        if "started" in line:
+            started.set()
+
+    def run():
+        try:
+            result["inv"] = runner.invoke(spec, event, on_log=on_log)
+        finally:
+            started.set()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    started.wait()
+    ordinary = runner.invoke(ORDINARY, {"n": 1})
+    assert ordinary.error is None and ordinary.payload == {"ordinary": {"n": 1}}, ordinary.logs
+    thread.join()
+    return result["inv"]
+
+
+def test_a_fork_bomb_times_out_and_leaves_no_process(fresh_runner):
+    marker = uuid.uuid4().hex
+    spec = hostile("import os\n"
+                   "def handler(event, context):\n"
+                   "    print('started', flush=True)\n"
+                   "    while True:\n"
+                   "        try:\n"
+                   "            os.fork()\n"
+                   "        except OSError:\n"
+                   "            pass\n", marker)
+    inv = invoke_alongside(fresh_runner, spec)
+    assert inv.error["errorType"] == "Sandbox.Timedout"
+    assert "Task timed out after 1.00 seconds" in inv.error["errorMessage"]
+    assert processes_with_marker(marker) == []
+
+
+def test_a_memory_hog_is_killed_with_out_of_memory(fresh_runner):
+    marker = uuid.uuid4().hex
+    spec = hostile("def handler(event, context):\n"
+                   "    print('started', flush=True)\n"
+                   "    chunks = []\n"
+                   "    while True:\n"
+                   "        chunks.append(b'x' * (1 << 20))\n", marker, timeout=60)
+    inv = invoke_alongside(fresh_runner, spec)
+    assert inv.error["errorType"] == "Runtime.OutOfMemory"
+    assert "Runtime exited with error: signal: killed" in inv.error["errorMessage"]
+    assert inv.max_memory_mb == 128
+    assert "Runtime.OutOfMemory" in inv.logs
+    assert processes_with_marker(marker) == []
+
+
+def test_a_single_huge_allocation_is_out_of_memory_too(fresh_runner):
+    spec = hostile("def handler(event, context):\n"
+                   "    print('started', flush=True)\n"
+                   "    return len(b'x' * (4 << 30))\n", uuid.uuid4().hex, timeout=60)
+    inv = invoke_alongside(fresh_runner, spec)
+    assert inv.error["errorType"] == "Runtime.OutOfMemory"
+
+
+def test_a_node_memory_hog_is_killed_with_out_of_memory(fresh_runner):
+    marker = uuid.uuid4().hex
+    spec = hostile("exports.handler = async () => {\n"
+                   "  console.log('started');\n"
+                   "  const chunks = [];\n"
+                   "  for (;;) chunks.push(Buffer.alloc(1 << 20, 1));\n"
+                   "};\n", marker, language="node", timeout=60)
+    inv = invoke_alongside(fresh_runner, spec)
+    assert inv.error["errorType"] == "Runtime.OutOfMemory"
+    assert processes_with_marker(marker) == []
+
+
+def test_an_infinite_loop_times_out_and_the_next_call_gets_a_fresh_worker(fresh_runner):
+    marker = uuid.uuid4().hex
+    spec = hostile("def handler(event, context):\n"
+                   "    print('started', flush=True)\n"
+                   "    if event == 'loop':\n"
+                   "        while True:\n"
+                   "            pass\n"
+                   "    return 'fine'\n", marker)
+    inv = invoke_alongside(fresh_runner, spec, "loop")
+    assert inv.error == {"errorType": "Sandbox.Timedout", "errorMessage":
+                         f"RequestId: {inv.request_id} Error: Task timed out after 1.00 seconds"}
+    assert inv.timed_out
+    assert f"{inv.request_id} Task timed out after 1.00 seconds" in inv.logs
+    assert processes_with_marker(marker) == []
+    again = fresh_runner.invoke(spec, "ok")
+    assert again.payload == "fine" and again.init_ms is not None
+
+
+def test_a_function_that_never_answers_times_out(fresh_runner):
+    marker = uuid.uuid4().hex
+    spec = hostile("import threading\n"
+                   "def handler(event, context):\n"
+                   "    print('started', flush=True)\n"
+                   "    threading.Event().wait()\n", marker)
+    inv = invoke_alongside(fresh_runner, spec)
+    assert inv.error["errorType"] == "Sandbox.Timedout"
+    assert processes_with_marker(marker) == []
+
+
+def test_a_node_function_that_never_answers_times_out(fresh_runner):
+    marker = uuid.uuid4().hex
+    spec = hostile("exports.handler = () => {\n"
+                   "  console.log('started');\n"
+                   "  setInterval(() => {}, 1000);\n"
+                   "  return new Promise(() => {});\n"
+                   "};\n", marker, language="node")
+    inv = invoke_alongside(fresh_runner, spec)
+    assert inv.error["errorType"] == "Sandbox.Timedout"
+    assert processes_with_marker(marker) == []
+
+
+def test_a_module_that_never_finishes_loading_times_out(fresh_runner):
+    marker = uuid.uuid4().hex
+    spec = hostile("print('started', flush=True)\n"
+                   "while True:\n"
+                   "    pass\n", marker)
+    inv = invoke_alongside(fresh_runner, spec)
+    assert inv.error["errorType"] == "Sandbox.Timedout"
+    assert processes_with_marker(marker) == []
+
+
+def test_a_function_cannot_see_the_hosts_environment(runner, monkeypatch):
+    monkeypatch.setenv("FLOWBENCH_HOST_SECRET", "hunter2")
+    spec = python_function("import os\n"
+                           "def handler(event, context):\n"
+                           "    return dict(os.environ)\n", name=unique("env"),
+                           env={"MINE": "yes"})
+    env = runner.invoke(spec, {}).payload
+    assert "FLOWBENCH_HOST_SECRET" not in env
+    assert not set(env) & {"HOME", "USER", "PYENV_ROOT", "VIRTUAL_ENV", "SHELL"}
+    assert env["MINE"] == "yes"
+    assert "hunter2" not in str(env)
+
+
+def test_a_function_cannot_read_the_projects_files(runner, tmp_path):
+    secret = tmp_path / "settings_secret.txt"
+    secret.write_text("hunter2")
+    secret.chmod(0o600)
+    project_file = os.path.abspath(__file__)
+    spec = python_function("def handler(event, context):\n"
+                           "    seen = {}\n"
+                           "    for path in event:\n"
+                           "        try:\n"
+                           "            seen[path] = open(path).read()[:20]\n"
+                           "        except OSError as exc:\n"
+                           "            seen[path] = type(exc).__name__\n"
+                           "    return seen\n", name=unique("reader"))
+    seen = runner.invoke(spec, [str(secret), project_file, "/root/.bashrc"]).payload
+    if runner.backend_name == "bubblewrap":
+        # Nothing of the host but /usr (and a few /etc files) is mounted.
+        assert seen == {str(secret): "FileNotFoundError", project_file: "FileNotFoundError",
+                        "/root/.bashrc": "FileNotFoundError"}
+    elif AS_ROOT:
+        # Plain, as root: the worker's own uid cannot read files only their owner may read.
+        assert seen[str(secret)] == "PermissionError"
+        assert seen["/root/.bashrc"] in ("PermissionError", "FileNotFoundError")
+    else:
+        # Plain, not root: the worker is the host's user; it guarantees a clean env only.
+        assert seen[str(secret)] == "hunter2"
+
+
+def test_a_function_cannot_write_outside_tmp(runner):
+    spec = python_function("import os, tempfile\n"
+                           "def handler(event, context):\n"
+                           "    done = {}\n"
+                           "    for path in event + [os.environ['LAMBDA_TASK_ROOT'] + '/x']:\n"
+                           "        try:\n"
+                           "            open(path, 'w').write('x')\n"
+                           "            done[path] = 'written'\n"
+                           "        except OSError as exc:\n"
+                           "            done[path] = type(exc).__name__\n"
+                           "    tmp = os.path.join(tempfile.gettempdir(), 'mine')\n"
+                           "    open(tmp, 'w').write('x')\n"
+                           "    done['tmp'] = open(tmp).read()\n"
+                           "    return done\n", name=unique("writer"))
+    project_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pwned.txt")
+    done = runner.invoke(spec, [project_path, "/usr/pwned"]).payload
+    assert done.pop("tmp") == "x"
+    assert "written" not in done.values() or not AS_ROOT and runner.backend_name == "plain"
+    assert not os.path.exists(project_path) or not AS_ROOT
+    assert not os.path.exists("/usr/pwned")
+
+
+def test_a_function_printing_100_mb_gets_truncated_logs(runner):
+    spec = python_function("import sys\n"
+                           "def handler(event, context):\n"
+                           "    chunk = 'y' * (1 << 20)\n"
+                           "    for _ in range(100):\n"
+                           "        sys.stdout.write(chunk)\n"
+                           "    print()\n"
+                           "    return 'done'\n", name=unique("printer"), timeout=10)
+    inv = runner.invoke(spec, {})
+    assert inv.payload == "done"
+    assert "[Flowbench: log output truncated after 1048576 bytes]" in inv.logs
+    assert len(inv.logs) < 2 * (1 << 20)
+    assert inv.logs.rstrip("\n").split("\n")[-1].startswith("REPORT RequestId:")
+    assert runner.invoke(spec, {}).payload == "done"
+
+
+def test_a_function_that_kills_its_parent_harms_only_itself(runner):
+    spec = python_function("import os, signal\n"
+                           "def handler(event, context):\n"
+                           "    try:\n"
+                           "        os.kill(os.getppid(), signal.SIGKILL)\n"
+                           "    except OSError as exc:\n"
+                           "        return type(exc).__name__\n"
+                           "    return 'sent'\n", name=unique("parricide"))
+    inv = runner.invoke(spec, {})
+    if runner.backend_name == "bubblewrap":
+        # Its parent is the PID namespace's init, which ignores signals from inside.
+        assert inv.payload == "sent"
+    elif AS_ROOT:
+        assert inv.payload == "PermissionError"
+    assert runner.invoke(ORDINARY, 1).payload == {"ordinary": 1}
+
+
+def test_a_function_that_kills_its_own_worker_gets_an_exit_error(runner):
+    spec = python_function("import os, signal\n"
+                           "def handler(event, context):\n"
+                           "    if event == 'die':\n"
+                           "        os.kill(os.getpid(), signal.SIGKILL)\n"
+                           "    return 'alive'\n", name=unique("suicide"))
+    inv = runner.invoke(spec, "die")
+    assert inv.error == {"errorType": "Runtime.ExitError", "errorMessage":
+                         f"RequestId: {inv.request_id} Error: Runtime exited with error: "
+                         "signal: killed"}
+    assert runner.invoke(spec, "live").payload == "alive"
+
+
+def test_a_background_child_left_running_is_killed_with_its_worker(fresh_runner):
+    marker = uuid.uuid4().hex
+    spec = hostile("import subprocess\n"
+                   "def handler(event, context):\n"
+                   "    subprocess.Popen(['setsid', 'sleep', '1000'],\n"
+                   "                     start_new_session=True)\n"
+                   "    subprocess.Popen(['sleep', '1000'])\n"
+                   "    return 'left them'\n", marker)
+    assert fresh_runner.invoke(spec, {}).payload == "left them"
+    assert processes_with_marker(marker)  # the worker and its children, alive while warm
+    assert fresh_runner.retire_idle(older_than=0) == 1
+    assert processes_with_marker(marker) == []
+
+
+def test_a_fork_that_returns_into_the_worker_cannot_answer_for_it(runner):
+    spec = python_function("import os\n"
+                           "def handler(event, context):\n"
+                           "    pid = os.fork()\n"
+                           "    if pid:\n"
+                           "        os.waitpid(pid, 0)\n"
+                           "        return 'parent'\n"
+                           "    return 'child'\n", name=unique("forker"))
+    assert runner.invoke(spec, {}).payload == "parent"
+    assert runner.invoke(spec, {}).payload == "parent"
+
+
+def test_user_prints_cannot_forge_protocol_frames(runner):
+    spec = python_function("import sys, struct\n"
+                           "def handler(event, context):\n"
+                           "    body = b'\"forged\"'\n"
+                           "    sys.stdout.buffer.write(b'R' + struct.pack('>I', len(body)) + body)\n"
+                           "    sys.stdout.flush()\n"
+                           "    return 'real'\n", name=unique("forger"))
+    assert runner.invoke(spec, {}).payload == "real"
+
+
+def test_a_worker_writing_garbage_on_its_protocol_pipe_is_replaced(runner):
+    spec = python_function("import os, sys\n"
+                           "def handler(event, context):\n"
+                           "    if event == 'garbage':\n"
+                           "        os.write(int(sys.argv[2]), b'Z' + b'\\xff' * 64)\n"
+                           "    return 'ok'\n", name=unique("garbage"))
+    inv = runner.invoke(spec, "garbage")
+    assert inv.error["errorType"] == "Runtime.ExitError"
+    assert runner.invoke(spec, "fine").payload == "ok"
+
+
+@pytest.mark.parametrize("network", [True, False])
+def test_the_network_switch_cuts_the_network_under_bubblewrap(runner, network):
+    spec = python_function("import socket\n"
+                           "def handler(event, context):\n"
+                           "    return sorted(name for _, name in socket.if_nameindex())\n",
+                           name=unique("net"), network=network)
+    interfaces = runner.invoke(spec, {}).payload
+    if runner.backend_name == "bubblewrap" and not network:
+        assert interfaces == ["lo"]
+    else:
+        assert len(interfaces) >= 1
+
+
+def test_closing_the_runner_removes_every_worker_and_its_files(fresh_runner):
+    marker = uuid.uuid4().hex
+    spec = hostile("def handler(event, context):\n    return 1\n", marker)
+    fresh_runner.invoke(spec, {})
+    work_dir = fresh_runner._work_dir
+    assert processes_with_marker(marker)
+    fresh_runner.close()
+    assert processes_with_marker(marker) == []
+    assert not os.path.exists(work_dir)
