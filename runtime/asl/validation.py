@@ -77,6 +77,7 @@ class _DuplicateKeys(dict):
 
 
 def _object_pairs(pairs):
+    """Returns the JSON object of `pairs`, a _DuplicateKeys when a key came twice."""
     seen = {}
     duplicates = []
     for key, value in pairs:
@@ -91,6 +92,7 @@ def _object_pairs(pairs):
 
 
 def _reject_constant(name):
+    """Refuses NaN and Infinity, which Python's json accepts and JSON does not."""
     raise ValueError(f"Non-standard token '{name}'")
 
 
@@ -104,9 +106,11 @@ class _Validator(StateChecks):
         self.machines: deque = deque()
 
     def error(self, message: str, location: str, code: str = SCHEMA) -> None:
+        """Records an ERROR diagnostic (code SCHEMA_VALIDATION_FAILED unless told)."""
         self.diagnostics.append(Diagnostic(ERROR, code, message, at(location)))
 
     def warning(self, message: str, location: str, code: str) -> None:
+        """Records a WARNING diagnostic."""
         self.diagnostics.append(Diagnostic(WARNING, code, message, at(location)))
 
     def run(self, definition) -> list[Diagnostic]:
@@ -142,7 +146,8 @@ class _Validator(StateChecks):
             self.diagnostics.append(Diagnostic(ERROR, SCHEMA, NOT_AN_OBJECT, ""))
             return _UNREADABLE
         try:
-            return json.loads(text, object_pairs_hook=_object_pairs, parse_constant=_reject_constant)
+            return json.loads(text, object_pairs_hook=_object_pairs,
+                              parse_constant=_reject_constant)
         except json.JSONDecodeError as error:
             message = f"{error.msg} at line {error.lineno}, column {error.colno}"
         except RecursionError:
@@ -234,6 +239,7 @@ class _Validator(StateChecks):
                            MISSING_TARGET)
 
     def state_name(self, name: str, location: str) -> None:
+        """Checks a state name: not empty, at most 80 characters, unique in the whole definition."""
         if not name:
             self.error("A state name must not be empty", location)
         if len(name) > MAX_STATE_NAME:
@@ -276,6 +282,7 @@ class _Validator(StateChecks):
             self.map_processor(state, location, query_language)
 
     def branches(self, state: dict, location: str, query_language: str) -> None:
+        """Checks a Parallel state's Branches and queues each branch as a state machine."""
         branches = state.get("Branches")
         if "Branches" not in state:
             return
@@ -290,6 +297,7 @@ class _Validator(StateChecks):
             self.machines.append((branch, branch_location, query_language, "branch"))
 
     def map_processor(self, state: dict, location: str, query_language: str) -> None:
+        """Checks that a Map has one ItemProcessor (or legacy Iterator) and queues it."""
         has_processor = "ItemProcessor" in state
         has_iterator = "Iterator" in state
         if has_processor and has_iterator:

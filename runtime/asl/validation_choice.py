@@ -35,6 +35,7 @@ class ChoiceChecks(FieldChecks):
     """The Choice state: its rules (JSONPath operators or JSONata conditions) and Default."""
 
     def check_choice(self, state, location, language, transitions):
+        """Checks a Choice state: its rules, each with its Next, and its Default."""
         self.io_fields(state, location, language, result=False)
         if "Default" in state:
             self.target(state, "Default", location, transitions)
@@ -61,6 +62,7 @@ class ChoiceChecks(FieldChecks):
                 self.choice_rule(rule, rule_location, top=True)
 
     def jsonata_rule(self, rule: dict, location: str) -> None:
+        """Checks a JSONata Choice Rule: a Condition (plus Next, Assign, Output)."""
         for key in rule:
             if key in COMPARISON_OPERATORS or key in _BOOLEAN_OPERATORS or key == "Variable":
                 self.error(f"The field '{key}' is not supported with QueryLanguage JSONata",
@@ -129,6 +131,7 @@ class ChoiceChecks(FieldChecks):
             self.comparison(operator, value, location)
 
     def comparison(self, operator: str, value, location: str) -> None:
+        """Checks the value a comparison operator compares with against the operator's kind."""
         kind = COMPARISON_OPERATORS[operator]
         if kind == "path":
             if not isinstance(value, str) or check_path(value) is not None:

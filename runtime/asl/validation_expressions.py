@@ -31,6 +31,7 @@ def _module(name: str):
 
 
 def _syntax_error() -> type[Exception]:
+    """Returns ExpressionSyntaxError (imported lazily, like the compilers)."""
     from runtime.asl.diagnostics import ExpressionSyntaxError
     return ExpressionSyntaxError
 
@@ -63,6 +64,7 @@ def is_jsonata(value) -> bool:
 
 
 def _is_intrinsic(text: str) -> bool:
+    """Returns whether `text` is written as an intrinsic call (States.Name(...))."""
     intrinsics = _module("intrinsics")
     if intrinsics is not None and hasattr(intrinsics, "is_intrinsic"):
         try:
@@ -79,7 +81,7 @@ def _basic_path_problem(text: str) -> str | None:
 
 @lru_cache(maxsize=8192)
 def check_path(text: str) -> str | None:
-    """Returns None if `text` is a valid JSONPath (a `$`, `$$` or `$variable` path), else why not."""
+    """Returns None if `text` is a valid JSONPath ($, $$ or $variable path), else why not."""
     jsonpath = _module("jsonpath")
     if jsonpath is None or not hasattr(jsonpath, "compile_path"):
         return _basic_path_problem(text)

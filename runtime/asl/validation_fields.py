@@ -91,6 +91,7 @@ class FieldChecks:
         return True
 
     def exclusive(self, obj: dict, keys, location: str) -> None:
+        """Reports when more than one of `keys` is present in `obj`."""
         present = [key for key in keys if key in obj]
         if len(present) > 1:
             self.error(f"These fields cannot be used together: {names(present)}", location)
@@ -116,6 +117,7 @@ class FieldChecks:
             self.error(f"The value for the field '{key}' must be {what}", location)
 
     def jsonata_string(self, text: str, field: str, location: str) -> None:
+        """Reports `text` ("{% ... %}") at `location` when JSONata cannot parse it."""
         if check_jsonata(text, field) is not None:
             self.error(f"The value for the field '{field}' must be a valid JSONata expression",
                        location)
@@ -174,6 +176,7 @@ class FieldChecks:
                 self.payload(value, location, language, key)
 
     def assign(self, obj: dict, location: str, language: str) -> None:
+        """Checks obj's Assign: an object of valid variable names whose values are payloads."""
         if "Assign" not in obj:
             return
         value = obj["Assign"]
@@ -221,6 +224,7 @@ class FieldChecks:
             self.target(state, "Next", location, transitions)
 
     def target(self, obj: dict, key: str, location: str, transitions: list) -> None:
+        """Records obj[key] as a transition to resolve in the scope, if it is a state name."""
         value = obj[key]
         if isinstance(value, str):
             transitions.append((key, value, child(location, key)))

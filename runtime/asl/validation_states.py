@@ -77,6 +77,7 @@ class StateChecks(ChoiceChecks):
     express = False
 
     def allowed_fields(self, state: dict, state_type: str, location: str, language: str) -> None:
+        """Reports fields the state type does not have, or has only in the other query language."""
         both, jsonpath_only, jsonata_only = STATE_FIELDS[state_type]
         other_only = jsonata_only if language == "JSONPath" else jsonpath_only
         own_only = jsonpath_only if language == "JSONPath" else jsonata_only
@@ -92,13 +93,16 @@ class StateChecks(ChoiceChecks):
     # --- state types -----------------------------------------------------------------------------
 
     def check_pass(self, state, location, language, transitions):
+        """Checks a Pass state: its transition and input/output fields."""
         self.next_or_end(state, location, transitions)
         self.io_fields(state, location, language, result=True)
 
     def check_succeed(self, state, location, language, transitions):
+        """Checks a Succeed state: its input/output fields."""
         self.io_fields(state, location, language, result=False)
 
     def check_fail(self, state, location, language, transitions):
+        """Checks a Fail state: Error/ErrorPath and Cause/CausePath, each pair exclusive."""
         self.exclusive(state, ("Error", "ErrorPath"), location)
         self.exclusive(state, ("Cause", "CausePath"), location)
         for key in ("Error", "Cause"):
@@ -111,6 +115,7 @@ class StateChecks(ChoiceChecks):
             self.path_field(state, "CausePath", location, intrinsic=True)
 
     def check_wait(self, state, location, language, transitions):
+        """Checks a Wait state: exactly one of Seconds, Timestamp, SecondsPath, TimestampPath."""
         self.next_or_end(state, location, transitions)
         self.io_fields(state, location, language, result=False)
         waits = [key for key in ("Seconds", "Timestamp", "SecondsPath", "TimestampPath")
@@ -132,6 +137,7 @@ class StateChecks(ChoiceChecks):
             self.path_field(state, "TimestampPath", location)
 
     def check_task(self, state, location, language, transitions):
+        """Checks a Task state: Resource, timeouts, heartbeat, Retry, Catch, Credentials."""
         self.next_or_end(state, location, transitions)
         self.io_fields(state, location, language, result=True)
         self.resource(state, location, language)
@@ -155,6 +161,7 @@ class StateChecks(ChoiceChecks):
             self.object_payload(state, "Credentials", location, language)
 
     def resource(self, state, location, language):
+        """Checks a Task's Resource: an ARN AWS recognises, and no callback or .sync in EXPRESS."""
         if "Resource" not in state:
             self.error("These fields are required: [Resource]", location)
             return
@@ -193,6 +200,7 @@ class StateChecks(ChoiceChecks):
         return actions is None or action in actions
 
     def check_parallel(self, state, location, language, transitions):
+        """Checks a Parallel state (its branches are queued by the validator)."""
         self.next_or_end(state, location, transitions)
         self.io_fields(state, location, language, result=True)
         self.error_handlers(state, location, language, transitions)
@@ -200,6 +208,8 @@ class StateChecks(ChoiceChecks):
             self.error("These fields are required: [Branches]", location)
 
     def check_map(self, state, location, language, transitions):
+        """Checks a Map state: items, selector, concurrency, tolerated failures, reader, writer,
+        batcher."""
         self.next_or_end(state, location, transitions)
         self.io_fields(state, location, language, result=True)
         self.error_handlers(state, location, language, transitions)
@@ -241,6 +251,8 @@ class StateChecks(ChoiceChecks):
                 self.map_part(state, key, location, language)
 
     def map_part(self, state, key, location, language):
+        """Checks a distributed Map part (ItemReader, ResultWriter, ItemBatcher): an object of the
+        right fields."""
         part = state[key]
         if not isinstance(part, dict):
             self.error(f"The value for the field '{key}' must be an object", location)
@@ -259,6 +271,7 @@ class StateChecks(ChoiceChecks):
                 self.object_payload(part, field, part_location, language)
 
     def processor_config(self, processor: dict, location: str) -> None:
+        """Checks a Map processor's ProcessorConfig: Mode INLINE or DISTRIBUTED, ExecutionType."""
         if "ProcessorConfig" not in processor:
             return
         config = processor["ProcessorConfig"]
@@ -282,6 +295,7 @@ class StateChecks(ChoiceChecks):
     # --- Retry and Catch -------------------------------------------------------------------------
 
     def error_handlers(self, state, location, language, transitions):
+        """Checks Retry and Catch: arrays of objects, each with a valid ErrorEquals."""
         for key in ("Retry", "Catch"):
             if key not in state:
                 continue
@@ -302,6 +316,7 @@ class StateChecks(ChoiceChecks):
                     self.catcher(handler, handler_location, language, transitions)
 
     def error_equals(self, handler: dict, location: str, is_last: bool) -> None:
+        """Checks ErrorEquals: non-empty strings; States.ALL alone and in the last handler."""
         if "ErrorEquals" not in handler:
             self.error("These fields are required: [ErrorEquals]", location)
             return
@@ -318,6 +333,7 @@ class StateChecks(ChoiceChecks):
                 self.error("States.ALL must appear in the last element of its array", location)
 
     def retrier(self, retrier: dict, location: str) -> None:
+        """Checks a Retrier: its fields, interval, attempts, backoff rate, max delay, jitter."""
         for key in retrier:
             if key not in _RETRY_FIELDS:
                 self.error(f"Field '{key}' is not supported", location)
@@ -338,6 +354,7 @@ class StateChecks(ChoiceChecks):
         self.string_field(retrier, "Comment", location)
 
     def catcher(self, catcher: dict, location: str, language: str, transitions: list) -> None:
+        """Checks a Catcher: its Next, and ResultPath (JSONPath) or Output (JSONata)."""
         own = {"ResultPath"} if language == "JSONPath" else {"Output"}
         other = {"Output"} if language == "JSONPath" else {"ResultPath"}
         for key in catcher:
