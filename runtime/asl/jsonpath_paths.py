@@ -79,8 +79,9 @@ def _closing_bracket(text: str, start: int) -> int:
 
 
 def _parse(text: str):
-    """Returns (root kind, variable name, keys, rest) where keys is the tuple of a Reference Path
-    and rest is None, or the JSONPath text after the root when the path is not a Reference Path."""
+    """Returns (root kind, variable name, keys, rest): for a Reference Path, its keys and None;
+    otherwise the keys of its leading names and indices, and the rest of the path as JSONPath
+    text starting with "$" (the part only jsonpath-ng can evaluate)."""
     if not isinstance(text, str):
         raise ExpressionSyntaxError(f"A path must be a string, not {type(text).__name__}")
     if not text.startswith("$"):
@@ -98,6 +99,7 @@ def _parse(text: str):
     index = position
     while index < len(text):
         char = text[index]
+        start = index
         if char == ".":
             if text.startswith("..", index):
                 definite = False
@@ -131,7 +133,7 @@ def _parse(text: str):
                                         f"at position {index}")
     if definite:
         return kind, name, tuple(keys), None
-    return kind, name, None, "$" + text[position:]
+    return kind, name, tuple(keys), "$" + text[start:]
 
 
 def _parse_jsonpath_ng(text: str, rest: str):
@@ -259,15 +261,19 @@ class Path:
         self.text = text
         self.root = kind
         self.variable = variable
-        self.keys = keys
-        self.is_reference = keys is not None
-        self._jsonpath = None if keys is not None else _parse_jsonpath_ng(text, rest)
-        if keys is not None:
+        self.is_reference = rest is None
+        # A Reference Path's keys; None for a path only jsonpath-ng can evaluate.
+        self.keys = keys if rest is None else None
+        self._jsonpath = None if rest is None else _parse_jsonpath_ng(text, rest)
+        if rest is None:
             walk = _make_walker(keys)
         else:
+            # The leading names and indices are walked here; jsonpath-ng takes the rest.
             expression = self._jsonpath
+            walk_prefix = _make_walker(keys)
 
             def walk(node):
+                node = walk_prefix(node)
                 if node is MISSING:
                     return []
                 try:
@@ -284,7 +290,7 @@ class Path:
         else:
             def find_variable(data, context=None, variables=None):
                 if not variables or variable not in variables:
-                    return MISSING if keys is not None else walk(MISSING)
+                    return MISSING if rest is None else []
                 return walk(variables[variable])
             self.find = find_variable
 

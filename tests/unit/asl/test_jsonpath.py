@@ -136,6 +136,14 @@ def test_wildcards_slices_unions_and_recursive_descent_select_lists():
     assert sorted(compile_path("$..b").find(data)) == [1, 2, 3, 4]
 
 
+def test_names_before_a_wildcard_are_walked_whatever_characters_they_hold():
+    data = {"a-b": {"l()": [{"x": 1}, {"x": 2}]}, "x y": [3]}
+    assert compile_path("$.a-b.l()[*].x").find(data) == [1, 2]
+    assert compile_path("$['a-b']['l()'][?(@.x > 1)]").find(data) == [{"x": 2}]
+    assert compile_path("$['x y'][*]").find(data) == [3]
+    assert compile_path("$v.a-b..x").find({}, None, {"v": data}) == [1, 2]
+
+
 def test_a_filter_comparing_unlike_types_selects_nothing_instead_of_raising():
     data = {"a": [{"b": "text"}, {"b": 2}]}
     assert compile_path("$.a[?(@.b > 1)]").find(data) in ([], [{"b": 2}])
