@@ -21,7 +21,7 @@ W5 calls a task function, and the two engines cannot call it the same way, so it
 - `W5 task`: Flowbench invokes `handlers/train.py` through `runtime.functions` (a real warm
   worker process, one round trip per Task state); the peer overrides each Task state with its
   `taskResourceLocalHandlers` option, calling `train.mjs`'s handler in-process.
-- `W5 task in-process`: Flowbench calls `train.py`'s handler in-process through `FakeInvoker`;
+- `W5 task in-process`: Flowbench calls `train.py`'s handler in-process (`InProcessInvoker`);
   the peer as above. This is the like-for-like row.
 - `W5 no task`: both run `definition_no_task` (each Task replaced by a Pass with the same result).
 """
@@ -149,6 +149,20 @@ def task_handler_path(workload: dict, suffix: str) -> Path:
 # ---------------------------------------------------------------------------------------------
 # Flowbench
 
+class InProcessInvoker:
+    """Calls one Python handler in this process for every function name, as the peer's local
+    task handler override does (unlike the test FakeInvoker, it keeps no record of calls)."""
+
+    def __init__(self, handler: Callable[[Any, Any], Any]):
+        self.handler = handler
+
+    def invoke_function(self, name, payload, *, qualifier=None, timeout=None, arn=""):
+        """Returns the handler's response to `payload` as the function's outcome."""
+        from runtime.asl.invoker import FunctionOutcome
+
+        return FunctionOutcome(payload=self.handler(payload, None))
+
+
 class TaskInvokers:
     """Builds the invokers a W5 row needs; owns the FunctionRunner of the worker row."""
 
@@ -162,11 +176,9 @@ class TaskInvokers:
             return None
         code = task_handler_path(workload, ".py").read_text(encoding="utf-8")
         if kind == "in-process":
-            from runtime.asl.invoker import FakeInvoker
-
             namespace: dict = {}
             exec(compile(code, "train.py", "exec"), namespace)
-            return FakeInvoker({TASK_FUNCTION_NAME: namespace["handler"]})
+            return InProcessInvoker(namespace["handler"])
         from runtime.functions import FunctionRunner, FunctionSpec
         from runtime.tasks import LambdaInvoker
 
