@@ -268,6 +268,32 @@ def test_a_template_may_be_evaluated_from_many_threads_at_once():
     assert errors == []
 
 
+def test_a_variable_bound_in_one_thread_is_never_seen_from_another():
+    # A jsonata-python object shared between threads leaks bindings this way: a frame made by
+    # one evaluation can become the parent of another thread's frame.
+    template = compile_jsonata(
+        "{% $map([1, 2, 3, 4, 5, 6, 7, 8], function($x){ $exists($v) ? $v : 'none' }) %}",
+        field="Output")
+    leaks, barrier = [], threading.Barrier(6)
+
+    def work(n):
+        barrier.wait()
+        for _ in range(400):
+            if n % 2:
+                value = template.evaluate({"input": {}}, {"w": 0})
+                if value != ["none"] * 8:
+                    leaks.append(value)
+            else:
+                template.evaluate({"input": {}}, {"v": n})
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert leaks == []
+
+
 def test_a_workflow_variable_can_be_shadowed_inside_the_expression_only():
     template = compile_jsonata({"inner": "{% ($v := 2; $v) %}", "outer": "{% $v %}"},
                                field="Output")
