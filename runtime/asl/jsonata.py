@@ -191,11 +191,9 @@ class _Expression:
 
     def error(self, what: str) -> QueryEvaluationError:
         """Returns AWS's QueryEvaluationError for this expression: "The JSONata expression ..."."""
-        err = QueryEvaluationError(
+        return QueryEvaluationError(
             f"The JSONata expression '{self.text}' specified for the field '{self.path}' {what}",
-            in_state=True)
-        err.location = self.path
-        return err
+            in_state=True, location=self.path)
 
 
 class _Object:
@@ -302,10 +300,9 @@ class Template:
                 f"for value: {json.dumps(value, separators=(',', ':'), ensure_ascii=False)}")
         if isinstance(root, _Expression):
             raise root.error(text)
-        err = QueryEvaluationError(
-            f"The value specified for the field '{self.field}' {text}", in_state=True)
-        err.location = self.field
-        raise err
+        raise QueryEvaluationError(
+            f"The value specified for the field '{self.field}' {text}", in_state=True,
+            location=self.field)
 
     def __repr__(self):
         return f"Template({self.field!r}, constant={self.is_constant})"
