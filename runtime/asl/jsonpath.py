@@ -27,6 +27,7 @@ __all__ = [
     "to_json_text",
 ]
 
+
 class ResultPath:
     """Where a state's result goes in its input: `None` keeps the input, `$` replaces it."""
 
