@@ -445,6 +445,7 @@ def test_the_error_carries_the_field_path_as_its_location():
     with pytest.raises(QueryEvaluationError) as caught:
         evaluate({"result": "{% $doesNotExist %}"}, {})
     assert caught.value.location == "Output/result"
+    assert caught.value.with_state_prefix("State2", 6).location == "Output/result"
 
 
 def test_a_function_result_is_an_unsupported_result_type():
