@@ -4,6 +4,10 @@ AWS adds `$partition`, `$range`, `$hash`, `$random` (with an optional seed), `$u
 the JSONata counterparts of the States.* intrinsics, and removes `$eval`. `BASE_FRAME` binds them
 over jsonata-python's built-ins; it is built once, at import, and only read afterwards, so every
 thread can evaluate from it.
+
+Two built-ins are corrected to behave as jsonata-js (which AWS runs): `$number` raises D3030 for a
+string that is not a number (jsonata-python raises a Python ValueError), and a T0410 signature
+error names the argument jsonata-js names (the first that does not fit, counting extra ones).
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ __all__ = ["BASE_FRAME", "FunctionArgumentError", "AWS_FUNCTIONS"]
 
 _NULL = jutils.Utils.NULL_VALUE
 
-# States.ArrayRange allows at most 1000 items; AWS applies the same bound to $range.
+# States.ArrayRange allows at most 1000 items. AWS's bound for $range is not in the recorded
+# cases; we assume it is the same.
 MAX_RANGE_ITEMS = 1000
 HASH_ALGORITHMS = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384",
                    "SHA-512": "sha512"}
