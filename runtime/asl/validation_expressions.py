@@ -134,12 +134,12 @@ def _illegal_escape(text: str) -> str | None:
 
 
 @lru_cache(maxsize=8192)
-def check_jsonata(text: str, field: str = "") -> str | None:
+def check_jsonata(text: str) -> str | None:
     """Returns None if `text` ("{% ... %}") is a valid JSONata expression, else why not."""
     jsonata = _module("jsonata")
     if jsonata is None or not hasattr(jsonata, "compile_jsonata"):
         return None
-    return _attempt(jsonata.compile_jsonata, text, field=field)
+    return _attempt(jsonata.compile_jsonata, text, field="value")
 
 
 def is_rfc3339(text) -> bool:

@@ -118,7 +118,7 @@ class FieldChecks:
 
     def jsonata_string(self, text: str, field: str, location: str) -> None:
         """Reports `text` ("{% ... %}") at `location` when JSONata cannot parse it."""
-        if check_jsonata(text, field) is not None:
+        if check_jsonata(text) is not None:
             self.error(f"The value for the field '{field}' must be a valid JSONata expression",
                        location)
 

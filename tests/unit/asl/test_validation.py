@@ -954,3 +954,22 @@ def test_it_survives_a_cyclic_python_object():
     branches.append(definition)
     diagnostics = validate(definition)
     assert diagnostics and all(isinstance(d, Diagnostic) for d in diagnostics)
+
+
+@pytest.mark.parametrize("value", ["$.a[", "States.Nope($.a)", "States.MathAdd(1)", "a.b", ""])
+def test_it_rejects_what_the_path_and_intrinsic_compilers_refuse(value):
+    state = {"Type": "Pass", "Parameters": {"x.$": value}, "End": True}
+    assert found(one(state), SCHEMA, "/States/S/Parameters")
+
+
+@pytest.mark.parametrize("value", ["$$.x", "$.a[*]", "$.a..b"])
+def test_it_refuses_a_result_path_that_is_not_a_plain_reference_into_the_input(value):
+    state = {"Type": "Pass", "ResultPath": value, "End": True}
+    assert found(one(state), SCHEMA, "/States/S")
+
+
+def test_it_reports_every_bad_jsonata_expression_where_it_is():
+    state = {"Type": "Pass", "QueryLanguage": "JSONata", "End": True,
+             "Assign": {"a": "{% ( %}", "b": {"c": ["{% ] %}"]}}, "Output": "{% %}"}
+    assert [d.location for d in errors(one(state))] == [
+        "/States/S", "/States/S/Assign", "/States/S/Assign/b/c"]
