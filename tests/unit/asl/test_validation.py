@@ -973,3 +973,25 @@ def test_it_reports_every_bad_jsonata_expression_where_it_is():
              "Assign": {"a": "{% ( %}", "b": {"c": ["{% ] %}"]}}, "Output": "{% %}"}
     assert [d.location for d in errors(one(state))] == [
         "/States/S", "/States/S/Assign", "/States/S/Assign/b/c"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(MUTABLE_CASES), st.data())
+def test_every_mutated_definition_it_accepts_compiles_into_a_state_machine(definition, data):
+    from runtime.asl import DefinitionError, StateMachine
+
+    definition = copy.deepcopy(definition)
+    containers = [c for _, c in _containers(definition) if c]
+    container = data.draw(st.sampled_from(containers))
+    key = data.draw(st.sampled_from(
+        list(container) if isinstance(container, dict) else list(range(len(container)))))
+    if data.draw(st.booleans()):
+        del container[key]
+    else:
+        container[key] = data.draw(ASL_LIKE)
+    if errors(definition):
+        return
+    try:
+        StateMachine(definition)
+    except DefinitionError:  # pragma: no cover - validate() just said it had no errors
+        pytest.fail("StateMachine refused a definition validate() accepted")
