@@ -579,3 +579,12 @@ def test_evaluating_any_call_returns_json_or_raises_a_states_error(text, a, b, c
     except StatesError:
         return
     json.dumps(value)  # the result is plain JSON
+
+
+def test_the_module_exports_exactly_its_api():
+    from runtime.asl import intrinsics
+
+    assert sorted(intrinsics.__all__) == sorted([
+        "FUNCTIONS", "Intrinsic", "compile_intrinsic", "is_intrinsic", "json_equal"])
+    for name in intrinsics.__all__:
+        assert hasattr(intrinsics, name), name

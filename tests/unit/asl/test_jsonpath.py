@@ -529,3 +529,14 @@ def test_compiling_and_evaluating_any_template_raises_only_the_documented_errors
     if template.is_constant:
         assert out is payload
     json.dumps(out)
+
+
+def test_the_module_exports_exactly_the_api_the_executor_and_validator_use():
+    from runtime.asl import jsonpath
+
+    assert sorted(jsonpath.__all__) == sorted([
+        "MISSING", "Path", "ResultPath", "Template", "Value", "compile_path",
+        "compile_result_path", "compile_template", "compile_value", "render_keys", "to_json_text",
+    ])
+    for name in jsonpath.__all__:
+        assert hasattr(jsonpath, name), name
