@@ -4,6 +4,12 @@
 JSON pointer); it never raises, whatever it is given. `create_error_message(diagnostics)` gives the
 text CreateStateMachine answers with ("Invalid State Machine Definition: '...'").
 
+Codes, as AWS names them: SCHEMA_VALIDATION_FAILED (shape, types, values, paths, expressions,
+resources), MISSING_TRANSITION_TARGET (a Next/Default/StartAt naming no state of its scope, a state
+nothing reaches), DUPLICATE_STATE_NAME (a name used twice anywhere in the definition) and
+INVALID_JSON_DESCRIPTION (text that is not JSON). Every diagnostic is an ERROR for now: AWS accepts
+what the validator would warn about.
+
 The walk over the document lives here (top level, scopes, transitions, reachability). The checks of
 each state type are in `validation_states`, of Choice rules in `validation_choice`, of the shapes
 all states share (paths, payload templates, Assign, Next/End) in `validation_fields`, and the
@@ -301,7 +307,7 @@ class _Validator(StateChecks):
         has_processor = "ItemProcessor" in state
         has_iterator = "Iterator" in state
         if has_processor and has_iterator:
-            self.error("Only one of these fields is allowed: [ItemProcessor, Iterator]", location)
+            self.error("These fields cannot be used together: [ItemProcessor, Iterator]", location)
         elif not has_processor and not has_iterator:
             self.error("These fields are required: [ItemProcessor]", location)
         for key in ("ItemProcessor", "Iterator"):
