@@ -7,8 +7,8 @@ text CreateStateMachine answers with ("Invalid State Machine Definition: '...'")
 Codes, as AWS names them: SCHEMA_VALIDATION_FAILED (shape, types, values, paths, expressions,
 resources), MISSING_TRANSITION_TARGET (a Next/Default/StartAt naming no state of its scope, a state
 nothing reaches), DUPLICATE_STATE_NAME (a name used twice anywhere in the definition) and
-INVALID_JSON_DESCRIPTION (text that is not JSON). Every diagnostic is an ERROR for now: AWS accepts
-what the validator would warn about.
+INVALID_JSON_DESCRIPTION (text that is not JSON). All of them are ERRORs: no check yet knows of
+something AWS accepts with a WARNING.
 
 The walk over the document lives here (top level, scopes, transitions, reachability). The checks of
 each state type are in `validation_states`, of Choice rules in `validation_choice`, of the shapes
