@@ -48,11 +48,8 @@ def java_round(value) -> int:
 
 
 def json_equal(left, right) -> bool:
-    """Returns whether two JSON values are equal (true is not 1, 1 equals 1.0)."""
-    if isinstance(left, bool) or isinstance(right, bool):
-        return type(left) is type(right) and left == right
-    if _is_number(left) and _is_number(right):
-        return left == right
+    """Returns whether two JSON values are equal as AWS's JSON nodes (Jackson) compare them:
+    of the same kind and value, so true is not 1, and the integer 1 is not the decimal 1.0."""
     if isinstance(left, dict) and isinstance(right, dict):
         return left.keys() == right.keys() and all(json_equal(left[k], right[k]) for k in left)
     if isinstance(left, list) and isinstance(right, list):

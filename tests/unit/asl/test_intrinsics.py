@@ -348,7 +348,7 @@ def test_array_partition_refuses_a_chunk_size_below_one(size):
     ([], None, False), ([], [], False), ([[1, 2, 3], 2], None, False),
     ([[1, 2, 3], 2], [1, 2, 3], True),
     ([{"1": 2, "2": []}], {"1": 2, "2": []}, True), ([True, False], True, True), ([1], True, False),
-    ([0], False, False), ([1.0], 1, True), (["1"], 1, False),
+    ([0], False, False), ([1.0], 1, False), ([1.5], 1.5, True), (["1"], 1, False),
 ])
 def test_array_contains_compares_json_values(array, value, found):
     # array.array_contains
@@ -503,9 +503,11 @@ def test_uuid_returns_a_random_version_4_uuid():
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def test_json_equality_tells_booleans_from_numbers():
-    assert json_equal({"a": [1, 2.0]}, {"a": [1.0, 2]})
+def test_json_equality_tells_booleans_integers_and_decimals_apart_as_jackson_does():
+    assert json_equal({"a": [1, 2.5, None, "x"]}, {"a": [1, 2.5, None, "x"]})
+    assert not json_equal({"a": [1, 2.0]}, {"a": [1.0, 2]})
     assert not json_equal(True, 1)
+    assert not json_equal(0, False)
     assert not json_equal({"a": 1}, {"b": 1})
     assert not json_equal([1], [1, 1])
 
