@@ -29,3 +29,38 @@ def unique(name: str) -> str:
 
 
 unique.counter = 0
+
+
+class Gate:
+    """A TCP gate on 127.0.0.1 that a function can wait at: `GATE_CODE` (Python) connects and
+    blocks until the test calls `open()`. It lets a test act while a function is provably still
+    running, with no sleeping and no timing."""
+
+    def __init__(self):
+        import socket
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.connections = []
+
+    def open(self, count: int = 1) -> None:
+        """Accepts `count` waiting functions and lets them go on."""
+        for _ in range(count):
+            conn, _ = self.server.accept()
+            conn.sendall(b"go")
+            self.connections.append(conn)
+
+    def close(self) -> None:
+        for conn in self.connections:
+            conn.close()
+        self.server.close()
+
+
+PY_GATE = ("import socket\n"
+           "def wait_at_gate(port):\n"
+           "    with socket.create_connection(('127.0.0.1', port)) as conn:\n"
+           "        conn.recv(2)\n")
+JS_GATE = ("const net = require('net');\n"
+           "const waitAtGate = (port) => new Promise((resolve) => {\n"
+           "  const conn = net.connect(port, '127.0.0.1');\n"
+           "  conn.on('data', () => { conn.destroy(); resolve(); });\n"
+           "});\n")
