@@ -48,6 +48,9 @@ _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DOT_NAME = re.compile(r"[^.\[\]\s'\"()]+(?:\(\))?")
 _INDEX = re.compile(r"\s*(-?\d+)\s*\Z")
 _QUOTED = re.compile(r"""\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")\s*\Z""", re.S)
+_QUOTED_ITEM = r"""\s*(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")\s*"""
+_QUOTED_LIST = re.compile(rf"{_QUOTED_ITEM}(?:,{_QUOTED_ITEM})+\Z", re.S)
+_QUOTED_NAME = re.compile(r"'((?:[^'\\]|\\.)*)'|\"((?:[^\"\\]|\\.)*)\"", re.S)
 
 
 def _unescape_quoted(text: str) -> str:
@@ -80,8 +83,9 @@ def _closing_bracket(text: str, start: int) -> int:
 
 def _parse(text: str):
     """Returns (root kind, variable name, keys, rest): for a Reference Path, its keys and None;
-    otherwise the keys of its leading names and indices, and the rest of the path as JSONPath
-    text starting with "$" (the part only jsonpath-ng can evaluate)."""
+    otherwise the keys of its leading names and indices, and either the rest of the path as
+    JSONPath text starting with "$" (the part only jsonpath-ng can evaluate) or, for a path
+    ending in ['a','b'], the tuple of those names."""
     if not isinstance(text, str):
         raise ExpressionSyntaxError(f"A path must be a string, not {type(text).__name__}")
     if not text.startswith("$"):
@@ -124,6 +128,13 @@ def _parse(text: str):
                 keys.append(_unescape_quoted(raw))
             elif number:
                 keys.append(int(number.group(1)))
+            elif _QUOTED_LIST.match(inner) and end + 1 == len(text):
+                # Jayway merges a last ['a','b'] into one object of the properties present.
+                names = tuple(
+                    _unescape_quoted(match.group(1) if match.group(1) is not None
+                                     else match.group(2))
+                    for match in _QUOTED_NAME.finditer(inner))
+                return kind, name, tuple(keys), names
             else:
                 definite = False
                 break
@@ -264,9 +275,20 @@ class Path:
         self.is_reference = rest is None
         # A Reference Path's keys; None for a path only jsonpath-ng can evaluate.
         self.keys = keys if rest is None else None
-        self._jsonpath = None if rest is None else _parse_jsonpath_ng(text, rest)
+        self._prefix_keys = keys
+        self._merged_names = rest if isinstance(rest, tuple) else None
+        self._jsonpath = _parse_jsonpath_ng(text, rest) if isinstance(rest, str) else None
         if rest is None:
             walk = _make_walker(keys)
+        elif isinstance(rest, tuple):
+            walk_prefix = _make_walker(keys)
+            names = rest
+
+            def walk(node):
+                node = walk_prefix(node)
+                if not isinstance(node, dict):
+                    return MISSING
+                return {name: node[name] for name in names if name in node}
         else:
             # The leading names and indices are walked here; jsonpath-ng takes the rest.
             expression = self._jsonpath
@@ -290,7 +312,7 @@ class Path:
         else:
             def find_variable(data, context=None, variables=None):
                 if not variables or variable not in variables:
-                    return MISSING if rest is None else []
+                    return [] if isinstance(rest, str) else MISSING
                 return walk(variables[variable])
             self.find = find_variable
 
@@ -316,6 +338,16 @@ class Path:
         root = self.root_value(data, context, variables)
         if root is MISSING:
             return f"The variable '{self.variable}' is not defined"
+        if self._merged_names is not None:
+            prefix = self._prefix_keys
+            node = _make_walker(prefix)(root)
+            if node is MISSING:
+                return _walk_failure(root, prefix)
+            fragment = ",".join(f"'{name}'" for name in self._merged_names)
+            return (f"Expected to find an object with property [{fragment}] in path "
+                    f"{render_keys(prefix)} but found '{_java_class(node)}'. This is not a json "
+                    f"object according to the JsonProvider: "
+                    f"'com.jayway.jsonpath.spi.json.JsonSmartJsonProvider'.")
         return _walk_failure(root, self.keys or ())
 
     def select(self, data, context=None, variables=None):

@@ -144,6 +144,21 @@ def test_names_before_a_wildcard_are_walked_whatever_characters_they_hold():
     assert compile_path("$v.a-b..x").find({}, None, {"v": data}) == [1, 2]
 
 
+def test_a_last_bracket_of_several_names_selects_one_object_of_those_present_as_jayway_does():
+    data = {"a": {"x": 1, "y": 2, "z": 3}}
+    path = compile_path("$.a['x', \"z\",'nope']")
+    assert not path.is_reference
+    assert path.find(data) == {"x": 1, "z": 3}
+    assert path.find({"a": {}}) == {}
+    assert path.find({"a": [1]}) is MISSING
+    with pytest.raises(RuntimeFailure) as raised:
+        path.select({"a": "text"})
+    assert raised.value.cause.startswith(
+        "Invalid path '$.a['x', \"z\",'nope']' : Expected to find an object with property "
+        "['x','z','nope'] in path $['a'] but found 'java.lang.String'.")
+    assert compile_path("$['x','y'].b").find({"x": {"b": 1}, "y": {"b": 2}}) == [1, 2]
+
+
 def test_a_filter_comparing_unlike_types_selects_nothing_instead_of_raising():
     data = {"a": [{"b": "text"}, {"b": 2}]}
     assert compile_path("$.a[?(@.b > 1)]").find(data) in ([], [{"b": 2}])
