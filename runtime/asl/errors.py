@@ -100,8 +100,7 @@ class DefinitionError(ValueError):
     """A definition that does not validate; `diagnostics` lists every problem found."""
 
     def __init__(self, diagnostics):
+        from .validation import create_error_message  # validation imports this module
+
         self.diagnostics = list(diagnostics)
-        errors = [d for d in self.diagnostics if d.severity == "ERROR"] or self.diagnostics
-        first = errors[0] if errors else None
-        text = f"{first.code}: {first.message} at {first.location}" if first else "invalid definition"
-        super().__init__(text)
+        super().__init__(create_error_message(self.diagnostics) or "Invalid State Machine Definition")

@@ -40,12 +40,14 @@ class StateMachine:
 
     `StateMachine(definition)` takes a dict or JSON text and raises DefinitionError (with
     `.diagnostics`) when it does not validate. Every path, template, intrinsic call and JSONata
-    expression is parsed here, never while a run goes on."""
+    expression is parsed here, never while a run goes on. `machine_type` is "STANDARD" or
+    "EXPRESS" (Express machines may not use .sync or .waitForTaskToken resources)."""
 
-    def __init__(self, definition):
+    def __init__(self, definition, machine_type: str = "STANDARD"):
         if isinstance(definition, (bytes, bytearray)):
             definition = definition.decode("utf-8", errors="replace")
-        diagnostics = validate(definition)
+        diagnostics = validate(definition, state_machine_type=machine_type)
+        self.machine_type = machine_type
         if any(d.severity == "ERROR" for d in diagnostics):
             raise DefinitionError(diagnostics)
         if isinstance(definition, str):
@@ -71,7 +73,8 @@ class StateMachine:
             return self._resume(resume_from, invoker, clock, context, sink, cancel)
         start = clock.now()
         deadline = start + timedelta(seconds=self.timeout_seconds) if self.timeout_seconds else None
-        ctx = ExecutionContext(context, input, start)
+        ctx = ExecutionContext({"stateMachineType": self.machine_type, **(context or {})}, input,
+                               start)
         run = Run(clock=clock, invoker=invoker, sink=sink, context=ctx, cancel=cancel,
                   deadline=deadline)
         input_text = to_json(input)
@@ -129,7 +132,8 @@ class StateMachine:
         input_value = json.loads(start_details["input"])
         start = _parse_event_time(started["timestamp"], clock)
         deadline = start + timedelta(seconds=self.timeout_seconds) if self.timeout_seconds else None
-        ctx = ExecutionContext(context, input_value, start)
+        ctx = ExecutionContext({"stateMachineType": self.machine_type, **(context or {})},
+                               input_value, start)
         run = Run(clock=clock, invoker=invoker, sink=sink, context=ctx, cancel=cancel,
                   deadline=deadline, first_event_id=events[-1]["id"] + 1)
         run.history = list(events)
