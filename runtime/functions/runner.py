@@ -115,6 +115,11 @@ class FunctionRunner:
         self._busy_by_name: dict[str, int] = {}
         self._closed = False
         self._housekeeper: threading.Thread | None = None
+        self._runtimes: dict[str, Runtime] = {}
+
+    def _resolve(self, runtime_id: str) -> Runtime:
+        runtime = self._runtimes[runtime_id] = resolve_runtime(runtime_id)
+        return runtime
 
     # --- public ------------------------------------------------------------------------------
 
@@ -128,7 +133,7 @@ class FunctionRunner:
         Invocation's `timed_out` then says it ran out. Raises RuntimeNotAvailable,
         TooManyRequestsException or InvalidRequestContentException instead of running.
         """
-        runtime = resolve_runtime(spec.runtime)
+        runtime = self._runtimes.get(spec.runtime) or self._resolve(spec.runtime)
         try:
             event_json = json.dumps(event).encode()
         except (TypeError, ValueError) as exc:

@@ -19,6 +19,7 @@ import struct
 import subprocess
 import time
 from abc import ABC, abstractmethod
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable
 
@@ -30,6 +31,11 @@ MAX_RESPONSE = 6291556
 MAX_FRAME = MAX_RESPONSE + 4096
 INIT_TIMEOUT = 10.0          # Lambda's limit for the init phase
 MEMORY_CHECK_INTERVAL = 0.02  # how often a running invocation's memory is checked (seconds)
+
+# Workers are started from these long-lived threads, never from the caller's: a worker dies with
+# the thread that forked it (bwrap's --die-with-parent and the keeper use PR_SET_PDEATHSIG,
+# which follows the parent *thread*), and callers such as Map iterations are short-lived threads.
+SPAWNER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="flowbench-worker-spawner")
 
 
 @dataclass
@@ -161,10 +167,10 @@ class Sandbox(ABC):
         log_r, log_w = os.pipe()
         argv, popen_args = self.command(request_r, response_w)
         try:
-            self.process = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=log_w, stderr=log_w,
+            self.process = SPAWNER.submit(
+                subprocess.Popen, argv, stdin=subprocess.DEVNULL, stdout=log_w, stderr=log_w,
                 pass_fds=(request_r, response_w), close_fds=True, process_group=0,
-                **popen_args)
+                **popen_args).result()
         finally:
             for fd in (request_r, response_w, log_w):
                 os.close(fd)
@@ -248,7 +254,7 @@ class Sandbox(ABC):
             self._watch_memory()
         if self._status_fd is not None:
             try:
-                status = os.pread(self._status_fd, 4096, 0)
+                status = os.pread(self._status_fd, 2048, 0)
                 self._memory = (_status_field(status, b"VmRSS:"),
                                 _status_field(status, b"VmHWM:"))
             except OSError:
@@ -259,12 +265,15 @@ class Sandbox(ABC):
 
     def _wait(self, deadline: float, memory_limit: int | None) -> WorkerReply:
         """Returns the next reply frame, reading log output as it comes."""
-        exited = False
+        exited = logs_ready = False
         next_check = time.monotonic() + MEMORY_CHECK_INTERVAL
         while True:
             frame = self._take_frame()
             if frame is not None:
-                self._drain_logs()
+                # The worker flushed its output before answering, so what it printed is in the
+                # log pipe already (poll reported it if so).
+                if logs_ready:
+                    self._drain_logs()
                 if frame.kind != "ready":
                     self._logs.flush()
                 return frame
@@ -289,8 +298,10 @@ class Sandbox(ABC):
                 next_check = time.monotonic() + MEMORY_CHECK_INTERVAL
                 if self.memory_kb()[0] > memory_limit:
                     return WorkerReply("oom")
+            logs_ready = False
             for fd, _ in events:
                 if fd == self._log_r:
+                    logs_ready = True
                     self._drain_logs()
                 elif fd == self._response_r:
                     if not self._read_responses():
@@ -303,15 +314,16 @@ class Sandbox(ABC):
                     return WorkerReply("protocol")
 
     def _read_responses(self) -> bool:
-        """Reads what the response pipe holds; returns False once the worker closed it."""
-        while True:
-            try:
-                chunk = os.read(self._response_r, 1 << 20)
-            except BlockingIOError:
-                return True
-            if not chunk:
-                return False
-            self._buffer += chunk
+        """Reads once from the response pipe (poll says when there is more); returns False
+        once the worker closed it."""
+        try:
+            chunk = os.read(self._response_r, 1 << 20)
+        except BlockingIOError:
+            return True
+        if not chunk:
+            return False
+        self._buffer += chunk
+        return True
 
     def _take_frame(self) -> WorkerReply | None:
         buffer = self._buffer

@@ -2,11 +2,12 @@
 
 import pathlib
 import re
+import threading
 
 import pytest
 
 from runtime.functions import FunctionSpec
-from tests.unit.functions.helpers import node_function, unique
+from tests.unit.functions.helpers import JS_GATE, Gate, node_function, unique
 
 TEAM_PICKER = pathlib.Path(__file__).parent / "fixtures" / "team-picker" / "index.mjs"
 CHARACTERS = {"Eren Yeager", "Mikasa Ackerman", "Armin Arlert", "Levi Ackerman", "Erwin Smith",
@@ -177,3 +178,30 @@ def test_console_lines_carry_time_request_id_and_level(runner):
         stamp, request_id, got_level, got_text = line.split("\t")
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", stamp)
         assert (request_id, got_level, got_text) == (inv.request_id, level, text)
+
+
+def test_each_console_line_reaches_on_log_while_the_function_still_runs(runner):
+    gate = Gate()
+    spec = node_function(JS_GATE + "exports.handler = async (port) => {\n"
+                                   "  console.log('first');\n"
+                                   "  await waitAtGate(port);\n"
+                                   "  console.log('second');\n"
+                                   "  return 'done';\n"
+                                   "};\n", name=unique("stream"))
+    first_seen = threading.Event()
+    result = {}
+
+    def on_log(line):
+        if line.endswith("\tINFO\tfirst"):
+            first_seen.set()
+
+    thread = threading.Thread(target=lambda: result.setdefault(
+        "inv", runner.invoke(spec, gate.port, on_log=on_log)))
+    thread.start()
+    first_seen.wait()
+    assert "inv" not in result  # the function cannot return before the gate opens
+    gate.open()
+    thread.join()
+    gate.close()
+    assert result["inv"].payload == "done"
+    assert "\tINFO\tsecond\n" in result["inv"].logs

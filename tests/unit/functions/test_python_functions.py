@@ -190,7 +190,7 @@ def test_logs_are_framed_by_start_end_and_report(runner):
 def test_each_log_line_reaches_on_log_while_the_function_still_runs(runner):
     gate = Gate()
     spec = python_function(PY_GATE + "def handler(event, context):\n"
-                                     "    print('first', flush=True)\n"
+                                     "    print('first')\n"
                                      "    wait_at_gate(event)\n"
                                      "    print('second')\n"
                                      "    return 'done'\n", name=unique("stream"))
@@ -306,3 +306,45 @@ def test_tmp_is_private_and_writable(runner):
     assert runner.invoke(spec, {}).payload is True  # the same warm worker keeps its /tmp
     other = python_function(spec.files["handler.py"], name=unique("tmp"))
     assert runner.invoke(other, {}).payload is False
+
+
+def test_a_worker_started_by_a_thread_that_has_ended_stays_warm(runner):
+    spec = python_function("def handler(e, c):\n    return 1\n", name=unique("thread"))
+    thread = threading.Thread(target=runner.invoke, args=(spec, {}))
+    thread.start()
+    thread.join()
+    assert runner.invoke(spec, {}).init_ms is None
+
+
+def test_the_housekeeper_retires_workers_after_the_idle_timeout(fresh_runner, monkeypatch):
+    retired = threading.Event()
+    retire_idle = fresh_runner.retire_idle
+
+    def watched_retire_idle(*args, **kwargs):
+        count = retire_idle(*args, **kwargs)
+        if count:
+            retired.set()
+        return count
+
+    monkeypatch.setattr(fresh_runner, "retire_idle", watched_retire_idle)
+    fresh_runner.idle_timeout = 0.05
+    spec = python_function("def handler(e, c):\n    return 1\n", name=unique("housekeeping"))
+    fresh_runner.invoke(spec, {})
+    retired.wait()
+    assert fresh_runner.workers() == {}
+
+
+def test_tmp_has_the_functions_size_limit(runner):
+    spec = python_function("import errno, os, tempfile\n"
+                           "def handler(event, context):\n"
+                           "    path = os.path.join(tempfile.gettempdir(), 'big')\n"
+                           "    try:\n"
+                           "        with open(path, 'wb') as f:\n"
+                           "            for _ in range(32):\n"
+                           "                f.write(b'x' * (1 << 20))\n"
+                           "    except OSError as exc:\n"
+                           "        return errno.errorcode[exc.errno]\n"
+                           "    finally:\n"
+                           "        os.unlink(path)\n"
+                           "    return 'fit'\n", name=unique("tmpsize"), tmp_mb=16)
+    assert runner.invoke(spec, {}).payload in ("ENOSPC", "EFBIG")
