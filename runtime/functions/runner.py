@@ -108,6 +108,9 @@ class FunctionRunner:
         shutil.copytree(BOOTSTRAP_DIR, runtime_dir,
                         ignore=shutil.ignore_patterns("__pycache__"))
         _make_readable(runtime_dir)
+        # Traversable, not listable: a plain worker can reach its own code (whose directory
+        # name holds a hash of it) but cannot list other functions'.
+        os.mkdir(os.path.join(self._work_dir, "code"), 0o711)
         self._settings = SandboxSettings(self._work_dir, log_limit=log_limit,
                                          max_processes=max_processes)
         self._lock = threading.Condition()

@@ -54,15 +54,17 @@ def send(kind, body):
         view = view[os.write(RESPONSES, view):]
 
 
-def error_object(exc, skip_frames=1):
-    """Returns Lambda's error object for `exc`, leaving out the bootstrap's own frames."""
-    frames = traceback.extract_tb(exc.__traceback__)[skip_frames:]
+def error_object(exc):
+    """Returns Lambda's error object for `exc`; the trace shows the user's frames only."""
+    frames = [frame for frame in traceback.extract_tb(exc.__traceback__)
+              if frame.filename not in (__file__, importlib.__file__)
+              and not frame.filename.startswith("<frozen ")]
     return {"errorMessage": str(exc), "errorType": type(exc).__name__,
             "stackTrace": traceback.format_list(frames)}
 
 
 def load_handler(handler_name):
-    """Returns the handler callable, or raises a (errorType, errorMessage, stackTrace) tuple."""
+    """Returns the handler callable, or raises LoadError with the runtime's error object."""
     try:
         module_name, function_name = handler_name.rsplit(".", 1)
     except ValueError as exc:
@@ -76,9 +78,9 @@ def load_handler(handler_name):
     except SyntaxError as exc:
         raise LoadError("Runtime.UserCodeSyntaxError",
                         f"Syntax error in module '{module_name}': {exc}",
-                        traceback.format_list(traceback.extract_tb(exc.__traceback__)[-1:]))
+                        [f'  File "{exc.filename}" Line {exc.lineno}\n    {exc.text or ""}'])
     except Exception as exc:  # the module's own code failed while it was imported
-        error = error_object(exc, skip_frames=0)
+        error = error_object(exc)
         raise LoadError(error["errorType"], error["errorMessage"], error["stackTrace"])
     handler = getattr(module, function_name, None)
     if handler is None:

@@ -38,14 +38,21 @@ def bubblewrap_works() -> bool:
     bwrap = bubblewrap_path()
     if not bwrap:
         return False
+    # Probe as workers will run: under root, as a worker uid (bwrap then needs unprivileged
+    # user namespaces, which some hosts turn off).
+    uid = UIDS.take()
     argv = [bwrap, "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin",
             "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
             "--proc", "/proc", "--dev", "/dev", "--unshare-pid", "--die-with-parent",
             "/bin/true"]
+    ids = {} if uid is None else {"user": uid, "group": uid, "extra_groups": []}
     try:
-        return subprocess.run(argv, capture_output=True, timeout=10, env={}).returncode == 0
+        return subprocess.run(argv, capture_output=True, timeout=10, env={},
+                              **ids).returncode == 0
     except (OSError, subprocess.SubprocessError):
         return False
+    finally:
+        UIDS.give_back(uid)
 
 
 class BubblewrapSandbox(Sandbox):

@@ -127,6 +127,23 @@ def test_a_handler_that_cannot_load_gives_the_runtimes_error(runner, files, hand
     assert inv.logs.rstrip("\n").split("\n")[-1].startswith("REPORT RequestId:")
 
 
+def test_an_exception_while_the_module_loads_is_reported_with_the_users_frames_only(runner):
+    spec = python_function("def check():\n"
+                           "    raise ValueError('bad config')\n"
+                           "check()\n", name=unique("import-raise"))
+    error = runner.invoke(spec, {}).error
+    assert (error["errorType"], error["errorMessage"]) == ("ValueError", "bad config")
+    assert [line.split(", ")[1:] for line in error["stackTrace"]] == [
+        ["line 3", "in <module>\n    check()\n"],
+        ["line 2", "in check\n    raise ValueError('bad config')\n"]]
+
+
+def test_a_syntax_error_points_at_the_line(runner):
+    spec = python_function("def handler(e, c)\n    pass\n", name=unique("syntax"))
+    trace = runner.invoke(spec, {}).error["stackTrace"]
+    assert len(trace) == 1 and trace[0].endswith('handler.py" Line 1\n    def handler(e, c)\n')
+
+
 def test_a_response_that_is_not_json_is_a_marshal_error(runner):
     spec = python_function("def handler(event, context):\n    return {1, 2}\n",
                            name=unique("marshal"))
