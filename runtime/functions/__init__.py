@@ -11,13 +11,14 @@ Errors the runner raises instead of running a function:
 
     FunctionError
     ├── TooManyRequestsException        the function is at its concurrency limit
-    └── InvalidRequestContentException  the event is not JSON-serialisable
+    ├── InvalidRequestContentException  the event is not JSON-serialisable
+    └── RequestTooLargeException        the event is over 6 MB
     RuntimeNotAvailable                 the runtime's language is not installed here
     InvalidFunctionSpec (ValueError)    a spec Lambda would refuse
 """
 
 from .invocation import FunctionError, Invocation, TooManyRequestsException
-from .runner import FunctionRunner, InvalidRequestContentException
+from .runner import FunctionRunner, InvalidRequestContentException, RequestTooLargeException
 from .runtimes import Runtime, RuntimeNotAvailable, available_runtimes, resolve_runtime
 from .sandbox import bubblewrap_works
 from .spec import FunctionSpec, InvalidFunctionSpec
@@ -25,6 +26,6 @@ from .spec import FunctionSpec, InvalidFunctionSpec
 __all__ = [
     "FunctionRunner", "FunctionSpec", "Invocation",
     "FunctionError", "TooManyRequestsException", "InvalidRequestContentException",
-    "InvalidFunctionSpec", "RuntimeNotAvailable",
+    "RequestTooLargeException", "InvalidFunctionSpec", "RuntimeNotAvailable",
     "Runtime", "available_runtimes", "resolve_runtime", "bubblewrap_works",
 ]

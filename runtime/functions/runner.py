@@ -27,7 +27,10 @@ from .sandbox import (BACKENDS, InitFailed, Sandbox, SandboxSettings, WorkerRepl
                       bubblewrap_works)
 from .spec import FunctionSpec
 
-__all__ = ["FunctionRunner", "InvalidRequestContentException", "lambda_environment"]
+__all__ = ["FunctionRunner", "InvalidRequestContentException", "RequestTooLargeException",
+           "lambda_environment"]
+
+MAX_REQUEST = 6291456  # bytes of event JSON Lambda accepts in a synchronous Invoke
 
 # Variables Lambda sets itself; a function's own env cannot override them.
 RESERVED_ENV = ("AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION",
@@ -40,6 +43,12 @@ class InvalidRequestContentException(FunctionError):
     """The event cannot be sent to a function (it is not JSON-serialisable)."""
 
     error_type = "InvalidRequestContentException"
+
+
+class RequestTooLargeException(FunctionError):
+    """The event is larger than Lambda accepts for a synchronous invocation (6 MB)."""
+
+    error_type = "RequestTooLargeException"
 
 
 def lambda_environment(spec: FunctionSpec, runtime: Runtime, handler: str, region: str,
@@ -141,6 +150,10 @@ class FunctionRunner:
             event_json = json.dumps(event).encode()
         except (TypeError, ValueError) as exc:
             raise InvalidRequestContentException(f"Could not serialize the event: {exc}")
+        if len(event_json) > MAX_REQUEST:
+            raise RequestTooLargeException(
+                f"Request must be smaller than {MAX_REQUEST} bytes for the InvokeFunction "
+                "operation")
         request_id = request_id or str(uuid.uuid4())
         arn = arn or (f"arn:aws:lambda:{self.region}:{self.account_id}:function:{spec.name}")
         inv = Invocation(request_id, memory_mb=spec.memory, function_name=spec.name,

@@ -31,6 +31,7 @@ MAX_RESPONSE = 6291556
 MAX_FRAME = MAX_RESPONSE + 4096
 INIT_TIMEOUT = 10.0          # Lambda's limit for the init phase
 MEMORY_CHECK_INTERVAL = 0.02  # how often a running invocation's memory is checked (seconds)
+CLOSE_GRACE = 1.0             # how long a worker that closed its response pipe has to exit
 
 # Workers are started from these long-lived threads, never from the caller's: a worker dies with
 # the thread that forked it (bwrap's --die-with-parent and the keeper use PR_SET_PDEATHSIG,
@@ -127,7 +128,7 @@ class Sandbox(ABC):
         self.worker_pid: int | None = None
         self.invocations = 0
         self.last_used = 0.0
-        self._buffer = b""
+        self._buffer = bytearray()
         self._logs = LogCapture(settings.log_limit)
         self._status_fd: int | None = None
         self._memory = (0, 0)
@@ -165,12 +166,17 @@ class Sandbox(ABC):
         request_r, request_w = os.pipe()
         response_r, response_w = os.pipe()
         log_r, log_w = os.pipe()
-        argv, popen_args = self.command(request_r, response_w)
         try:
+            argv, popen_args = self.command(request_r, response_w)
             self.process = SPAWNER.submit(
                 subprocess.Popen, argv, stdin=subprocess.DEVNULL, stdout=log_w, stderr=log_w,
                 pass_fds=(request_r, response_w), close_fds=True, process_group=0,
                 **popen_args).result()
+        except BaseException:
+            for fd in (request_w, response_r, log_r):
+                os.close(fd)
+            self.cleanup()
+            raise
         finally:
             for fd in (request_r, response_w, log_w):
                 os.close(fd)
@@ -264,34 +270,37 @@ class Sandbox(ABC):
     # --- the protocol ------------------------------------------------------------------------
 
     def _wait(self, deadline: float, memory_limit: int | None) -> WorkerReply:
-        """Returns the next reply frame, reading log output as it comes."""
-        exited = logs_ready = False
+        """Returns the next reply frame, reading log output as it comes; or why none came:
+        "timeout", "oom", "exit" (the worker ended), "protocol" (it broke the protocol)."""
+        ended = closed = logs_ready = False
         next_check = time.monotonic() + MEMORY_CHECK_INTERVAL
         while True:
             frame = self._take_frame()
             if frame is not None:
                 # The worker flushed its output before answering, so what it printed is in the
-                # log pipe already (poll reported it if so).
+                # log pipe already, and poll reported it if so.
                 if logs_ready:
                     self._drain_logs()
                 if frame.kind != "ready":
                     self._logs.flush()
                 return frame
-            if exited:
-                self._read_responses()
+            if len(self._buffer) >= 5 and (self._buffer[:1] not in b"IFREBM" or struct.unpack(
+                    ">I", self._buffer[1:5])[0] > MAX_FRAME):
+                return WorkerReply("protocol")
+            if ended:
+                while self._read_responses():
+                    pass
                 frame = self._take_frame()
-                if frame is not None:
-                    self._drain_logs()
-                    self._logs.flush()
-                    return frame
                 self._drain_logs()
                 self._logs.flush()
+                if frame is not None:
+                    return frame
                 if memory_limit and self.memory_kb()[1] > memory_limit:
                     return WorkerReply("oom")
                 return WorkerReply("exit", exit_status=_exit_status(self.process.wait()))
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                return WorkerReply("timeout")
+                return WorkerReply("protocol" if closed else "timeout")
             wait = remaining if memory_limit is None else min(remaining, MEMORY_CHECK_INTERVAL)
             events = self._poll.poll(wait * 1000)
             if memory_limit is not None and (not events or time.monotonic() >= next_check):
@@ -303,27 +312,26 @@ class Sandbox(ABC):
                 if fd == self._log_r:
                     logs_ready = True
                     self._drain_logs()
-                elif fd == self._response_r:
-                    if not self._read_responses():
-                        exited = True
-                else:
-                    exited = True
-            if self._buffer and len(self._buffer) >= 5:
-                (size,) = struct.unpack(">I", self._buffer[1:5])
-                if size > MAX_FRAME or self._buffer[:1] not in b"IFREBM":
-                    return WorkerReply("protocol")
+                elif fd == self._pidfd:
+                    ended = True
+                elif self._read_responses() is False and not closed:
+                    # The response pipe closed: the worker is dying (its sandbox takes a moment
+                    # to exit) or closed the pipe itself, then it has a moment to exit.
+                    closed = True
+                    self._poll.unregister(self._response_r)
+                    deadline = min(deadline, time.monotonic() + CLOSE_GRACE)
 
-    def _read_responses(self) -> bool:
-        """Reads once from the response pipe (poll says when there is more); returns False
-        once the worker closed it."""
+    def _read_responses(self) -> bool | None:
+        """Reads once from the response pipe (poll says when there is more); returns True when
+        it read something, False at end of file, None when nothing is there yet."""
         try:
             chunk = os.read(self._response_r, 1 << 20)
         except BlockingIOError:
-            return True
-        if not chunk:
+            return None
+        except OSError:
             return False
         self._buffer += chunk
-        return True
+        return bool(chunk)
 
     def _take_frame(self) -> WorkerReply | None:
         buffer = self._buffer
@@ -332,8 +340,8 @@ class Sandbox(ABC):
         (size,) = struct.unpack(">I", buffer[1:5])
         if len(buffer) < 5 + size:
             return None
-        kind, body = buffer[:1], buffer[5:5 + size]
-        self._buffer = buffer[5 + size:]
+        kind, body = bytes(buffer[:1]), bytes(buffer[5:5 + size])
+        del buffer[:5 + size]
         return WorkerReply(FRAME_KINDS.get(kind, "protocol"), body)
 
     def _drain_logs(self) -> None:

@@ -6,7 +6,7 @@ def test_the_functions_package_exports_exactly_its_public_names():
     assert sorted(runtime.functions.__all__) == sorted([
         "FunctionRunner", "FunctionSpec", "Invocation",
         "FunctionError", "TooManyRequestsException", "InvalidRequestContentException",
-        "InvalidFunctionSpec", "RuntimeNotAvailable",
+        "RequestTooLargeException", "InvalidFunctionSpec", "RuntimeNotAvailable",
         "Runtime", "available_runtimes", "resolve_runtime", "bubblewrap_works",
     ])
     for name in runtime.functions.__all__:

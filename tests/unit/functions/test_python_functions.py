@@ -5,7 +5,8 @@ import threading
 
 import pytest
 
-from runtime.functions import FunctionSpec, TooManyRequestsException
+from runtime.functions import (FunctionSpec, InvalidRequestContentException,
+                               RequestTooLargeException, TooManyRequestsException)
 from tests.unit.functions.helpers import PY_GATE, Gate, python_function, unique
 
 LAMBDA_VARIABLES = {
@@ -365,3 +366,22 @@ def test_tmp_has_the_functions_size_limit(runner):
                            "        os.unlink(path)\n"
                            "    return 'fit'\n", name=unique("tmpsize"), tmp_mb=16)
     assert runner.invoke(spec, {}).payload in ("ENOSPC", "EFBIG")
+
+
+def test_an_event_that_is_not_json_or_over_6_mb_is_refused_before_running(runner):
+    spec = python_function("def handler(e, c):\n    return 1\n", name=unique("refused"))
+    with pytest.raises(InvalidRequestContentException):
+        runner.invoke(spec, {1, 2})
+    with pytest.raises(RequestTooLargeException, match="smaller than 6291456 bytes"):
+        runner.invoke(spec, "x" * 6291456)
+    assert runner.invoke(spec, "x" * 100000).payload == 1
+
+
+def test_a_worker_that_closes_its_response_pipe_is_replaced(runner):
+    spec = python_function("import os, sys\n"
+                           "def handler(event, context):\n"
+                           "    if event == 'close':\n"
+                           "        os.close(int(sys.argv[2]))\n"
+                           "    return 'ok'\n", name=unique("close"))
+    assert runner.invoke(spec, "close").error["errorType"] == "Runtime.ExitError"
+    assert runner.invoke(spec, "fine").payload == "ok"
