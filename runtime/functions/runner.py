@@ -262,7 +262,7 @@ class FunctionRunner:
         kind, request_id = reply.kind, inv.request_id
         if kind == "exit" and any("heap out of memory" in line for line in inv.log_lines[-20:]):
             kind = "oom"  # V8 aborts when the heap reaches --max-old-space-size
-        if kind in ("error", "init-error"):
+        if kind in ("error", "init-error", "fatal-error"):
             inv.error = json.loads(reply.body)
             for line in error_log_lines(inv.error, runtime.family, request_id):
                 emit(line)

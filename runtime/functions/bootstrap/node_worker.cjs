@@ -5,7 +5,7 @@
 // come as arguments (`node_worker.cjs REQUEST_FD RESPONSE_FD`), so nothing user code writes to
 // stdout/stderr (the log pipe) can pass for a protocol message.
 // Frames out: kind byte, 4-byte big-endian length, body (I ready, F init failed, R JSON response,
-// E error object, M out of memory). Frames in: 4-byte length + {"id","deadline","arn","event"}.
+// E error object, D error object after which the worker exits, M out of memory). Frames in: 4-byte length + {"id","deadline","arn","event"}.
 "use strict";
 
 const fs = require("fs");
@@ -162,9 +162,28 @@ function isOutOfMemory(err) {
   return err instanceof RangeError && /allocation failed|Array buffer allocation|Invalid typed array length|out of memory/i.test(err.message);
 }
 
+// An error no handler catches fails the invocation in flight, then the worker exits, as
+// Lambda's Node.js runtime does (the next invocation starts a fresh worker).
+let inFlight = false;
+function failAndExit(errorObject) {
+  if (inFlight) {
+    inFlight = false;
+    send("D", JSON.stringify(errorObject));
+  }
+  process.exit(129);
+}
+
 async function main() {
-  fs.closeSync(fs.openSync("/dev/null", "r")); // touch fs early so the first invoke pays nothing
   installConsole();
+  process.on("uncaughtException", (err) => {
+    console.error("Uncaught Exception", errorObject(err));
+    failAndExit(errorObject(err));
+  });
+  process.on("unhandledRejection", (reason) => {
+    const error = errorObject(reason);
+    failAndExit({ errorType: "Runtime.UnhandledPromiseRejection",
+      errorMessage: `${error.errorType}: ${error.errorMessage}`, stackTrace: error.stackTrace });
+  });
   let handler;
   try {
     handler = await loadHandler(process.env.LAMBDA_TASK_ROOT, process.env._HANDLER);
@@ -177,7 +196,10 @@ async function main() {
     const size = readExact(4).readUInt32BE(0);
     const request = JSON.parse(readExact(size).toString("utf8"));
     currentRequestId = request.id;
+    inFlight = true;
     const [status, value] = await callHandler(handler, request.event, makeContext(request));
+    if (!inFlight) continue; // already answered by failAndExit
+    inFlight = false;
     if (status === "error") {
       if (isOutOfMemory(value)) { send("M", "{}"); process.exit(137); }
       send("E", JSON.stringify(errorObject(value)));

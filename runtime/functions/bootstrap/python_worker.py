@@ -9,6 +9,7 @@ Frames out: one kind byte, a 4-byte big-endian length, the body.
   I  ready (handler loaded)          F  init failed: error object, then the worker exits
   R  response: JSON text             B  response: raw bytes the handler returned
   E  error object (JSON)             M  out of memory: error object, then the worker exits
+  D  error object, then the worker exits (Node.js only: an uncaught exception)
 Frames in: a 4-byte length and a JSON object {"id", "deadline" (epoch ms), "arn", "event"}.
 """
 

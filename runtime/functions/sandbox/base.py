@@ -54,8 +54,9 @@ class WorkerReply:
     """What a worker did with one request.
 
     `kind`: "ok" (body is JSON text), "bytes" (raw bytes the handler returned), "error" (body is
-    Lambda's error object as JSON), "oom", "timeout", "exit" (the worker died: `exit_status`
-    says how, as Lambda words it), "protocol" (the worker broke the protocol).
+    Lambda's error object as JSON), "fatal-error" (the same, and the worker exits), "oom",
+    "timeout", "exit" (the worker died: `exit_status` says how, as Lambda words it), "protocol"
+    (the worker broke the protocol).
     """
 
     kind: str
@@ -221,7 +222,7 @@ class Sandbox(ABC):
             pass  # the worker died; _wait reports how
         reply = self._wait(deadline, memory_limit_mb * 1024)
         self.last_used = time.monotonic()
-        if reply.kind in ("timeout", "oom", "exit", "protocol"):
+        if reply.kind in ("timeout", "oom", "exit", "protocol", "fatal-error"):
             self.stop()
         return reply
 
@@ -284,8 +285,8 @@ class Sandbox(ABC):
                 if frame.kind != "ready":
                     self._logs.flush()
                 return frame
-            if len(self._buffer) >= 5 and (self._buffer[:1] not in b"IFREBM" or struct.unpack(
-                    ">I", self._buffer[1:5])[0] > MAX_FRAME):
+            if len(self._buffer) >= 5 and (bytes(self._buffer[:1]) not in FRAME_KINDS or
+                                           struct.unpack(">I", self._buffer[1:5])[0] > MAX_FRAME):
                 return WorkerReply("protocol")
             if ended:
                 while self._read_responses():
@@ -356,7 +357,7 @@ class Sandbox(ABC):
 
 
 FRAME_KINDS = {b"I": "ready", b"F": "init-error", b"R": "ok", b"B": "bytes", b"E": "error",
-               b"M": "oom"}
+               b"D": "fatal-error", b"M": "oom"}
 
 
 def _status_field(status: bytes, name: bytes) -> int:

@@ -205,3 +205,16 @@ def test_each_console_line_reaches_on_log_while_the_function_still_runs(runner):
     gate.close()
     assert result["inv"].payload == "done"
     assert "\tINFO\tsecond\n" in result["inv"].logs
+
+
+def test_an_uncaught_exception_fails_the_invocation_and_the_next_call_starts_fresh(runner):
+    spec = node_function("exports.handler = (event) => new Promise(() => {\n"
+                         "  if (event === 'throw') setTimeout(() => { throw new RangeError('late'); }, 1);\n"
+                         "  else setTimeout(() => Promise.reject(new Error('nobody listens')), 1);\n"
+                         "});\n"
+                         "exports.fine = async () => 'fine';\n", name=unique("uncaught"))
+    error = runner.invoke(spec, "throw").error
+    assert (error["errorType"], error["errorMessage"]) == ("RangeError", "late")
+    error = runner.invoke(spec, "reject").error
+    assert error["errorType"] == "Runtime.UnhandledPromiseRejection"
+    assert error["errorMessage"] == "Error: nobody listens"
