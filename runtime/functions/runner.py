@@ -192,6 +192,20 @@ class FunctionRunner:
         with self._lock:
             return {key: (len(p.idle), p.busy) for key, p in self._pools.items()}
 
+    def retire(self, name: str) -> int:
+        """Stops the idle workers of every version of function `name` (deleted or redeployed)
+        and returns how many it stopped; busy ones finish their invocation first."""
+        doomed = []
+        with self._lock:
+            for pool in self._pools.values():
+                if pool.spec.name == name:
+                    doomed += pool.idle
+                    pool.idle = []
+            self._drop_empty_pools()
+        for sandbox in doomed:
+            sandbox.stop()
+        return len(doomed)
+
     def retire_idle(self, older_than: float | None = None) -> int:
         """Stops workers idle for more than `older_than` seconds (default: the runner's
         idle_timeout) and returns how many it stopped."""

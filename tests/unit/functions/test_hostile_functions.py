@@ -179,13 +179,25 @@ def test_a_module_that_never_finishes_loading_times_out(fresh_runner):
     assert processes_with_marker(marker) == []
 
 
+def run_contained(runner: FunctionRunner, source: str, event=None, **config):
+    """Runs hostile Python `source` (which prints "started") alongside an ordinary function,
+    retires its worker and checks that none of its processes is left; returns the
+    invocation."""
+    marker = uuid.uuid4().hex
+    spec = hostile(source, marker, **config)
+    inv = invoke_alongside(runner, spec, event)
+    runner.retire(spec.name)
+    assert processes_with_marker(marker) == []
+    return inv
+
+
 def test_a_function_cannot_see_the_hosts_environment(runner, monkeypatch):
     monkeypatch.setenv("FLOWBENCH_HOST_SECRET", "hunter2")
-    spec = python_function("import os\n"
-                           "def handler(event, context):\n"
-                           "    return dict(os.environ)\n", name=unique("env"),
-                           env={"MINE": "yes"})
-    env = runner.invoke(spec, {}).payload
+    inv = run_contained(runner, "import os\n"
+                                "def handler(event, context):\n"
+                                "    print('started')\n"
+                                "    return dict(os.environ)\n", env={"MINE": "yes"})
+    env = inv.payload
     assert "FLOWBENCH_HOST_SECRET" not in env
     assert not set(env) & {"HOME", "USER", "PYENV_ROOT", "VIRTUAL_ENV", "SHELL"}
     assert env["MINE"] == "yes"
@@ -197,15 +209,17 @@ def test_a_function_cannot_read_the_projects_files(runner, tmp_path):
     secret.write_text("hunter2")
     secret.chmod(0o600)
     project_file = os.path.abspath(__file__)
-    spec = python_function("def handler(event, context):\n"
-                           "    seen = {}\n"
-                           "    for path in event:\n"
-                           "        try:\n"
-                           "            seen[path] = open(path).read()[:20]\n"
-                           "        except OSError as exc:\n"
-                           "            seen[path] = type(exc).__name__\n"
-                           "    return seen\n", name=unique("reader"))
-    seen = runner.invoke(spec, [str(secret), project_file, "/root/.bashrc"]).payload
+    inv = run_contained(runner, "def handler(event, context):\n"
+                                "    print('started')\n"
+                                "    seen = {}\n"
+                                "    for path in event:\n"
+                                "        try:\n"
+                                "            seen[path] = open(path).read()[:20]\n"
+                                "        except OSError as exc:\n"
+                                "            seen[path] = type(exc).__name__\n"
+                                "    return seen\n",
+                        [str(secret), project_file, "/root/.bashrc"])
+    seen = inv.payload
     if runner.backend_name == "bubblewrap":
         # Nothing of the host but /usr (and a few /etc files) is mounted.
         assert seen == {str(secret): "FileNotFoundError", project_file: "FileNotFoundError",
@@ -220,84 +234,83 @@ def test_a_function_cannot_read_the_projects_files(runner, tmp_path):
 
 
 def test_a_function_cannot_write_outside_tmp(runner):
-    spec = python_function("import os, tempfile\n"
-                           "def handler(event, context):\n"
-                           "    done = {}\n"
-                           "    for path in event + [os.environ['LAMBDA_TASK_ROOT'] + '/x']:\n"
-                           "        try:\n"
-                           "            open(path, 'w').write('x')\n"
-                           "            done[path] = 'written'\n"
-                           "        except OSError as exc:\n"
-                           "            done[path] = type(exc).__name__\n"
-                           "    tmp = os.path.join(tempfile.gettempdir(), 'mine')\n"
-                           "    open(tmp, 'w').write('x')\n"
-                           "    done['tmp'] = open(tmp).read()\n"
-                           "    return done\n", name=unique("writer"))
     project_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pwned.txt")
-    done = runner.invoke(spec, [project_path, "/usr/pwned"]).payload
+    inv = run_contained(runner, "import os, tempfile\n"
+                                "def handler(event, context):\n"
+                                "    print('started')\n"
+                                "    done = {}\n"
+                                "    for path in event + [os.environ['LAMBDA_TASK_ROOT'] + '/x']:\n"
+                                "        try:\n"
+                                "            open(path, 'w').write('x')\n"
+                                "            done[path] = 'written'\n"
+                                "        except OSError as exc:\n"
+                                "            done[path] = type(exc).__name__\n"
+                                "    tmp = os.path.join(tempfile.gettempdir(), 'mine')\n"
+                                "    open(tmp, 'w').write('x')\n"
+                                "    done['tmp'] = open(tmp).read()\n"
+                                "    return done\n", [project_path, "/usr/pwned"])
+    done = inv.payload
     assert done.pop("tmp") == "x"
-    assert "written" not in done.values() or not AS_ROOT and runner.backend_name == "plain"
-    assert not os.path.exists(project_path) or not AS_ROOT
+    if runner.backend_name == "bubblewrap" or AS_ROOT:
+        assert "written" not in done.values()
+        assert not os.path.exists(project_path)
     assert not os.path.exists("/usr/pwned")
 
 
 def test_a_function_printing_100_mb_gets_truncated_logs(runner):
-    spec = python_function("import sys\n"
-                           "def handler(event, context):\n"
-                           "    chunk = 'y' * (1 << 20)\n"
-                           "    for _ in range(100):\n"
-                           "        sys.stdout.write(chunk)\n"
-                           "    print()\n"
-                           "    return 'done'\n", name=unique("printer"), timeout=10)
-    inv = runner.invoke(spec, {})
+    inv = run_contained(runner, "import sys\n"
+                                "def handler(event, context):\n"
+                                "    print('started')\n"
+                                "    chunk = 'y' * (1 << 20)\n"
+                                "    for _ in range(100):\n"
+                                "        sys.stdout.write(chunk)\n"
+                                "    print()\n"
+                                "    return 'done'\n", timeout=60)
     assert inv.payload == "done"
     assert "[Flowbench: log output truncated after 1048576 bytes]" in inv.logs
     assert len(inv.logs) < 2 * (1 << 20)
     assert inv.logs.rstrip("\n").split("\n")[-1].startswith("REPORT RequestId:")
-    assert runner.invoke(spec, {}).payload == "done"
 
 
 def test_a_function_that_kills_its_parent_harms_only_itself(runner):
-    spec = python_function("import os, signal\n"
-                           "def handler(event, context):\n"
-                           "    try:\n"
-                           "        os.kill(os.getppid(), signal.SIGKILL)\n"
-                           "    except OSError as exc:\n"
-                           "        return type(exc).__name__\n"
-                           "    return 'sent'\n", name=unique("parricide"))
-    inv = runner.invoke(spec, {})
+    inv = run_contained(runner, "import os, signal\n"
+                                "def handler(event, context):\n"
+                                "    print('started')\n"
+                                "    try:\n"
+                                "        os.kill(os.getppid(), signal.SIGKILL)\n"
+                                "    except OSError as exc:\n"
+                                "        return type(exc).__name__\n"
+                                "    return 'sent'\n")
     if runner.backend_name == "bubblewrap":
         # Its parent is the PID namespace's init, which ignores signals from inside.
         assert inv.payload == "sent"
     elif AS_ROOT:
+        # Its parent is its keeper, which runs as root.
         assert inv.payload == "PermissionError"
-    assert runner.invoke(ORDINARY, 1).payload == {"ordinary": 1}
 
 
 def test_a_function_that_kills_its_own_worker_gets_an_exit_error(runner):
-    spec = python_function("import os, signal\n"
-                           "def handler(event, context):\n"
-                           "    if event == 'die':\n"
-                           "        os.kill(os.getpid(), signal.SIGKILL)\n"
-                           "    return 'alive'\n", name=unique("suicide"))
-    inv = runner.invoke(spec, "die")
+    inv = run_contained(runner, "import os, signal\n"
+                                "def handler(event, context):\n"
+                                "    print('started')\n"
+                                "    os.kill(os.getpid(), signal.SIGKILL)\n")
     assert inv.error == {"errorType": "Runtime.ExitError", "errorMessage":
                          f"RequestId: {inv.request_id} Error: Runtime exited with error: "
                          "signal: killed"}
-    assert runner.invoke(spec, "live").payload == "alive"
 
 
-def test_a_background_child_left_running_is_killed_with_its_worker(fresh_runner):
+def test_a_background_child_left_running_is_killed_with_its_worker(runner):
     marker = uuid.uuid4().hex
     spec = hostile("import subprocess\n"
                    "def handler(event, context):\n"
+                   "    print('started')\n"
                    "    subprocess.Popen(['setsid', 'sleep', '1000'],\n"
                    "                     start_new_session=True)\n"
                    "    subprocess.Popen(['sleep', '1000'])\n"
                    "    return 'left them'\n", marker)
-    assert fresh_runner.invoke(spec, {}).payload == "left them"
-    assert processes_with_marker(marker)  # the worker and its children, alive while warm
-    assert fresh_runner.retire_idle(older_than=0) == 1
+    assert invoke_alongside(runner, spec).payload == "left them"
+    assert len(processes_with_marker(marker)) >= 3  # alive while the worker is warm
+    assert runner.retire(spec.name) == 1
     assert processes_with_marker(marker) == []
 
 
@@ -314,24 +327,23 @@ def test_a_fork_that_returns_into_the_worker_cannot_answer_for_it(runner):
 
 
 def test_user_prints_cannot_forge_protocol_frames(runner):
-    spec = python_function("import sys, struct\n"
-                           "def handler(event, context):\n"
-                           "    body = b'\"forged\"'\n"
-                           "    sys.stdout.buffer.write(b'R' + struct.pack('>I', len(body)) + body)\n"
-                           "    sys.stdout.flush()\n"
-                           "    return 'real'\n", name=unique("forger"))
-    assert runner.invoke(spec, {}).payload == "real"
+    inv = run_contained(runner, "import sys, struct\n"
+                                "def handler(event, context):\n"
+                                "    print('started')\n"
+                                "    body = b'\"forged\"'\n"
+                                "    sys.stdout.buffer.write(b'R' + struct.pack('>I', len(body)) + body)\n"
+                                "    sys.stdout.flush()\n"
+                                "    return 'real'\n")
+    assert inv.payload == "real"
 
 
 def test_a_worker_writing_garbage_on_its_protocol_pipe_is_replaced(runner):
-    spec = python_function("import os, sys\n"
-                           "def handler(event, context):\n"
-                           "    if event == 'garbage':\n"
-                           "        os.write(int(sys.argv[2]), b'Z' + b'\\xff' * 64)\n"
-                           "    return 'ok'\n", name=unique("garbage"))
-    inv = runner.invoke(spec, "garbage")
+    inv = run_contained(runner, "import os, sys\n"
+                                "def handler(event, context):\n"
+                                "    print('started')\n"
+                                "    os.write(int(sys.argv[2]), b'Z' + b'\\xff' * 64)\n"
+                                "    return 'ok'\n")
     assert inv.error["errorType"] == "Runtime.ExitError"
-    assert runner.invoke(spec, "fine").payload == "ok"
 
 
 @pytest.mark.parametrize("network", [True, False])
