@@ -11,7 +11,6 @@ stderr share a third pipe, read as log lines while the handler runs.
 
 from __future__ import annotations
 
-import json
 import os
 import select
 import signal
@@ -127,7 +126,7 @@ class Sandbox(ABC):
         self.env = env
         self.process: subprocess.Popen | None = None
         self.worker_pid: int | None = None
-        self.invocations = 0
+        self.invocations = 0          # how many this worker has run (warm reuse count)
         self.last_used = 0.0
         self._buffer = bytearray()
         self._logs = LogCapture(settings.log_limit)

@@ -15,7 +15,7 @@ import signal
 import threading
 import time
 
-__all__ = ["UidPool", "processes_of_uid", "descendants", "kill_until_gone"]
+__all__ = ["UidPool", "processes_of_uid", "kill_until_gone"]
 
 WORKER_UIDS = range(61000, 65000)
 LOCK_DIR = "/tmp/flowbench-worker-uids"
@@ -94,22 +94,6 @@ def processes_of_uid(uid: int) -> list[int]:
             info = _stat(pid)
             if info and info[2] == uid and info[0] not in ("Z", "X"):
                 found.append(int(pid))
-    return found
-
-
-def descendants(root: int) -> list[int]:
-    """Returns the live descendants of `root` (children, grandchildren, ...)."""
-    children: dict[int, list[int]] = {}
-    for pid in os.listdir("/proc"):
-        if pid.isdigit():
-            info = _stat(pid)
-            if info and info[0] not in ("Z", "X"):
-                children.setdefault(info[1], []).append(int(pid))
-    found, todo = [], [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
     return found
 
 
