@@ -89,11 +89,15 @@ class FunctionRunner:
 
     `backend` is "bubblewrap", "plain" or "auto" (bubblewrap when it works on this host);
     `backend_name` says which one is in use. `max_concurrency` is the per-function limit when a
-    spec has no reserved concurrency. Use it as a context manager, or call `close()`.
+    spec has no reserved concurrency (each concurrent invocation is a process: the default
+    suits one machine; AWS's account default is higher). Workers idle for `idle_timeout`
+    seconds are stopped. `log_limit` caps the log bytes kept per invocation; `max_processes`
+    the processes and threads of one worker. Use it as a context manager, or call `close()`;
+    one runner serves every thread of a process.
     """
 
     def __init__(self, backend: str = "auto", *, idle_timeout: float = 300.0,
-                 max_concurrency: int = 32, region: str = "us-east-1",
+                 max_concurrency: int = 64, region: str = "us-east-1",
                  account_id: str = "000000000000", log_limit: int = 1 << 20,
                  max_processes: int = 256):
         if backend == "auto":
