@@ -34,7 +34,8 @@ def bubblewrap_path() -> str | None:
 
 @lru_cache(maxsize=1)
 def bubblewrap_works() -> bool:
-    """Returns whether bwrap can create a sandbox here (containers may forbid namespaces)."""
+    """Returns whether bwrap can create a sandbox here with the options workers use
+    (containers may forbid namespaces; an older bubblewrap may lack --size or --perms)."""
     bwrap = bubblewrap_path()
     if not bwrap:
         return False
@@ -43,8 +44,9 @@ def bubblewrap_works() -> bool:
     uid = UIDS.take()
     argv = [bwrap, "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin",
             "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+            "--size", str(1 << 20), "--perms", "1777", "--tmpfs", "/tmp",
             "--proc", "/proc", "--dev", "/dev", "--unshare-pid", "--die-with-parent",
-            "/bin/true"]
+            "--new-session", "/bin/true"]
     ids = {} if uid is None else {"user": uid, "group": uid, "extra_groups": []}
     try:
         return subprocess.run(argv, capture_output=True, timeout=10, env={},
