@@ -1,0 +1,447 @@
+"""Amazon States Language definition -> Graphviz DOT: the graph the editor and execution pages draw.
+
+`definition_to_dot(definition)` returns DOT text built with `graphviz.Digraph`; the browser lays it
+out with the vendored WebAssembly Graphviz (static/js/graph-view.js), so no `dot` binary is needed.
+It never raises: a dict, however broken, becomes a graph (a Next to a state that does not exist
+points at a dashed "missing" node, an unknown Type is drawn as such), anything else becomes a graph
+with one note saying why.
+
+Node ids map back to the definition. Every state is found by its JSON pointer (RFC 6901) into the
+definition, e.g. `/States/공격 훈련` or `/States/P/Branches/0/States/A`, and its node is named
+`state` + the pointer, percent-encoded where DOT, SVG ids or CSS would stumble:
+
+    /States/공격 훈련        ->  state/States/공격%20훈련     (state_id / pointer_for)
+
+Letters and digits of any script, `/ - _ . ~` stay as they are; every other ASCII character
+(space, `%`, `:` which DOT reads as a port, quotes, backslash) and any Unicode space or control
+character is written %XX per UTF-8 byte, so `decodeURIComponent` in the browser and
+`urllib.parse.unquote` here read it back. The same text is the node's `id` attribute, hence the
+SVG's `<g id="state/States/...">`. Other ids, same encoding:
+
+    fb-start, fb-end         the machine's Start and End (DOT names `start`, `end`)
+    fb-note                  the note drawn instead of a definition that is not an object
+    join<pointer>            where a Parallel or Map state's branches meet again
+    cluster<pointer>         the box around a Parallel or Map state, and around each of its
+                             branches (`cluster/States/P/Branches/0`) or item processor
+    missing<pointer>         a state that a Next, Default, Catch or StartAt names but that does
+                             not exist, at the pointer it would have
+
+Every node's SVG `class` says what it is (`fb-state fb-task`, `fb-start`, `fb-missing`, ...),
+every edge's what kind of transition (`fb-next`, `fb-choice`, `fb-default`, `fb-catch`,
+`fb-retry`, `fb-end`, `fb-branch`).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import unicodedata
+from urllib.parse import unquote
+
+import graphviz
+
+__all__ = ["FONTNAME", "definition_to_dot", "pointer_for", "state_id"]
+
+# Korean first (the seed's state names); its Latin glyphs are fine for the rest.
+FONTNAME = "Noto Sans CJK KR,Noto Sans KR,Noto Sans,Helvetica,Arial,sans-serif"
+
+_PREFIXES = ("state", "join", "cluster", "missing")
+_SAFE_ASCII = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/-_.~")
+_LABEL_MAX = 42  # characters of an edge label or a type line before it is cut with "…"
+
+# Colours: (border, fill) per state type. Quiet fills, the border says the type.
+_TEXT = "#101828"
+_MUTED = "#475467"
+_EDGE = "#667085"
+_RED = "#d92d20"
+_LOOKS = {
+    "Task": dict(shape="box", style="rounded,filled", color="#2f6fde", fillcolor="#eef4ff"),
+    "Choice": dict(shape="diamond", style="filled", color="#c27803", fillcolor="#fff8e6",
+                   margin="0.04,0.02"),
+    "Pass": dict(shape="box", style="filled", color="#98a2b3", fillcolor="#f8f9fb"),
+    "Wait": dict(shape="note", style="filled", color="#7a5af8", fillcolor="#f4f1ff"),
+    "Succeed": dict(shape="box", style="rounded,filled,bold", color="#1f9d55", fillcolor="#ecfdf3"),
+    "Fail": dict(shape="box", style="rounded,filled,bold", color=_RED, fillcolor="#fef3f2"),
+    "Parallel": dict(shape="box", style="rounded,filled", color="#0e7490", fillcolor="#ecfeff"),
+    "Map": dict(shape="box", style="rounded,filled", color="#0e7490", fillcolor="#ecfeff"),
+}
+_UNKNOWN_LOOK = dict(shape="box", style="rounded,filled,dashed", color="#98a2b3", fillcolor="#ffffff")
+
+
+# --- ids ------------------------------------------------------------------------------------------
+
+def _encode(pointer: str) -> str:
+    out = []
+    for char in pointer:
+        if char in _SAFE_ASCII or (ord(char) > 127 and not char.isspace()
+                                   and unicodedata.category(char)[0] != "C"):
+            out.append(char)
+        else:
+            out.extend(f"%{byte:02X}" for byte in char.encode("utf-8", "surrogatepass"))
+    return "".join(out)
+
+
+def state_id(pointer: str) -> str:
+    """Returns the node id of the state at `pointer` (a JSON pointer such as `/States/Foo`)."""
+    return "state" + _encode(pointer)
+
+
+def pointer_for(node_id: str) -> str | None:
+    """Returns the JSON pointer a node or cluster id stands for, or None (Start, End, notes)."""
+    for prefix in _PREFIXES:
+        if node_id.startswith(prefix + "/"):
+            return unquote(node_id[len(prefix):], errors="surrogatepass")
+    return None
+
+
+def _pointer(base: str, *tokens) -> str:
+    return base + "".join("/" + str(token).replace("~", "~0").replace("/", "~1") for token in tokens)
+
+
+# --- text -----------------------------------------------------------------------------------------
+
+def _trim(text: str, limit: int = _LABEL_MAX) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
+def _width(text: str, size: float, bold: bool = False) -> float:
+    """Returns the text's width in points, estimated for a sans-serif face with CJK glyphs.
+
+    Graphviz in WebAssembly has no font files and measures with Times metrics, which makes Hangul
+    half as wide as it is; the labels carry this estimate as a minimum cell width instead.
+    """
+    ems = 0.0
+    for char in text:
+        if unicodedata.east_asian_width(char) in "WF":
+            ems += 1.0
+        elif char == " " or char in "il.,:;'|!()[]":
+            ems += 0.3
+        elif char in "mwMW@%":
+            ems += 0.85
+        elif char.isupper():
+            ems += 0.68
+        else:
+            ems += 0.57
+    return ems * size * (1.08 if bold else 1.0)
+
+
+def _html_label(lines) -> str:
+    """Returns an HTML-like label: one row per (text, size, colour, bold), escaped, sized for CJK."""
+    width = max((_width(text, size, bold) for text, size, _, bold in lines), default=0)
+    rows = []
+    for text, size, colour, bold in lines:
+        body = html.escape(text, quote=True)
+        if bold:
+            body = f"<b>{body}</b>"
+        rows.append(f'<tr><td width="{width:.0f}"><font point-size="{size}" color="{colour}">'
+                    f"{body}</font></td></tr>")
+    return ('<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">'
+            + "".join(rows) + "</table>>")
+
+
+def _state_label(name: str, kind: str) -> str:
+    return _html_label([(_trim(name, 60), 12, _TEXT, True), (_trim(kind), 9, _MUTED, False)])
+
+
+def _edge_label(text: str) -> str:
+    return _html_label([(_trim(text), 9, _MUTED, False)])
+
+
+def _json(value) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+# --- what a state says about itself ---------------------------------------------------------------
+
+_LAMBDA_ARN = re.compile(r"^arn:[^:]+:lambda:[^:]*:[^:]*:function:([^:]+)")
+_SERVICE_ARN = re.compile(r"^arn:[^:]+:states:::(.+)$")
+_ACTIVITY_ARN = re.compile(r"^arn:[^:]+:states:[^:]*:[^:]*:activity:(.+)$")
+
+
+def _function_name(state: dict) -> str | None:
+    """Returns what a Task runs: the function's name, a service action, an activity, or its text."""
+    resource = state.get("Resource")
+    if not isinstance(resource, str):
+        return None
+    service = _SERVICE_ARN.match(resource)
+    if service and service.group(1).split(".")[0] == "lambda:invoke":
+        arguments = state.get("Arguments", state.get("Parameters"))
+        if isinstance(arguments, dict):
+            name = arguments.get("FunctionName", arguments.get("FunctionName.$"))
+            if isinstance(name, str):
+                function = _LAMBDA_ARN.match(name)
+                return function.group(1) if function else name
+        return "lambda:invoke"
+    for pattern in (_LAMBDA_ARN, _SERVICE_ARN):
+        match = pattern.match(resource)
+        if match:
+            return match.group(1)
+    activity = _ACTIVITY_ARN.match(resource)
+    if activity:
+        return "activity " + activity.group(1)
+    return resource
+
+
+def _wait_text(state: dict) -> str:
+    for field, text in (("Seconds", "{} s"), ("SecondsPath", "{} s"), ("Timestamp", "until {}"),
+                        ("TimestampPath", "until {}")):
+        if field in state:
+            value = state[field]
+            return "Wait · " + text.format(value if isinstance(value, str) else _json(value))
+    return "Wait"
+
+
+def _kind_line(kind, state: dict) -> str:
+    if kind == "Task":
+        function = _function_name(state)
+        return f"Task · {function}" if function else "Task"
+    if kind == "Wait":
+        return _wait_text(state)
+    if kind == "Fail":
+        error = state.get("Error", state.get("ErrorPath"))
+        return f"Fail · {error}" if isinstance(error, str) else "Fail"
+    if kind == "Parallel":
+        branches = state.get("Branches")
+        count = len(branches) if isinstance(branches, list) else 0
+        return f"Parallel · {count} branch{'' if count == 1 else 'es'}"
+    if kind == "Map":
+        limit = state.get("MaxConcurrency")
+        return f"Map · at most {limit} at once" if isinstance(limit, int) and limit > 0 else "Map"
+    if kind in _LOOKS:
+        return kind
+    if kind is None:
+        return "no Type"
+    return f"unknown Type {_json(kind)}"
+
+
+# Choice rules, JSONPath style: operator name -> how it reads. The `...Path` variants read the same
+# with a path on the right.
+_COMPARISONS = {
+    f"{family}{name}": sign
+    for family in ("String", "Numeric", "Boolean", "Timestamp")
+    for name, sign in (("Equals", "=="), ("LessThan", "<"), ("GreaterThan", ">"),
+                       ("LessThanEquals", "<="), ("GreaterThanEquals", ">="))
+    if family != "Boolean" or name == "Equals"
+}
+_COMPARISONS["StringMatches"] = "matches"
+_TYPE_TESTS = {
+    "IsNull": ("is null", "is not null"), "IsPresent": ("is present", "is absent"),
+    "IsNumeric": ("is numeric", "is not numeric"), "IsString": ("is a string", "is not a string"),
+    "IsBoolean": ("is a boolean", "is not a boolean"),
+    "IsTimestamp": ("is a timestamp", "is not a timestamp"),
+}
+
+
+def rule_text(rule) -> str:
+    """Returns a short reading of a Choice rule: `$.n > 3`, `And(…, …)`, a JSONata condition."""
+    if not isinstance(rule, dict):
+        return "rule"
+    condition = rule.get("Condition")
+    if isinstance(condition, str):
+        text = condition.strip()
+        if text.startswith("{%") and text.endswith("%}"):
+            text = text[2:-2].strip()
+        return text
+    if isinstance(condition, bool):
+        return _json(condition)
+    for combinator in ("And", "Or"):
+        if isinstance(rule.get(combinator), list):
+            return f"{combinator}({', '.join(rule_text(inner) for inner in rule[combinator])})"
+    if "Not" in rule:
+        return f"Not({rule_text(rule['Not'])})"
+    variable = rule.get("Variable")
+    variable = variable if isinstance(variable, str) else "?"
+    for name, value in rule.items():
+        if name in _COMPARISONS:
+            return f"{variable} {_COMPARISONS[name]} {_json(value)}"
+        if name.endswith("Path") and name[:-4] in _COMPARISONS:
+            return f"{variable} {_COMPARISONS[name[:-4]]} {value}"
+        if name in _TYPE_TESTS:
+            yes, no = _TYPE_TESTS[name]
+            return f"{variable} {yes if value is not False else no}"
+    return "rule"
+
+
+def _retry_text(retriers: list) -> str:
+    attempts = 0
+    for retrier in retriers:
+        if isinstance(retrier, dict):
+            count = retrier.get("MaxAttempts", 3)
+            attempts += count if isinstance(count, int) and not isinstance(count, bool) else 0
+    return f"retry ×{attempts}"
+
+
+def _catch_text(catcher: dict) -> str:
+    errors = catcher.get("ErrorEquals")
+    if isinstance(errors, list) and errors:
+        return "Catch " + ", ".join(str(error) for error in errors)
+    return "Catch"
+
+
+# --- drawing --------------------------------------------------------------------------------------
+
+def _new_graph(title) -> graphviz.Digraph:
+    graph = graphviz.Digraph(name="state machine")
+    graph.attr(rankdir="TB", bgcolor="transparent", pad="0.25", nodesep="0.4", ranksep="0.5",
+               newrank="true", fontname=FONTNAME, fontsize="13", fontcolor=_TEXT)
+    if title:
+        graph.attr(label=_html_label([(str(title), 14, _TEXT, True)]), labelloc="t")
+    graph.attr("node", fontname=FONTNAME, fontsize="12", fontcolor=_TEXT, penwidth="1.4",
+               margin="0.18,0.07")
+    graph.attr("edge", fontname=FONTNAME, fontsize="9", fontcolor=_MUTED, color=_EDGE,
+               arrowsize="0.7", penwidth="1.1")
+    return graph
+
+
+class _Drawing:
+    """Draws one definition: nodes go into their clusters, edges are kept for the end.
+
+    An edge written inside a subgraph makes both of its nodes members of that subgraph, so every
+    edge is written at the top level once all nodes are placed.
+    """
+
+    def __init__(self, graph: graphviz.Digraph):
+        self.graph = graph
+        self.edges: list[tuple[str, str, dict]] = []
+
+    def edge(self, tail: str, head: str, kind: str, **attrs) -> None:
+        self.edges.append((tail, head, {"class": f"fb-{kind}", **attrs}))
+
+    def finish(self) -> str:
+        for tail, head, attrs in self.edges:
+            self.graph.edge(tail, head, **attrs)
+        return self.graph.source
+
+    def machine(self, container, base: str, machine: dict, entry: str, exit: str) -> None:
+        """Draws the States of `machine` (the definition, a branch, an item processor)."""
+        states = machine.get("States")
+        if not isinstance(states, dict):
+            states = {}
+        missing: set[str] = set()
+
+        def target(name) -> str:
+            if isinstance(name, str) and name in states:
+                return state_id(_pointer(base, "States", name))
+            shown = name if isinstance(name, str) else _json(name)
+            node = "missing" + _encode(_pointer(base, "States", shown))
+            if node not in missing:
+                missing.add(node)
+                why = "no such state" if isinstance(name, str) else "not a state name"
+                container.node(node, id=node, label=_state_label(shown, why),
+                               **{"class": "fb-missing"}, shape="box", style="rounded,dashed",
+                               color=_RED, fontcolor=_RED)
+            return node
+
+        for name, state in states.items():
+            self.state(container, _pointer(base, "States", name), str(name), state)
+        start_at = machine.get("StartAt")
+        self.edge(entry, target(start_at), "next" if entry == "start" else "branch")
+        for name, state in states.items():
+            if isinstance(state, dict):
+                self.transitions(_pointer(base, "States", name), state, target, exit)
+
+    def state(self, container, pointer: str, name: str, state) -> None:
+        node = state_id(pointer)
+        if not isinstance(state, dict):
+            container.node(node, id=node, label=_state_label(name, "not a JSON object"),
+                           **{"class": "fb-state fb-invalid"}, **_UNKNOWN_LOOK)
+            return
+        kind = state.get("Type")
+        look = _LOOKS.get(kind, _UNKNOWN_LOOK) if isinstance(kind, str) else _UNKNOWN_LOOK
+        css = f"fb-state fb-{kind.lower()}" if kind in _LOOKS else "fb-state fb-unknown"
+        label = _state_label(name, _kind_line(kind, state))
+        if kind not in ("Parallel", "Map"):
+            container.node(node, id=node, label=label, **{"class": css}, **look)
+            return
+        # Parallel and Map: a box around the state's own node, its branches and the join.
+        box = "cluster" + _encode(pointer)
+        join = "join" + _encode(pointer)
+        with container.subgraph(name=box) as cluster:
+            cluster.attr(id=box, label="", style="rounded,dashed", color=look["color"],
+                         penwidth="1.2", margin="12", **{"class": f"fb-cluster fb-{kind.lower()}"})
+            cluster.node(node, id=node, label=label, **{"class": css}, **look)
+            if kind == "Parallel":
+                branches = state.get("Branches")
+                for index, branch in enumerate(branches if isinstance(branches, list) else []):
+                    self.branch(cluster, _pointer(pointer, "Branches", index), f"Branch {index + 1}",
+                                branch, node, join)
+            else:
+                field = "ItemProcessor" if "ItemProcessor" in state or "Iterator" not in state \
+                    else "Iterator"
+                self.branch(cluster, _pointer(pointer, field), "Item processor",
+                            state.get(field), node, join)
+            cluster.node(join, id=join, label="", shape="box", style="filled", fixedsize="true",
+                         width="0.9", height="0.06", color=look["color"], fillcolor=look["color"],
+                         **{"class": "fb-join"})
+
+    def branch(self, container, pointer: str, title: str, machine, entry: str, join: str) -> None:
+        box = "cluster" + _encode(pointer)
+        with container.subgraph(name=box) as cluster:
+            cluster.attr(id=box, label=_html_label([(title, 9, _MUTED, False)]), labeljust="l",
+                         style="rounded,filled", color="#d0d5dd", fillcolor="#fcfcfd",
+                         penwidth="1", margin="10", **{"class": "fb-branch"})
+            if isinstance(machine, dict):
+                self.machine(cluster, pointer, machine, entry, join)
+            else:
+                note = "missing" + _encode(pointer)
+                cluster.node(note, id=note, label=_state_label(title, "no States here"),
+                             shape="note", style="dashed", color=_RED, fontcolor=_RED,
+                             **{"class": "fb-missing"})
+                self.edge(entry, note, "branch")
+
+    def transitions(self, pointer: str, state: dict, target, exit: str) -> None:
+        kind = state.get("Type")
+        source = ("join" + _encode(pointer)) if kind in ("Parallel", "Map") else state_id(pointer)
+        if kind == "Choice":
+            choices = state.get("Choices")
+            for rule in choices if isinstance(choices, list) else []:
+                if isinstance(rule, dict) and "Next" in rule:
+                    self.edge(source, target(rule["Next"]), "choice", label=_edge_label(rule_text(rule)))
+            if "Default" in state:
+                self.edge(source, target(state["Default"]), "default",
+                          label=_edge_label("Default"), style="bold", penwidth="1.8")
+        elif "Next" in state:
+            self.edge(source, target(state["Next"]), "next")
+        if kind in ("Succeed", "Fail") or state.get("End") is True:
+            # A Fail inside a branch ends the Parallel or Map with an error, not at its join.
+            if kind != "Fail" or exit == "end":
+                self.edge(source, exit, "end", **({"color": _RED} if kind == "Fail" else {}))
+        retriers = state.get("Retry")
+        if isinstance(retriers, list) and retriers:
+            self.edge(source, source, "retry", label=_edge_label(_retry_text(retriers)),
+                      style="dotted", dir="forward")
+        catchers = state.get("Catch")
+        for catcher in catchers if isinstance(catchers, list) else []:
+            if isinstance(catcher, dict) and "Next" in catcher:
+                self.edge(source, target(catcher["Next"]), "catch", label=_edge_label(_catch_text(catcher)),
+                          style="dashed", color=_RED, fontcolor=_RED)
+
+
+def definition_to_dot(definition, *, title=None) -> str:
+    """Returns the DOT text of a States Language definition's graph; never raises."""
+    graph = _new_graph(title)
+    if not isinstance(definition, dict):
+        what = "nothing" if definition is None else f"a {type(definition).__name__}"
+        graph.node("note", id="fb-note", shape="note", style="filled", color=_RED, fillcolor="#fef3f2",
+                   label=_html_label([("No graph to draw", 12, _TEXT, True),
+                                      (f"The definition is {what}, not a JSON object.", 10,
+                                       _MUTED, False)]), **{"class": "fb-note"})
+        return graph.source
+    drawing = _Drawing(graph)
+    graph.node("start", id="fb-start", label="Start", shape="circle", style="filled", fixedsize="true",
+               width="0.62", fontsize="10", color="#344054", fillcolor="#344054", fontcolor="white",
+               **{"class": "fb-start"})
+    graph.node("end", id="fb-end", label="End", shape="circle", style="filled", fixedsize="true",
+               width="0.62", fontsize="10", color="#344054", fillcolor="#344054", fontcolor="white",
+               **{"class": "fb-end"})
+    try:
+        drawing.machine(graph, "", definition, "start", "end")
+    except RecursionError:
+        graph.node("note", id="fb-note", shape="note", label="The definition nests too deeply to draw.",
+                   **{"class": "fb-note"})
+    return drawing.finish()
