@@ -28,7 +28,7 @@ from .sandbox import (BACKENDS, InitFailed, Sandbox, SandboxSettings, WorkerRepl
 from .spec import FunctionSpec
 
 __all__ = ["FunctionRunner", "InvalidRequestContentException", "RequestTooLargeException",
-           "lambda_environment"]
+           "lambda_environment", "make_readable"]
 
 MAX_REQUEST = 6291456  # bytes of event JSON Lambda accepts in a synchronous Invoke
 
@@ -120,7 +120,7 @@ class FunctionRunner:
         runtime_dir = os.path.join(self._work_dir, "runtime")
         shutil.copytree(BOOTSTRAP_DIR, runtime_dir,
                         ignore=shutil.ignore_patterns("__pycache__"))
-        _make_readable(runtime_dir)
+        make_readable(runtime_dir)
         # Traversable, not listable: a plain worker can reach its own code (whose directory
         # name holds a hash of it) but cannot list other functions'.
         os.mkdir(os.path.join(self._work_dir, "code"), 0o711)
@@ -365,7 +365,7 @@ class FunctionRunner:
             os.makedirs(os.path.dirname(target), mode=0o755, exist_ok=True)
             with open(target, "wb") as f:
                 f.write(content.encode() if isinstance(content, str) else bytes(content))
-        _make_readable(code_dir)
+        make_readable(code_dir)
         return code_dir
 
     def _drop_empty_pools(self) -> None:
@@ -393,7 +393,7 @@ class FunctionRunner:
             self.retire_idle()
 
 
-def _make_readable(root: str) -> None:
+def make_readable(root: str) -> None:
     """Makes a tree readable (not writable) by a worker running under another uid."""
     for directory, _, files in os.walk(root):
         os.chmod(directory, 0o755)
