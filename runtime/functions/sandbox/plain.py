@@ -4,8 +4,9 @@ What it guarantees: a clean environment (the function's variables and Lambda's, 
 host's), a private working /tmp (TMPDIR), resource limits (processes, open files, file size,
 address space for Python), its own process group, and, when Flowbench runs as root, a user id of
 its own, so it can neither signal the host nor write the project's files. A keeper process
-(bootstrap/keeper.py) adopts and kills every process the worker leaves behind. It does not hide the host's world-readable files: that needs
-the bubblewrap backend.
+(bootstrap/keeper.py) adopts and kills every process the worker leaves behind. It does not hide
+the host's world-readable files, and /tmp is private only through TMPDIR: that needs the
+bubblewrap backend.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import sys
 from .base import Sandbox
 from .processes import UidPool, kill_until_gone, processes_of_uid
 
-__all__ = ["PlainSandbox", "interpreter_argv", "limits_argv"]
+__all__ = ["PlainSandbox", "UIDS", "interpreter_argv", "worker_limits", "limits_argv"]
 
 PRLIMIT = shutil.which("prlimit", path="/usr/bin:/bin")
 UIDS = UidPool()
@@ -113,12 +114,3 @@ class PlainSandbox(Sandbox):
         shutil.rmtree(self.home, ignore_errors=True)
         UIDS.give_back(getattr(self, "uid", None))
         self.uid = None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
-    except OSError:
-        return False
-    return stat[stat.rfind(b")") + 2:][:1] not in (b"Z", b"X")
