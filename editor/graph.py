@@ -41,7 +41,7 @@ from urllib.parse import unquote
 
 import graphviz
 
-__all__ = ["FONTNAME", "definition_to_dot", "pointer_for", "state_id"]
+__all__ = ["FONTNAME", "definition_to_dot", "pointer_for", "rule_text", "state_id"]
 
 # Korean first (the seed's state names); its Latin glyphs are fine for the rest.
 FONTNAME = "Noto Sans CJK KR,Noto Sans KR,Noto Sans,Helvetica,Arial,sans-serif"

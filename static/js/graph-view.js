@@ -30,17 +30,18 @@ const GRAPH_CSS = `
 .fb-graph-svg g.fb-state:hover > :is(polygon, path, ellipse) { stroke-width: 2.2; }
 .fb-graph-svg g.fb-state:focus-visible > :is(polygon, path, ellipse),
 .fb-graph-svg g.fb-selected > :is(polygon, path, ellipse) { stroke: #1d4ed8; stroke-width: 3; }
-.fb-graph-svg g.fb-status-running > :is(polygon, path, ellipse) { stroke: #2563eb; fill: #dbeafe;
+.fb-graph-svg g.node.fb-status-running > :is(polygon, path, ellipse) { stroke: #2563eb; fill: #dbeafe;
   stroke-width: 2.4; animation: fb-graph-pulse 1.2s ease-in-out infinite; }
-.fb-graph-svg g.fb-status-succeeded > :is(polygon, path, ellipse) { stroke: #16a34a; fill: #dcfce7;
+.fb-graph-svg g.node.fb-status-succeeded > :is(polygon, path, ellipse) { stroke: #16a34a; fill: #dcfce7;
   stroke-width: 2; }
-.fb-graph-svg g.fb-status-failed > :is(polygon, path, ellipse) { stroke: #dc2626; fill: #fee2e2;
+.fb-graph-svg g.node.fb-status-failed > :is(polygon, path, ellipse) { stroke: #dc2626; fill: #fee2e2;
   stroke-width: 2.4; }
-.fb-graph-svg g.fb-status-caught > :is(polygon, path, ellipse) { stroke: #d97706; fill: #fef3c7;
+.fb-graph-svg g.node.fb-status-caught > :is(polygon, path, ellipse) { stroke: #d97706; fill: #fef3c7;
   stroke-width: 2.2; }
-.fb-graph-svg g.fb-status-cancelled > :is(polygon, path, ellipse) { stroke: #6b7280; fill: #f3f4f6;
+.fb-graph-svg g.node.fb-status-cancelled > :is(polygon, path, ellipse) { stroke: #6b7280; fill: #f3f4f6;
   stroke-width: 2; stroke-dasharray: 5 3; }
-.fb-graph-svg g.fb-status-not-run { opacity: 0.45; }
+.fb-graph-svg g.node.fb-status-not-run { opacity: 0.45; }
+.fb-graph-svg g.cluster.fb-status-not-run > :is(polygon, path) { stroke-opacity: 0.45; }
 .fb-graph-svg g.cluster.fb-status-running > :is(polygon, path) { stroke: #2563eb; stroke-width: 2; }
 .fb-graph-svg g.cluster.fb-status-succeeded > :is(polygon, path) { stroke: #16a34a; stroke-width: 2; }
 .fb-graph-svg g.cluster.fb-status-failed > :is(polygon, path) { stroke: #dc2626; stroke-width: 2; }
@@ -87,8 +88,21 @@ export async function renderGraph(container, dot, { onSelect = null } = {}) {
   injectStyle(container.ownerDocument);
   const engine = await loadGraphviz();
   const view = new GraphView(container, engine, onSelect);
-  view.update(dot);
+  try {
+    view.update(dot);
+  } catch (error) {
+    view.destroy();
+    throw error;
+  }
   return view;
+}
+
+/** Returns the horizontal centre of a Graphviz shape (polygon, ellipse or absolute path), or null. */
+function centreX(shape) {
+  if (shape.localName === "ellipse") return Number(shape.getAttribute("cx"));
+  const text = shape.getAttribute(shape.localName === "polygon" ? "points" : "d") ?? "";
+  const xs = [...text.matchAll(/(-?[\d.]+),-?[\d.]+/g)].map((m) => Number(m[1]));
+  return xs.length ? (Math.min(...xs) + Math.max(...xs)) / 2 : null;
 }
 
 class GraphView {
@@ -108,7 +122,10 @@ class GraphView {
     this.listen();
   }
 
-  /** Draws new DOT in place, keeping statuses, the selection and a zoom the user chose. */
+  /**
+   * Draws new DOT in place, keeping statuses, the selection and a zoom the user chose. Throws
+   * Graphviz's message on bad DOT and leaves the graph shown before as it was.
+   */
   update(dot) {
     const text = this.engine.dot(dot, "svg");
     const parsed = new DOMParser().parseFromString(text, "image/svg+xml").documentElement;
@@ -157,21 +174,22 @@ class GraphView {
 
   // Graphviz measures text without font files (Hangul comes out narrow) and anchors HTML-label
   // lines at their left end; centring each line on its node keeps labels centred whatever the
-  // browser's font. Titles become the label's words instead of the encoded id.
+  // browser's font. The centre comes from the shape's coordinates, not getBBox(), so a graph drawn
+  // in a hidden container is right too. Titles become the label's words, not the encoded id.
   tidyLabels() {
     for (const g of this.svg.querySelectorAll("g.node")) {
       const shape = g.querySelector(":scope > :is(polygon, path, ellipse)");
       const texts = [...g.querySelectorAll(":scope > text")];
+      const words = texts.map((t) => t.textContent).join(" · ");
       const title = g.querySelector(":scope > title");
-      if (title) title.textContent = texts.map((t) => t.textContent).join(" · ") || "";
-      if (!shape || !texts.length) continue;
-      const box = shape.getBBox();
-      if (!box.width) continue;
+      if (title) title.textContent = words;
+      if (g.hasAttribute("role")) g.setAttribute("aria-label", words);
+      const centre = shape && centreX(shape);
+      if (centre === null || !texts.length) continue;
       for (const t of texts) {
         t.setAttribute("text-anchor", "middle");
-        t.setAttribute("x", String(box.x + box.width / 2));
+        t.setAttribute("x", String(centre));
       }
-      if (g.hasAttribute("role")) g.setAttribute("aria-label", title?.textContent ?? "");
     }
     for (const title of this.svg.querySelectorAll("g.edge > title, g.cluster > title")) {
       title.remove();
@@ -376,5 +394,7 @@ class GraphView {
     this.svg?.remove();
     this.svg = null;
     c.classList.remove("fb-graph");
+    this.nodes.clear();
+    this.clusters.clear();
   }
 }

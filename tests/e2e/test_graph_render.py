@@ -34,6 +34,7 @@ PAGE = """<!doctype html>
 <div id="graph"></div>
 <script type="module">
   import { renderGraph } from "./js/graph-view.js";
+  window.renderGraph = renderGraph;
   window.selected = [];
   const dot = await (await fetch("./seed.dot")).text();
   window.view = await renderGraph(document.getElementById("graph"), dot,
@@ -129,7 +130,15 @@ def test_korean_labels_render_in_a_cjk_font_and_fit_their_boxes(page):
         }).map((t) => t.textContent);
       })""")
     assert overflow == []
-    assert page.evaluate("document.fonts.check('12px \"Noto Sans CJK KR\"', '볼 경합 훈련')")
+    # The font Chromium actually drew the Hangul with, as DevTools reports it.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument", {"depth": -1})["root"]["nodeId"]
+    selector = f'[id="{state_id("/States/볼 경합 훈련")}"] text'
+    text = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+    fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": text})["fonts"]
+    assert [font["familyName"] for font in fonts] == ["Noto Sans CJK KR"]
 
 
 def test_clicking_a_node_selects_its_state_pointer(page):
@@ -140,6 +149,10 @@ def test_clicking_a_node_selects_its_state_pointer(page):
     _node(page, "볼 경합 훈련").locator("text").first.click()
     page.wait_for_function("window.selected.length === 2")
     assert page.evaluate("window.selected[1]") == "/States/볼 경합 훈련"
+    _node(page, "패스 훈련").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("window.selected.length === 3")
+    assert page.evaluate("window.selected[2]") == "/States/패스 훈련"
 
 
 def test_highlight_colours_a_node_by_status(page):
@@ -189,3 +202,23 @@ def test_it_exports_the_graph_as_svg_and_png(page):
       }""")
     assert png["type"] == "image/png"
     assert (png["width"], png["height"]) == tuple(round(n + 0.4999) for n in png["natural"])
+
+
+def test_an_update_keeps_statuses_and_bad_dot_is_refused_with_graphvizs_message(page):
+    page.evaluate("view.highlight('/States/수비 훈련', 'caught')")
+    dot = definition_to_dot({"StartAt": "수비 훈련", "States": {
+        "수비 훈련": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:d", "End": True}}})
+    page.evaluate("(dot) => view.update(dot)", dot)
+    assert page.locator("g.fb-state").count() == 1
+    assert "fb-status-caught" in _node(page, "수비 훈련").get_attribute("class")
+    message = page.evaluate("""async () => {
+        const box = document.createElement("div");
+        document.body.append(box);
+        try { await renderGraph(box, "digraph { a -> }"); return null; }
+        catch (error) { return [String(error), box.className, box.childElementCount]; }
+      }""")
+    assert message is not None and "syntax error" in message[0].lower()
+    assert message[1:] == ["", 0]
+    message = page.evaluate("() => { try { view.update('digraph {'); } catch (e) { return String(e); } }")
+    assert "syntax error" in message.lower()
+    assert page.locator("g.fb-state").count() == 1   # the graph shown before stays
