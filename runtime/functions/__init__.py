@@ -17,7 +17,7 @@ Errors the runner raises instead of running a function:
     InvalidFunctionSpec (ValueError)    a spec Lambda would refuse
 """
 
-from .invocation import FunctionError, Invocation, TooManyRequestsException
+from .invocation import FunctionError, Invocation, TooManyRequestsException, service_error
 from .runner import FunctionRunner, InvalidRequestContentException, RequestTooLargeException
 from .runtimes import Runtime, RuntimeNotAvailable, available_runtimes, resolve_runtime
 from .sandbox import bubblewrap_works
@@ -27,5 +27,5 @@ __all__ = [
     "FunctionRunner", "FunctionSpec", "Invocation",
     "FunctionError", "TooManyRequestsException", "InvalidRequestContentException",
     "RequestTooLargeException", "InvalidFunctionSpec", "RuntimeNotAvailable",
-    "Runtime", "available_runtimes", "resolve_runtime", "bubblewrap_works",
+    "Runtime", "available_runtimes", "resolve_runtime", "bubblewrap_works", "service_error",
 ]

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-__all__ = ["Invocation", "FunctionError", "TooManyRequestsException", "report_line"]
+__all__ = ["Invocation", "FunctionError", "TooManyRequestsException", "report_line",
+           "service_error"]
 
 
 class FunctionError(Exception):
@@ -113,3 +114,9 @@ def error_log_lines(error: dict, family: str, request_id: str) -> list[str]:
         return lines
     return [f"{timestamp()}\t{request_id}\tERROR\tInvoke Error \t"
             f"{json.dumps(error, separators=(',', ':'))}"]
+
+
+def service_error(exc: Exception) -> tuple[str, str]:
+    """Returns (error type, message) of an error the runner raised instead of running a
+    function, named as Lambda's API names it ("TooManyRequestsException", ...)."""
+    return getattr(exc, "error_type", type(exc).__name__), str(exc)

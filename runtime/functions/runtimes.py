@@ -31,6 +31,8 @@ class RuntimeNotAvailable(Exception):
     """The requested runtime's language is not installed on this host (message says what to
     install), or the id is not a runtime Flowbench knows."""
 
+    error_type = "InvalidRuntimeException"
+
 
 @dataclass(frozen=True)
 class Runtime:

@@ -7,7 +7,7 @@ def test_the_functions_package_exports_exactly_its_public_names():
         "FunctionRunner", "FunctionSpec", "Invocation",
         "FunctionError", "TooManyRequestsException", "InvalidRequestContentException",
         "RequestTooLargeException", "InvalidFunctionSpec", "RuntimeNotAvailable",
-        "Runtime", "available_runtimes", "resolve_runtime", "bubblewrap_works",
+        "Runtime", "available_runtimes", "resolve_runtime", "bubblewrap_works", "service_error",
     ])
     for name in runtime.functions.__all__:
         assert hasattr(runtime.functions, name)
@@ -17,3 +17,13 @@ def test_the_tasks_package_exports_exactly_its_public_names():
     assert sorted(runtime.tasks.__all__) == ["LambdaInvoker", "split_function_name"]
     for name in runtime.tasks.__all__:
         assert hasattr(runtime.tasks, name)
+
+
+def test_service_error_names_the_runners_refusals_as_lambdas_api_does():
+    from runtime.functions import (RequestTooLargeException, RuntimeNotAvailable,
+                                   TooManyRequestsException, service_error)
+    assert service_error(TooManyRequestsException("Rate Exceeded.")) == (
+        "TooManyRequestsException", "Rate Exceeded.")
+    assert service_error(RequestTooLargeException("big"))[0] == "RequestTooLargeException"
+    assert service_error(RuntimeNotAvailable("no node"))[0] == "InvalidRuntimeException"
+    assert service_error(OSError("disk"))[0] == "OSError"
