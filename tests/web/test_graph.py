@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import graphviz
@@ -429,3 +430,11 @@ def test_absurdly_deep_nesting_still_returns_a_graph():
         deep = {"Type": "Parallel", "End": True, "Branches": [machine({"P": deep})]}
     dot = definition_to_dot(machine({"Top": deep}))
     assert "nests too deeply" in dot
+
+
+def test_the_graph_module_needs_no_django():
+    probe = ("import sys; import editor.graph; "
+             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('django', 'runtime', 'flowbench')))")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert done.stdout.strip() == "[]"
