@@ -1,0 +1,188 @@
+"""The studio in a real browser: sign in, create, edit, configure, deploy, save an event, Test with
+logs streaming while the function runs, then the result and its summary."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+
+from playwright.sync_api import expect
+
+STREAMER = """import os
+import socket
+
+
+def lambda_handler(event, context):
+    print("starting drill", os.environ["DRILL_NAME"])
+    connection = socket.create_connection(("127.0.0.1", event["port"]))
+    print("waiting for release")
+    connection.recv(1)
+    return {"released": True, "drill": os.environ["DRILL_NAME"]}
+"""
+
+
+class Release:
+    """A socket the function connects to and blocks on until the test releases it."""
+
+    def __init__(self):
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(1)
+        self.listener.settimeout(60)
+        self.port = self.listener.getsockname()[1]
+        self.connection = None
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        self.connection, _ = self.listener.accept()
+
+    def release(self):
+        self.thread.join(timeout=60)
+        self.connection.sendall(b"x")
+        self.connection.close()
+        self.listener.close()
+
+
+def replace_editor_text(page, selector: str, text: str):
+    editor = page.locator(f"{selector} .cm-content")
+    editor.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Delete")
+    page.keyboard.insert_text(text)
+
+
+def test_sign_in_link_is_single_use(server, browser, signed_in):
+    # `signed_in` has already used the link.
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(server["link"])
+    expect(page.locator("h1")).to_contain_text("does not work")
+    page.goto(server["base"] + "/")
+    expect(page).to_have_url(re.compile(r"/login/\?next=/"))
+    context.close()
+
+
+def test_create_edit_deploy_and_test_with_streaming_logs(server, page, shot):
+    base = server["base"]
+    page.goto(base + "/")
+    expect(page.locator("#functions tbody tr").first).to_be_visible()
+    expect(page.locator("#functions")).to_contain_text("team-picker")
+    expect(page.locator("#functions")).to_contain_text("공격 훈련")
+    shot(page, "01-function-list")
+
+    page.click("#create-function")
+    expect(page.locator("#runtime option")).to_have_count(2)
+    page.fill("#name", "bad name!")
+    page.click("#create")
+    expect(page.locator('.field-error[data-field="name"]')).to_contain_text("1 to 64 letters")
+    page.fill("#name", "streamer")
+    page.select_option("#runtime", "python")
+    page.fill("#description", "Streams its logs, then waits")
+    shot(page, "02-create-function")
+    page.click("#create")
+    page.wait_for_url(f"{base}/functions/streamer/")
+    expect(page.locator("#function-app")).to_have_attribute("data-ready", "true")
+    expect(page.locator("#undeployed")).to_be_visible()
+
+    replace_editor_text(page, "#code-editor", STREAMER)
+    expect(page.locator("#save-state")).to_contain_text("Unsaved")
+    page.keyboard.press("Control+s")
+    expect(page.locator("#save-state")).to_have_text("Draft saved")
+    expect(page.locator("#code-editor .cm-content")).to_contain_text("waiting for release")
+    shot(page, "03-code-editor")
+
+    page.click('.tabs [data-tab="configuration"]')
+    page.fill("#cfg-timeout", "60")
+    page.check("#cfg-network")
+    page.click("#env-add")
+    page.locator(".env-key").last.fill("1bad")
+    expect(page.locator('#config-form .field-error[data-field="env"]')).to_contain_text("starts with a letter")
+    page.locator(".env-key").last.fill("DRILL_NAME")
+    page.locator(".env-value").last.fill("패스 훈련")
+    page.click("#config-save")
+    expect(page.locator("#status-line")).to_contain_text("Configuration saved")
+    shot(page, "04-configuration")
+
+    page.click("#deploy")
+    expect(page.locator("#status-line")).to_contain_text("Deployed")
+    expect(page.locator("#undeployed")).to_be_hidden()
+    expect(page.locator("#deployed-state")).to_be_visible()
+
+    release = Release()
+    page.click('.tabs [data-tab="test"]')
+    page.fill("#event-name", "release")
+    replace_editor_text(page, "#event-editor", '{"port": }')
+    expect(page.locator("#event-json-error")).to_contain_text("line 1")
+    replace_editor_text(page, "#event-editor", json.dumps({"port": release.port}))
+    expect(page.locator("#event-json-error")).to_be_empty()
+    page.click("#event-save")
+    expect(page.locator("#status-line")).to_contain_text("Saved test event release")
+    expect(page.locator("#event-select option:checked")).to_have_text("release")
+
+    page.click("#run-test")
+    # The log line shows while the function is blocked on the socket: it has not finished.
+    expect(page.locator("#result-logs .logline", has_text="waiting for release")).to_be_visible()
+    expect(page.locator("#result-logs")).to_contain_text("starting drill 패스 훈련")
+    expect(page.locator("#result")).to_have_attribute("data-status", "running")
+    expect(page.locator("#result-status")).to_have_text("Running…")
+    shot(page, "05-test-running")
+    release.release()
+
+    expect(page.locator("#result")).to_have_attribute("data-status", "succeeded")
+    response = json.loads(page.locator("#result-response").inner_text())
+    assert response == {"released": True, "drill": "패스 훈련"}
+    summary = page.locator("#result-summary")
+    for label in ["Request ID", "Duration", "Billed duration", "Memory size", "Max memory used", "Init duration"]:
+        expect(summary).to_contain_text(label)
+    expect(summary).to_contain_text("128 MB")
+    expect(page.locator("#result-logs")).to_contain_text("REPORT RequestId")
+    shot(page, "06-test-result")
+
+
+
+
+
+def test_publish_view_versions_and_monitor(server, page, shot):
+    base = server["base"]
+    page.on("dialog", lambda dialog: dialog.accept("first release"))
+    page.goto(f"{base}/functions/attack-training/")
+    expect(page.locator("#function-app")).to_have_attribute("data-ready", "true")
+    page.click("#test-button")
+    expect(page.locator("#result")).to_have_attribute("data-status", "succeeded")
+    result = json.loads(page.locator("#result-response").inner_text())
+    assert result["lastDrill"] == "공격 훈련"
+    assert result["TraningType"] == "공격수"
+    page.click("#publish")
+    expect(page.locator("#status-line")).to_contain_text("Published version 1")
+    expect(page.locator("#versions tbody tr")).to_have_count(2)
+    page.locator("#versions a[data-version='1']").click()
+    expect(page.locator("#version-title")).to_have_text("Version 1 (read-only)")
+    expect(page.locator("#version-code")).to_contain_text("볼 경합 훈련")
+    shot(page, "07-versions")
+    page.click('.tabs [data-tab="monitor"]')
+    expect(page.locator("#invocations tbody tr")).to_have_count(1)
+    expect(page.locator("#invocations")).to_contain_text("succeeded")
+    expect(page.locator("#chart-invocations svg rect")).to_have_count(1)
+    shot(page, "08-monitor")
+
+
+def test_the_team_picker_sample_draws_four_teams_of_three(server, page, shot):
+    page.goto(f"{server['base']}/functions/team-picker/")
+    expect(page.locator("#function-app")).to_have_attribute("data-ready", "true")
+    expect(page.locator("#code-editor .cm-content")).to_contain_text("Mikasa")
+    page.click('.tabs [data-tab="test"]')
+    expect(page.locator("#event-select option:checked")).to_have_text("draw")
+    page.click("#run-test")
+    expect(page.locator("#result")).to_have_attribute("data-status", "succeeded")
+    result = json.loads(page.locator("#result-response").inner_text())
+    teams = [team["members"] for team in result["teams"]]
+    assert len(teams) == 4 and all(len(members) == 3 for members in teams)
+    assert len(result["leftOut"]) == 1
+    everyone = {name for members in teams for name in members} | set(result["leftOut"])
+    assert everyone == {"Eren", "Mikasa", "Armin", "Levi", "Erwin", "Hange", "Jean", "Connie", "Sasha",
+                        "Historia", "Reiner", "Bertholdt", "Annie"}
+    expect(page.locator("#result-logs")).to_contain_text("Team 1:")
+    shot(page, "09-team-picker")
