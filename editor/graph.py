@@ -66,7 +66,8 @@ _LOOKS = {
     "Parallel": dict(shape="box", style="rounded,filled", color="#0e7490", fillcolor="#ecfeff"),
     "Map": dict(shape="box", style="rounded,filled", color="#0e7490", fillcolor="#ecfeff"),
 }
-_UNKNOWN_LOOK = dict(shape="box", style="rounded,filled,dashed", color="#98a2b3", fillcolor="#ffffff")
+_UNKNOWN_LOOK = dict(shape="box", style="rounded,filled,dashed", color="#98a2b3",
+                     fillcolor="#ffffff")
 
 
 # --- ids ------------------------------------------------------------------------------------------
@@ -96,7 +97,8 @@ def pointer_for(node_id: str) -> str | None:
 
 
 def _pointer(base: str, *tokens) -> str:
-    return base + "".join("/" + str(token).replace("~", "~0").replace("/", "~1") for token in tokens)
+    return base + "".join("/" + str(token).replace("~", "~0").replace("/", "~1")
+                          for token in tokens)
 
 
 # --- text -----------------------------------------------------------------------------------------
@@ -128,7 +130,7 @@ def _width(text: str, size: float, bold: bool = False) -> float:
 
 
 def _html_label(lines) -> str:
-    """Returns an HTML-like label: one row per (text, size, colour, bold), escaped, sized for CJK."""
+    """Returns an HTML-like label, one row per (text, size, colour, bold), escaped, CJK-wide."""
     width = max((_width(text, size, bold) for text, size, _, bold in lines), default=0)
     rows = []
     for text, size, colour, bold in lines:
@@ -368,8 +370,8 @@ class _Drawing:
             if kind == "Parallel":
                 branches = state.get("Branches")
                 for index, branch in enumerate(branches if isinstance(branches, list) else []):
-                    self.branch(cluster, _pointer(pointer, "Branches", index), f"Branch {index + 1}",
-                                branch, node, join)
+                    self.branch(cluster, _pointer(pointer, "Branches", index),
+                                f"Branch {index + 1}", branch, node, join)
             else:
                 field = "ItemProcessor" if "ItemProcessor" in state or "Iterator" not in state \
                     else "Iterator"
@@ -401,7 +403,8 @@ class _Drawing:
             choices = state.get("Choices")
             for rule in choices if isinstance(choices, list) else []:
                 if isinstance(rule, dict) and "Next" in rule:
-                    self.edge(source, target(rule["Next"]), "choice", label=_edge_label(rule_text(rule)))
+                    self.edge(source, target(rule["Next"]), "choice",
+                              label=_edge_label(rule_text(rule)))
             if "Default" in state:
                 self.edge(source, target(state["Default"]), "default",
                           label=_edge_label("Default"), style="bold", penwidth="1.8")
@@ -418,8 +421,9 @@ class _Drawing:
         catchers = state.get("Catch")
         for catcher in catchers if isinstance(catchers, list) else []:
             if isinstance(catcher, dict) and "Next" in catcher:
-                self.edge(source, target(catcher["Next"]), "catch", label=_edge_label(_catch_text(catcher)),
-                          style="dashed", color=_RED, fontcolor=_RED)
+                self.edge(source, target(catcher["Next"]), "catch",
+                          label=_edge_label(_catch_text(catcher)), style="dashed", color=_RED,
+                          fontcolor=_RED)
 
 
 def definition_to_dot(definition, *, title=None) -> str:
@@ -427,21 +431,19 @@ def definition_to_dot(definition, *, title=None) -> str:
     graph = _new_graph(title)
     if not isinstance(definition, dict):
         what = "nothing" if definition is None else f"a {type(definition).__name__}"
-        graph.node("note", id="fb-note", shape="note", style="filled", color=_RED, fillcolor="#fef3f2",
-                   label=_html_label([("No graph to draw", 12, _TEXT, True),
+        graph.node("note", id="fb-note", shape="note", style="filled", color=_RED,
+                   fillcolor="#fef3f2", label=_html_label([("No graph to draw", 12, _TEXT, True),
                                       (f"The definition is {what}, not a JSON object.", 10,
                                        _MUTED, False)]), **{"class": "fb-note"})
         return graph.source
     drawing = _Drawing(graph)
-    graph.node("start", id="fb-start", label="Start", shape="circle", style="filled", fixedsize="true",
-               width="0.62", fontsize="10", color="#344054", fillcolor="#344054", fontcolor="white",
-               **{"class": "fb-start"})
-    graph.node("end", id="fb-end", label="End", shape="circle", style="filled", fixedsize="true",
-               width="0.62", fontsize="10", color="#344054", fillcolor="#344054", fontcolor="white",
-               **{"class": "fb-end"})
+    for name, label in (("start", "Start"), ("end", "End")):
+        graph.node(name, id=f"fb-{name}", label=label, shape="circle", style="filled",
+                   fixedsize="true", width="0.62", fontsize="10", color="#344054",
+                   fillcolor="#344054", fontcolor="white", **{"class": f"fb-{name}"})
     try:
         drawing.machine(graph, "", definition, "start", "end")
     except RecursionError:
-        graph.node("note", id="fb-note", shape="note", label="The definition nests too deeply to draw.",
-                   **{"class": "fb-note"})
+        graph.node("note", id="fb-note", shape="note", **{"class": "fb-note"},
+                   label="The definition nests too deeply to draw.")
     return drawing.finish()
