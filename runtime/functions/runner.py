@@ -175,6 +175,8 @@ class FunctionRunner:
         try:
             if sandbox is None:
                 sandbox = self._new_sandbox(pool)
+                emit(f"INIT_START Runtime Version: {runtime.family}:"
+                     f"{runtime.id.removeprefix(runtime.family)}")
                 try:
                     inv.init_ms = round(sandbox.start(emit, seconds, spec.memory), 2)
                 except InitFailed as failure:

@@ -173,7 +173,9 @@ def test_console_lines_carry_time_request_id_and_level(runner):
                          "  console.error('b'); console.warn({ c: 1 }); return 0; };",
                          name=unique("console"))
     inv = runner.invoke(spec, {})
-    lines = inv.logs.split("\n")[1:4]
+    lines = inv.logs.split("\n")
+    start = lines.index(f"START RequestId: {inv.request_id} Version: $LATEST")
+    lines = lines[start + 1:start + 4]
     for line, level, text in zip(lines, ("INFO", "ERROR", "WARN"), ("a 1", "b", "{ c: 1 }")):
         stamp, request_id, got_level, got_text = line.split("\t")
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", stamp)

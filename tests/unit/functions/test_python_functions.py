@@ -190,10 +190,11 @@ def test_logs_are_framed_by_start_end_and_report(runner):
     cold = runner.invoke(spec, {})
     lines = cold.logs.rstrip("\n").split("\n")
     rid = cold.request_id
-    assert lines[0] == "loading"
-    assert lines[1:5] == [f"START RequestId: {rid} Version: $LATEST", "one", "two",
+    assert lines[0] == "INIT_START Runtime Version: python:3.11"
+    assert lines[1] == "loading"
+    assert lines[2:6] == [f"START RequestId: {rid} Version: $LATEST", "one", "two",
                           f"END RequestId: {rid}"]
-    report = lines[5].split("\t")
+    report = lines[6].split("\t")
     assert report[0] == f"REPORT RequestId: {rid}"
     assert report[1] == f"Duration: {cold.duration_ms:.2f} ms"
     assert report[2] == f"Billed Duration: {cold.billed_ms} ms"
