@@ -30,3 +30,14 @@ def test_the_invocation_carries_lambdas_figures(runner):
         assert inv.duration_ms >= 0 and inv.billed_ms >= 1
         assert inv.max_memory_mb > 0
         assert inv.backend == runner.backend_name
+
+
+def test_request_ids_are_random_version_4_uuids():
+    import uuid
+
+    from runtime.functions.runner import new_request_id
+    ids = {new_request_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert (str(parsed), parsed.version, parsed.variant) == (text, 4, uuid.RFC_4122)
