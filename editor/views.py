@@ -42,7 +42,10 @@ def function_page(request, name):
         function = services.get_function(request.user, name)
     except ApiError:
         raise Http404("Function not found") from None
-    return render(request, "editor/function.html", {"page": "functions", "function": function})
+    from editor.services.runner import sandbox_backend
+
+    return render(request, "editor/function.html",
+                  {"page": "functions", "function": function, "sandbox": sandbox_backend()})
 
 
 def csrf_failure(request, reason=""):

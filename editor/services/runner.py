@@ -63,3 +63,8 @@ def available_runtimes() -> list[dict]:
             found[runtime.family] = {"id": runtime.family, "label": RUNTIME_LABELS.get(runtime.family, runtime.family),
                                      "version": runtime.id}
     return [found[family] for family in ("python", "nodejs") if family in found]
+
+
+def sandbox_backend() -> str:
+    """Returns the sandbox the runner uses: "bubblewrap" or "plain" (a process with limits)."""
+    return get_runner().backend_name

@@ -19,7 +19,10 @@ export function drawChart(container, labels, series) {
   const width = 420, height = 160, left = 44, right = 8, top = 10, bottom = 22;
   const plotW = width - left - right, plotH = height - top - bottom;
   const all = series.flatMap((s) => s.values.filter((v) => v !== null));
-  const max = niceMax(Math.max(0, ...all));
+  const top_ = Math.max(0, ...all);
+  // Counts get whole-number ticks (0..4 at least); durations a "nice" rounded top.
+  const counts = series.every((s) => s.kind === "bar");
+  const max = counts ? Math.max(4, Math.ceil(top_ / 4) * 4) : niceMax(top_);
   const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "chart-svg", role: "img" });
   for (let i = 0; i <= 4; i += 1) {
     const y = top + plotH - (plotH * i) / 4;
@@ -50,7 +53,9 @@ export function drawChart(container, labels, series) {
   }
   [0, Math.floor(n / 2), n - 1].forEach((i) => {
     if (i < 0 || !labels[i]) return;
-    const text = svg("text", { x: x(i), y: height - 6, class: "axis", "text-anchor": "middle" });
+    const anchor = i === 0 ? "start" : i === n - 1 ? "end" : "middle";
+    const at = i === 0 ? left : i === n - 1 ? width - right : x(i);
+    const text = svg("text", { x: at, y: height - 6, class: "axis", "text-anchor": anchor });
     text.textContent = new Date(labels[i]).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
     root.append(text);
   });
