@@ -185,6 +185,11 @@ def function_invocations(request, name):
     version = services.get_version(function, request.GET.get("Qualifier", "$LATEST"))
     invocation = services.invoke_function(function, body, source=Invocation.Source.API, version=version)
     headers = {"X-Amz-Executed-Version": invocation.version_label, "X-Amz-Request-Id": invocation.request_id}
+    error_type = (invocation.error or {}).get("errorType")
+    if error_type in SERVICE_ERRORS:
+        # Lambda itself refused (not the function): its status code and the error shape.
+        status, code = SERVICE_ERRORS[error_type]
+        return error_response(ApiError(code, invocation.error.get("errorMessage", ""), status=status))
     if invocation.error is not None:
         headers["X-Amz-Function-Error"] = "Unhandled"
         payload = invocation.error
@@ -192,6 +197,14 @@ def function_invocations(request, name):
         payload = invocation.response
     return HttpResponse(json.dumps(payload, ensure_ascii=False), status=200, headers=headers,
                         content_type="application/json")
+
+
+# Refusals of the Lambda service (the runner raised instead of running): status and code.
+SERVICE_ERRORS = {
+    "TooManyRequestsException": (429, "TooManyRequestsException"),
+    "InvalidRequestContentException": (400, "InvalidRequestContentException"),
+    "InvalidRuntimeException": (502, "InvalidRuntimeException"),
+}
 
 
 @api("GET")

@@ -130,3 +130,22 @@ class InvokeApiTests(WebTestCase):
         self.assertApiError(response, 400, "InvalidJson")
         self.assertIn("line 1", response.data["error"]["message"])
         self.assertEqual(Invocation.objects.count(), 0)
+
+
+class ThrottleTests(WebTestCase):
+    def test_reserved_concurrency_zero_throttles_with_429(self):
+        self.make_function(name="echo")
+        self.call("PUT", "/api/functions/echo/configuration", {"reserved_concurrency": 0})
+        self.call("POST", "/api/functions/echo/deploy")
+        response = self.call("POST", "/api/functions/echo/invocations", {})
+        self.assertApiError(response, 429, "TooManyRequestsException")
+
+
+class JobTests(WebTestCase):
+    def test_the_invoke_job_runs_the_deployed_version(self):
+        from editor.jobs import invoke_function_job
+
+        function = self.make_function(name="echo", deploy=True)
+        invocation_id = invoke_function_job.delay(function.pk, {"k": 1}).get()
+        invocation = Invocation.objects.get(pk=invocation_id)
+        self.assertEqual((invocation.status, invocation.source), ("succeeded", "api"))
