@@ -14,10 +14,14 @@ function fillStartingPoints() {
 
 api("GET", "/api/runtimes").then((data) => {
   runtimes = data.runtimes;
-  runtimeSelect.replaceChildren(...runtimes.map((r) => el("option", { value: r.id, text: `${r.label}${r.version ? " " + r.version : ""}` })));
+  runtimeSelect.replaceChildren(...runtimes.map((r) => el("option", { value: r.id, text: r.version ? `${r.label} (${r.version})` : r.label })));
   fillStartingPoints();
 });
 runtimeSelect.addEventListener("change", fillStartingPoints);
+form.addEventListener("input", (event) => {
+  const error = form.querySelector(`.field-error[data-field="${event.target.name}"]`);
+  if (error) error.textContent = "";
+});
 
 form.addEventListener("submit", async (event) => {
   event.preventDefault();

@@ -186,3 +186,42 @@ def test_the_team_picker_sample_draws_four_teams_of_three(server, page, shot):
                         "Historia", "Reiner", "Bertholdt", "Annie"}
     expect(page.locator("#result-logs")).to_contain_text("Team 1:")
     shot(page, "09-team-picker")
+
+
+def test_files_can_be_added_renamed_and_deleted_and_bad_settings_name_their_field(server, page, shot):
+    base = server["base"]
+    answers = iter(["helpers.py", "drills.py"])
+    page.on("dialog", lambda dialog: dialog.accept(next(answers, "")) if dialog.type == "prompt" else dialog.accept())
+    page.goto(f"{base}/functions/new")
+    page.fill("#name", "multi-file")
+    page.click("#create")
+    page.wait_for_url(f"{base}/functions/multi-file/")
+    expect(page.locator("#function-app")).to_have_attribute("data-ready", "true")
+
+    page.click("#file-add")
+    expect(page.locator('.filetab[data-file="helpers.py"]')).to_have_class(re.compile("active"))
+    page.locator("#code-editor .cm-content").click()
+    page.keyboard.insert_text("DRILLS = ['패스 훈련']\n")
+    page.click("#file-rename")
+    expect(page.locator('.filetab[data-file="drills.py"]')).to_be_visible()
+    expect(page.locator('.filetab[data-file="helpers.py"]')).to_have_count(0)
+    page.keyboard.press("Control+s")
+    expect(page.locator("#save-state")).to_have_text("Draft saved")
+    files = page.evaluate("fetch('/api/functions/multi-file').then(r => r.json()).then(d => d.files)")
+    assert set(files) == {"lambda_function.py", "drills.py"}
+    assert files["drills.py"] == "DRILLS = ['패스 훈련']\n"
+    shot(page, "10-several-files")
+
+    page.click("#file-delete")
+    expect(page.locator('.filetab[data-file="drills.py"]')).to_have_count(0)
+    page.keyboard.press("Control+s")
+    expect(page.locator("#save-state")).to_have_text("Draft saved")
+
+    page.click('.tabs [data-tab="configuration"]')
+    page.fill("#cfg-timeout", "0")
+    page.click("#config-save")
+    expect(page.locator('#config-form .field-error[data-field="timeout"]')).to_contain_text("between 1 and 900")
+    page.fill("#cfg-timeout", "5")
+    page.fill("#cfg-handler", "nodot")
+    page.click("#config-save")
+    expect(page.locator('#config-form .field-error[data-field="handler"]')).to_contain_text("<file without extension>")
