@@ -316,7 +316,7 @@ async function runTest() {
   $("run-test").disabled = true; $("test-button").disabled = true;
   const logs = $("result-logs");
   logs.textContent = "";
-  $("result-response").textContent = "";
+  $("result-response").textContent = "Waiting for the function to return…";
   $("result-summary").querySelector("tbody").replaceChildren();
   $("result").hidden = false;
   $("result").dataset.status = "running";
@@ -461,6 +461,16 @@ async function loadMonitor() {
 }
 $("metrics-window").addEventListener("change", loadMonitor);
 $("metrics-refresh").addEventListener("click", loadMonitor);
+
+$("delete-function").addEventListener("click", async () => {
+  if (!confirm(`Delete ${NAME} with its versions, test events and invocations?`)) return;
+  try {
+    await api("DELETE", BASE);
+    window.location.href = "/";
+  } catch (error) {
+    status(error.message, "error");
+  }
+});
 
 // ---- start ----------------------------------------------------------------------------------
 window.addEventListener("beforeunload", (event) => { if (unsaved) event.preventDefault(); });

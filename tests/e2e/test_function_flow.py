@@ -225,3 +225,17 @@ def test_files_can_be_added_renamed_and_deleted_and_bad_settings_name_their_fiel
     page.fill("#cfg-handler", "nodot")
     page.click("#config-save")
     expect(page.locator('#config-form .field-error[data-field="handler"]')).to_contain_text("<file without extension>")
+
+
+def test_a_function_can_be_deleted_from_its_page(server, page):
+    base = server["base"]
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(f"{base}/functions/new")
+    page.fill("#name", "short-lived")
+    page.click("#create")
+    page.wait_for_url(f"{base}/functions/short-lived/")
+    expect(page.locator("#function-app")).to_have_attribute("data-ready", "true")
+    page.click("#delete-function")
+    page.wait_for_url(f"{base}/")
+    expect(page.locator("#functions")).to_contain_text("team-picker")
+    expect(page.locator("#functions")).not_to_contain_text("short-lived")
