@@ -239,3 +239,30 @@ def test_a_function_can_be_deleted_from_its_page(server, page):
     page.wait_for_url(f"{base}/")
     expect(page.locator("#functions")).to_contain_text("team-picker")
     expect(page.locator("#functions")).not_to_contain_text("short-lived")
+
+
+def test_a_failing_function_shows_its_error_type_message_and_trace(server, page, shot):
+    base = server["base"]
+    page.goto(f"{base}/functions/new")
+    page.fill("#name", "fails")
+    page.select_option("#runtime", "nodejs")
+    page.click("#create")
+    page.wait_for_url(f"{base}/functions/fails/")
+    expect(page.locator("#function-app")).to_have_attribute("data-ready", "true")
+    expect(page.locator('.filetab[data-file="index.js"]')).to_be_visible()
+    replace_editor_text(page, "#code-editor",
+                        'exports.handler = async (event) => {\n'
+                        '  console.log("checking the pitch");\n'
+                        '  throw new TypeError("no ball for 볼 경합 훈련");\n'
+                        '};\n')
+    page.click("#deploy")
+    expect(page.locator("#deployed-state")).to_be_visible()
+    page.click("#test-button")
+    expect(page.locator("#result")).to_have_attribute("data-status", "failed")
+    error = json.loads(page.locator("#result-response").inner_text())
+    assert error["errorType"] == "TypeError"
+    assert error["errorMessage"] == "no ball for 볼 경합 훈련"
+    assert error["stackTrace"]
+    expect(page.locator("#result-status")).to_have_text("Execution result: failed")
+    expect(page.locator("#result-logs")).to_contain_text("checking the pitch")
+    shot(page, "11-test-error")
