@@ -300,6 +300,15 @@ def _new_graph(title) -> graphviz.Digraph:
     return graph
 
 
+# Parallel branches and Map processors nested deeper than this are not drawn (no one reads such a
+# graph, and the bound keeps the drawing's recursion far from Python's limit).
+MAX_NESTING = 64
+
+
+class _TooDeep(Exception):
+    """The definition nests Parallel/Map states deeper than MAX_NESTING."""
+
+
 class _Drawing:
     """Draws one definition: nodes go into their clusters, edges are kept for the end.
 
@@ -310,6 +319,7 @@ class _Drawing:
     def __init__(self, graph: graphviz.Digraph):
         self.graph = graph
         self.edges: list[tuple[str, str, dict]] = []
+        self.depth = 0
 
     def edge(self, tail: str, head: str, kind: str, **attrs) -> None:
         self.edges.append((tail, head, {"class": f"fb-{kind}", **attrs}))
@@ -382,6 +392,9 @@ class _Drawing:
                          **{"class": "fb-join"})
 
     def branch(self, container, pointer: str, title: str, machine, entry: str, join: str) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise _TooDeep()
         box = "cluster" + _encode(pointer)
         with container.subgraph(name=box) as cluster:
             cluster.attr(id=box, label=_html_label([(title, 9, _MUTED, False)]), labeljust="l",
@@ -395,6 +408,7 @@ class _Drawing:
                              shape="note", style="dashed", color=_RED, fontcolor=_RED,
                              **{"class": "fb-missing"})
                 self.edge(entry, note, "branch")
+        self.depth -= 1
 
     def transitions(self, pointer: str, state: dict, target, exit: str) -> None:
         kind = state.get("Type")
@@ -443,7 +457,7 @@ def definition_to_dot(definition, *, title=None) -> str:
                    fillcolor="#344054", fontcolor="white", **{"class": f"fb-{name}"})
     try:
         drawing.machine(graph, "", definition, "start", "end")
-    except RecursionError:
+    except (_TooDeep, RecursionError):
         graph.node("note", id="fb-note", shape="note", **{"class": "fb-note"},
                    label="The definition nests too deeply to draw.")
     return drawing.finish()
