@@ -3,7 +3,7 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path, re_path
 
-from editor import api, views
+from editor import api, views, views_machines
 
 api_patterns = [
     path("api/runtimes", api.runtimes, name="api-runtimes"),
@@ -31,5 +31,13 @@ urlpatterns = [
     path("", views.function_list, name="function-list"),
     path("functions/new", views.function_create, name="function-create"),
     path("functions/<str:name>/", views.function_page, name="function"),
+    path("roles/", views_machines.role_list, name="role-list"),
+    path("roles/new", views_machines.role_create, name="role-create"),
+    path("roles/<str:name>/", views_machines.role_page, name="role"),
+    path("state-machines/", views_machines.machine_list, name="machine-list"),
+    path("state-machines/new", views_machines.machine_create, name="machine-create"),
+    path("state-machines/<str:name>/", views_machines.machine_page, name="machine"),
+    path("state-machines/<str:name>/executions/", views_machines.execution_list, name="execution-list"),
+    path("executions/<str:execution_id>/", views_machines.execution_page, name="execution"),
     *api_patterns,
 ]
