@@ -16,10 +16,10 @@ import json
 import random
 
 from . import jsonata, jsonpath
-from .errors import DataLimitExceeded, StatesError, error_matches
+from .errors import DataLimitExceeded, RuntimeFailure, StatesError, error_matches
 from .execution import Frame, to_json
 
-__all__ = ["State", "Program", "run_states", "run_sequence", "JSONPATH", "JSONATA", "PAYLOAD_LIMIT"]
+__all__ = ["State", "Program", "run_states", "run_sequence", "states_binding", "show", "as_number", "JSONPATH", "JSONATA", "PAYLOAD_LIMIT"]
 
 JSONPATH = "JSONPath"
 JSONATA = "JSONata"
@@ -57,6 +57,32 @@ def _apply_io_path(path, value, ctx, variables):
     if path is _EMPTY:
         return {}
     return path.select(value, ctx, variables)
+
+
+def states_binding(value, ctx) -> dict:
+    """Returns JSONata's `$states` for a state's input (and its context object, when it reads it)."""
+    return {"input": value, "context": ctx} if ctx is not None else {"input": value}
+
+
+def show(value) -> str:
+    """Returns a value as AWS quotes it in causes: a string bare, anything else as JSON."""
+    return value if isinstance(value, str) else to_json(value)
+
+
+def as_number(found, kind: str):
+    """Returns `found` as an integer (kind "integer") or a number (kind "float"), reading numeric
+    strings too, or None when it is not one."""
+    if isinstance(found, bool):
+        return None
+    convert, accepted = (int, (int,)) if kind == "integer" else (float, (int, float))
+    if isinstance(found, accepted):
+        return found
+    if isinstance(found, str):
+        try:
+            return convert(found)
+        except ValueError:
+            return None
+    return None
 
 
 class Retrier:
@@ -156,6 +182,31 @@ class State:
                 if "Assign" in spec else None
         self.jsonata = self.query_language == JSONATA
 
+    def number_field(self, spec: dict, key: str, kind: str = "integer"):
+        """Returns a callable (value, ctx, variables) -> number for a numeric field given as a
+        literal, a JSONata expression, or (JSONPath) its `...Path` variant; None when absent."""
+        if key in spec:
+            raw = spec[key]
+            if self.jsonata and jsonata.is_expression(raw):
+                template = jsonata.compile_jsonata(raw, field=key)
+                expected = "integer" if kind == "integer" else "number"
+                return lambda value, ctx, variables: template.evaluate_as(
+                    states_binding(value, ctx), variables, expected)
+            return lambda value, ctx, variables: raw
+        if f"{key}Path" not in spec:
+            return None
+        path = jsonpath.compile_path(spec[f"{key}Path"])
+        field = f"{key}Path"
+
+        def read(value, ctx, variables):
+            found = path.find(value, ctx, variables)
+            number = as_number(found, kind)
+            if number is None:
+                raise RuntimeFailure(f"The {field} field refers to value \"{show(found)}\" which is "
+                                     f"not a valid {kind}: {path.text}", in_state=True)
+            return number
+        return read
+
     # -- what each state type defines ------------------------------------------------------------
 
     def execute(self, frame: Frame, value, raw_input, ctx, entered_id: int):
@@ -180,9 +231,7 @@ class State:
         """Runs the state once; returns (output, assigned variables or None, next state name)."""
         variables = frame.variables
         if self.jsonata:
-            states = {"input": raw_input}
-            if ctx is not None:
-                states["context"] = ctx
+            states = states_binding(raw_input, ctx)
             value = self.arguments.evaluate(states, variables) if self.arguments else raw_input
             result = self.execute(frame, value, raw_input, ctx, entered_id)
             states["result"] = result

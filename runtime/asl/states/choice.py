@@ -11,7 +11,7 @@ import re
 
 from .. import jsonata, jsonpath
 from ..errors import NoChoiceMatched, QueryEvaluationError, RuntimeFailure
-from ..executor import JSONATA, State
+from ..executor import JSONATA, State, states_binding
 from .wait import parse_timestamp
 
 __all__ = ["ChoiceState", "OPERATORS", "TESTS", "compile_rule"]
@@ -198,9 +198,7 @@ class ChoiceState(State):
         if not self.jsonata:
             return super().attempt(frame, raw_input, ctx, entered_id)
         variables = frame.variables
-        states = {"input": raw_input}
-        if ctx is not None:
-            states["context"] = ctx
+        states = states_binding(raw_input, ctx)
         for rule in self.rules:
             matched = rule.condition.evaluate(states, variables)
             if not isinstance(matched, bool):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import jsonata, jsonpath
 from ..errors import StatesError
 from ..execution import to_json
-from ..executor import State
+from ..executor import State, states_binding
 
 
 class FailError(StatesError):
@@ -28,8 +28,8 @@ class FailState(State):
             if key not in spec:
                 return None
             template = jsonata.compile_jsonata(spec[key], field=key)
-            return lambda value, ctx, variables: template.evaluate(
-                {"input": value, **({"context": ctx} if ctx is not None else {})}, variables)
+            return lambda value, ctx, variables: template.evaluate(states_binding(value, ctx),
+                                                                   variables)
         if key in spec:
             text = spec[key]
             return lambda value, ctx, variables: text

@@ -14,7 +14,7 @@ import uuid
 from .. import jsonata, jsonpath
 from ..errors import ExceedToleratedFailureThreshold, QueryEvaluationError, RuntimeFailure, StatesError
 from ..execution import Frame, Run, to_json
-from ..executor import JSONATA, Program, State, run_states
+from ..executor import JSONATA, Program, State, run_states, states_binding
 from .parallel import run_all
 
 __all__ = ["MapState"]
@@ -50,35 +50,9 @@ class MapState(State):
                 if selector is not None else None
             if self.item_selector is not None:
                 self.uses_context = True  # $$.Map.Item is read per item
-        self.max_concurrency = self._setting(spec, "MaxConcurrency", "integer")
-        self.tolerated_count = self._setting(spec, "ToleratedFailureCount", "integer")
-        self.tolerated_percentage = self._setting(spec, "ToleratedFailurePercentage", "float")
-
-    def _setting(self, spec, key, kind):
-        """Returns a callable (value, ctx, variables) -> number or None for a Map setting."""
-        if key in spec:
-            raw = spec[key]
-            if self.jsonata and jsonata.is_expression(raw):
-                template = jsonata.compile_jsonata(raw, field=key)
-                expected = "integer" if kind == "integer" else "number"
-                return lambda value, ctx, variables: template.evaluate_as(
-                    {"input": value, **({"context": ctx} if ctx is not None else {})},
-                    variables, expected)
-            return lambda value, ctx, variables: raw
-        if f"{key}Path" in spec:
-            path = jsonpath.compile_path(spec[f"{key}Path"])
-            field = f"{key}Path"
-
-            def read(value, ctx, variables):
-                found = path.find(value, ctx, variables)
-                number = _as_number(found, kind)
-                if number is None:
-                    raise RuntimeFailure(
-                        f"The {field} field refers to value \"{_show(found)}\" which is not a "
-                        f"valid {kind}: {path.text}", in_state=True)
-                return number
-            return read
-        return None
+        self.max_concurrency = self.number_field(spec, "MaxConcurrency")
+        self.tolerated_count = self.number_field(spec, "ToleratedFailureCount")
+        self.tolerated_percentage = self.number_field(spec, "ToleratedFailurePercentage", "float")
 
     def _item_list(self, frame, value, raw_input, ctx):
         variables = frame.variables
@@ -86,8 +60,7 @@ class MapState(State):
             if self.items is None:
                 items = raw_input
             else:
-                states = {"input": raw_input, **({"context": ctx} if ctx is not None else {})}
-                return self.items.evaluate_as(states, variables, "array")
+                return self.items.evaluate_as(states_binding(raw_input, ctx), variables, "array")
         else:
             items = self.items.select(value, ctx, variables) if self.items is not None else value
         if not isinstance(items, list):
@@ -190,29 +163,3 @@ class MapState(State):
         frame.emit("MapRunSucceeded")
         frame.emit("MapStateSucceeded")
         return results
-
-
-def _as_number(found, kind):
-    if isinstance(found, bool):
-        return None
-    if kind == "integer":
-        if isinstance(found, int):
-            return found
-        if isinstance(found, str):
-            try:
-                return int(found)
-            except ValueError:
-                return None
-        return None
-    if isinstance(found, (int, float)):
-        return found
-    if isinstance(found, str):
-        try:
-            return float(found)
-        except ValueError:
-            return None
-    return None
-
-
-def _show(value) -> str:
-    return value if isinstance(value, str) else to_json(value)

@@ -16,7 +16,6 @@ import json
 import uuid
 from email.utils import format_datetime
 
-from .. import jsonata, jsonpath
 from ..errors import DataLimitExceeded, RuntimeFailure, StatesError, TimeoutError_
 from ..execution import to_json
 from ..executor import PAYLOAD_LIMIT, State
@@ -54,32 +53,8 @@ class TaskState(State):
         self.direct = self.resource.startswith("arn:aws:lambda:") or \
             (self.resource.startswith("arn:") and ":lambda:" in self.resource
              and ":function:" in self.resource)
-        self.timeout = self._number(spec, "TimeoutSeconds")
-        self.heartbeat = self._number(spec, "HeartbeatSeconds")
-
-    def _number(self, spec, key):
-        """Returns a callable (value, ctx, variables) -> number or None for a seconds field."""
-        if key in spec:
-            raw = spec[key]
-            if self.jsonata and jsonata.is_expression(raw):
-                template = jsonata.compile_jsonata(raw, field=key)
-                return lambda value, ctx, variables: template.evaluate_as(
-                    {"input": value, **({"context": ctx} if ctx is not None else {})},
-                    variables, "integer")
-            return lambda value, ctx, variables: raw
-        if f"{key}Path" in spec:
-            path = jsonpath.compile_path(spec[f"{key}Path"])
-            field = f"{key}Path"
-
-            def read(value, ctx, variables):
-                found = path.find(value, ctx, variables)
-                if isinstance(found, bool) or not isinstance(found, int) or found <= 0:
-                    raise RuntimeFailure(
-                        f"The {field} field refers to value \"{_show(found)}\" which is not a "
-                        f"valid integer: {path.text}", in_state=True)
-                return found
-            return read
-        return None
+        self.timeout = self.number_field(spec, "TimeoutSeconds")
+        self.heartbeat = self.number_field(spec, "HeartbeatSeconds")
 
     def execute(self, frame, value, raw_input, ctx, entered_id):
         variables = frame.variables
@@ -259,7 +234,3 @@ def _invoke_response(outcome, now) -> dict:
         "SdkResponseMetadata": {"RequestId": outcome.request_id},
         "StatusCode": 200,
     }
-
-
-def _show(value) -> str:
-    return value if isinstance(value, str) else to_json(value)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from .. import jsonata, jsonpath
 from ..errors import QueryEvaluationError, RuntimeFailure
-from ..executor import State
+from ..executor import State, show, states_binding
 
 __all__ = ["WaitState", "parse_timestamp"]
 
@@ -63,8 +63,7 @@ class WaitState(State):
         if self.jsonata:
             if self.seconds is None:
                 return None
-            states = {"input": value, **({"context": ctx} if ctx is not None else {})}
-            return self.seconds.evaluate_as(states, frame.variables, "integer")
+            return self.seconds.evaluate_as(states_binding(value, ctx), frame.variables, "integer")
         if self.seconds is not None:
             return self.seconds
         if self.seconds_path is None:
@@ -80,18 +79,17 @@ class WaitState(State):
                 return int(found)
             raise RuntimeFailure(
                 f"The SecondsPath parameter cannot be parsed as a long value: {text} == "
-                f"{_show(found)}", in_state=True)
+                f"{show(found)}", in_state=True)
         return found
 
     def _moment(self, frame, value, ctx):
         if self.jsonata:
-            states = {"input": value, **({"context": ctx} if ctx is not None else {})}
-            text = self.timestamp.evaluate(states, frame.variables)
+            text = self.timestamp.evaluate(states_binding(value, ctx), frame.variables)
             moment = parse_timestamp(text)
             if moment is None:
                 raise QueryEvaluationError(
                     "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time "
-                    f"format string: {_show(text)}", in_state=True, location="Timestamp")
+                    f"format string: {show(text)}", in_state=True, location="Timestamp")
             return moment
         if self.timestamp is not None:
             return parse_timestamp(self.timestamp)
@@ -105,13 +103,5 @@ class WaitState(State):
         if moment is None:
             raise RuntimeFailure(
                 "The TimestampPath parameter does not reference a valid ISO-8601 extended offset "
-                f"date-time format string: {text} == {_show(found)}", in_state=True)
+                f"date-time format string: {text} == {show(found)}", in_state=True)
         return moment
-
-
-def _show(value) -> str:
-    """Returns a value as AWS shows it in these messages: strings bare, the rest as JSON."""
-    if isinstance(value, str):
-        return value
-    from ..execution import to_json
-    return to_json(value)
