@@ -12,9 +12,7 @@ import re
 
 from runtime.asl.validation_choice import ChoiceChecks
 from runtime.asl.validation_expressions import is_jsonata, is_rfc3339
-from runtime.asl.validation_fields import (
-    MAX_SECONDS, NOT_RFC3339, child, is_number, names,
-)
+from runtime.asl.validation_fields import MAX_SECONDS, NOT_RFC3339, child, is_number
 
 __all__ = ["StateChecks", "STATE_FIELDS"]
 
