@@ -1,4 +1,5 @@
 """Live streams. InvocationLogConsumer: the log lines of one function invocation as it runs.
+ExecutionConsumer: the history events of one execution, caught up from the database, then live.
 
 The page opens /ws/functions/<name>/invocations/<uuid>/ with an id it made up, waits for `ready`,
 then POSTs the test with that id: no line can be sent before the socket has joined the group.
@@ -6,14 +7,18 @@ then POSTs the test with that id: no line can be sent before the socket has join
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from editor import messages
-from editor.models import Function, Invocation
+from editor.models import Execution, ExecutionEvent, Function, Invocation
+from editor.services.executor import execution_group, register_event_loop
 from editor.services.invocations import invocation_group
+
+CATCH_UP_BATCH = 500
 
 
 @database_sync_to_async
@@ -65,3 +70,94 @@ class InvocationLogConsumer(AsyncJsonWebsocketConsumer):
 
     async def invocation_end(self, event):
         await self.send_json(messages.to_client(event))
+
+
+@database_sync_to_async
+def _owned_execution(user, execution_id: uuid.UUID):
+    return Execution.objects.filter(pk=execution_id, machine__owner=user).values_list("pk", flat=True).first()
+
+
+@database_sync_to_async
+def _catch_up(execution_id, after: int):
+    """Returns the stored events after `after` (in id order) and the execution's status now."""
+    rows = [row.as_event() for row in
+            ExecutionEvent.objects.filter(execution_id=execution_id, event_id__gt=after).order_by("event_id")]
+    execution = Execution.objects.get(pk=execution_id)
+    return rows, messages.status_of(execution)
+
+
+class ExecutionConsumer(AsyncJsonWebsocketConsumer):
+    """/ws/executions/<id>/: the owner's execution's events, each exactly once, in order.
+
+    The socket joins the group at connect, before any query. Channels hands this consumer one
+    message at a time, so live events that arrive while a subscribe's catch-up query runs wait in
+    the channel until the catch-up is sent; the consumer then forwards only ids above the last one
+    sent. An event is stored before it is sent, so one sent before the subscribe is in the catch-up.
+    """
+
+    group = None
+    last_sent = None   # None until the client subscribes
+
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        try:
+            execution_id = uuid.UUID(self.scope["url_route"]["kwargs"]["execution_id"])
+        except ValueError:
+            await self.close(code=4404)
+            return
+        if await _owned_execution(user, execution_id) is None:
+            await self.close(code=4403)
+            return
+        register_event_loop(asyncio.get_running_loop())
+        self.execution_id = execution_id
+        self.group = execution_group(execution_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code):
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs):
+        message, error = messages.parse_client_message(content)
+        if error is not None:
+            await self.send_json(error)
+            return
+        after = message["after"]
+        rows, status = await _catch_up(self.execution_id, after)
+        for start in range(0, max(len(rows), 1), CATCH_UP_BATCH):
+            await self.send_json(messages.events(rows[start:start + CATCH_UP_BATCH]))
+        self.last_sent = rows[-1]["id"] if rows else after
+        await self.send_json(messages.execution_status(status))
+
+    async def decode_json(self, text_data):
+        import json
+
+        try:
+            return json.loads(text_data)
+        except ValueError:
+            return None
+
+    async def execution_event(self, group_message):
+        event = group_message["event"]
+        if self.last_sent is None or event["id"] <= self.last_sent:
+            return   # before the subscribe (the catch-up has it) or already sent
+        if event["id"] != self.last_sent + 1:
+            # A gap can only mean this socket's channel dropped messages (the layer's capacity):
+            # fetch what is missing from the database instead of skipping it.
+            rows, _ = await _catch_up(self.execution_id, self.last_sent)
+            batch = [row for row in rows if row["id"] <= event["id"]]
+            if batch:
+                await self.send_json(messages.events(batch))
+                self.last_sent = batch[-1]["id"]
+            return
+        await self.send_json(messages.events([event]))
+        self.last_sent = event["id"]
+
+    async def execution_status(self, group_message):
+        if self.last_sent is None:
+            return
+        await self.send_json(messages.execution_status(group_message["execution"]))

@@ -19,3 +19,12 @@ def invoke_function_job(function_id: int, event, invocation_id: str | None = Non
     invocation = invoke_function(function, event, source=source,
                                  invocation_id=uuid.UUID(invocation_id) if invocation_id else None)
     return str(invocation.id)
+
+
+@shared_task(name="flowbench.run_execution")
+def run_execution_job(execution_id: str) -> str:
+    """Runs (or continues from its stored events) one RUNNING execution; returns its id."""
+    from editor.services.executor import run_execution
+
+    run_execution(uuid.UUID(execution_id))
+    return execution_id

@@ -47,3 +47,74 @@ def log(invocation_id, seq: int, line: str) -> dict:
 def end(invocation: Invocation) -> dict:
     return {"type": "invocation.end", "invocation_id": str(invocation.id),
             "invocation": invocation_json(invocation)}
+
+
+# -- the execution stream (/ws/executions/<id>/) ----------------------------------------------
+#
+# Group messages (executor -> consumers): "execution.event" {event}, "execution.status" {execution}.
+# Client -> server: {"type": "subscribe", "after": <last event id the client has, 0 for none>}.
+# Server -> client: "events" {events: [AWS history events, in id order]}, "execution" {execution:
+# {status, output, error, cause, stopped_at, transitions, redrive_count}}, "error" {error: {code,
+# message, field}}. After a subscribe the server sends the catch-up as one or more "events"
+# messages (at least one, possibly empty), then one "execution", then every new event once.
+
+CLIENT_FIELDS = {
+    "subscribe": {"type", "after"},
+}
+EXECUTION_FIELDS = {
+    "events": {"type", "events"},
+    "execution": {"type", "execution"},
+    "error": {"type", "error"},
+}
+STATUS_FIELDS = ("status", "output", "error", "cause", "stopped_at", "transitions", "redrive_count")
+
+
+def _checked(kind: str, message: dict) -> dict:
+    extra = set(message) - EXECUTION_FIELDS[kind]
+    missing = EXECUTION_FIELDS[kind] - set(message)
+    if extra or missing:
+        raise ValueError(f"{kind} message: unknown fields {sorted(extra)}, missing {sorted(missing)}")
+    return message
+
+
+def parse_client_message(content) -> tuple[dict | None, dict | None]:
+    """Returns (the message, None) when the client's message is declared and well formed, else
+    (None, the error message to send back)."""
+    if not isinstance(content, dict):
+        return None, client_error("InvalidMessage", "A message is a JSON object with a type.", None)
+    kind = content.get("type")
+    if kind not in CLIENT_FIELDS:
+        return None, client_error("UnknownType", f"Unknown message type {kind!r}: send subscribe.", "type")
+    extra = sorted(set(content) - CLIENT_FIELDS[kind])
+    if extra:
+        return None, client_error("UnknownField", f"{extra[0]} is not a field of {kind}.", extra[0])
+    after = content.get("after", 0)
+    if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+        return None, client_error("InvalidType", "after is the last event id you have (0 for none).", "after")
+    return {"type": kind, "after": after}, None
+
+
+def client_error(code: str, message: str, field) -> dict:
+    return _checked("error", {"type": "error", "error": {"code": code, "message": message, "field": field}})
+
+
+def events(batch: list[dict]) -> dict:
+    return _checked("events", {"type": "events", "events": list(batch)})
+
+
+def execution_status(status: dict) -> dict:
+    return _checked("execution", {"type": "execution", "execution": {k: status[k] for k in STATUS_FIELDS}})
+
+
+def status_of(execution) -> dict:
+    return {"status": execution.status, "output": execution.output, "error": execution.error,
+            "cause": execution.cause, "stopped_at": execution.stopped_at.isoformat() if execution.stopped_at else None,
+            "transitions": execution.transitions, "redrive_count": execution.redrive_count}
+
+
+def event_group_message(event: dict) -> dict:
+    return {"type": "execution.event", "event": event}
+
+
+def status_group_message(execution) -> dict:
+    return {"type": "execution.status", "execution": status_of(execution)}

@@ -1,5 +1,6 @@
-"""What Flowbench stores about functions: the draft you edit, the versions you deploy, the test
-events you keep and every invocation. State machines join these in a later part."""
+"""What Flowbench stores: functions (the draft you edit, the versions you deploy, the test events
+you keep, every invocation), roles, state machines with their versions, and executions with their
+history events."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ class Function(models.Model):
     timeout = models.PositiveIntegerField(default=3)
     memory = models.PositiveIntegerField(default=128)
     env = models.JSONField(default=dict)
-    network = models.BooleanField(default=False)
+    network = models.BooleanField(default=True)
     reserved_concurrency = models.PositiveIntegerField(null=True, blank=True)
     deployed = models.ForeignKey("FunctionVersion", null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="+")
@@ -75,7 +76,7 @@ class FunctionVersion(models.Model):
     timeout = models.PositiveIntegerField()
     memory = models.PositiveIntegerField()
     env = models.JSONField(default=dict)
-    network = models.BooleanField(default=False)
+    network = models.BooleanField(default=True)
     code_sha256 = models.CharField(max_length=64)
     code_size = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
@@ -145,6 +146,10 @@ class Invocation(models.Model):
     response = models.JSONField(null=True, blank=True)
     error = models.JSONField(null=True, blank=True)
     logs = models.TextField(blank=True, default="")
+    # Set when a state machine's Task state made the call.
+    execution = models.ForeignKey("Execution", null=True, blank=True, on_delete=models.CASCADE,
+                                  related_name="invocations")
+    state_name = models.CharField(max_length=80, blank=True, default="")
 
     class Meta:
         ordering = ["-started_at"]
@@ -158,3 +163,114 @@ class SignInLink(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+
+class Role(models.Model):
+    """An IAM-style role: who may assume it (`trusted`: "states", "lambda") and its identity policy."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="roles")
+    name = models.CharField(max_length=64)
+    description = models.CharField(max_length=1000, blank=True, default="")
+    trusted = models.JSONField(default=list)
+    policy = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="role_name_unique_per_owner")]
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class StateMachine(models.Model):
+    """A state machine and its draft definition (text: it may be invalid JSON while edited)."""
+
+    class Type(models.TextChoices):
+        STANDARD = "STANDARD", "Standard"
+        EXPRESS = "EXPRESS", "Express"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="state_machines")
+    name = models.CharField(max_length=80)
+    type = models.CharField(max_length=8, choices=Type.choices, default=Type.STANDARD)
+    role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="machines")
+    description = models.CharField(max_length=256, blank=True, default="")
+    definition = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="machine_name_unique_per_owner")]
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class StateMachineVersion(models.Model):
+    """An immutable, valid definition published from the draft, with the role it runs under."""
+
+    machine = models.ForeignKey(StateMachine, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    definition = models.JSONField()
+    type = models.CharField(max_length=8, choices=StateMachine.Type.choices, default=StateMachine.Type.STANDARD)
+    role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="+")
+    role_name = models.CharField(max_length=64)
+    role_policy = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["machine", "number"], name="machine_version_unique")]
+        ordering = ["-number"]
+
+
+class Execution(models.Model):
+    """One run of a state machine version: its status and result; its history is ExecutionEvent."""
+
+    class Status(models.TextChoices):
+        RUNNING = "RUNNING", "Running"
+        SUCCEEDED = "SUCCEEDED", "Succeeded"
+        FAILED = "FAILED", "Failed"
+        TIMED_OUT = "TIMED_OUT", "Timed out"
+        ABORTED = "ABORTED", "Aborted"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    machine = models.ForeignKey(StateMachine, on_delete=models.CASCADE, related_name="executions")
+    version = models.ForeignKey(StateMachineVersion, on_delete=models.PROTECT, related_name="executions")
+    name = models.CharField(max_length=80)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING, db_index=True)
+    input = models.TextField()
+    output = models.TextField(null=True, blank=True)
+    error = models.TextField(null=True, blank=True)
+    cause = models.TextField(null=True, blank=True)
+    started_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    transitions = models.PositiveIntegerField(default=0)
+    redrive_count = models.PositiveIntegerField(default=0)
+    redriven_at = models.DateTimeField(null=True, blank=True)
+    # A stop asked while no thread of this process runs it (another worker, or a queued start).
+    stop_requested = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["machine", "name"], name="execution_name_unique")]
+        ordering = ["-started_at"]
+
+
+class ExecutionEvent(models.Model):
+    """One history event, in AWS's GetExecutionHistory shape: `details` holds the <x>EventDetails key."""
+
+    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="events")
+    event_id = models.PositiveIntegerField()
+    type = models.CharField(max_length=64)
+    timestamp = models.CharField(max_length=32)
+    previous_event_id = models.PositiveIntegerField()
+    details = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["execution", "event_id"], name="event_id_unique")]
+        ordering = ["execution", "event_id"]
+
+    def as_event(self) -> dict:
+        return {"id": self.event_id, "previousEventId": self.previous_event_id, "timestamp": self.timestamp,
+                "type": self.type, **self.details}

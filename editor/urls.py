@@ -3,7 +3,7 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path, re_path
 
-from editor import api, views, views_machines
+from editor import api, api_machines, views, views_machines
 
 api_patterns = [
     path("api/runtimes", api.runtimes, name="api-runtimes"),
@@ -21,6 +21,26 @@ api_patterns = [
     path("api/functions/<str:name>/invocations/<str:invocation_id>", api.invocation_detail,
          name="api-invocation"),
     path("api/functions/<str:name>/metrics", api.function_metrics, name="api-function-metrics"),
+    path("api/roles", api_machines.role_list, name="api-roles"),
+    path("api/roles/default-policy", api_machines.role_default_policy, name="api-role-default-policy"),
+    path("api/roles/<str:name>", api_machines.role_detail, name="api-role"),
+    path("api/policies/validate", api_machines.policy_validate, name="api-policy-validate"),
+    path("api/state-machines", api_machines.machine_list, name="api-machines"),
+    path("api/state-machine-templates", api_machines.machine_templates, name="api-machine-templates"),
+    path("api/state-machines/validate", api_machines.machine_validate, name="api-machine-validate"),
+    path("api/state-machines/<str:name>", api_machines.machine_detail, name="api-machine"),
+    path("api/state-machines/<str:name>/versions", api_machines.machine_versions, name="api-machine-versions"),
+    path("api/state-machines/<str:name>/versions/<str:number>", api_machines.machine_version,
+         name="api-machine-version"),
+    path("api/state-machines/<str:name>/executions", api_machines.machine_executions, name="api-machine-executions"),
+    path("api/state-machines/<str:name>/recent-inputs", api_machines.machine_recent_inputs,
+         name="api-machine-recent-inputs"),
+    path("api/executions/<str:execution_id>", api_machines.execution_detail, name="api-execution"),
+    path("api/executions/<str:execution_id>/events", api_machines.execution_events, name="api-execution-events"),
+    path("api/executions/<str:execution_id>/stop", api_machines.execution_stop, name="api-execution-stop"),
+    path("api/executions/<str:execution_id>/redrive", api_machines.execution_redrive, name="api-execution-redrive"),
+    path("api/executions/<str:execution_id>/invocations", api_machines.execution_invocations,
+         name="api-execution-invocations"),
     re_path(r"^api/", api.api_not_found),
 ]
 

@@ -14,6 +14,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 
 from editor.routing import websocket_urlpatterns  # noqa: E402
+from editor.services.executor import ResumeOnStart  # noqa: E402
 
 http_app = django_asgi
 if settings.FLOWBENCH_SERVE_STATIC:
@@ -21,7 +22,8 @@ if settings.FLOWBENCH_SERVE_STATIC:
 
     http_app = ASGIStaticFilesHandler(django_asgi)
 
-application = ProtocolTypeRouter({
+# Executions a previous process left RUNNING continue once a server runs this application.
+application = ResumeOnStart(ProtocolTypeRouter({
     "http": http_app,
     "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
-})
+}))

@@ -1,4 +1,5 @@
-"""Loads the seed's sample functions (deployed, with a test event each) for one user."""
+"""Loads the seed's samples for one user: the functions (deployed, with a test event each), the sample
+role and the youth football training state machine (published as version 1)."""
 
 from __future__ import annotations
 
@@ -29,4 +30,32 @@ def load_samples(user) -> list[str]:
                 TestEvent.objects.create(function=function, name=name, body=body)
             deploy_function(function)
         created.append(sample.id)
+    return created
+
+
+SAMPLE_ROLE = "flowbench-sample-role"
+SAMPLE_MACHINE = "youth-football-training"
+
+
+def load_sample_machine(user) -> list[str]:
+    """Creates the sample role and the seed's state machine (version 1) when the user lacks them."""
+    from editor.models import Role, StateMachine
+    from editor.samples import machines as templates
+    from editor.services.machines import publish_version, template_definition
+    from editor.services.policy import default_policy
+
+    created = []
+    with transaction.atomic():
+        role = Role.objects.filter(owner=user, name=SAMPLE_ROLE).first()
+        if role is None:
+            role = Role.objects.create(owner=user, name=SAMPLE_ROLE, trusted=["states"], policy=default_policy(user),
+                                       description="Lets the sample state machines invoke your functions.")
+            created.append(SAMPLE_ROLE)
+        if not StateMachine.objects.filter(owner=user, name=SAMPLE_MACHINE).exists():
+            machine = StateMachine.objects.create(
+                owner=user, name=SAMPLE_MACHINE, type="STANDARD", role=role,
+                description=templates.BY_ID["seed"].definition["Comment"],
+                definition=template_definition(user, "seed"))
+            publish_version(machine)
+            created.append(SAMPLE_MACHINE)
     return created

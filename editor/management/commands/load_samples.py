@@ -1,13 +1,15 @@
-"""`manage.py load_samples [--user NAME]`: the seed's sample functions, deployed, for one user."""
+"""`manage.py load_samples [--user NAME]`: the seed's sample functions (deployed), the sample role and
+the youth football training state machine, for one user."""
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from editor.services.samples import load_samples
+from editor.services.samples import load_sample_machine, load_samples
 
 
 class Command(BaseCommand):
-    help = "Creates the sample functions (team picker, football trainings) a user does not have yet."
+    help = ("Creates the sample functions (team picker, football trainings), the sample role and the seed's "
+            "state machine a user does not have yet.")
 
     def add_arguments(self, parser):
         parser.add_argument("--user", help="username (default: the first administrator)")
@@ -22,5 +24,5 @@ class Command(BaseCommand):
             user = User.objects.filter(is_superuser=True).order_by("pk").first()
             if user is None:
                 raise CommandError("No administrator yet: run `manage.py prepare` first.")
-        created = load_samples(user)
+        created = load_samples(user) + load_sample_machine(user)
         self.stdout.write(f"Loaded for {user.username}: {', '.join(created) or 'nothing new'}.")

@@ -1,0 +1,171 @@
+"""Starting, stopping and redriving executions: the only code that writes them (their events are
+written by the executor's recorder as the engine emits them)."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+
+from django.db import IntegrityError, transaction
+
+from editor.errors import ApiError, not_found
+from editor.models import Execution, ExecutionEvent, StateMachine
+from editor.services import executor
+
+INPUT_LIMIT_BYTES = 256 * 1024
+# AWS execution names: 1-80 characters, no whitespace, brackets, wildcards, punctuation or controls.
+EXECUTION_NAME = re.compile(r"""^[^\s<>{}\[\]?*"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]{1,80}$""")
+
+
+def execution_name(value, field: str = "name") -> str:
+    if not isinstance(value, str) or not EXECUTION_NAME.match(value):
+        raise ApiError("InvalidName", "An execution name has 1 to 80 characters, without spaces, brackets, "
+                                      "wildcards or punctuation such as \" # % \\ ^ | ~ ` $ & , ; : /.", field=field)
+    return value
+
+
+def input_text(value, field: str = "input") -> str:
+    """Returns the execution input as JSON text (an empty text is {}); 400 naming `input` else."""
+    if value is None:
+        return "{}"
+    if not isinstance(value, str):
+        value = json.dumps(value, ensure_ascii=False)
+    if len(value.encode("utf-8")) > INPUT_LIMIT_BYTES:
+        raise ApiError("InputTooLarge", "The input is limited to 256 KiB.", status=400, field=field)
+    if not value.strip():
+        return "{}"
+    try:
+        json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise ApiError("InvalidJson", f"The input is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
+                       field=field) from None
+    return value
+
+
+def start_execution(user, machine: StateMachine, input_value, name=None, version=None) -> Execution:
+    """Creates a RUNNING execution of `version` (default: the latest published) and dispatches it."""
+    text = input_text(input_value)
+    name = str(uuid.uuid4()) if name in (None, "") else execution_name(name)
+    if machine.owner_id != user.pk:
+        raise not_found("State machine")
+    if version in (None, ""):
+        chosen = machine.versions.order_by("-number").first()
+        if chosen is None:
+            raise ApiError("NoVersion", "Publish a version of the state machine first.", status=409, field="version")
+    else:
+        if isinstance(version, bool) or not str(version).isdigit():
+            raise ApiError("InvalidType", "version is a published version number.", field="version")
+        chosen = machine.versions.filter(number=int(version)).first()
+        if chosen is None:
+            raise ApiError("ResourceNotFound", f"Version {version} not found.", status=404, field="version")
+    try:
+        with transaction.atomic():
+            if Execution.objects.filter(machine=machine, name=name).exists():
+                raise IntegrityError
+            execution = Execution.objects.create(machine=machine, version=chosen, name=name, input=text)
+            transaction.on_commit(lambda: executor.dispatch(execution.id))
+    except IntegrityError:
+        raise ApiError("ExecutionAlreadyExists", f"An execution called {name} already exists.", status=409,
+                       field="name") from None
+    return execution
+
+
+def get_execution(user, execution_id) -> Execution:
+    try:
+        execution_id = uuid.UUID(str(execution_id))
+    except ValueError:
+        raise not_found("Execution") from None
+    execution = (Execution.objects.select_related("machine", "version").filter(pk=execution_id, machine__owner=user)
+                 .first())
+    if execution is None:
+        raise not_found("Execution")
+    return execution
+
+
+def stop_execution(user, execution: Execution, error=None, cause=None) -> Execution:
+    """Aborts a RUNNING execution; the engine emits ExecutionAborted where it stands."""
+    if execution.machine.owner_id != user.pk:
+        raise not_found("Execution")
+    for value, field, limit in ((error, "error", 256), (cause, "cause", 32768)):
+        if value is not None and (not isinstance(value, str) or len(value) > limit):
+            raise ApiError("InvalidType", f"{field} is a string of at most {limit} characters.", field=field)
+    with transaction.atomic():
+        updated = Execution.objects.filter(pk=execution.pk, status=Execution.Status.RUNNING).update(
+            stop_requested=True, error=error, cause=cause)
+    if not updated:
+        raise ApiError("ExecutionNotRunning", "Only a running execution can be stopped.", status=409)
+    if not executor.cancel_local(execution.pk):
+        from django.conf import settings
+
+        if getattr(settings, "FLOWBENCH_EXECUTOR", "threads") != "celery":
+            # No thread of this process runs it (queued, or left by a stopped process): close it here.
+            history = executor.stored_history(execution.pk)
+            execution.refresh_from_db()
+            if history:
+                executor._abort_now(execution, history)
+            else:
+                executor.finish_execution(execution, "ABORTED", None, None, None, 0)
+    execution.refresh_from_db()
+    return execution
+
+
+def redrive_execution(user, execution: Execution) -> Execution:
+    """Continues a FAILED, TIMED_OUT or ABORTED Standard execution from the state that did not
+    finish, as AWS's RedriveExecution: same execution, redrive_count + 1, event ids continuing."""
+    if execution.machine.owner_id != user.pk:
+        raise not_found("Execution")
+    if execution.version.type != "STANDARD":
+        raise ApiError("ExecutionNotRedrivable", "Only Standard executions can be redriven.", status=409)
+    with transaction.atomic():
+        execution = Execution.objects.select_for_update().get(pk=execution.pk)
+        if execution.status not in ("FAILED", "TIMED_OUT", "ABORTED"):
+            raise ApiError("ExecutionNotRedrivable", "Only a failed, timed out or aborted execution can be redriven.",
+                           status=409)
+        last = ExecutionEvent.objects.filter(execution=execution).order_by("-event_id").first()
+        if last is None:
+            raise ApiError("ExecutionNotRedrivable", "This execution has no history to continue from.", status=409)
+        from runtime.asl import Clock
+        from django.utils import timezone
+
+        execution.redrive_count += 1
+        execution.status = Execution.Status.RUNNING
+        execution.output = execution.error = execution.cause = None
+        execution.stopped_at = None
+        execution.stop_requested = False
+        execution.redriven_at = timezone.now()
+        execution.save()
+        event = {"id": last.event_id + 1, "previousEventId": last.event_id, "timestamp": Clock().timestamp(),
+                 "type": "ExecutionRedriven",
+                 "executionRedrivenEventDetails": {"redriveCount": execution.redrive_count}}
+        ExecutionEvent.objects.create(execution=execution, event_id=event["id"], type=event["type"],
+                                      timestamp=event["timestamp"], previous_event_id=event["previousEventId"],
+                                      details={"executionRedrivenEventDetails": event["executionRedrivenEventDetails"]})
+        transaction.on_commit(lambda: _announce_and_dispatch(execution, event))
+    return execution
+
+
+def _announce_and_dispatch(execution: Execution, event: dict) -> None:
+    from editor import messages
+
+    executor.broadcast(executor.execution_group(execution.id), messages.event_group_message(event))
+    executor.broadcast(executor.execution_group(execution.id), messages.status_group_message(execution))
+    executor.dispatch(execution.id)
+
+
+def events_after(execution: Execution, after: int = 0, limit: int | None = None) -> list[dict]:
+    rows = ExecutionEvent.objects.filter(execution=execution, event_id__gt=after).order_by("event_id")
+    if limit:
+        rows = rows[:limit]
+    return [row.as_event() for row in rows]
+
+
+def recent_inputs(machine: StateMachine, count: int = 5) -> list[str]:
+    seen, found = set(), []
+    for text in machine.executions.order_by("-started_at").values_list("input", flat=True)[:200]:
+        if text not in seen:
+            seen.add(text)
+            found.append(text)
+            if len(found) == count:
+                break
+    return found

@@ -1,0 +1,204 @@
+"""Creating, editing, validating and publishing state machines: the only code that writes them."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+
+from editor.errors import ApiError, not_found
+from editor.graph import definition_to_dot
+from editor.models import Function, Role, StateMachine, StateMachineVersion
+from editor.samples import machines as templates
+from editor.services import validation
+from editor.services.policy import function_arn
+from editor.services.roles import get_role
+
+MACHINE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+DEFINITION_LIMIT_BYTES = 1024 * 1024  # Step Functions' definition quota (1 MB)
+TYPES = ("STANDARD", "EXPRESS")
+
+
+def machine_name(value, field: str = "name") -> str:
+    if not isinstance(value, str) or not MACHINE_NAME.match(value):
+        raise ApiError("InvalidName", "A state machine name has 1 to 80 letters, digits, hyphens or underscores.",
+                       field=field)
+    return value
+
+
+def machine_type(value, field: str = "type") -> str:
+    if value not in TYPES:
+        raise ApiError("InvalidType", "type is STANDARD or EXPRESS.", field=field)
+    return value
+
+
+def get_machine(user, name) -> StateMachine:
+    if not isinstance(name, str) or not MACHINE_NAME.match(name):
+        raise not_found("State machine")
+    try:
+        return StateMachine.objects.select_related("role").get(owner=user, name=name)
+    except StateMachine.DoesNotExist:
+        raise not_found("State machine") from None
+
+
+def _machine_role(user, name, field: str = "role") -> Role:
+    if not isinstance(name, str):
+        raise ApiError("InvalidType", "role is the name of one of your roles.", field=field)
+    try:
+        role = get_role(user, name)
+    except ApiError:
+        raise ApiError("RoleNotFound", f"You have no role called {name}.", field=field) from None
+    if "states" not in role.trusted:
+        raise ApiError("RoleNotTrusted", f"Role {name} does not trust states: Step Functions cannot assume it.",
+                       field=field)
+    return role
+
+
+def template_definition(user, template_id: str) -> str:
+    """Returns the definition text a new machine starts from."""
+    template = templates.BY_ID.get(template_id) if isinstance(template_id, str) else None
+    if template is None:
+        raise ApiError("InvalidTemplate", f"Choose one of: {', '.join(templates.BY_ID)}.", field="template")
+    if template.id == "seed":
+        return templates.seed_text().replace(templates.SEED_ACCOUNT_PREFIX, function_arn(""))
+    text = json.dumps(template.definition, indent=2, ensure_ascii=False)
+    if "{arn}hello" in text:
+        first = Function.objects.filter(owner=user).order_by("name").values_list("name", flat=True).first()
+        text = text.replace("{arn}hello", function_arn(first or "hello"))
+    return text
+
+
+def diagnostics(definition_text, machine_type_: str = "STANDARD") -> list[dict]:
+    """Returns the validator's diagnostics for a definition text (JSON errors included)."""
+    from runtime.asl import validate
+
+    if not isinstance(definition_text, str):
+        return [{"severity": "ERROR", "code": "INVALID_JSON_DESCRIPTION",
+                 "message": "The definition must be JSON text.", "location": ""}]
+    if len(definition_text.encode("utf-8")) > DEFINITION_LIMIT_BYTES:
+        return [{"severity": "ERROR", "code": "DEFINITION_TOO_LARGE",
+                 "message": "A definition is limited to 1 MB.", "location": ""}]
+    return [d.as_dict() for d in validate(definition_text, state_machine_type=machine_type_)]
+
+
+def validate_definition(definition_text, machine_type_: str = "STANDARD") -> dict:
+    """Returns {"diagnostics": [...], "dot": DOT text, or None when the text is not JSON}."""
+    found = diagnostics(definition_text, machine_type_)
+    dot = None
+    if isinstance(definition_text, str) and len(definition_text.encode("utf-8")) <= DEFINITION_LIMIT_BYTES:
+        try:
+            dot = definition_to_dot(json.loads(definition_text))
+        except ValueError:
+            dot = None
+    return {"diagnostics": found, "dot": dot}
+
+
+def has_errors(found: list[dict]) -> bool:
+    return any(d["severity"] == "ERROR" for d in found)
+
+
+def create_machine(user, data) -> StateMachine:
+    if not isinstance(data, dict):
+        raise ApiError("InvalidType", "A state machine is a JSON object with name, type and role.")
+    unknown = set(data) - {"name", "type", "role", "description", "template", "definition"}
+    if unknown:
+        field = sorted(unknown)[0]
+        raise ApiError("UnknownField", f"{field} is not a state machine setting.", field=field)
+    name = machine_name(data.get("name"))
+    type_ = machine_type(data.get("type", "STANDARD"))
+    role = _machine_role(user, data.get("role"))
+    description = validation.text(data.get("description"), "description", max_length=256)
+    if data.get("definition") is not None:
+        definition = _definition_text(data["definition"])
+    else:
+        definition = template_definition(user, data.get("template") or "blank")
+    try:
+        with transaction.atomic():
+            if StateMachine.objects.filter(owner=user, name=name).exists():
+                raise IntegrityError
+            return StateMachine.objects.create(owner=user, name=name, type=type_, role=role,
+                                               description=description, definition=definition)
+    except IntegrityError:
+        raise ApiError("ResourceConflict", f"You already have a state machine called {name}.", status=409,
+                       field="name") from None
+
+
+def _definition_text(value, field: str = "definition") -> str:
+    if isinstance(value, dict):
+        value = json.dumps(value, indent=2, ensure_ascii=False)
+    if not isinstance(value, str):
+        raise ApiError("InvalidType", "definition is the definition's JSON text.", field=field)
+    if len(value.encode("utf-8")) > DEFINITION_LIMIT_BYTES:
+        raise ApiError("DefinitionTooLarge", "A definition is limited to 1 MB.", status=413, field=field)
+    return value
+
+
+@transaction.atomic
+def update_machine(machine: StateMachine, data) -> StateMachine:
+    """Saves the draft: the definition may be invalid while it is edited (publishing checks it)."""
+    if not isinstance(data, dict):
+        raise ApiError("InvalidType", "A state machine update is a JSON object.")
+    unknown = set(data) - {"definition", "role", "type", "description", "name"}
+    if unknown:
+        field = sorted(unknown)[0]
+        raise ApiError("UnknownField", f"{field} is not a state machine setting.", field=field)
+    if "name" in data and data["name"] != machine.name:
+        raise ApiError("ReadOnly", "A state machine cannot be renamed.", field="name")
+    if "definition" in data:
+        machine.definition = _definition_text(data["definition"])
+    if "role" in data:
+        machine.role = _machine_role(machine.owner, data["role"])
+    if "type" in data:
+        type_ = machine_type(data["type"])
+        if type_ != machine.type and machine.versions.exists():
+            raise ApiError("ReadOnly", "The type of a state machine with published versions cannot change.",
+                           status=409, field="type")
+        machine.type = type_
+    if "description" in data:
+        machine.description = validation.text(data["description"], "description", max_length=256)
+    machine.save()
+    return machine
+
+
+@transaction.atomic
+def delete_machine(machine: StateMachine) -> None:
+    from editor.models import Execution
+
+    if machine.executions.filter(status=Execution.Status.RUNNING).exists():
+        raise ApiError("ExecutionsRunning", "Stop the running executions before deleting the state machine.",
+                       status=409)
+    machine.delete()
+
+
+@transaction.atomic
+def publish_version(machine: StateMachine) -> StateMachineVersion:
+    """Publishes the draft as the next immutable version; 400 with its diagnostics when invalid.
+
+    Publishing an unchanged draft (same definition, type and role policy) returns the latest version."""
+    machine = StateMachine.objects.select_for_update().select_related("role").get(pk=machine.pk)
+    found = diagnostics(machine.definition, machine.type)
+    if has_errors(found):
+        error = ApiError("InvalidDefinition", "The definition has errors: fix them before publishing.",
+                         field="definition")
+        error.diagnostics = found
+        raise error
+    definition = json.loads(machine.definition)
+    latest = machine.versions.order_by("-number").first()
+    if (latest is not None and latest.definition == definition and latest.type == machine.type
+            and latest.role_id == machine.role_id and latest.role_policy == machine.role.policy):
+        return latest
+    number = (machine.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    return StateMachineVersion.objects.create(
+        machine=machine, number=number, definition=definition, type=machine.type, role=machine.role,
+        role_name=machine.role.name, role_policy=machine.role.policy)
+
+
+def get_machine_version(machine: StateMachine, number) -> StateMachineVersion:
+    if isinstance(number, bool) or not str(number).isdigit():
+        raise not_found("Version")
+    try:
+        return machine.versions.get(number=int(number))
+    except StateMachineVersion.DoesNotExist:
+        raise not_found("Version") from None

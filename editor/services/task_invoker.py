@@ -1,0 +1,82 @@
+"""The Task invoker of executions: the user's deployed functions, after the role allows the call.
+
+Task states name a function (name, partial or full ARN, with an optional qualifier). It resolves to
+the function's deployed version ($LATEST) or a published version number, is checked against the
+role's policy (lambda:InvokeFunction on the function's ARN), runs in the process-wide runner and is
+recorded as an Invocation of the execution, with its logs and figures.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from editor.models import Function, FunctionVersion, Invocation
+from editor.services.invocations import _record, _spec
+from editor.services.policy import account_id, evaluate, function_arn
+from editor.services.runner import get_runner
+
+
+class TaskInvoker:
+    """Implements runtime.asl's invoker seam for one execution."""
+
+    def __init__(self, execution, role, *, current_state=None, check_alive=None):
+        self.execution = execution
+        self.role = role
+        self.owner_id = execution.machine.owner_id
+        self._state = current_state or threading.local()
+        self._check_alive = check_alive
+
+    def _resolve(self, name: str, qualifier: str | None):
+        function = Function.objects.filter(owner_id=self.owner_id, name=name).first()
+        if function is None:
+            return None, None
+        if qualifier in (None, "", "$LATEST"):
+            if function.deployed_id is None:
+                return function, None
+            return function, FunctionVersion.objects.get(pk=function.deployed_id)
+        if not str(qualifier).isdigit():
+            return function, None
+        return function, function.versions.filter(number=int(qualifier)).first()
+
+    def invoke_function(self, name: str, payload: Any, *, qualifier: str | None = None,
+                        timeout: float | None = None, arn: str = ""):
+        from runtime.asl import FunctionNotFound, FunctionServiceError
+        from runtime.tasks import LambdaInvoker, split_function_name
+
+        if self._check_alive is not None:
+            self._check_alive()
+        function_name, name_qualifier = split_function_name(name)
+        qualifier = qualifier or name_qualifier
+        resource = function_arn(function_name) + (f":{qualifier}" if qualifier else "")
+        role = self.role.__class__.objects.filter(pk=self.role.pk).first()
+        decision = evaluate(role.policy if role else None, "lambda:InvokeFunction", resource)
+        if decision != "allow":
+            because = ("with an explicit deny in an identity-based policy" if decision == "deny"
+                       else "because no identity-based policy allows the lambda:InvokeFunction action")
+            session = self.execution.id.hex
+            raise FunctionServiceError(
+                "AccessDeniedException",
+                f"User: arn:aws:sts::{account_id()}:assumed-role/{self.role.name}/{session} is not authorized "
+                f"to perform: lambda:InvokeFunction on resource: {resource} {because}")
+        function, version = self._resolve(function_name, qualifier)
+        if function is None or version is None:
+            shown = f"{function_name}:{qualifier}" if qualifier else function_name
+            raise FunctionNotFound(f"Function not found: {arn or shown}")
+        invocation = Invocation.objects.create(
+            function=function, version=version, version_label=version.label,
+            source=Invocation.Source.STATE_MACHINE, memory_mb=version.memory, request=payload,
+            execution_id=self.execution.id, state_name=getattr(self._state, "name", "")[:80])
+        spec = _spec(function, version)
+        invoker = LambdaInvoker(lambda _name, _qualifier: spec, get_runner())
+        try:
+            outcome = invoker.invoke_function(function_name, payload, qualifier=qualifier, timeout=timeout,
+                                              arn=arn)
+        except FunctionServiceError as exc:
+            _record(invocation, None, {"errorType": exc.error_type, "errorMessage": exc.message})
+            raise
+        except Exception as exc:
+            _record(invocation, None, {"errorType": type(exc).__name__, "errorMessage": str(exc)})
+            raise
+        _record(invocation, outcome.details.get("invocation"), None)
+        return outcome
