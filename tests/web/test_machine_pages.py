@@ -59,6 +59,7 @@ class OwnedPageTests(WebTestCase):
     def test_another_users_role_machine_and_execution_are_not_found(self):
         for path in ["/roles/runner/", "/state-machines/flow/", "/state-machines/flow/executions/"]:
             self.assertEqual(self.bob_client.get(path).status_code, 404, path)
+        self.assertEqual(self.call("POST", "/api/state-machines/flow/versions").status_code, 201)
         started = self.call("POST", "/api/state-machines/flow/executions", {"input": "{}"})
         self.assertEqual(started.status_code, 201, started.content[:400])
         path = f"/executions/{started.data['id']}/"

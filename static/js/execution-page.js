@@ -1,0 +1,288 @@
+// The execution page: header, input/output, the graph coloured live from the event stream, the
+// selected state's runs (input, output, error, retries, function invocations), the event table and
+// a timeline. Events come over a WebSocket that resumes from the last event id after a reconnect.
+import { api, el, fmtMs } from "./api.js";
+import { renderGraph, STATUSES } from "./graph-view.js";
+import { pointersByName } from "./asl-model.js";
+import { History, detailsOf } from "./execution-history.js";
+import { download, fmtDuration, statusWord, STATUS_LABELS } from "./ui.js";
+
+const root = document.getElementById("execution-app");
+const ID = root.dataset.id;
+const BASE = `/api/executions/${ID}`;
+const $ = (id) => document.getElementById(id);
+
+let execution = null;
+let history = null;
+let graph = null;
+let selected = null;
+let invocations = [];
+let iteration = "";
+const expanded = new Set();
+
+// ---- header ---------------------------------------------------------------------------------
+function renderHeader() {
+  const e = execution;
+  const word = statusWord(e.status);
+  $("execution-status").className = `xstatus ${word}`;
+  $("execution-status").textContent = STATUS_LABELS[e.status] ?? e.status;
+  root.dataset.status = e.status;
+  const started = Date.parse(e.started_at);
+  const stopped = e.stopped_at ? Date.parse(e.stopped_at) : null;
+  const facts = [
+    ["Status", el("span", { class: `xstatus ${word}`, text: STATUS_LABELS[e.status] ?? e.status })],
+    ["Started", new Date(started).toLocaleString()],
+    ["Ended", stopped ? new Date(stopped).toLocaleString() : "—"],
+    ["Duration", fmtDuration((stopped ?? Date.now()) - started) + (stopped ? "" : " so far")],
+    ["State transitions", String(e.transitions ?? "—")],
+    ["Version", el("a", { href: `/state-machines/${encodeURIComponent(e.machine)}/`, text: `Version ${e.version}` })],
+    ["Type", e.type === "EXPRESS" ? "Express" : "Standard"],
+    ["Role", el("a", { href: `/roles/${encodeURIComponent(e.role)}/`, text: e.role })],
+    ["Redrives", String(e.redrive_count ?? 0)],
+  ];
+  $("facts").replaceChildren(...facts.map(([k, v]) => el("div", { class: "fact" }, el("span", { class: "k", text: k }), el("span", { class: "v" }, v))));
+  $("stop").hidden = e.status !== "RUNNING";
+  $("redrive").hidden = !["FAILED", "TIMED_OUT", "ABORTED"].includes(e.status);
+  $("execution-input").textContent = pretty(e.input);
+  $("execution-output").textContent = e.status === "RUNNING" ? "Not finished yet." : (e.output === null || e.output === undefined ? "No output" : pretty(e.output));
+  const errorBox = $("execution-error");
+  errorBox.hidden = !e.error;
+  if (e.error) errorBox.replaceChildren(el("b", { text: e.error }), e.cause ? el("div", { class: "mono cause", text: e.cause }) : null);
+}
+
+function pretty(text) {
+  if (text === null || text === undefined) return "";
+  try { return JSON.stringify(JSON.parse(text), null, 2); } catch { return String(text); }
+}
+
+$("stop").addEventListener("click", async () => {
+  if (!confirm("Stop this execution? States still running are cancelled.")) return;
+  try { execution = await api("POST", `${BASE}/stop`); renderHeader(); } catch (error) { alert(error.message); }
+});
+$("redrive").addEventListener("click", async () => {
+  try {
+    execution = await api("POST", `${BASE}/redrive`);
+    renderHeader();
+    connect();
+  } catch (error) { alert(error.message); }
+});
+
+// ---- the graph ------------------------------------------------------------------------------
+const LEGEND = [["running", "In progress"], ["succeeded", "Succeeded"], ["failed", "Failed"], ["caught", "Caught error"], ["cancelled", "Cancelled"], ["not-run", "Not run"]];
+$("legend").replaceChildren(...LEGEND.map(([s, label]) => el("span", { class: "lg" }, el("i", { class: `sw ${s}` }), label)));
+
+function paint() {
+  if (!graph) return;
+  const statuses = history.statuses(iteration);
+  const finished = execution.status !== "RUNNING";
+  for (const ptr of pointersByName(execution.definition).values()) {
+    const status = statuses.get(ptr) ?? (finished ? "not-run" : null);
+    if (status === null || STATUSES.includes(status)) graph.highlight(ptr, status);
+  }
+}
+$("zoom-in").addEventListener("click", () => graph?.zoomBy(1.25));
+$("zoom-out").addEventListener("click", () => graph?.zoomBy(0.8));
+$("fit").addEventListener("click", () => graph?.fit());
+$("export-svg").addEventListener("click", () => graph && download(`${execution.name}.svg`, new Blob([graph.exportSvg()], { type: "image/svg+xml" })));
+$("export-png").addEventListener("click", async () => graph && download(`${execution.name}.png`, await graph.exportPng()));
+
+// ---- the selected state ---------------------------------------------------------------------
+function selectState(ptr) {
+  selected = ptr;
+  graph?.select(ptr);
+  renderDetail();
+  document.querySelectorAll("#state-runs tbody tr").forEach((r) => r.classList.toggle("active", r.dataset.pointer === ptr));
+}
+
+function block(title, text, cls = "") {
+  return [el("h4", { text: title }), el("pre", { class: `output small ${cls}`, text })];
+}
+
+function renderDetail() {
+  const box = $("state-detail");
+  if (!selected) return;
+  const name = [...pointersByName(execution.definition)].find(([, p]) => p === selected)?.[0] ?? selected;
+  const runs = history.runs.filter((r) => r.pointer === selected && (!iteration || r.iteration.startsWith(iteration)));
+  const children = [el("h2", { class: "ihead" }, name, el("span", { class: "muted small-text", text: ` · ${runs.length ? `${runs.length} run${runs.length === 1 ? "" : "s"}` : "not run"}` }))];
+  runs.forEach((run, k) => {
+    const invs = invocations.filter((i) => i.state === run.name && Date.parse(i.started_at) >= run.start - 1000 && (run.end === null || Date.parse(i.started_at) <= run.end + 1000));
+    children.push(el("div", { class: `run ${run.status}`, "data-run": run.id },
+      el("div", { class: "run-head" }, el("span", { class: `pill ${run.status}`, text: run.status }),
+        run.iteration ? el("span", { class: "muted", text: run.iteration }) : null,
+        el("span", { class: "muted", text: `${run.type} · ${fmtDuration((run.end ?? Date.now()) - run.start)}` }), runs.length > 1 ? el("span", { class: "muted", text: `run ${k + 1}` }) : null),
+      ...block("Input", pretty(run.input)),
+      ...(run.output !== null ? block("Output", pretty(run.output)) : []),
+      ...(run.error ? block("Error", `${run.error}${run.cause ? "\n" + pretty(run.cause) : ""}`, "error") : []),
+      run.attempts.length ? el("div", {}, el("h4", { text: "Attempts" }), el("table", { class: "mini attempts" },
+        el("thead", {}, el("tr", {}, ...["#", "Status", "Duration", "Error"].map((h) => el("th", { text: h })))),
+        el("tbody", {}, ...run.attempts.map((a, i) => el("tr", {}, el("td", { text: String(i + 1) }), el("td", {}, el("span", { class: `pill ${a.status}`, text: a.status })),
+          el("td", { text: fmtDuration((a.end ?? Date.now()) - a.start) }), el("td", { class: "mono", text: a.error ? `${a.error}` : "—" })))))) : null,
+      ...invs.map((inv) => el("div", { class: "invocation" },
+        el("h4", {}, `Function ${inv.function} `, el("span", { class: `status ${inv.status}`, text: inv.status })),
+        el("div", { class: "figures" }, ...[["Duration", fmtMs(inv.duration ?? inv.duration_ms)], ["Billed", inv.billed_ms != null ? `${inv.billed_ms} ms` : "—"],
+          ["Memory", inv.max_memory_mb != null ? `${Math.round(inv.max_memory_mb)} / ${inv.memory_mb} MB` : "—"], ["Init", fmtMs(inv.init_ms)], ["Request", inv.request_id || "—"]]
+          .map(([k, v]) => el("span", {}, el("b", { text: k }), " ", v))),
+        el("pre", { class: "output small logs", text: inv.logs || "(no logs)" })))));
+  });
+  box.replaceChildren(...children);
+}
+
+// ---- events table ---------------------------------------------------------------------------
+function stepOf(event) {
+  const d = detailsOf(event);
+  if (d.name) return d.name;
+  return history.runFor(event)?.name ?? "";
+}
+function resourceOf(event) {
+  const d = detailsOf(event);
+  return d.resource ?? d.resourceType ?? "";
+}
+
+let renderedEvents = 0;
+function renderEvents() {
+  const body = $("events").querySelector("tbody");
+  const term = $("event-filter").value.trim().toLowerCase();
+  const type = $("event-type-filter").value;
+  const types = [...new Set(history.events.map((e) => e.type))].sort();
+  const select = $("event-type-filter");
+  if (select.options.length - 1 !== types.length) {
+    select.replaceChildren(el("option", { value: "", text: "All types" }), ...types.map((t) => el("option", { value: t, text: t, selected: t === type })));
+  }
+  const shown = history.events.filter((e) => (!type || e.type === type) &&
+    (!term || `${e.id} ${e.type} ${stepOf(e)} ${resourceOf(e)} ${JSON.stringify(detailsOf(e))}`.toLowerCase().includes(term)));
+  body.replaceChildren(...shown.flatMap((e) => {
+    const row = el("tr", { class: `clickable ev ${/Failed|TimedOut|Aborted/.test(e.type) ? "bad" : /Succeeded|Exited/.test(e.type) ? "good" : ""}`, "data-event": e.id,
+      onclick: () => { if (expanded.has(e.id)) expanded.delete(e.id); else expanded.add(e.id); renderEvents(); } },
+      el("td", { class: "mono", text: String(e.id) }), el("td", {}, el("span", { class: "caret", text: expanded.has(e.id) ? "▾ " : "▸ " }), e.type),
+      el("td", {}, stepOf(e) ? el("a", { href: "#", text: stepOf(e), onclick: (ev) => { ev.preventDefault(); ev.stopPropagation(); const p = history.runFor(e)?.pointer ?? pointersByName(execution.definition).get(stepOf(e)); if (p) selectState(p); } }) : ""),
+      el("td", { class: "mono small-text", text: resourceOf(e) }),
+      el("td", { class: "mono", text: history.start !== null ? `${Math.max(0, e.at - history.start)}` : "" }),
+      el("td", { class: "mono small-text", text: e.timestamp }));
+    if (!expanded.has(e.id)) return [row];
+    const details = Object.fromEntries(Object.entries(detailsOf(e)).map(([k, v]) => [k, typeof v === "string" && /^(input|output|cause|parameters)$/.test(k) ? tryParse(v) : v]));
+    return [row, el("tr", { class: "details" }, el("td", { colspan: 6 }, el("pre", { class: "output small", text: JSON.stringify(details, null, 2) })))];
+  }));
+  $("event-count").textContent = `${shown.length} of ${history.events.length} events`;
+  renderedEvents = history.events.length;
+  root.dataset.events = String(history.events.length);
+}
+function tryParse(text) {
+  try { return JSON.parse(text); } catch { return text; }
+}
+$("event-filter").addEventListener("input", renderEvents);
+$("event-type-filter").addEventListener("change", renderEvents);
+
+// ---- states table, iterations, timeline -----------------------------------------------------
+function renderStates() {
+  const picker = $("iteration-filter");
+  const iterations = [...history.iterations].sort();
+  if (picker.options.length - 1 !== iterations.length) {
+    picker.replaceChildren(el("option", { value: "", text: "All" }), ...iterations.map((it) => el("option", { value: it, text: it, selected: it === iteration })));
+  }
+  const runs = history.runs.filter((r) => !iteration || r.iteration.startsWith(iteration));
+  $("state-runs").querySelector("tbody").replaceChildren(...(runs.length ? runs.map((r) => el("tr", { class: `clickable${r.pointer === selected ? " active" : ""}`, "data-pointer": r.pointer ?? "", onclick: () => r.pointer && selectState(r.pointer) },
+    el("td", { class: "sname", text: r.name }), el("td", { text: r.type }), el("td", {}, el("span", { class: `pill ${r.status}`, text: r.status })),
+    el("td", { class: "muted", text: r.iteration || "—" }), el("td", { text: String(Math.max(1, r.attempts.length)) }),
+    el("td", { class: "mono", text: history.start !== null ? `${r.start - history.start} ms` : "" }), el("td", { class: "mono", text: fmtDuration((r.end ?? Date.now()) - r.start) }))) :
+    [el("tr", {}, el("td", { colspan: 7, class: "muted", text: "No state has run yet." }))]));
+}
+$("iteration-filter").addEventListener("change", () => { iteration = $("iteration-filter").value; paint(); renderStates(); renderTimeline(); renderDetail(); });
+
+function renderTimeline() {
+  const box = $("timeline");
+  const runs = history.runs.filter((r) => !iteration || r.iteration.startsWith(iteration));
+  if (!runs.length || history.start === null) { box.replaceChildren(el("p", { class: "muted", text: "No state has run yet." })); return; }
+  const end = history.end ?? Math.max(Date.now(), ...runs.map((r) => r.end ?? r.start));
+  const span = Math.max(1, end - history.start);
+  const pct = (t) => `${((t - history.start) / span) * 100}%`;
+  const width = (a, b) => `${Math.max(0.4, ((b - a) / span) * 100)}%`;
+  box.replaceChildren(el("div", { class: "tl-axis" }, el("span", { text: "0 ms" }), el("span", { text: fmtDuration(span) })),
+    ...runs.map((r) => el("div", { class: "tl-row", onclick: () => r.pointer && selectState(r.pointer) },
+      el("div", { class: "tl-label", title: r.iteration }, r.name, r.iteration ? el("span", { class: "muted", text: ` ${r.iteration}` }) : null),
+      el("div", { class: "tl-track" },
+        el("div", { class: `tl-bar ${r.status} ${r.type === "Wait" ? "wait" : ""}`, style: `left:${pct(r.start)};width:${width(r.start, r.end ?? end)}`, title: `${r.name}: ${fmtDuration((r.end ?? end) - r.start)}` }),
+        ...r.attempts.map((a, i) => el("div", { class: `tl-attempt ${a.status}`, style: `left:${pct(a.start)};width:${width(a.start, a.end ?? end)}`, title: `attempt ${i + 1}: ${a.status}` }))))));
+}
+
+// ---- the stream -----------------------------------------------------------------------------
+let socket = null;
+let retryDelay = 500;
+let frame = 0;
+function scheduleRender() {
+  if (frame) return;
+  frame = requestAnimationFrame(() => {
+    frame = 0;
+    paint();
+    renderEvents();
+    renderStates();
+    renderTimeline();
+    if (selected) renderDetail();
+  });
+}
+
+function lastId() {
+  return history.events.length ? history.events[history.events.length - 1].id : 0;
+}
+
+function connect() {
+  if (socket && socket.readyState <= 1) return;
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  socket = new WebSocket(`${scheme}://${location.host}/ws/executions/${ID}/`);
+  socket.addEventListener("open", () => {
+    retryDelay = 500;
+    $("live").hidden = false;
+    socket.send(JSON.stringify({ type: "subscribe", after: lastId() }));
+  });
+  socket.addEventListener("message", (message) => {
+    const data = JSON.parse(message.data);
+    if (data.type === "events") {
+      if (history.add(data.events)) scheduleRender();
+    } else if (data.type === "execution") {
+      const wasRunning = execution.status === "RUNNING";
+      execution = { ...execution, ...data.execution };
+      renderHeader();
+      scheduleRender();
+      if (execution.status !== "RUNNING") {
+        $("live").hidden = true;
+        loadInvocations();
+        if (wasRunning) socket.close();
+      }
+    }
+  });
+  socket.addEventListener("close", (event) => {
+    $("live").hidden = true;
+    if (execution.status !== "RUNNING" || [4401, 4403, 4404].includes(event.code)) return;
+    setTimeout(connect, retryDelay);
+    retryDelay = Math.min(retryDelay * 2, 15000);
+  });
+}
+
+async function loadInvocations() {
+  try {
+    invocations = (await api("GET", `${BASE}/invocations`)).invocations;
+    if (selected) renderDetail();
+  } catch { /* figures are extra */ }
+}
+
+document.querySelectorAll(".tabs [data-tab]").forEach((b) => b.addEventListener("click", () => {
+  document.querySelectorAll(".tabs [data-tab]").forEach((x) => x.classList.toggle("active", x === b));
+  document.querySelectorAll(".tabpanel").forEach((p) => { p.hidden = p.dataset.panel !== b.dataset.tab; });
+}));
+setInterval(() => { if (execution?.status === "RUNNING") { renderHeader(); renderTimeline(); } }, 1000);
+
+async function start() {
+  execution = await api("GET", BASE);
+  history = new History(pointersByName(execution.definition));
+  renderHeader();
+  graph = await renderGraph($("exec-graph"), execution.dot, { onSelect: selectState });
+  // The stored history first (one request), then the stream from the last id we have.
+  const stored = await api("GET", `${BASE}/events?after=0`);
+  history.add(stored.events);
+  scheduleRender();
+  if (execution.status === "RUNNING") connect();
+  loadInvocations();
+  const first = history.runs.find((r) => r.status === "failed") ?? null;
+  if (first?.pointer) selectState(first.pointer);
+  root.dataset.ready = "true";
+}
+start().catch((error) => { $("execution-error").hidden = false; $("execution-error").textContent = error.message; });

@@ -1,0 +1,179 @@
+"""The state machine editor in a real browser: a machine built in Design mode without typing JSON,
+checked in Code mode, published, started and watched; rename, undo and redo; a JSON error shown on
+its line; the roles pages."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from playwright.sync_api import expect
+
+from tests.e2e.test_function_flow import replace_editor_text
+
+
+def wait_validated(page):
+    """Waits until the validator has answered for the text shown now."""
+    page.wait_for_function("() => { const a = window.flowbench; return a && document.getElementById('machine-app').dataset.validated && !document.querySelector('#unsaved[hidden]') === (a.text !== a.savedText); }")
+
+
+def definition(page) -> dict:
+    return json.loads(page.evaluate("window.flowbench.text"))
+
+
+def create_machine(page, base, name, template="blank", role="flowbench-sample-role"):
+    page.goto(f"{base}/state-machines/new")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    page.locator(f'.template[data-template="{template}"]').click()
+    page.fill("#name", name)
+    if role:
+        page.select_option("#role", role)
+    page.click("#create")
+    page.wait_for_url(f"{base}/state-machines/{name}/")
+    expect(page.locator("#machine-app")).to_have_attribute("data-ready", "true")
+
+
+def test_a_machine_built_in_design_mode_runs_and_turns_green(server, page, shot):
+    base = server["base"]
+    page.goto(f"{base}/state-machines/")
+    expect(page.locator("#machines")).to_contain_text("youth-football-training")
+    shot(page, "2x-machine-list")
+
+    page.goto(f"{base}/state-machines/new")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    page.fill("#name", "bad name!")
+    page.click("#create")
+    expect(page.locator('.field-error[data-field="name"]')).not_to_be_empty()
+    shot(page, "2x-machine-create")
+    create_machine(page, base, "drill-flow")
+
+    # Pass (from the blank template) -> Wait 0 s -> Succeed, all from the palette and inspector.
+    page.locator('.tree-item[data-pointer="/States/Pass"]').click()
+    expect(page.locator("#state-name")).to_have_value("Pass")
+    page.click('.palette-item[data-type="Wait"]')
+    expect(page.locator("#state-name")).to_have_value("Wait")
+    page.fill("#wait-value", "0")
+    page.locator("#wait-value").press("Tab")
+    page.click('.palette-item[data-type="Succeed"]')
+    expect(page.locator("#state-name")).to_have_value("Succeed")
+    expect(page.locator('#design-graph g.fb-succeed')).to_have_count(1)
+    expect(page.locator("#design-graph g.fb-state")).to_have_count(3)
+    shot(page, "2x-machine-design")
+
+    page.click('.modes [data-mode="code"]')
+    expect(page.locator("#code-editor .cm-content")).to_contain_text('"Seconds": 0')
+    assert definition(page)["States"] == {
+        "Pass": {"Type": "Pass", "Next": "Wait"},
+        "Wait": {"Type": "Wait", "Seconds": 0, "Next": "Succeed"},
+        "Succeed": {"Type": "Succeed"},
+    }
+    expect(page.locator("#diagnostics")).to_contain_text("No problems")
+    shot(page, "2x-machine-code")
+
+    page.keyboard.press("Control+s")
+    expect(page.locator("#status-line")).to_contain_text("Draft saved")
+    page.click("#publish")
+    expect(page.locator("#status-line")).to_contain_text("Published version 1")
+    page.click("#start")
+    expect(page.locator("#start-dialog")).to_be_visible()
+    replace_editor_text(page, "#exec-input", '{"player": "김민재",}')
+    expect(page.locator("#exec-input-error")).to_contain_text("line 1")
+    expect(page.locator("#start-go")).to_be_disabled()
+    replace_editor_text(page, "#exec-input", '{"player": "김민재"}')
+    expect(page.locator("#exec-input-error")).to_be_empty()
+    page.fill("#exec-name", "first-run")
+    shot(page, "2x-start-dialog")
+    page.click("#start-go")
+    page.wait_for_url(re.compile(r"/executions/[0-9a-f-]+/$"))
+    app = page.locator("#execution-app")
+    expect(app).to_have_attribute("data-ready", "true")
+    expect(app).to_have_attribute("data-status", "SUCCEEDED")
+    for name in ["Pass", "Wait", "Succeed"]:
+        expect(page.locator(f'#exec-graph g.fb-state[id="state/States/{name}"]')).to_have_class(re.compile("fb-status-succeeded"))
+    entered = [t for t in page.locator("#events tbody tr td:nth-child(2)").all_inner_texts() if "StateEntered" in t]
+    assert [t.strip("▸ ").strip() for t in entered] == ["PassStateEntered", "WaitStateEntered", "SucceedStateEntered"]
+    expect(page.locator("#execution-output")).to_contain_text("김민재")
+    shot(page, "2x-execution-succeeded")
+
+
+def test_rename_follows_every_reference_and_undo_redo_walks_back(server, page, shot):
+    base = server["base"]
+    create_machine(page, base, "choice-flow", template="choice")
+    page.locator('.tree-item[data-pointer="/States/Large"]').click()
+    page.fill("#state-name", "큰 공")
+    page.locator("#state-name").press("Enter")
+    expect(page.locator('.tree-item[data-pointer="/States/큰 공"]')).to_be_visible()
+    d = definition(page)
+    assert "Large" not in d["States"]
+    assert d["States"]["Which size?"]["Choices"][0]["Next"] == "큰 공"
+    page.locator('.tree-item[data-pointer="/States/Which size?"]').click()
+    page.fill("#state-name", "Size")
+    page.locator("#state-name").press("Enter")
+    expect(page.locator('.tree-item[data-pointer="/States/Size"]')).to_be_visible()
+    assert definition(page)["StartAt"] == "Size"
+    shot(page, "2x-machine-choice-inspector")
+
+    page.locator("#design-graph").click(position={"x": 5, "y": 5})
+    page.keyboard.press("Control+z")
+    expect(page.locator('.tree-item[data-pointer="/States/Which size?"]')).to_be_visible()
+    assert definition(page)["StartAt"] == "Which size?"
+    page.keyboard.press("Control+z")
+    expect(page.locator('.tree-item[data-pointer="/States/Large"]')).to_be_visible()
+    assert definition(page)["States"]["Which size?"]["Choices"][0]["Next"] == "Large"
+    page.keyboard.press("Control+Shift+z")
+    expect(page.locator('.tree-item[data-pointer="/States/큰 공"]')).to_be_visible()
+    page.click("#redo")
+    expect(page.locator('.tree-item[data-pointer="/States/Size"]')).to_be_visible()
+    assert definition(page)["StartAt"] == "Size"
+
+
+def test_broken_json_is_marked_on_its_line_and_design_waits(server, page, shot):
+    base = server["base"]
+    create_machine(page, base, "broken-flow", template="hello-world")
+    page.click('.modes [data-mode="code"]')
+    text = json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Nowhere"}}}, indent=2)
+    replace_editor_text(page, "#code-editor", text)
+    # A valid JSON text naming a state that does not exist: the validator's pointer, on line 6.
+    marker = page.locator("#code-editor .cm-lint-marker-error")
+    expect(marker).to_have_count(1)
+    expect(page.locator("#diagnostics")).to_contain_text("line 6")
+    gutter_line = page.evaluate("""() => {
+      const m = document.querySelector('#code-editor .cm-lint-marker-error');
+      const y = m.getBoundingClientRect().top + 4;
+      const lines = [...document.querySelectorAll('#code-editor .cm-lineNumbers .cm-gutterElement')];
+      const hit = lines.find((l) => { const r = l.getBoundingClientRect(); return r.top <= y && y <= r.bottom; });
+      return hit ? hit.textContent : null; }""")
+    assert gutter_line == "6"
+    shot(page, "2x-machine-code-diagnostic")
+
+    replace_editor_text(page, "#code-editor", '{\n  "StartAt": "A",\n  "States": {\n    "A": {"Type": "Pass" "End": true}\n  }\n}')
+    expect(page.locator("#code-state")).to_contain_text("line 4")
+    expect(page.locator("#diagnostics")).to_contain_text("Expected ',' or '}'")
+    page.click('.modes [data-mode="design"]')
+    expect(page.locator("#design-blocked")).to_be_visible()
+    expect(page.locator("#design-blocked-reason")).to_contain_text("Line 4, column 26")
+    shot(page, "2x-machine-design-blocked")
+
+
+def test_roles_list_create_and_policy_validation(server, page, shot):
+    base = server["base"]
+    page.goto(f"{base}/roles/")
+    expect(page.locator("#roles")).to_contain_text("flowbench-sample-role")
+    shot(page, "2x-role-list")
+    page.click("#create-role")
+    expect(page.locator("#role-app")).to_have_attribute("data-ready", "true")
+    expect(page.locator("#policy-editor .cm-content")).to_contain_text("lambda:InvokeFunction")
+    expect(page.locator("#policy-diagnostics")).to_contain_text("The policy is valid")
+    page.fill("#role-name", "drills-role")
+    page.fill("#role-description", "Runs the 훈련 functions")
+    replace_editor_text(page, "#policy-editor", '{\n  "Version": "2012-10-17",\n  "Statement": [\n    {"Effect": "Perhaps", "Action": "lambda:InvokeFunction", "Resource": "*"}\n  ]\n}')
+    expect(page.locator("#policy-diagnostics .diag.error")).not_to_have_count(0)
+    expect(page.locator("#policy-diagnostics")).to_contain_text("line 4")
+    shot(page, "2x-role-create")
+    page.click("#policy-default")
+    expect(page.locator("#policy-diagnostics")).to_contain_text("The policy is valid")
+    page.click("#role-save")
+    page.wait_for_url(f"{base}/roles/drills-role/")
+    expect(page.locator("#role-app")).to_have_attribute("data-ready", "true")
+    expect(page.locator("#role-description")).to_have_value("Runs the 훈련 functions")
+    shot(page, "2x-role-edit")
