@@ -59,12 +59,15 @@ def start_execution(user, machine: StateMachine, input_value, name=None, version
         chosen = machine.versions.filter(number=int(version)).first()
         if chosen is None:
             raise ApiError("ResourceNotFound", f"Version {version} not found.", status=404, field="version")
-    try:
+    def create():
         with transaction.atomic():
             if Execution.objects.filter(machine=machine, name=name).exists():
                 raise IntegrityError
-            execution = Execution.objects.create(machine=machine, version=chosen, name=name, input=text)
-            transaction.on_commit(lambda: executor.dispatch(execution.id))
+            created = Execution.objects.create(machine=machine, version=chosen, name=name, input=text)
+            transaction.on_commit(lambda: executor.dispatch(created.id))
+            return created
+    try:
+        execution = executor.retry_locked(create)
     except IntegrityError:
         raise ApiError("ExecutionAlreadyExists", f"An execution called {name} already exists.", status=409,
                        field="name") from None
@@ -90,9 +93,8 @@ def stop_execution(user, execution: Execution, error=None, cause=None) -> Execut
     for value, field, limit in ((error, "error", 256), (cause, "cause", 32768)):
         if value is not None and (not isinstance(value, str) or len(value) > limit):
             raise ApiError("InvalidType", f"{field} is a string of at most {limit} characters.", field=field)
-    with transaction.atomic():
-        updated = Execution.objects.filter(pk=execution.pk, status=Execution.Status.RUNNING).update(
-            stop_requested=True, error=error, cause=cause)
+    updated = executor.retry_locked(lambda: Execution.objects.filter(
+        pk=execution.pk, status=Execution.Status.RUNNING).update(stop_requested=True, error=error, cause=cause))
     if not updated:
         raise ApiError("ExecutionNotRunning", "Only a running execution can be stopped.", status=409)
     if not executor.cancel_local(execution.pk):
@@ -117,6 +119,10 @@ def redrive_execution(user, execution: Execution) -> Execution:
         raise not_found("Execution")
     if execution.version.type != "STANDARD":
         raise ApiError("ExecutionNotRedrivable", "Only Standard executions can be redriven.", status=409)
+    return executor.retry_locked(lambda: _redrive(execution))
+
+
+def _redrive(execution: Execution) -> Execution:
     with transaction.atomic():
         execution = Execution.objects.select_for_update().get(pk=execution.pk)
         if execution.status not in ("FAILED", "TIMED_OUT", "ABORTED"):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import async_to_sync
@@ -32,6 +33,22 @@ log = logging.getLogger(__name__)
 TERMINAL_EVENTS = {"ExecutionSucceeded": "SUCCEEDED", "ExecutionFailed": "FAILED",
                    "ExecutionTimedOut": "TIMED_OUT", "ExecutionAborted": "ABORTED"}
 EVENT_FIELDS = ("id", "previousEventId", "timestamp", "type")
+
+
+def retry_locked(write, attempts: int = 200):
+    """Returns write()'s result, retrying while SQLite reports its lock (in shared-cache memory, as the
+    test database is, two writers refuse each other at once instead of waiting)."""
+    from django.db import OperationalError
+
+    delay = 0.0005
+    for attempt in range(attempts):
+        try:
+            return write()
+        except OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
 
 
 def execution_group(execution_id) -> str:
@@ -103,11 +120,13 @@ class EventRecorder:
         if event["type"].endswith("StateEntered"):
             self.state.name = event.get("stateEnteredEventDetails", {}).get("name", "")
         details = {k: v for k, v in event.items() if k not in EVENT_FIELDS}
-        try:
+        def write():
             with transaction.atomic():
                 ExecutionEvent.objects.create(
                     execution_id=self.execution_id, event_id=event["id"], type=event["type"],
                     timestamp=event["timestamp"], previous_event_id=event["previousEventId"], details=details)
+        try:
+            retry_locked(write)
         except IntegrityError:
             raise Abandoned() from None
         finally:
@@ -179,12 +198,16 @@ def run_execution(execution_id, executor: "Executor | None" = None, cancel: thre
 
 def finish_execution(execution: Execution, status, output, error, cause, transitions: int) -> None:
     """Stores how the execution ended and tells its watchers."""
-    with transaction.atomic():
-        updated = Execution.objects.filter(pk=execution.pk, status=Execution.Status.RUNNING).update(
-            status=status, output=output,
-            error=execution.error if status == "ABORTED" and execution.error else error,
-            cause=execution.cause if status == "ABORTED" and execution.cause else cause,
-            stopped_at=timezone.now(), transitions=execution.transitions + transitions)
+    execution.refresh_from_db(fields=["error", "cause", "transitions"])
+
+    def write():
+        with transaction.atomic():
+            return Execution.objects.filter(pk=execution.pk, status=Execution.Status.RUNNING).update(
+                status=status, output=output,
+                error=execution.error if status == "ABORTED" and execution.error else error,
+                cause=execution.cause if status == "ABORTED" and execution.cause else cause,
+                stopped_at=timezone.now(), transitions=execution.transitions + transitions)
+    updated = retry_locked(write)
     if updated:
         execution.refresh_from_db()
         broadcast(execution_group(execution.id), messages.status_group_message(execution))
@@ -226,12 +249,13 @@ class Executor:
         self.abandoned = False
         self._cancels: dict = {}
         self._lock = threading.Lock()
-        self.futures = []
+        self._futures: dict = {}
 
     def submit(self, execution_id):
+        key = str(execution_id)
         cancel = threading.Event()
         with self._lock:
-            self._cancels[execution_id] = cancel
+            self._cancels[key] = cancel
 
         def work():
             close_old_connections()
@@ -244,17 +268,25 @@ class Executor:
                 _fail_internal(execution_id)
             finally:
                 with self._lock:
-                    self._cancels.pop(execution_id, None)
+                    self._cancels.pop(key, None)
                 connection.close()
 
         future = self.pool.submit(work)
-        self.futures.append(future)
+        with self._lock:
+            self._futures[key] = future
         return future
+
+    def wait(self, execution_id, timeout: float | None = 60) -> None:
+        """Waits for this pool's latest run of the execution to end (tests and benchmarks)."""
+        with self._lock:
+            future = self._futures.get(str(execution_id))
+        if future is not None:
+            future.result(timeout)
 
     def cancel(self, execution_id) -> bool:
         """Sets the cancel switch of an execution this pool runs; False when it does not run it."""
         with self._lock:
-            cancel = self._cancels.get(execution_id)
+            cancel = self._cancels.get(str(execution_id))
         if cancel is None:
             return False
         cancel.set()
@@ -262,7 +294,7 @@ class Executor:
 
     def runs(self, execution_id) -> bool:
         with self._lock:
-            return execution_id in self._cancels
+            return str(execution_id) in self._cancels
 
     def abandon(self) -> None:
         """Acts as if this process died: its runs stop writing at their next event."""

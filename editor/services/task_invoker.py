@@ -12,6 +12,7 @@ import threading
 from typing import Any
 
 from editor.models import Function, FunctionVersion, Invocation
+from editor.services.executor import retry_locked
 from editor.services.invocations import _record, _spec
 from editor.services.policy import account_id, evaluate, function_arn
 from editor.services.runner import get_runner
@@ -63,20 +64,21 @@ class TaskInvoker:
         if function is None or version is None:
             shown = f"{function_name}:{qualifier}" if qualifier else function_name
             raise FunctionNotFound(f"Function not found: {arn or shown}")
-        invocation = Invocation.objects.create(
+        invocation = retry_locked(lambda: Invocation.objects.create(
             function=function, version=version, version_label=version.label,
             source=Invocation.Source.STATE_MACHINE, memory_mb=version.memory, request=payload,
-            execution_id=self.execution.id, state_name=getattr(self._state, "name", "")[:80])
+            execution_id=self.execution.id, state_name=getattr(self._state, "name", "")[:80]))
         spec = _spec(function, version)
         invoker = LambdaInvoker(lambda _name, _qualifier: spec, get_runner())
         try:
             outcome = invoker.invoke_function(function_name, payload, qualifier=qualifier, timeout=timeout,
                                               arn=arn)
         except FunctionServiceError as exc:
-            _record(invocation, None, {"errorType": exc.error_type, "errorMessage": exc.message})
+            retry_locked(lambda: _record(invocation, None, {"errorType": exc.error_type, "errorMessage": exc.message}))
             raise
         except Exception as exc:
-            _record(invocation, None, {"errorType": type(exc).__name__, "errorMessage": str(exc)})
+            retry_locked(lambda: _record(invocation, None, {"errorType": type(exc).__name__,
+                                                            "errorMessage": str(exc)}))
             raise
-        _record(invocation, outcome.details.get("invocation"), None)
+        retry_locked(lambda: _record(invocation, outcome.details.get("invocation"), None))
         return outcome
