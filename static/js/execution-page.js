@@ -129,6 +129,7 @@ function renderDetail() {
 
 // ---- events table ---------------------------------------------------------------------------
 function stepOf(event) {
+  if (event.type.startsWith("Execution")) return "";
   const d = detailsOf(event);
   if (d.name) return d.name;
   return history.runFor(event)?.name ?? "";
@@ -156,7 +157,7 @@ function renderEvents() {
       el("td", { class: "mono", text: String(e.id) }), el("td", {}, el("span", { class: "caret", text: expanded.has(e.id) ? "▾ " : "▸ " }), e.type),
       el("td", {}, stepOf(e) ? el("a", { href: "#", text: stepOf(e), onclick: (ev) => { ev.preventDefault(); ev.stopPropagation(); const p = history.runFor(e)?.pointer ?? pointersByName(execution.definition).get(stepOf(e)); if (p) selectState(p); } }) : ""),
       el("td", { class: "mono small-text", text: resourceOf(e) }),
-      el("td", { class: "mono", text: history.start !== null ? `${Math.max(0, e.at - history.start)}` : "" }),
+      el("td", { class: "mono", text: history.start !== null ? `${Math.max(0, e.at - history.start)} ms` : "" }),
       el("td", { class: "mono small-text", text: e.timestamp }));
     if (!expanded.has(e.id)) return [row];
     const details = Object.fromEntries(Object.entries(detailsOf(e)).map(([k, v]) => [k, typeof v === "string" && /^(input|output|cause|parameters)$/.test(k) ? tryParse(v) : v]));

@@ -261,6 +261,7 @@ function renderTree() {
 
 function renderDesign() {
   if (app.selected && !model.getAt(app.definition, app.selected)) app.selected = null;
+  $("selection-path").textContent = app.selected ?? "No state selected";
   renderTree();
   renderInspector();
 }

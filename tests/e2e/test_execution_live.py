@@ -1,0 +1,142 @@
+"""The execution page in a real browser: the seed's football training machine on each route and on
+an unknown position, and a page reloaded while a Task blocks shows the same history with no gap and
+no duplicate, then the rest live."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.test_function_flow import STREAMER, Release, replace_editor_text
+
+SEED = "youth-football-training"
+ROUTES = {
+    "공격수": ["공격 훈련", "볼 경합 훈련"],
+    "미드필더": ["패스 훈련", "프리킥 훈련"],
+    "수비수": ["수비 훈련", "볼 경합 훈련"],
+}
+TRAININGS = ["공격 훈련", "패스 훈련", "수비 훈련", "프리킥 훈련", "볼 경합 훈련"]
+
+
+def node(page, name):
+    return page.locator(f'#exec-graph g.fb-state[id="state/States/{name.replace(" ", "%20")}"]')
+
+
+def start_from_editor(page, base, machine, payload: dict, name: str | None = None):
+    page.goto(f"{base}/state-machines/{machine}/")
+    expect(page.locator("#machine-app")).to_have_attribute("data-ready", "true")
+    page.click("#start")
+    replace_editor_text(page, "#exec-input", json.dumps(payload, ensure_ascii=False))
+    expect(page.locator("#exec-input-error")).to_be_empty()
+    if name:
+        page.fill("#exec-name", name)
+    page.click("#start-go")
+    page.wait_for_url(re.compile(r"/executions/[0-9a-f-]+/$"))
+    expect(page.locator("#execution-app")).to_have_attribute("data-ready", "true")
+
+
+def event_ids(page) -> list[int]:
+    return [int(t) for t in page.locator("#events tbody tr.ev td:first-child").all_inner_texts()]
+
+
+@pytest.mark.parametrize("position", list(ROUTES))
+def test_the_seed_machine_runs_each_route(server, page, shot, position):
+    start_from_editor(page, server["base"], SEED, {"TraningType": position, "name": "손흥민"})
+    app = page.locator("#execution-app")
+    expect(app).to_have_attribute("data-status", "SUCCEEDED")
+    expect(node(page, "훈련")).to_have_class(re.compile("fb-status-succeeded"))
+    for training in TRAININGS:
+        status = "succeeded" if training in ROUTES[position] else "not-run"
+        expect(node(page, training)).to_have_class(re.compile(f"fb-status-{status}"))
+    output = json.loads(page.locator("#execution-output").inner_text())
+    assert [t["drill"] for t in output["trainings"]] == ROUTES[position]
+    first = ROUTES[position][0]
+    node(page, first).click()
+    detail = page.locator("#state-detail")
+    expect(detail).to_contain_text(first)
+    expect(detail.locator(".invocation")).to_have_count(1)
+    expect(detail.locator(".invocation")).to_contain_text("REPORT RequestId")
+    if position == "공격수":
+        shot(page, "2x-execution-seed-route")
+        page.click('.tabs [data-tab="timeline"]')
+        expect(page.locator(".tl-row")).to_have_count(3)
+        shot(page, "2x-execution-timeline")
+
+
+def test_an_unknown_position_fails_with_no_choice_matched(server, page, shot):
+    start_from_editor(page, server["base"], SEED, {"TraningType": "골키퍼"})
+    expect(page.locator("#execution-app")).to_have_attribute("data-status", "FAILED")
+    expect(page.locator("#execution-error")).to_contain_text("States.NoChoiceMatched")
+    expect(node(page, "훈련")).to_have_class(re.compile("fb-status-failed"))
+    expect(node(page, "공격 훈련")).to_have_class(re.compile("fb-status-not-run"))
+    expect(page.locator("#state-detail")).to_contain_text("States.NoChoiceMatched")
+    expect(page.locator("#redrive")).to_be_visible()
+    page.fill("#event-filter", "Failed")
+    expect(page.locator("#events tbody tr.ev")).to_have_count(1)
+    shot(page, "2x-execution-failed")
+
+
+GATE_MACHINE = {
+    "Comment": "Warms up, then waits at the gate until the test opens it",
+    "StartAt": "준비",
+    "States": {
+        "준비": {"Type": "Pass", "Result": {"drill": "패스 훈련"}, "ResultPath": "$.warmup", "Next": "Gate"},
+        "Gate": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:{account}:function:gate",
+                 "Retry": [{"ErrorEquals": ["Nothing.Matches"], "MaxAttempts": 1}], "Next": "Done"},
+        "Done": {"Type": "Succeed"},
+    },
+}
+
+CALL = """async ([method, path, body]) => {
+  const token = document.querySelector('meta[name="csrf-token"]').content;
+  const response = await fetch(path, {method, headers: {"Content-Type": "application/json", "X-CSRFToken": token},
+                                       body: body === null ? undefined : JSON.stringify(body)});
+  const data = await response.json().catch(() => null);
+  if (!response.ok) throw new Error(path + " " + response.status + " " + JSON.stringify(data));
+  return data;
+}"""
+
+
+def test_a_reloaded_page_shows_the_same_events_then_the_rest_live(server, page, shot):
+    base = server["base"]
+    page.goto(f"{base}/state-machines/")
+    call = lambda method, path, body=None: page.evaluate(CALL, [method, path, body])  # noqa: E731
+    call("POST", "/api/functions", {"name": "gate", "runtime": "python"})
+    call("PUT", "/api/functions/gate/code", {"files": {"lambda_function.py": STREAMER}})
+    call("PUT", "/api/functions/gate/configuration", {"timeout": 60, "network": True, "env": [{"key": "DRILL_NAME", "value": "gate"}]})
+    call("POST", "/api/functions/gate/deploy")
+    account = re.search(r":(\d{12}):", json.dumps(call("GET", "/api/roles/default-policy"))).group(1)
+    definition = json.loads(json.dumps(GATE_MACHINE).replace("{account}", account))
+    call("POST", "/api/state-machines", {"name": "gated", "type": "STANDARD", "role": "flowbench-sample-role", "template": "blank"})
+    call("PUT", "/api/state-machines/gated", {"definition": json.dumps(definition, ensure_ascii=False, indent=2)})
+
+    release = Release()
+    start_from_editor(page, base, "gated", {"port": release.port}, name="gated-run")
+    expect(node(page, "준비")).to_have_class(re.compile("fb-status-succeeded"))
+    expect(node(page, "Gate")).to_have_class(re.compile("fb-status-running"))
+    expect(page.locator("#events")).to_contain_text("LambdaFunctionStarted")
+    before = event_ids(page)
+    assert before == list(range(1, len(before) + 1))
+    shot(page, "2x-execution-running")
+
+    page.reload()
+    expect(page.locator("#execution-app")).to_have_attribute("data-ready", "true")
+    expect(page.locator("#execution-app")).to_have_attribute("data-status", "RUNNING")
+    expect(node(page, "Gate")).to_have_class(re.compile("fb-status-running"))
+    expect(page.locator("#live")).to_be_visible()
+    assert event_ids(page)[:len(before)] == before
+
+    release.release()
+    expect(page.locator("#execution-app")).to_have_attribute("data-status", "SUCCEEDED")
+    expect(node(page, "Gate")).to_have_class(re.compile("fb-status-succeeded"))
+    after = event_ids(page)
+    assert after == list(range(1, len(after) + 1)), after
+    assert len(after) > len(before)
+    stored = call("GET", page.url.replace(base, "").replace("/executions/", "/api/executions/").rstrip("/") + "/events?after=0")
+    assert [e["id"] for e in stored["events"]] == after
+    node(page, "Gate").click()
+    expect(page.locator("#state-detail .invocation")).to_contain_text("waiting for release")
+    shot(page, "2x-execution-after-reload")
