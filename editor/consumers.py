@@ -97,6 +97,7 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
 
     group = None
     last_sent = None   # None until the client subscribes
+    last_status = None
 
     async def connect(self):
         user = self.scope.get("user")
@@ -131,6 +132,7 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
         for start in range(0, max(len(rows), 1), CATCH_UP_BATCH):
             await self.send_json(messages.events(rows[start:start + CATCH_UP_BATCH]))
         self.last_sent = rows[-1]["id"] if rows else after
+        self.last_status = status
         await self.send_json(messages.execution_status(status))
 
     async def decode_json(self, text_data):
@@ -158,6 +160,8 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
         self.last_sent = event["id"]
 
     async def execution_status(self, group_message):
-        if self.last_sent is None:
-            return
-        await self.send_json(messages.execution_status(group_message["execution"]))
+        status = group_message["execution"]
+        if self.last_sent is None or status == self.last_status:
+            return   # before the subscribe, or the catch-up already said so
+        self.last_status = status
+        await self.send_json(messages.execution_status(status))

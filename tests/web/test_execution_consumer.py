@@ -1,0 +1,205 @@
+"""The execution stream: owners only; the catch-up from the database, then every new event once,
+in order, even when events are written while a subscribe is answered; reconnects resume."""
+
+import asyncio
+import json
+import socket
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from editor import consumers, services
+from editor.models import ExecutionEvent
+from editor.services import executions, machines, roles
+from editor.services.executor import get_executor
+from flowbench.asgi import application
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+BLOCKS = (
+    "import socket\n\n"
+    "def lambda_handler(event, context):\n"
+    "    connection = socket.create_connection(('127.0.0.1', event['port']))\n"
+    "    connection.recv(1)\n"
+    "    return {'released': True}\n"
+)
+ARN = "arn:aws:lambda:us-east-1:123456789012:function:"
+DEFINITION = {"StartAt": "Before", "States": {
+    "Before": {"Type": "Pass", "Next": "Block"},
+    "Block": {"Type": "Task", "Resource": ARN + "blocker", "Next": "After"},
+    "After": {"Type": "Pass", "End": True}}}
+
+
+@sync_to_async
+def make_user(username, with_machine=True):
+    user = get_user_model().objects.create_user(username, password=f"{username}-password-1")
+    if with_machine:
+        function = services.create_function(user, name="blocker", runtime="python")
+        services.save_code(function, {"lambda_function.py": BLOCKS})
+        services.update_configuration(function, {"timeout": 30})
+        services.deploy_function(function)
+        roles.create_role(user, {"name": "runner"})
+        machine = machines.create_machine(user, {"name": "flow", "type": "STANDARD", "role": "runner",
+                                                 "definition": json.dumps(DEFINITION)})
+        machines.publish_version(machine)
+    client = Client()
+    client.force_login(user)
+    return user, client.cookies["sessionid"].value
+
+
+def listen():
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    listener.settimeout(30)
+    return listener, listener.getsockname()[1]
+
+
+async def start(user, port):
+    machine = await database_sync_to_async(machines.get_machine)(user, "flow")
+    return await database_sync_to_async(executions.start_execution)(user, machine, json.dumps({"port": port}))
+
+
+def connect(execution_id, session=None):
+    headers = [(b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1:8000")]
+    if session:
+        headers.append((b"cookie", f"sessionid={session}".encode()))
+    return WebsocketCommunicator(application, f"/ws/executions/{execution_id}/", headers=headers)
+
+
+async def receive_until_done(communicator, after=0):
+    """Returns (events, final execution status message) received until the execution has ended."""
+    events = []
+    while True:
+        message = await communicator.receive_json_from(timeout=20)
+        if message["type"] == "events":
+            events += message["events"]
+        elif message["type"] == "execution" and message["execution"]["status"] != "RUNNING":
+            if events and events[-1]["type"].startswith("Execution") and events[-1]["type"] != "ExecutionStarted":
+                return events, message
+        else:
+            assert message["type"] == "execution", message
+
+
+async def stored_ids(execution_id):
+    return await database_sync_to_async(lambda: list(
+        ExecutionEvent.objects.filter(execution_id=execution_id).order_by("event_id")
+        .values_list("event_id", flat=True)))()
+
+
+async def finish(execution, listener, connection):
+    connection.sendall(b"x")
+    await asyncio.to_thread(get_executor().wait, execution.id)
+    connection.close()
+    listener.close()
+
+
+async def test_anonymous_other_users_and_unknown_ids_are_refused():
+    alice, _ = await make_user("alice")
+    _, bob_session = await make_user("bob", with_machine=False)
+    listener, port = listen()
+    execution = await start(alice, port)
+    connection, _ = await asyncio.to_thread(listener.accept)
+    for session, path_id, code in [(None, execution.id, 4401), (bob_session, execution.id, 4403),
+                                   (bob_session, "not-a-uuid", 4404)]:
+        connected, closed = await connect(path_id, session).connect()
+        assert not connected and closed == code
+    await finish(execution, listener, connection)
+
+
+async def test_catch_up_then_live_events_in_order_and_a_reconnect_gets_exactly_the_rest():
+    alice, session = await make_user("alice")
+    listener, port = listen()
+    execution = await start(alice, port)
+    connection, _ = await asyncio.to_thread(listener.accept)   # the Task is running now
+    communicator = connect(execution.id, session)
+    assert (await communicator.connect())[0]
+    await communicator.send_json_to({"type": "subscribe", "after": 0})
+    caught_up = await communicator.receive_json_from(timeout=10)
+    assert caught_up["type"] == "events"
+    assert [e["type"] for e in caught_up["events"]][:2] == ["ExecutionStarted", "PassStateEntered"]
+    assert caught_up["events"][-1]["type"] == "LambdaFunctionStarted"
+    status = await communicator.receive_json_from(timeout=10)
+    assert status == {"type": "execution", "execution": {**status["execution"], "status": "RUNNING"}}
+    connection.sendall(b"x")   # release the function: the rest arrives live
+    live, final = await receive_until_done(communicator)
+    events = caught_up["events"] + live
+    assert [e["id"] for e in events] == list(range(1, len(events) + 1))
+    assert events[-1]["type"] == "ExecutionSucceeded"
+    assert final["execution"]["status"] == "SUCCEEDED"
+    assert json.loads(final["execution"]["output"]) == {"released": True}
+    assert await stored_ids(execution.id) == [e["id"] for e in events]
+    await communicator.disconnect()
+
+    again = connect(execution.id, session)
+    assert (await again.connect())[0]
+    await again.send_json_to({"type": "subscribe", "after": 5})
+    rest = await again.receive_json_from(timeout=10)
+    assert [e["id"] for e in rest["events"]] == list(range(6, len(events) + 1))
+    assert (await again.receive_json_from(timeout=10))["execution"]["status"] == "SUCCEEDED"
+    assert await again.receive_nothing(timeout=0.1)
+    await again.disconnect()
+    connection.close()
+    listener.close()
+
+
+@pytest.mark.parametrize("written", ["before the catch-up query", "after the catch-up query"])
+async def test_events_written_while_a_subscribe_is_answered_arrive_once(monkeypatch, written):
+    alice, session = await make_user("alice")
+    listener, port = listen()
+    execution = await start(alice, port)
+    connection, _ = await asyncio.to_thread(listener.accept)
+    original = consumers._catch_up.func
+
+    def run_the_rest():
+        connection.sendall(b"x")
+        get_executor().wait(execution.id)   # every remaining event is stored and broadcast
+
+    def racing_catch_up(execution_id, after):
+        if written == "before the catch-up query":
+            run_the_rest()
+            return original(execution_id, after)
+        found = original(execution_id, after)
+        run_the_rest()
+        return found
+
+    monkeypatch.setattr(consumers, "_catch_up", database_sync_to_async(racing_catch_up))
+    communicator = connect(execution.id, session)
+    assert (await communicator.connect())[0]
+    await communicator.send_json_to({"type": "subscribe", "after": 2})
+    events, final = await receive_until_done(communicator)
+    stored = await stored_ids(execution.id)
+    assert [e["id"] for e in events] == stored[2:]
+    assert final["execution"]["status"] == "SUCCEEDED"
+    assert await communicator.receive_nothing(timeout=0.1)
+    await communicator.disconnect()
+    connection.close()
+    listener.close()
+
+
+async def test_unknown_messages_get_an_error_without_closing():
+    alice, session = await make_user("alice")
+    listener, port = listen()
+    execution = await start(alice, port)
+    connection, _ = await asyncio.to_thread(listener.accept)
+    communicator = connect(execution.id, session)
+    assert (await communicator.connect())[0]
+    for sent, code, field in [({"type": "hello"}, "UnknownType", "type"),
+                              ({"type": "subscribe", "after": 0, "extra": 1}, "UnknownField", "extra"),
+                              ({"type": "subscribe", "after": -1}, "InvalidType", "after"),
+                              ({"type": "subscribe", "after": "3"}, "InvalidType", "after"),
+                              ([1, 2], "InvalidMessage", None)]:
+        await communicator.send_json_to(sent)
+        reply = await communicator.receive_json_from(timeout=10)
+        assert reply["type"] == "error" and set(reply) == {"type", "error"}
+        assert (reply["error"]["code"], reply["error"]["field"]) == (code, field)
+    await communicator.send_to(text_data="{not json")
+    assert (await communicator.receive_json_from(timeout=10))["error"]["code"] == "InvalidMessage"
+    await communicator.send_json_to({"type": "subscribe", "after": 0})
+    assert (await communicator.receive_json_from(timeout=10))["type"] == "events"
+    await communicator.disconnect()
+    await finish(execution, listener, connection)
