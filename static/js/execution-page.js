@@ -34,7 +34,7 @@ function renderHeader() {
     ["Started", new Date(started).toLocaleString()],
     ["Ended", stopped ? new Date(stopped).toLocaleString() : "—"],
     ["Duration", fmtDuration((stopped ?? Date.now()) - started) + (stopped ? "" : " so far")],
-    ["State transitions", String(e.transitions ?? "—")],
+    ["State transitions", String(Math.max(e.transitions ?? 0, history ? history.runs.length : 0))],
     ["Version", el("a", { href: `/state-machines/${encodeURIComponent(e.machine)}/`, text: `Version ${e.version}` })],
     ["Type", e.type === "EXPRESS" ? "Express" : "Standard"],
     ["Role", el("a", { href: `/roles/${encodeURIComponent(e.role)}/`, text: e.role })],

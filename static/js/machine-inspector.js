@@ -278,7 +278,7 @@ function parallelFields(ctx, state, ptr) {
   return [section("Branches", el("p", { class: "field-error", "data-field": "Branches" }),
     ...branches.map((_, i) => el("div", { class: "branch-wrap" }, innerList(ctx, model.pointer(ptr, "Branches", i), `Branch ${i + 1}`),
       branches.length > 1 ? el("button", { type: "button", class: "small link-danger", onclick: () => ctx.edit(`remove branch ${i + 1}`, (d) => model.removeBranch(d, ptr, i)) }, "Remove branch") : null)),
-    el("button", { type: "button", class: "small", id: "add-branch", onclick: () => ctx.edit("add branch", (d) => model.addBranch(d, ptr)) }, "+ Add branch"))];
+    el("button", { type: "button", class: "small", id: "add-branch", onclick: () => ctx.edit("add branch", (d) => model.addBranch(d, ptr).definition) }, "+ Add branch"))];
 }
 
 function mapFields(ctx, state, ptr, setF) {

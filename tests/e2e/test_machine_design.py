@@ -111,6 +111,8 @@ def test_rename_follows_every_reference_and_undo_redo_walks_back(server, page, s
     page.locator("#state-name").press("Enter")
     expect(page.locator('.tree-item[data-pointer="/States/Size"]')).to_be_visible()
     assert definition(page)["StartAt"] == "Size"
+    expect(page.locator('#design-graph g.fb-state[id="state/States/Size"]')).to_have_class(re.compile("fb-selected"))
+    expect(page.locator("#selection-path")).to_have_text("/States/Size")
     shot(page, "2x-machine-choice-inspector")
 
     page.locator("#design-graph").click(position={"x": 5, "y": 5})
@@ -177,3 +179,44 @@ def test_roles_list_create_and_policy_validation(server, page, shot):
     expect(page.locator("#role-app")).to_have_attribute("data-ready", "true")
     expect(page.locator("#role-description")).to_have_value("Runs the 훈련 functions")
     shot(page, "2x-role-edit")
+
+
+def test_a_task_with_retry_catch_and_a_parallel_branch_is_built_from_lists(server, page, shot):
+    base = server["base"]
+    create_machine(page, base, "task-flow")
+    page.locator('.tree-item[data-pointer="/States/Pass"]').click()
+    page.click('.palette-item[data-type="Task"]')
+    expect(page.locator("#task-function option", has_text="attack-training")).to_have_count(1)
+    page.select_option("#task-function", "attack-training")
+    expect(page.locator("#inspector .resource")).to_contain_text(":function:attack-training")
+    page.click("#add-retry")
+    expect(page.locator("#retry-table tbody tr")).to_have_count(1)
+    page.locator("#retry-table tbody tr input").nth(2).fill("5")
+    page.locator("#retry-table tbody tr input").nth(2).press("Tab")
+    page.click('.palette-item[data-type="Fail"]')
+    page.fill("#fail-error", "드릴실패")
+    page.locator("#fail-error").press("Tab")
+    page.locator('.tree-item[data-pointer="/States/Task"]').click()
+    page.click("#add-catch")
+    expect(page.locator("#catch-table tbody tr")).to_have_count(1)
+    page.locator("#catch-table select").select_option("Fail")
+    page.locator('.tree-item[data-pointer="/States/Task"]').click()
+    page.select_option("#state-next", "")
+    page.click('.palette-item[data-type="Parallel"]')
+    expect(page.locator("#add-branch")).to_be_visible()
+    page.click("#add-branch")
+    page.locator(".add-inside").nth(2).select_option("Wait")
+    expect(page.locator("#state-name")).to_have_value("Wait")
+    expect(page.locator('#design-graph g.fb-state[id="state/States/Parallel/Branches/2/States/Wait"]')).to_be_visible()
+    d = definition(page)
+    task = d["States"]["Task"]
+    account = re.search(r":(\d{12}):", task["Resource"]).group(1)
+    assert task["Resource"] == f"arn:aws:lambda:us-east-1:{account}:function:attack-training"
+    assert task["Retry"] == [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 5, "BackoffRate": 2}]
+    assert task["Catch"][0]["Next"] == "Fail" and task["Next"] == "Parallel"
+    assert d["States"]["Fail"]["Error"] == "드릴실패"
+    branch = d["States"]["Parallel"]["Branches"][2]
+    assert branch["States"][branch["StartAt"]]["Next"] == "Wait"
+    page.locator('.tree-item[data-pointer="/States/Task"]').click()
+    expect(page.locator("#design-graph g.fb-state")).to_have_count(8)
+    shot(page, "2x-machine-task-inspector")
