@@ -5,6 +5,7 @@ import { el } from "./api.js";
 import * as model from "./asl-model.js";
 
 let lastKey = null;
+let lastSelected;
 
 /** Fills `box` with the form for ctx.selected; keeps the form (and focus) when nothing changed. */
 export function inspector(box, ctx) {
@@ -13,6 +14,8 @@ export function inspector(box, ctx) {
   if (key !== lastKey) {
     lastKey = key;
     box.replaceChildren(...(state ? stateForm(ctx, state) : machineForm(ctx)));
+    if (ctx.selected !== lastSelected) box.scrollTop = 0;
+    lastSelected = ctx.selected;
   }
   showErrors(box, ctx);
 }

@@ -77,6 +77,14 @@ def test_an_unknown_position_fails_with_no_choice_matched(server, page, shot):
     page.fill("#event-filter", "Failed")
     expect(page.locator("#events tbody tr.ev")).to_have_count(1)
     shot(page, "2x-execution-failed")
+    page.goto(f"{server['base']}/state-machines/{SEED}/executions/?status=FAILED")
+    expect(page.locator("#executions-app")).to_have_attribute("data-ready", "true")
+    expect(page.locator("#executions tbody tr")).to_have_count(1)
+    expect(page.locator("#executions")).to_contain_text("Failed")
+    page.select_option("#status-filter", "")
+    expect(page.locator("#executions tbody td.muted")).to_have_count(0)
+    expect(page.locator("#executions tbody tr")).not_to_have_count(0)
+    shot(page, "2x-execution-list")
 
 
 GATE_MACHINE = {

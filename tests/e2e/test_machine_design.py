@@ -187,8 +187,11 @@ def test_a_task_with_retry_catch_and_a_parallel_branch_is_built_from_lists(serve
     page.locator('.tree-item[data-pointer="/States/Pass"]').click()
     page.click('.palette-item[data-type="Task"]')
     expect(page.locator("#task-function option", has_text="attack-training")).to_have_count(1)
+    # The validator's diagnostic for the empty Resource shows under the function picker.
+    expect(page.locator('#inspector .field-error[data-field="Resource"]')).not_to_be_empty()
     page.select_option("#task-function", "attack-training")
     expect(page.locator("#inspector .resource")).to_contain_text(":function:attack-training")
+    expect(page.locator('#inspector .field-error[data-field="Resource"]')).to_be_empty()
     page.click("#add-retry")
     expect(page.locator("#retry-table tbody tr")).to_have_count(1)
     page.locator("#retry-table tbody tr input").nth(2).fill("5")
