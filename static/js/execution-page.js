@@ -229,6 +229,8 @@ function connect() {
   if (socket && socket.readyState <= 1) return;
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   socket = new WebSocket(`${scheme}://${location.host}/ws/executions/${ID}/`);
+  window.flowbench.socket = socket;
+  window.flowbench.connections += 1;
   socket.addEventListener("open", () => {
     retryDelay = 500;
     $("live").hidden = false;
@@ -271,9 +273,13 @@ document.querySelectorAll(".tabs [data-tab]").forEach((b) => b.addEventListener(
 }));
 setInterval(() => { if (execution?.status === "RUNNING") { renderHeader(); renderTimeline(); } }, 1000);
 
+// For the curious and the browser tests: the history read so far and the live socket.
+window.flowbench = { history: null, socket: null, connections: 0 };
+
 async function start() {
   execution = await api("GET", BASE);
   history = new History(pointersByName(execution.definition));
+  window.flowbench.history = history;
   renderHeader();
   graph = await renderGraph($("exec-graph"), execution.dot, { onSelect: selectState });
   // The stored history first (one request), then the stream from the last id we have.

@@ -136,6 +136,10 @@ def test_a_reloaded_page_shows_the_same_events_then_the_rest_live(server, page, 
     expect(node(page, "Gate")).to_have_class(re.compile("fb-status-running"))
     expect(page.locator("#live")).to_be_visible()
     assert event_ids(page)[:len(before)] == before
+    # The socket drops: the page reconnects and resumes from the last event id it has.
+    page.evaluate("window.flowbench.socket.close()")
+    page.wait_for_function("window.flowbench.connections === 2 && window.flowbench.socket.readyState === 1")
+    expect(page.locator("#live")).to_be_visible()
 
     release.release()
     expect(page.locator("#execution-app")).to_have_attribute("data-status", "SUCCEEDED")
@@ -148,3 +152,26 @@ def test_a_reloaded_page_shows_the_same_events_then_the_rest_live(server, page, 
     node(page, "Gate").click()
     expect(page.locator("#state-detail .invocation")).to_contain_text("waiting for release")
     shot(page, "2x-execution-after-reload")
+
+
+def test_map_iterations_are_picked_to_filter_the_state_view(server, page, shot):
+    from tests.e2e.test_machine_design import create_machine
+
+    base = server["base"]
+    create_machine(page, base, "doubler", template="map")
+    page.click("#start")
+    replace_editor_text(page, "#exec-input", '{"items": [1, 2, 3]}')
+    page.click("#start-go")
+    page.wait_for_url(re.compile(r"/executions/[0-9a-f-]+/$"))
+    expect(page.locator("#execution-app")).to_have_attribute("data-status", "SUCCEEDED")
+    assert json.loads(page.locator("#execution-output").inner_text()) == [{"value": 2}, {"value": 4}, {"value": 6}]
+    page.click('.tabs [data-tab="states"]')
+    expect(page.locator("#iteration-filter option")).to_have_count(4)
+    expect(page.locator("#state-runs tbody tr")).to_have_count(4)
+    page.select_option("#iteration-filter", "Each item #1")
+    expect(page.locator("#state-runs tbody tr")).to_have_count(1)
+    page.locator("#state-runs tbody tr").first.click()
+    expect(page.locator("#state-detail .run")).to_have_count(1)
+    expect(page.locator("#state-detail .run")).to_contain_text("Each item #1")
+    expect(page.locator("#state-detail .run pre").nth(1)).to_contain_text('"value": 4')
+    shot(page, "2x-execution-map-iteration")
