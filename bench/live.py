@@ -1,0 +1,186 @@
+"""Live execution stream and persisted executions: `python -m bench.live [--events N] [--executions N]`.
+
+Prints
+  1. the time from an event being written to ExecutionEvent to its arrival at connected WebSocket
+     clients of /ws/executions/<id>/ (p50, p99), with 1 and with 50 watchers of one execution;
+  2. persisted executions per second on SQLite: W4 (a Parallel of 10 x 20 Pass states) run through
+     the executor with every history event stored as it happens.
+
+It runs in one process on a fresh SQLite file (a temporary data folder), the in-memory channel
+layer and the ExecutionConsumer itself, driven through ASGI as daphne drives it (the clients are
+Channels' test communicators, so no TCP or browser time is in the figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+WORKLOAD = Path(__file__).resolve().parents[2] / "shared" / "bench" / "workloads" / "w4.json"
+
+
+def _setup():
+    os.environ.setdefault("FLOWBENCH_DATA_DIR", tempfile.mkdtemp(prefix="flowbench-bench-live-"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flowbench.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def _percentile(values, q):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def _machine(user, name, definition):
+    from editor.services import machines, roles
+
+    if not user.roles.filter(name="bench").exists():
+        roles.create_role(user, {"name": "bench"})
+    machine = machines.create_machine(user, {"name": name, "type": "STANDARD", "role": "bench",
+                                             "definition": json.dumps(definition)})
+    machines.publish_version(machine)
+    return machine
+
+
+async def _latency(user, machine, watchers: int, events: int) -> list[float]:
+    """Returns write-to-arrival times (ms) of every event at every watcher."""
+    from asgiref.sync import sync_to_async
+    from channels.testing import WebsocketCommunicator
+
+    from editor.consumers import ExecutionConsumer
+    from editor.services import executions, executor
+
+    written: dict[int, float] = {}
+    original = executor.broadcast
+
+    def timed(group, message):
+        # Called right after the event's row is committed: the "written" moment.
+        if message.get("type") == "execution.event":
+            written[message["event"]["id"]] = time.perf_counter()
+        original(group, message)
+
+    executor.broadcast = timed
+    try:
+        execution = await sync_to_async(executions.start_execution, thread_sensitive=False)(
+            user, machine, json.dumps({"n": events}))
+        app = ExecutionConsumer.as_asgi()
+        clients = []
+        for _ in range(watchers):
+            client = WebsocketCommunicator(app, f"/ws/executions/{execution.id}/")
+            client.scope["user"] = user
+            client.scope["url_route"] = {"kwargs": {"execution_id": str(execution.id)}}
+            connected, _ = await client.connect()
+            assert connected
+            await client.send_json_to({"type": "subscribe", "after": 0})
+            await client.receive_json_from(timeout=30)   # the catch-up (up to the gate)
+            await client.receive_json_from(timeout=30)   # the status
+            clients.append(client)
+        # The execution waits in its gate Task until every watcher is connected: open it.
+        await sync_to_async(_release, thread_sensitive=False)(execution.id)
+        arrivals: list[float] = []
+
+        async def watch(client):
+            while True:
+                message = await client.receive_json_from(timeout=60)
+                now = time.perf_counter()
+                if message["type"] == "events":
+                    for event in message["events"]:
+                        arrivals.append((now - written[event["id"]]) * 1000)
+                        if event["type"] == "ExecutionSucceeded":
+                            return
+
+        await asyncio.gather(*(watch(c) for c in clients))
+        for client in clients:
+            await client.disconnect()
+        return arrivals
+    finally:
+        executor.broadcast = original
+
+
+_gates: dict = {}
+
+
+def _release(execution_id):
+    _gates.setdefault(str(execution_id), threading.Event()).set()
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=200, help="Pass states per watched execution")
+    parser.add_argument("--executions", type=int, default=20, help="W4 executions to persist")
+    options = parser.parse_args(argv)
+    _setup()
+    from django.contrib.auth import get_user_model
+
+    from editor.services import executions, executor
+
+    user = get_user_model().objects.create_user("bench")
+    # A chain of Pass states after a gate: the gate is a Task the benchmark opens once watchers listen.
+    states = {f"S{i}": {"Type": "Pass", "Next": f"S{i + 1}"} for i in range(options.events)}
+    states[f"S{options.events}"] = {"Type": "Succeed"}
+    chain = _machine(user, "chain", {"StartAt": "Gate", "States": {
+        "Gate": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:gate", "Next": "S0"},
+        **states}})
+
+    from editor.services import task_invoker
+    from runtime.asl import FunctionOutcome
+
+    real = task_invoker.TaskInvoker.invoke_function
+
+    def gated(self, name, payload, **kwargs):
+        # Stands in for the gate's function: returns once every watcher listens.
+        gate = _gates.setdefault(str(self.execution.id), threading.Event())
+        gate.wait(60)
+        return FunctionOutcome(payload=payload)
+
+    task_invoker.TaskInvoker.invoke_function = gated
+    rows = []
+    try:
+        for watchers in (1, 50):
+            times = asyncio.run(_latency(user, chain, watchers, options.events))
+            rows.append((watchers, len(times), statistics.median(times), _percentile(times, 0.99)))
+    finally:
+        task_invoker.TaskInvoker.invoke_function = real
+
+    workload = json.loads(WORKLOAD.read_text())
+    w4 = _machine(user, "w4", workload["definition"])
+    warm = executions.start_execution(user, w4, json.dumps(workload["input"]))
+    executor.get_executor().wait(warm.id)
+    began = time.perf_counter()
+    started = [executions.start_execution(user, w4, json.dumps(workload["input"]))
+               for _ in range(options.executions)]
+    for execution in started:
+        executor.get_executor().wait(execution.id, timeout=600)
+    seconds = time.perf_counter() - began
+    from editor.models import Execution, ExecutionEvent
+
+    done = Execution.objects.filter(pk__in=[e.pk for e in started], status="SUCCEEDED").count()
+    stored = ExecutionEvent.objects.filter(execution__in=started).count()
+
+    print("Event written -> arrival at connected WebSocket clients (in-process ASGI, in-memory layer)")
+    print(f"{'watchers':>8} {'arrivals':>9} {'p50 ms':>8} {'p99 ms':>8}")
+    for watchers, count, p50, p99 in rows:
+        print(f"{watchers:>8} {count:>9} {p50:>8.2f} {p99:>8.2f}")
+    print()
+    print(f"Persisted executions on SQLite (W4, {workload['transitions']} transitions, every event stored)")
+    print(f"{'executions':>10} {'succeeded':>9} {'events':>7} {'seconds':>8} {'exec/s':>7} {'events/s':>9}")
+    print(f"{options.executions:>10} {done:>9} {stored:>7} {seconds:>8.2f} {done / seconds:>7.2f} "
+          f"{stored / seconds:>9.0f}")
+    executor.get_executor().shutdown()
+    return 0 if done == options.executions else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
