@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from editor.models import Function, Invocation
+from editor.models import Execution, Function, Invocation, Role, StateMachine
 
 
 @admin.register(Function)
@@ -23,4 +23,41 @@ class InvocationAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in Invocation._meta.fields]
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Role)
+class RoleAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner", "updated_at"]
+    search_fields = ["name", "owner__username"]
+    readonly_fields = [f.name for f in Role._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(StateMachine)
+class StateMachineAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner", "type", "role", "updated_at"]
+    list_filter = ["type"]
+    search_fields = ["name", "owner__username"]
+    readonly_fields = [f.name for f in StateMachine._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Execution)
+class ExecutionAdmin(admin.ModelAdmin):
+    """Executions are read-only here: services are the only code that writes them."""
+
+    list_display = ["name", "machine", "status", "started_at", "stopped_at", "redrive_count"]
+    list_filter = ["status"]
+    search_fields = ["name", "machine__name"]
+    readonly_fields = [f.name for f in Execution._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
