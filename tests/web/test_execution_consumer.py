@@ -203,3 +203,27 @@ async def test_unknown_messages_get_an_error_without_closing():
     assert (await communicator.receive_json_from(timeout=10))["type"] == "events"
     await communicator.disconnect()
     await finish(execution, listener, connection)
+
+
+async def test_a_stop_reaches_watchers_as_execution_aborted():
+    alice, session = await make_user("alice")
+    listener, port = listen()
+    execution = await start(alice, port)
+    connection, _ = await asyncio.to_thread(listener.accept)
+    communicator = connect(execution.id, session)
+    assert (await communicator.connect())[0]
+    await communicator.send_json_to({"type": "subscribe", "after": 0})
+    caught_up = (await communicator.receive_json_from(timeout=10))["events"]
+    await communicator.receive_json_from(timeout=10)
+    await database_sync_to_async(executions.stop_execution)(alice, execution, "Stopped", "from the test")
+    connection.sendall(b"x")   # the running Task returns; the engine then sees the stop
+    live, final = await receive_until_done(communicator)
+    events = caught_up + live
+    assert events[-1]["type"] == "ExecutionAborted"
+    assert [e["id"] for e in events] == list(range(1, len(events) + 1))
+    assert "After" not in [e.get("stateEnteredEventDetails", {}).get("name") for e in events]
+    assert (final["execution"]["status"], final["execution"]["error"]) == ("ABORTED", "Stopped")
+    await communicator.disconnect()
+    await asyncio.to_thread(get_executor().wait, execution.id)
+    connection.close()
+    listener.close()
