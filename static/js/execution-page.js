@@ -73,10 +73,12 @@ $("legend").replaceChildren(...LEGEND.map(([s, label]) => el("span", { class: "l
 
 function paint() {
   if (!graph) return;
+  // An iteration picked: its states show that iteration's status, the others their overall one.
   const statuses = history.statuses(iteration);
+  const overall = iteration ? history.statuses("") : statuses;
   const finished = execution.status !== "RUNNING";
   for (const ptr of pointersByName(execution.definition).values()) {
-    const status = statuses.get(ptr) ?? (finished ? "not-run" : null);
+    const status = statuses.get(ptr) ?? overall.get(ptr) ?? (finished ? "not-run" : null);
     if (status === null || STATUSES.includes(status)) graph.highlight(ptr, status);
   }
 }

@@ -175,3 +175,11 @@ def test_map_iterations_are_picked_to_filter_the_state_view(server, page, shot):
     expect(page.locator("#state-detail .run")).to_contain_text("Each item #1")
     expect(page.locator("#state-detail .run pre").nth(1)).to_contain_text('"value": 4')
     shot(page, "2x-execution-map-iteration")
+
+
+def test_the_machine_list_shows_each_last_execution(server, page, shot):
+    page.goto(f"{server['base']}/state-machines/")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    row = page.locator("#machines tbody tr", has_text=SEED)
+    expect(row).to_contain_text("Version")
+    shot(page, "2x-machine-list")

@@ -37,7 +37,6 @@ def test_a_machine_built_in_design_mode_runs_and_turns_green(server, page, shot)
     base = server["base"]
     page.goto(f"{base}/state-machines/")
     expect(page.locator("#machines")).to_contain_text("youth-football-training")
-    shot(page, "2x-machine-list")
 
     page.goto(f"{base}/state-machines/new")
     expect(page.locator("body")).to_have_attribute("data-ready", "true")
@@ -127,6 +126,14 @@ def test_rename_follows_every_reference_and_undo_redo_walks_back(server, page, s
     page.click("#redo")
     expect(page.locator('.tree-item[data-pointer="/States/Size"]')).to_be_visible()
     assert definition(page)["StartAt"] == "Size"
+
+    page.click('.modes [data-mode="config"]')
+    page.select_option("#cfg-type", "EXPRESS")
+    page.fill("#cfg-description", "크기에 따라 나누기")
+    page.click("#config-save")
+    expect(page.locator("#status-line")).to_contain_text("Configuration saved")
+    expect(page.locator("#machine-type")).to_have_text("Express")
+    shot(page, "2x-machine-config")
 
 
 def test_broken_json_is_marked_on_its_line_and_design_waits(server, page, shot):
