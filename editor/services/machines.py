@@ -169,6 +169,8 @@ def delete_machine(machine: StateMachine) -> None:
     if machine.executions.filter(status=Execution.Status.RUNNING).exists():
         raise ApiError("ExecutionsRunning", "Stop the running executions before deleting the state machine.",
                        status=409)
+    # Executions protect the versions they ran; they go first, with their events and invocations.
+    machine.executions.all().delete()
     machine.delete()
 
 

@@ -202,3 +202,15 @@ class ExecutionLifecycleTests(ExecutionTestCase):
                              ("POST", "/redrive")]:
             self.assertApiError(self.call(method, f"/api/executions/{data['id']}{path}", {}, client=self.bob_client),
                                 404)
+
+
+class DeleteWithHistoryTests(ExecutionTestCase):
+    def test_a_machine_with_finished_executions_is_deleted_with_them_and_its_role_is_free_again(self):
+        self.call("POST", "/api/roles", {"name": "runner"})
+        self.machine("pass", {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+        self.run_to_end("pass", {"input": "{}"})
+        self.assertApiError(self.call("DELETE", "/api/roles/runner"), 409, "RoleInUse")
+        self.assertEqual(self.call("DELETE", "/api/state-machines/pass").status_code, 204)
+        self.assertFalse(Execution.objects.exists())
+        self.assertFalse(ExecutionEvent.objects.exists())
+        self.assertEqual(self.call("DELETE", "/api/roles/runner").status_code, 204)
