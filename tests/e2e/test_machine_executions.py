@@ -1,6 +1,9 @@
 """The execution page in a real browser: the seed's football training machine on each route and on
-an unknown position, and a page reloaded while a Task blocks shows the same history with no gap and
-no duplicate, then the rest live."""
+an unknown position, a page reloaded (and a socket dropped) while a Task blocks, a Map iteration
+picked, a running execution stopped.
+
+This module runs after test_function_flow, whose monitor test counts the sample functions'
+invocations; the seed machine here invokes them too."""
 
 from __future__ import annotations
 
@@ -183,3 +186,21 @@ def test_the_machine_list_shows_each_last_execution(server, page, shot):
     row = page.locator("#machines tbody tr", has_text=SEED)
     expect(row).to_contain_text("Version")
     shot(page, "2x-machine-list")
+
+
+def test_a_running_execution_is_stopped_and_its_state_shows_cancelled(server, page, shot):
+    base = server["base"]
+    page.goto(f"{base}/state-machines/")
+    call = lambda method, path, body=None: page.evaluate(CALL, [method, path, body])  # noqa: E731
+    call("POST", "/api/state-machines", {"name": "long-wait", "type": "STANDARD", "role": "flowbench-sample-role", "template": "blank"})
+    call("PUT", "/api/state-machines/long-wait", {"definition": json.dumps(
+        {"StartAt": "쉬는 시간", "States": {"쉬는 시간": {"Type": "Wait", "Seconds": 600, "End": True}}}, ensure_ascii=False)})
+    start_from_editor(page, base, "long-wait", {})
+    expect(node(page, "쉬는 시간")).to_have_class(re.compile("fb-status-running"))
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.click("#stop")
+    expect(page.locator("#execution-app")).to_have_attribute("data-status", "ABORTED")
+    expect(node(page, "쉬는 시간")).to_have_class(re.compile("fb-status-cancelled"))
+    expect(page.locator("#stop")).to_be_hidden()
+    expect(page.locator("#redrive")).to_be_visible()
+    expect(page.locator("#events")).to_contain_text("ExecutionAborted")
