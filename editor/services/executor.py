@@ -199,6 +199,9 @@ def run_execution(execution_id, executor: "Executor | None" = None, cancel: thre
 def finish_execution(execution: Execution, status, output, error, cause, transitions: int) -> None:
     """Stores how the execution ended and tells its watchers."""
     execution.refresh_from_db(fields=["error", "cause", "transitions"])
+    # A state transition is a state entered (as the engine counts them): counted from the stored
+    # history, the figure stays right across resumes and redrives.
+    entered = ExecutionEvent.objects.filter(execution_id=execution.pk, type__endswith="StateEntered").count()
 
     def write():
         with transaction.atomic():
@@ -206,7 +209,7 @@ def finish_execution(execution: Execution, status, output, error, cause, transit
                 status=status, output=output,
                 error=execution.error if status == "ABORTED" and execution.error else error,
                 cause=execution.cause if status == "ABORTED" and execution.cause else cause,
-                stopped_at=timezone.now(), transitions=execution.transitions + transitions)
+                stopped_at=timezone.now(), transitions=entered)
     updated = retry_locked(write)
     if updated:
         execution.refresh_from_db()

@@ -56,6 +56,7 @@ class SeedMachineTests(ExecutionTestCase):
             data = self.run_to_end("youth-football-training", {"input": json.dumps({"TraningType": position})})
             self.assertEqual(data["status"], "SUCCEEDED", data)
             self.assertEqual(entered(data["id"]), ["훈련", *trainings])
+            self.assertEqual(data["transitions"], 3)
             output = json.loads(data["output"])
             self.assertEqual([t["drill"] for t in output["trainings"]], trainings)
             self.assertContiguous(data["id"])
@@ -152,6 +153,7 @@ class ExecutionLifecycleTests(ExecutionTestCase):
         self.assertEqual(data["status"], "SUCCEEDED", data)
         self.assertEqual(json.loads(data["output"]), {"n": 1, "called": True})
         self.assertEqual(entered(failed["id"]), ["Prepare", "Call", "Call"])
+        self.assertEqual(data["transitions"], 3)
         types = [e["type"] for e in self.call("GET", f"/api/executions/{failed['id']}/events").data["events"]]
         self.assertEqual(types[types.index("ExecutionFailed"):types.index("ExecutionFailed") + 3],
                          ["ExecutionFailed", "ExecutionRedriven", "TaskStateEntered"])
