@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import orjson
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
@@ -134,6 +136,11 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
         self.last_sent = rows[-1]["id"] if rows else after
         self.last_status = status
         await self.send_json(messages.execution_status(status))
+
+    @classmethod
+    async def encode_json(cls, content):
+        # Every event goes to every watcher: orjson encodes it several times faster.
+        return orjson.dumps(content).decode()
 
     async def decode_json(self, text_data):
         import json
