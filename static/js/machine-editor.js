@@ -43,8 +43,17 @@ function showMode(mode) {
   app.mode = mode;
   document.querySelectorAll(".modes [data-mode]").forEach((b) => b.classList.toggle("active", b.dataset.mode === mode));
   document.querySelectorAll(".modepanel").forEach((p) => { p.hidden = p.dataset.panel !== mode; });
-  if (mode === "design") designView?.fit();
-  if (mode === "code") { codeGraph?.fit(); codeView.requestMeasure(); }
+  if (mode === "design") refit(designView);
+  if (mode === "code") { refit(codeGraph); codeView.requestMeasure(); }
+}
+
+// A graph drawn while its panel was hidden keeps its own proportions (graph-view.js sizes it so);
+// once the panel shows, it fills its box again.
+function refit(view) {
+  if (!view?.svg || !view.container.clientHeight) return;
+  view.svg.style.height = "";
+  view.svg.style.aspectRatio = "";
+  view.fit();
 }
 document.querySelectorAll(".modes [data-mode]").forEach((b) => b.addEventListener("click", () => showMode(b.dataset.mode)));
 

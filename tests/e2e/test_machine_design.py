@@ -61,6 +61,10 @@ def test_a_machine_built_in_design_mode_runs_and_turns_green(server, page, shot)
 
     page.click('.modes [data-mode="code"]')
     expect(page.locator("#code-editor .cm-content")).to_contain_text('"Seconds": 0')
+    # The graph beside the code, drawn while Code mode was hidden, fits its box once shown.
+    expect(page.locator("#code-graph g.fb-state")).to_have_count(3)
+    assert page.evaluate("""() => { const box = document.getElementById('code-graph');
+      return box.querySelector('svg').getBoundingClientRect().height <= box.clientHeight + 1; }""")
     assert definition(page)["States"] == {
         "Pass": {"Type": "Pass", "Next": "Wait"},
         "Wait": {"Type": "Wait", "Seconds": 0, "Next": "Succeed"},
