@@ -58,6 +58,13 @@ def test_a_machine_built_in_design_mode_runs_and_turns_green(server, page, shot)
     expect(page.locator('#design-graph g.fb-succeed')).to_have_count(1)
     expect(page.locator("#design-graph g.fb-state")).to_have_count(3)
     shot(page, "2x-machine-design")
+    with page.expect_download() as svg:
+        page.click("#export-svg")
+    assert svg.value.suggested_filename == "drill-flow.svg"
+    assert "<svg" in open(svg.value.path(), encoding="utf-8").read()
+    with page.expect_download() as png:
+        page.click("#export-png")
+    assert open(png.value.path(), "rb").read(8) == b"\x89PNG\r\n\x1a\n"
 
     page.click('.modes [data-mode="code"]')
     expect(page.locator("#code-editor .cm-content")).to_contain_text('"Seconds": 0')
