@@ -65,6 +65,19 @@ class SeedMachineTests(ExecutionTestCase):
             self.assertTrue(all(i["status"] == "succeeded" and i["logs"] for i in invocations))
             self.assertEqual(Invocation.objects.filter(execution_id=data["id"], source="state_machine").count(), 2)
 
+    def test_tasks_in_parallel_branches_run_and_record_their_states(self):
+        self.machine("both", {"StartAt": "Both", "States": {"Both": {"Type": "Parallel", "End": True, "Branches": [
+            {"StartAt": "Attack", "States": {"Attack": {"Type": "Task", "Resource": ARN + "attack-training",
+                                                        "End": True}}},
+            {"StartAt": "Defence", "States": {"Defence": {"Type": "Task", "Resource": ARN + "defence-training",
+                                                          "End": True}}}]}}}, role="flowbench-sample-role")
+        data = self.run_to_end("both", {"input": '{"TraningType": "수비수"}'})
+        self.assertEqual(data["status"], "SUCCEEDED", data)
+        self.assertEqual([b["lastDrill"] for b in json.loads(data["output"])], ["공격 훈련", "수비 훈련"])
+        self.assertContiguous(data["id"])
+        self.assertEqual(sorted(Invocation.objects.filter(execution_id=data["id"]).values_list("state_name", flat=True)),
+                         ["Attack", "Defence"])
+
     def test_an_unknown_position_fails_with_no_choice_matched(self):
         data = self.run_to_end("youth-football-training", {"input": '{"TraningType": "골키퍼"}'})
         self.assertEqual((data["status"], data["error"]), ("FAILED", "States.NoChoiceMatched"))
