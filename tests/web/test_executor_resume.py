@@ -92,6 +92,21 @@ class ResumeTests(LiveWebTestCase):
         self.assertEqual(ExecutionEvent.objects.filter(execution=execution, type="ExecutionSucceeded").count(), 1)
         self.assertEqual(execution.invocations.count(), 1)
 
+    def test_the_first_call_from_a_server_resumes_once(self):
+        import asyncio
+        import threading
+        from unittest import mock
+
+        resumed = []
+        done = threading.Event()
+        wrapped = executor_module.ResumeOnStart(lambda scope, receive, send: _done())
+        with mock.patch.object(executor_module, "_resume_in_background",
+                               lambda: (resumed.append(1), done.set())):
+            for _ in range(3):
+                asyncio.run(wrapped({"type": "http", "server": ("127.0.0.1", 8000)}, None, None))
+            self.assertTrue(done.wait(10))
+        self.assertEqual(resumed, [1])
+
     def test_resume_on_start_ignores_test_clients(self):
         calls = []
         wrapped = executor_module.ResumeOnStart(lambda scope, receive, send: calls.append(scope) or _done())
