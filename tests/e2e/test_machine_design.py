@@ -241,3 +241,32 @@ def test_a_task_with_retry_catch_and_a_parallel_branch_is_built_from_lists(serve
     page.locator('.tree-item[data-pointer="/States/Task"]').click()
     expect(page.locator("#design-graph g.fb-state")).to_have_count(8)
     shot(page, "2x-machine-task-inspector")
+
+
+def test_choice_rules_are_built_with_and_or_not_and_every_operator(server, page, shot):
+    base = server["base"]
+    create_machine(page, base, "rules-flow", template="choice")
+    page.locator('.tree-item[data-pointer="/States/Which size?"]').click()
+    first = page.locator('.rule[data-rule="0"]')
+    first.locator(".rule-kind").select_option("And")
+    rule = page.locator('.rule[data-rule="0"]')
+    expect(rule.locator(".comparison")).to_have_count(2)
+    rule.locator(".rule-variable").nth(1).fill("$.position")
+    rule.locator(".rule-variable").nth(1).press("Tab")
+    page.locator('.rule[data-rule="0"] .rule-operator').nth(1).select_option("StringEquals")
+    page.locator('.rule[data-rule="0"] .rule-value').nth(1).fill("수비수")
+    page.locator('.rule[data-rule="0"] .rule-value').nth(1).press("Tab")
+    page.click("#add-rule")
+    third = page.locator('.rule[data-rule="2"]')
+    third.locator(".rule-kind").select_option("Not")
+    page.locator('.rule[data-rule="2"] .rule-operator').select_option("IsTimestamp")
+    page.locator('.rule[data-rule="2"] .rule-next').select_option("Unknown")
+    page.select_option("#choice-default", "Small")
+    expect(page.locator('.rule[data-rule="2"] .rule-next')).to_have_value("Unknown")
+    choice = definition(page)["States"]["Which size?"]
+    assert choice["Choices"][0] == {"And": [{"Variable": "$.size", "NumericGreaterThan": 10},
+                                            {"Variable": "$.position", "StringEquals": "수비수"}], "Next": "Large"}
+    assert choice["Choices"][2] == {"Not": {"Variable": "$.value", "IsTimestamp": True}, "Next": "Unknown"}
+    assert choice["Default"] == "Small"
+    expect(page.locator("#design-graph")).to_contain_text("And($.size > 10")
+    shot(page, "2x-machine-choice-rules")
