@@ -89,7 +89,16 @@ $("export-svg").addEventListener("click", () => graph && download(`${execution.n
 $("export-png").addEventListener("click", async () => graph && download(`${execution.name}.png`, await graph.exportPng()));
 
 // ---- the selected state ---------------------------------------------------------------------
-function selectState(ptr) {
+// Until the user picks a state, the panel follows the state running now (or the one that failed).
+let picked = false;
+function follow() {
+  if (picked) return;
+  const run = [...history.runs].reverse().find((r) => r.pointer && (r.status === "running" || r.status === "failed"));
+  if (run && run.pointer !== selected) selectState(run.pointer, false);
+}
+
+function selectState(ptr, byUser = true) {
+  if (byUser) picked = true;
   selected = ptr;
   graph?.select(ptr);
   renderDetail();
@@ -219,6 +228,7 @@ function scheduleRender() {
     renderEvents();
     renderStates();
     renderTimeline();
+    follow();
     if (selected) renderDetail();
   });
 }
@@ -290,8 +300,6 @@ async function start() {
   scheduleRender();
   if (execution.status === "RUNNING") connect();
   loadInvocations();
-  const first = history.runs.find((r) => r.status === "failed") ?? null;
-  if (first?.pointer) selectState(first.pointer);
   root.dataset.ready = "true";
 }
 start().catch((error) => { $("execution-error").hidden = false; $("execution-error").textContent = error.message; });
