@@ -100,6 +100,14 @@ CELERY_BROKER_URL = _redis_url or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = FLOWBENCH_EXECUTOR != "celery"
 FLOWBENCH_THREADS = env_int("FLOWBENCH_THREADS", 8, minimum=1, maximum=256)
+# Executions running at once in the web process (the embedded executor's thread pool).
+FLOWBENCH_EXECUTION_THREADS = env_int("FLOWBENCH_EXECUTION_THREADS", 32, minimum=1, maximum=1024)
+# The account and region every ARN of this install names (functions, roles, state machines).
+FLOWBENCH_ACCOUNT_ID = env_str("FLOWBENCH_ACCOUNT_ID", "123456789012")
+if not (FLOWBENCH_ACCOUNT_ID.isdigit() and len(FLOWBENCH_ACCOUNT_ID) == 12):
+    raise ImproperlyConfigured(
+        f"FLOWBENCH_ACCOUNT_ID must be 12 digits, as an AWS account id is, not {FLOWBENCH_ACCOUNT_ID!r}")
+FLOWBENCH_REGION = env_str("FLOWBENCH_REGION", "us-east-1")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -247,7 +247,7 @@ class Executor:
     """A thread pool that runs executions, with a cancel switch per running execution."""
 
     def __init__(self, workers: int | None = None):
-        workers = workers or int(getattr(settings, "FLOWBENCH_EXECUTION_THREADS", 0) or 32)
+        workers = workers or settings.FLOWBENCH_EXECUTION_THREADS
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="flowbench-execution")
         self.abandoned = False
         self._cancels: dict = {}

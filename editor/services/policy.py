@@ -24,11 +24,11 @@ POLICY_LIMIT_BYTES = 10 * 1024
 
 
 def account_id() -> str:
-    return str(getattr(settings, "FLOWBENCH_ACCOUNT_ID", "123456789012"))
+    return settings.FLOWBENCH_ACCOUNT_ID
 
 
 def region() -> str:
-    return str(getattr(settings, "FLOWBENCH_REGION", "us-east-1"))
+    return settings.FLOWBENCH_REGION
 
 
 def function_arn(name: str) -> str:

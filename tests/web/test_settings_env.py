@@ -64,3 +64,18 @@ def test_redis_url_is_checked():
     assert parse_redis_url("REDIS_URL", "redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
     with pytest.raises(ImproperlyConfigured, match="REDIS_URL"):
         parse_redis_url("REDIS_URL", "http://127.0.0.1")
+
+
+def test_settings_refuse_an_account_id_that_is_not_twelve_digits(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "FLOWBENCH_ACCOUNT_ID": "12345", "FLOWBENCH_DATA_DIR": str(tmp_path),
+           "DJANGO_SETTINGS_MODULE": "flowbench.settings"}
+    done = subprocess.run([sys.executable, "-c", "import django; django.setup()"], env=env,
+                          capture_output=True, text=True, cwd=os.path.dirname(os.path.dirname(
+                              os.path.dirname(os.path.abspath(__file__)))))
+
+    assert done.returncode != 0
+    assert "FLOWBENCH_ACCOUNT_ID must be 12 digits" in done.stderr
