@@ -111,10 +111,17 @@ CALL = """async ([method, path, body]) => {
 }"""
 
 
+def api_caller(page):
+    """Returns call(method, path, body=None): the JSON API from the signed-in page."""
+    def call(method, path, body=None):
+        return page.evaluate(CALL, [method, path, body])
+    return call
+
+
 def test_a_reloaded_page_shows_the_same_events_then_the_rest_live(server, page, shot):
     base = server["base"]
     page.goto(f"{base}/state-machines/")
-    call = lambda method, path, body=None: page.evaluate(CALL, [method, path, body])  # noqa: E731
+    call = api_caller(page)
     call("POST", "/api/functions", {"name": "gate", "runtime": "python"})
     call("PUT", "/api/functions/gate/code", {"files": {"lambda_function.py": STREAMER}})
     call("PUT", "/api/functions/gate/configuration", {"timeout": 60, "network": True, "env": [{"key": "DRILL_NAME", "value": "gate"}]})
@@ -191,7 +198,7 @@ def test_the_machine_list_shows_each_last_execution(server, page, shot):
 def test_a_running_execution_is_stopped_and_its_state_shows_cancelled(server, page, shot):
     base = server["base"]
     page.goto(f"{base}/state-machines/")
-    call = lambda method, path, body=None: page.evaluate(CALL, [method, path, body])  # noqa: E731
+    call = api_caller(page)
     call("POST", "/api/state-machines", {"name": "long-wait", "type": "STANDARD", "role": "flowbench-sample-role", "template": "blank"})
     call("PUT", "/api/state-machines/long-wait", {"definition": json.dumps(
         {"StartAt": "쉬는 시간", "States": {"쉬는 시간": {"Type": "Wait", "Seconds": 600, "End": True}}}, ensure_ascii=False)})
