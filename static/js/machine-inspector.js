@@ -13,7 +13,7 @@ export function inspector(box, ctx) {
   const key = `${ctx.selected}\u0000${JSON.stringify(state ?? ctx.definition)}\u0000${ctx.functions.length}`;
   if (key !== lastKey) {
     lastKey = key;
-    box.replaceChildren(...(state ? stateForm(ctx, state) : machineForm(ctx)));
+    box.replaceChildren(...(state ? stateForm(ctx, state) : machineForm(ctx)).filter(Boolean));
     if (ctx.selected !== lastSelected) box.scrollTop = 0;
     lastSelected = ctx.selected;
   }
