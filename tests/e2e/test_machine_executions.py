@@ -211,3 +211,33 @@ def test_a_running_execution_is_stopped_and_its_state_shows_cancelled(server, pa
     expect(page.locator("#stop")).to_be_hidden()
     expect(page.locator("#redrive")).to_be_visible()
     expect(page.locator("#events")).to_contain_text("ExecutionAborted")
+
+
+def test_a_caught_failure_is_coloured_caught_and_its_error_shown(server, page, shot):
+    from tests.e2e.test_machine_design import create_machine
+
+    base = server["base"]
+    create_machine(page, base, "fallback", template="retry-and-catch")
+    call = api_caller(page)
+    definition = json.loads(call("GET", "/api/state-machines/fallback")["definition"])
+    task = definition["States"]["Call function"]
+    task["Resource"] = re.sub(r"function:.*$", "function:no-such-drill", task["Resource"])
+    task["Retry"][0]["ErrorEquals"] = ["States.ALL"]
+    task["Retry"][0].update(IntervalSeconds=1, MaxAttempts=1)
+    call("PUT", "/api/state-machines/fallback", {"definition": json.dumps(definition, indent=2)})
+    page.reload()
+    expect(page.locator("#machine-app")).to_have_attribute("data-ready", "true")
+    page.click("#start")
+    page.click("#start-go")
+    page.wait_for_url(re.compile(r"/executions/[0-9a-f-]+/$"))
+    expect(page.locator("#execution-app")).to_have_attribute("data-status", "SUCCEEDED")
+    expect(node(page, "Call function")).to_have_class(re.compile("fb-status-caught"))
+    expect(node(page, "Handle failure")).to_have_class(re.compile("fb-status-succeeded"))
+    expect(node(page, "Done")).to_have_class(re.compile("fb-status-not-run"))
+    node(page, "Call function").click()
+    detail = page.locator("#state-detail")
+    expect(detail.locator(".run")).to_have_class(re.compile("caught"))
+    expect(detail).to_contain_text("Error")
+    expect(detail.locator(".attempts tbody tr")).to_have_count(2)
+    assert json.loads(page.locator("#execution-output").inner_text())["recovered"] == "handled"
+    shot(page, "2x-execution-caught")
