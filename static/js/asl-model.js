@@ -4,7 +4,8 @@
 // `/States/P/Branches/0/States/A`, `/States/M/ItemProcessor/States/B`.
 
 export const STATE_TYPES = ["Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map"];
-export const TERMINAL_TYPES = new Set(["Succeed", "Fail", "Choice"]);
+// States that end a chain of Next transitions (a Choice branches instead).
+export const NO_NEXT_TYPES = new Set(["Succeed", "Fail", "Choice"]);
 export const NAME_MAX = 80;
 
 // Choice rule operators (JSONPath mode): the value each compares with, by kind.
@@ -265,7 +266,7 @@ function chainEnd(machine) {
     seen.add(name);
     const state = machine.States[name];
     // A chain that ends in Succeed, Fail or a Choice has no end to continue from.
-    if (TERMINAL_TYPES.has(state.Type)) return null;
+    if (NO_NEXT_TYPES.has(state.Type)) return null;
     last = name;
     if (state.End === true || typeof state.Next !== "string") return name;
     name = state.Next;

@@ -105,7 +105,7 @@ function machineForm(ctx) {
 function stateForm(ctx, state) {
   const ptr = ctx.selected;
   const { machine, name } = model.splitState(ptr);
-  const names = model.stateNames(ctx.definition, machine).filter((n) => n !== name || state.Type === "Choice" || true);
+  const names = model.stateNames(ctx.definition, machine);
   const setF = (fieldName) => (value) => ctx.edit(`${fieldName} of ${name}`, (d) => model.setField(d, ptr, fieldName, value));
   const isStart = model.getAt(ctx.definition, machine).StartAt === name;
   const jsonata = (state.QueryLanguage ?? ctx.definition.QueryLanguage) === "JSONata";
@@ -129,9 +129,9 @@ function stateForm(ctx, state) {
     out.push(section("Transition", field("Next state", choose([["", "(End of execution)"], ...names.filter((n) => n !== name).map((n) => [n, n])],
       typeof state.Next === "string" ? state.Next : "", (next) => ctx.edit(`next of ${name}`, (d) => model.setNext(d, ptr, next || null)), { id: "state-next" }), "Next")));
   }
-  if (!["Succeed", "Fail", "Choice"].includes(state.Type) || (state.Type === "Choice" && false)) {
+  if (!["Succeed", "Fail", "Choice"].includes(state.Type)) {
     out.push(ioSection(state, setF, jsonata));
-  } else if (state.Type === "Choice" || state.Type === "Succeed") {
+  } else if (state.Type !== "Fail") {
     out.push(section("Input and output", field("InputPath", text(state.InputPath, setF("InputPath")), "InputPath"),
       field("OutputPath", text(state.OutputPath, setF("OutputPath")), "OutputPath")));
   }
