@@ -150,6 +150,9 @@ def test_publish_view_versions_and_monitor(server, page, shot):
     page.on("dialog", lambda dialog: dialog.accept("first release"))
     page.goto(f"{base}/functions/attack-training/")
     expect(page.locator("#function-app")).to_have_attribute("data-ready", "true")
+    # Other tests of the session (state machines) may have invoked this sample already.
+    metrics = page.request.get(f"{base}/api/functions/attack-training/metrics").json()
+    before = sum(bucket["invocations"] for bucket in metrics["buckets"])
     page.click("#test-button")
     expect(page.locator("#result")).to_have_attribute("data-status", "succeeded")
     result = json.loads(page.locator("#result-response").inner_text())
@@ -163,9 +166,9 @@ def test_publish_view_versions_and_monitor(server, page, shot):
     expect(page.locator("#version-code")).to_contain_text("볼 경합 훈련")
     shot(page, "07-versions")
     page.click('.tabs [data-tab="monitor"]')
-    expect(page.locator("#invocations tbody tr")).to_have_count(1)
+    expect(page.locator("#invocations tbody tr")).to_have_count(before + 1)
     expect(page.locator("#invocations")).to_contain_text("succeeded")
-    expect(page.locator("#chart-invocations svg rect")).to_have_count(1)
+    expect(page.locator("#chart-invocations svg rect")).not_to_have_count(0)
     shot(page, "08-monitor")
 
 
