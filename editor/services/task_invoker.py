@@ -74,11 +74,12 @@ class TaskInvoker:
             outcome = invoker.invoke_function(function_name, payload, qualifier=qualifier, timeout=timeout,
                                               arn=arn)
         except FunctionServiceError as exc:
-            retry_locked(lambda: _record(invocation, None, {"errorType": exc.error_type, "errorMessage": exc.message}))
+            error = {"errorType": exc.error_type, "errorMessage": exc.message}
+            retry_locked(lambda: _record(invocation, None, error))
             raise
         except Exception as exc:
-            retry_locked(lambda: _record(invocation, None, {"errorType": type(exc).__name__,
-                                                            "errorMessage": str(exc)}))
+            error = {"errorType": type(exc).__name__, "errorMessage": str(exc)}
+            retry_locked(lambda: _record(invocation, None, error))
             raise
         retry_locked(lambda: _record(invocation, outcome.details.get("invocation"), None))
         return outcome
