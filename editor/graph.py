@@ -26,6 +26,20 @@ SVG's `<g id="state/States/...">`. Other ids, same encoding:
     missing<pointer>         a state that a Next, Default, Catch or StartAt names but that does
                              not exist, at the pointer it would have
 
+Transition edges carry an `id` too, naming the field that makes them: `edge:` + the encoded
+pointer of the state the transition leaves + `:` + which transition (a `:` inside a pointer is
+always %3A, so the separators are unambiguous):
+
+    edge:/States/A:next             A's Next (for a Parallel or Map, the edge leaves its join)
+    edge:/States/C:choice:1         the Next of Choice rule 1 (its index in Choices, from 0)
+    edge:/States/C:default          a Choice's Default
+    edge:/States/T:catch:0          the Next of Catch 0 (its index in Catch)
+
+    edge_id("/States/공격 훈련", "choice", 1)  ->  edge:/States/공격%20훈련:choice:1
+    edge_for("edge:/States/C:catch:0")        ->  ("/States/C", "catch", 0)
+
+Start, End, retry and branch edges have no id: no field of a state makes them.
+
 Every node's SVG `class` says what it is (`fb-state fb-task`, `fb-start`, `fb-missing`, ...),
 every edge's what kind of transition (`fb-next`, `fb-choice`, `fb-default`, `fb-catch`,
 `fb-retry`, `fb-end`, `fb-branch`).
@@ -41,7 +55,8 @@ from urllib.parse import unquote
 
 import graphviz
 
-__all__ = ["FONTNAME", "definition_to_dot", "pointer_for", "rule_text", "state_id"]
+__all__ = ["FONTNAME", "definition_to_dot", "edge_for", "edge_id", "pointer_for", "rule_text",
+           "state_id"]
 
 # Korean first (the seed's state names); its Latin glyphs are fine for the rest.
 FONTNAME = "Noto Sans CJK KR,Noto Sans KR,Noto Sans,Helvetica,Arial,sans-serif"
@@ -94,6 +109,30 @@ def pointer_for(node_id: str) -> str | None:
         if node_id.startswith(prefix + "/"):
             return unquote(node_id[len(prefix):], errors="surrogatepass")
     return None
+
+
+_EDGE_KINDS = ("next", "choice", "default", "catch")
+_INDEXED = ("choice", "catch")
+
+
+def edge_id(pointer: str, kind: str, index: int | None = None) -> str:
+    """Returns the id of a transition edge leaving the state at `pointer` (see the docstring)."""
+    if kind not in _EDGE_KINDS or (index is None) == (kind in _INDEXED):
+        raise ValueError(f"no edge id for {kind!r} with index {index!r}")
+    return f"edge:{_encode(pointer)}:{kind}" + (f":{index}" if index is not None else "")
+
+
+def edge_for(edge: str) -> tuple[str, str, int | None] | None:
+    """Returns (state pointer, kind, index or None) of an edge id, or None if it is not one."""
+    parts = edge.split(":")
+    if len(parts) not in (3, 4) or parts[0] != "edge" or parts[2] not in _EDGE_KINDS:
+        return None
+    if (len(parts) == 4) != (parts[2] in _INDEXED):
+        return None
+    if len(parts) == 4 and not parts[3].isdigit():
+        return None
+    pointer = unquote(parts[1], errors="surrogatepass")
+    return pointer, parts[2], int(parts[3]) if len(parts) == 4 else None
 
 
 def _pointer(base: str, *tokens) -> str:
@@ -415,15 +454,17 @@ class _Drawing:
         source = ("join" + _encode(pointer)) if kind in ("Parallel", "Map") else state_id(pointer)
         if kind == "Choice":
             choices = state.get("Choices")
-            for rule in choices if isinstance(choices, list) else []:
+            for index, rule in enumerate(choices if isinstance(choices, list) else []):
                 if isinstance(rule, dict) and "Next" in rule:
                     self.edge(source, target(rule["Next"]), "choice",
+                              id=edge_id(pointer, "choice", index),
                               label=_edge_label(rule_text(rule)))
             if "Default" in state:
                 self.edge(source, target(state["Default"]), "default",
+                          id=edge_id(pointer, "default"),
                           label=_edge_label("Default"), style="bold", penwidth="1.8")
         elif "Next" in state:
-            self.edge(source, target(state["Next"]), "next")
+            self.edge(source, target(state["Next"]), "next", id=edge_id(pointer, "next"))
         if kind in ("Succeed", "Fail") or state.get("End") is True:
             # A Fail inside a branch ends the Parallel or Map with an error, not at its join.
             if kind != "Fail" or exit == "end":
@@ -433,9 +474,10 @@ class _Drawing:
             self.edge(source, source, "retry", label=_edge_label(_retry_text(retriers)),
                       style="dotted", dir="forward")
         catchers = state.get("Catch")
-        for catcher in catchers if isinstance(catchers, list) else []:
+        for index, catcher in enumerate(catchers if isinstance(catchers, list) else []):
             if isinstance(catcher, dict) and "Next" in catcher:
                 self.edge(source, target(catcher["Next"]), "catch",
+                          id=edge_id(pointer, "catch", index),
                           label=_edge_label(_catch_text(catcher)), style="dashed", color=_RED,
                           fontcolor=_RED)
 

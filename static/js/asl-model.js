@@ -258,6 +258,59 @@ export function addState(definition, { type, after = null, machine = null, name 
   return { definition: def, pointer: pointer(machinePtr, "States", newName) };
 }
 
+export const TRANSITION_KINDS = ["next", "choice", "default", "catch"];
+
+/** Returns the object holding a transition's target and the field naming it, or throws. */
+function transitionSlot(state, kind, index) {
+  const at = (list, what) => {
+    if (!Number.isInteger(index) || !Array.isArray(list) || !list[index] || typeof list[index] !== "object") {
+      throw new ModelError(`No ${what} ${index}`);
+    }
+    return { holder: list[index], field: "Next" };
+  };
+  switch (kind) {
+    case "next": return { holder: state, field: "Next" };
+    case "choice":
+      if (state.Type !== "Choice") throw new ModelError("Only a Choice state has rules.");
+      return at(state.Choices, "Choice rule");
+    case "default":
+      if (state.Type !== "Choice") throw new ModelError("Only a Choice state has a Default.");
+      return { holder: state, field: "Default" };
+    case "catch": return at(state.Catch, "Catch");
+    default: throw new ModelError(`Unknown transition ${kind}`);
+  }
+}
+
+/**
+ * Inserts a new state of `type` on one transition of the state at `fromPointer`: its Next
+ * (`kind` "next"), Choice rule `index`'s Next ("choice"), its Default ("default") or Catch
+ * `index`'s Next ("catch"), the ids graph.py gives edges. The new, uniquely named state goes where
+ * the transition went (a Succeed or Fail ends there instead); exactly that transition now names it.
+ * Returns {definition, pointer} of the new state.
+ */
+export function insertOnTransition(definition, fromPointer, kind, index, type) {
+  const def = clone(definition);
+  const { machine: machinePtr, name: fromName } = splitState(fromPointer);
+  const m = machineOf(def, machinePtr);
+  const from = m.States[fromName];
+  if (!from || typeof from !== "object") throw new ModelError(`No state at ${fromPointer}`);
+  const { holder, field } = transitionSlot(from, kind, index);
+  const target = holder[field];
+  if (typeof target !== "string") throw new ModelError(`${fromName} has no such transition.`);
+  const reserved = new Set();
+  const reserve = (base) => {
+    let candidate = uniqueName(def, base);
+    for (let i = 1; reserved.has(candidate); i++) candidate = uniqueName(def, `${base} (${i})`);
+    reserved.add(candidate);
+    return candidate;
+  };
+  const newName = reserve(type);
+  const state = newState(type, { reserve, next: target });
+  holder[field] = newName;
+  insertKeyAfter(m.States, fromName, newName, state);
+  return { definition: def, pointer: pointer(machinePtr, "States", newName) };
+}
+
 function chainEnd(machine) {
   const seen = new Set();
   let name = machine.StartAt;

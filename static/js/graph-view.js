@@ -7,6 +7,8 @@
 //
 // Nodes are found by the JSON pointer of their state: the SVG ids are `state` + the pointer,
 // percent-encoded (see editor/graph.py), and this module decodes them; it never re-encodes.
+// Transition edges have ids too (`edge:/States/C:choice:1`); clicking one (its line, arrow or
+// label) selects it and calls `onSelectEdge({id, from, kind, index})` (see edgeFor).
 import { Graphviz } from "../vendor/graphviz/wasm-graphviz-1.29.2.js";
 
 export const STATUSES = ["running", "succeeded", "failed", "caught", "cancelled", "not-run"];
@@ -24,6 +26,12 @@ const CONTAINER_CSS = `
 .fb-graph > svg.fb-graph-svg.fb-panning { cursor: grabbing; }
 `;
 const GRAPH_CSS = `
+.fb-graph-svg g.fb-edge-link { cursor: pointer; }
+.fb-graph-svg path.fb-edge-hit { fill: none; stroke: transparent; stroke-width: 14; pointer-events: stroke; }
+.fb-graph-svg g.fb-edge-link:hover > path:not(.fb-edge-hit) { stroke-width: 2.2; }
+.fb-graph-svg g.fb-edge-selected > path:not(.fb-edge-hit) { stroke: #1d4ed8; stroke-width: 3; }
+.fb-graph-svg g.fb-edge-selected > polygon { stroke: #1d4ed8; fill: #1d4ed8; }
+.fb-graph-svg g.fb-edge-selected text { fill: #1d4ed8; }
 .fb-graph-svg text { font-family: "Noto Sans CJK KR", "Noto Sans KR", "Noto Sans", Helvetica, Arial, sans-serif; }
 .fb-graph-svg g.fb-state, .fb-graph-svg g.fb-join { cursor: pointer; }
 .fb-graph-svg g.fb-state:focus { outline: none; }
@@ -72,6 +80,27 @@ export function pointerFor(id) {
   return null;
 }
 
+const EDGE_KINDS = ["next", "choice", "default", "catch"];
+
+/**
+ * Returns what a transition edge's id stands for, {id, from, kind, index}
+ * (`edge:/States/C:choice:1` -> from "/States/C", kind "choice", index 1; index is null for
+ * "next" and "default"), or null when the id is not an edge id.
+ */
+export function edgeFor(id) {
+  const parts = typeof id === "string" ? id.split(":") : [];
+  if (parts.length < 3 || parts.length > 4 || parts[0] !== "edge" || !EDGE_KINDS.includes(parts[2])) return null;
+  const indexed = parts[2] === "choice" || parts[2] === "catch";
+  if ((parts.length === 4) !== indexed || (indexed && !/^\d+$/.test(parts[3]))) return null;
+  let from;
+  try {
+    from = decodeURIComponent(parts[1]);
+  } catch {
+    return null;
+  }
+  return { id, from, kind: parts[2], index: indexed ? Number(parts[3]) : null };
+}
+
 function injectStyle(doc) {
   if (doc.getElementById("fb-graph-style")) return;
   const style = doc.createElement("style");
@@ -84,10 +113,10 @@ function injectStyle(doc) {
  * Lays `dot` out and draws it into `container` (which should have a height; without one the graph
  * keeps its own proportions). Resolves to the view; rejects with Graphviz's message on bad DOT.
  */
-export async function renderGraph(container, dot, { onSelect = null } = {}) {
+export async function renderGraph(container, dot, { onSelect = null, onSelectEdge = null } = {}) {
   injectStyle(container.ownerDocument);
   const engine = await loadGraphviz();
-  const view = new GraphView(container, engine, onSelect);
+  const view = new GraphView(container, engine, onSelect, onSelectEdge);
   try {
     view.update(dot);
   } catch (error) {
@@ -106,10 +135,13 @@ function centreX(shape) {
 }
 
 class GraphView {
-  constructor(container, engine, onSelect) {
+  constructor(container, engine, onSelect, onSelectEdge = null) {
     this.container = container;
     this.engine = engine;
     this.onSelect = onSelect;
+    this.onSelectEdge = onSelectEdge;
+    this.selectedEdge = null;    // id of the selected transition edge
+    this.edges = new Map();      // edge id -> <g> of a transition edge
     this.svg = null;
     this.natural = null;     // the layout's own viewBox {x, y, width, height}
     this.box = null;         // what is shown now
@@ -146,12 +178,15 @@ class GraphView {
       svg.style.aspectRatio = `${width} / ${height}`;
     }
     // Graphviz numbers the graph and its edges (graph0, edge1, ...); those ids would clash with
-    // the page's and with a second graph's.
-    for (const g of svg.querySelectorAll("g.graph, g.edge")) g.removeAttribute("id");
+    // the page's and with a second graph's. Transition edges keep the ids graph.py gave them.
+    for (const g of svg.querySelectorAll("g.graph, g.edge")) {
+      if (!edgeFor(g.id)) g.removeAttribute("id");
+    }
     this.index();
     this.tidyLabels();
     for (const [pointer, status] of this.statuses) this.paint(pointer, status);
     if (this.selected) this.markSelected(this.selected);
+    if (this.selectedEdge) this.markSelectedEdge(this.selectedEdge);
     if (this.touched && this.box) this.show(this.box);
     else this.fit();
   }
@@ -159,6 +194,20 @@ class GraphView {
   index() {
     this.nodes.clear();
     this.clusters.clear();
+    this.edges.clear();
+    // A transition edge is a thin line: a transparent copy of it, wide, takes the clicks.
+    for (const g of this.svg.querySelectorAll("g.edge")) {
+      if (!edgeFor(g.id)) continue;
+      this.edges.set(g.id, g);
+      g.classList.add("fb-edge-link");
+      const line = g.querySelector(":scope > path");
+      if (line) {
+        const hit = line.cloneNode(false);
+        hit.setAttribute("class", "fb-edge-hit");
+        hit.removeAttribute("stroke-dasharray");
+        line.before(hit);
+      }
+    }
     for (const g of this.svg.querySelectorAll("g.node, g.cluster")) {
       const pointer = pointerFor(g.id);
       if (pointer === null) continue;
@@ -225,10 +274,32 @@ class GraphView {
     return this.nodes.get(pointer) ?? null;
   }
 
-  /** Marks the state as selected (as a click does, without calling onSelect). */
+  /** Marks the state as selected (as a click does, without calling onSelect); clears an edge's. */
   select(pointer) {
     this.selected = pointer;
     this.markSelected(pointer);
+    if (pointer && this.selectedEdge) this.selectEdge(null);
+  }
+
+  /** Returns the `<g>` of the transition edge with that id, or null. */
+  edgeNode(id) {
+    return this.edges.get(id) ?? null;
+  }
+
+  /** Marks the edge as selected (as a click does, without calling onSelectEdge), or clears it
+   * with null; selecting an edge clears the state selection. */
+  selectEdge(id) {
+    this.selectedEdge = id;
+    if (id) {
+      this.selected = null;
+      this.markSelected(null);
+    }
+    this.markSelectedEdge(id);
+  }
+
+  markSelectedEdge(id) {
+    for (const g of this.svg.querySelectorAll("g.fb-edge-selected")) g.classList.remove("fb-edge-selected");
+    if (id) this.edges.get(id)?.classList.add("fb-edge-selected");
   }
 
   markSelected(pointer) {
@@ -337,6 +408,14 @@ class GraphView {
   }
 
   choose(target) {
+    const link = target?.closest?.("g.fb-edge-link");
+    if (link) {
+      const info = edgeFor(link.id);
+      if (!info) return;
+      this.selectEdge(info.id);
+      this.onSelectEdge?.(info);
+      return;
+    }
     const g = target?.closest?.("g.fb-state, g.fb-join");
     if (!g) return;
     const pointer = pointerFor(g.id);
@@ -356,6 +435,8 @@ class GraphView {
     copy.setAttribute("height", String(height));
     copy.removeAttribute("style");
     for (const g of copy.querySelectorAll(".fb-selected")) g.classList.remove("fb-selected");
+    for (const g of copy.querySelectorAll(".fb-edge-selected")) g.classList.remove("fb-edge-selected");
+    for (const hit of copy.querySelectorAll("path.fb-edge-hit")) hit.remove();
     const style = document.createElementNS("http://www.w3.org/2000/svg", "style");
     style.textContent = GRAPH_CSS;
     copy.insertBefore(style, copy.firstChild);
@@ -396,5 +477,6 @@ class GraphView {
     c.classList.remove("fb-graph");
     this.nodes.clear();
     this.clusters.clear();
+    this.edges.clear();
   }
 }

@@ -24,6 +24,7 @@ const app = {
   definition: null,     // the parsed definition, or null while the JSON is invalid
   history: null,
   selected: null,       // pointer of the selected state
+  selectedEdge: null,   // the selected transition, as graph-view.js's edgeFor reads its id, or null
   diagnostics: [],
   functions: [],
   account: "123456789012",
@@ -79,7 +80,7 @@ function edit(label, change) {
   try {
     const result = change(app.definition);
     const definition = result && result.definition ? result.definition : result;
-    if (result && result.pointer) app.selected = result.pointer;
+    if (result && result.pointer) { app.selected = result.pointer; app.selectedEdge = null; }
     setText(JSON.stringify(definition, null, 2), { label });
   } catch (error) {
     if (error instanceof model.ModelError) status(error.message, "error");
@@ -151,11 +152,13 @@ let designView = null;
 let codeGraph = null;
 async function drawGraphs(dot) {
   const onSelect = (ptr) => select(ptr, { fromGraph: true });
-  if (!designView) designView = await renderGraph($("design-graph"), dot, { onSelect });
+  const onSelectEdge = (info) => selectEdge(info);
+  if (!designView) designView = await renderGraph($("design-graph"), dot, { onSelect, onSelectEdge });
   else designView.update(dot);
-  if (!codeGraph) codeGraph = await renderGraph($("code-graph"), dot, { onSelect: (ptr) => { onSelect(ptr); revealPointer(ptr); } });
+  if (!codeGraph) codeGraph = await renderGraph($("code-graph"), dot, { onSelect: (ptr) => { onSelect(ptr); revealPointer(ptr); }, onSelectEdge });
   else codeGraph.update(dot);
   if (app.selected) { designView.select(app.selected); codeGraph.select(app.selected); }
+  for (const view of [designView, codeGraph]) view.selectEdge(app.selectedEdge?.id ?? null);
   for (const view of [designView, codeGraph]) {
     for (const d of app.diagnostics) {
       const ptr = statePointerOf(d.location);
@@ -242,13 +245,60 @@ $("palette").replaceChildren(...PALETTE.map(([type, hint]) => el("button", {
 }, el("span", { class: "glyph", "aria-hidden": "true" }), el("span", { class: "pname", text: type }), el("span", { class: "phint", text: hint }))));
 
 function addFromPalette(type, machine = null) {
+  if (machine === null && edgeTransition()) { insertOnEdge(type); return; }
   const selected = app.selected && model.getAt(app.definition, app.selected) ? app.selected : null;
   const terminal = selected && ["Succeed", "Fail"].includes(model.getAt(app.definition, selected).Type);
   edit(`add ${type}`, (d) => model.addState(d, machine !== null ? { type, machine } : { type, after: terminal ? null : selected }));
 }
 
+// ---- Design mode: a selected transition (an edge of the graph) --------------------------------
+/** Returns the selected edge's transition {from, name, kind, index, target}, or null if gone. */
+function edgeTransition() {
+  const edge = app.selectedEdge;
+  if (!edge || !app.definition) return null;
+  const state = model.getAt(app.definition, edge.from);
+  let name;
+  try { name = model.splitState(edge.from).name; } catch { return null; }
+  const t = model.transitionsOf(state, edge.from).find((x) => x.kind === edge.kind && (x.index ?? null) === edge.index);
+  return t ? { ...edge, name, target: t.target } : null;
+}
+
+function selectEdge(info) {
+  app.selectedEdge = info;
+  app.selected = null;
+  for (const view of [designView, codeGraph]) view?.selectEdge(info?.id ?? null);
+  renderDesign();
+}
+
+function insertOnEdge(type) {
+  const t = edgeTransition();
+  if (!t) return;
+  edit(`insert ${type} on ${t.name} → ${t.target}`, (d) => model.insertOnTransition(d, t.from, t.kind, t.index, type));
+}
+
+const TRANSITION_WORDS = { next: () => "Next", default: () => "Default", choice: (i) => `Choice rule ${i + 1}`, catch: (i) => `Catch ${i + 1}` };
+function renderEdgeInspector(t) {
+  const box = $("edge-inspector");
+  const key = JSON.stringify(t);
+  if (box.dataset.key === key) return;
+  box.dataset.key = key;
+  box.replaceChildren(
+    el("h2", { class: "edge-title", text: `Transition from ${t.name} to ${t.target}` }),
+    el("p", { class: "muted small-text", text: `${TRANSITION_WORDS[t.kind](t.index)} of ${t.name}` }),
+    el("h3", { text: "Insert a state here" }),
+    el("p", { class: "hint", text: `The new state goes to ${t.target}; this transition goes to the new state.` }),
+    el("div", { class: "edge-insert", style: "display:flex;flex-wrap:wrap;gap:6px" }, ...PALETTE.map(([type, hint]) => el("button", {
+      type: "button", class: "small", "data-insert": type, title: hint, text: type, onclick: () => insertOnEdge(type),
+    }))));
+}
+
 function select(ptr, { fromGraph = false } = {}) {
   app.selected = ptr && model.getAt(app.definition, ptr) ? ptr : null;
+  if (app.selected || !fromGraph) {
+    app.selectedEdge = null;
+    designView?.selectEdge(null);
+    codeGraph?.selectEdge(null);
+  }
   if (!fromGraph) { designView?.select(app.selected); codeGraph?.select(app.selected); }
   $("selection-path").textContent = app.selected ? app.selected : "No state selected";
   renderInspector();
@@ -270,13 +320,22 @@ function renderTree() {
 
 function renderDesign() {
   if (app.selected && !model.getAt(app.definition, app.selected)) app.selected = null;
-  $("selection-path").textContent = app.selected ?? "No state selected";
+  const t = edgeTransition();
+  $("selection-path").textContent = app.selected ?? (t ? `${t.name} → ${t.target}` : "No state selected");
   renderTree();
   renderInspector();
 }
 
 function renderInspector() {
   if (!app.definition) return;
+  const t = edgeTransition();
+  if (app.selectedEdge && !t) {
+    app.selectedEdge = null;
+    for (const view of [designView, codeGraph]) view?.selectEdge(null);
+  }
+  $("edge-inspector").hidden = !t;
+  $("inspector").hidden = !!t;
+  if (t) { renderEdgeInspector(t); return; }
   inspector($("inspector"), {
     definition: app.definition, selected: app.selected, diagnostics: app.diagnostics,
     functions: app.functions, account: app.account, edit, select, addFromPalette,

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import {
   addState, deleteState, renameState, setStart, setNext, setField, changeType, addBranch, removeBranch,
   referencesTo, allStates, uniqueName, History, simpleRule, ruleText, OPERATORS, functionOf, lambdaArn,
-  tokens, pointer, ModelError,
+  tokens, pointer, ModelError, insertOnTransition,
 } from "../../static/js/asl-model.js";
 import { parseWithPositions, locate } from "../../static/js/json-positions.js";
 
@@ -181,4 +181,77 @@ test("the parser finds pointers on their lines and reports errors with line and 
   assert.match(bad.error.message, /Unexpected '}'/);
   assert.equal(parseWithPositions('{"a": [1, 2,]}').error.message, "Trailing comma before ']'");
   assert.equal(parseWithPositions('{"키~/x": "값"}').spans.has("/키~0~1x"), true);
+});
+
+const choiceMachine = () => ({
+  StartAt: "C",
+  States: {
+    C: { Type: "Choice", Choices: [{ Variable: "$.a", IsPresent: true, Next: "X" }, { Variable: "$.b", IsPresent: true, Next: "X" }], Default: "X" },
+    X: { Type: "Task", Resource: "r", Catch: [{ ErrorEquals: ["A"], Next: "F" }, { ErrorEquals: ["B"], Next: "F" }], Next: "S" },
+    Pass: { Type: "Pass", Next: "S" },
+    S: { Type: "Succeed" },
+    F: { Type: "Fail", Error: "E" },
+  },
+});
+
+test("inserting on one Choice rule repoints only that rule, never changing the argument", () => {
+  const before = choiceMachine();
+  const frozen = JSON.stringify(before);
+  const { definition: d, pointer: p } = insertOnTransition(before, "/States/C", "choice", 1, "Pass");
+  assert.equal(JSON.stringify(before), frozen);
+  assert.equal(p, "/States/Pass (1)");
+  assert.deepEqual(d.States["Pass (1)"], { Type: "Pass", Next: "X" });
+  assert.equal(d.States.C.Choices[0].Next, "X");
+  assert.equal(d.States.C.Choices[1].Next, "Pass (1)");
+  assert.equal(d.States.C.Default, "X");
+  assert.deepEqual(Object.keys(d.States), ["C", "Pass (1)", "X", "Pass", "S", "F"]);
+});
+
+test("inserting on a Default, a Next and a Catch repoints exactly that transition", () => {
+  let { definition: d } = insertOnTransition(choiceMachine(), "/States/C", "default", null, "Wait");
+  assert.deepEqual(d.States.C.Choices.map((r) => r.Next), ["X", "X"]);
+  assert.equal(d.States.C.Default, "Wait");
+  assert.deepEqual(d.States.Wait, { Type: "Wait", Seconds: 5, Next: "X" });
+  ({ definition: d } = insertOnTransition(choiceMachine(), "/States/X", "next", null, "Task"));
+  assert.equal(d.States.X.Next, "Task");
+  assert.deepEqual(d.States.X.Catch.map((c) => c.Next), ["F", "F"]);
+  assert.deepEqual(d.States.Task, { Type: "Task", Resource: "", Next: "S" });
+  ({ definition: d } = insertOnTransition(choiceMachine(), "/States/X", "catch", 1, "Pass"));
+  assert.deepEqual(d.States.X.Catch.map((c) => c.Next), ["F", "Pass (1)"]);
+  assert.equal(d.States.X.Next, "S");
+  assert.equal(d.States["Pass (1)"].Next, "F");
+});
+
+test("a Choice inserted on an edge goes to the old target by rule and Default; Succeed ends there", () => {
+  let { definition: d } = insertOnTransition(choiceMachine(), "/States/Pass", "next", null, "Choice");
+  assert.equal(d.States.Pass.Next, "Choice");
+  assert.equal(d.States.Choice.Default, "S");
+  assert.equal(d.States.Choice.Choices[0].Next, "S");
+  ({ definition: d } = insertOnTransition(choiceMachine(), "/States/X", "catch", 0, "Succeed"));
+  assert.deepEqual(d.States.Succeed, { Type: "Succeed" });
+  assert.equal(d.States.X.Catch[0].Next, "Succeed");
+});
+
+test("inside a Parallel branch the new state stays in that branch with a name unused anywhere", () => {
+  const d0 = { StartAt: "P", States: { P: { Type: "Parallel", End: true, Branches: [
+    { StartAt: "A", States: { A: { Type: "Pass", Next: "B" }, B: { Type: "Pass", End: true } } }] }, Pass: { Type: "Succeed" } } };
+  const { definition: d, pointer: p } = insertOnTransition(d0, "/States/P/Branches/0/States/A", "next", null, "Pass");
+  assert.equal(p, "/States/P/Branches/0/States/Pass (1)");
+  const branch = d.States.P.Branches[0];
+  assert.equal(branch.States.A.Next, "Pass (1)");
+  assert.equal(branch.States["Pass (1)"].Next, "B");
+  assert.equal(d.States.Pass.Type, "Succeed");
+});
+
+test("a transition that is not there is a ModelError; undo history takes the insert back", () => {
+  const d0 = choiceMachine();
+  assert.throws(() => insertOnTransition(d0, "/States/C", "choice", 5, "Pass"), ModelError);
+  assert.throws(() => insertOnTransition(d0, "/States/C", "next", null, "Pass"), ModelError);
+  assert.throws(() => insertOnTransition(d0, "/States/X", "default", null, "Pass"), ModelError);
+  assert.throws(() => insertOnTransition(d0, "/States/Nope", "next", null, "Pass"), ModelError);
+  assert.throws(() => insertOnTransition(d0, "/States/X", "retry", 0, "Pass"), ModelError);
+  const history = new History(d0);
+  history.push(insertOnTransition(d0, "/States/C", "choice", 0, "Pass").definition, "insert Pass");
+  assert.deepEqual(history.undo(), d0);
+  assert.equal(history.redo().States.C.Choices[0].Next, "Pass (1)");
 });

@@ -270,3 +270,57 @@ def test_choice_rules_are_built_with_and_or_not_and_every_operator(server, page,
     assert choice["Default"] == "Small"
     expect(page.locator("#design-graph")).to_contain_text("And($.size > 10")
     shot(page, "2x-machine-choice-rules")
+
+
+def test_a_pass_inserted_on_one_choice_rules_edge_repoints_only_that_rule_and_undo_restores(server, page, shot):
+    base = server["base"]
+    create_machine(page, base, "edge-flow", template="choice")
+    wait_validated(page)
+    before = definition(page)
+    choice = before["States"]["Which size?"]
+    assert [rule["Next"] for rule in choice["Choices"]] == ["Large", "Small"] and choice["Default"] == "Unknown"
+
+    # The second rule's edge (its label), then a Pass from the transition's inspector.
+    edge = page.locator('#design-graph g.edge[id="edge:/States/Which%20size%3F:choice:1"]')
+    expect(edge).to_have_count(1)
+    edge.locator("text").first.click()
+    expect(edge).to_have_class(re.compile("fb-edge-selected"))
+    expect(page.locator("#design-graph g.fb-edge-selected")).to_have_count(1)
+    expect(page.locator("#edge-inspector")).to_be_visible()
+    expect(page.locator("#inspector")).to_be_hidden()
+    expect(page.locator("#edge-inspector h2")).to_have_text("Transition from Which size? to Small")
+    expect(page.locator("#edge-inspector")).to_contain_text("Choice rule 2")
+    shot(page, "2x-machine-edge-selected")
+    page.locator('#edge-inspector [data-insert="Pass"]').click()
+
+    expect(page.locator('.tree-item[data-pointer="/States/Pass"]')).to_be_visible()
+    expect(page.locator("#state-name")).to_have_value("Pass")
+    expect(page.locator('#design-graph g.fb-state[id="state/States/Pass"]')).to_have_class(re.compile("fb-selected"))
+    expect(page.locator("#design-graph g.fb-edge-selected")).to_have_count(0)
+    expect(page.locator('#design-graph g.edge[id="edge:/States/Pass:next"]')).to_have_count(1)
+    wait_validated(page)
+    shot(page, "2x-machine-edge-insert")
+
+    page.click('.modes [data-mode="code"]')
+    expect(page.locator("#code-editor .cm-content")).to_contain_text('"Next": "Pass"')
+    expect(page.locator("#diagnostics")).to_contain_text("No problems")
+    after = definition(page)
+    choice = after["States"]["Which size?"]
+    assert [rule["Next"] for rule in choice["Choices"]] == ["Large", "Pass"]
+    assert choice["Default"] == "Unknown"
+    assert after["States"]["Pass"] == {"Type": "Pass", "Next": "Small"}
+    # Nothing else changed: the other states, the rest of the Choice.
+    assert list(after["States"]) == ["Which size?", "Pass", "Large", "Small", "Unknown"]
+    for name in ["Large", "Small", "Unknown"]:
+        assert after["States"][name] == before["States"][name]
+    assert choice["Choices"][0] == before["States"]["Which size?"]["Choices"][0]
+    assert {**choice["Choices"][1], "Next": "Small"} == before["States"]["Which size?"]["Choices"][1]
+
+    page.click("#undo")
+    expect(page.locator("#code-editor .cm-content")).not_to_contain_text('"Next": "Pass"')
+    assert definition(page) == before
+    page.click('.modes [data-mode="design"]')
+    expect(page.locator('.tree-item[data-pointer="/States/Pass"]')).to_have_count(0)
+    page.click("#redo")
+    expect(page.locator('.tree-item[data-pointer="/States/Pass"]')).to_be_visible()
+    assert definition(page) == after

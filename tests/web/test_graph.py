@@ -14,7 +14,8 @@ from pathlib import Path
 import graphviz
 import pytest
 
-from editor.graph import FONTNAME, definition_to_dot, pointer_for, rule_text, state_id
+from editor.graph import (FONTNAME, definition_to_dot, edge_for, edge_id, pointer_for, rule_text,
+                          state_id)
 from tests.unit.asl.seed import seed_definition, seed_definition_text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -216,6 +217,70 @@ def test_catch_edges_are_dashed_and_name_their_errors():
     [catch] = edges(definition_to_dot(WORKFLOW), "catch")
     assert catch.startswith(f'"{state_id("/States/Validate")}" -> "{state_id("/States/Reject")}"')
     assert "style=dashed" in catch and "Catch OrderInvalid, States.TaskFailed" in catch
+
+
+def edge_ids(dot: str, kind: str) -> list[str]:
+    """Returns the ids of the DOT's edges of `kind` that have one, in order."""
+    return [m.group(1) for e in edges(dot, kind) if (m := re.search(r'id="([^"]*)"', e))]
+
+
+def test_transition_edges_carry_ids_naming_their_field():
+    dot = definition_to_dot(WORKFLOW)
+    assert edge_ids(dot, "choice") == [f"edge:/States/Route:choice:{i}" for i in range(4)]
+    assert edge_ids(dot, "default") == ["edge:/States/Route:default"]
+    assert edge_ids(dot, "catch") == ["edge:/States/Validate:catch:0"]
+    nexts = [e for e in edges(dot, "next") if not e.startswith("start ")]
+    assert sorted(re.search(r'id="([^"]*)"', e).group(1) for e in nexts) == [
+        "edge:/States/Approve:next", "edge:/States/Hold:next", "edge:/States/Validate:next"]
+    # Start, End and retry edges are made by no field of a state: no id.
+    for kind in ("end", "retry"):
+        assert all("id=" not in e for e in edges(dot, kind))
+    assert "id=" not in edges(dot, "next")[0]
+
+
+def test_edge_ids_skip_rules_without_next_but_keep_their_index_and_show_in_the_svg():
+    dot = definition_to_dot(machine({
+        "C": {"Type": "Choice", "Choices": [{"Variable": "$.a", "IsPresent": True},
+                                            {"Variable": "$.b", "IsPresent": True, "Next": "공격 훈련"}]},
+        "공격 훈련": {"Type": "Task", "Resource": "x", "Catch": [
+            {"ErrorEquals": ["A"]}, {"ErrorEquals": ["B"], "Next": "C"}], "End": True}}))
+    assert edge_ids(dot, "choice") == ["edge:/States/C:choice:1"]
+    assert edge_ids(dot, "catch") == ["edge:/States/공격%20훈련:catch:1"]
+    ids = re.findall(r'<g id="(edge:[^"]*)"', render(dot)[0])
+    assert sorted(html.unescape(i) for i in ids) == ["edge:/States/C:choice:1",
+                                                     "edge:/States/공격%20훈련:catch:1"]
+
+
+def test_edges_of_parallel_states_and_nested_states_leave_from_the_join_with_the_states_id():
+    dot = definition_to_dot(machine({
+        "P": {"Type": "Parallel", "Next": "Done", "Branches": [
+            {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "End": True}}}]},
+        "Done": {"Type": "Succeed"}}))
+    [edge] = [e for e in edges(dot, "next") if 'id="edge:/States/P:next"' in e]
+    assert edge.startswith('"join/States/P" -> "state/States/Done"')
+    assert "edge:/States/P/Branches/0/States/A:next" in edge_ids(dot, "next")
+
+
+@pytest.mark.parametrize("pointer, kind, index", [
+    ("/States/A", "next", None), ("/States/공격 훈련", "choice", 1), ("/States/x:y", "default", None),
+    ("/States/P/Branches/0/States/a~1b", "catch", 12), ('/States/say "hi"\\', "next", None)])
+def test_an_edge_id_maps_back_to_its_transition(pointer, kind, index):
+    edge = edge_id(pointer, kind, index)
+    assert edge_for(edge) == (pointer, kind, index)
+    assert edge.count(":") == (3 if index is not None else 2)
+    assert not re.search(r'[\s"\\<>&]', edge)
+
+
+def test_edge_id_text_and_what_is_not_an_edge_id():
+    assert edge_id("/States/공격 훈련", "choice", 1) == "edge:/States/공격%20훈련:choice:1"
+    assert edge_id("/States/T", "catch", 0) == "edge:/States/T:catch:0"
+    with pytest.raises(ValueError):
+        edge_id("/States/A", "next", 0)
+    with pytest.raises(ValueError):
+        edge_id("/States/A", "choice")
+    for text in ["edge1", "state/States/A", "edge:/States/A:next:0", "edge:/States/A:choice",
+                 "edge:/States/A:choice:x", "edge:/States/A:retry"]:
+        assert edge_for(text) is None
 
 
 def test_retry_is_a_self_loop_counting_the_attempts():
