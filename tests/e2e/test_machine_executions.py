@@ -154,10 +154,13 @@ def test_a_reloaded_page_shows_the_same_events_then_the_rest_live(server, page, 
     release.release()
     expect(page.locator("#execution-app")).to_have_attribute("data-status", "SUCCEEDED")
     expect(node(page, "Gate")).to_have_class(re.compile("fb-status-succeeded"))
+    stored = call("GET", page.url.replace(base, "").replace("/executions/", "/api/executions/").rstrip("/") + "/events?after=0")
+    assert stored["events"][-1]["type"] == "ExecutionSucceeded"
+    # The status can arrive a moment before the last event's row is drawn: wait for every row.
+    expect(page.locator("#events tbody tr.ev")).to_have_count(len(stored["events"]))
     after = event_ids(page)
     assert after == list(range(1, len(after) + 1)), after
     assert len(after) > len(before)
-    stored = call("GET", page.url.replace(base, "").replace("/executions/", "/api/executions/").rstrip("/") + "/events?after=0")
     assert [e["id"] for e in stored["events"]] == after
     node(page, "Gate").click()
     expect(page.locator("#state-detail .invocation")).to_contain_text("waiting for release")
