@@ -100,6 +100,7 @@ def test_a_machine_built_in_design_mode_runs_and_turns_green(server, page, shot)
     expect(app).to_have_attribute("data-status", "SUCCEEDED")
     for name in ["Pass", "Wait", "Succeed"]:
         expect(page.locator(f'#exec-graph g.fb-state[id="state/States/{name}"]')).to_have_class(re.compile("fb-status-succeeded"))
+    expect(page.locator("#events")).to_contain_text("ExecutionSucceeded")  # every row drawn
     entered = [t for t in page.locator("#events tbody tr td:nth-child(2)").all_inner_texts() if "StateEntered" in t]
     assert [t.strip("▸ ").strip() for t in entered] == ["PassStateEntered", "WaitStateEntered", "SucceedStateEntered"]
     expect(page.locator("#execution-output")).to_contain_text("김민재")
