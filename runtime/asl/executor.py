@@ -19,7 +19,8 @@ from . import jsonata, jsonpath
 from .errors import DataLimitExceeded, RuntimeFailure, StatesError, error_matches
 from .execution import Frame, to_json
 
-__all__ = ["State", "Program", "run_states", "run_sequence", "states_binding", "show", "as_number", "JSONPATH", "JSONATA", "PAYLOAD_LIMIT"]
+__all__ = ["State", "Program", "run_states", "run_sequence", "states_binding", "show", "as_number",
+           "apply_io_path", "JSONPATH", "JSONATA", "PAYLOAD_LIMIT"]
 
 JSONPATH = "JSONPath"
 JSONATA = "JSONata"
@@ -51,7 +52,8 @@ def _compile_io_path(spec: dict, key: str):
     return jsonpath.compile_path(text)
 
 
-def _apply_io_path(path, value, ctx, variables):
+def apply_io_path(path, value, ctx, variables):
+    """Returns `value` through a compiled InputPath/OutputPath (identity, empty, or a path)."""
     if path is _IDENTITY:
         return value
     if path is _EMPTY:
@@ -241,7 +243,7 @@ class State:
             else:
                 output = result if self.has_result else raw_input
             return output, assigned, self.next_state(frame, value, raw_input, ctx)
-        value = _apply_io_path(self.input_path, raw_input, ctx, variables)
+        value = apply_io_path(self.input_path, raw_input, ctx, variables)
         if self.parameters is not None:
             value = self.parameters.evaluate(value, ctx, variables)
         result = self.execute(frame, value, raw_input, ctx, entered_id)
@@ -252,7 +254,7 @@ class State:
             output = self.result_path.apply(raw_input, result)
         else:
             output = result
-        output = _apply_io_path(self.output_path, output, ctx, variables)
+        output = apply_io_path(self.output_path, output, ctx, variables)
         return output, assigned, self.next_state(frame, value, raw_input, ctx)
 
     def run(self, frame: Frame, raw_input, input_text: str | None = None):

@@ -152,9 +152,9 @@ class StateMachine:
                 if depth == 0 and details["name"] in top:
                     state = top[details["name"]]
                     value = json.loads(details["output"])
+                    start_at = self._next_after(state, events, event, value, variables)
                     for name, text in (details.get("assignedVariables") or {}).items():
                         variables[name] = json.loads(text)
-                    start_at = self._next_after(state, events, event, value, variables)
             elif type_.startswith("FailStateEntered"):
                 depth -= 1
         frame = Frame(run, variables, events[-1]["id"])
@@ -177,12 +177,8 @@ class StateMachine:
                            and e["type"] == "ChoiceStateEntered"
                            and e["stateEnteredEventDetails"]["name"] == state.name),
                           key=lambda e: e["id"])
-            raw = json.loads(entered["stateEnteredEventDetails"]["input"])
-            from .executor import _apply_io_path
-            if state.jsonata:
-                return None if state.end else state.next
-            effective = _apply_io_path(state.input_path, raw, None, variables)
-            return state.choose(effective, None, variables)
+            return state.next_for_input(json.loads(entered["stateEnteredEventDetails"]["input"]),
+                                        variables)
         if state.type_name in ("Succeed",) or state.end:
             return None
         return state.next

@@ -11,7 +11,7 @@ import re
 
 from .. import jsonata, jsonpath
 from ..errors import NoChoiceMatched, QueryEvaluationError, RuntimeFailure
-from ..executor import JSONATA, State, states_binding
+from ..executor import JSONATA, State, apply_io_path, states_binding
 from .wait import parse_timestamp
 
 __all__ = ["ChoiceState", "OPERATORS", "TESTS", "compile_rule"]
@@ -190,6 +190,22 @@ class ChoiceState(State):
         if self.default is not None:
             return self.default
         raise NoChoiceMatched(_NO_MATCH, in_state=False)
+
+    def next_for_input(self, raw_input, variables) -> str:
+        """Returns the state this Choice goes to for its raw input and the variables it saw.
+
+        A Choice's pick is not written in its events, so resuming a run cut right after one
+        evaluates its rules again (without a context object: `$$` is not available there)."""
+        if not self.jsonata:
+            value = apply_io_path(self.input_path, raw_input, None, variables)
+            return self.choose(value, None, variables)
+        states = states_binding(raw_input, None)
+        for rule in self.rules:
+            if rule.condition.evaluate(states, variables) is True:
+                return rule.next
+        if self.default is None:
+            raise NoChoiceMatched(_NO_MATCH)
+        return self.default
 
     def next_state(self, frame, value, raw_input, ctx):
         return self.choose(value, ctx, frame.variables)

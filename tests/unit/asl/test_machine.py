@@ -275,6 +275,24 @@ def test_a_run_cut_right_after_a_choice_resumes_on_the_branch_it_chose():
     assert entered_states(resumed.history) == ["훈련", "수비 훈련", "볼 경합 훈련"]
 
 
+def test_a_run_cut_right_after_a_jsonata_choice_resumes_on_the_rule_that_matched():
+    definition = {"QueryLanguage": "JSONata", "StartAt": "Setup", "States": {
+        "Setup": {"Type": "Pass", "Assign": {"limit": 3}, "Next": "Pick"},
+        "Pick": {"Type": "Choice", "Choices": [
+            {"Condition": "{% $states.input.n > $limit %}", "Next": "Big"}], "Default": "Small"},
+        "Big": {"Type": "Pass", "Output": "big", "End": True},
+        "Small": {"Type": "Pass", "Output": "small", "End": True}}}
+    machine = StateMachine(definition)
+    whole = machine.run({"n": 5})
+    cut_at = next(i for i, e in enumerate(whole.history) if e["type"] == "ChoiceStateExited")
+
+    resumed = machine.run(resume_from=whole.history[:cut_at + 1])
+
+    assert whole.output == "big"
+    assert resumed.output == "big"
+    assert entered_states(resumed.history) == ["Setup", "Pick", "Big"]
+
+
 def test_a_resumed_run_keeps_the_variables_assigned_before_the_cut():
     definition = {"StartAt": "A", "States": {
         "A": {"Type": "Pass", "Assign": {"team": "blue"}, "Next": "B"},
