@@ -11,6 +11,7 @@ from .clock import Clock
 from .errors import DefinitionError, StatesError
 from .execution import Aborted, ExecutionContext, ExecutionTimedOut, Frame, Run, to_json
 from .executor import JSONPATH, PAYLOAD_LIMIT, Program, run_sequence
+from .states.wait import parse_timestamp
 from .validation import validate
 
 __all__ = ["StateMachine", "ExecutionResult"]
@@ -130,7 +131,7 @@ class StateMachine:
         started = next(e for e in events if e["type"] == "ExecutionStarted")
         start_details = started["executionStartedEventDetails"]
         input_value = json.loads(start_details["input"])
-        start = _parse_event_time(started["timestamp"], clock)
+        start = parse_timestamp(started["timestamp"]) or clock.now()
         deadline = start + timedelta(seconds=self.timeout_seconds) if self.timeout_seconds else None
         ctx = ExecutionContext({"stateMachineType": self.machine_type, **(context or {})},
                                input_value, start)
@@ -182,8 +183,3 @@ class StateMachine:
         if state.type_name in ("Succeed",) or state.end:
             return None
         return state.next
-
-
-def _parse_event_time(text, clock):
-    from .states.wait import parse_timestamp
-    return parse_timestamp(text) or clock.now()
