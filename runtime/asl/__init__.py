@@ -11,11 +11,11 @@ from .diagnostics import Diagnostic
 from .errors import DefinitionError, StatesError
 from .invoker import (FakeInvoker, FunctionNotFound, FunctionOutcome, FunctionServiceError,
                       Invoker, TaskTimedOut)
-from .machine import ExecutionResult, StateMachine
+from .machine import ExecutionResult, Parked, StateMachine
 from .validation import validate
 
 __all__ = [
-    "StateMachine", "ExecutionResult", "DefinitionError", "StatesError", "Diagnostic", "validate",
+    "StateMachine", "ExecutionResult", "Parked", "DefinitionError", "StatesError", "Diagnostic", "validate",
     "Clock", "FakeClock",
     "Invoker", "FakeInvoker", "FunctionOutcome", "FunctionNotFound", "FunctionServiceError",
     "TaskTimedOut",

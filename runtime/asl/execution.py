@@ -17,8 +17,13 @@ from datetime import datetime, timezone
 import orjson
 
 from .clock import Clock
+from .errors import RuntimeFailure
 
-__all__ = ["Run", "Frame", "ExecutionContext", "to_json", "iso_time", "Aborted", "ExecutionTimedOut"]
+__all__ = ["Run", "Frame", "ExecutionContext", "to_json", "iso_time", "Aborted", "ExecutionTimedOut",
+           "Parked", "HISTORY_LIMIT"]
+
+# An execution's history holds at most this many events, as in AWS; the run fails on reaching it.
+HISTORY_LIMIT = 25_000
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 
@@ -48,6 +53,16 @@ class Aborted(Exception):
 
 class ExecutionTimedOut(Exception):
     """The state machine's own TimeoutSeconds passed."""
+
+
+class Parked(Exception):
+    """The run handed its execution back to its host until `until` (a long top-level Wait, when
+    the host asked for it with `park_after`): its history ends with the WaitStateEntered event,
+    and a resumed run (`resume_from`) waits only what is left."""
+
+    def __init__(self, until: datetime):
+        super().__init__(until.isoformat())
+        self.until = until
 
 
 class ExecutionContext:
@@ -104,13 +119,15 @@ class Run:
 
     def __init__(self, *, clock: Clock, invoker, sink, context: ExecutionContext,
                  cancel: threading.Event | None = None, deadline: datetime | None = None,
-                 first_event_id: int = 1):
+                 first_event_id: int = 1, park_after: float | None = None):
         self.clock = clock
         self.invoker = invoker
         self.sink = sink
         self.context = context
         self.cancel = cancel or threading.Event()
         self.deadline = deadline
+        # Top-level Waits of at least this many seconds raise Parked instead of sleeping.
+        self.park_after = park_after
         self.history: list[dict] = []
         self.transitions = 0
         self._next_id = first_event_id
@@ -118,9 +135,15 @@ class Run:
 
     def emit(self, frame: "Frame | None", type_: str, details_key: str | None = None,
              details: dict | None = None) -> int:
-        """Appends an event to the history, passes it to the sink, returns its id."""
+        """Appends an event to the history, passes it to the sink, returns its id.
+
+        Only the execution's own closing event may take the last id of the history limit: any
+        other event there raises States.Runtime, which fails the execution."""
         with self._lock:
             event_id = self._next_id
+            if event_id >= HISTORY_LIMIT and not type_.startswith("Execution"):
+                raise RuntimeFailure(f"The execution reached the maximum number of events in its "
+                                     f"history ({HISTORY_LIMIT}).")
             self._next_id += 1
             event = {
                 "id": event_id,
@@ -166,18 +189,23 @@ class Run:
 class Frame:
     """Where a sequence of states runs: the top level, a Parallel branch or a Map iteration."""
 
-    __slots__ = ("run", "variables", "last_event", "map_item")
+    __slots__ = ("run", "variables", "last_event", "map_item", "top", "resumed")
 
-    def __init__(self, run: Run, variables: dict, last_event: int, map_item: tuple | None = None):
+    def __init__(self, run: Run, variables: dict, last_event: int, map_item: tuple | None = None,
+                 top: bool = True):
         self.run = run
         self.variables = variables
         self.last_event = last_event
         self.map_item = map_item
+        # The machine's own sequence (not a branch or an iteration): only there may a run park.
+        self.top = top
+        # The state visit a resumed run continues (a Resumed), while that state runs again.
+        self.resumed = None
 
     def child(self, map_item: tuple | None = None) -> "Frame":
         """Returns a frame for a branch or iteration: it sees a copy of these variables, so what it
         assigns stays inside it."""
-        return Frame(self.run, dict(self.variables), self.last_event, map_item)
+        return Frame(self.run, dict(self.variables), self.last_event, map_item, top=False)
 
     def emit(self, type_: str, details_key: str | None = None, details: dict | None = None) -> int:
         return self.run.emit(self, type_, details_key, details)

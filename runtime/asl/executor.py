@@ -19,8 +19,8 @@ from . import jsonata, jsonpath
 from .errors import DataLimitExceeded, RuntimeFailure, StatesError, error_matches
 from .execution import Frame, to_json
 
-__all__ = ["State", "Program", "run_states", "run_sequence", "states_binding", "show", "as_number",
-           "apply_io_path", "JSONPATH", "JSONATA", "PAYLOAD_LIMIT"]
+__all__ = ["State", "Program", "Resumed", "run_states", "run_sequence", "states_binding", "show",
+           "as_number", "apply_io_path", "JSONPATH", "JSONATA", "PAYLOAD_LIMIT", "FAILURE_EVENTS"]
 
 JSONPATH = "JSONPath"
 JSONATA = "JSONata"
@@ -257,48 +257,84 @@ class State:
         output = apply_io_path(self.output_path, output, ctx, variables)
         return output, assigned, self.next_state(frame, value, raw_input, ctx)
 
-    def run(self, frame: Frame, raw_input, input_text: str | None = None):
+    def run(self, frame: Frame, raw_input, input_text: str | None = None,
+            resumed: "Resumed | None" = None):
         """Runs the state with its events, retries and catchers; returns (output, next name,
-        output as JSON text). `input_text`, when given, is `raw_input` as JSON text already.
+        output as JSON text). `input_text`, when given, is `raw_input` as JSON text already;
+        `resumed` continues a visit an interrupted run entered (see Resumed) instead of entering.
 
         Raises StatesError when the state fails and no catcher takes the error."""
         run = frame.run
         run.check_alive()
-        run.transitions += 1
-        if input_text is None:
-            input_text = to_json(raw_input)
-        entered_id = frame.emit(self.entered_type, "stateEnteredEventDetails", {
-            "name": self.name, "input": input_text, "inputDetails": _NOT_TRUNCATED})
-        entered_time = run.clock.timestamp() if self.uses_context else ""
         retries = [0] * len(self.retriers)
-        retry_count = 0
-        while True:
-            try:
-                ctx = self.context_object(frame, entered_time, retry_count)
-                output, assigned, next_name = self.attempt(frame, raw_input, ctx, entered_id)
-                break
-            except StatesError as exc:
-                error = exc.with_state_prefix(self.name, entered_id)
-                if error.error == "States.QueryEvaluationError" and not error.reported:
-                    # Reported once, by the state whose own evaluation failed.
-                    details = {"cause": error.cause, "error": error.error, "state": self.name}
-                    if error.location:
-                        details["location"] = error.location
-                    frame.emit("EvaluationFailed", "evaluationFailedEventDetails", details)
-                    error.reported = True
-                retrier = self._retrier_for(error, retries)
-                if retrier is not None:
-                    index = self.retriers.index(retrier)
-                    run.sleep(retrier.delay(retries[index]))
-                    retries[index] += 1
-                    retry_count += 1
-                    continue
-                if self.failed_type and error.catchable:
-                    # Parallel and Map report their failure once, after the last retry.
-                    frame.emit(self.failed_type)
-                output, assigned, next_name = self._catch(frame, raw_input, error, entered_time)
-                break
+        if resumed is None:
+            run.transitions += 1
+            if input_text is None:
+                input_text = to_json(raw_input)
+            entered_id = frame.emit(self.entered_type, "stateEnteredEventDetails", {
+                "name": self.name, "input": input_text, "inputDetails": _NOT_TRUNCATED})
+            entered_time = run.clock.timestamp() if self.uses_context else ""
+            retry_count, pending = 0, None
+        else:
+            entered_id, entered_time = resumed.entered_id, resumed.timestamp
+            retry_count, pending = self._continue(frame, resumed, retries)
+            frame.resumed = resumed
+        try:
+            while True:
+                try:
+                    if pending is not None:
+                        failure, pending = pending, None
+                        raise failure
+                    ctx = self.context_object(frame, entered_time, retry_count)
+                    output, assigned, next_name = self.attempt(frame, raw_input, ctx, entered_id)
+                    break
+                except StatesError as exc:
+                    error = exc.with_state_prefix(self.name, entered_id)
+                    if error.error == "States.QueryEvaluationError" and not error.reported:
+                        # Reported once, by the state whose own evaluation failed.
+                        details = {"cause": error.cause, "error": error.error, "state": self.name}
+                        if error.location:
+                            details["location"] = error.location
+                        frame.emit("EvaluationFailed", "evaluationFailedEventDetails", details)
+                        error.reported = True
+                    retrier = self._retrier_for(error, retries)
+                    if retrier is not None:
+                        index = self.retriers.index(retrier)
+                        run.sleep(retrier.delay(retries[index]))
+                        retries[index] += 1
+                        retry_count += 1
+                        continue
+                    if self.failed_type and error.catchable:
+                        # Parallel and Map report their failure once, after the last retry.
+                        frame.emit(self.failed_type)
+                    output, assigned, next_name = self._catch(frame, raw_input, error, entered_time)
+                    break
+        finally:
+            frame.resumed = None
         return self._exit(frame, output, assigned, next_name)
+
+    def interrupted(self, frame: Frame, resumed: "Resumed") -> StatesError | None:
+        """Returns the error a resumed visit of this state starts with, or None to run it again:
+        a state without side effects simply runs again (Task overrides this)."""
+        return None
+
+    def _continue(self, frame: Frame, resumed: "Resumed", retries: list[int]):
+        """Returns (retry count, pending error) for a visit an interrupted run left: the failures
+        its history shows count against the retriers, as they did; a failure that nothing followed
+        is handled again (retried or caught); else `interrupted` says how the visit goes on."""
+        failures = [event for event in resumed.events if event["type"] in FAILURE_EVENTS]
+        pending = None
+        if failures and resumed.events[-1] is failures[-1]:
+            pending = _recorded_error(failures.pop())
+        retry_count = 0
+        for event in failures:
+            retrier = self._retrier_for(_recorded_error(event), retries)
+            if retrier is not None:
+                retries[self.retriers.index(retrier)] += 1
+                retry_count += 1
+        if pending is None:
+            pending = self.interrupted(frame, resumed)
+        return retry_count, pending
 
     def _retrier_for(self, error: StatesError, retries: list[int]):
         if not error.retryable:
@@ -346,6 +382,37 @@ class State:
         return output, next_name, output_text
 
 
+class Resumed:
+    """A top-level state visit that an interrupted run entered and did not leave, as its stored
+    history tells: the Entered event's id and timestamp (text and moment) and the visit's own
+    events after it (not those of states nested in it)."""
+
+    __slots__ = ("entered_id", "timestamp", "entered_at", "events")
+
+    def __init__(self, entered_id: int, timestamp: str, entered_at, events: list[dict]):
+        self.entered_id = entered_id
+        self.timestamp = timestamp
+        self.entered_at = entered_at
+        self.events = events
+
+
+# The events that end a failed attempt of a Task (the only states with attempts in the history).
+FAILURE_EVENTS = frozenset({
+    "TaskFailed", "TaskTimedOut", "TaskStartFailed", "TaskSubmitFailed", "LambdaFunctionFailed",
+    "LambdaFunctionTimedOut", "LambdaFunctionStartFailed", "LambdaFunctionScheduleFailed"})
+
+
+def _recorded_error(event: dict) -> StatesError:
+    """Returns the error a failure event records, as the engine raised it (already reported)."""
+    details = next((v for k, v in event.items() if k.endswith("EventDetails")), None) or {}
+    name = details.get("error") or "States.TaskFailed"
+    kind = {"States.Runtime": RuntimeFailure, "States.DataLimitExceeded": DataLimitExceeded}.get(
+        name, StatesError)
+    error = kind(details.get("cause"), name)
+    error.reported = True
+    return error
+
+
 def run_states(program: Program, value, frame: Frame, start_at: str | None = None):
     """Runs `program` from StartAt (or `start_at`) until a state ends it; returns the output.
 
@@ -354,12 +421,14 @@ def run_states(program: Program, value, frame: Frame, start_at: str | None = Non
 
 
 def run_sequence(program: Program, value, frame: Frame, start_at: str | None = None,
-                 text: str | None = None) -> tuple[object, str | None]:
+                 text: str | None = None, resumed: Resumed | None = None) -> tuple[object, str | None]:
     """Returns (output, output as JSON text) of `run_states`; `text` is `value` as JSON text
     when the caller has it. Each state's output text is the next one's input text: the engine
-    encodes every value once."""
+    encodes every value once. `resumed` continues the visit of `start_at` a run left open."""
     states = program.states
     name = start_at or program.start_at
+    if resumed is not None:
+        value, name, text = states[name].run(frame, value, text, resumed)
     while name is not None:
         value, name, text = states[name].run(frame, value, text)
     return value, text

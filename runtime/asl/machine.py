@@ -9,12 +9,12 @@ from datetime import timedelta
 
 from .clock import Clock
 from .errors import DefinitionError, StatesError
-from .execution import Aborted, ExecutionContext, ExecutionTimedOut, Frame, Run, to_json
-from .executor import JSONPATH, PAYLOAD_LIMIT, Program, run_sequence
+from .execution import Aborted, ExecutionContext, ExecutionTimedOut, Frame, Parked, Run, to_json
+from .executor import JSONPATH, PAYLOAD_LIMIT, Program, Resumed, run_sequence
 from .states.wait import parse_timestamp
 from .validation import validate
 
-__all__ = ["StateMachine", "ExecutionResult"]
+__all__ = ["StateMachine", "ExecutionResult", "Parked"]
 
 _NOT_TRUNCATED = {"truncated": False}
 _DEFAULT_CLOCK = Clock()
@@ -59,25 +59,27 @@ class StateMachine:
         self.program = Program(definition, definition.get("QueryLanguage", JSONPATH))
 
     def run(self, input=None, invoker=None, clock=None, context=None, sink=None, *,
-            cancel: threading.Event | None = None, resume_from: list | None = None
-            ) -> ExecutionResult:
+            cancel: threading.Event | None = None, resume_from: list | None = None,
+            park_after: float | None = None) -> ExecutionResult:
         """Runs one execution to its end and returns its ExecutionResult.
 
         `invoker` runs Task functions (see runtime.asl.invoker); `clock` defaults to the real one
         (FakeClock makes waits instant); `context` names the execution (stateMachineName,
         executionName, roleArn, region, accountId, ...); `sink(event)` receives each history
         event as it is appended; setting `cancel` aborts the run. `resume_from`, the history of
-        an earlier, interrupted run of this machine, continues that run after its last completed
-        top-level state instead of starting anew."""
+        an earlier, interrupted run of this machine, continues that run instead of starting anew:
+        from the top-level state it had entered and not left (without entering it again), else
+        after its last completed one. With `park_after` (seconds), a top-level Wait at least
+        that long raises Parked instead of sleeping: the host resumes the run when it is due."""
         clock = clock or _DEFAULT_CLOCK
         if resume_from:
-            return self._resume(resume_from, invoker, clock, context, sink, cancel)
+            return self._resume(resume_from, invoker, clock, context, sink, cancel, park_after)
         start = clock.now()
         deadline = start + timedelta(seconds=self.timeout_seconds) if self.timeout_seconds else None
         ctx = ExecutionContext({"stateMachineType": self.machine_type, **(context or {})}, input,
                                start)
         run = Run(clock=clock, invoker=invoker, sink=sink, context=ctx, cancel=cancel,
-                  deadline=deadline)
+                  deadline=deadline, park_after=park_after)
         input_text = to_json(input)
         started = {"input": input_text, "inputDetails": _NOT_TRUNCATED, "roleArn": ctx.role_arn}
         if self.timeout_seconds:
@@ -91,9 +93,9 @@ class StateMachine:
         return self._drive(run, frame, input, None, input_text)
 
     def _drive(self, run: Run, frame: Frame, value, start_at: str | None,
-               text: str | None = None) -> ExecutionResult:
+               text: str | None = None, resumed: Resumed | None = None) -> ExecutionResult:
         try:
-            output, text = run_sequence(self.program, value, frame, start_at, text)
+            output, text = run_sequence(self.program, value, frame, start_at, text, resumed)
         except StatesError as error:
             return self._fail(run, error)
         except ExecutionTimedOut:
@@ -122,11 +124,14 @@ class StateMachine:
 
     # -- resuming --------------------------------------------------------------------------------
 
-    def _resume(self, history, invoker, clock, context, sink, cancel) -> ExecutionResult:
-        """Continues an interrupted run from the state after its last completed top-level state.
+    def _resume(self, history, invoker, clock, context, sink, cancel, park_after
+                ) -> ExecutionResult:
+        """Continues an interrupted run.
 
         Top-level states are those named in the machine's own States; their Exited events carry
-        the output and the variables assigned, which is all a run needs to go on."""
+        the output and the variables assigned, which is all a run needs to go on. A top-level
+        state entered and not left is continued as a Resumed visit with its own events (those
+        of states nested in a Map or Parallel sit between nested Entered and Exited events)."""
         events = sorted(history, key=lambda e: e["id"])
         started = next(e for e in events if e["type"] == "ExecutionStarted")
         start_details = started["executionStartedEventDetails"]
@@ -136,34 +141,48 @@ class StateMachine:
         ctx = ExecutionContext({"stateMachineType": self.machine_type, **(context or {})},
                                input_value, start)
         run = Run(clock=clock, invoker=invoker, sink=sink, context=ctx, cancel=cancel,
-                  deadline=deadline, first_event_id=events[-1]["id"] + 1)
+                  deadline=deadline, first_event_id=events[-1]["id"] + 1, park_after=park_after)
         run.history = list(events)
         variables, value, start_at = {}, input_value, self.program.start_at
         top = self.program.states
         depth = 0
+        visit = None     # the open top-level visit: [Entered event, its own events]
         for event in events:
             type_ = event["type"]
             # Only events of top-level states count: those of nested states sit between a
             # Parallel/Map's Entered and Exited events.
             if type_.endswith("StateEntered"):
-                depth += 1
+                if depth == 0 and event["stateEnteredEventDetails"]["name"] in top:
+                    visit = [event, []]
+                # A Fail state is entered and never left.
+                depth += type_ != "FailStateEntered"
+                continue
             elif type_.endswith("StateExited"):
                 depth -= 1
                 details = event["stateExitedEventDetails"]
                 if depth == 0 and details["name"] in top:
+                    visit = None
                     state = top[details["name"]]
                     value = json.loads(details["output"])
                     start_at = self._next_after(state, events, event, value, variables)
                     for name, text in (details.get("assignedVariables") or {}).items():
                         variables[name] = json.loads(text)
-            elif type_.startswith("FailStateEntered"):
-                depth -= 1
+                    continue
+            if visit is not None and depth == 1 and not type_.endswith("StateExited"):
+                visit[1].append(event)
         frame = Frame(run, variables, events[-1]["id"])
+        resumed = None
+        if visit is not None:
+            entered, own = visit
+            details = entered["stateEnteredEventDetails"]
+            start_at, value = details["name"], json.loads(details["input"])
+            resumed = Resumed(entered["id"], entered["timestamp"],
+                              parse_timestamp(entered["timestamp"]) or clock.now(), own)
         if start_at is None:
             run.emit(None, "ExecutionSucceeded", "executionSucceededEventDetails",
                      {"output": to_json(value), "outputDetails": _NOT_TRUNCATED})
             return ExecutionResult("SUCCEEDED", value, None, None, run.history, run.transitions)
-        return self._drive(run, frame, value, start_at)
+        return self._drive(run, frame, value, start_at, None, resumed)
 
     def _next_after(self, state, events, exited, value, variables):
         """Returns the state that follows `state`'s completed run: the next top-level state entered

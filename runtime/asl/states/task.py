@@ -24,6 +24,12 @@ from ..invoker import FunctionNotFound, FunctionServiceError, TaskTimedOut
 __all__ = ["TaskState", "parse_function_name"]
 
 INVOKE = "arn:aws:states:::lambda:invoke"
+# What a resumed run finds last when the run before it stopped while the function ran.
+_IN_FLIGHT = frozenset({"TaskScheduled", "TaskStarted", "TaskSubmitted", "LambdaFunctionScheduled",
+                        "LambdaFunctionStarted"})
+_SUCCEEDED = frozenset({"TaskSucceeded", "LambdaFunctionSucceeded"})
+WORKER_LOST = ("The worker running this task stopped before the function's response was recorded; "
+               "the execution was resumed on another worker.")
 _NOT_TRUNCATED = {"truncated": False}
 _SERVICE_STATUS = {"TooManyRequestsException": 429, "AccessDeniedException": 403,
                    "ResourceNotFoundException": 404}
@@ -56,7 +62,29 @@ class TaskState(State):
         self.timeout = self.number_field(spec, "TimeoutSeconds")
         self.heartbeat = self.number_field(spec, "HeartbeatSeconds")
 
+    def interrupted(self, frame, resumed):
+        """A run that stopped while the function ran (its worker died) left no outcome: the
+        attempt fails with Lambda.ServiceException, as a failure of the service itself does in
+        AWS, and the Task's Retry and Catch rules decide what follows (at-least-once)."""
+        if not resumed.events or resumed.events[-1]["type"] not in _IN_FLIGHT:
+            return None
+        error = StatesError(WORKER_LOST, "Lambda.ServiceException")
+        if self.integration:
+            frame.emit("TaskFailed", "taskFailedEventDetails",
+                       {**_error_details(error), **self._resource_fields()})
+        else:
+            frame.emit("LambdaFunctionFailed", "lambdaFunctionFailedEventDetails",
+                       _error_details(error))
+        return error
+
     def execute(self, frame, value, raw_input, ctx, entered_id):
+        resumed = frame.resumed
+        if resumed is not None and resumed.events and resumed.events[-1]["type"] in _SUCCEEDED:
+            # The function's response was recorded before the run stopped: use it, once.
+            frame.resumed = None
+            recorded = resumed.events[-1]
+            details = next(v for k, v in recorded.items() if k.endswith("EventDetails"))
+            return json.loads(details["output"])
         variables = frame.variables
         timeout = self.timeout(raw_input, ctx, variables) if self.timeout else None
         heartbeat = self.heartbeat(raw_input, ctx, variables) if self.heartbeat else None
@@ -92,9 +120,12 @@ class TaskState(State):
                    {"output": to_json(outcome.payload), "outputDetails": _NOT_TRUNCATED})
         return outcome.payload
 
+    def _resource_fields(self) -> dict:
+        return {"resource": self.resource.split(":::", 1)[1].split(":", 1)[1],
+                "resourceType": "lambda"}
+
     def _invoke_integration(self, frame, parameters, timeout, heartbeat):
-        resource = {"resource": self.resource.split(":::", 1)[1].split(":", 1)[1],
-                    "resourceType": "lambda"}
+        resource = self._resource_fields()
         scheduled = {"parameters": to_json(parameters), "region": frame.run.context.region,
                      **resource}
         if timeout is not None:

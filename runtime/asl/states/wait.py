@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from .. import jsonata, jsonpath
 from ..errors import QueryEvaluationError, RuntimeFailure
+from ..execution import Parked
 from ..executor import State, show, states_binding
 
 __all__ = ["WaitState", "parse_timestamp"]
@@ -53,10 +54,20 @@ class WaitState(State):
     def execute(self, frame, value, raw_input, ctx, entered_id):
         run = frame.run
         seconds = self._seconds(frame, value, ctx)
+        now = run.clock.now()
         if seconds is None:
             moment = self._moment(frame, value, ctx)
-            seconds = (moment - run.clock.now()).total_seconds()
-        run.sleep(max(seconds, 0))
+            seconds = (moment - now).total_seconds()
+        elif frame.resumed is not None:
+            # A resumed visit waits what is left of the time since the state was entered.
+            seconds -= (now - frame.resumed.entered_at).total_seconds()
+        seconds = max(seconds, 0)
+        if frame.top and run.park_after is not None and seconds >= run.park_after:
+            until = now + timedelta(seconds=seconds)
+            if run.deadline is not None:
+                until = min(until, run.deadline)
+            raise Parked(until)
+        run.sleep(seconds)
         return value
 
     def _seconds(self, frame, value, ctx):

@@ -304,11 +304,137 @@ def test_a_resumed_run_keeps_the_variables_assigned_before_the_cut():
     assert resumed.output == {"team": "blue"}
 
 
+def _lambda_task(**extra) -> dict:
+    return {"StartAt": "Work", "States": {"Work": {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "work", "Payload.$": "$"}, "ResultSelector": {"n.$": "$.Payload"},
+        "End": True, **extra}}}
+
+
+LOST_RETRY = [{"ErrorEquals": ["Lambda.ServiceException"], "IntervalSeconds": 1, "MaxAttempts": 2}]
+
+
+def test_a_task_cut_while_its_function_ran_fails_as_the_service_and_is_retried():
+    machine = StateMachine(_lambda_task(Retry=LOST_RETRY))
+    invoker = FakeInvoker({"work": lambda event, context: event["n"] * 2})
+    whole = machine.run({"n": 4}, invoker=invoker, clock=FakeClock())
+    cut_at = next(i for i, e in enumerate(whole.history) if e["type"] == "TaskStarted")
+
+    resumed = machine.run(resume_from=whole.history[:cut_at + 1], invoker=invoker, clock=FakeClock())
+
+    assert resumed.status == "SUCCEEDED" and resumed.output == {"n": 8}
+    types = [e["type"] for e in resumed.history]
+    assert types == ["ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskFailed",
+                     "TaskScheduled", "TaskStarted", "TaskSucceeded", "TaskStateExited", "ExecutionSucceeded"]
+    assert resumed.history[4]["taskFailedEventDetails"]["error"] == "Lambda.ServiceException"
+    assert [e["id"] for e in resumed.history] == list(range(1, 11))
+    assert len(invoker.calls) == 2      # at-least-once: the cut attempt and the retry
+
+
+def test_a_task_cut_while_its_function_ran_fails_the_execution_without_a_retrier():
+    machine = StateMachine(_lambda_task())
+    invoker = FakeInvoker({"work": lambda event, context: 1})
+    whole = machine.run({}, invoker=invoker)
+    cut_at = next(i for i, e in enumerate(whole.history) if e["type"] == "TaskScheduled")
+
+    resumed = machine.run(resume_from=whole.history[:cut_at + 1], invoker=invoker)
+
+    assert resumed.status == "FAILED" and resumed.error == "Lambda.ServiceException"
+    assert [e["type"] for e in resumed.history][-2:] == ["TaskFailed", "ExecutionFailed"]
+
+
+def test_retries_spent_before_the_cut_still_count_against_max_attempts():
+    definition = _lambda_task(Retry=[{"ErrorEquals": ["Boom"], "IntervalSeconds": 1, "MaxAttempts": 1}],
+                              Catch=[{"ErrorEquals": ["States.ALL"], "Next": "Caught"}])
+    definition["States"]["Work"].pop("End")
+    definition["States"]["Work"]["Next"] = "Done"
+    definition["States"]["Done"] = {"Type": "Pass", "End": True}
+    definition["States"]["Caught"] = {"Type": "Pass", "Result": "caught", "End": True}
+    machine = StateMachine(definition)
+
+    class Boom(Exception):
+        pass
+
+    def fail(event, context):
+        raise Boom("no")
+    invoker = FakeInvoker({"work": fail})
+    whole = machine.run({}, invoker=invoker, clock=FakeClock())
+    assert whole.output == "caught"
+    # Cut right after the first failure: its retry was pending when the worker died.
+    cut_at = next(i for i, e in enumerate(whole.history) if e["type"] == "TaskFailed")
+
+    resumed = machine.run(resume_from=whole.history[:cut_at + 1], invoker=invoker, clock=FakeClock())
+
+    assert resumed.output == "caught"
+    assert [e["type"] for e in resumed.history] == [e["type"] for e in whole.history]
+    # Cut after the retry failed too: MaxAttempts is spent, so the error is caught at once.
+    second = [i for i, e in enumerate(whole.history) if e["type"] == "TaskFailed"][1]
+    calls_before = len(invoker.calls)
+    again = machine.run(resume_from=whole.history[:second + 1], invoker=invoker, clock=FakeClock())
+    assert again.output == "caught" and len(invoker.calls) == calls_before
+
+
+def test_a_task_whose_response_was_recorded_is_not_run_again():
+    machine = StateMachine(_lambda_task())
+    invoker = FakeInvoker({"work": lambda event, context: 21})
+    whole = machine.run({}, invoker=invoker)
+    cut_at = next(i for i, e in enumerate(whole.history) if e["type"] == "TaskSucceeded")
+
+    resumed = machine.run(resume_from=whole.history[:cut_at + 1], invoker=invoker)
+
+    assert resumed.output == {"n": 21}
+    assert len(invoker.calls) == 1
+    assert [e["type"] for e in resumed.history][-2:] == ["TaskStateExited", "ExecutionSucceeded"]
+
+
+def test_a_long_top_level_wait_parks_and_the_resumed_run_waits_only_what_is_left():
+    definition = {"StartAt": "Hold", "States": {
+        "Hold": {"Type": "Wait", "Seconds": 60, "Next": "Done"},
+        "Done": {"Type": "Pass", "End": True}}}
+    machine = StateMachine(definition)
+    clock = FakeClock()
+    history = []
+    with pytest.raises(asl.Parked) as parked:
+        machine.run({"a": 1}, clock=clock, sink=history.append, park_after=10)
+    assert [e["type"] for e in history] == ["ExecutionStarted", "WaitStateEntered"]
+    assert (parked.value.until - clock.now()).total_seconds() == pytest.approx(60, abs=0.01)
+
+    clock.advance(45)
+    resumed = machine.run(resume_from=history, clock=clock)   # no park_after: it sleeps the rest
+
+    assert resumed.output == {"a": 1}
+    assert clock.slept == [pytest.approx(15, abs=0.01)]
+    assert [e["type"] for e in resumed.history] == [
+        "ExecutionStarted", "WaitStateEntered", "WaitStateExited", "PassStateEntered", "PassStateExited",
+        "ExecutionSucceeded"]
+
+
+def test_waits_inside_a_parallel_branch_or_short_waits_do_not_park():
+    definition = {"StartAt": "Both", "States": {"Both": {"Type": "Parallel", "End": True, "Branches": [
+        {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": True}}}]}}}
+    clock = FakeClock()
+    result = StateMachine(definition).run({}, clock=clock, park_after=10)
+    assert result.status == "SUCCEEDED" and 60 in clock.slept
+    short = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3, "End": True}}}
+    assert StateMachine(short).run({}, clock=FakeClock(), park_after=10).status == "SUCCEEDED"
+
+
+def test_an_execution_fails_when_its_history_reaches_25000_events():
+    definition = {"StartAt": "Loop", "States": {
+        "Loop": {"Type": "Pass", "Next": "Loop2"}, "Loop2": {"Type": "Pass", "Next": "Loop"}}}
+    result = StateMachine(definition).run({})
+
+    assert result.status == "FAILED" and result.error == "States.Runtime"
+    assert "25000" in result.cause
+    assert [e["id"] for e in result.history] == list(range(1, 25001))
+    assert result.history[-1]["type"] == "ExecutionFailed"
+
+
 # -- the public surface -----------------------------------------------------------------------------
 
 def test_the_package_exports_exactly_its_public_names():
     assert sorted(asl.__all__) == sorted([
-        "StateMachine", "ExecutionResult", "DefinitionError", "StatesError", "Diagnostic",
+        "StateMachine", "ExecutionResult", "Parked", "DefinitionError", "StatesError", "Diagnostic",
         "validate", "Clock", "FakeClock", "Invoker", "FakeInvoker", "FunctionOutcome",
         "FunctionNotFound", "FunctionServiceError", "TaskTimedOut"])
     for name in asl.__all__:
