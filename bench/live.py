@@ -67,8 +67,10 @@ async def _latency(user, machine, watchers: int, events: int) -> list[float]:
 
     def timed(group, message):
         # Called right after the event's row is committed: the "written" moment.
-        if message.get("type") == "execution.event":
-            written[message["event"]["id"]] = time.perf_counter()
+        if message.get("type") == "execution.events":
+            moment = time.perf_counter()
+            for event in message["events"]:
+                written[event["id"]] = moment
         original(group, message)
 
     executor.broadcast = timed

@@ -150,21 +150,20 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
         except ValueError:
             return None
 
-    async def execution_event(self, group_message):
-        event = group_message["event"]
-        if self.last_sent is None or event["id"] <= self.last_sent:
+    async def execution_events(self, group_message):
+        batch = group_message["events"]
+        if self.last_sent is None or not batch or batch[-1]["id"] <= self.last_sent:
             return   # before the subscribe (the catch-up has it) or already sent
-        if event["id"] != self.last_sent + 1:
-            # A gap can only mean this socket's channel dropped messages (the layer's capacity):
-            # fetch what is missing from the database instead of skipping it.
+        fresh = [event for event in batch if event["id"] > self.last_sent]
+        if fresh[0]["id"] != self.last_sent + 1:
+            # A gap: this socket's channel dropped a message (the layer's capacity, a layer
+            # restart): fetch what is missing from the database instead of skipping it.
             rows, _ = await _catch_up(self.execution_id, self.last_sent)
-            batch = [row for row in rows if row["id"] <= event["id"]]
-            if batch:
-                await self.send_json(messages.events(batch))
-                self.last_sent = batch[-1]["id"]
-            return
-        await self.send_json(messages.events([event]))
-        self.last_sent = event["id"]
+            fresh = [row for row in rows if row["id"] <= batch[-1]["id"]]
+            if not fresh:
+                return
+        await self.send_json(messages.events(fresh))
+        self.last_sent = fresh[-1]["id"]
 
     async def execution_status(self, group_message):
         status = group_message["execution"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 from celery import shared_task
+from celery.signals import worker_ready
 
 from editor.models import Function, Invocation
 from editor.services.invocations import invoke_function
@@ -21,10 +22,19 @@ def invoke_function_job(function_id: int, event, invocation_id: str | None = Non
     return str(invocation.id)
 
 
-@shared_task(name="flowbench.run_execution")
-def run_execution_job(execution_id: str) -> str:
-    """Runs (or continues from its stored events) one RUNNING execution; returns its id."""
-    from editor.services.executor import run_execution
+@shared_task(name="flowbench.run_execution", ignore_result=True)
+def run_execution_job(execution_id: str) -> None:
+    """Advances one RUNNING execution from its last checkpoint, if this worker can take its lease
+    (another may hold it: then this job ends at once)."""
+    from editor.services.executor import run_guarded
 
-    run_execution(uuid.UUID(execution_id))
-    return execution_id
+    run_guarded(uuid.UUID(execution_id))
+
+
+@worker_ready.connect
+def start_lease_keeper(**_):
+    """A worker sweeps for executions whose lease ran out (a dead worker's) from its start on,
+    whether or not a job comes to it."""
+    from editor.services.leases import keeper
+
+    keeper().start()

@@ -51,7 +51,8 @@ def end(invocation: Invocation) -> dict:
 
 # -- the execution stream (/ws/executions/<id>/) ----------------------------------------------
 #
-# Group messages (executor -> consumers): "execution.event" {event}, "execution.status" {execution}.
+# Group messages (executor -> consumers): "execution.events" {events: the batch one checkpoint
+# wrote, in id order}, "execution.status" {execution}.
 # Client -> server: {"type": "subscribe", "after": <last event id the client has, 0 for none>}.
 # Server -> client: "events" {events: [AWS history events, in id order]}, "execution" {execution:
 # {status, output, error, cause, stopped_at, transitions, redrive_count}}, "error" {error: {code,
@@ -112,8 +113,9 @@ def status_of(execution) -> dict:
             "transitions": execution.transitions, "redrive_count": execution.redrive_count}
 
 
-def event_group_message(event: dict) -> dict:
-    return {"type": "execution.event", "event": event}
+def events_group_message(batch: list[dict]) -> dict:
+    """The events one checkpoint wrote (in id order), for the execution's group."""
+    return {"type": "execution.events", "events": batch}
 
 
 def status_group_message(execution) -> dict:

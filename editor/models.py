@@ -251,9 +251,16 @@ class Execution(models.Model):
     redriven_at = models.DateTimeField(null=True, blank=True)
     # A stop asked while no thread of this process runs it (another worker, or a queued start).
     stop_requested = models.BooleanField(default=False)
+    # Who runs it (editor.services.leases): the process holding the lease ("" for nobody), when
+    # it next needs attention (the lease ends, a queued start is presumed lost, a parked Wait is
+    # due) and the fencing token every checkpoint write must still hold.
+    lease_owner = models.CharField(max_length=128, blank=True, default="")
+    lease_until = models.DateTimeField(null=True, blank=True)
+    lease_token = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["machine", "name"], name="execution_name_unique")]
+        indexes = [models.Index(fields=["status", "lease_until"], name="execution_lease_due")]
         ordering = ["-started_at"]
 
 

@@ -4,6 +4,7 @@ A fresh checkout runs on a SQLite file in `data/`, the in-memory channel layer a
 executor. DATABASE_URL, REDIS_URL and FLOWBENCH_EXECUTOR=celery switch to the distributed mode.
 """
 
+import os
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -77,6 +78,8 @@ else:
             "NAME": DATA_DIR / "flowbench.sqlite3",
             # Invocations finish on worker threads while pages read: wait for the lock.
             "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+            # Tests use a file too (not shared-cache memory, where threads refuse each other).
+            "TEST": {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")},
         }
     }
 
@@ -98,7 +101,16 @@ if FLOWBENCH_EXECUTOR == "celery" and not _redis_url:
     raise ImproperlyConfigured("FLOWBENCH_EXECUTOR=celery needs REDIS_URL for the broker")
 CELERY_BROKER_URL = _redis_url or "memory://"
 CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = FLOWBENCH_EXECUTOR != "celery"
+# A worker takes one job per free thread: queued executions stay in Redis, where any worker
+# (a new one too) can take them, instead of waiting in one worker's memory.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker's lease on an execution it runs (seconds): a worker that dies (SIGKILL, machine gone)
+# has its executions resumed by another this long after its last renewal, and a top-level Wait
+# at least this long gives its thread back until it is due.
+FLOWBENCH_LEASE_SECONDS = env_int("FLOWBENCH_LEASE_SECONDS", 30, minimum=2, maximum=3600)
 FLOWBENCH_THREADS = env_int("FLOWBENCH_THREADS", 8, minimum=1, maximum=256)
 # Executions running at once in the web process (the embedded executor's thread pool).
 FLOWBENCH_EXECUTION_THREADS = env_int("FLOWBENCH_EXECUTION_THREADS", 32, minimum=1, maximum=1024)

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 
 from editor.errors import ApiError, not_found
 from editor.models import Execution, ExecutionEvent, StateMachine
-from editor.services import executor
+from editor.services import executor, leases
 
 INPUT_LIMIT_BYTES = 256 * 1024
 # AWS execution names: 1-80 characters, no whitespace, brackets, wildcards, punctuation or controls.
@@ -63,7 +63,8 @@ def start_execution(user, machine: StateMachine, input_value, name=None, version
         with transaction.atomic():
             if Execution.objects.filter(machine=machine, name=name).exists():
                 raise IntegrityError
-            created = Execution.objects.create(machine=machine, version=chosen, name=name, input=text)
+            created = Execution.objects.create(machine=machine, version=chosen, name=name, input=text,
+                                               lease_until=leases.queued_until())
             transaction.on_commit(lambda: executor.dispatch(created.id))
             return created
     try:
@@ -87,7 +88,8 @@ def get_execution(user, execution_id) -> Execution:
 
 
 def stop_execution(user, execution: Execution, error=None, cause=None) -> Execution:
-    """Aborts a RUNNING execution; the engine emits ExecutionAborted where it stands."""
+    """Aborts a RUNNING execution: ExecutionAborted where it stands (at once when this process runs
+    it or nobody does; within a second when another worker runs it)."""
     if execution.machine.owner_id != user.pk:
         raise not_found("Execution")
     for value, field, limit in ((error, "error", 256), (cause, "cause", 32768)):
@@ -97,17 +99,7 @@ def stop_execution(user, execution: Execution, error=None, cause=None) -> Execut
         pk=execution.pk, status=Execution.Status.RUNNING).update(stop_requested=True, error=error, cause=cause))
     if not updated:
         raise ApiError("ExecutionNotRunning", "Only a running execution can be stopped.", status=409)
-    if not executor.cancel_local(execution.pk):
-        from django.conf import settings
-
-        if getattr(settings, "FLOWBENCH_EXECUTOR", "threads") != "celery":
-            # No thread of this process runs it (queued, or left by a stopped process): close it here.
-            history = executor.stored_history(execution.pk)
-            execution.refresh_from_db()
-            if history:
-                executor._abort_now(execution, history)
-            else:
-                executor.finish_execution(execution, "ABORTED", None, None, None, 0)
+    executor.request_stop(execution.pk)
     execution.refresh_from_db()
     return execution
 
@@ -140,6 +132,7 @@ def _redrive(execution: Execution) -> Execution:
         execution.stopped_at = None
         execution.stop_requested = False
         execution.redriven_at = timezone.now()
+        execution.lease_owner, execution.lease_until = "", leases.queued_until()
         execution.save()
         event = {"id": last.event_id + 1, "previousEventId": last.event_id, "timestamp": Clock().timestamp(),
                  "type": "ExecutionRedriven",
@@ -154,7 +147,7 @@ def _redrive(execution: Execution) -> Execution:
 def _announce_and_dispatch(execution: Execution, event: dict) -> None:
     from editor import messages
 
-    executor.broadcast(executor.execution_group(execution.id), messages.event_group_message(event))
+    executor.broadcast(executor.execution_group(execution.id), messages.events_group_message([event]))
     executor.broadcast(executor.execution_group(execution.id), messages.status_group_message(execution))
     executor.dispatch(execution.id)
 

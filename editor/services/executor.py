@@ -1,38 +1,48 @@
 """Runs executions: a thread pool in the web process (FLOWBENCH_EXECUTOR=threads, the default) or
 Celery workers (FLOWBENCH_EXECUTOR=celery), each execution through runtime.asl.
 
-Every history event is appended to ExecutionEvent as the engine emits it (the checkpoint: a
-process that dies loses nothing already emitted) and then sent to the Channels group
-`execution.<id>`. `resume_running_executions()` continues, from their stored events, the
-executions a previous process left RUNNING.
+A run first takes the execution's lease (editor.services.leases): one process runs it at a time.
+The engine's events go to an EventRecorder, and a per-process Checkpointer thread writes every
+run's new events in one transaction per run a few milliseconds later (group commit), with the
+run's fencing token, then broadcasts them to the Channels group `execution.<id>` in one message.
+A process that dies loses at most those last milliseconds, never a broadcast event: whoever
+resumes the execution continues from the stored history (runtime.asl's resume_from), so ids stay
+contiguous and every transition happens once. A run whose token was taken (another process
+resumed the execution), or whose pool was abandoned, stops at once without writing more.
 
-Fencing: the unique (execution, event_id) constraint makes sure only one run writes an
-execution's history; a run that finds its next id taken (another process resumed it), or whose
-executor was abandoned, stops at once without writing anything more.
+Long top-level Waits do not hold a thread: the run parks (runtime.asl.Parked), gives the lease
+back until the Wait is due and the Keeper dispatches it again then.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import queue
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
-from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.db import DatabaseError, IntegrityError, close_old_connections, connection, transaction
 from django.utils import timezone
 
 from editor import messages
 from editor.models import Execution, ExecutionEvent, StateMachineVersion
+from editor.services import leases
 
 log = logging.getLogger(__name__)
 
 TERMINAL_EVENTS = {"ExecutionSucceeded": "SUCCEEDED", "ExecutionFailed": "FAILED",
                    "ExecutionTimedOut": "TIMED_OUT", "ExecutionAborted": "ABORTED"}
 EVENT_FIELDS = ("id", "previousEventId", "timestamp", "type")
+# How long new events wait to be written with others (the group commit): the most a dying
+# process can lose, and what it adds to the live view's latency.
+CHECKPOINT_DELAY = 0.02
 
 
 def retry_locked(write, attempts: int = 200):
@@ -69,11 +79,12 @@ def register_event_loop(loop: asyncio.AbstractEventLoop) -> None:
 
 
 def broadcast(group: str, message: dict) -> None:
-    """Sends `message` to `group` from any thread.
+    """Sends `message` to `group` from any thread, in call order, without waiting; a layer that is
+    down (Redis restarting) loses the message, never the run: watchers catch up from the database.
 
     The in-memory layer's queues belong to the loop its consumers run on, so the send is handed to
-    that loop (in call order, which keeps events in order); with no consumer yet in this process
-    nobody can be listening. Other layers (Redis) take async_to_sync from any thread."""
+    that loop; with no consumer yet in this process nobody can be listening. Other layers (Redis)
+    are sent to by this process's broadcaster thread, one message after the other."""
     layer = get_channel_layer()
     if layer is None:
         return
@@ -90,10 +101,46 @@ def broadcast(group: str, message: dict) -> None:
         else:
             asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
         return
-    async_to_sync(layer.group_send)(group, message)
+    _broadcaster().put((layer, group, message))
 
 
-# -- one run ----------------------------------------------------------------------------------
+class Broadcaster:
+    """A thread with its own event loop that sends group messages in order (one layer connection
+    for the whole process, instead of a loop and a connection per call)."""
+
+    def __init__(self):
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._run, name="flowbench-broadcaster", daemon=True)
+        self.thread.start()
+
+    def put(self, item) -> None:
+        self.queue.put(item)
+
+    def _run(self) -> None:
+        asyncio.run(self._send_all())
+
+    async def _send_all(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            layer, group, message = await loop.run_in_executor(None, self.queue.get)
+            try:
+                await layer.group_send(group, message)
+            except Exception as exc:   # the layer is down: the database has every event
+                log.warning("could not broadcast to %s: %s", group, exc)
+
+
+_broadcaster_instance: Broadcaster | None = None
+
+
+def _broadcaster() -> Broadcaster:
+    global _broadcaster_instance
+    with _loop_lock:
+        if _broadcaster_instance is None:
+            _broadcaster_instance = Broadcaster()
+        return _broadcaster_instance
+
+
+# -- checkpoints ------------------------------------------------------------------------------
 
 
 class Abandoned(BaseException):
@@ -102,38 +149,124 @@ class Abandoned(BaseException):
 
 
 class EventRecorder:
-    """The engine's sink: stores each event, then broadcasts it."""
+    """The engine's sink for one run: keeps each event until the Checkpointer writes it (with the
+    run's fencing token) and broadcasts it."""
 
-    def __init__(self, execution: Execution, fence: "Executor | None"):
-        self.execution_id = execution.id
-        self.group = execution_group(execution.id)
+    def __init__(self, execution_id, token: int, fence: "Executor | None" = None):
+        self.execution_id = execution_id
+        self.token = token
+        self.group = execution_group(execution_id)
         self.fence = fence
         self.state = threading.local()   # the Task state running on this thread, for Invocation rows
-        self.owner = threading.current_thread()
+        self.pending: list[dict] = []
+        self.lost = False
+        self._lock = threading.Lock()          # guards `pending`
+        self._flush_lock = threading.Lock()    # one write of this run's events at a time, in order
 
     def check_alive(self) -> None:
-        if self.fence is not None and self.fence.abandoned:
+        if self.lost or (self.fence is not None and self.fence.abandoned):
             raise Abandoned()
+
+    def checkpoint(self) -> None:
+        """Writes the events so far now (before a function runs: a worker that dies while it runs
+        leaves a history that says the Task started, which the resumed run then retries)."""
+        self.check_alive()
+        self.flush()
+
+    def lose(self) -> None:
+        """The lease went to another process: write nothing more, stop at the next event."""
+        self.lost = True
 
     def __call__(self, event: dict) -> None:
         self.check_alive()
         if event["type"].endswith("StateEntered"):
             self.state.name = event.get("stateEnteredEventDetails", {}).get("name", "")
-        details = {k: v for k, v in event.items() if k not in EVENT_FIELDS}
-        def write():
-            with transaction.atomic():
-                ExecutionEvent.objects.create(
-                    execution_id=self.execution_id, event_id=event["id"], type=event["type"],
-                    timestamp=event["timestamp"], previous_event_id=event["previousEventId"], details=details)
-        try:
-            retry_locked(write)
-        except IntegrityError:
-            raise Abandoned() from None
-        finally:
-            if threading.current_thread() is not self.owner:
-                # Parallel branches and Map iterations emit from short-lived threads.
+        with self._lock:
+            self.pending.append(event)
+        checkpointer().mark(self)
+
+    def flush(self) -> None:
+        """Writes the events not yet written, then broadcasts them; raises Abandoned (and writes
+        nothing) when the run no longer holds the execution's lease."""
+        with self._flush_lock:
+            with self._lock:
+                batch, self.pending = self.pending, []
+            if not batch:
+                return
+            if self.lost:
+                raise Abandoned()
+            try:
+                retry_locked(lambda: self._write(batch))
+            except (Abandoned, IntegrityError):
+                self.lost = True
+                raise Abandoned() from None
+            except DatabaseError:
+                self.lost = True
                 connection.close()
-        broadcast(self.group, messages.event_group_message(event))
+                raise
+        broadcast(self.group, messages.events_group_message(batch))
+
+    def _write(self, batch: list[dict]) -> None:
+        until = timezone.now() + timedelta(seconds=leases.lease_seconds())
+        with transaction.atomic():
+            if not Execution.objects.filter(pk=self.execution_id, lease_token=self.token).update(lease_until=until):
+                raise Abandoned()
+            ExecutionEvent.objects.bulk_create([
+                ExecutionEvent(execution_id=self.execution_id, event_id=event["id"], type=event["type"],
+                               timestamp=event["timestamp"], previous_event_id=event["previousEventId"],
+                               details={k: v for k, v in event.items() if k not in EVENT_FIELDS})
+                for event in batch])
+
+
+class Checkpointer:
+    """The thread that writes every run's new events of this process, CHECKPOINT_DELAY after
+    the first of them (the runs go on meanwhile)."""
+
+    def __init__(self):
+        self.dirty: dict[int, EventRecorder] = {}
+        self.condition = threading.Condition()
+        self.thread = threading.Thread(target=self._run, name="flowbench-checkpointer", daemon=True)
+        self.thread.start()
+
+    def mark(self, recorder: EventRecorder) -> None:
+        with self.condition:
+            if id(recorder) not in self.dirty:
+                self.dirty[id(recorder)] = recorder
+                if len(self.dirty) == 1:
+                    self.condition.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self.condition:
+                while not self.dirty:
+                    self.condition.wait()
+            # Let the runs add more events to this write (the group commit).
+            time.sleep(CHECKPOINT_DELAY)
+            with self.condition:
+                recorders, self.dirty = list(self.dirty.values()), {}
+            for recorder in recorders:
+                try:
+                    recorder.flush()
+                except Abandoned:
+                    pass
+                except Exception:
+                    log.exception("execution %s: could not write its events; its run stops", recorder.execution_id)
+                    connection.close()
+
+
+_checkpointer: Checkpointer | None = None
+
+
+def checkpointer() -> Checkpointer:
+    global _checkpointer
+    if _checkpointer is None:
+        with _loop_lock:
+            if _checkpointer is None:
+                _checkpointer = Checkpointer()
+    return _checkpointer
+
+
+# -- one run ----------------------------------------------------------------------------------
 
 
 _machines: dict[int, object] = {}
@@ -159,124 +292,154 @@ def stored_history(execution_id) -> list[dict]:
     return [e.as_event() for e in ExecutionEvent.objects.filter(execution_id=execution_id).order_by("event_id")]
 
 
-def run_execution(execution_id, executor: "Executor | None" = None, cancel: threading.Event | None = None) -> None:
-    """Runs (or continues, from its stored events) one RUNNING execution to its end."""
+def run_execution(execution_id, fence: "Executor | None" = None, steal: bool = False) -> None:
+    """Runs (or continues, from its stored events) one RUNNING execution, if this process can
+    take its lease: to its end, or until it parks in a long Wait."""
+    token = retry_locked(lambda: leases.acquire(execution_id, steal=steal))
+    if token is not None:   # else another process runs it, or it has ended
+        _run_leased(execution_id, token, fence)
+
+
+def _run_leased(execution_id, token: int, fence: "Executor | None" = None) -> None:
     from editor.services.policy import account_id, region, role_arn
     from editor.services.task_invoker import TaskInvoker
-    from runtime.asl import Clock
+    from runtime.asl import Clock, Parked
 
-    execution = (Execution.objects.select_related("version", "version__role", "machine")
-                 .filter(pk=execution_id).first())
-    if execution is None or execution.status != Execution.Status.RUNNING:
-        return
+    execution = Execution.objects.select_related("version", "version__role", "machine").get(pk=execution_id)
     history = stored_history(execution.id)
     if history and history[-1]["type"] in TERMINAL_EVENTS:
-        _finish_from_event(execution, history[-1], 0)
+        _finish_from_event(execution, history[-1], token)
         return
-    if execution.stop_requested and history:
-        # Stopped while no thread ran it: close its history here.
-        _abort_now(execution, history)
-        return
+    cancel = threading.Event()
+    if execution.stop_requested:
+        if history:
+            # Stopped while no process ran it: close its history here.
+            _abort_now(execution, history, token)
+            return
+        cancel.set()   # stopped before it started: the engine writes Started, then Aborted
     version = execution.version
     machine = compiled(version)
-    recorder = EventRecorder(execution, executor)
-    invoker = TaskInvoker(execution, version.role, current_state=recorder.state,
-                          check_alive=recorder.check_alive)
+    recorder = EventRecorder(execution.id, token, fence)
+    invoker = TaskInvoker(execution, version.role, current_state=recorder.state, before_call=recorder.checkpoint)
     context = {"stateMachineName": execution.machine.name, "executionName": execution.name,
                "roleArn": role_arn(version.role_name), "region": region(), "accountId": account_id(),
                "redriveCount": execution.redrive_count}
-    import json
-
+    keeper = leases.keeper()
+    keeper.track(execution.id, token, cancel, recorder)
     try:
         result = machine.run(json.loads(execution.input), invoker=invoker, clock=Clock(), context=context,
-                             sink=recorder, cancel=cancel, resume_from=history or None)
+                             sink=recorder, cancel=cancel, resume_from=history or None,
+                             park_after=leases.lease_seconds())
+        recorder.flush()
+    except Parked as parked:
+        recorder.flush()
+        if retry_locked(lambda: leases.release(execution.id, token, parked.until)):
+            keeper.wake_at(execution.id, parked.until)
+        elif Execution.objects.filter(pk=execution.id, lease_token=token).exists():
+            _abort_now(execution, stored_history(execution.id), token)   # a stop came meanwhile
+        return
     except Abandoned:
         return
-    finish_execution(execution, result.status, result.output_json, result.error, result.cause,
-                     result.transitions)
+    finally:
+        keeper.untrack(execution.id, recorder)
+    finish_execution(execution, result.status, result.output_json, result.error, result.cause, token)
 
 
-def finish_execution(execution: Execution, status, output, error, cause, transitions: int) -> None:
-    """Stores how the execution ended and tells its watchers."""
-    execution.refresh_from_db(fields=["error", "cause", "transitions"])
+def finish_execution(execution: Execution, status, output, error, cause, token: int | None) -> None:
+    """Stores how the execution ended (if `token` still holds its lease; None: whoever holds it)
+    and tells its watchers."""
+    execution.refresh_from_db(fields=["error", "cause"])
     # A state transition is a state entered (as the engine counts them): counted from the stored
     # history, the figure stays right across resumes and redrives.
     entered = ExecutionEvent.objects.filter(execution_id=execution.pk, type__endswith="StateEntered").count()
+    aborted = status == "ABORTED"
 
     def write():
         with transaction.atomic():
-            return Execution.objects.filter(pk=execution.pk, status=Execution.Status.RUNNING).update(
+            rows = Execution.objects.filter(pk=execution.pk, status=Execution.Status.RUNNING)
+            if token is not None:
+                rows = rows.filter(lease_token=token)
+            return rows.update(
                 status=status, output=output,
-                error=execution.error if status == "ABORTED" and execution.error else error,
-                cause=execution.cause if status == "ABORTED" and execution.cause else cause,
-                stopped_at=timezone.now(), transitions=entered)
-    updated = retry_locked(write)
-    if updated:
+                error=execution.error if aborted and execution.error else error,
+                cause=execution.cause if aborted and execution.cause else cause,
+                stopped_at=timezone.now(), transitions=entered, lease_owner="", lease_until=None)
+    if retry_locked(write):
         execution.refresh_from_db()
         broadcast(execution_group(execution.id), messages.status_group_message(execution))
 
 
-def _finish_from_event(execution: Execution, event: dict, transitions: int) -> None:
-    import json
-
+def _finish_from_event(execution: Execution, event: dict, token: int) -> None:
     status = TERMINAL_EVENTS[event["type"]]
     details = next((v for k, v in event.items() if k.endswith("EventDetails")), {}) or {}
     output = details.get("output") if status == "SUCCEEDED" else None
-    if output is not None:
-        json.loads(output)
-    finish_execution(execution, status, output, details.get("error"), details.get("cause"), transitions)
+    finish_execution(execution, status, output, details.get("error"), details.get("cause"), token)
 
 
-def _abort_now(execution: Execution, history: list[dict]) -> None:
+def _abort_now(execution: Execution, history: list[dict], token: int) -> None:
+    """Ends an execution no run is running: ExecutionAborted after its last event."""
     from runtime.asl import Clock
 
     last = history[-1]["id"]
-    event = {"id": last + 1, "previousEventId": last, "timestamp": Clock().timestamp(), "type": "ExecutionAborted",
-             "executionAbortedEventDetails": {}}
+    recorder = EventRecorder(execution.id, token)
+    recorder({"id": last + 1, "previousEventId": last, "timestamp": Clock().timestamp(),
+              "type": "ExecutionAborted", "executionAbortedEventDetails": {}})
     try:
-        EventRecorder(execution, None)(event)
+        recorder.flush()
     except Abandoned:
         return
-    finish_execution(execution, "ABORTED", None, None, None, 0)
+    finish_execution(execution, "ABORTED", None, None, None, token)
+
+
+def request_stop(execution_id) -> bool:
+    """Aborts the execution where it stands: through its run's cancel switch when this process
+    runs it, else by taking its lease (queued, parked, or left by a dead process) and ending it
+    here. False when another live process runs it: that process's Keeper passes the stop to the
+    run within a second (the row says stop_requested)."""
+    if leases.keeper().cancel(execution_id):
+        return True
+    token = retry_locked(lambda: leases.acquire(execution_id, steal=not _distributed()))
+    if token is None:
+        return False
+    _run_leased(execution_id, token)
+    return True
+
+
+def run_guarded(execution_id, fence: "Executor | None" = None, steal: bool = False) -> None:
+    """run_execution for a pool thread or a Celery job. A database that failed leaves the
+    execution RUNNING (its lease runs out and a process that can reach the database resumes it);
+    any other error is Flowbench's own and fails the execution, saying so."""
+    close_old_connections()
+    try:
+        run_execution(execution_id, fence, steal)
+    except Abandoned:
+        pass
+    except DatabaseError:
+        log.exception("execution %s: the database failed; it resumes when its lease runs out", execution_id)
+    except Exception:
+        log.exception("execution %s stopped on an internal error", execution_id)
+        fail_internal(execution_id)
+    finally:
+        connection.close()
 
 
 # -- the pool ---------------------------------------------------------------------------------
 
 
 class Executor:
-    """A thread pool that runs executions, with a cancel switch per running execution."""
+    """The embedded mode's thread pool of runs."""
 
     def __init__(self, workers: int | None = None):
         workers = workers or settings.FLOWBENCH_EXECUTION_THREADS
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="flowbench-execution")
         self.abandoned = False
-        self._cancels: dict = {}
         self._lock = threading.Lock()
         self._futures: dict = {}
 
-    def submit(self, execution_id):
-        key = str(execution_id)
-        cancel = threading.Event()
+    def submit(self, execution_id, steal: bool = False):
+        future = self.pool.submit(run_guarded, execution_id, self, steal)
         with self._lock:
-            self._cancels[key] = cancel
-
-        def work():
-            close_old_connections()
-            try:
-                run_execution(execution_id, self, cancel)
-            except Abandoned:
-                pass
-            except Exception:
-                log.exception("execution %s stopped on an internal error", execution_id)
-                _fail_internal(execution_id)
-            finally:
-                with self._lock:
-                    self._cancels.pop(key, None)
-                connection.close()
-
-        future = self.pool.submit(work)
-        with self._lock:
-            self._futures[key] = future
+            self._futures[str(execution_id)] = future
         return future
 
     def wait(self, execution_id, timeout: float | None = 60) -> None:
@@ -286,19 +449,6 @@ class Executor:
         if future is not None:
             future.result(timeout)
 
-    def cancel(self, execution_id) -> bool:
-        """Sets the cancel switch of an execution this pool runs; False when it does not run it."""
-        with self._lock:
-            cancel = self._cancels.get(str(execution_id))
-        if cancel is None:
-            return False
-        cancel.set()
-        return True
-
-    def runs(self, execution_id) -> bool:
-        with self._lock:
-            return str(execution_id) in self._cancels
-
     def abandon(self) -> None:
         """Acts as if this process died: its runs stop writing at their next event."""
         self.abandoned = True
@@ -307,11 +457,11 @@ class Executor:
         self.pool.shutdown(wait=wait)
 
 
-def _fail_internal(execution_id) -> None:
+def fail_internal(execution_id) -> None:
     execution = Execution.objects.filter(pk=execution_id).first()
     if execution is not None and execution.status == Execution.Status.RUNNING:
         finish_execution(execution, "FAILED", None, "States.Runtime",
-                         "Flowbench could not run this execution (an internal error; see the server log).", 0)
+                         "Flowbench could not run this execution (an internal error; see the server log).", None)
 
 
 _executor: Executor | None = None
@@ -336,31 +486,38 @@ def replace_executor(workers: int | None = None) -> Executor:
     return _executor
 
 
-def dispatch(execution_id) -> None:
-    """Runs the execution: on this process's pool, or as a Celery job with FLOWBENCH_EXECUTOR=celery."""
-    if getattr(settings, "FLOWBENCH_EXECUTOR", "threads") == "celery":
+def _distributed() -> bool:
+    return settings.FLOWBENCH_EXECUTOR == "celery"
+
+
+def dispatch(execution_id, steal: bool = False) -> None:
+    """Runs the execution: on this process's pool, or as a Celery job with FLOWBENCH_EXECUTOR=celery.
+    A job the broker cannot take now (Redis restarting) is not lost: the execution's lease runs
+    out and a worker's Keeper dispatches it again."""
+    if _distributed():
         from editor.jobs import run_execution_job
 
-        run_execution_job.delay(str(execution_id))
+        try:
+            run_execution_job.delay(str(execution_id))
+        except Exception as exc:
+            log.warning("execution %s: the broker refused its job (%s); a worker's sweep will dispatch it",
+                        execution_id, exc)
     else:
-        get_executor().submit(execution_id)
-
-
-def cancel_local(execution_id) -> bool:
-    if getattr(settings, "FLOWBENCH_EXECUTOR", "threads") == "celery":
-        return False
-    executor = _executor
-    return executor is not None and executor.cancel(execution_id)
+        get_executor().submit(execution_id, steal)
 
 
 def resume_running_executions() -> list[str]:
-    """Continues every execution left RUNNING (by a process that stopped); returns their ids."""
+    """Continues every execution left RUNNING by a process that stopped; returns their ids. The
+    embedded mode is one process, so it takes them whoever held them; with Celery workers, the
+    workers' Keepers take those whose lease ran out, and this does nothing."""
+    if _distributed():
+        return []
     ids = list(Execution.objects.filter(status=Execution.Status.RUNNING).order_by("started_at")
                .values_list("id", flat=True))
+    keeper = leases.keeper()
     for execution_id in ids:
-        if getattr(settings, "FLOWBENCH_EXECUTOR", "threads") != "celery" and get_executor().runs(execution_id):
-            continue
-        dispatch(execution_id)
+        if not keeper.runs_here(execution_id):
+            dispatch(execution_id, steal=True)
     return [str(i) for i in ids]
 
 

@@ -21,12 +21,13 @@ from editor.services.runner import get_runner
 class TaskInvoker:
     """Implements runtime.asl's invoker seam for one execution."""
 
-    def __init__(self, execution, role, *, current_state=None, check_alive=None):
+    def __init__(self, execution, role, *, current_state=None, before_call=None):
         self.execution = execution
         self.role = role
         self.owner_id = execution.machine.owner_id
         self._state = current_state or threading.local()
-        self._check_alive = check_alive
+        # The run's checkpoint: the history says the Task started before its function runs.
+        self._before_call = before_call
 
     def _resolve(self, name: str, qualifier: str | None):
         function = Function.objects.filter(owner_id=self.owner_id, name=name).first()
@@ -45,8 +46,8 @@ class TaskInvoker:
         from runtime.asl import FunctionNotFound, FunctionServiceError
         from runtime.tasks import LambdaInvoker, split_function_name
 
-        if self._check_alive is not None:
-            self._check_alive()
+        if self._before_call is not None:
+            self._before_call()
         function_name, name_qualifier = split_function_name(name)
         qualifier = qualifier or name_qualifier
         resource = function_arn(function_name) + (f":{qualifier}" if qualifier else "")

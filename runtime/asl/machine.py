@@ -17,6 +17,7 @@ from .validation import validate
 __all__ = ["StateMachine", "ExecutionResult", "Parked"]
 
 _NOT_TRUNCATED = {"truncated": False}
+_ENDED = frozenset({"ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"})
 _DEFAULT_CLOCK = Clock()
 
 
@@ -168,6 +169,10 @@ class StateMachine:
                     for name, text in (details.get("assignedVariables") or {}).items():
                         variables[name] = json.loads(text)
                     continue
+            elif type_ in _ENDED:
+                # A redriven run: what was in flight when it ended is entered again.
+                visit, depth = None, 0
+                continue
             if visit is not None and depth == 1 and not type_.endswith("StateExited"):
                 visit[1].append(event)
         frame = Frame(run, variables, events[-1]["id"])

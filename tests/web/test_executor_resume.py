@@ -33,7 +33,8 @@ class ResumeTests(LiveWebTestCase):
             "name": "flow", "type": "STANDARD", "role": "runner", "definition": json.dumps({
                 "StartAt": "Before", "States": {
                     "Before": {"Type": "Pass", "Result": 1, "ResultPath": "$.before", "Next": "Block"},
-                    "Block": {"Type": "Task", "Resource": ARN + "blocker", "Next": "After"},
+                    "Block": {"Type": "Task", "Resource": ARN + "blocker", "Next": "After",
+                              "Retry": [{"ErrorEquals": ["Lambda.ServiceException"], "IntervalSeconds": 1}]},
                     "After": {"Type": "Pass", "End": True}}})})
         machines.publish_version(self.machine)
         self.listener = socket.socket()
@@ -56,7 +57,7 @@ class ResumeTests(LiveWebTestCase):
         old = get_executor()
         replace_executor()                            # the process "dies"; a new one starts
         self.assertEqual(resume_running_executions(), [str(execution.id)])
-        second, _ = self.listener.accept()           # the interrupted Task runs again
+        second, _ = self.listener.accept()           # the interrupted Task is retried
         second.sendall(b"x")
         get_executor().wait(execution.id)
         first.sendall(b"x")                           # the old run wakes up: it must write nothing
@@ -69,7 +70,11 @@ class ResumeTests(LiveWebTestCase):
                    .values_list("event_id", flat=True))
         self.assertEqual(ids, list(range(1, len(ids) + 1)))
         self.assertGreater(len(ids), before)
-        self.assertEqual(self.entered(execution.id), ["Before", "Block", "Block", "After"])
+        # The Task's visit goes on (no second Entered): its cut attempt failed as the service
+        # would, and its Retry rule ran it again.
+        self.assertEqual(self.entered(execution.id), ["Before", "Block", "After"])
+        failed = ExecutionEvent.objects.get(execution=execution, type="LambdaFunctionFailed")
+        self.assertEqual(failed.details["lambdaFunctionFailedEventDetails"]["error"], "Lambda.ServiceException")
         self.assertEqual(execution.invocations.count(), 2)
 
     def test_an_execution_whose_last_event_ended_it_is_finished_not_rerun(self):

@@ -1,7 +1,7 @@
 """`manage.py resume_executions`: continues the executions a stopped process left RUNNING.
 
-The web process does this itself when a server first runs it; with FLOWBENCH_EXECUTOR=celery run
-it once after the workers start (each execution is queued as a job)."""
+The web process does this itself when a server first runs it. With FLOWBENCH_EXECUTOR=celery the
+workers need no command: their lease keepers resume every execution whose lease ran out."""
 
 from django.core.management.base import BaseCommand
 

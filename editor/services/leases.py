@@ -1,0 +1,234 @@
+"""Who runs an execution: leases kept in the database, so that any number of processes (the web
+process's thread pool, Celery workers on any machines) run executions and none runs one twice.
+
+An execution's lease is three columns. `lease_owner` names the process running it ("" for
+nobody); `lease_until` says when the execution next needs attention (its owner's lease ends, a
+queued start is presumed lost, a parked Wait is due); `lease_token` is the fencing token, raised by
+one at every acquisition. Every checkpoint write names the token its run acquired (see
+executor.EventRecorder), so a process that lost its lease (it stalled past the lease's end and
+another process resumed the execution) cannot write one more event.
+
+Each process that runs executions has one Keeper thread. It renews the leases of the runs it
+tracks, hands stop requests to them, wakes its parked executions when they are due and, where
+several processes share the database (FLOWBENCH_EXECUTOR=celery), sweeps for executions whose
+lease ran out (a dead worker's, a start whose queued job was lost) and dispatches them again.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import os
+import secrets
+import socket
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import close_old_connections, connection
+from django.db.models import F, Q
+from django.utils import timezone
+
+from editor.models import Execution
+
+log = logging.getLogger(__name__)
+
+SWEEP_BATCH = 200
+STOP_CHECK_SECONDS = 0.5
+
+_process = (None, "")
+
+
+def process_id() -> str:
+    """This process's name as a lease owner: host, pid and a random part (pids are reused)."""
+    global _process
+    pid = os.getpid()
+    if _process[0] != pid:
+        _process = (pid, f"{socket.gethostname()}:{pid}:{secrets.token_hex(4)}")
+    return _process[1]
+
+
+def lease_seconds() -> float:
+    return settings.FLOWBENCH_LEASE_SECONDS
+
+
+def queued_until() -> datetime:
+    """When a start dispatched now is presumed lost if no process has taken it."""
+    return timezone.now() + timedelta(seconds=2 * lease_seconds())
+
+
+def acquire(execution_id, steal: bool = False) -> int | None:
+    """Takes the lease of a RUNNING execution for this process; returns the fencing token, or
+    None when another process holds a live lease (or the execution is not running).
+
+    `steal` takes it whoever holds it: the embedded mode's single process, resuming at start."""
+    now = timezone.now()
+    rows = Execution.objects.filter(pk=execution_id, status=Execution.Status.RUNNING)
+    if not steal:
+        rows = rows.filter(Q(lease_owner="") | Q(lease_until__lt=now) | Q(lease_until__isnull=True))
+    if not rows.update(lease_owner=process_id(), lease_until=now + timedelta(seconds=lease_seconds()),
+                       lease_token=F("lease_token") + 1):
+        return None
+    return Execution.objects.filter(pk=execution_id).values_list("lease_token", flat=True).first()
+
+
+def release(execution_id, token: int, until: datetime) -> bool:
+    """Gives the execution back until `until` (a parked Wait): anyone may take it from then.
+    False when the lease is lost, or when a stop was asked (the caller still holds the lease
+    then, and aborts the execution: a stop never waits for a parked Wait to end)."""
+    return bool(Execution.objects.filter(pk=execution_id, lease_token=token, stop_requested=False)
+                .update(lease_owner="", lease_until=until))
+
+
+def claim_due(execution_id) -> bool:
+    """Marks a due execution (its lease ran out) as queued again; True for the one caller that
+    did, which then dispatches it."""
+    now = timezone.now()
+    return bool(Execution.objects.filter(pk=execution_id, status=Execution.Status.RUNNING)
+                .filter(Q(lease_until__lt=now) | Q(lease_until__isnull=True))
+                .update(lease_owner="", lease_until=queued_until()))
+
+
+class Tracked:
+    __slots__ = ("token", "cancel", "recorder")
+
+    def __init__(self, token, cancel, recorder):
+        self.token = token
+        self.cancel = cancel
+        self.recorder = recorder
+
+
+class Keeper:
+    """The lease keeper of one process (see the module docstring)."""
+
+    def __init__(self, dispatch, sweep: bool):
+        self.dispatch = dispatch
+        self.sweep = sweep
+        self.runs: dict[str, Tracked] = {}
+        self.wakeups: list[tuple[datetime, str]] = []
+        self.condition = threading.Condition()
+        self.thread: threading.Thread | None = None
+        self.last_renewal = 0.0
+
+    def start(self) -> None:
+        with self.condition:
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._loop, name="flowbench-lease-keeper", daemon=True)
+                self.thread.start()
+
+    def track(self, execution_id, token: int, cancel: threading.Event, recorder) -> None:
+        self.start()
+        with self.condition:
+            self.runs[str(execution_id)] = Tracked(token, cancel, recorder)
+
+    def untrack(self, execution_id, recorder) -> None:
+        with self.condition:
+            tracked = self.runs.get(str(execution_id))
+            if tracked is not None and tracked.recorder is recorder:   # not a later run's entry
+                del self.runs[str(execution_id)]
+
+    def runs_here(self, execution_id) -> bool:
+        """Whether a live run of this process runs it (not one of an abandoned pool)."""
+        with self.condition:
+            tracked = self.runs.get(str(execution_id))
+        if tracked is None:
+            return False
+        try:
+            tracked.recorder.check_alive()
+        except BaseException:
+            return False
+        return True
+
+    def cancel(self, execution_id) -> bool:
+        """Sets the cancel switch of a run of this process; False when none runs it here."""
+        with self.condition:
+            tracked = self.runs.get(str(execution_id))
+        if tracked is None:
+            return False
+        tracked.cancel.set()
+        return True
+
+    def wake_at(self, execution_id, when: datetime) -> None:
+        self.start()
+        with self.condition:
+            heapq.heappush(self.wakeups, (when, str(execution_id)))
+            self.condition.notify()
+
+    # -- the thread -------------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        while True:
+            with self.condition:
+                timeout = STOP_CHECK_SECONDS
+                if self.wakeups:
+                    due_in = (self.wakeups[0][0] - timezone.now()).total_seconds()
+                    timeout = max(0.0, min(timeout, due_in))
+                self.condition.wait(timeout)
+            try:
+                self._tick()
+            except Exception:
+                log.exception("the lease keeper's round failed; it tries again")
+                connection.close()
+
+    def _tick(self) -> None:
+        close_old_connections()
+        with self.condition:
+            runs = dict(self.runs)
+            due = []
+            now = timezone.now()
+            while self.wakeups and self.wakeups[0][0] <= now:
+                due.append(heapq.heappop(self.wakeups)[1])
+        for execution_id in due:
+            if claim_due(execution_id):
+                self.dispatch(execution_id)
+        if runs:
+            self._pass_stops(runs)
+        if time.monotonic() - self.last_renewal >= lease_seconds() / 3:
+            self.last_renewal = time.monotonic()
+            if runs:
+                self._renew(runs)
+            if self.sweep:
+                self._sweep()
+
+    def _pass_stops(self, runs: dict[str, Tracked]) -> None:
+        stopping = Execution.objects.filter(pk__in=list(runs), stop_requested=True).values_list("pk", flat=True)
+        for execution_id in stopping:
+            runs[str(execution_id)].cancel.set()
+
+    def _renew(self, runs: dict[str, Tracked]) -> None:
+        """Extends the leases this process still holds; a run whose lease another process took
+        is told to stop (its next checkpoint write would be refused anyway)."""
+        held = dict(Execution.objects.filter(pk__in=list(runs), lease_owner=process_id())
+                    .values_list("pk", "lease_token"))
+        for key, tracked in runs.items():
+            if held.get(uuid.UUID(key)) != tracked.token:
+                tracked.recorder.lose()
+        Execution.objects.filter(pk__in=list(held), lease_owner=process_id()).update(
+            lease_until=timezone.now() + timedelta(seconds=lease_seconds()))
+
+    def _sweep(self) -> None:
+        now = timezone.now()
+        due = (Execution.objects.filter(status=Execution.Status.RUNNING)
+               .filter(Q(lease_until__lt=now) | Q(lease_until__isnull=True))
+               .values_list("pk", flat=True)[:SWEEP_BATCH])
+        for execution_id in list(due):
+            if claim_due(execution_id):
+                log.info("execution %s: its lease ran out; dispatching it again", execution_id)
+                self.dispatch(execution_id)
+
+
+_keeper: Keeper | None = None
+_keeper_lock = threading.Lock()
+
+
+def keeper() -> Keeper:
+    """This process's Keeper (created on first use; it sweeps with FLOWBENCH_EXECUTOR=celery)."""
+    global _keeper
+    with _keeper_lock:
+        if _keeper is None:
+            from editor.services.executor import dispatch
+
+            _keeper = Keeper(dispatch, sweep=settings.FLOWBENCH_EXECUTOR == "celery")
+        return _keeper
