@@ -1,0 +1,66 @@
+"""The distributed mode's cluster for the integration tests: one per session, two workers.
+
+PostgreSQL at 127.0.0.1:5432 and `redis-server` on PATH are required. Without them the tests skip
+saying which is missing, unless FLOWBENCH_REQUIRE_SERVICES=1 (CI), where they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.integration import workload
+from tests.integration.cluster import Cluster, missing_services
+
+
+def require_services() -> None:
+    missing = missing_services()
+    if not missing:
+        return
+    message = "the integration tests need PostgreSQL and redis-server: " + "; ".join(missing)
+    if os.environ.get("FLOWBENCH_REQUIRE_SERVICES") == "1":
+        pytest.fail(message + " (FLOWBENCH_REQUIRE_SERVICES=1)", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.failed:
+        item.session.config.stash[FAILED] = True
+    return report
+
+
+FAILED = pytest.StashKey[bool]()
+
+
+@pytest.fixture(scope="session")
+def cluster(request):
+    """A running cluster: its own database, Redis, daphne and 2 Celery workers (lease 4 s).
+
+    When a test failed, the cluster's data folder (one log per process) is kept and named."""
+    require_services()
+    started = Cluster(workers=2, lease_seconds=4).start()
+    try:
+        yield started
+    finally:
+        failed = request.config.stash.get(FAILED, False)
+        started.stop(keep_data=failed)
+        if failed:
+            reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None:
+                reporter.write_line(f"integration cluster logs kept in {started.data_dir}")
+
+
+@pytest.fixture(scope="session")
+def admin(cluster):
+    """The administrator's signed-in client (owner of the samples and the workload)."""
+    return cluster.client()
+
+
+@pytest.fixture(scope="session")
+def mix(admin):
+    """The workload's functions and machines, created once; returns the administrator's client."""
+    workload.setup(admin)
+    return admin

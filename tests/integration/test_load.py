@@ -1,0 +1,36 @@
+"""500 executions of the mixed workload at once, on two Celery workers: every one ends as it must,
+with a complete, ordered history and each function invocation recorded exactly once."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.integration import workload
+
+EXECUTIONS = 500
+START_THREADS = 8
+# Far above what the load should take (the whole suite aims at 6 minutes): a stuck execution fails here.
+LOAD_TIMEOUT = 600
+
+
+@pytest.mark.slow
+def test_500_executions_of_the_mix_each_succeed_once_with_a_complete_history(cluster, mix, record_property):
+    cpu_before = {i: cluster.worker_cpu_seconds(i) for i in cluster.worker_processes}
+    began = time.monotonic()
+    runs = workload.start_mix(mix, EXECUTIONS, threads=START_THREADS)
+    started = time.monotonic() - began
+    workload.wait_for_end(cluster, [r.id for r in runs], LOAD_TIMEOUT, f"the {EXECUTIONS} executions of the mix")
+    ended = time.monotonic() - began
+    cpu = {i: cluster.worker_cpu_seconds(i) - cpu_before[i] for i in cluster.worker_processes}
+
+    problems = workload.check_runs(cluster, mix, runs)
+    record_property("started_seconds", round(started, 1))
+    record_property("ended_seconds", round(ended, 1))
+    print(f"\n{EXECUTIONS} executions: started in {started:.1f} s, all ended after {ended:.1f} s; "
+          f"worker CPU seconds {({i: round(s, 1) for i, s in cpu.items()})}")
+    assert not problems, workload.problems_summary(problems, len(runs))
+    # Both workers took a share of the work (a worker that took none would use almost no CPU).
+    total = sum(cpu.values())
+    assert all(seconds >= 0.15 * total for seconds in cpu.values()), f"worker CPU seconds during the load: {cpu}"
