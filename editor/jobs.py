@@ -8,18 +8,19 @@ import uuid
 from celery import shared_task
 from celery.signals import worker_ready
 
-from editor.models import Function, Invocation
-from editor.services.invocations import invoke_function
+from editor.models import Invocation
 
 
-@shared_task(name="flowbench.invoke_function")
-def invoke_function_job(function_id: int, event, invocation_id: str | None = None,
-                        source: str = Invocation.Source.API) -> str:
-    """Runs the function's deployed version with `event`; returns the invocation id."""
-    function = Function.objects.select_related("deployed").get(pk=function_id)
-    invocation = invoke_function(function, event, source=source,
-                                 invocation_id=uuid.UUID(invocation_id) if invocation_id else None)
-    return str(invocation.id)
+@shared_task(name="flowbench.invoke_function", ignore_result=True)
+def invoke_function_job(invocation_id: str) -> None:
+    """Runs a pending invocation (a Test or an Invoke the web process recorded) in this worker's
+    sandbox; its lines and its end reach the page and the waiting request through the layer."""
+    from editor.services.invocations import run_invocation
+
+    invocation = (Invocation.objects.select_related("function", "version")
+                  .filter(pk=uuid.UUID(invocation_id), status=Invocation.Status.RUNNING).first())
+    if invocation is not None:
+        run_invocation(invocation.function, invocation.version, invocation)
 
 
 @shared_task(name="flowbench.run_execution", ignore_result=True)

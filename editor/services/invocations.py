@@ -8,12 +8,14 @@ channel layer on the loop it belongs to.
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import uuid
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -23,6 +25,8 @@ from editor.models import Function, FunctionVersion, Invocation
 from editor.services.runner import get_pool, get_runner
 
 _DONE = object()
+# How long past a function's own timeout the web process waits for a worker to finish it.
+WORKER_GRACE_SECONDS = 30
 
 
 def invocation_group(function_id: int, invocation_id: uuid.UUID) -> str:
@@ -80,7 +84,15 @@ def invoke_function(function: Function, event: Any, *, source: str, version: Fun
     except IntegrityError:
         raise ApiError("ResourceConflict", "That invocation id is already used.", status=409,
                        field="invocation_id") from None
-    group = invocation_group(function.pk, invocation_id)
+    if settings.FLOWBENCH_EXECUTOR == "celery":
+        return _run_on_worker(function, invocation)
+    return run_invocation(function, version, invocation)
+
+
+def run_invocation(function: Function, version: FunctionVersion, invocation: Invocation) -> Invocation:
+    """Runs a pending invocation in this process's runner, streaming its lines; returns it."""
+    group = invocation_group(function.pk, invocation.id)
+    event = invocation.request
     lines: queue.Queue = queue.Queue()
 
     def run():
@@ -108,6 +120,37 @@ def invoke_function(function: Function, event: Any, *, source: str, version: Fun
         failure = {"errorType": error_type, "errorMessage": message}
     _record(invocation, result, failure if result is None else None)
     _send(group, messages.end(invocation))
+    return invocation
+
+
+def _run_on_worker(function: Function, invocation: Invocation) -> Invocation:
+    """With Celery workers the web process runs no function: a worker runs the invocation (its
+    lines reach the page through the Redis layer) and this waits for its `end` message."""
+    from editor.jobs import invoke_function_job
+
+    group = invocation_group(function.pk, invocation.id)
+    limit = invocation.version.timeout + WORKER_GRACE_SECONDS
+
+    async def dispatch_and_wait():
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        await layer.group_add(group, channel)
+        try:
+            await asyncio.to_thread(invoke_function_job.delay, str(invocation.id))
+            async with asyncio.timeout(limit):
+                while (await layer.receive(channel))["type"] != "invocation.end":
+                    pass
+        finally:
+            await layer.group_discard(group, channel)
+
+    try:
+        async_to_sync(dispatch_and_wait)()
+    except Exception as exc:   # no worker answered in time, or the broker refused the job
+        Invocation.objects.filter(pk=invocation.pk, status=Invocation.Status.RUNNING).update(
+            status=Invocation.Status.FAILED, finished_at=timezone.now(),
+            error={"errorType": "ServiceException",
+                   "errorMessage": f"No worker finished the invocation ({type(exc).__name__}: {exc})."})
+    invocation.refresh_from_db()
     return invocation
 
 

@@ -142,10 +142,19 @@ class ThrottleTests(WebTestCase):
 
 
 class JobTests(WebTestCase):
-    def test_the_invoke_job_runs_the_deployed_version(self):
+    def test_the_invoke_job_runs_a_pending_invocation_of_the_deployed_version(self):
         from editor.jobs import invoke_function_job
 
         function = self.make_function(name="echo", deploy=True)
-        invocation_id = invoke_function_job.delay(function.pk, {"k": 1}).get()
-        invocation = Invocation.objects.get(pk=invocation_id)
-        self.assertEqual((invocation.status, invocation.source), ("succeeded", "api"))
+        pending = Invocation.objects.create(function=function, version=function.deployed,
+                                            version_label="$LATEST", source="api", memory_mb=128,
+                                            request={"k": 1})
+        invoke_function_job.delay(str(pending.id))
+        pending.refresh_from_db()
+        self.assertEqual((pending.status, pending.source), ("succeeded", "api"))
+        self.assertEqual(pending.response["statusCode"], 200)
+        # A job for an invocation already finished (a duplicate delivery) runs nothing again.
+        finished_at = pending.finished_at
+        invoke_function_job.delay(str(pending.id))
+        pending.refresh_from_db()
+        self.assertEqual(pending.finished_at, finished_at)
