@@ -32,7 +32,7 @@ from django.db import DatabaseError, IntegrityError, close_old_connections, conn
 from django.utils import timezone
 
 from editor import messages
-from editor.models import Execution, ExecutionEvent, StateMachineVersion
+from editor.models import Execution, ExecutionEvent, Invocation, StateMachineVersion
 from editor.services import leases
 
 log = logging.getLogger(__name__)
@@ -310,6 +310,8 @@ def _run_leased(execution_id, token: int, fence: "Executor | None" = None) -> No
     if history and history[-1]["type"] in TERMINAL_EVENTS:
         _finish_from_event(execution, history[-1], token)
         return
+    if history:
+        _close_orphaned_invocations(execution)
     cancel = threading.Event()
     if execution.stop_requested:
         if history:
@@ -343,6 +345,16 @@ def _run_leased(execution_id, token: int, fence: "Executor | None" = None) -> No
     finally:
         keeper.untrack(execution.id, recorder)
     finish_execution(execution, result.status, result.output_json, result.error, result.cause, token)
+
+
+def _close_orphaned_invocations(execution: Execution) -> None:
+    """Marks failed the function invocations a dead run left running (its worker died while the
+    function ran): the resumed run holds the lease, so no live run of this execution waits for
+    them. (A stalled run that lost its lease and still finishes its call records its outcome.)"""
+    retry_locked(lambda: Invocation.objects.filter(execution_id=execution.pk, status=Invocation.Status.RUNNING)
+                 .update(status=Invocation.Status.FAILED, finished_at=timezone.now(),
+                         error={"errorType": "ServiceException",
+                                "errorMessage": "The worker running this invocation stopped before it finished."}))
 
 
 def finish_execution(execution: Execution, status, output, error, cause, token: int | None) -> None:

@@ -58,6 +58,10 @@ class ResumeTests(LiveWebTestCase):
         replace_executor()                            # the process "dies"; a new one starts
         self.assertEqual(resume_running_executions(), [str(execution.id)])
         second, _ = self.listener.accept()           # the interrupted Task is retried
+        # The cut attempt's invocation is not left "running": the resumed run closed it (a dead
+        # worker never records it; this test's old run, still alive, records its outcome later).
+        cut = execution.invocations.order_by("started_at").first()
+        self.assertEqual((cut.status, cut.error["errorType"]), ("failed", "ServiceException"))
         second.sendall(b"x")
         get_executor().wait(execution.id)
         first.sendall(b"x")                           # the old run wakes up: it must write nothing
