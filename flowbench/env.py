@@ -81,8 +81,12 @@ def env_secret(name: str, keep_in: Path) -> str:
     return value
 
 
-def parse_database_url(name: str, url: str) -> dict:
-    """Returns Django's DATABASES entry for a postgres:// or sqlite:/// URL held by `name`."""
+def parse_database_url(name: str, url: str, pool_size: int = 16) -> dict:
+    """Returns Django's DATABASES entry for a postgres:// or sqlite:/// URL held by `name`.
+
+    PostgreSQL connections come from a pool of at most `pool_size` per process: execution
+    threads, Map iterations and checkpoints take one for each piece of database work and give it
+    back, so a worker's many threads share a few connections."""
     parsed = urlparse(url)
     scheme = parsed.scheme.lower()
     if scheme in {"postgres", "postgresql", "pgsql"}:
@@ -100,8 +104,8 @@ def parse_database_url(name: str, url: str) -> dict:
             "PASSWORD": unquote(parsed.password or ""),
             "HOST": parsed.hostname or "",
             "PORT": str(port or ""),
-            "OPTIONS": options,
-            "CONN_MAX_AGE": 60,
+            "OPTIONS": {**options, "pool": {"min_size": 1, "max_size": pool_size, "timeout": 60}},
+            "CONN_MAX_AGE": 0,
         }
     if scheme == "sqlite":
         path = unquote(parsed.path)

@@ -70,7 +70,9 @@ TEMPLATES = [
 
 _database_url = env_str("DATABASE_URL")
 if _database_url:
-    DATABASES = {"default": parse_database_url("DATABASE_URL", _database_url)}
+    # PostgreSQL connections per process (a pool shared by its threads).
+    FLOWBENCH_DB_POOL = env_int("FLOWBENCH_DB_POOL", 16, minimum=2, maximum=500)
+    DATABASES = {"default": parse_database_url("DATABASE_URL", _database_url, FLOWBENCH_DB_POOL)}
 else:
     DATABASES = {
         "default": {

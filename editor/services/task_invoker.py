@@ -11,6 +11,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from django.db import connection
+
 from editor.models import Function, FunctionVersion, Invocation
 from editor.services.executor import retry_locked
 from editor.services.invocations import _record, _spec
@@ -28,6 +30,10 @@ class TaskInvoker:
         self._state = current_state or threading.local()
         # The run's checkpoint: the history says the Task started before its function runs.
         self._before_call = before_call
+
+    def thread_done(self) -> None:
+        """A Map or Parallel thread ends: close the database connection it opened."""
+        connection.close()
 
     def _resolve(self, name: str, qualifier: str | None):
         function = Function.objects.filter(owner_id=self.owner_id, name=name).first()
@@ -71,6 +77,7 @@ class TaskInvoker:
             execution_id=self.execution.id, state_name=getattr(self._state, "name", "")[:80]))
         spec = _spec(function, version)
         invoker = LambdaInvoker(lambda _name, _qualifier: spec, get_runner())
+        connection.close()   # the function may run for long: its connection goes back to the pool
         try:
             outcome = invoker.invoke_function(function_name, payload, qualifier=qualifier, timeout=timeout,
                                               arn=arn)

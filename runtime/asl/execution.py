@@ -122,6 +122,8 @@ class Run:
                  first_event_id: int = 1, park_after: float | None = None):
         self.clock = clock
         self.invoker = invoker
+        # Called on each helper thread (Map iterations, Parallel branches) as it ends.
+        self.thread_done = getattr(invoker, "thread_done", None)
         self.sink = sink
         self.context = context
         self.cancel = cancel or threading.Event()

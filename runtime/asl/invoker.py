@@ -64,6 +64,10 @@ class Invoker(Protocol):
         """
         ...
 
+    # An invoker may also define `thread_done()`: the engine calls it on each helper thread it
+    # started (Map iterations, Parallel branches) as that thread ends, so that what the invoker
+    # holds per thread (a database connection, say) is released with it.
+
 
 class FakeInvoker:
     """Runs Python callables `handler(event, context)` in-process, keyed by function name.

@@ -50,7 +50,9 @@ def test_database_url_becomes_a_postgresql_entry():
     assert entry["ENGINE"] == "django.db.backends.postgresql"
     assert (entry["NAME"], entry["USER"], entry["PASSWORD"], entry["HOST"], entry["PORT"]) == (
         "flowbench", "fb", "p@ss", "db.local", "5433")
-    assert entry["OPTIONS"] == {"sslmode": "require"}
+    assert entry["OPTIONS"]["sslmode"] == "require"
+    # Threads share a pool of connections (at most 16 per process by default), none kept open.
+    assert entry["OPTIONS"]["pool"]["max_size"] == 16 and entry["CONN_MAX_AGE"] == 0
 
 
 def test_database_url_refuses_unknown_schemes_naming_the_variable():

@@ -96,7 +96,7 @@ class MapState(State):
                 return output
             return job
         results = run_all([job_for(i, v) for i, v in enumerate(inputs)], self.blocking,
-                          limit or _DEFAULT_WORKERS)
+                          limit or _DEFAULT_WORKERS, frame.run.thread_done)
         frame.emit("MapStateSucceeded")
         return results
 
@@ -153,7 +153,7 @@ class MapState(State):
                     return {"Error": exc.error, "Cause": exc.cause}
             return job
         results = run_all([job_for(i, item) for i, item in enumerate(items)], self.blocking,
-                          limit or _DEFAULT_WORKERS)
+                          limit or _DEFAULT_WORKERS, frame.run.thread_done)
         if len(failures) > tolerated:
             frame.emit("MapRunFailed")
             error = failures[0] if tolerated == 0 and len(failures) == 1 else \

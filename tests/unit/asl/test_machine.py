@@ -430,6 +430,28 @@ def test_an_execution_fails_when_its_history_reaches_25000_events():
     assert result.history[-1]["type"] == "ExecutionFailed"
 
 
+def test_each_map_thread_tells_the_invoker_when_it_ends():
+    class Invoker(FakeInvoker):
+        def __init__(self, functions):
+            super().__init__(functions)
+            self.threads_done = []
+
+        def thread_done(self):
+            self.threads_done.append(threading.current_thread())
+
+    invoker = Invoker({"double": lambda event, context: event * 2})
+    definition = {"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "MaxConcurrency": 3, "End": True, "ItemProcessor": {"StartAt": "Double", "States": {
+            "Double": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:double",
+                       "End": True}}}}}}
+
+    result = StateMachine(definition).run(list(range(7)), invoker=invoker)
+
+    assert result.output == [0, 2, 4, 6, 8, 10, 12]
+    assert len(invoker.threads_done) == 3 and len(set(invoker.threads_done)) == 3
+    assert threading.current_thread() not in invoker.threads_done
+
+
 # -- the public surface -----------------------------------------------------------------------------
 
 def test_the_package_exports_exactly_its_public_names():
