@@ -1,8 +1,9 @@
 """Live execution stream and persisted executions: `python -m bench.live [--events N] [--executions N]`.
 
 Prints
-  1. the time from an event being written to ExecutionEvent to its arrival at connected WebSocket
-     clients of /ws/executions/<id>/ (p50, p99), with 1 and with 50 watchers of one execution;
+  1. the time from the engine emitting an event to its arrival at connected WebSocket clients of
+     /ws/executions/<id>/ (p50, p99), with 1 and with 50 watchers of one execution: it includes
+     the checkpoint (the event is stored before it is sent);
   2. persisted executions per second on SQLite: W4 (a Parallel of 10 x 20 Pass states) run through
      the executor with every history event stored as it happens.
 
@@ -63,17 +64,15 @@ async def _latency(user, machine, watchers: int, events: int) -> list[float]:
     from editor.services import executions, executor
 
     written: dict[int, float] = {}
-    original = executor.broadcast
+    original = executor.EventRecorder.__call__
 
-    def timed(group, message):
-        # Called right after the event's row is committed: the "written" moment.
-        if message.get("type") == "execution.events":
-            moment = time.perf_counter()
-            for event in message["events"]:
-                written[event["id"]] = moment
-        original(group, message)
+    def timed(recorder, event):
+        # The engine hands the event to its recorder: the moment it happened. The figure then
+        # includes the group commit (up to executor.CHECKPOINT_DELAY) and the broadcast.
+        written[event["id"]] = time.perf_counter()
+        original(recorder, event)
 
-    executor.broadcast = timed
+    executor.EventRecorder.__call__ = timed
     try:
         execution = await sync_to_async(executions.start_execution, thread_sensitive=False)(
             user, machine, json.dumps({"n": events}))
@@ -108,7 +107,7 @@ async def _latency(user, machine, watchers: int, events: int) -> list[float]:
             await client.disconnect()
         return arrivals
     finally:
-        executor.broadcast = original
+        executor.EventRecorder.__call__ = original
 
 
 _gates: dict = {}
@@ -171,7 +170,7 @@ def main(argv=None) -> int:
     done = Execution.objects.filter(pk__in=[e.pk for e in started], status="SUCCEEDED").count()
     stored = ExecutionEvent.objects.filter(execution__in=started).count()
 
-    print("Event written -> arrival at connected WebSocket clients (in-process ASGI, in-memory layer)")
+    print("Event emitted -> stored -> arrival at connected WebSocket clients (in-process ASGI, in-memory layer)")
     print(f"{'watchers':>8} {'arrivals':>9} {'p50 ms':>8} {'p99 ms':>8}")
     for watchers, count, p50, p99 in rows:
         print(f"{watchers:>8} {count:>9} {p50:>8.2f} {p99:>8.2f}")
