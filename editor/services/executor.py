@@ -328,6 +328,9 @@ def _run_leased(execution_id, token: int, fence: "Executor | None" = None) -> No
                "redriveCount": execution.redrive_count}
     keeper = leases.keeper()
     keeper.track(execution.id, token, cancel, recorder)
+    # The run holds no database connection while it goes on: its Map and Parallel threads, the
+    # checkpointer and other runs share the process's few (a pool, on PostgreSQL).
+    connection.close()
     try:
         result = machine.run(json.loads(execution.input), invoker=invoker, clock=Clock(), context=context,
                              sink=recorder, cancel=cancel, resume_from=history or None,
