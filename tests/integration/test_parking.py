@@ -1,0 +1,91 @@
+"""Long Waits hold no worker thread (the execution parks until the Wait is due), and Stop reaches
+an execution wherever it is: running on a worker, or parked with no worker at all."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from runtime.asl.states.wait import parse_timestamp
+from tests.integration import workload
+from tests.integration.cluster import wait_until
+
+# The cluster's workers have 2 x 16 threads; more Waits than that at once prove none holds one.
+PARKED = 48
+LONG_WAIT = {"StartAt": "Rest", "States": {
+    "Rest": {"Type": "Wait", "Seconds": 8, "Next": "Done"},   # twice the cluster's 4 s lease
+    "Done": {"Type": "Pass", "Result": "rested", "ResultPath": "$.after", "End": True}}}
+SPIN = {"StartAt": "Spin", "States": {
+    "Spin": {"Type": "Pass", "Next": "Pause"},
+    "Pause": {"Type": "Wait", "Seconds": 1, "Next": "Spin"}}}   # runs until stopped
+
+
+@pytest.fixture(scope="module")
+def machines(mix):
+    return {"rest": workload.published_machine(mix, LONG_WAIT), "spin": workload.published_machine(mix, SPIN)}
+
+
+def parked_now(cluster, keys) -> int:
+    return cluster.sql("SELECT count(*) FROM editor_execution WHERE id = ANY(%s) AND status = 'RUNNING' "
+                       "AND lease_owner = '' AND lease_until > now()", [keys])[0][0]
+
+
+def test_more_long_waits_than_worker_threads_all_wait_at_once_and_finish(cluster, machines):
+    client = cluster.client()
+    started = [client.ok("POST", f"/api/state-machines/{machines['rest']}/executions", {"input": {"i": i}},
+                         status=201)["id"] for i in range(PARKED)]
+    keys = [uuid.UUID(i) for i in started]
+
+    # Every one of them waits at the same moment, more than the workers have threads.
+    wait_until(lambda: parked_now(cluster, keys) == PARKED, 60, f"all {PARKED} executions to be parked at once")
+    workload.wait_for_end(cluster, started, 60, "parked executions")
+
+    for i, execution_id in enumerate(started):
+        execution = client.ok("GET", f"/api/executions/{execution_id}")
+        assert (execution["status"], json.loads(execution["output"])) == ("SUCCEEDED", {"i": i, "after": "rested"})
+        events = client.ok("GET", f"/api/executions/{execution_id}/events")["events"]
+        assert workload.history_problems(events) == []
+        assert [e["type"] for e in events] == [
+            "ExecutionStarted", "WaitStateEntered", "WaitStateExited", "PassStateEntered", "PassStateExited",
+            "ExecutionSucceeded"]
+        # Parked or not, the Wait lasted its 8 seconds (what it means, not how fast anything is).
+        waited = (parse_timestamp(events[2]["timestamp"]) - parse_timestamp(events[1]["timestamp"]))
+        assert waited.total_seconds() >= 7.999, waited
+
+
+def test_a_parked_execution_survives_its_worker_dying(cluster, machines):
+    client = cluster.client()
+    execution = client.ok("POST", f"/api/state-machines/{machines['rest']}/executions", {"input": {"i": -1}},
+                          status=201)
+    key = [uuid.UUID(execution["id"])]
+    wait_until(lambda: parked_now(cluster, key) == 1, 60, "the execution to park")
+    # Both workers go away while it waits; fresh ones take it when the Wait is due.
+    cluster.kill_worker(0)
+    cluster.kill_worker(1)
+    cluster.start_worker(0)
+    cluster.start_worker(1)
+    workload.wait_for_end(cluster, [execution["id"]], 60, "the parked execution")
+    ended = client.ok("GET", f"/api/executions/{execution['id']}")
+    assert (ended["status"], json.loads(ended["output"])) == ("SUCCEEDED", {"i": -1, "after": "rested"})
+
+
+def test_stop_reaches_an_execution_on_a_worker_and_a_parked_one(cluster, machines):
+    client = cluster.client()
+    spinning = client.ok("POST", f"/api/state-machines/{machines['spin']}/executions", {"input": {}}, status=201)
+    resting = client.ok("POST", f"/api/state-machines/{machines['rest']}/executions", {"input": {}}, status=201)
+    wait_until(lambda: cluster.sql("SELECT lease_owner FROM editor_execution WHERE id = %s",
+                                   [uuid.UUID(spinning["id"])])[0][0] != "", 60, "a worker to run the spinning one")
+    wait_until(lambda: parked_now(cluster, [uuid.UUID(resting["id"])]) == 1, 60, "the resting one to park")
+
+    for execution in (spinning, resting):
+        stopped = client.post(f"/api/executions/{execution['id']}/stop", {"error": "Enough", "cause": "the test"})
+        assert stopped.status_code == 200, stopped.text
+    workload.wait_for_end(cluster, [spinning["id"], resting["id"]], 30, "the stopped executions")
+
+    for execution in (spinning, resting):
+        ended = client.ok("GET", f"/api/executions/{execution['id']}")
+        assert (ended["status"], ended["error"], ended["cause"]) == ("ABORTED", "Enough", "the test")
+        events = client.ok("GET", f"/api/executions/{execution['id']}/events")["events"]
+        assert workload.history_problems(events, terminal="ExecutionAborted") == []
