@@ -3,7 +3,7 @@
 import importlib
 import sys
 
-BENCHMARKS = ("asl", "functions", "live")
+BENCHMARKS = ("asl", "functions", "live", "load")
 
 
 def main(argv: list[str]) -> int:
