@@ -60,8 +60,8 @@ class InvocationLogConsumer(AsyncJsonWebsocketConsumer):
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
-    async def receive_json(self, content, **kwargs):
-        # The stream is one-way; anything the browser sends is ignored.
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        # The stream is one-way; anything the browser sends (text, binary, empty) is ignored.
         return
 
     async def invocation_start(self, event):
@@ -142,12 +142,16 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
         # Every event goes to every watcher: orjson encodes it several times faster.
         return orjson.dumps(content).decode()
 
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        # A binary or empty frame is a message without JSON: answered with an error like any other.
+        await self.receive_json(await self.decode_json(text_data) if text_data else None)
+
     async def decode_json(self, text_data):
         import json
 
         try:
             return json.loads(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
 
     async def execution_events(self, group_message):

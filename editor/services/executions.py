@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from editor.errors import ApiError, not_found
 from editor.models import Execution, ExecutionEvent, StateMachine
 from editor.services import executor, leases
+from editor.services.validation import parse_json
 
 INPUT_LIMIT_BYTES = 256 * 1024
 # AWS execution names: 1-80 characters, no whitespace, brackets, wildcards, punctuation or controls.
@@ -30,16 +31,15 @@ def input_text(value, field: str = "input") -> str:
     if value is None:
         return "{}"
     if not isinstance(value, str):
-        value = json.dumps(value, ensure_ascii=False)
+        try:
+            value = json.dumps(value, ensure_ascii=False)
+        except RecursionError:
+            raise ApiError("InvalidJson", "The input nests arrays and objects too deeply.", field=field) from None
     if len(value.encode("utf-8")) > INPUT_LIMIT_BYTES:
         raise ApiError("InputTooLarge", "The input is limited to 256 KiB.", status=400, field=field)
     if not value.strip():
         return "{}"
-    try:
-        json.loads(value)
-    except json.JSONDecodeError as exc:
-        raise ApiError("InvalidJson", f"The input is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
-                       field=field) from None
+    parse_json(value, field, "The input is not JSON")
     return value
 
 

@@ -27,7 +27,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -173,24 +173,29 @@ class Keeper:
                 connection.close()
 
     def _tick(self) -> None:
-        close_old_connections()
         with self.condition:
             runs = dict(self.runs)
             due = []
             now = timezone.now()
             while self.wakeups and self.wakeups[0][0] <= now:
                 due.append(heapq.heappop(self.wakeups)[1])
-        for execution_id in due:
-            if claim_due(execution_id):
-                self.dispatch(execution_id)
-        if runs:
-            self._pass_stops(runs)
-        if time.monotonic() - self.last_renewal >= lease_seconds() / 3:
-            self.last_renewal = time.monotonic()
+        renewal_due = time.monotonic() - self.last_renewal >= lease_seconds() / 3
+        if not (runs or due or (renewal_due and self.sweep)):
+            return   # nothing to do: no database work at all
+        try:
+            for execution_id in due:
+                if claim_due(execution_id):
+                    self.dispatch(execution_id)
             if runs:
-                self._renew(runs)
-            if self.sweep:
-                self._sweep()
+                self._pass_stops(runs)
+            if renewal_due:
+                self.last_renewal = time.monotonic()
+                if runs:
+                    self._renew(runs)
+                if self.sweep:
+                    self._sweep()
+        finally:
+            connection.close()   # back to the pool (on PostgreSQL) until the next round
 
     def _pass_stops(self, runs: dict[str, Tracked]) -> None:
         stopping = Execution.objects.filter(pk__in=list(runs), stop_requested=True).values_list("pk", flat=True)

@@ -141,8 +141,16 @@ def json_text(raw: bytes | str, field: str | None = None) -> Any:
             raw = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise ApiError("InvalidJson", "The body is not UTF-8 text.", field=field) from None
+    return parse_json(raw, field, "Invalid JSON")
+
+
+def parse_json(text: str, field: str | None, what: str) -> Any:
+    """Returns the JSON value of `text`; refuses it (400) saying `what` and where it went wrong,
+    or that it nests deeper than the parser goes."""
     try:
-        return json.loads(raw)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ApiError("InvalidJson", f"Invalid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
+        raise ApiError("InvalidJson", f"{what}: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
                        field=field) from None
+    except RecursionError:
+        raise ApiError("InvalidJson", f"{what}: arrays and objects are nested too deeply.", field=field) from None

@@ -191,6 +191,11 @@ class ExecutionLifecycleTests(ExecutionTestCase):
         for body, status, code, field in cases:
             self.assertApiError(self.call("POST", "/api/state-machines/pass/executions", body), status, code, field)
         self.assertApiError(self.call("POST", "/api/state-machines/pass/executions", raw=b"[1"), 400, "InvalidJson")
+        deep = "[" * 100_000 + "]" * 100_000
+        self.assertApiError(self.call("POST", "/api/state-machines/pass/executions", {"input": deep}), 400,
+                            "InvalidJson", "input")
+        self.assertApiError(self.call("POST", "/api/state-machines/pass/executions",
+                                      raw=('{"input": ' + deep + "}").encode()), 400, "InvalidJson")
         self.call("POST", "/api/state-machines", {"name": "unpublished", "type": "STANDARD", "role": "runner"})
         self.assertApiError(self.call("POST", "/api/state-machines/unpublished/executions", {"input": "{}"}), 409,
                             "NoVersion")
