@@ -33,6 +33,18 @@ def pytest_runtest_makereport(item, call):
 
 
 FAILED = pytest.StashKey[bool]()
+FIGURES = pytest.StashKey[list]()
+
+
+@pytest.fixture(scope="session")
+def figures(request) -> list:
+    """Lines of measured figures, printed in the run's summary whether the tests pass or fail."""
+    return request.config.stash.setdefault(FIGURES, [])
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    for line in config.stash.get(FIGURES, []):
+        terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ LOAD_TIMEOUT = 600
 
 
 @pytest.mark.slow
-def test_500_executions_of_the_mix_each_succeed_once_with_a_complete_history(cluster, mix, record_property):
+def test_500_executions_of_the_mix_each_succeed_once_with_a_complete_history(cluster, mix, figures):
     cpu_before = {i: cluster.worker_cpu_seconds(i) for i in cluster.worker_processes}
     began = time.monotonic()
     runs = workload.start_mix(mix, EXECUTIONS, threads=START_THREADS)
@@ -25,12 +25,11 @@ def test_500_executions_of_the_mix_each_succeed_once_with_a_complete_history(clu
     ended = time.monotonic() - began
     cpu = {i: cluster.worker_cpu_seconds(i) - cpu_before[i] for i in cluster.worker_processes}
 
+    figure = (f"integration load: {EXECUTIONS} executions of the mix started in {started:.1f} s, all ended "
+              f"after {ended:.1f} s; worker CPU seconds {', '.join(f'{s:.1f}' for s in cpu.values())}")
+    figures.append(figure)
     problems = workload.check_runs(cluster, mix, runs)
-    record_property("started_seconds", round(started, 1))
-    record_property("ended_seconds", round(ended, 1))
-    print(f"\n{EXECUTIONS} executions: started in {started:.1f} s, all ended after {ended:.1f} s; "
-          f"worker CPU seconds {({i: round(s, 1) for i, s in cpu.items()})}")
-    assert not problems, workload.problems_summary(problems, len(runs))
+    assert not problems, f"{figure}\n" + workload.problems_summary(problems, len(runs))
     # Both workers took a share of the work (a worker that took none would use almost no CPU).
     total = sum(cpu.values())
     assert all(seconds >= 0.15 * total for seconds in cpu.values()), f"worker CPU seconds during the load: {cpu}"
