@@ -21,6 +21,8 @@ from editor.services.executor import execution_group, register_event_loop
 from editor.services.invocations import invocation_group
 
 CATCH_UP_BATCH = 500
+# What a client may send is one small subscribe message: anything longer is refused unread.
+CLIENT_MESSAGE_LIMIT = 4096
 
 
 @database_sync_to_async
@@ -144,6 +146,10 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         # A binary or empty frame is a message without JSON: answered with an error like any other.
+        if text_data and len(text_data) > CLIENT_MESSAGE_LIMIT:
+            await self.send_json(messages.client_error(
+                "MessageTooLarge", f"A message is at most {CLIENT_MESSAGE_LIMIT} characters.", None))
+            return
         await self.receive_json(await self.decode_json(text_data) if text_data else None)
 
     async def decode_json(self, text_data):

@@ -198,9 +198,11 @@ async def test_unknown_messages_get_an_error_without_closing():
         assert reply["type"] == "error" and set(reply) == {"type", "error"}
         assert (reply["error"]["code"], reply["error"]["field"]) == (code, field)
     for frame in ({"text_data": "{not json"}, {"bytes_data": b"\x00\x01"},
-                  {"text_data": "[" * 100_000 + "]" * 100_000}):
+                  {"text_data": "[" * 2_000 + "]" * 2_000}):   # deeper than the parser goes
         await communicator.send_to(**frame)
         assert (await communicator.receive_json_from(timeout=10))["error"]["code"] == "InvalidMessage", frame
+    await communicator.send_json_to({"type": "subscribe", "after": 0, "padding": "x" * 5_000_000})
+    assert (await communicator.receive_json_from(timeout=10))["error"]["code"] == "MessageTooLarge"
     await communicator.send_json_to({"type": "subscribe", "after": 0})
     assert (await communicator.receive_json_from(timeout=10))["type"] == "events"
     await communicator.disconnect()
