@@ -494,18 +494,25 @@ class Cluster:
              "-n", f"w{index}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "warning"],
             f"worker-{index}")
 
-    def kill_worker(self, index: int, sig=signal.SIGKILL) -> int:
+    def kill_worker(self, index: int, sig=signal.SIGKILL, timeout: float = 60) -> int:
         """Sends `sig` to worker `index` and waits for it to exit; returns its exit status.
 
         SIGKILL ends its whole process group (its function sandboxes too), as a machine that dies;
-        another signal goes to the worker alone (SIGTERM: Celery's warm shutdown)."""
+        another signal goes to the worker alone (SIGTERM: Celery's warm shutdown). A worker still
+        running `timeout` seconds after it is killed and fails the call, naming the signal."""
         worker = self.worker_processes.pop(index)
         if worker.poll() is None:
             if sig == signal.SIGKILL:
                 os.killpg(worker.pid, sig)
             else:
                 worker.send_signal(sig)
-        worker.wait(timeout=120)
+        try:
+            worker.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=30)
+            raise AssertionError(f"worker {index} was still running {timeout:.0f} s after "
+                                 f"{signal.Signals(sig).name} (then killed):\n{self.log_tail(f'worker-{index}')}")
         return worker.returncode
 
     def start_redis(self) -> None:
