@@ -12,12 +12,16 @@ expected output computed here, from the definitions and the functions' code, not
     start(client, kind, n)               starts n executions of one kind: [Run]
     start_mix(client, n, threads=8)      starts n executions, the kinds in turn, from threads
     check_runs(cluster, client, runs)    what is wrong with their ends and histories: [problem]
+    wait_for_end(cluster, ids, timeout)  waits until none of the executions is RUNNING
+
+and, for machines a single test makes: new_machine, published_machine, run_to_end.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+from collections import Counter
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +35,7 @@ ROLE = "flowbench-sample-role"   # created by prepare; its policy allows every f
 SEED_MACHINE = "youth-football-training"
 ITEMS = 100
 TASK_SCHEDULED = ("LambdaFunctionScheduled", "TaskScheduled")
+TERMINAL = {"ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"}
 
 DOUBLE = "it-double"
 FLAKY = "it-flaky"
@@ -225,7 +230,7 @@ def start_mix(client, n: int, threads: int = 8, kinds=tuple(KINDS)) -> list[Run]
 
 def new_machine(client, definition, name: str | None = None) -> str:
     """Creates a draft machine (drafts may be invalid) and returns its name."""
-    name = name or f"bad-{uuid.uuid4().hex[:10]}"
+    name = name or f"it-{uuid.uuid4().hex[:10]}"
     text = definition if isinstance(definition, str) else json.dumps(definition)
     client.ok("POST", "/api/state-machines", {"name": name, "type": "STANDARD", "role": ROLE,
                                               "definition": text}, status=201)
@@ -252,7 +257,7 @@ def history_problems(events: list[dict], terminal: str = "ExecutionSucceeded") -
     problems = []
     ids = [e["id"] for e in events]
     if ids != list(range(1, len(ids) + 1)):
-        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        duplicates = sorted(i for i, n in Counter(ids).items() if n > 1)
         missing = sorted(set(range(1, max(ids, default=0) + 1)) - set(ids))
         problems.append(f"event ids are not 1..{len(ids)} in order (duplicates {duplicates[:5]}, "
                         f"missing {missing[:5]}, first {ids[:8]})")
@@ -268,9 +273,6 @@ def history_problems(events: list[dict], terminal: str = "ExecutionSucceeded") -
     if bad:
         problems.append(f"{len(bad)} events whose previousEventId is not an earlier event, e.g. {bad[0]}")
     return problems
-
-
-TERMINAL = {"ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"}
 
 
 def task_attempts(events: list[dict]) -> int:
