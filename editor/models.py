@@ -31,7 +31,7 @@ class Function(models.Model):
     timeout = models.PositiveIntegerField(default=3)
     memory = models.PositiveIntegerField(default=128)
     env = models.JSONField(default=dict)
-    network = models.BooleanField(default=True)
+    network = models.BooleanField(default=False)
     reserved_concurrency = models.PositiveIntegerField(null=True, blank=True)
     deployed = models.ForeignKey("FunctionVersion", null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="+")
@@ -76,7 +76,7 @@ class FunctionVersion(models.Model):
     timeout = models.PositiveIntegerField()
     memory = models.PositiveIntegerField()
     env = models.JSONField(default=dict)
-    network = models.BooleanField(default=True)
+    network = models.BooleanField(default=False)
     code_sha256 = models.CharField(max_length=64)
     code_size = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import queue
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -105,24 +104,22 @@ def broadcast(group: str, message: dict) -> None:
 
 
 class Broadcaster:
-    """A thread with its own event loop that sends group messages in order (one layer connection
-    for the whole process, instead of a loop and a connection per call)."""
+    """A daemon thread with its own event loop that sends group messages in order (one layer
+    connection for the whole process, instead of a loop and a connection per call)."""
 
     def __init__(self):
-        self.queue: queue.SimpleQueue = queue.SimpleQueue()
-        self.thread = threading.Thread(target=self._run, name="flowbench-broadcaster", daemon=True)
+        self.loop = asyncio.new_event_loop()
+        self.pending: asyncio.Queue = asyncio.Queue()
+        self.thread = threading.Thread(target=self.loop.run_until_complete, args=(self._send_all(),),
+                                       name="flowbench-broadcaster", daemon=True)
         self.thread.start()
 
     def put(self, item) -> None:
-        self.queue.put(item)
-
-    def _run(self) -> None:
-        asyncio.run(self._send_all())
+        self.loop.call_soon_threadsafe(self.pending.put_nowait, item)
 
     async def _send_all(self) -> None:
-        loop = asyncio.get_running_loop()
         while True:
-            layer, group, message = await loop.run_in_executor(None, self.queue.get)
+            layer, group, message = await self.pending.get()
             try:
                 await layer.group_send(group, message)
             except Exception as exc:   # the layer is down: the database has every event

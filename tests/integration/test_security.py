@@ -112,11 +112,12 @@ def lambda_handler(event, context):
 
 @pytest.fixture(scope="module")
 def probe(admin) -> str:
-    """A function with the network off that tries the cluster's ports and returns its environment."""
+    """A function with the default configuration (network off) that tries the cluster's ports and
+    returns its environment."""
     name = "it-probe"
     admin.ok("POST", "/api/functions", {"name": name, "runtime": "python"}, status=201)
     admin.ok("PUT", f"/api/functions/{name}/code", {"files": {"lambda_function.py": PROBE}})
-    admin.ok("PUT", f"/api/functions/{name}/configuration", {"network": False, "timeout": 30})
+    admin.ok("PUT", f"/api/functions/{name}/configuration", {"timeout": 30})
     admin.ok("POST", f"/api/functions/{name}/deploy")
     return name
 

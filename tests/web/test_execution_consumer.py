@@ -40,7 +40,7 @@ def make_user(username, with_machine=True):
     if with_machine:
         function = services.create_function(user, name="blocker", runtime="python")
         services.save_code(function, {"lambda_function.py": BLOCKS})
-        services.update_configuration(function, {"timeout": 30})
+        services.update_configuration(function, {"timeout": 30, "network": True})
         services.deploy_function(function)
         roles.create_role(user, {"name": "runner"})
         machine = machines.create_machine(user, {"name": "flow", "type": "STANDARD", "role": "runner",

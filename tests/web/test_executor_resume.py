@@ -26,7 +26,7 @@ class ResumeTests(LiveWebTestCase):
         super().setUp()
         function = services.create_function(self.alice, name="blocker", runtime="python")
         services.save_code(function, {"lambda_function.py": BLOCKS})
-        services.update_configuration(function, {"timeout": 30})
+        services.update_configuration(function, {"timeout": 30, "network": True})
         services.deploy_function(function)
         roles.create_role(self.alice, {"name": "runner"})
         self.machine = machines.create_machine(self.alice, {
