@@ -21,6 +21,14 @@ from editor.services.executor import execution_group, register_event_loop
 from editor.services.invocations import invocation_group
 
 CATCH_UP_BATCH = 500
+
+
+async def refuse(consumer, code: int) -> None:
+    """Ends a socket with our close code (4401 not signed in, 4403 not yours, 4404 unknown): the
+    handshake is accepted first, since a server that refuses it can only answer HTTP 403 and the
+    page would not know to stop reconnecting."""
+    await consumer.accept()
+    await consumer.close(code=code)
 # What a client may send is one small subscribe message: anything longer is refused unread.
 CLIENT_MESSAGE_LIMIT = 4096
 
@@ -41,17 +49,17 @@ class InvocationLogConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            await self.close(code=4401)
+            await refuse(self, 4401)
             return
         kwargs = self.scope["url_route"]["kwargs"]
         try:
             invocation_id = uuid.UUID(kwargs["invocation_id"])
         except ValueError:
-            await self.close(code=4404)
+            await refuse(self, 4404)
             return
         function_id = await _function_of(user, kwargs["name"], invocation_id)
         if function_id is None:
-            await self.close(code=4404)
+            await refuse(self, 4404)
             return
         self.group = invocation_group(function_id, invocation_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
@@ -106,15 +114,15 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            await self.close(code=4401)
+            await refuse(self, 4401)
             return
         try:
             execution_id = uuid.UUID(self.scope["url_route"]["kwargs"]["execution_id"])
         except ValueError:
-            await self.close(code=4404)
+            await refuse(self, 4404)
             return
         if await _owned_execution(user, execution_id) is None:
-            await self.close(code=4403)
+            await refuse(self, 4403)
             return
         register_event_loop(asyncio.get_running_loop())
         self.execution_id = execution_id

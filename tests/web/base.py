@@ -63,3 +63,10 @@ class LiveWebTestCase(TwoUsersMixin, TransactionTestCase):
     def setUp(self):
         super().setUp()
         self.make_users()
+
+
+async def assert_refused(communicator, code: int) -> None:
+    """The socket is accepted, then closed at once with `code` (what the page reads to stop)."""
+    connected, _ = await communicator.connect()
+    assert connected
+    assert await communicator.receive_output(timeout=10) == {"type": "websocket.close", "code": code}

@@ -13,6 +13,7 @@ from django.test import Client
 from editor import services
 from editor.models import Invocation
 from flowbench.asgi import application
+from tests.web.base import assert_refused
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
@@ -61,8 +62,7 @@ def connect(path, session=None, origin=b"http://127.0.0.1:8000"):
 async def test_an_anonymous_socket_is_refused():
     _, function, _ = await make_user_function("alice")
     communicator = connect(f"/ws/functions/{function.name}/invocations/{uuid.uuid4()}/")
-    connected, code = await communicator.connect()
-    assert not connected and code == 4401
+    await assert_refused(communicator, 4401)
 
 
 async def test_a_foreign_origin_is_refused():
@@ -78,8 +78,7 @@ async def test_bob_cannot_open_alices_stream_or_hear_her_lines(tmp_path):
     _, _, bob_session = await make_user_function("bob", name="bobs")
     invocation_id = uuid.uuid4()
     refused = connect(f"/ws/functions/{alice_function.name}/invocations/{invocation_id}/", bob_session)
-    connected, code = await refused.connect()
-    assert not connected and code == 4404
+    await assert_refused(refused, 4404)
     # Bob opening the same invocation id under his own function joins a different group.
     own = connect(f"/ws/functions/bobs/invocations/{invocation_id}/", bob_session)
     connected, _ = await own.connect()
@@ -103,8 +102,7 @@ async def test_an_invocation_id_of_another_function_is_refused():
     invocation_id = uuid.uuid4()
     await sync_to_async(Invocation.objects.create)(id=invocation_id, function=other, source="test", memory_mb=128)
     communicator = connect(f"/ws/functions/{function.name}/invocations/{invocation_id}/", session)
-    connected, code = await communicator.connect()
-    assert not connected and code == 4404
+    await assert_refused(communicator, 4404)
 
 
 async def test_log_lines_arrive_in_order_while_the_function_runs():

@@ -17,6 +17,7 @@ from editor.models import ExecutionEvent
 from editor.services import executions, machines, roles
 from editor.services.executor import get_executor
 from flowbench.asgi import application
+from tests.web.base import assert_refused
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
@@ -106,8 +107,7 @@ async def test_anonymous_other_users_and_unknown_ids_are_refused():
     connection, _ = await asyncio.to_thread(listener.accept)
     for session, path_id, code in [(None, execution.id, 4401), (bob_session, execution.id, 4403),
                                    (bob_session, "not-a-uuid", 4404)]:
-        connected, closed = await connect(path_id, session).connect()
-        assert not connected and closed == code
+        await assert_refused(connect(path_id, session), code)
     await finish(execution, listener, connection)
 
 
