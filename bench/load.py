@@ -699,7 +699,7 @@ def main(argv=None) -> int:
     print(f"peer: {PEER_TEXT}: {PEER_TRANSITIONS_PER_SECOND:,} transitions/s")
     print()
     print(details(results))
-    print(f"load average at the end: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    print(f"load average at the end: {' '.join(f'{v:.2f}' for v in os.getloadavg())} (this run's own processes count)")
     for result in results:
         if result.profile is not None:
             print()
