@@ -296,16 +296,21 @@ def run_driver(env: dict, job: dict, on_timing=None) -> tuple[dict, list[Through
         guard = threading.Timer(job["timeout"] * 4 + 120, driver.kill)
         guard.start()
         records = []
-        for line in driver.stdout:
-            if line.startswith(DRIVER_MARK):
-                record = json.loads(line[len(DRIVER_MARK):])
-                if "timing" in record:
-                    if on_timing is not None:
-                        on_timing(record["timing"], driver.pid)
-                else:
-                    records.append(record)
-        driver.wait()
-        guard.cancel()
+        try:
+            for line in driver.stdout:
+                if line.startswith(DRIVER_MARK):
+                    record = json.loads(line[len(DRIVER_MARK):])
+                    if "timing" in record:
+                        if on_timing is not None:
+                            on_timing(record["timing"], driver.pid)
+                    else:
+                        records.append(record)
+            driver.wait()
+        finally:
+            guard.cancel()
+            if driver.poll() is None:   # this run was interrupted
+                driver.kill()
+                driver.wait()
         errors.seek(0)
         if driver.returncode != 0 or not records:
             tail = errors.read().strip().splitlines()[-8:]
@@ -671,7 +676,10 @@ def main(argv=None) -> int:
     if unknown:
         parser.error(f"unknown workload {unknown[0]}: choose from {', '.join(WORKLOADS)}")
     options.seconds = 3.0 if options.quick else options.seconds
-    options.minimum, options.maximum, options.timeout = 8, 5000, 300.0
+    # A batch that has not ended by then reports what still runs (a broken worker fails fast).
+    options.minimum, options.maximum, options.timeout = 8, 5000, 60 + 6 * options.seconds
+    # SIGTERM ends the run through its finally blocks, which stop the clusters it started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if options.profile:
         if WorkerProfiles.py_spy() is None:
             print("--profile needs py-spy: .venv/bin/pip install py-spy")
