@@ -71,30 +71,9 @@ def site(tmp_path_factory):
         server.server_close()
 
 
-@pytest.fixture(scope="module")
-def chromium(request):
-    """Debian's Chromium: the suite's shared browser when tests/e2e provides one, else our own.
-
-    Playwright's sync API runs one instance per thread, so a second launch beside a shared
-    session browser would fail.
-    """
-    try:
-        yield request.getfixturevalue("browser")
-        return
-    except pytest.FixtureLookupError:
-        pass
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def page(chromium, site):
-    context = chromium.new_context(viewport={"width": 910, "height": 670}, locale="ko-KR")
+def page(browser, site):
+    context = browser.new_context(viewport={"width": 910, "height": 670}, locale="ko-KR")
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))

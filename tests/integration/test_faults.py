@@ -19,7 +19,6 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from tests.integration import workload
 from tests.integration.cluster import WebSocketClosed, WebSocketRefused, wait_until
@@ -158,7 +157,7 @@ def _top_level_visits(run: workload.Run) -> int:
     return {"seed": 3, "map": 1, "parallel": 1, "retry": 2}[run.kind]
 
 
-def test_executions_survive_a_killed_worker_a_redis_restart_and_a_web_restart(cluster, fault_mix):
+def test_executions_survive_a_killed_worker_a_redis_restart_and_a_web_restart(cluster, fault_mix, browser):
     client = cluster.client()
     seqs = workload._take_seqs(LOAD)
     kinds = list(workload.KINDS)
@@ -190,10 +189,8 @@ def test_executions_survive_a_killed_worker_a_redis_restart_and_a_web_restart(cl
     watched = client.ok("POST", "/api/state-machines/it-f-watched/executions", {"input": {"n": 0}}, status=201)
     raw = RawWatcher(client, watched["id"])
     raw.start()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        context = browser.new_context()
+    context = browser.new_context()
+    try:
         context.add_cookies([{"name": name, "value": value, "url": cluster.base_url}
                              for name, value in client.cookies.items()])
         page = context.new_page()
@@ -209,7 +206,8 @@ def test_executions_survive_a_killed_worker_a_redis_restart_and_a_web_restart(cl
                                timeout=60_000)
         shown = [int(text) for text in page.locator("#events tbody tr.ev td:first-child").all_inner_texts()]
         connections = page.evaluate("window.flowbench.connections")
-        browser.close()
+    finally:
+        context.close()
     raw.join(60)
 
     counts = workload.invocation_counts(cluster, [run.id for run in runs])
