@@ -427,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile-runs", type=int, default=5, metavar="N")
     parser.add_argument("--sort", default="tottime", choices=("tottime", "cumulative", "ncalls"),
                         help="order of the --profile listing (default tottime)")
-    args = parser.parse_args(argv)
+    args, _ = parser.parse_known_args(argv)   # `python -m bench` passes every module the same options
 
     rows = variants(load_workloads())
     if args.profile:

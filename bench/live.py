@@ -121,7 +121,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200, help="Pass states per watched execution")
     parser.add_argument("--executions", type=int, default=20, help="W4 executions to persist")
-    options = parser.parse_args(argv)
+    options, _ = parser.parse_known_args(argv)   # `python -m bench` passes every module the same options
     _setup()
     from django.contrib.auth import get_user_model
 
