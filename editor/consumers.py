@@ -145,6 +145,13 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(messages.events(rows[start:start + CATCH_UP_BATCH]))
         self.last_sent = rows[-1]["id"] if rows else after
         self.last_status = status
+        if status["status"] != "RUNNING":
+            # The end: events whose messages the layer dropped (a full channel, a layer restart)
+            # come from the database now, since no later event will reveal the gap.
+            rows, _ = await _catch_up(self.execution_id, self.last_sent)
+            if rows:
+                await self.send_json(messages.events(rows))
+                self.last_sent = rows[-1]["id"]
         await self.send_json(messages.execution_status(status))
 
     @classmethod
@@ -188,4 +195,11 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
         if self.last_sent is None or status == self.last_status:
             return   # before the subscribe, or the catch-up already said so
         self.last_status = status
+        if status["status"] != "RUNNING":
+            # The end: events whose messages the layer dropped (a full channel, a layer restart)
+            # come from the database now, since no later event will reveal the gap.
+            rows, _ = await _catch_up(self.execution_id, self.last_sent)
+            if rows:
+                await self.send_json(messages.events(rows))
+                self.last_sent = rows[-1]["id"]
         await self.send_json(messages.execution_status(status))

@@ -147,6 +147,30 @@ async def test_catch_up_then_live_events_in_order_and_a_reconnect_gets_exactly_t
     listener.close()
 
 
+async def test_events_the_layer_dropped_at_the_end_still_reach_the_watcher(monkeypatch):
+    from editor.services import executor
+
+    alice, session = await make_user("alice")
+    listener, port = listen()
+    execution = await start(alice, port)
+    connection, _ = await asyncio.to_thread(listener.accept)   # the Task is running now
+    communicator = connect(execution.id, session)
+    assert (await communicator.connect())[0]
+    await communicator.send_json_to({"type": "subscribe", "after": 0})
+    caught_up = (await communicator.receive_json_from(timeout=10))["events"]
+    assert (await communicator.receive_json_from(timeout=10))["type"] == "execution"
+    # From now on every event message is lost on the way (a full channel): only the status arrives.
+    original = executor.broadcast
+    monkeypatch.setattr(executor, "broadcast", lambda group, message: (
+        None if message["type"] == "execution.events" else original(group, message)))
+    await finish(execution, listener, connection)
+    rest, final = await receive_until_done(communicator)
+    events = caught_up + rest
+    assert [e["id"] for e in events] == await stored_ids(execution.id)
+    assert final["execution"]["status"] == "SUCCEEDED"
+    await communicator.disconnect()
+
+
 @pytest.mark.parametrize("written", ["before the catch-up query", "after the catch-up query"])
 async def test_events_written_while_a_subscribe_is_answered_arrive_once(monkeypatch, written):
     alice, session = await make_user("alice")
