@@ -24,7 +24,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, close_old_connections, connection, transaction
@@ -352,8 +351,9 @@ def _run_leased(execution_id, token: int, fence: "Executor | None" = None) -> No
         recorder.flush()
     except Parked as parked:
         recorder.flush()
-        if retry_locked(lambda: leases.release(execution.id, token, parked.until)):
-            keeper.wake_at(execution.id, parked.until)
+        until = parked.until
+        if retry_locked(lambda: leases.release(execution.id, token, until)):
+            keeper.wake_at(execution.id, until)
         elif Execution.objects.filter(pk=execution.id, lease_token=token).exists():
             _abort_now(execution, stored_history(execution.id), token)   # a stop came meanwhile
         return
