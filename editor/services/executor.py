@@ -159,8 +159,13 @@ class EventRecorder:
         self._lock = threading.Lock()          # guards `pending`
         self._flush_lock = threading.Lock()    # one write of this run's events at a time, in order
 
+    @property
+    def alive(self) -> bool:
+        """Whether this run still owns the execution (its lease held, its pool not abandoned)."""
+        return not self.lost and not (self.fence is not None and self.fence.abandoned)
+
     def check_alive(self) -> None:
-        if self.lost or (self.fence is not None and self.fence.abandoned):
+        if not self.alive:
             raise Abandoned()
 
     def checkpoint(self) -> None:

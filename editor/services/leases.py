@@ -133,13 +133,7 @@ class Keeper:
         """Whether a live run of this process runs it (not one of an abandoned pool)."""
         with self.condition:
             tracked = self.runs.get(str(execution_id))
-        if tracked is None:
-            return False
-        try:
-            tracked.recorder.check_alive()
-        except BaseException:
-            return False
-        return True
+        return tracked is not None and tracked.recorder.alive
 
     def cancel(self, execution_id) -> bool:
         """Sets the cancel switch of a run of this process; False when none runs it here."""
