@@ -5,6 +5,7 @@ executor. DATABASE_URL, REDIS_URL and FLOWBENCH_EXECUTOR=celery switch to the di
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -80,8 +81,9 @@ else:
             "NAME": DATA_DIR / "flowbench.sqlite3",
             # Invocations finish on worker threads while pages read: wait for the lock.
             "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
-            # Tests use a file too (not shared-cache memory, where threads refuse each other).
-            "TEST": {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")},
+            # Tests use a file too (not shared-cache memory, where threads refuse each other),
+            # in the temporary folder rather than among the user's data.
+            "TEST": {"NAME": str(Path(tempfile.gettempdir()) / f"flowbench-test-{os.getpid()}.sqlite3")},
         }
     }
 
