@@ -176,20 +176,20 @@ class Keeper:
         renewal_due = time.monotonic() - self.last_renewal >= lease_seconds() / 3
         if not (runs or due or (renewal_due and self.sweep)):
             return   # nothing to do: no database work at all
-        try:
-            for execution_id in due:
-                if claim_due(execution_id):
-                    self.dispatch(execution_id)
+        # The keeper keeps its connection between rounds (the loop closes it after an error):
+        # waiting for a pooled one behind busy execution threads could let this process's leases
+        # run out while it is alive.
+        for execution_id in due:
+            if claim_due(execution_id):
+                self.dispatch(execution_id)
+        if runs:
+            self._pass_stops(runs)
+        if renewal_due:
+            self.last_renewal = time.monotonic()
             if runs:
-                self._pass_stops(runs)
-            if renewal_due:
-                self.last_renewal = time.monotonic()
-                if runs:
-                    self._renew(runs)
-                if self.sweep:
-                    self._sweep()
-        finally:
-            connection.close()   # back to the pool (on PostgreSQL) until the next round
+                self._renew(runs)
+            if self.sweep:
+                self._sweep()
 
     def _pass_stops(self, runs: dict[str, Tracked]) -> None:
         stopping = Execution.objects.filter(pk__in=list(runs), stop_requested=True).values_list("pk", flat=True)

@@ -90,4 +90,5 @@ class TaskInvoker:
             retry_locked(lambda: _record(invocation, None, error))
             raise
         retry_locked(lambda: _record(invocation, outcome.details.get("invocation"), None))
+        connection.close()   # the run goes on without one (see executor._run_leased)
         return outcome

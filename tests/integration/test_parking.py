@@ -15,7 +15,7 @@ from tests.integration.cluster import wait_until
 # The cluster's workers have 2 x 16 threads; more Waits than that at once prove none holds one.
 PARKED = 48
 LONG_WAIT = {"StartAt": "Rest", "States": {
-    "Rest": {"Type": "Wait", "Seconds": 8, "Next": "Done"},   # twice the cluster's 4 s lease
+    "Rest": {"Type": "Wait", "Seconds": 10, "Next": "Done"},   # longer than the cluster's 8 s lease
     "Done": {"Type": "Pass", "Result": "rested", "ResultPath": "$.after", "End": True}}}
 SPIN = {"StartAt": "Spin", "States": {
     "Spin": {"Type": "Pass", "Next": "Pause"},
@@ -50,9 +50,9 @@ def test_more_long_waits_than_worker_threads_all_wait_at_once_and_finish(cluster
         assert [e["type"] for e in events] == [
             "ExecutionStarted", "WaitStateEntered", "WaitStateExited", "PassStateEntered", "PassStateExited",
             "ExecutionSucceeded"]
-        # Parked or not, the Wait lasted its 8 seconds (what it means, not how fast anything is).
+        # Parked or not, the Wait lasted its 10 seconds (what it means, not how fast anything is).
         waited = (parse_timestamp(events[2]["timestamp"]) - parse_timestamp(events[1]["timestamp"]))
-        assert waited.total_seconds() >= 7.999, waited
+        assert waited.total_seconds() >= 9.999, waited
 
 
 def test_a_parked_execution_survives_its_worker_dying(cluster, machines):
