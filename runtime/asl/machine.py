@@ -148,6 +148,7 @@ class StateMachine:
         top = self.program.states
         depth = 0
         visit = None     # the open top-level visit: [Entered event, its own events]
+        last_exit = None
         for event in events:
             type_ = event["type"]
             # Only events of top-level states count: those of nested states sit between a
@@ -163,9 +164,9 @@ class StateMachine:
                 details = event["stateExitedEventDetails"]
                 if depth == 0 and details["name"] in top:
                     visit = None
-                    state = top[details["name"]]
-                    value = json.loads(details["output"])
-                    start_at = self._next_after(state, events, event, value, variables)
+                    # Only the last completed state decides where the run goes on: kept with the
+                    # variables it saw, and read once after the loop (histories run to 25,000).
+                    last_exit = (event, dict(variables))
                     for name, text in (details.get("assignedVariables") or {}).items():
                         variables[name] = json.loads(text)
                     continue
@@ -175,6 +176,11 @@ class StateMachine:
                 continue
             if visit is not None and depth == 1 and not type_.endswith("StateExited"):
                 visit[1].append(event)
+        if last_exit is not None:
+            exited, seen = last_exit
+            details = exited["stateExitedEventDetails"]
+            value = json.loads(details["output"])
+            start_at = self._next_after(top[details["name"]], events, exited, value, seen)
         frame = Frame(run, variables, events[-1]["id"])
         resumed = None
         if visit is not None:
