@@ -44,8 +44,9 @@ CHECKPOINT_DELAY = 0.02
 
 
 def retry_locked(write, attempts: int = 200):
-    """Returns write()'s result, retrying while SQLite reports its lock (in shared-cache memory, as the
-    test database is, two writers refuse each other at once instead of waiting)."""
+    """Returns write()'s result, retrying while SQLite reports its lock. It was written for a
+    shared-cache memory test database, where writers refuse each other at once; the databases are
+    files now, whose 20 s busy timeout makes this a rarely used safety net (removal is pending)."""
     from django.db import OperationalError
 
     delay = 0.0005
