@@ -472,10 +472,18 @@ class Executor:
         self._futures: dict = {}
 
     def submit(self, execution_id, steal: bool = False):
+        key = str(execution_id)
         future = self.pool.submit(run_guarded, execution_id, self, steal)
         with self._lock:
-            self._futures[str(execution_id)] = future
+            self._futures[key] = future
+        future.add_done_callback(lambda done: self._forget(key, done))
         return future
+
+    def _forget(self, key: str, done) -> None:
+        """Drops a finished run's future (a long-lived process runs executions without end)."""
+        with self._lock:
+            if self._futures.get(key) is done:
+                del self._futures[key]
 
     def wait(self, execution_id, timeout: float | None = 60) -> None:
         """Waits for this pool's latest run of the execution to end (tests and benchmarks)."""
