@@ -49,13 +49,15 @@ def pytest_terminal_summary(terminalreporter, config):
 
 @pytest.fixture(scope="session")
 def cluster(request):
-    """A running cluster: its own database, Redis, daphne and 2 Celery workers. The lease is 8 s:
+    """A running cluster: its own database, Redis, daphne and 2 Celery workers of 6 threads. The lease is 8 s:
     short, so faults resume quickly, yet long enough that a 2-core machine loaded by other work
     does not let a live worker's leases run out.
 
     When a test failed, the cluster's data folder (one log per process) is kept and named."""
     require_services()
-    started = Cluster(workers=2, lease_seconds=8).start()
+    # 6 threads a worker: 6 executions whose Maps run 10 iterations at once stay under a worker's
+    # 64 concurrent invocations of one function (beyond it Lambda, and Flowbench, throttle: 429).
+    started = Cluster(workers=2, lease_seconds=8, threads=6).start()
     try:
         yield started
     finally:

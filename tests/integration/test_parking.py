@@ -12,7 +12,7 @@ from runtime.asl.states.wait import parse_timestamp
 from tests.integration import workload
 from tests.integration.cluster import wait_until
 
-# The cluster's workers have 2 x 16 threads; more Waits than that at once prove none holds one.
+# The cluster's workers have 2 x 6 threads; more Waits than that at once prove none holds one.
 PARKED = 48
 LONG_WAIT = {"StartAt": "Rest", "States": {
     "Rest": {"Type": "Wait", "Seconds": 10, "Next": "Done"},   # longer than the cluster's 8 s lease
