@@ -49,9 +49,9 @@ def pytest_terminal_summary(terminalreporter, config):
 
 @pytest.fixture(scope="session")
 def cluster(request):
-    """A running cluster: its own database, Redis, daphne and 2 Celery workers of 6 threads. The lease is 8 s:
-    short, so faults resume quickly, yet long enough that a 2-core machine loaded by other work
-    does not let a live worker's leases run out.
+    """A running cluster: its own database, Redis, daphne and 2 Celery workers of 6 threads.
+    The lease is 8 s: short, so faults resume quickly, yet long enough that a 2-core machine
+    loaded by other work does not let a live worker's leases run out.
 
     When a test failed, the cluster's data folder (one log per process) is kept and named."""
     require_services()
