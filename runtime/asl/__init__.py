@@ -6,16 +6,17 @@
     result.status, result.output, result.error, result.cause, result.history
 """
 
+from .branches import ThreadBudget
 from .clock import Clock, FakeClock
 from .diagnostics import Diagnostic
 from .errors import DefinitionError, StatesError
 from .invoker import (FakeInvoker, FunctionNotFound, FunctionOutcome, FunctionServiceError,
                       Invoker, TaskTimedOut)
-from .machine import ExecutionResult, Parked, StateMachine
+from .machine import ExecutionResult, Parked, StateMachine, Suspended
 from .validation import validate
 
 __all__ = [
-    "StateMachine", "ExecutionResult", "Parked", "DefinitionError", "StatesError", "Diagnostic", "validate",
+    "StateMachine", "ExecutionResult", "Parked", "Suspended", "ThreadBudget", "DefinitionError", "StatesError", "Diagnostic", "validate",
     "Clock", "FakeClock",
     "Invoker", "FakeInvoker", "FunctionOutcome", "FunctionNotFound", "FunctionServiceError",
     "TaskTimedOut",

@@ -16,11 +16,12 @@ from datetime import datetime, timezone
 
 import orjson
 
+from .branches import DEFAULT_RUN_THREADS, ThreadBudget
 from .clock import Clock
 from .errors import RuntimeFailure
 
 __all__ = ["Run", "Frame", "ExecutionContext", "to_json", "iso_time", "Aborted", "ExecutionTimedOut",
-           "Parked", "HISTORY_LIMIT"]
+           "Parked", "Suspended", "HISTORY_LIMIT"]
 
 # An execution's history holds at most this many events, as in AWS; the run fails on reaching it.
 HISTORY_LIMIT = 25_000
@@ -53,6 +54,12 @@ class Aborted(Exception):
 
 class ExecutionTimedOut(Exception):
     """The state machine's own TimeoutSeconds passed."""
+
+
+class Suspended(Exception):
+    """The host asked the run to stop where it stands without ending the execution (it is going
+    away): the run emits nothing more, and a later run continues it from its history
+    (`resume_from`), as if the host had died between two events."""
 
 
 class Parked(Exception):
@@ -119,7 +126,8 @@ class Run:
 
     def __init__(self, *, clock: Clock, invoker, sink, context: ExecutionContext,
                  cancel: threading.Event | None = None, deadline: datetime | None = None,
-                 first_event_id: int = 1, park_after: float | None = None):
+                 first_event_id: int = 1, park_after: float | None = None,
+                 suspend: threading.Event | None = None, threads: ThreadBudget | None = None):
         self.clock = clock
         self.invoker = invoker
         # Called on each helper thread (Map iterations, Parallel branches) as it ends.
@@ -127,6 +135,10 @@ class Run:
         self.sink = sink
         self.context = context
         self.cancel = cancel or threading.Event()
+        # Set with `cancel` (which wakes what sleeps): stop without ending the execution.
+        self.suspend = suspend or threading.Event()
+        # The helper threads this run's Map iterations and Parallel branches may hold at once.
+        self.threads = threads or ThreadBudget(DEFAULT_RUN_THREADS)
         self.deadline = deadline
         # Top-level Waits of at least this many seconds raise Parked instead of sleeping.
         self.park_after = park_after
@@ -163,8 +175,10 @@ class Run:
         return event_id
 
     def check_alive(self) -> None:
-        """Raises Aborted or ExecutionTimedOut when the execution must stop now."""
+        """Raises Suspended, Aborted or ExecutionTimedOut when the run must stop now."""
         if self.cancel.is_set():
+            if self.suspend.is_set():
+                raise Suspended()
             raise Aborted()
         if self.deadline is not None and self.clock.now() >= self.deadline:
             raise ExecutionTimedOut()
@@ -177,8 +191,7 @@ class Run:
                 self.clock.sleep(max(remaining, 0), self.cancel)
                 self.check_alive()
                 raise ExecutionTimedOut()
-        if not self.clock.sleep(seconds, self.cancel):
-            raise Aborted()
+        self.clock.sleep(seconds, self.cancel)
         self.check_alive()
 
     def remaining_seconds(self) -> float | None:

@@ -9,12 +9,13 @@ from datetime import timedelta
 
 from .clock import Clock
 from .errors import DefinitionError, StatesError
-from .execution import Aborted, ExecutionContext, ExecutionTimedOut, Frame, Parked, Run, to_json
+from .branches import ThreadBudget
+from .execution import Aborted, ExecutionContext, ExecutionTimedOut, Frame, Parked, Run, Suspended, to_json
 from .executor import JSONPATH, PAYLOAD_LIMIT, Program, Resumed, run_sequence
 from .states.wait import parse_timestamp
 from .validation import validate
 
-__all__ = ["StateMachine", "ExecutionResult", "Parked"]
+__all__ = ["StateMachine", "ExecutionResult", "Parked", "Suspended"]
 
 _NOT_TRUNCATED = {"truncated": False}
 _ENDED = frozenset({"ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"})
@@ -61,7 +62,8 @@ class StateMachine:
 
     def run(self, input=None, invoker=None, clock=None, context=None, sink=None, *,
             cancel: threading.Event | None = None, resume_from: list | None = None,
-            park_after: float | None = None) -> ExecutionResult:
+            park_after: float | None = None, suspend: threading.Event | None = None,
+            threads: ThreadBudget | None = None) -> ExecutionResult:
         """Runs one execution to its end and returns its ExecutionResult.
 
         `invoker` runs Task functions (see runtime.asl.invoker); `clock` defaults to the real one
@@ -71,16 +73,20 @@ class StateMachine:
         an earlier, interrupted run of this machine, continues that run instead of starting anew:
         from the top-level state it had entered and not left (without entering it again), else
         after its last completed one. With `park_after` (seconds), a top-level Wait at least
-        that long raises Parked instead of sleeping: the host resumes the run when it is due."""
+        that long raises Parked instead of sleeping: the host resumes the run when it is due.
+        Setting `suspend`, then `cancel`, raises Suspended: the run stops without ending the
+        execution, for a later run to continue (the host is shutting down). `threads` bounds the
+        helper threads of its Maps and Parallels (see runtime.asl.branches)."""
         clock = clock or _DEFAULT_CLOCK
+        seams = {"invoker": invoker, "sink": sink, "cancel": cancel, "park_after": park_after,
+                 "suspend": suspend, "threads": threads}
         if resume_from:
-            return self._resume(resume_from, invoker, clock, context, sink, cancel, park_after)
+            return self._resume(resume_from, clock, context, seams)
         start = clock.now()
         deadline = start + timedelta(seconds=self.timeout_seconds) if self.timeout_seconds else None
         ctx = ExecutionContext({"stateMachineType": self.machine_type, **(context or {})}, input,
                                start)
-        run = Run(clock=clock, invoker=invoker, sink=sink, context=ctx, cancel=cancel,
-                  deadline=deadline, park_after=park_after)
+        run = Run(clock=clock, context=ctx, deadline=deadline, **seams)
         input_text = to_json(input)
         started = {"input": input_text, "inputDetails": _NOT_TRUNCATED, "roleArn": ctx.role_arn}
         if self.timeout_seconds:
@@ -125,8 +131,7 @@ class StateMachine:
 
     # -- resuming --------------------------------------------------------------------------------
 
-    def _resume(self, history, invoker, clock, context, sink, cancel, park_after
-                ) -> ExecutionResult:
+    def _resume(self, history, clock, context, seams: dict) -> ExecutionResult:
         """Continues an interrupted run.
 
         Top-level states are those named in the machine's own States; their Exited events carry
@@ -141,8 +146,8 @@ class StateMachine:
         deadline = start + timedelta(seconds=self.timeout_seconds) if self.timeout_seconds else None
         ctx = ExecutionContext({"stateMachineType": self.machine_type, **(context or {})},
                                input_value, start)
-        run = Run(clock=clock, invoker=invoker, sink=sink, context=ctx, cancel=cancel,
-                  deadline=deadline, first_event_id=events[-1]["id"] + 1, park_after=park_after)
+        run = Run(clock=clock, context=ctx, deadline=deadline, first_event_id=events[-1]["id"] + 1,
+                  **seams)
         run.history = list(events)
         variables, value, start_at = {}, input_value, self.program.start_at
         top = self.program.states

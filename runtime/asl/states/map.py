@@ -12,10 +12,10 @@ import threading
 import uuid
 
 from .. import jsonata, jsonpath
+from ..branches import run_all
 from ..errors import ExceedToleratedFailureThreshold, QueryEvaluationError, RuntimeFailure, StatesError
 from ..execution import Frame, Run, to_json
 from ..executor import JSONATA, Program, State, run_states, states_binding
-from .parallel import run_all
 
 __all__ = ["MapState"]
 
@@ -96,7 +96,7 @@ class MapState(State):
                 return output
             return job
         results = run_all([job_for(i, v) for i, v in enumerate(inputs)], self.blocking,
-                          limit or _DEFAULT_WORKERS, frame.run.thread_done)
+                          limit or _DEFAULT_WORKERS, frame.run.threads, frame.run.thread_done)
         frame.emit("MapStateSucceeded")
         return results
 
@@ -143,7 +143,8 @@ class MapState(State):
             def job():
                 item_input = self._item_input(frame, value, item_ctx, index, item)
                 child_run = Run(clock=run.clock, invoker=run.invoker, sink=None, context=ctx,
-                                cancel=run.cancel, deadline=run.deadline)
+                                cancel=run.cancel, suspend=run.suspend, threads=run.threads,
+                                deadline=run.deadline)
                 child = Frame(child_run, dict(frame.variables), 0, (index, item))
                 try:
                     return run_states(self.processor, item_input, child)
@@ -153,7 +154,7 @@ class MapState(State):
                     return {"Error": exc.error, "Cause": exc.cause}
             return job
         results = run_all([job_for(i, item) for i, item in enumerate(items)], self.blocking,
-                          limit or _DEFAULT_WORKERS, frame.run.thread_done)
+                          limit or _DEFAULT_WORKERS, run.threads, run.thread_done)
         if len(failures) > tolerated:
             frame.emit("MapRunFailed")
             error = failures[0] if tolerated == 0 and len(failures) == 1 else \
