@@ -155,7 +155,7 @@ class InProcessInvoker:
     def __init__(self, handler: Callable[[Any, Any], Any]):
         self.handler = handler
 
-    def invoke_function(self, name, payload, *, qualifier=None, timeout=None, arn=""):
+    def invoke_function(self, name, payload, *, qualifier=None, timeout=None, arn="", state=""):
         """Returns the handler's response to `payload` as the function's outcome."""
         from runtime.asl.invoker import FunctionOutcome
 

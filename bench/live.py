@@ -61,18 +61,18 @@ async def _latency(user, machine, watchers: int, events: int) -> list[float]:
     from channels.testing import WebsocketCommunicator
 
     from editor.consumers import ExecutionConsumer
-    from editor.services import executions, executor
+    from editor.services import checkpoints, executions
 
     written: dict[int, float] = {}
-    original = executor.EventRecorder.__call__
+    original = checkpoints.EventRecorder.__call__
 
     def timed(recorder, event):
         # The engine hands the event to its recorder: the moment it happened. The figure then
-        # includes the group commit (up to executor.CHECKPOINT_DELAY) and the broadcast.
+        # includes the group commit (up to checkpoints.CHECKPOINT_DELAY) and the broadcast.
         written[event["id"]] = time.perf_counter()
         original(recorder, event)
 
-    executor.EventRecorder.__call__ = timed
+    checkpoints.EventRecorder.__call__ = timed
     try:
         execution = await sync_to_async(executions.start_execution, thread_sensitive=False)(
             user, machine, json.dumps({"n": events}))
@@ -107,7 +107,7 @@ async def _latency(user, machine, watchers: int, events: int) -> list[float]:
             await client.disconnect()
         return arrivals
     finally:
-        executor.EventRecorder.__call__ = original
+        checkpoints.EventRecorder.__call__ = original
 
 
 _gates: dict = {}
@@ -179,7 +179,7 @@ def main(argv=None) -> int:
     print(f"{'executions':>10} {'succeeded':>9} {'events':>7} {'seconds':>8} {'exec/s':>7} {'events/s':>9}")
     print(f"{options.executions:>10} {done:>9} {stored:>7} {seconds:>8.2f} {done / seconds:>7.2f} "
           f"{stored / seconds:>9.0f}")
-    executor.get_executor().shutdown()
+    executor.get_executor().stop(grace=0)
     return 0 if done == options.executions else 1
 
 

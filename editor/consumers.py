@@ -17,7 +17,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from editor import messages
 from editor.models import Execution, ExecutionEvent, Function, Invocation
-from editor.services.executor import execution_group, register_event_loop
+from editor.services.broadcast import execution_group, register_event_loop
 from editor.services.invocations import invocation_group
 
 CATCH_UP_BATCH = 500

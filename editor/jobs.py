@@ -1,12 +1,13 @@
 """Celery jobs: thin calls into services, named "jobs" so that "task" keeps its States Language
-meaning. With the default thread executor they run eagerly in the calling process."""
+meaning. Services send them by name (`flowbench.run_execution`, `flowbench.invoke_function`),
+so nothing in editor/services imports this module. The worker's start and stop hooks live with
+the Celery app (flowbench/celery.py)."""
 
 from __future__ import annotations
 
 import uuid
 
 from celery import shared_task
-from celery.signals import worker_ready
 
 from editor.models import Invocation
 
@@ -27,15 +28,6 @@ def invoke_function_job(invocation_id: str) -> None:
 def run_execution_job(execution_id: str) -> None:
     """Advances one RUNNING execution from its last checkpoint, if this worker can take its lease
     (another may hold it: then this job ends at once)."""
-    from editor.services.executor import run_guarded
+    from editor.services.executor import get_executor
 
-    run_guarded(uuid.UUID(execution_id))
-
-
-@worker_ready.connect
-def start_lease_keeper(**_):
-    """A worker sweeps for executions whose lease ran out (a dead worker's) from its start on,
-    whether or not a job comes to it."""
-    from editor.services.leases import keeper
-
-    keeper().start()
+    get_executor().run(uuid.UUID(execution_id))

@@ -14,7 +14,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 
 from editor.routing import websocket_urlpatterns  # noqa: E402
-from editor.services.executor import ResumeOnStart  # noqa: E402
+from flowbench import lifecycle  # noqa: E402
 
 http_app = django_asgi
 if settings.FLOWBENCH_SERVE_STATIC:
@@ -22,8 +22,9 @@ if settings.FLOWBENCH_SERVE_STATIC:
 
     http_app = ASGIStaticFilesHandler(django_asgi)
 
-# Executions a previous process left RUNNING continue once a server runs this application.
-application = ResumeOnStart(ProtocolTypeRouter({
+# A server that runs this application resumes the executions a previous process left RUNNING as
+# it starts, and hands its own back when it is stopped (flowbench.lifecycle).
+application = lifecycle.attach(ProtocolTypeRouter({
     "http": http_app,
     "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
 }))

@@ -1,14 +1,36 @@
 """The Celery app. Executions run on threads by default; FLOWBENCH_EXECUTOR=celery sends them here.
 
-Jobs live in `editor.jobs` as `shared_task`s, so `editor/` never imports this module.
+Jobs live in `editor.jobs` as `shared_task`s, so `editor/` never imports this module. A worker
+takes up its work when it is ready and hands its running executions back when it is told to stop
+(flowbench.lifecycle), so another worker continues them at once.
 """
 
 import os
+import threading
 
 from celery import Celery
+from celery.signals import worker_ready, worker_shutting_down
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flowbench.settings")
 
 app = Celery("flowbench")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(["editor"], related_name="jobs")
+
+
+@worker_ready.connect
+def _worker_started(**_):
+    """A worker sweeps for executions whose lease ran out (a dead worker's) from its start on,
+    whether or not a job comes to it."""
+    from flowbench import lifecycle
+
+    lifecycle.started()
+
+
+@worker_shutting_down.connect
+def _worker_stopping(**_):
+    """Celery's warm shutdown waits for the jobs running: each execution job ends as soon as its
+    run is handed back. The hand-back runs on a thread of its own (this is a signal handler)."""
+    from flowbench import lifecycle
+
+    threading.Thread(target=lifecycle.stopping, name="flowbench-stop").start()

@@ -118,6 +118,13 @@ FLOWBENCH_LEASE_SECONDS = env_int("FLOWBENCH_LEASE_SECONDS", 30, minimum=2, maxi
 FLOWBENCH_THREADS = env_int("FLOWBENCH_THREADS", 8, minimum=1, maximum=256)
 # Executions running at once in the web process (the embedded executor's thread pool).
 FLOWBENCH_EXECUTION_THREADS = env_int("FLOWBENCH_EXECUTION_THREADS", 32, minimum=1, maximum=1024)
+# Helper threads for Map iterations and Parallel branches, per execution and per user in one
+# process, whatever the definitions ask: work beyond them waits for a thread, it never fails.
+FLOWBENCH_THREADS_PER_EXECUTION = env_int("FLOWBENCH_THREADS_PER_EXECUTION", 40, minimum=0, maximum=1000)
+FLOWBENCH_THREADS_PER_USER = env_int("FLOWBENCH_THREADS_PER_USER", 200, minimum=0, maximum=10000)
+# On SIGTERM, how long a Task whose function is running may take to answer before its execution
+# is handed back anyway (the next start retries it as after a crash).
+FLOWBENCH_STOP_GRACE_SECONDS = env_int("FLOWBENCH_STOP_GRACE_SECONDS", 10, minimum=0, maximum=900)
 # The account and region every ARN of this install names (functions, roles, state machines).
 FLOWBENCH_ACCOUNT_ID = env_str("FLOWBENCH_ACCOUNT_ID", "123456789012")
 if not (FLOWBENCH_ACCOUNT_ID.isdigit() and len(FLOWBENCH_ACCOUNT_ID) == 12):

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from editor.errors import ApiError, not_found
 from editor.models import Execution, ExecutionEvent, StateMachine
 from editor.services import executor, leases
+from editor.services.broadcast import broadcast, execution_group
 from editor.services.validation import parse_json
 
 INPUT_LIMIT_BYTES = 256 * 1024
@@ -59,16 +60,13 @@ def start_execution(user, machine: StateMachine, input_value, name=None, version
         chosen = machine.versions.filter(number=int(version)).first()
         if chosen is None:
             raise ApiError("ResourceNotFound", f"Version {version} not found.", status=404, field="version")
-    def create():
+    try:
         with transaction.atomic():
             if Execution.objects.filter(machine=machine, name=name).exists():
                 raise IntegrityError
-            created = Execution.objects.create(machine=machine, version=chosen, name=name, input=text,
-                                               lease_until=leases.queued_until())
-            transaction.on_commit(lambda: executor.dispatch(created.id))
-            return created
-    try:
-        execution = executor.retry_locked(create)
+            execution = Execution.objects.create(machine=machine, version=chosen, name=name, input=text,
+                                                 lease_until=leases.queued_until())
+            transaction.on_commit(lambda: executor.dispatch(execution.id))
     except IntegrityError:
         raise ApiError("ExecutionAlreadyExists", f"An execution called {name} already exists.", status=409,
                        field="name") from None
@@ -95,8 +93,8 @@ def stop_execution(user, execution: Execution, error=None, cause=None) -> Execut
     for value, field, limit in ((error, "error", 256), (cause, "cause", 32768)):
         if value is not None and (not isinstance(value, str) or len(value) > limit):
             raise ApiError("InvalidType", f"{field} is a string of at most {limit} characters.", field=field)
-    updated = executor.retry_locked(lambda: Execution.objects.filter(
-        pk=execution.pk, status=Execution.Status.RUNNING).update(stop_requested=True, error=error, cause=cause))
+    updated = Execution.objects.filter(pk=execution.pk, status=Execution.Status.RUNNING).update(
+        stop_requested=True, error=error, cause=cause)
     if not updated:
         raise ApiError("ExecutionNotRunning", "Only a running execution can be stopped.", status=409)
     executor.request_stop(execution.pk)
@@ -111,7 +109,7 @@ def redrive_execution(user, execution: Execution) -> Execution:
         raise not_found("Execution")
     if execution.version.type != "STANDARD":
         raise ApiError("ExecutionNotRedrivable", "Only Standard executions can be redriven.", status=409)
-    return executor.retry_locked(lambda: _redrive(execution))
+    return _redrive(execution)
 
 
 def _redrive(execution: Execution) -> Execution:
@@ -147,8 +145,8 @@ def _redrive(execution: Execution) -> Execution:
 def _announce_and_dispatch(execution: Execution, event: dict) -> None:
     from editor import messages
 
-    executor.broadcast(executor.execution_group(execution.id), messages.events_group_message([event]))
-    executor.broadcast(executor.execution_group(execution.id), messages.status_group_message(execution))
+    broadcast(execution_group(execution.id), messages.events_group_message([event]))
+    broadcast(execution_group(execution.id), messages.status_group_message(execution))
     executor.dispatch(execution.id)
 
 

@@ -46,7 +46,8 @@ def parse_invocation_id(value: Any, field: str = "invocation_id") -> uuid.UUID:
         raise ApiError("InvalidInvocationId", "invocation_id must be a UUID.", field=field) from None
 
 
-def _spec(function: Function, version: FunctionVersion):
+def function_spec(function: Function, version: FunctionVersion):
+    """Returns the runtime.functions FunctionSpec that runs `version` of `function`."""
     from runtime.functions import FunctionSpec
 
     # Names are per owner: two users' functions of the same name never share warm workers.
@@ -97,7 +98,7 @@ def run_invocation(function: Function, version: FunctionVersion, invocation: Inv
 
     def run():
         try:
-            return get_runner().invoke(_spec(function, version), event, on_log=lines.put)
+            return get_runner().invoke(function_spec(function, version), event, on_log=lines.put)
         finally:
             lines.put(_DONE)
 
@@ -118,7 +119,7 @@ def run_invocation(function: Function, version: FunctionVersion, invocation: Inv
         result = None
         error_type, message = service_error(exc)
         failure = {"errorType": error_type, "errorMessage": message}
-    _record(invocation, result, failure if result is None else None)
+    record_result(invocation, result, failure if result is None else None)
     _send(group, messages.end(invocation))
     return invocation
 
@@ -126,7 +127,7 @@ def run_invocation(function: Function, version: FunctionVersion, invocation: Inv
 def _run_on_worker(function: Function, invocation: Invocation) -> Invocation:
     """With Celery workers the web process runs no function: a worker runs the invocation (its
     lines reach the page through the Redis layer) and this waits for its `end` message."""
-    from editor.jobs import invoke_function_job
+    from celery import current_app
 
     group = invocation_group(function.pk, invocation.id)
     limit = invocation.version.timeout + WORKER_GRACE_SECONDS
@@ -136,7 +137,8 @@ def _run_on_worker(function: Function, invocation: Invocation) -> Invocation:
         channel = await layer.new_channel()
         await layer.group_add(group, channel)
         try:
-            await asyncio.to_thread(invoke_function_job.delay, str(invocation.id))
+            await asyncio.to_thread(current_app.send_task, "flowbench.invoke_function",
+                                    args=[str(invocation.id)])
             async with asyncio.timeout(limit):
                 while (await layer.receive(channel))["type"] != "invocation.end":
                     pass
@@ -154,7 +156,9 @@ def _run_on_worker(function: Function, invocation: Invocation) -> Invocation:
     return invocation
 
 
-def _record(invocation: Invocation, result, failure: dict | None) -> None:
+def record_result(invocation: Invocation, result, failure: dict | None) -> None:
+    """Stores how an invocation ended: the runner's result, or `failure` (an error object) when
+    the service refused or failed the call."""
     invocation.finished_at = timezone.now()
     if result is None:
         invocation.status = Invocation.Status.FAILED

@@ -5,10 +5,10 @@ An execution's lease is three columns. `lease_owner` names the process running i
 nobody); `lease_until` says when the execution next needs attention (its owner's lease ends, a
 queued start is presumed lost, a parked Wait is due); `lease_token` is the fencing token, raised by
 one at every acquisition. Every checkpoint write names the token its run acquired (see
-executor.EventRecorder), so a process that lost its lease (it stalled past the lease's end and
+checkpoints.EventRecorder), so a process that lost its lease (it stalled past the lease's end and
 another process resumed the execution) cannot write one more event.
 
-Each process that runs executions has one Keeper thread. It renews the leases of the runs it
+Each process that runs executions has one Keeper thread (its Executor's). It renews the leases of the runs it
 tracks, hands stop requests to them, wakes its parked executions when they are due and, where
 several processes share the database (FLOWBENCH_EXECUTOR=celery), sweeps for executions whose
 lease ran out (a dead worker's, a start whose queued job was lost) and dispatches them again.
@@ -82,6 +82,14 @@ def release(execution_id, token: int, until: datetime) -> bool:
                 .update(lease_owner="", lease_until=until))
 
 
+def hand_back(execution_id, token: int) -> bool:
+    """Gives up a lease this process holds, due at once, with a new fencing token (the process is
+    stopping): whoever starts next, here or on another worker, takes the execution without
+    waiting for the lease to run out, and the run that held it cannot write another event."""
+    return bool(Execution.objects.filter(pk=execution_id, lease_token=token, status=Execution.Status.RUNNING)
+                .update(lease_owner="", lease_until=timezone.now(), lease_token=F("lease_token") + 1))
+
+
 def claim_due(execution_id) -> bool:
     """Marks a due execution (its lease ran out) as queued again; True for the one caller that
     did, which then dispatches it."""
@@ -92,11 +100,16 @@ def claim_due(execution_id) -> bool:
 
 
 class Tracked:
-    __slots__ = ("token", "cancel", "recorder")
+    """A run of this process: its fencing token, its switches (cancel aborts; suspend with cancel
+    stops it without ending the execution) and its EventRecorder."""
 
-    def __init__(self, token, cancel, recorder):
+    __slots__ = ("execution_id", "token", "cancel", "suspend", "recorder")
+
+    def __init__(self, execution_id, token, cancel, suspend, recorder):
+        self.execution_id = execution_id
         self.token = token
         self.cancel = cancel
+        self.suspend = suspend
         self.recorder = recorder
 
 
@@ -111,6 +124,7 @@ class Keeper:
         self.condition = threading.Condition()
         self.thread: threading.Thread | None = None
         self.last_renewal = 0.0
+        self.closed = False
 
     def start(self) -> None:
         with self.condition:
@@ -118,16 +132,41 @@ class Keeper:
                 self.thread = threading.Thread(target=self._loop, name="flowbench-lease-keeper", daemon=True)
                 self.thread.start()
 
-    def track(self, execution_id, token: int, cancel: threading.Event, recorder) -> None:
+    def close(self) -> None:
+        """Stops the thread after its current round (the process stops, or its executor was
+        replaced): no lease of this keeper is renewed again."""
+        with self.condition:
+            self.closed = True
+            self.condition.notify_all()
+
+    def track(self, execution_id, token: int, cancel: threading.Event, suspend: threading.Event,
+              recorder) -> None:
         self.start()
         with self.condition:
-            self.runs[str(execution_id)] = Tracked(token, cancel, recorder)
+            self.runs[str(execution_id)] = Tracked(execution_id, token, cancel, suspend, recorder)
 
     def untrack(self, execution_id, recorder) -> None:
         with self.condition:
             tracked = self.runs.get(str(execution_id))
             if tracked is not None and tracked.recorder is recorder:   # not a later run's entry
                 del self.runs[str(execution_id)]
+                self.condition.notify_all()
+
+    def tracked(self) -> list[Tracked]:
+        """Returns the runs going on in this process now."""
+        with self.condition:
+            return list(self.runs.values())
+
+    def wait_untracked(self, runs: list[Tracked], timeout: float) -> list[Tracked]:
+        """Waits up to `timeout` seconds for `runs` to end; returns those still going."""
+        deadline = time.monotonic() + timeout
+        with self.condition:
+            while True:
+                going = [t for t in runs if self.runs.get(str(t.execution_id)) is t]
+                left = deadline - time.monotonic()
+                if not going or left <= 0:
+                    return going
+                self.condition.wait(left)
 
     def runs_here(self, execution_id) -> bool:
         """Whether a live run of this process runs it (not one of an abandoned pool)."""
@@ -153,13 +192,15 @@ class Keeper:
     # -- the thread -------------------------------------------------------------------------
 
     def _loop(self) -> None:
-        while True:
+        while not self.closed:
             with self.condition:
                 timeout = STOP_CHECK_SECONDS
                 if self.wakeups:
                     due_in = (self.wakeups[0][0] - timezone.now()).total_seconds()
                     timeout = max(0.0, min(timeout, due_in))
                 self.condition.wait(timeout)
+                if self.closed:
+                    return
             try:
                 self._tick()
             except Exception:
@@ -216,18 +257,3 @@ class Keeper:
             if claim_due(execution_id):
                 log.info("execution %s: its lease ran out; dispatching it again", execution_id)
                 self.dispatch(execution_id)
-
-
-_keeper: Keeper | None = None
-_keeper_lock = threading.Lock()
-
-
-def keeper() -> Keeper:
-    """This process's Keeper (created on first use; it sweeps with FLOWBENCH_EXECUTOR=celery)."""
-    global _keeper
-    with _keeper_lock:
-        if _keeper is None:
-            from editor.services.executor import dispatch
-
-            _keeper = Keeper(dispatch, sweep=settings.FLOWBENCH_EXECUTOR == "celery")
-        return _keeper

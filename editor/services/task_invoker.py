@@ -8,14 +8,12 @@ recorded as an Invocation of the execution, with its logs and figures.
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from django.db import connection
 
 from editor.models import Function, FunctionVersion, Invocation
-from editor.services.executor import retry_locked
-from editor.services.invocations import _record, _spec
+from editor.services.invocations import function_spec, record_result
 from editor.services.policy import account_id, evaluate, function_arn
 from editor.services.runner import get_runner
 
@@ -23,11 +21,10 @@ from editor.services.runner import get_runner
 class TaskInvoker:
     """Implements runtime.asl's invoker seam for one execution."""
 
-    def __init__(self, execution, role, *, current_state=None, before_call=None):
+    def __init__(self, execution, role, *, before_call=None):
         self.execution = execution
         self.role = role
         self.owner_id = execution.machine.owner_id
-        self._state = current_state or threading.local()
         # The run's checkpoint: the history says the Task started before its function runs.
         self._before_call = before_call
 
@@ -48,7 +45,7 @@ class TaskInvoker:
         return function, function.versions.filter(number=int(qualifier)).first()
 
     def invoke_function(self, name: str, payload: Any, *, qualifier: str | None = None,
-                        timeout: float | None = None, arn: str = ""):
+                        timeout: float | None = None, arn: str = "", state: str = ""):
         from runtime.asl import FunctionNotFound, FunctionServiceError
         from runtime.tasks import LambdaInvoker, split_function_name
 
@@ -71,11 +68,11 @@ class TaskInvoker:
         if function is None or version is None:
             shown = f"{function_name}:{qualifier}" if qualifier else function_name
             raise FunctionNotFound(f"Function not found: {arn or shown}")
-        invocation = retry_locked(lambda: Invocation.objects.create(
+        invocation = Invocation.objects.create(
             function=function, version=version, version_label=version.label,
             source=Invocation.Source.STATE_MACHINE, memory_mb=version.memory, request=payload,
-            execution_id=self.execution.id, state_name=getattr(self._state, "name", "")[:80]))
-        spec = _spec(function, version)
+            execution_id=self.execution.id, state_name=state[:80])
+        spec = function_spec(function, version)
         invoker = LambdaInvoker(lambda _name, _qualifier: spec, get_runner())
         connection.close()   # the function may run for long: its connection goes back to the pool
         try:
@@ -83,12 +80,12 @@ class TaskInvoker:
                                               arn=arn)
         except FunctionServiceError as exc:
             error = {"errorType": exc.error_type, "errorMessage": exc.message}
-            retry_locked(lambda: _record(invocation, None, error))
+            record_result(invocation, None, error)
             raise
         except Exception as exc:
             error = {"errorType": type(exc).__name__, "errorMessage": str(exc)}
-            retry_locked(lambda: _record(invocation, None, error))
+            record_result(invocation, None, error)
             raise
-        retry_locked(lambda: _record(invocation, outcome.details.get("invocation"), None))
-        connection.close()   # the run goes on without one (see executor._run_leased)
+        record_result(invocation, outcome.details.get("invocation"), None)
+        connection.close()   # the run goes on without one (see runs._run_leased)
         return outcome

@@ -56,8 +56,10 @@ class TaskTimedOut(Exception):
 
 class Invoker(Protocol):
     def invoke_function(self, name: str, payload: Any, *, qualifier: str | None = None,
-                        timeout: float | None = None, arn: str = "") -> FunctionOutcome:
-        """Runs the function `name` with `payload` and returns its outcome.
+                        timeout: float | None = None, arn: str = "",
+                        state: str = "") -> FunctionOutcome:
+        """Runs the function `name` with `payload` for the Task state named `state` and returns
+        its outcome.
 
         Raises FunctionNotFound, FunctionServiceError, or TaskTimedOut when `timeout` (seconds,
         the Task's TimeoutSeconds) passes before the function answers.
@@ -80,7 +82,7 @@ class FakeInvoker:
         self.functions = dict(functions or {})
         self.calls: list[tuple[str, Any]] = []
 
-    def invoke_function(self, name, payload, *, qualifier=None, timeout=None, arn=""):
+    def invoke_function(self, name, payload, *, qualifier=None, timeout=None, arn="", state=""):
         handler = self.functions.get(name)
         if handler is None:
             raise FunctionNotFound(name)

@@ -48,7 +48,7 @@ class LambdaInvoker:
             self._takes_qualifier = False
 
     def invoke_function(self, name: str, payload: Any, *, qualifier: str | None = None,
-                        timeout: float | None = None, arn: str = "") -> FunctionOutcome:
+                        timeout: float | None = None, arn: str = "", state: str = "") -> FunctionOutcome:
         """Runs the function and returns its FunctionOutcome (the Invocation in
         `details["invocation"]`, its plain form in `details["result"]`).
 

@@ -148,7 +148,7 @@ async def test_catch_up_then_live_events_in_order_and_a_reconnect_gets_exactly_t
 
 
 async def test_events_the_layer_dropped_at_the_end_still_reach_the_watcher(monkeypatch):
-    from editor.services import executor
+    from editor.services import checkpoints
 
     alice, session = await make_user("alice")
     listener, port = listen()
@@ -160,8 +160,8 @@ async def test_events_the_layer_dropped_at_the_end_still_reach_the_watcher(monke
     caught_up = (await communicator.receive_json_from(timeout=10))["events"]
     assert (await communicator.receive_json_from(timeout=10))["type"] == "execution"
     # From now on every event message is lost on the way (a full channel): only the status arrives.
-    original = executor.broadcast
-    monkeypatch.setattr(executor, "broadcast", lambda group, message: (
+    original = checkpoints.broadcast
+    monkeypatch.setattr(checkpoints, "broadcast", lambda group, message: (
         None if message["type"] == "execution.events" else original(group, message)))
     await finish(execution, listener, connection)
     rest, final = await receive_until_done(communicator)

@@ -172,7 +172,7 @@ class TaskState(State):
             if invoker is None:
                 raise FunctionNotFound(name)
             outcome = invoker.invoke_function(name, payload, qualifier=qualifier, timeout=limit,
-                                              arn=arn)
+                                              arn=arn, state=self.name)
         except TaskTimedOut:
             run.check_alive()
             raise TimeoutError_(None)

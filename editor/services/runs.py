@@ -1,0 +1,206 @@
+"""One run of an execution: take its lease, run runtime.asl from its stored history, record how it
+ended. The run's seams are a checkpointing sink (editor.services.checkpoints), the Task invoker
+(editor.services.task_invoker) and its host: the Executor of the process (editor.services.executor),
+whose keeper renews the lease and passes stops, and whose thread budgets bound Maps and Parallels.
+
+A run ends in one of four ways: the execution ends (its status is stored and broadcast); it parks
+in a long top-level Wait (the lease is given back until the Wait is due); it is suspended because
+its process stops (its events are written and its lease handed back at once, for the next start or
+another worker); or it is abandoned (another process holds the execution now: it writes nothing).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from typing import Protocol
+
+from django.db import DatabaseError, close_old_connections, connection, transaction
+from django.utils import timezone
+
+from editor import messages
+from editor.models import Execution, ExecutionEvent, Invocation, StateMachineVersion
+from editor.services import leases
+from editor.services.broadcast import broadcast, execution_group
+from editor.services.checkpoints import Abandoned, EventRecorder, stored_history
+
+__all__ = ["Host", "run_guarded", "finish_execution", "abort_stopped", "TERMINAL_EVENTS"]
+
+log = logging.getLogger(__name__)
+
+TERMINAL_EVENTS = {"ExecutionSucceeded": "SUCCEEDED", "ExecutionFailed": "FAILED",
+                   "ExecutionTimedOut": "TIMED_OUT", "ExecutionAborted": "ABORTED"}
+
+
+class Host(Protocol):
+    """What a run needs of the process running it (editor.services.executor.Executor)."""
+
+    abandoned: bool
+    keeper: leases.Keeper
+
+    def thread_budget(self, user_id):
+        """Returns the ThreadBudget for one run of `user_id`'s."""
+
+
+_machines: dict[int, object] = {}
+_machines_lock = threading.Lock()
+
+
+def compiled(version: StateMachineVersion):
+    """Returns the compiled runtime.asl machine of a version (immutable, so compiled once)."""
+    from runtime.asl import StateMachine
+
+    with _machines_lock:
+        machine = _machines.get(version.pk)
+    if machine is None:
+        machine = StateMachine(version.definition, version.type)
+        with _machines_lock:
+            if len(_machines) > 256:
+                _machines.clear()
+            _machines[version.pk] = machine
+    return machine
+
+
+def run_guarded(execution_id, host: Host, steal: bool = False) -> bool:
+    """Runs (or continues, from its stored events) one RUNNING execution if this process can take
+    its lease: to its end, or until it parks, is suspended or abandoned; returns whether it took
+    the lease (`steal` takes it whoever holds it). A database that failed
+    leaves the execution RUNNING (its lease runs out and a process that can reach the database
+    resumes it); any other error is Flowbench's own and fails the execution, saying so, unless
+    the run had already lost the execution."""
+    close_old_connections()
+    token = None
+    try:
+        token = leases.acquire(execution_id, steal=steal)
+        if token is not None:   # else another process runs it, or it has ended
+            _run_leased(execution_id, token, host)
+    except Abandoned:
+        pass
+    except DatabaseError:
+        log.exception("execution %s: the database failed; it resumes when its lease runs out", execution_id)
+    except Exception:
+        log.exception("execution %s stopped on an internal error", execution_id)
+        if token is not None and not host.abandoned:
+            _fail_internal(execution_id, token)
+    finally:
+        connection.close()
+    return token is not None
+
+
+def _run_leased(execution_id, token: int, host: Host) -> None:
+    from editor.services.policy import account_id, region, role_arn
+    from editor.services.task_invoker import TaskInvoker
+    from runtime.asl import Clock, Parked, Suspended
+
+    execution = Execution.objects.select_related("version", "version__role", "machine").get(pk=execution_id)
+    history = stored_history(execution.id)
+    if history and history[-1]["type"] in TERMINAL_EVENTS:
+        _finish_from_event(execution, history[-1], token)
+        return
+    if history:
+        _close_orphaned_invocations(execution)
+    cancel, suspend = threading.Event(), threading.Event()
+    if execution.stop_requested:
+        if history:
+            # Stopped while no process ran it: close its history here.
+            abort_stopped(execution, history, token)
+            return
+        cancel.set()   # stopped before it started: the engine writes Started, then Aborted
+    version = execution.version
+    machine = compiled(version)
+    recorder = EventRecorder(execution.id, token, host)
+    invoker = TaskInvoker(execution, version.role, before_call=recorder.checkpoint)
+    context = {"stateMachineName": execution.machine.name, "executionName": execution.name,
+               "roleArn": role_arn(version.role_name), "region": region(), "accountId": account_id(),
+               "redriveCount": execution.redrive_count}
+    keeper = host.keeper
+    keeper.track(execution.id, token, cancel, suspend, recorder)
+    # The run holds no database connection while it goes on: its Map and Parallel threads, the
+    # checkpointer and other runs share the process's few (a pool, on PostgreSQL).
+    connection.close()
+    try:
+        result = machine.run(json.loads(execution.input), invoker=invoker, clock=Clock(), context=context,
+                             sink=recorder, cancel=cancel, suspend=suspend, resume_from=history or None,
+                             park_after=leases.lease_seconds(),
+                             threads=host.thread_budget(execution.machine.owner_id))
+        recorder.flush()
+    except Parked as parked:
+        recorder.flush()
+        until = parked.until
+        if leases.release(execution.id, token, until):
+            keeper.wake_at(execution.id, until)
+        elif Execution.objects.filter(pk=execution.id, lease_token=token).exists():
+            abort_stopped(execution, stored_history(execution.id), token)   # a stop came meanwhile
+        return
+    except Suspended:
+        recorder.flush()
+        leases.hand_back(execution.id, token)
+        return
+    except Abandoned:
+        return
+    finally:
+        keeper.untrack(execution.id, recorder)
+    finish_execution(execution, result.status, result.output_json, result.error, result.cause, token)
+
+
+def _close_orphaned_invocations(execution: Execution) -> None:
+    """Marks failed the function invocations a dead run left running (its worker died while the
+    function ran): the resumed run holds the lease, so no live run of this execution waits for
+    them. (A stalled run that lost its lease and still finishes its call records its outcome.)"""
+    Invocation.objects.filter(execution_id=execution.pk, status=Invocation.Status.RUNNING).update(
+        status=Invocation.Status.FAILED, finished_at=timezone.now(),
+        error={"errorType": "ServiceException",
+               "errorMessage": "The worker running this invocation stopped before it finished."})
+
+
+def finish_execution(execution: Execution, status, output, error, cause, token: int | None) -> None:
+    """Stores how the execution ended (if `token` still holds its lease; None: whoever holds it)
+    and tells its watchers."""
+    execution.refresh_from_db(fields=["error", "cause"])
+    # A state transition is a state entered (as the engine counts them): counted from the stored
+    # history, the figure stays right across resumes and redrives.
+    entered = ExecutionEvent.objects.filter(execution_id=execution.pk, type__endswith="StateEntered").count()
+    aborted = status == "ABORTED"
+    with transaction.atomic():
+        rows = Execution.objects.filter(pk=execution.pk, status=Execution.Status.RUNNING)
+        if token is not None:
+            rows = rows.filter(lease_token=token)
+        updated = rows.update(
+            status=status, output=output,
+            error=execution.error if aborted and execution.error else error,
+            cause=execution.cause if aborted and execution.cause else cause,
+            stopped_at=timezone.now(), transitions=entered, lease_owner="", lease_until=None)
+    if updated:
+        execution.refresh_from_db()
+        broadcast(execution_group(execution.id), messages.status_group_message(execution))
+
+
+def _finish_from_event(execution: Execution, event: dict, token: int) -> None:
+    status = TERMINAL_EVENTS[event["type"]]
+    details = next((v for k, v in event.items() if k.endswith("EventDetails")), {}) or {}
+    output = details.get("output") if status == "SUCCEEDED" else None
+    finish_execution(execution, status, output, details.get("error"), details.get("cause"), token)
+
+
+def abort_stopped(execution: Execution, history: list[dict], token: int) -> None:
+    """Ends an execution no run is running (stopped while queued, parked, or left by a process
+    that stopped): ExecutionAborted after its last event."""
+    from runtime.asl import Clock
+
+    last = history[-1]["id"]
+    recorder = EventRecorder(execution.id, token)
+    recorder({"id": last + 1, "previousEventId": last, "timestamp": Clock().timestamp(),
+              "type": "ExecutionAborted", "executionAbortedEventDetails": {}})
+    try:
+        recorder.flush()
+    except Abandoned:
+        return
+    finish_execution(execution, "ABORTED", None, None, None, token)
+
+
+def _fail_internal(execution_id, token: int) -> None:
+    execution = Execution.objects.filter(pk=execution_id).first()
+    if execution is not None:
+        finish_execution(execution, "FAILED", None, "States.Runtime",
+                         "Flowbench could not run this execution (an internal error; see the server log).", token)

@@ -1,0 +1,113 @@
+"""What a Flowbench process does when it starts serving and when it is told to stop.
+
+A web process (daphne, or any ASGI server that sends the lifespan protocol) and a Celery worker
+each call `started()` once they run and `stopping()` when they are asked to stop (SIGTERM, Ctrl+C):
+
+- started: the process takes up its work. In the embedded mode that is every execution a previous
+  process left RUNNING (stopped or killed), resumed at once rather than on the first request.
+- stopping: the process takes no new work and hands every running execution back, still RUNNING,
+  with its events written (editor.services.executor.Executor.stop): the next start, or another
+  worker, continues each one where it stood.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import threading
+
+from django.db import connection
+
+log = logging.getLogger("flowbench")
+
+_lock = threading.Lock()
+_started = False
+_stopped = False
+
+
+def started(loop: asyncio.AbstractEventLoop | None = None) -> None:
+    """Takes up this process's work (once); `loop` is the event loop the server's consumers run on."""
+    global _started
+    with _lock:
+        if _started:
+            return
+        _started = True
+    from editor.services.broadcast import register_event_loop
+    from editor.services.executor import get_executor
+
+    if loop is not None:
+        register_event_loop(loop)
+    executor = get_executor()
+    executor.keeper.start()
+    if not executor.distributed:
+        threading.Thread(target=_resume, name="flowbench-resume", daemon=True).start()
+
+
+def _resume() -> None:
+    from editor.services.executor import resume_running_executions
+
+    try:
+        resumed = resume_running_executions()
+        if resumed:
+            log.warning("resumed %d execution(s) left running by the previous process", len(resumed))
+    except Exception:
+        log.exception("could not resume the running executions")
+    finally:
+        connection.close()
+
+
+def stopping() -> None:
+    """Hands this process's running executions back (once); returns when that is done."""
+    global _stopped
+    with _lock:
+        if _stopped:
+            return
+        _stopped = True
+    from editor.services.executor import get_executor
+
+    try:
+        get_executor().stop()
+    except Exception:
+        log.exception("could not hand the running executions back; they resume when their leases run out")
+    finally:
+        connection.close()
+
+
+def attach(application):
+    """Returns the ASGI application with the process's start and stop hooks attached: through
+    Twisted's reactor under daphne (which sends no lifespan events), and through the ASGI
+    lifespan protocol under other servers. Importing the application without serving it (tests)
+    starts nothing: the reactor never runs there and no lifespan event comes."""
+    reactor = sys.modules.get("twisted.internet.reactor")
+    if reactor is not None:
+        reactor.callWhenRunning(lambda: started(asyncio.get_event_loop()))
+        reactor.addSystemEventTrigger("before", "shutdown", _stop_under_twisted)
+    return Lifespan(application)
+
+
+def _stop_under_twisted():
+    from twisted.internet import threads
+
+    # A Deferred: the reactor waits for it before it stops.
+    return threads.deferToThread(stopping)
+
+
+class Lifespan:
+    """ASGI middleware answering the lifespan protocol with `started` and `stopping`."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "lifespan":
+            return await self.app(scope, receive, send)
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                started(asyncio.get_running_loop())
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await asyncio.to_thread(stopping)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
