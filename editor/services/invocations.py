@@ -1,16 +1,20 @@
 """Running functions and recording every invocation, with log lines streamed while they run.
 
-The runner calls `on_log` on its own thread. Those lines go through a queue to the thread that
-asked for the invocation, which sends them to the invocation's Channels group in order. Sending
-from the thread that asked (a request thread under the ASGI server, or a job) keeps the in-memory
-channel layer on the loop it belongs to.
+The runner calls `on_log` on its own thread; it only appends the line to a deque. The thread that
+asked for the invocation (a request thread under the ASGI server, or a job) takes what has
+gathered every BATCH_SECONDS and sends it to the invocation's Channels group as a few "log"
+messages of at most BATCH_CHARS each, in order. A function printing a million lines costs some
+hundred messages, not a million; sending from the thread that asked keeps the in-memory channel
+layer on the loop it belongs to.
 """
 
 from __future__ import annotations
 
 import asyncio
-import queue
+import collections
+import threading
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -24,9 +28,13 @@ from editor.errors import ApiError
 from editor.models import Function, FunctionVersion, Invocation
 from editor.services.runner import get_pool, get_runner
 
-_DONE = object()
 # How long past a function's own timeout the web process waits for a worker to finish it.
 WORKER_GRACE_SECONDS = 30
+# Log lines gathered this long go out together; a message holds at most BATCH_CHARS characters
+# of lines (a longer line is cut into pieces that size), well under the 1 MB a WebSocket message
+# may have and a small part of what the channel layers hold.
+BATCH_SECONDS = 0.03
+BATCH_CHARS = 64 * 1024
 
 
 def invocation_group(function_id: int, invocation_id: uuid.UUID) -> str:
@@ -49,13 +57,23 @@ def parse_invocation_id(value: Any, field: str = "invocation_id") -> uuid.UUID:
 def _spec(function: Function, version: FunctionVersion):
     from runtime.functions import FunctionSpec
 
-    # Names are per owner: two users' functions of the same name never share warm workers.
+    # The namespace is per owner: two users' functions of the same name never share warm
+    # workers or a concurrency count; the function itself sees only its own name.
     return FunctionSpec(
-        name=f"u{function.owner_id}-{function.name}", version=version.label, runtime=version.runtime,
-        handler=version.handler, files=dict(version.files), env=dict(version.env),
-        timeout=version.timeout, memory=version.memory, network=version.network,
-        reserved_concurrency=function.reserved_concurrency,
+        name=function.name, namespace=f"u{function.owner_id}", version=version.label,
+        runtime=version.runtime, handler=version.handler, files=dict(version.files),
+        env=dict(version.env), timeout=version.timeout, memory=version.memory,
+        network=version.network, reserved_concurrency=function.reserved_concurrency,
     )
+
+
+def _invoked_arn(function: Function, version: FunctionVersion) -> str:
+    """Returns the ARN the function was invoked by: unqualified for $LATEST, as Lambda's is when
+    called without a qualifier, else qualified with the version number."""
+    from editor.services.policy import function_arn
+
+    arn = function_arn(function.name)
+    return arn if version.number is None else f"{arn}:{version.number}"
 
 
 def _send(group: str, message: dict) -> None:
@@ -93,23 +111,26 @@ def run_invocation(function: Function, version: FunctionVersion, invocation: Inv
     """Runs a pending invocation in this process's runner, streaming its lines; returns it."""
     group = invocation_group(function.pk, invocation.id)
     event = invocation.request
-    lines: queue.Queue = queue.Queue()
+    lines: collections.deque = collections.deque()
+    done = threading.Event()
 
     def run():
         try:
-            return get_runner().invoke(_spec(function, version), event, on_log=lines.put)
+            return get_runner().invoke(_spec(function, version), event, on_log=lines.append,
+                                       arn=_invoked_arn(function, version))
         finally:
-            lines.put(_DONE)
+            done.set()
 
     future = get_pool().submit(run)
     _send(group, messages.start(invocation))
     seq = 0
-    while True:
-        line = lines.get()
-        if line is _DONE:
-            break
-        seq += 1
-        _send(group, messages.log(invocation.id, seq, line))
+    finished = False
+    while not finished:
+        # Every line is appended before `done` is set, so the batches after it end the log.
+        finished = done.wait(BATCH_SECONDS)
+        for batch in _batches(lines, BATCH_CHARS):
+            _send(group, messages.log(invocation.id, seq + 1, batch))
+            seq += len(batch)
     try:
         result = future.result()
     except Exception as exc:  # the service refused or failed (not the function): record it, say so
@@ -121,6 +142,23 @@ def run_invocation(function: Function, version: FunctionVersion, invocation: Inv
     _record(invocation, result, failure if result is None else None)
     _send(group, messages.end(invocation))
     return invocation
+
+
+def _batches(lines: collections.deque, limit: int) -> Iterator[list[str]]:
+    """Takes every line from `lines` and yields them in order, in lists of at most `limit`
+    characters; a line longer than `limit` is cut into pieces of that size."""
+    batch, size = [], 0
+    while lines:
+        line = str(lines.popleft()).rstrip("\n")
+        pieces = [line[i:i + limit] for i in range(0, len(line), limit)] or [""]
+        for piece in pieces:
+            if batch and size + len(piece) > limit:
+                yield batch
+                batch, size = [], 0
+            batch.append(piece)
+            size += len(piece) + 1
+    if batch:
+        yield batch
 
 
 def _run_on_worker(function: Function, invocation: Invocation) -> Invocation:
