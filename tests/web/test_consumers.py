@@ -181,3 +181,4 @@ async def test_a_million_log_lines_arrive_in_a_few_batches_and_the_end_leaves_th
     assert end["invocation"]["status"] == "succeeded"
     assert not {"logs", "request", "response"} & set(end["invocation"])
     await communicator.disconnect()
+

@@ -206,3 +206,14 @@ class FunctionIdentityTests(WebTestCase):
 
     def test_a_nodejs_function_sees_its_own_name_arn_and_log_group(self):
         self.check("nodejs", {"index.js": JS_CONTEXT})
+
+
+def test_batches_keep_order_and_size_and_cut_an_overlong_line():
+    from editor.services.invocations import _batches
+
+    lines = ["a" * 10, "", "b" * 25, "c" * 3]
+    batches = list(_batches(lines, 12))
+    assert batches == [["a" * 10, ""], ["b" * 12], ["b" * 12], ["b", "ccc"]]
+    assert all(sum(len(line) + 1 for line in batch) <= 12 + 1 for batch in batches)
+    assert list(_batches([], 12)) == []
+    assert [len(b) for b in _batches([""] * 100_000, 64 * 1024)] == [65536, 100_000 - 65536]
