@@ -139,7 +139,9 @@ def update_configuration(function: Function, data) -> Function:
         value = data["reserved_concurrency"]
         checked["reserved_concurrency"] = (
             None if value is None else validation.integer(value, "reserved_concurrency", 0, 1000))
-    function = Function.objects.select_for_update().select_related("deployed").get(pk=function.pk)
+    # Only the function's row is locked: PostgreSQL refuses FOR UPDATE on the nullable side of
+    # the outer join to its deployed version.
+    function = Function.objects.select_for_update(of=("self",)).select_related("deployed").get(pk=function.pk)
     for key, value in checked.items():
         setattr(function, key, value)
     function.save()
@@ -183,7 +185,7 @@ def _deploy_snapshot(function: Function, snapshot: dict) -> FunctionVersion:
 def publish_version(function: Function, description="") -> FunctionVersion:
     """Copies the deployed $LATEST into the next numbered version; refuses when nothing is deployed
     or when the deployed code and configuration are already published."""
-    function = Function.objects.select_for_update().select_related("deployed").get(pk=function.pk)
+    function = Function.objects.select_for_update(of=("self",)).select_related("deployed").get(pk=function.pk)
     description = validation.text(description, "description", max_length=256)
     head = function.deployed
     if head is None:
