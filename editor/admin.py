@@ -1,8 +1,27 @@
 """The admin (at /admin/) is where administrators add people; functions are shown read-only."""
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 
 from editor.models import Execution, Function, Invocation, Role, StateMachine
+from editor.services.samples import welcome
+
+User = get_user_model()
+
+
+class PersonAdmin(UserAdmin):
+    """Adding a person gives them the samples the first one got (a role, functions, a machine),
+    so they can create a state machine and try a Task at once."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            welcome(obj)
+
+
+admin.site.unregister(User)
+admin.site.register(User, PersonAdmin)
 
 
 @admin.register(Function)

@@ -103,7 +103,7 @@ def function_code(request, name):
 @api("PUT")
 def function_configuration(request, name):
     function = services.get_function(request.user, name)
-    services.update_configuration(function, read_json(request))
+    function = services.update_configuration(function, read_json(request))
     return JsonResponse(function_json(function, full=True))
 
 

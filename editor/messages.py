@@ -2,6 +2,10 @@
 
 Group messages carry `type` ("invocation.start", "invocation.log", "invocation.end"); the consumer
 forwards each to the browser as {"type": "start" | "log" | "end", ...} with exactly these fields.
+A "log" message carries a batch of lines in order: `lines`, the first of which is line number
+`seq` (1, 2, ... for the invocation), so a client can drop what it already has. "end" carries the
+invocation's status and figures, not its logs, request or response: those can be megabytes, more
+than a WebSocket message may hold, and the Test request returns them.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from editor.serializers import invocation_json
 FIELDS = {
     "ready": {"type", "invocation_id"},
     "start": {"type", "invocation_id", "version"},
-    "log": {"type", "invocation_id", "seq", "line"},
+    "log": {"type", "invocation_id", "seq", "lines"},
     "end": {"type", "invocation_id", "invocation"},
 }
 
@@ -39,14 +43,14 @@ def start(invocation: Invocation) -> dict:
     return {"type": "invocation.start", "invocation_id": str(invocation.id), "version": invocation.version_label}
 
 
-def log(invocation_id, seq: int, line: str) -> dict:
-    return {"type": "invocation.log", "invocation_id": str(invocation_id), "seq": seq,
-            "line": str(line).rstrip("\n")}
+def log(invocation_id, seq: int, lines: list[str]) -> dict:
+    """Returns the group message of a batch of log lines, the first being line number `seq`."""
+    return {"type": "invocation.log", "invocation_id": str(invocation_id), "seq": seq, "lines": list(lines)}
 
 
 def end(invocation: Invocation) -> dict:
     return {"type": "invocation.end", "invocation_id": str(invocation.id),
-            "invocation": invocation_json(invocation)}
+            "invocation": invocation_json(invocation, full=False)}
 
 
 # -- the execution stream (/ws/executions/<id>/) ----------------------------------------------

@@ -45,6 +45,7 @@ api_patterns = [
 ]
 
 urlpatterns = [
+    path("favicon.ico", views.favicon, name="favicon"),
     path("login/", views.SignInView.as_view(), name="login"),
     path("login/<str:token>", views.signin_link, name="login-link"),
     path("logout/", LogoutView.as_view(), name="logout"),

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import LoginView
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 
 from editor import services
@@ -27,6 +28,12 @@ def signin_link(request, token):
         return render(request, "editor/login_link_invalid.html", status=403)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     return redirect("function-list")
+
+
+@login_not_required
+def favicon(request):
+    """Answers /favicon.ico, which browsers ask for on every page: a lasting redirect to the icon."""
+    return redirect(static("favicon.svg"), permanent=True)
 
 
 def function_list(request):

@@ -59,7 +59,8 @@ def starting_points(runtime: str) -> list[dict]:
 
 @transaction.atomic
 def create_function(user, *, name, runtime, starting_point="hello-world", description="") -> Function:
-    """Creates a function with the starting point's code; nothing is deployed yet."""
+    """Creates a function with the starting point's code and deploys it (as Lambda's
+    CreateFunction does), so it can be tested at once; returns it."""
     name = validation.function_name(name)
     runtimes = {r["id"] for r in available_runtimes()}
     if not isinstance(runtime, str) or runtime not in runtimes:
@@ -81,12 +82,14 @@ def create_function(user, *, name, runtime, starting_point="hello-world", descri
         raise ApiError("ResourceConflict", f"You already have a function called {name}.", status=409, field="name")
     try:
         with transaction.atomic():
-            return Function.objects.create(owner=user, name=name, runtime=runtime, handler=handler,
-                                           files=dict(files), description=description, timeout=timeout,
-                                           memory=memory, env=env)
+            function = Function.objects.create(owner=user, name=name, runtime=runtime, handler=handler,
+                                               files=dict(files), description=description, timeout=timeout,
+                                               memory=memory, env=env)
     except IntegrityError:
         raise ApiError("ResourceConflict", f"You already have a function called {name}.", status=409,
                        field="name") from None
+    deploy_function(function)
+    return Function.objects.select_related("deployed").get(pk=function.pk)
 
 
 @transaction.atomic
@@ -100,12 +103,18 @@ def save_code(function: Function, files) -> Function:
 CONFIG_FIELDS = ("description", "handler", "timeout", "memory", "env", "network", "reserved_concurrency")
 
 
+# The settings a version holds (reserved concurrency belongs to the function itself).
+VERSION_CONFIG_FIELDS = ("description", "handler", "timeout", "memory", "env", "network")
+
+
 @transaction.atomic
 def update_configuration(function: Function, data) -> Function:
-    """Changes the draft's configuration; every field is checked before any is stored.
+    """Changes the configuration and applies it at once, as Lambda's UpdateFunctionConfiguration
+    does; returns the function. Every field is checked before any is stored.
 
-    Description, handler, timeout, memory, environment and network apply on the next Deploy;
-    reserved concurrency belongs to the function and applies at once, as in Lambda.
+    When something is deployed, a new $LATEST is deployed with the deployed code and the new
+    configuration: the draft's code edits stay undeployed. Reserved concurrency belongs to the
+    function and needs no new version.
     """
     if not isinstance(data, dict):
         raise ApiError("InvalidType", "The configuration must be a JSON object.")
@@ -130,9 +139,14 @@ def update_configuration(function: Function, data) -> Function:
         value = data["reserved_concurrency"]
         checked["reserved_concurrency"] = (
             None if value is None else validation.integer(value, "reserved_concurrency", 0, 1000))
+    # Only the function's row is locked: PostgreSQL refuses FOR UPDATE on the nullable side of
+    # the outer join to its deployed version.
+    function = Function.objects.select_for_update(of=("self",)).select_related("deployed").get(pk=function.pk)
     for key, value in checked.items():
         setattr(function, key, value)
     function.save()
+    if function.deployed is not None and set(checked) & set(VERSION_CONFIG_FIELDS):
+        _deploy_snapshot(function, {**function.draft_snapshot(), "files": function.deployed.files})
     return function
 
 
@@ -151,11 +165,17 @@ def deploy_function(function: Function) -> FunctionVersion:
     runtimes = {r["id"] for r in available_runtimes()}
     if function.runtime not in runtimes:
         raise ApiError("InvalidRuntime", f"The {function.runtime} runtime is not installed here.", field="runtime")
-    if function.deployed is not None and function.deployed.snapshot() == function.draft_snapshot():
+    return _deploy_snapshot(function, function.draft_snapshot())
+
+
+def _deploy_snapshot(function: Function, snapshot: dict) -> FunctionVersion:
+    """Makes `snapshot` (code and configuration) what $LATEST runs; returns its version, the
+    deployed one when nothing differs. The caller holds the function's row lock."""
+    if function.deployed is not None and function.deployed.snapshot() == snapshot:
         return function.deployed
-    digest, size = _code_digest(function.files)
+    digest, size = _code_digest(snapshot["files"])
     version = FunctionVersion.objects.create(function=function, number=None, code_sha256=digest, code_size=size,
-                                             **function.draft_snapshot())
+                                             **snapshot)
     function.deployed = version
     function.save(update_fields=["deployed", "updated_at"])
     return version
@@ -165,7 +185,7 @@ def deploy_function(function: Function) -> FunctionVersion:
 def publish_version(function: Function, description="") -> FunctionVersion:
     """Copies the deployed $LATEST into the next numbered version; refuses when nothing is deployed
     or when the deployed code and configuration are already published."""
-    function = Function.objects.select_for_update().select_related("deployed").get(pk=function.pk)
+    function = Function.objects.select_for_update(of=("self",)).select_related("deployed").get(pk=function.pk)
     description = validation.text(description, "description", max_length=256)
     head = function.deployed
     if head is None:

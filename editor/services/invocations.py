@@ -1,16 +1,22 @@
 """Running functions and recording every invocation, with log lines streamed while they run.
 
-The runner calls `on_log` on its own thread. Those lines go through a queue to the thread that
-asked for the invocation, which sends them to the invocation's Channels group in order. Sending
-from the thread that asked (a request thread under the ASGI server, or a job) keeps the in-memory
-channel layer on the loop it belongs to.
+The runner calls `on_log` on its own thread; it only appends the line to a list. The thread that
+asked for the invocation (a request thread under the ASGI server, or a job) takes what has
+gathered every BATCH_SECONDS and sends it to the invocation's Channels group as a few "log"
+messages of at most BATCH_CHARS each, in order. A function printing a million lines costs some
+hundred messages, not a million; sending from the thread that asked keeps the in-memory channel
+layer on the loop it belongs to.
 """
 
 from __future__ import annotations
 
 import asyncio
-import queue
+import bisect
+import itertools
+import operator
+import threading
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -24,9 +30,13 @@ from editor.errors import ApiError
 from editor.models import Function, FunctionVersion, Invocation
 from editor.services.runner import get_pool, get_runner
 
-_DONE = object()
 # How long past a function's own timeout the web process waits for a worker to finish it.
 WORKER_GRACE_SECONDS = 30
+# Log lines gathered this long go out together; a message holds at most BATCH_CHARS characters
+# of lines (a longer line is cut into pieces that size), well under the 1 MB a WebSocket message
+# may have and a small part of what the channel layers hold.
+BATCH_SECONDS = 0.03
+BATCH_CHARS = 64 * 1024
 
 
 def invocation_group(function_id: int, invocation_id: uuid.UUID) -> str:
@@ -50,13 +60,23 @@ def function_spec(function: Function, version: FunctionVersion):
     """Returns the runtime.functions FunctionSpec that runs `version` of `function`."""
     from runtime.functions import FunctionSpec
 
-    # Names are per owner: two users' functions of the same name never share warm workers.
+    # The namespace is per owner: two users' functions of the same name never share warm
+    # workers or a concurrency count; the function itself sees only its own name.
     return FunctionSpec(
-        name=f"u{function.owner_id}-{function.name}", version=version.label, runtime=version.runtime,
-        handler=version.handler, files=dict(version.files), env=dict(version.env),
-        timeout=version.timeout, memory=version.memory, network=version.network,
-        reserved_concurrency=function.reserved_concurrency,
+        name=function.name, namespace=f"u{function.owner_id}", version=version.label,
+        runtime=version.runtime, handler=version.handler, files=dict(version.files),
+        env=dict(version.env), timeout=version.timeout, memory=version.memory,
+        network=version.network, reserved_concurrency=function.reserved_concurrency,
     )
+
+
+def _invoked_arn(function: Function, version: FunctionVersion) -> str:
+    """Returns the ARN the function was invoked by: unqualified for $LATEST, as Lambda's is when
+    called without a qualifier, else qualified with the version number."""
+    from editor.services.policy import function_arn
+
+    arn = function_arn(function.name)
+    return arn if version.number is None else f"{arn}:{version.number}"
 
 
 def _send(group: str, message: dict) -> None:
@@ -94,23 +114,29 @@ def run_invocation(function: Function, version: FunctionVersion, invocation: Inv
     """Runs a pending invocation in this process's runner, streaming its lines; returns it."""
     group = invocation_group(function.pk, invocation.id)
     event = invocation.request
-    lines: queue.Queue = queue.Queue()
+    lines: list[str] = []   # appended by the runner's thread; the lines up to `sent` are sent
+    done = threading.Event()
 
     def run():
         try:
-            return get_runner().invoke(function_spec(function, version), event, on_log=lines.put)
+            return get_runner().invoke(function_spec(function, version), event, on_log=lines.append,
+                                       arn=_invoked_arn(function, version))
         finally:
-            lines.put(_DONE)
+            done.set()
 
     future = get_pool().submit(run)
     _send(group, messages.start(invocation))
-    seq = 0
-    while True:
-        line = lines.get()
-        if line is _DONE:
-            break
-        seq += 1
-        _send(group, messages.log(invocation.id, seq, line))
+    sent = 0
+    finished = False
+    while not finished:
+        # Every line is appended before `done` is set, so the batches after it end the log.
+        finished = done.wait(BATCH_SECONDS)
+        count = len(lines)
+        seq = sent
+        for batch in _batches(lines[sent:count], BATCH_CHARS):
+            _send(group, messages.log(invocation.id, seq + 1, batch))
+            seq += len(batch)
+        sent = count
     try:
         result = future.result()
     except Exception as exc:  # the service refused or failed (not the function): record it, say so
@@ -122,6 +148,21 @@ def run_invocation(function: Function, version: FunctionVersion, invocation: Inv
     record_result(invocation, result, failure if result is None else None)
     _send(group, messages.end(invocation))
     return invocation
+
+
+def _batches(lines: list[str], limit: int) -> Iterator[list[str]]:
+    """Yields `lines` in order, in lists of at most `limit` characters (a newline counted for
+    each); a line longer than `limit` is cut into pieces of that size."""
+    # A million-line log passes through here: the work per line is done by builtins.
+    if lines and max(map(len, lines)) > limit:
+        lines = [line[i:i + limit] for line in lines for i in range(0, len(line), limit) or (0,)]
+    # ends[k]: the characters of lines[:k + 1], with a newline each.
+    ends = list(itertools.accumulate(map(operator.add, map(len, lines), itertools.repeat(1))))
+    first, before = 0, 0
+    while first < len(lines):
+        last = max(bisect.bisect_right(ends, before + limit, lo=first), first + 1)
+        yield lines[first:last]
+        first, before = last, ends[last - 1]
 
 
 def _run_on_worker(function: Function, invocation: Invocation) -> Invocation:

@@ -44,6 +44,12 @@ def get_machine(user, name) -> StateMachine:
 
 
 def _machine_role(user, name, field: str = "role") -> Role:
+    """Returns the user's role called `name` that Step Functions may assume; else says what to do."""
+    if name is None or name == "":
+        if not Role.objects.filter(owner=user).exists():
+            raise ApiError("RoleRequired", "Create a role first: a state machine runs with a role whose policy "
+                           "says which functions it may invoke.", field=field)
+        raise ApiError("RoleRequired", "Choose a role.", field=field)
     if not isinstance(name, str):
         raise ApiError("InvalidType", "role is the name of one of your roles.", field=field)
     try:

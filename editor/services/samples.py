@@ -33,6 +33,12 @@ def load_samples(user) -> list[str]:
     return created
 
 
+def welcome(user) -> list[str]:
+    """Gives a new person what the first one gets: the sample functions, the sample role and the
+    sample state machine; returns the names it created (none when they have them all)."""
+    return load_samples(user) + load_sample_machine(user)
+
+
 SAMPLE_ROLE = "flowbench-sample-role"
 SAMPLE_MACHINE = "youth-football-training"
 

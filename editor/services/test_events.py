@@ -1,4 +1,8 @@
-"""Saved test events: create, rename/edit, delete. Templates a new event can start from."""
+"""Saved test events: create, rename/edit, delete. Templates a new event can start from.
+
+An event is changed only through its own id: a name that another event has is refused (409),
+never taken over, so saving one event can never replace another.
+"""
 
 from __future__ import annotations
 
@@ -61,14 +65,23 @@ def _save(event: TestEvent) -> TestEvent:
         with transaction.atomic():
             event.save()
     except IntegrityError:
-        raise ApiError("ResourceConflict", f"An event called {event.name} already exists.", status=409,
-                       field="name") from None
+        raise ApiError("ResourceConflict", f"An event called {event.name} already exists: choose another name, "
+                       "or edit that event.", status=409, field="name") from None
     return event
 
 
-def create_test_event(function: Function, data) -> TestEvent:
+def _fields(data, allowed: set[str]) -> dict:
     if not isinstance(data, dict):
         raise ApiError("InvalidType", "A test event is a JSON object with name and body.")
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ApiError("UnknownField", f"{unknown[0]} is not a field of a test event.", field=unknown[0])
+    return data
+
+
+def create_test_event(function: Function, data) -> TestEvent:
+    """Stores a new event (its body, or a template's); refuses a name the function's events have."""
+    _fields(data, {"name", "body", "template"})
     name = validation.test_event_name(data.get("name"))
     if "body" not in data:
         template = data.get("template", "hello-world")
@@ -81,8 +94,8 @@ def create_test_event(function: Function, data) -> TestEvent:
 
 
 def update_test_event(event: TestEvent, data) -> TestEvent:
-    if not isinstance(data, dict):
-        raise ApiError("InvalidType", "A test event is a JSON object with name and body.")
+    """Changes this event's body and/or name; refuses a name another event has."""
+    _fields(data, {"name", "body"})
     if "name" in data:
         event.name = validation.test_event_name(data["name"])
     if "body" in data:

@@ -199,13 +199,13 @@ class FunctionRunner:
         with self._lock:
             return {key: (len(p.idle), p.busy) for key, p in self._pools.items()}
 
-    def retire(self, name: str) -> int:
-        """Stops the idle workers of every version of function `name` (deleted or redeployed)
-        and returns how many it stopped; busy ones finish their invocation first."""
+    def retire(self, name: str, namespace: str = "") -> int:
+        """Stops the idle workers of every version of function `name` in `namespace` (deleted
+        or redeployed) and returns how many it stopped; busy ones finish their invocation first."""
         doomed = []
         with self._lock:
             for pool in self._pools.values():
-                if pool.spec.name == name:
+                if (pool.spec.namespace, pool.spec.name) == (namespace, name):
                     doomed += pool.idle
                     pool.idle = []
             self._drop_empty_pools()
@@ -325,14 +325,14 @@ class FunctionRunner:
                 raise FunctionError("The function runner is closed")
             limit = (spec.reserved_concurrency if spec.reserved_concurrency is not None
                      else self.max_concurrency)
-            busy = self._busy_by_name.get(spec.name, 0)
+            busy = self._busy_by_name.get(spec.function_key, 0)
             if busy >= limit:
                 raise TooManyRequestsException("Rate Exceeded.")
             pool = self._pools.get(spec.version_key)
             if pool is None:
                 pool = self._pools[spec.version_key] = _VersionPool(
                     spec, runtime, self._write_code(spec))
-            self._busy_by_name[spec.name] = busy + 1
+            self._busy_by_name[spec.function_key] = busy + 1
             pool.busy += 1
             while pool.idle:
                 sandbox = pool.idle.pop()
@@ -344,7 +344,7 @@ class FunctionRunner:
     def _release(self, pool: _VersionPool, sandbox: Sandbox | None) -> None:
         with self._lock:
             pool.busy -= 1
-            self._busy_by_name[pool.spec.name] -= 1
+            self._busy_by_name[pool.spec.function_key] -= 1
             keep = sandbox is not None and sandbox.process is not None and not self._closed
             if keep:
                 pool.idle.append(sandbox)

@@ -22,6 +22,9 @@ class FunctionSpec:
     bytes. `version` is the Lambda version ("$LATEST" or "1", "2", ...); together with a hash of
     the code and configuration it names the warm workers, so a redeploy never reuses old ones.
     `timeout` is in seconds, `memory` in MB (as Lambda: 128..10240), `tmp_mb` the size of /tmp.
+    `namespace` keeps apart functions that share a name but not an owner (two users' "hello"):
+    it is part of the workers' identity and of the concurrency count, and the function never
+    sees it (its name, ARN and log group are its own `name`).
     """
 
     name: str
@@ -35,10 +38,13 @@ class FunctionSpec:
     network: bool = True
     reserved_concurrency: int | None = None
     tmp_mb: int = 512
+    namespace: str = ""
 
     def __post_init__(self):
         if not self.name or "/" in self.name or ":" in self.name:
             raise InvalidFunctionSpec(f"Invalid function name {self.name!r}")
+        if "/" in self.namespace or ":" in self.namespace:
+            raise InvalidFunctionSpec(f"Invalid function namespace {self.namespace!r}")
         if not 0 < self.timeout <= 900:
             raise InvalidFunctionSpec("Timeout must be between 1 second and 900 seconds")
         if not 128 <= self.memory <= 10240:
@@ -63,11 +69,16 @@ class FunctionSpec:
             digest.update(path.encode() + b"\0" + str(len(data)).encode() + b"\0" + data)
         return digest.hexdigest()
 
+    @property
+    def function_key(self) -> str:
+        """Returns the identity of the function (all its versions): its namespace and name."""
+        return f"{self.namespace}/{self.name}" if self.namespace else self.name
+
     @cached_property
     def version_key(self) -> str:
-        """Returns the identity of this version's warm workers: name, version and a hash of the
-        code and of every setting a running worker depends on."""
+        """Returns the identity of this version's warm workers: namespace, name, version and a
+        hash of the code and of every setting a running worker depends on."""
         config = json.dumps([self.runtime, self.handler, self.env, self.timeout, self.memory,
                              self.network, self.tmp_mb], sort_keys=True, default=str)
         digest = hashlib.sha256((self.code_sha256 + config).encode()).hexdigest()[:16]
-        return f"{self.name}:{self.version}:{digest}"
+        return f"{self.function_key}:{self.version}:{digest}"

@@ -45,12 +45,15 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-export function timeAgo(iso) {
+/** Returns "just now", "1 minute ago", "5 hours ago"... for an ISO time (its date after a day). */
+export function timeAgo(iso, now = Date.now()) {
   if (!iso) return "—";
-  const seconds = Math.max(0, (Date.now() - new Date(iso).getTime()) / 1000);
-  if (seconds < 60) return `${Math.floor(seconds)} seconds ago`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)} minutes ago`;
-  if (seconds < 86400) return `${Math.floor(seconds / 3600)} hours ago`;
+  const seconds = Math.max(0, (now - new Date(iso).getTime()) / 1000);
+  const ago = (count, unit) => `${count} ${unit}${count === 1 ? "" : "s"} ago`;
+  if (seconds < 1) return "just now";
+  if (seconds < 60) return ago(Math.floor(seconds), "second");
+  if (seconds < 3600) return ago(Math.floor(seconds / 60), "minute");
+  if (seconds < 86400) return ago(Math.floor(seconds / 3600), "hour");
   return new Date(iso).toLocaleString();
 }
 

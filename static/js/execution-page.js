@@ -45,9 +45,11 @@ function renderHeader() {
   $("redrive").hidden = !["FAILED", "TIMED_OUT", "ABORTED"].includes(e.status);
   $("execution-input").textContent = pretty(e.input);
   $("execution-output").textContent = e.status === "RUNNING" ? "Not finished yet." : (e.output === null || e.output === undefined ? "No output" : pretty(e.output));
+  // As the console shows it: the error and the cause, each only when the execution has one.
   const errorBox = $("execution-error");
-  errorBox.hidden = !e.error;
-  if (e.error) errorBox.replaceChildren(el("b", { text: e.error }), e.cause ? el("div", { class: "mono cause", text: e.cause }) : null);
+  errorBox.hidden = !(e.error || e.cause);
+  errorBox.replaceChildren(...[e.error ? el("b", { text: e.error }) : null,
+    e.cause ? el("div", { class: "mono cause", text: e.cause }) : null].filter(Boolean));
 }
 
 function pretty(text) {
@@ -123,7 +125,7 @@ function renderDetail() {
         el("span", { class: "muted", text: `${run.type} · ${fmtDuration((run.end ?? Date.now()) - run.start)}` }), runs.length > 1 ? el("span", { class: "muted", text: `run ${k + 1}` }) : null),
       ...block("Input", pretty(run.input)),
       ...(run.output !== null ? block("Output", pretty(run.output)) : []),
-      ...(run.error ? block("Error", `${run.error}${run.cause ? "\n" + pretty(run.cause) : ""}`, "error") : []),
+      ...(run.error || run.cause ? block("Error", [run.error, run.cause && pretty(run.cause)].filter(Boolean).join("\n"), "error") : []),
       run.attempts.length ? el("div", {}, el("h4", { text: "Attempts" }), el("table", { class: "mini attempts" },
         el("thead", {}, el("tr", {}, ...["#", "Status", "Duration", "Error"].map((h) => el("th", { text: h })))),
         el("tbody", {}, ...run.attempts.map((a, i) => el("tr", {}, el("td", { text: String(i + 1) }), el("td", {}, el("span", { class: `pill ${a.status}`, text: a.status })),

@@ -2,6 +2,8 @@
 // versions and monitor. Everything goes through the JSON API; logs arrive over a WebSocket.
 import { api, el, fmtMs, showFieldErrors, timeAgo } from "./api.js";
 import { drawChart } from "./charts.js";
+import { LogView } from "./log-view.js";
+import { download } from "./ui.js";
 import {
   EditorView, EditorState, Compartment, basicSetup, keymap, indentWithTab,
   python, javascript, json, jsonParseLinter, linter, lintGutter,
@@ -159,15 +161,28 @@ $("deploy").addEventListener("click", async () => {
   }
 });
 
-$("publish").addEventListener("click", async () => {
-  const description = prompt("Version description (optional)", "") ;
-  if (description === null) return;
+$("publish").addEventListener("click", () => {
+  $("publish-description").value = "";
+  showFieldErrors($("publish-form"), null);
+  $("publish-dialog").showModal();
+  $("publish-description").focus();
+});
+$("publish-cancel").addEventListener("click", () => $("publish-dialog").close());
+$("publish-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  $("publish-go").disabled = true;
   try {
-    const version = await api("POST", `${BASE}/versions`, { description });
+    const version = await api("POST", `${BASE}/versions`, { description: $("publish-description").value.trim() });
+    $("publish-dialog").close();
     status(`Published version ${version.version}.`, "ok");
     showTab("versions");
   } catch (error) {
-    status(error.message, "error");
+    if (!showFieldErrors($("publish-form"), error)) {
+      $("publish-dialog").close();
+      status(error.message, "error");
+    }
+  } finally {
+    $("publish-go").disabled = false;
   }
 });
 
@@ -204,32 +219,42 @@ function setEventText(value) {
   eventView.dispatch({ changes: { from: 0, to: eventView.state.doc.length, insert: JSON.stringify(value, null, 2) } });
 }
 
-function renderEventSelect(selectedId) {
-  $("event-select").replaceChildren(el("option", { value: "", text: "New event" }),
-    ...testEvents.map((e) => el("option", { value: e.id, text: e.name, selected: String(e.id) === String(selectedId) })));
+// As in the Lambda console: "Create new event" (a name and a template) or "Edit saved event" (the
+// chosen event's JSON; Save updates that event and never renames it, so no event is lost).
+function eventAction() {
+  return $("event-action-saved").checked ? "saved" : "new";
 }
+
+function setEventAction(action) {
+  const saved = action === "saved" && testEvents.length > 0;
+  $("event-action-saved").checked = saved;
+  $("event-action-new").checked = !saved;
+  $("event-action-saved").disabled = testEvents.length === 0;
+  $("event-new-fields").hidden = saved;
+  $("event-saved-fields").hidden = !saved;
+  $("event-delete").hidden = !saved;
+  showFieldErrors(document.querySelector('[data-panel="test"]'), null);
+  if (saved) selectEvent($("event-select").value);
+  else setEventText(templates[$("event-template").value] || {});
+}
+document.querySelectorAll('input[name="event-action"]').forEach((radio) => radio.addEventListener("change", () => setEventAction(eventAction())));
 
 async function loadTestEvents(selectedId) {
   const data = await api("GET", `${BASE}/test-events`);
   testEvents = data.test_events;
   templates = data.templates;
   $("event-template").replaceChildren(...Object.keys(templates).map((t) => el("option", { value: t, text: t })));
-  const chosen = selectedId !== undefined ? selectedId : (testEvents[0] && testEvents[0].id);
-  renderEventSelect(chosen);
-  selectEvent(chosen);
+  const chosen = testEvents.find((e) => String(e.id) === String(selectedId)) || testEvents[0];
+  $("event-select").replaceChildren(...testEvents.map((e) => el("option", { value: e.id, text: e.name, selected: e === chosen })));
+  setEventAction(chosen ? "saved" : "new");
 }
 
 function selectEvent(id) {
   const event = testEvents.find((e) => String(e.id) === String(id));
-  $("event-select").value = event ? String(event.id) : "";
-  $("event-name").value = event ? event.name : "";
-  setEventText(event ? event.body : templates[$("event-template").value] || {});
-  $("event-delete").disabled = !event;
+  if (event) setEventText(event.body);
 }
 $("event-select").addEventListener("change", () => selectEvent($("event-select").value));
-$("event-template").addEventListener("change", () => {
-  if (!$("event-select").value) setEventText(templates[$("event-template").value]);
-});
+$("event-template").addEventListener("change", () => setEventText(templates[$("event-template").value]));
 
 function currentEventBody() {
   validateEventNow();
@@ -241,23 +266,34 @@ $("event-save").addEventListener("click", async () => {
   const panel = document.querySelector('[data-panel="test"]');
   const body = currentEventBody();
   if (body === undefined) return;
-  const id = $("event-select").value;
   try {
-    const saved = id
-      ? await api("PUT", `${BASE}/test-events/${id}`, { name: $("event-name").value.trim(), body })
-      : await api("POST", `${BASE}/test-events`, { name: $("event-name").value.trim(), body });
+    let saved;
+    if (eventAction() === "saved") {
+      saved = await api("PUT", `${BASE}/test-events/${$("event-select").value}`, { body });
+    } else {
+      const name = $("event-name").value.trim();
+      if (!name) { showFieldErrors(panel, { field: "name", message: "Give the new event a name." }); return; }
+      saved = await api("POST", `${BASE}/test-events`, { name, body });
+      $("event-name").value = "";
+    }
     showFieldErrors(panel, null);
     await loadTestEvents(saved.id);
     status(`Saved test event ${saved.name}.`, "ok");
   } catch (error) {
-    if (!showFieldErrors(panel, error)) status(error.message, "error");
+    if (showFieldErrors(panel, error)) status("");
+    else status(error.message, "error");
   }
 });
 $("event-delete").addEventListener("click", async () => {
-  const id = $("event-select").value;
-  if (!id || !confirm("Delete this test event?")) return;
-  await api("DELETE", `${BASE}/test-events/${id}`);
-  await loadTestEvents();
+  const event = testEvents.find((e) => String(e.id) === $("event-select").value);
+  if (!event || !confirm(`Delete the test event ${event.name}?`)) return;
+  try {
+    await api("DELETE", `${BASE}/test-events/${event.id}`);
+    await loadTestEvents();
+    status(`Deleted test event ${event.name}.`, "ok");
+  } catch (error) {
+    status(error.message, "error");
+  }
 });
 
 // ---- test run with streaming logs -----------------------------------------------------------
@@ -269,14 +305,14 @@ function newId() {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-function openLogStream(invocationId, onLine) {
+function openLogStream(invocationId, onLines) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const socket = new WebSocket(`${scheme}://${location.host}/ws/functions/${encodeURIComponent(NAME)}/invocations/${invocationId}/`);
   const ready = new Promise((resolve, reject) => {
     socket.addEventListener("message", (message) => {
       const data = JSON.parse(message.data);
       if (data.type === "ready") resolve();
-      else if (data.type === "log") onLine(data.seq, data.line);
+      else if (data.type === "log") onLines(data.seq, data.lines);
     });
     socket.addEventListener("close", () => reject(new Error("The log stream closed.")));
     socket.addEventListener("error", () => reject(new Error("The log stream could not open.")));
@@ -301,9 +337,12 @@ function renderResult(inv) {
   $("result-head").className = `result-head ${failed ? "failed" : "succeeded"}`;
   $("result-status").textContent = failed ? "Execution result: failed" : "Execution result: succeeded";
   $("result-response").textContent = JSON.stringify(failed ? inv.error : inv.response, null, 2);
-  if (inv.logs) $("result-logs").textContent = inv.logs;
+  if (inv.logs) logView.show(inv.logs);
   renderSummary(inv);
 }
+
+const logView = new LogView($("result-logs"), $("result-logs-note"));
+logView.onDownload = (text) => download(`${NAME}-log.txt`, new Blob([text], { type: "text/plain" }));
 
 let running = false;
 async function runTest() {
@@ -314,8 +353,7 @@ async function runTest() {
   if (fn.undeployed_changes || unsaved) status("Testing the deployed code: your latest changes are not deployed yet.", "warn");
   running = true;
   $("run-test").disabled = true; $("test-button").disabled = true;
-  const logs = $("result-logs");
-  logs.textContent = "";
+  logView.clear();
   $("result-response").textContent = "Waiting for the function to return…";
   $("result-summary").querySelector("tbody").replaceChildren();
   $("result").hidden = false;
@@ -324,17 +362,16 @@ async function runTest() {
   $("result-status").textContent = "Running…";
   const invocationId = newId();
   let lastSeq = 0;
-  const stream = openLogStream(invocationId, (seq, line) => {
-    if (seq <= lastSeq) return;
-    lastSeq = seq;
-    logs.append(el("div", { class: "logline", text: line }));
-    logs.scrollTop = logs.scrollHeight;
+  const stream = openLogStream(invocationId, (seq, lines) => {
+    // Lines numbered up to lastSeq are shown already (a batch sent twice).
+    const fresh = lines.slice(Math.max(0, lastSeq + 1 - seq));
+    lastSeq = Math.max(lastSeq, seq + lines.length - 1);
+    logView.append(fresh);
   });
   try {
     await stream.ready;
-    const id = $("event-select").value;
-    const payload = id ? { invocation_id: invocationId, test_event_id: Number(id) } : { invocation_id: invocationId, event: body };
-    const inv = await api("POST", `${BASE}/test`, payload);
+    // What runs is the event shown, edited or not, as in the console.
+    const inv = await api("POST", `${BASE}/test`, { invocation_id: invocationId, event: body });
     renderResult(inv);
     if (!(fn.undeployed_changes || unsaved)) status("");
   } catch (error) {
@@ -408,7 +445,7 @@ $("config-form").addEventListener("submit", async (event) => {
     fn = await api("PUT", `${BASE}/configuration`, payload);
     showFieldErrors(form, null);
     renderDeployState();
-    status("Configuration saved. Deploy to apply it.", "ok");
+    status(fn.undeployed_changes ? "Configuration saved and applied to the deployed code. Your code edits are still not deployed." : "Configuration saved and applied.", "ok");
   } catch (error) {
     if (!showFieldErrors(form, error)) status(error.message, "error");
   }

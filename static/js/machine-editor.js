@@ -157,8 +157,7 @@ async function drawGraphs(dot) {
   else designView.update(dot);
   if (!codeGraph) codeGraph = await renderGraph($("code-graph"), dot, { onSelect: (ptr) => { onSelect(ptr); revealPointer(ptr); }, onSelectEdge });
   else codeGraph.update(dot);
-  if (app.selected) { designView.select(app.selected); codeGraph.select(app.selected); }
-  for (const view of [designView, codeGraph]) view.selectEdge(app.selectedEdge?.id ?? null);
+  markSelection();
   for (const view of [designView, codeGraph]) {
     for (const d of app.diagnostics) {
       const ptr = statePointerOf(d.location);
@@ -266,7 +265,6 @@ function edgeTransition() {
 function selectEdge(info) {
   app.selectedEdge = info;
   app.selected = null;
-  for (const view of [designView, codeGraph]) view?.selectEdge(info?.id ?? null);
   renderDesign();
 }
 
@@ -294,15 +292,18 @@ function renderEdgeInspector(t) {
 
 function select(ptr, { fromGraph = false } = {}) {
   app.selected = ptr && model.getAt(app.definition, ptr) ? ptr : null;
-  if (app.selected || !fromGraph) {
-    app.selectedEdge = null;
-    designView?.selectEdge(null);
-    codeGraph?.selectEdge(null);
+  if (app.selected || !fromGraph) app.selectedEdge = null;
+  renderDesign();
+}
+
+/** Marks app.selected (or the selected transition) in both graphs, and nothing else: the
+ * highlight, the header, the tree and the inspector always show the same selection. */
+function markSelection() {
+  for (const view of [designView, codeGraph]) {
+    if (!view) continue;
+    view.select(app.selected);
+    view.selectEdge(app.selected ? null : app.selectedEdge?.id ?? null);
   }
-  if (!fromGraph) { designView?.select(app.selected); codeGraph?.select(app.selected); }
-  $("selection-path").textContent = app.selected ? app.selected : "No state selected";
-  renderInspector();
-  renderTree();
 }
 
 function renderTree() {
@@ -314,16 +315,19 @@ function renderTree() {
   const all = app.definition ? model.allStates(app.definition) : [];
   tree.replaceChildren(...all.map((s) => el("button", {
     type: "button", class: `tree-item${s.pointer === app.selected ? " active" : ""}`, style: `padding-left:${12 + s.depth * 14}px`,
-    "data-pointer": s.pointer, onclick: () => select(s.pointer),
-  }, el("span", { class: `dot t-${String(s.state?.Type || "").toLowerCase()}` }), s.name)));
+    "data-pointer": s.pointer, title: s.name, onclick: () => select(s.pointer),
+  }, el("span", { class: `dot t-${String(s.state?.Type || "").toLowerCase()}` }), el("span", { class: "tree-name", text: s.name }))));
 }
 
 function renderDesign() {
   if (app.selected && !model.getAt(app.definition, app.selected)) app.selected = null;
   const t = edgeTransition();
-  $("selection-path").textContent = app.selected ?? (t ? `${t.name} → ${t.target}` : "No state selected");
+  const path = $("selection-path");
+  path.textContent = app.selected ?? (t ? `${t.name} → ${t.target}` : "No state selected");
+  path.title = path.textContent;
   renderTree();
   renderInspector();
+  markSelection();
 }
 
 function renderInspector() {
@@ -331,7 +335,7 @@ function renderInspector() {
   const t = edgeTransition();
   if (app.selectedEdge && !t) {
     app.selectedEdge = null;
-    for (const view of [designView, codeGraph]) view?.selectEdge(null);
+    markSelection();
   }
   $("edge-inspector").hidden = !t;
   $("inspector").hidden = !!t;
@@ -404,15 +408,58 @@ $("zoom-in").addEventListener("click", () => designView?.zoomBy(1.25));
 $("zoom-out").addEventListener("click", () => designView?.zoomBy(0.8));
 $("fit").addEventListener("click", () => designView?.fit());
 
-// Start execution: the input is checked as you type; recent inputs are offered.
+// Start execution: the input is checked as you type; recent inputs are offered. A draft that
+// changed is published first; one that does not validate cannot be, so the dialog says why and
+// offers the latest published version instead (or, with none, what to fix).
 let inputView = null;
+const startPlan = { version: null, blocked: true };   // version: start that one, not the draft
 function inputError() {
   const parsed = parseWithPositions(inputView.state.doc.toString());
   const message = parsed.error ? `Invalid JSON at line ${parsed.error.line}, column ${parsed.error.column}: ${parsed.error.message}` : "";
   $("exec-input-error").textContent = message;
-  $("start-go").disabled = !!parsed.error;
+  $("start-go").disabled = !!parsed.error || startPlan.blocked;
   return message;
 }
+
+/** Returns the draft's errors as sentences: its JSON's, or the validator's for the text now. */
+async function draftErrors() {
+  if (app.parsed.error) return [`line ${app.parsed.error.line}, column ${app.parsed.error.column}: ${app.parsed.error.message}`];
+  await validate();
+  return app.diagnostics.filter((d) => !isWarning(d)).map((d) => `${d.message}${d.location ? ` (at ${d.location})` : ""}`);
+}
+
+async function planStart() {
+  startPlan.blocked = true;
+  startPlan.version = null;
+  $("start-note").className = "hint";
+  $("start-note").textContent = "Checking the draft…";
+  $("start-fix").hidden = true;
+  $("start-go").textContent = "Start execution";
+  const errors = await draftErrors();
+  const latest = latestVersion();
+  const changed = app.publishedText === null || normalised(app.text) !== app.publishedText;
+  const problems = `${errors.length} error${errors.length === 1 ? "" : "s"}`;
+  if (errors.length && latest !== null) {
+    startPlan.version = latest;
+    $("start-note").className = "hint warn";
+    $("start-note").textContent = `The draft has ${problems} and cannot be published (first: ${errors[0]}). ` +
+      `You can start version ${latest}, the latest published one, and fix the draft later.`;
+    $("start-go").textContent = `Start with version ${latest}`;
+  } else if (errors.length) {
+    $("start-note").className = "hint warn";
+    $("start-note").textContent = `The draft has ${problems} and no version is published yet, so there is nothing to run. ` +
+      `Fix the draft first (first: ${errors[0]}).`;
+    $("start-fix").hidden = false;
+    inputError();
+    return;
+  } else {
+    $("start-note").textContent = changed ? "The draft differs from the latest version: it is published as a new version first." : `Runs version ${latest}.`;
+  }
+  $("start-fix").hidden = !errors.length;
+  startPlan.blocked = false;
+  inputError();
+}
+
 async function openStart() {
   const dialog = $("start-dialog");
   if (!inputView) {
@@ -420,10 +467,9 @@ async function openStart() {
       extensions: [cm.basicSetup, cm.json(), cm.EditorView.updateListener.of((u) => { if (u.docChanged) inputError(); })] }) });
   }
   showFieldErrors($("start-form"), null);
-  const changed = app.publishedText === null || normalised(app.text) !== app.publishedText;
-  $("start-note").textContent = changed ? "The draft differs from the latest version: it is published as a new version first." : `Runs version ${latestVersion() ?? ""}.`;
   dialog.showModal();
   inputView.focus();
+  const planned = planStart();
   try {
     const data = await api("GET", `${BASE}/recent-inputs`);
     $("recent-inputs").replaceChildren(el("option", { value: "", text: data.inputs.length ? "Recent inputs…" : "No recent inputs" }),
@@ -436,7 +482,8 @@ async function openStart() {
       inputView.dispatch({ changes: { from: 0, to: inputView.state.doc.length, insert: pretty(data.inputs[0]) } });
     }
   } catch { /* recent inputs are a convenience */ }
-  inputError();
+  await planned;
+  root.dataset.startPlanned = "true";
 }
 function oneLine(text) {
   const flat = normalised(text);
@@ -448,18 +495,21 @@ function pretty(text) {
 function latestVersion() {
   return app.machine?.versions?.length ? Math.max(...app.machine.versions.map((v) => v.number)) : null;
 }
-$("start").addEventListener("click", openStart);
+$("start").addEventListener("click", () => { delete root.dataset.startPlanned; openStart(); });
 $("start-cancel").addEventListener("click", () => $("start-dialog").close());
+$("start-fix").addEventListener("click", () => { $("start-dialog").close(); showMode("code"); });
 $("start-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   if (inputError()) return;
   $("start-go").disabled = true;
   try {
     if (app.text !== app.savedText && !(await save())) return;
-    if (app.publishedText === null || normalised(app.text) !== app.publishedText) {
+    const body = { input: inputView.state.doc.toString() };
+    if (startPlan.version !== null) {
+      body.version = startPlan.version;   // the draft does not validate: the chosen published version runs
+    } else if (app.publishedText === null || normalised(app.text) !== app.publishedText) {
       if (!(await publish())) { $("start-dialog").close(); return; }
     }
-    const body = { input: inputView.state.doc.toString() };
     const name = $("exec-name").value.trim();
     if (name) body.name = name;
     const execution = await api("POST", `${BASE}/executions`, body);
@@ -467,7 +517,7 @@ $("start-form").addEventListener("submit", async (event) => {
   } catch (error) {
     if (!showFieldErrors($("start-form"), error)) $("exec-input-error").textContent = error.message;
   } finally {
-    $("start-go").disabled = false;
+    $("start-go").disabled = startPlan.blocked;
   }
 });
 if (location.hash === "#start") window.addEventListener("flowbench:ready", openStart, { once: true });

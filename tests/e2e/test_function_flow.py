@@ -54,6 +54,16 @@ def replace_editor_text(page, selector: str, text: str):
     page.keyboard.insert_text(text)
 
 
+def create_function(page, base: str, name: str, runtime: str = "python"):
+    """Creates a hello-world function through the page and waits for its page to be ready."""
+    page.goto(f"{base}/functions/new")
+    page.fill("#name", name)
+    page.select_option("#runtime", runtime)
+    page.click("#create")
+    page.wait_for_url(f"{base}/functions/{name}/")
+    expect(page.locator("#function-app")).to_have_attribute("data-ready", "true")
+
+
 def test_sign_in_link_is_single_use(server, browser, signed_in):
     # `signed_in` has already used the link.
     context = browser.new_context()
@@ -85,7 +95,9 @@ def test_create_edit_deploy_and_test_with_streaming_logs(server, page, shot):
     page.click("#create")
     page.wait_for_url(f"{base}/functions/streamer/")
     expect(page.locator("#function-app")).to_have_attribute("data-ready", "true")
-    expect(page.locator("#undeployed")).to_be_visible()
+    # Creating deploys the starting code, as the console does.
+    expect(page.locator("#deployed-state")).to_be_visible()
+    expect(page.locator("#undeployed")).to_be_hidden()
 
     replace_editor_text(page, "#code-editor", STREAMER)
     expect(page.locator("#save-state")).to_contain_text("Unsaved")
@@ -103,7 +115,9 @@ def test_create_edit_deploy_and_test_with_streaming_logs(server, page, shot):
     page.locator(".env-key").last.fill("DRILL_NAME")
     page.locator(".env-value").last.fill("패스 훈련")
     page.click("#config-save")
-    expect(page.locator("#status-line")).to_contain_text("Configuration saved")
+    expect(page.locator("#status-line")).to_contain_text("Configuration saved and applied")
+    expect(page.locator("#status-line")).to_contain_text("code edits are still not deployed")
+    expect(page.locator("#config-form")).to_contain_text("apply at once")
     shot(page, "04-configuration")
 
     page.click("#deploy")
@@ -113,6 +127,8 @@ def test_create_edit_deploy_and_test_with_streaming_logs(server, page, shot):
 
     release = Release()
     page.click('.tabs [data-tab="test"]')
+    expect(page.locator("#event-action-new")).to_be_checked()
+    expect(page.locator("#event-action-saved")).to_be_disabled()
     page.fill("#event-name", "release")
     replace_editor_text(page, "#event-editor", '{"port": }')
     expect(page.locator("#event-json-error")).to_contain_text("line 1")
@@ -121,10 +137,11 @@ def test_create_edit_deploy_and_test_with_streaming_logs(server, page, shot):
     page.click("#event-save")
     expect(page.locator("#status-line")).to_contain_text("Saved test event release")
     expect(page.locator("#event-select option:checked")).to_have_text("release")
+    expect(page.locator("#event-action-saved")).to_be_checked()
 
     page.click("#run-test")
     # The log line shows while the function is blocked on the socket: it has not finished.
-    expect(page.locator("#result-logs .logline", has_text="waiting for release")).to_be_visible()
+    expect(page.locator("#result-logs")).to_contain_text("waiting for release")
     expect(page.locator("#result-logs")).to_contain_text("starting drill 패스 훈련")
     expect(page.locator("#result")).to_have_attribute("data-status", "running")
     expect(page.locator("#result-status")).to_have_text("Running…")
@@ -142,12 +159,8 @@ def test_create_edit_deploy_and_test_with_streaming_logs(server, page, shot):
     shot(page, "06-test-result")
 
 
-
-
-
 def test_publish_view_versions_and_monitor(server, page, shot):
     base = server["base"]
-    page.on("dialog", lambda dialog: dialog.accept("first release"))
     page.goto(f"{base}/functions/attack-training/")
     expect(page.locator("#function-app")).to_have_attribute("data-ready", "true")
     # Other tests of the session (state machines) may have invoked this sample already.
@@ -159,8 +172,15 @@ def test_publish_view_versions_and_monitor(server, page, shot):
     assert result["lastDrill"] == "공격 훈련"
     assert result["TraningType"] == "공격수"
     page.click("#publish")
+    expect(page.locator("#publish-dialog")).to_be_visible()
+    page.fill("#publish-description", "first release")
+    shot(page, "07a-publish-dialog")
+    page.click("#publish-go")
+    expect(page.locator("#publish-dialog")).to_be_hidden()
     expect(page.locator("#status-line")).to_contain_text("Published version 1")
     expect(page.locator("#versions tbody tr")).to_have_count(2)
+    expect(page.locator("#versions")).to_contain_text("first release")
+    expect(page.locator("#versions")).not_to_contain_text("1 seconds ago")
     page.locator("#versions a[data-version='1']").click()
     expect(page.locator("#version-title")).to_have_text("Version 1 (read-only)")
     expect(page.locator("#version-code")).to_contain_text("볼 경합 훈련")
@@ -246,12 +266,7 @@ def test_a_function_can_be_deleted_from_its_page(server, page):
 
 def test_a_failing_function_shows_its_error_type_message_and_trace(server, page, shot):
     base = server["base"]
-    page.goto(f"{base}/functions/new")
-    page.fill("#name", "fails")
-    page.select_option("#runtime", "nodejs")
-    page.click("#create")
-    page.wait_for_url(f"{base}/functions/fails/")
-    expect(page.locator("#function-app")).to_have_attribute("data-ready", "true")
+    create_function(page, base, "fails", "nodejs")
     expect(page.locator('.filetab[data-file="index.js"]')).to_be_visible()
     replace_editor_text(page, "#code-editor",
                         'exports.handler = async (event) => {\n'
@@ -269,3 +284,81 @@ def test_a_failing_function_shows_its_error_type_message_and_trace(server, page,
     expect(page.locator("#result-status")).to_have_text("Execution result: failed")
     expect(page.locator("#result-logs")).to_contain_text("checking the pitch")
     shot(page, "11-test-error")
+
+
+def saved_events(page, name):
+    events = page.evaluate(f"fetch('/api/functions/{name}/test-events').then(r => r.json())")["test_events"]
+    return {event["name"]: event["body"] for event in events}
+
+
+def test_a_new_event_never_replaces_the_selected_one_and_a_taken_name_is_refused(server, page, shot):
+    base = server["base"]
+    create_function(page, base, "event-keeper")
+    # A new function answers Test at once: its starting code was deployed when it was created.
+    page.click("#test-button")
+    expect(page.locator("#result")).to_have_attribute("data-status", "succeeded")
+    expect(page.locator("#result-response")).to_contain_text("Hello from Flowbench!")
+
+    page.fill("#event-name", "first")
+    replace_editor_text(page, "#event-editor", '{"n": 1}')
+    page.click("#event-save")
+    expect(page.locator("#status-line")).to_contain_text("Saved test event first")
+    expect(page.locator("#event-action-saved")).to_be_checked()
+
+    # With "first" selected, a new name makes a second event; "first" is kept as it was.
+    page.check("#event-action-new")
+    expect(page.locator("#event-name")).to_be_visible()
+    page.fill("#event-name", "second")
+    replace_editor_text(page, "#event-editor", '{"n": 2}')
+    page.click("#event-save")
+    expect(page.locator("#status-line")).to_contain_text("Saved test event second")
+    assert saved_events(page, "event-keeper") == {"first": {"n": 1}, "second": {"n": 2}}
+
+    # Editing a saved event updates it under its own name.
+    page.select_option("#event-select", label="first")
+    expect(page.locator("#event-editor .cm-content")).to_contain_text('"n": 1')
+    replace_editor_text(page, "#event-editor", '{"n": 10}')
+    page.click("#event-save")
+    expect(page.locator("#status-line")).to_contain_text("Saved test event first")
+    assert saved_events(page, "event-keeper") == {"first": {"n": 10}, "second": {"n": 2}}
+
+    # A name already taken is refused, next to the name, and nothing changes.
+    page.check("#event-action-new")
+    page.fill("#event-name", "second")
+    replace_editor_text(page, "#event-editor", '{"n": 99}')
+    page.click("#event-save")
+    expect(page.locator('[data-panel="test"] .field-error[data-field="name"]')).to_contain_text(
+        "An event called second already exists")
+    shot(page, "12-test-event-name-taken")
+    assert saved_events(page, "event-keeper") == {"first": {"n": 10}, "second": {"n": 2}}
+
+
+LONG_LOG = """def lambda_handler(event, context):
+    for n in range(20000):
+        print(f"drill {n:05d}: pass, move, receive, shoot, recover")
+    return "done"
+"""
+
+
+def test_a_long_log_shows_its_end_at_once_with_a_note(server, page, shot):
+    base = server["base"]
+    create_function(page, base, "long-log")
+    replace_editor_text(page, "#code-editor", LONG_LOG)
+    page.click("#deploy")
+    expect(page.locator("#deployed-state")).to_be_visible()
+    page.click("#test-button")
+    expect(page.locator("#result")).to_have_attribute("data-status", "succeeded")
+    logs = page.locator("#result-logs")
+    expect(logs).to_contain_text("drill 19999: pass, move, receive, shoot, recover")
+    expect(logs).to_contain_text("REPORT RequestId")
+    expect(logs).not_to_contain_text("drill 00000:")
+    expect(page.locator("#result-logs-note")).to_contain_text("lines are not shown here")
+    # The page keeps the end in view and offers the whole log.
+    at_bottom = page.evaluate("(() => { const p = document.getElementById('result-logs');"
+                              " return p.scrollTop + p.clientHeight >= p.scrollHeight - 2; })()")
+    assert at_bottom
+    with page.expect_download() as download:
+        page.click("#download-log")
+    text = open(download.value.path(), encoding="utf-8").read()
+    assert "drill 00000:" in text and "drill 19999:" in text
+    shot(page, "13-long-log")

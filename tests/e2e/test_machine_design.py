@@ -148,12 +148,19 @@ def test_rename_follows_every_reference_and_undo_redo_walks_back(server, page, s
     shot(page, "2x-machine-config")
 
 
-def test_broken_json_is_marked_on_its_line_and_design_waits(server, page, shot):
-    base = server["base"]
-    create_machine(page, base, "broken-flow", template="hello-world")
+DANGLING = json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Nowhere"}}}, indent=2)
+
+
+def write_a_dangling_next(page, base, name) -> str:
+    """Creates a machine and writes, in Code mode, a definition whose Next names no state; returns it."""
+    create_machine(page, base, name, template="hello-world")
     page.click('.modes [data-mode="code"]')
-    text = json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Nowhere"}}}, indent=2)
-    replace_editor_text(page, "#code-editor", text)
+    replace_editor_text(page, "#code-editor", DANGLING)
+    return DANGLING
+
+
+def test_broken_json_is_marked_on_its_line_and_design_waits(server, page, shot):
+    text = write_a_dangling_next(page, server["base"], "broken-flow")
     # A valid JSON text naming a state that does not exist: the validator's pointer, on line 6.
     marker = page.locator("#code-editor .cm-lint-marker-error")
     expect(marker).to_have_count(1)
@@ -325,3 +332,105 @@ def test_a_pass_inserted_on_one_choice_rules_edge_repoints_only_that_rule_and_un
     page.click("#redo")
     expect(page.locator('.tree-item[data-pointer="/States/Pass"]')).to_be_visible()
     assert definition(page) == after
+
+
+def selection(page) -> dict:
+    """Returns what the page shows as selected: the header, the highlighted nodes of both graphs, the tree."""
+    return page.evaluate("""() => ({
+      header: document.getElementById('selection-path').textContent,
+      design: [...document.querySelectorAll('#design-graph g.fb-selected')].map((g) => g.id),
+      code: [...document.querySelectorAll('#code-graph g.fb-selected')].map((g) => g.id),
+      tree: [...document.querySelectorAll('.tree-item.active')].map((b) => b.dataset.pointer)})""")
+
+
+def test_the_highlight_always_matches_the_selection_the_header_names(server, page, shot):
+    base = server["base"]
+    create_machine(page, base, "select-flow", template="choice")
+    page.locator('.tree-item[data-pointer="/States/Large"]').click()
+    assert selection(page) == {"header": "/States/Large", "design": ["state/States/Large"],
+                               "code": ["state/States/Large"], "tree": ["/States/Large"]}
+    # Large goes away in Code mode, then comes back by Undo: it is no longer selected anywhere.
+    page.click('.modes [data-mode="code"]')
+    without = definition(page)
+    del without["States"]["Large"]
+    without["States"]["Which size?"]["Choices"][0]["Next"] = "Small"
+    replace_editor_text(page, "#code-editor", json.dumps(without, indent=2))
+    expect(page.locator('.tree-item[data-pointer="/States/Large"]')).to_have_count(0)
+    wait_validated(page)
+    page.click("#undo")
+    expect(page.locator('#design-graph g.fb-state[id="state/States/Large"]')).to_have_count(1)
+    wait_validated(page)
+    page.click('.modes [data-mode="design"]')
+    page.click("#publish")
+    expect(page.locator("#status-line")).to_contain_text("Published version")
+    assert selection(page) == {"header": "No state selected", "design": [], "code": [], "tree": []}
+    # A state picked in the Code mode's graph is the one Design shows too.
+    page.click('.modes [data-mode="code"]')
+    page.locator('#code-graph g.fb-state[id="state/States/Small"]').click()
+    page.click('.modes [data-mode="design"]')
+    assert selection(page) == {"header": "/States/Small", "design": ["state/States/Small"],
+                               "code": ["state/States/Small"], "tree": ["/States/Small"]}
+
+
+def test_a_long_state_name_is_cut_short_and_the_toolbar_stays_in_place(server, page, shot):
+    base = server["base"]
+    create_machine(page, base, "long-names")
+    page.set_viewport_size({"width": 1200, "height": 800})
+    long_name = "WarmUpWithPassingDrills_ThenSprints_ThenStretching_BeforeTheMatchDay_12345678901"
+    assert len(long_name) == 80
+    page.locator('.tree-item[data-pointer="/States/Pass"]').click()
+    page.fill("#state-name", long_name)
+    page.locator("#state-name").press("Enter")
+    pointer = f"/States/{long_name}"
+    expect(page.locator("#selection-path")).to_have_text(pointer)
+    expect(page.locator("#selection-path")).to_have_attribute("title", pointer)
+    bar = page.locator("#design .canvas-bar").bounding_box()
+    for button in ["#zoom-in", "#fit", "#export-png"]:
+        box = page.locator(button).bounding_box()
+        assert bar["x"] <= box["x"] and box["x"] + box["width"] <= bar["x"] + bar["width"], button
+        assert box["y"] + box["height"] <= bar["y"] + bar["height"], button
+    for selector in ["#save", "#publish", "#start"]:
+        box = page.locator(selector).bounding_box()
+        assert box["x"] + box["width"] <= page.viewport_size["width"], selector
+    item = page.locator(f'.tree-item[data-pointer="{pointer}"]')
+    expect(item).to_have_attribute("title", long_name)
+    expect(page.locator("#design-graph g.fb-state")).to_contain_text(long_name[:20])
+    shot(page, "2x-machine-long-name")
+
+
+def test_start_with_a_broken_draft_offers_the_latest_version(server, page, shot):
+    base = server["base"]
+    text = write_a_dangling_next(page, base, "broken-start")
+    wait_validated(page)
+    # Nothing published yet: the dialog says what to fix and cannot start.
+    page.click("#start")
+    expect(page.locator("#machine-app")).to_have_attribute("data-start-planned", "true")
+    expect(page.locator("#start-note")).to_contain_text("no version is published yet")
+    expect(page.locator("#start-note")).to_contain_text("Nowhere")
+    expect(page.locator("#start-go")).to_be_disabled()
+    shot(page, "2x-start-broken-unpublished")
+    page.click("#start-fix")
+    expect(page.locator("#start-dialog")).to_be_hidden()
+    expect(page.locator("#diagnostics")).to_contain_text("Nowhere")
+
+    # With version 1 published, the broken draft offers to run version 1 instead of failing.
+    fixed = {"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": "v1", "End": True}}}
+    replace_editor_text(page, "#code-editor", json.dumps(fixed, indent=2))
+    wait_validated(page)
+    page.click("#publish")
+    expect(page.locator("#status-line")).to_contain_text("Published version 1")
+    replace_editor_text(page, "#code-editor", text)
+    wait_validated(page)
+    page.click("#start")
+    expect(page.locator("#machine-app")).to_have_attribute("data-start-planned", "true")
+    expect(page.locator("#start-note")).to_contain_text("cannot be published")
+    expect(page.locator("#start-go")).to_have_text("Start with version 1")
+    shot(page, "2x-start-broken-with-version")
+    page.click("#start-go")
+    page.wait_for_url(re.compile(r"/executions/[0-9a-f-]+/$"))
+    app = page.locator("#execution-app")
+    expect(app).to_have_attribute("data-status", "SUCCEEDED")
+    expect(page.locator("#execution-output")).to_contain_text("v1")
+    versions = page.evaluate("fetch('/api/state-machines/broken-start').then(r => r.json())")
+    assert [v["number"] for v in versions["versions"]] == [1]
+    assert "Nowhere" in versions["definition"]   # the draft was saved, not lost

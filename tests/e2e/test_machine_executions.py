@@ -244,3 +244,31 @@ def test_a_caught_failure_is_coloured_caught_and_its_error_shown(server, page, s
     expect(detail.locator(".attempts tbody tr")).to_have_count(2)
     assert json.loads(page.locator("#execution-output").inner_text())["recovered"] == "handled"
     shot(page, "2x-execution-caught")
+
+
+@pytest.mark.parametrize("fail, shown, hidden", [
+    ({"Error": "Drill.Cancelled"}, "Drill.Cancelled", "null"),
+    ({"Cause": "비가 와서 훈련 취소"}, "비가 와서 훈련 취소", "null"),
+    ({}, None, None),
+], ids=["error-only", "cause-only", "neither"])
+def test_a_fail_state_shows_only_the_error_and_cause_it_has(server, page, shot, fail, shown, hidden):
+    base = server["base"]
+    name = "fail-" + "-".join(sorted(fail)).lower() if fail else "fail-bare"
+    page.goto(f"{base}/")
+    call = api_caller(page)
+    definition = {"StartAt": "Stop", "States": {"Stop": {"Type": "Fail", **fail}}}
+    call("POST", "/api/state-machines", {"name": name, "role": "flowbench-sample-role",
+                                         "definition": json.dumps(definition)})
+    start_from_editor(page, base, name, {})
+    expect(page.locator("#execution-app")).to_have_attribute("data-status", "FAILED")
+    expect(page.locator("#execution-status")).to_have_text("Failed")
+    banner = page.locator("#execution-error")
+    if shown is None:
+        expect(banner).to_be_hidden()
+    else:
+        expect(banner).to_be_visible()
+        expect(banner).to_have_text(shown)
+    node(page, "Stop").click()
+    expect(page.locator("#state-detail")).not_to_contain_text("null")
+    expect(page.locator("#execution-app")).not_to_contain_text("Failednull")
+    shot(page, f"2x-execution-{name}")

@@ -1,6 +1,7 @@
 """The invocation log stream: signed-in owners only, lines in order and while the function runs."""
 
 import asyncio
+import json
 import socket
 import uuid
 
@@ -105,6 +106,30 @@ async def test_an_invocation_id_of_another_function_is_refused():
     await assert_refused(communicator, 4404)
 
 
+async def receive_logs_until(communicator, last_line=None):
+    """Returns the log messages received until one ends with `last_line` (or until `end`), and
+    the message that stopped it."""
+    logs = []
+    while True:
+        message = await communicator.receive_json_from(timeout=30)
+        if message["type"] == "end" or (last_line is not None and message["type"] == "log"
+                                        and message["lines"][-1] == last_line):
+            if message["type"] == "log":
+                logs.append(message)
+            return logs, message
+        assert message["type"] == "log"
+        logs.append(message)
+
+
+def lines_of(logs):
+    """Returns the lines of log messages in order, checking that their numbers run on."""
+    lines = []
+    for message in logs:
+        assert message["seq"] == len(lines) + 1
+        lines += message["lines"]
+    return lines
+
+
 async def test_log_lines_arrive_in_order_while_the_function_runs():
     _, function, session = await make_user_function("alice")
     invocation_id = uuid.uuid4()
@@ -118,27 +143,42 @@ async def test_log_lines_arrive_in_order_while_the_function_runs():
     accepted = asyncio.ensure_future(asyncio.to_thread(listener.accept))
     start = await communicator.receive_json_from(timeout=10)
     assert start["type"] == "start" and start["version"] == "$LATEST"
-    lines = []
-    while not lines or lines[-1]["line"] != "waiting for release":
-        message = await communicator.receive_json_from(timeout=10)
-        assert message["type"] == "log"
-        lines.append(message)
+    logs, _ = await receive_logs_until(communicator, "waiting for release")
     # The function is still blocked: the lines came while it ran.
     assert not running.done()
     connection, _ = await accepted
     connection.sendall(b"x")
-    texts = [m["line"] for m in lines if not m["line"].startswith(("INIT_START", "START"))]
+    texts = [line for line in lines_of(logs) if not line.startswith(("INIT_START", "START"))]
     assert texts == [f"line {n}" for n in range(5)] + ["waiting for release"]
-    assert [m["seq"] for m in lines] == list(range(1, len(lines) + 1))
-    while True:
-        message = await communicator.receive_json_from(timeout=10)
-        if message["type"] == "end":
-            break
-        assert message["type"] == "log"
-    assert message["invocation"]["status"] == "succeeded"
-    assert message["invocation"]["response"] == {"released": True}
+    more, end = await receive_logs_until(communicator)
+    assert lines_of(logs + more)[-2].startswith("END RequestId")
+    assert end["invocation"]["status"] == "succeeded"
     invocation = await running
     assert invocation.status == "succeeded"
     connection.close()
     listener.close()
     await communicator.disconnect()
+
+
+async def test_a_million_log_lines_arrive_in_a_few_batches_and_the_end_leaves_the_logs_out():
+    # A megabyte of newlines: a million lines, the case that once cost a channel message each.
+    code = "def lambda_handler(event, context):\n    print('\\n' * 1_000_000, end='')\n    return 'done'\n"
+    _, function, session = await make_user_function("alice", name="newlines", code=code)
+    invocation_id = uuid.uuid4()
+    communicator = connect(f"/ws/functions/{function.name}/invocations/{invocation_id}/", session)
+    await communicator.connect()
+    assert (await communicator.receive_json_from())["type"] == "ready"
+    running = asyncio.ensure_future(sync_to_async(services.invoke_function, thread_sensitive=False)(
+        function, {}, source="test", invocation_id=invocation_id))
+    assert (await communicator.receive_json_from(timeout=10))["type"] == "start"
+    logs, end = await receive_logs_until(communicator)
+    invocation = await running
+    lines = lines_of(logs)
+    assert lines == invocation.logs.rstrip("\n").split("\n")
+    assert lines.count("") == 1_000_000
+    assert len(logs) < 100
+    assert max(len(json.dumps(message)) for message in logs) < 512 * 1024
+    assert end["invocation"]["status"] == "succeeded"
+    assert not {"logs", "request", "response"} & set(end["invocation"])
+    await communicator.disconnect()
+

@@ -62,8 +62,11 @@ class CreateTests(WebTestCase):
         self.assertEqual(response.status_code, 201)
         self.assertEqual(response.data["handler"], "lambda_function.lambda_handler")
         self.assertIn("lambda_function.py", response.data["files"])
-        self.assertFalse(response.data["deployed"])
-        self.assertTrue(response.data["undeployed_changes"])
+        # Created is deployed, as Lambda's CreateFunction is: it can be tested at once.
+        self.assertTrue(response.data["deployed"])
+        self.assertFalse(response.data["undeployed_changes"])
+        latest = self.call("GET", "/api/functions/my_fn-1/versions/$LATEST").data
+        self.assertEqual(latest["files"], response.data["files"])
 
     def test_it_creates_a_function_from_a_sample(self):
         response = self.call("POST", "/api/functions", {"name": "picker", "runtime": "nodejs",
@@ -197,18 +200,36 @@ class CodeAndConfigurationTests(WebTestCase):
         self.function.refresh_from_db()
         self.assertEqual((self.function.timeout, self.function.memory, self.function.env), (3, 128, {}))
 
-    def test_configuration_applies_on_deploy(self):
+    def test_configuration_applies_at_once_and_undeployed_code_stays_undeployed(self):
+        deployed_code = self.function.files
+        self.call("PUT", "/api/functions/hello/code", {"files": {"lambda_function.py": "edited = 1\n"}})
         body = {"timeout": 10, "memory": 256, "env": [{"key": "GREETING", "value": "안녕"}], "network": True,
                 "description": "greets", "reserved_concurrency": 5}
         response = self.call("PUT", "/api/functions/hello/configuration", body)
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.data["configuration"]["env"], [{"key": "GREETING", "value": "안녕"}])
+        latest = response.data["deployed_version"]
+        self.assertEqual((latest["timeout"], latest["memory"], latest["env"], latest["network"], latest["description"]),
+                         (10, 256, {"GREETING": "안녕"}, True, "greets"))
+        self.assertEqual(self.call("GET", "/api/functions/hello/versions/$LATEST").data["files"], deployed_code)
+        # The code edit is still the only undeployed change; Deploy takes it with the new settings.
         self.assertTrue(response.data["undeployed_changes"])
-        self.assertEqual(response.data["deployed_version"]["timeout"], 3)
         deployed = self.call("POST", "/api/functions/hello/deploy").data
-        self.assertEqual(deployed["version"]["timeout"], 10)
-        self.assertEqual(deployed["version"]["env"], {"GREETING": "안녕"})
+        latest = self.call("GET", "/api/functions/hello/versions/$LATEST").data
+        self.assertEqual((latest["files"], latest["timeout"]), ({"lambda_function.py": "edited = 1\n"}, 10))
         self.assertFalse(deployed["function"]["undeployed_changes"])
+
+    def test_a_test_right_after_saving_the_configuration_runs_with_it(self):
+        code = "import os\ndef lambda_handler(event, context):\n    return os.environ.get('GREETING')\n"
+        self.call("PUT", "/api/functions/hello/code", {"files": {"lambda_function.py": code}})
+        self.call("POST", "/api/functions/hello/deploy")
+        self.call("PUT", "/api/functions/hello/configuration", {"env": [{"key": "GREETING", "value": "안녕"}]})
+        self.assertEqual(self.call("POST", "/api/functions/hello/test", {"event": {}}).data["response"], "안녕")
+
+    def test_changing_only_reserved_concurrency_makes_no_new_version(self):
+        versions = FunctionVersion.objects.count()
+        self.call("PUT", "/api/functions/hello/configuration", {"reserved_concurrency": 3})
+        self.assertEqual(FunctionVersion.objects.count(), versions)
 
 
 class DeployAndVersionTests(WebTestCase):
@@ -231,7 +252,9 @@ class DeployAndVersionTests(WebTestCase):
         self.assertEqual(FunctionVersion.objects.count(), 1)
 
     def test_publish_needs_a_deployment(self):
-        self.assertApiError(self.call("POST", "/api/functions/hello/versions", {}), 409, "NotDeployed")
+        # A function stored before creating deployed it has nothing deployed.
+        Function.objects.create(owner=self.alice, name="older", runtime="python", handler="a.b", files={"a.py": ""})
+        self.assertApiError(self.call("POST", "/api/functions/older/versions", {}), 409, "NotDeployed")
 
     def test_publish_gives_numbered_versions_whose_code_can_be_read(self):
         self.call("POST", "/api/functions/hello/deploy")

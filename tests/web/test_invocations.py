@@ -2,7 +2,7 @@
 
 import json
 
-from editor.models import Invocation
+from editor.models import Function, Invocation
 from tests.web.base import WebTestCase
 
 FAILING = "def lambda_handler(event, context):\n    print('about to fail')\n    raise ValueError('bad drill')\n"
@@ -15,8 +15,14 @@ class TestButtonTests(WebTestCase):
         self.function = self.make_function(name="echo")
         self.call("PUT", "/api/functions/echo/code", {"files": {"lambda_function.py": ECHO}})
 
-    def test_testing_before_deploy_is_a_conflict(self):
-        self.assertApiError(self.call("POST", "/api/functions/echo/test", {"event": {}}), 409, "NotDeployed")
+    def test_a_new_function_can_be_tested_at_once(self):
+        self.make_function(name="fresh")
+        data = self.call("POST", "/api/functions/fresh/test", {"event": {}}).data
+        self.assertEqual((data["status"], data["response"]["statusCode"]), ("succeeded", 200))
+
+    def test_testing_with_nothing_deployed_is_a_conflict(self):
+        Function.objects.create(owner=self.alice, name="older", runtime="python", handler="a.b", files={"a.py": ""})
+        self.assertApiError(self.call("POST", "/api/functions/older/test", {"event": {}}), 409, "NotDeployed")
         self.assertEqual(Invocation.objects.count(), 0)
 
     def test_a_test_runs_the_deployed_code_and_records_the_invocation(self):
@@ -158,3 +164,56 @@ class JobTests(WebTestCase):
         invoke_function_job.delay(str(pending.id))
         pending.refresh_from_db()
         self.assertEqual(pending.finished_at, finished_at)
+
+
+PY_CONTEXT = (
+    "import os\n"
+    "def lambda_handler(event, context):\n"
+    "    return {'name': context.function_name, 'arn': context.invoked_function_arn,\n"
+    "            'group': context.log_group_name, 'env': os.environ['AWS_LAMBDA_FUNCTION_NAME']}\n"
+)
+JS_CONTEXT = (
+    "exports.handler = async (event, context) => ({\n"
+    "  name: context.functionName, arn: context.invokedFunctionArn, group: context.logGroupName,\n"
+    "  env: process.env.AWS_LAMBDA_FUNCTION_NAME,\n"
+    "});\n"
+)
+
+
+class FunctionIdentityTests(WebTestCase):
+    """Inside a handler the function is called by its own name, whoever owns it."""
+
+    def check(self, runtime, files):
+        self.make_function(name="sleeper", runtime=runtime)
+        self.call("PUT", "/api/functions/sleeper/code", {"files": files})
+        self.call("POST", "/api/functions/sleeper/deploy")
+        arn = "arn:aws:lambda:us-east-1:123456789012:function:sleeper"
+        tested = self.call("POST", "/api/functions/sleeper/test", {"event": {}}).data
+        self.assertEqual(tested["response"], {"name": "sleeper", "env": "sleeper", "arn": arn,
+                                              "group": "/aws/lambda/sleeper"})
+        self.call("POST", "/api/functions/sleeper/versions", {})
+        invoked = self.call("POST", "/api/functions/sleeper/invocations?Qualifier=1", {}).data
+        self.assertEqual(invoked["arn"], arn + ":1")
+        # Bob's function of the same name runs in its own workers, under the same name.
+        self.make_function(self.bob, name="sleeper", runtime=runtime)
+        self.call("PUT", "/api/functions/sleeper/code", {"files": files}, client=self.bob_client)
+        self.call("POST", "/api/functions/sleeper/deploy", client=self.bob_client)
+        bobs = self.call("POST", "/api/functions/sleeper/test", {"event": {}}, client=self.bob_client).data
+        self.assertEqual(bobs["response"]["name"], "sleeper")
+
+    def test_a_python_function_sees_its_own_name_arn_and_log_group(self):
+        self.check("python", {"lambda_function.py": PY_CONTEXT})
+
+    def test_a_nodejs_function_sees_its_own_name_arn_and_log_group(self):
+        self.check("nodejs", {"index.js": JS_CONTEXT})
+
+
+def test_batches_keep_order_and_size_and_cut_an_overlong_line():
+    from editor.services.invocations import _batches
+
+    lines = ["a" * 10, "", "b" * 25, "c" * 3]
+    batches = list(_batches(lines, 12))
+    assert batches == [["a" * 10, ""], ["b" * 12], ["b" * 12], ["b", "ccc"]]
+    assert all(sum(len(line) + 1 for line in batch) <= 12 + 1 for batch in batches)
+    assert list(_batches([], 12)) == []
+    assert [len(b) for b in _batches([""] * 100_000, 64 * 1024)] == [65536, 100_000 - 65536]

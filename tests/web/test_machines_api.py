@@ -103,6 +103,18 @@ class MachinesApiTests(WebTestCase):
         self.assertApiError(self.call("GET", "/api/state-machines/nope"), 404)
         self.assertEqual(StateMachine.objects.count(), 1)
 
+    def test_a_missing_role_says_what_to_do(self):
+        # Bob has no role yet: he is told to create one, not "You have no role called ."
+        for role in (None, ""):
+            body = {"name": "flow", "type": "STANDARD", **({} if role is None else {"role": role})}
+            refused = self.call("POST", "/api/state-machines", body, client=self.bob_client)
+            self.assertApiError(refused, 400, "RoleRequired", "role")
+            self.assertTrue(refused.data["error"]["message"].startswith("Create a role first"))
+        self.call("POST", "/api/roles", {"name": "runner"}, client=self.bob_client)
+        refused = self.call("POST", "/api/state-machines", {"name": "flow", "role": ""}, client=self.bob_client)
+        self.assertEqual(refused.data["error"]["message"], "Choose a role.")
+        self.assertFalse(StateMachine.objects.filter(owner=self.bob).exists())
+
     def test_a_machine_is_deleted(self):
         self.create()
         self.assertEqual(self.call("DELETE", "/api/state-machines/flow").status_code, 204)

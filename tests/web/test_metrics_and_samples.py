@@ -49,6 +49,33 @@ class SampleTests(WebTestCase):
         self.assertEqual(Function.objects.filter(owner=self.alice).count(), 6)
         self.assertEqual(Function.objects.filter(owner=self.bob).count(), 0)
 
+    def test_a_person_added_at_the_admin_gets_the_samples_once(self):
+        from django.contrib.auth import get_user_model
+
+        from editor.models import Role, StateMachine
+
+        admin = get_user_model().objects.create_superuser("root", password="root-password-1")
+        self.client.force_login(admin)
+        form = {"username": "carol", "password1": "carol-password-1", "password2": "carol-password-1",
+                "usable_password": "true"}
+        response = self.client.post("/admin/auth/user/add/", form)
+        self.assertEqual(response.status_code, 302, response.content[:2000])
+        carol = get_user_model().objects.get(username="carol")
+        self.assertEqual(set(Function.objects.filter(owner=carol).values_list("name", flat=True)),
+                         {"team-picker", "attack-training", "passing-training", "defence-training",
+                          "free-kick-training", "ball-contest-training"})
+        self.assertEqual(list(Role.objects.filter(owner=carol).values_list("name", flat=True)),
+                         ["flowbench-sample-role"])
+        machine = StateMachine.objects.get(owner=carol)
+        self.assertEqual((machine.name, machine.role.name, machine.versions.count()),
+                         ("youth-football-training", "flowbench-sample-role", 1))
+        # Changing the person later gives nothing again (what they deleted stays deleted).
+        Function.objects.filter(owner=carol, name="team-picker").delete()
+        change = {"username": "carol", "is_active": "on", "date_joined_0": "2024-01-01", "date_joined_1": "00:00:00"}
+        response = self.client.post(f"/admin/auth/user/{carol.pk}/change/", change)
+        self.assertEqual(response.status_code, 302, response.content[:2000])
+        self.assertFalse(Function.objects.filter(owner=carol, name="team-picker").exists())
+
     def test_load_samples_names_an_unknown_user(self):
         with self.assertRaisesMessage(CommandError, "No user called 'carol'"):
             call_command("load_samples", "--user", "carol", stdout=StringIO())

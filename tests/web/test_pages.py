@@ -23,3 +23,14 @@ class PageTests(WebTestCase):
     def test_the_pages_carry_a_csrf_token_for_the_api(self):
         response = self.client.get("/")
         self.assertContains(response, 'name="csrf-token"')
+
+    def test_every_page_names_the_icon_and_favicon_ico_leads_to_it(self):
+        from django.contrib.staticfiles import finders
+        from django.test import Client
+
+        for client, path in [(self.client, "/"), (self.client, "/state-machines/"), (Client(), "/login/")]:
+            self.assertContains(client.get(path), 'rel="icon" href="/static/favicon.svg"')
+        # Asked for by browsers on every page, signed in or not.
+        response = Client().get("/favicon.ico")
+        self.assertEqual((response.status_code, response["Location"]), (301, "/static/favicon.svg"))
+        self.assertIn("<svg", open(finders.find("favicon.svg"), encoding="utf-8").read())

@@ -52,6 +52,27 @@ class TestEventTests(WebTestCase):
         self.assertApiError(self.call("PUT", f"{self.base}/{other['id']}", {"name": "one"}), 409, "ResourceConflict")
         self.assertEqual(TestEvent.objects.get(pk=other["id"]).name, "two")
 
+    def test_saving_one_event_never_replaces_another(self):
+        one = self.call("POST", self.base, {"name": "one", "body": {"n": 1}}).data
+        two = self.call("POST", self.base, {"name": "two", "body": {"n": 2}}).data
+        taken = self.call("PUT", f"{self.base}/{two['id']}", {"name": "one", "body": {"n": 22}})
+        self.assertApiError(taken, 409, "ResourceConflict", "name")
+        self.assertIn("already exists", taken.data["error"]["message"])
+        again = self.call("POST", self.base, {"name": "one", "body": {"n": 11}})
+        self.assertApiError(again, 409, "ResourceConflict", "name")
+        stored = {e.name: e.body for e in TestEvent.objects.all()}
+        self.assertEqual(stored, {"one": {"n": 1}, "two": {"n": 2}})
+        # A body-only PUT changes that event and keeps its name.
+        updated = self.call("PUT", f"{self.base}/{one['id']}", {"body": {"n": 100}}).data
+        self.assertEqual((updated["name"], updated["body"]), ("one", {"n": 100}))
+
+    def test_unknown_fields_are_refused(self):
+        one = self.call("POST", self.base, {"name": "one", "body": {}}).data
+        self.assertApiError(self.call("PUT", f"{self.base}/{one['id']}", {"id": 9, "body": {}}), 400,
+                            "UnknownField", "id")
+        self.assertApiError(self.call("POST", self.base, {"name": "x", "body": {}, "overwrite": True}), 400,
+                            "UnknownField", "overwrite")
+
     def test_bob_cannot_touch_alices_events_even_through_his_own_function(self):
         event = self.call("POST", self.base, {"name": "one", "body": {"secret": 1}}).data
         self.make_function(self.bob, name="bobs")

@@ -54,5 +54,5 @@ def test_accepted_environments_keep_every_key_and_value(env):
 
 def test_a_message_with_an_undeclared_field_is_rejected():
     with pytest.raises(ValueError, match="unknown fields"):
-        messages.to_client({"type": "invocation.log", "invocation_id": "x", "seq": 1, "line": "a", "extra": 1})
-    assert messages.to_client({"type": "invocation.log", "invocation_id": "x", "seq": 1, "line": "a"})["type"] == "log"
+        messages.to_client({"type": "invocation.log", "invocation_id": "x", "seq": 1, "lines": ["a"], "extra": 1})
+    assert messages.to_client({"type": "invocation.log", "invocation_id": "x", "seq": 1, "lines": ["a"]})["type"] == "log"

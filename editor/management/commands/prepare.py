@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from editor import services
-from editor.services.samples import load_sample_machine, load_samples
+from editor.services.samples import welcome
 
 
 class Command(BaseCommand):
@@ -15,7 +15,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         admin, created = services.ensure_administrator()
         if created:
-            names = load_samples(admin) + load_sample_machine(admin)
+            names = welcome(admin)
             self.stdout.write(f"Created the administrator {admin.username!r} and samples: {', '.join(names) or 'none'}.")
         token = services.create_signin_link(admin)
         hours = settings.FLOWBENCH_SIGNIN_LINK_SECONDS // 3600

@@ -64,3 +64,11 @@ JS_GATE = ("const net = require('net');\n"
            "  const conn = net.connect(port, '127.0.0.1');\n"
            "  conn.on('data', () => { conn.destroy(); resolve(); });\n"
            "});\n")
+# A handler that says "waiting", waits at the gate whose port is its event, then returns an id
+# of its worker process (so a test can tell workers apart).
+PY_GATED_WORKER = PY_GATE + ("import uuid\n"
+                             "WORKER = uuid.uuid4().hex\n"
+                             "def handler(event, context):\n"
+                             "    print('waiting', flush=True)\n"
+                             "    wait_at_gate(event)\n"
+                             "    return WORKER\n")

@@ -7,7 +7,7 @@ import pytest
 
 from runtime.functions import (FunctionSpec, InvalidRequestContentException,
                                RequestTooLargeException, TooManyRequestsException)
-from tests.unit.functions.helpers import PY_GATE, Gate, python_function, unique
+from tests.unit.functions.helpers import PY_GATE, PY_GATED_WORKER, Gate, python_function, unique
 
 LAMBDA_VARIABLES = {
     "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
@@ -238,12 +238,7 @@ def test_each_log_line_reaches_on_log_while_the_function_still_runs(runner):
 
 def test_concurrent_invocations_get_their_own_workers_up_to_the_reserved_limit(fresh_runner):
     gate = Gate()
-    source = PY_GATE + ("import uuid\n"
-                        "WORKER = uuid.uuid4().hex\n"
-                        "def handler(event, context):\n"
-                        "    print('waiting', flush=True)\n"
-                        "    wait_at_gate(event)\n"
-                        "    return WORKER\n")
+    source = PY_GATED_WORKER
     spec = python_function(source, name=unique("limited"), reserved_concurrency=2)
     waiting = threading.Semaphore(0)
     results = []
