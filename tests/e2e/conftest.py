@@ -15,6 +15,14 @@ ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = Path(os.environ.get("FLOWBENCH_SCREENSHOTS", "/tmp/flowbench-screenshots"))
 
 
+def new_signin_link(env: dict) -> str:
+    """Runs `manage.py prepare` (the first run creates the database and the administrator) and
+    returns the one-time sign-in link it prints, a new one each run."""
+    prepared = subprocess.run([sys.executable, "manage.py", "prepare"], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=120, check=True)
+    return re.search(r"(http://\S+/login/\S+)", prepared.stdout).group(1)
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     """Starts `manage.py prepare` then daphne on a free port; yields (base url, sign-in link)."""
@@ -30,11 +38,9 @@ def server(tmp_path_factory):
            "DJANGO_SETTINGS_MODULE": "flowbench.settings", "PYTHONUNBUFFERED": "1"}
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
-    prepared = subprocess.run([sys.executable, "manage.py", "prepare"], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=120, check=True)
-    link = re.search(r"(http://\S+/login/\S+)", prepared.stdout).group(1)
+    link = new_signin_link(env)
     log = open(data / "daphne.log", "w")
-    daphne = subprocess.Popen([sys.executable, "-m", "daphne", "--fd", str(listener.fileno()),
+    daphne = subprocess.Popen([sys.executable, "-m", "flowbench.serve", "--fd", str(listener.fileno()),
                                "flowbench.asgi:application"], cwd=ROOT, env=env,
                               stdout=log, stderr=subprocess.STDOUT, pass_fds=[listener.fileno()])
     listener.close()
