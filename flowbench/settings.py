@@ -6,6 +6,7 @@ executor. DATABASE_URL, REDIS_URL and FLOWBENCH_EXECUTOR=celery switch to the di
 
 import os
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -36,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "axes",
     "editor",
 ]
 
@@ -48,6 +50,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "editor.middleware.LoginRequiredEverywhere",
+    # Last, as django-axes asks: it turns a refused sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "flowbench.urls"
@@ -136,6 +140,19 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "function-list"
 LOGOUT_REDIRECT_URL = "login"
+# Password sign-in is throttled by django-axes: after FLOWBENCH_SIGNIN_FAILURES failed attempts
+# for one username from one address, that pair is refused (even with the right password) for
+# FLOWBENCH_SIGNIN_COOLOFF_MINUTES. One-time sign-in links do not go through it.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("FLOWBENCH_SIGNIN_FAILURES", 5, minimum=1, maximum=1000)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("FLOWBENCH_SIGNIN_COOLOFF_MINUTES", 15, minimum=1, maximum=7 * 24 * 60))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "editor.views.signin_locked"
+AXES_VERBOSE = False
 # Lifetime of the one-time sign-in link printed by `prepare`.
 FLOWBENCH_SIGNIN_LINK_SECONDS = env_int("FLOWBENCH_SIGNIN_LINK_SECONDS", 24 * 3600, minimum=60)
 
