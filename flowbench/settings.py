@@ -9,6 +9,7 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from flowbench.env import (
@@ -37,12 +38,14 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "csp",
     "axes",
     "editor",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -162,6 +165,25 @@ CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_FAILURE_VIEW = "editor.views.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Content-Security-Policy (django-csp) on every page: scripts, styles and connections from this
+# origin only ('self' covers ws:/wss: to it), no inline script, no inline style but the <style>
+# elements CodeMirror writes with the page's nonce (the pages set styles through the CSSOM and
+# constructed style sheets), WebAssembly compiled by the vendored Graphviz
+# ('wasm-unsafe-eval'), images drawn from blob:/data: URLs (PNG export), no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, "'wasm-unsafe-eval'"],
+        "style-src": [SELF, NONCE],
+        "connect-src": [SELF],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # The Invoke API takes up to 6 MB of payload, as Lambda's synchronous Invoke does; the request
 # body may be a little larger so the 413 comes from our own check with its error shape.

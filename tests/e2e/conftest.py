@@ -72,9 +72,12 @@ def page(browser, signed_in):
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    # A Content-Security-Policy refusal is only a console message: it fails the test as well.
+    page.on("console", lambda message: errors.append(f"{message.text} at {message.location}")
+            if message.type == "error" and "Content Security Policy" in message.text else None)
     yield page
     context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    assert not errors, f"JavaScript errors or CSP refusals on the page: {errors}"
 
 
 @pytest.fixture

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 
 import httpx
 import pytest
-from websockets.asyncio.client import connect
+from websockets.sync.client import connect
 from websockets.exceptions import ConnectionClosed
 
 PASS_MACHINE = {"StartAt": "Only", "States": {"Only": {"Type": "Pass", "End": True}}}
@@ -47,30 +46,24 @@ def socket_to(server, client, execution_id):
 
 
 def test_a_frame_over_the_limit_closes_with_1009_and_a_close_frame(server, signed_in_client, execution_id):
-    async def scenario():
-        async with socket_to(server, signed_in_client, execution_id) as socket:
-            await socket.send(json.dumps({"type": "subscribe", "after": 0}))
-            assert json.loads(await socket.recv())["type"] == "events"
-            assert json.loads(await socket.recv())["type"] == "execution"
-            await socket.send("x" * (2 * 1024 * 1024))
-            with pytest.raises(ConnectionClosed) as closed:
-                while True:   # live events of the execution may come first
-                    await socket.recv()
-            # The server's close frame arrived (not a dropped connection) with "message too big".
-            assert closed.value.rcvd is not None, closed.value
-            assert closed.value.rcvd.code == 1009
-
-    asyncio.run(scenario())
+    with socket_to(server, signed_in_client, execution_id) as socket:
+        socket.send(json.dumps({"type": "subscribe", "after": 0}))
+        assert json.loads(socket.recv(timeout=30))["type"] == "events"
+        assert json.loads(socket.recv(timeout=30))["type"] == "execution"
+        socket.send("x" * (2 * 1024 * 1024))
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:   # live events of the execution may come first
+                socket.recv(timeout=30)
+        # The server's close frame arrived (not a dropped connection) with "message too big".
+        assert closed.value.rcvd is not None, closed.value
+        assert closed.value.rcvd.code == 1009
 
 
 def test_a_message_under_the_frame_limit_but_over_ours_gets_an_error_and_the_socket_stays(
         server, signed_in_client, execution_id):
-    async def scenario():
-        async with socket_to(server, signed_in_client, execution_id) as socket:
-            await socket.send(json.dumps({"type": "subscribe", "after": 0, "padding": "x" * 500_000}))
-            reply = json.loads(await socket.recv())
-            assert (reply["type"], reply["error"]["code"]) == ("error", "MessageTooLarge")
-            await socket.send(json.dumps({"type": "subscribe", "after": 0}))
-            assert json.loads(await socket.recv())["type"] == "events"
-
-    asyncio.run(scenario())
+    with socket_to(server, signed_in_client, execution_id) as socket:
+        socket.send(json.dumps({"type": "subscribe", "after": 0, "padding": "x" * 500_000}))
+        reply = json.loads(socket.recv(timeout=30))
+        assert (reply["type"], reply["error"]["code"]) == ("error", "MessageTooLarge")
+        socket.send(json.dumps({"type": "subscribe", "after": 0}))
+        assert json.loads(socket.recv(timeout=30))["type"] == "events"
