@@ -9,7 +9,6 @@ import json
 from django.urls import URLPattern, reverse
 
 from editor.models import Function, Role, StateMachine, TestEvent
-from editor.services.executor import get_executor
 from editor.urls import api_patterns
 from tests.web.base import LiveWebTestCase
 
@@ -68,12 +67,7 @@ class LoneSurrogateTests(LiveWebTestCase):
         super().setUp()
         self.make_function(name="hello", deploy=True)
         self.call("POST", "/api/functions/hello/test-events", {"name": "ev1", "body": {}})
-        self.call("POST", "/api/roles", {"name": "runner"})
-        self.call("POST", "/api/state-machines", {"name": "flow", "type": "STANDARD", "role": "runner",
-                                                  "definition": PASS})
-        self.call("POST", "/api/state-machines/flow/versions")
-        self.execution = self.call("POST", "/api/state-machines/flow/executions", {"input": "{}"}).data["id"]
-        get_executor().wait(self.execution)
+        self.execution = self.make_finished_execution()
 
     def path_of(self, pattern: URLPattern) -> str:
         kwargs = {"name": {"api-role": "runner", "api-machine": "flow", "api-machine-versions": "flow",

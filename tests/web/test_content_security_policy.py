@@ -3,7 +3,6 @@ scripts, styles and connections, no inline script or style markup in any templat
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -11,12 +10,10 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from editor.services.executor import get_executor
 from editor.urls import urlpatterns
 from tests.web.base import LiveWebTestCase
 
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
-PASS = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
 
 
 def policy_of(response) -> dict[str, list[str]]:
@@ -32,12 +29,7 @@ class ContentSecurityPolicyTests(LiveWebTestCase):
         self.alice.is_staff = self.alice.is_superuser = True
         self.alice.save()
         self.make_function(name="hello")
-        self.call("POST", "/api/roles", {"name": "runner"})
-        self.call("POST", "/api/state-machines", {"name": "flow", "type": "STANDARD", "role": "runner",
-                                                  "definition": PASS})
-        self.call("POST", "/api/state-machines/flow/versions")
-        self.execution = self.call("POST", "/api/state-machines/flow/executions", {"input": "{}"}).data["id"]
-        get_executor().wait(self.execution)
+        self.execution = self.make_finished_execution()
 
     def pages(self):
         """Yields the path of every named page of the studio (the URL table, not the API)."""
