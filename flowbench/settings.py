@@ -126,8 +126,9 @@ FLOWBENCH_THREADS = env_int("FLOWBENCH_THREADS", 8, minimum=1, maximum=256)
 # Executions running at once in the web process (the embedded executor's thread pool).
 FLOWBENCH_EXECUTION_THREADS = env_int("FLOWBENCH_EXECUTION_THREADS", 32, minimum=1, maximum=1024)
 # Execution pages one user may hold open at once in one web process: each socket's catch-up
-# (up to every event of the execution) waits in the process's send buffers until its client reads.
-FLOWBENCH_EXECUTION_SOCKETS_PER_USER = env_int("FLOWBENCH_EXECUTION_SOCKETS_PER_USER", 20, minimum=1, maximum=10000)
+# (up to every event of the execution, some 5 MB for 24,000 events) waits in the process's send
+# buffers until its client reads (bench/socket_memory.py measures it).
+FLOWBENCH_EXECUTION_SOCKETS_PER_USER = env_int("FLOWBENCH_EXECUTION_SOCKETS_PER_USER", 10, minimum=1, maximum=10000)
 # The account and region every ARN of this install names (functions, roles, state machines).
 FLOWBENCH_ACCOUNT_ID = env_str("FLOWBENCH_ACCOUNT_ID", "123456789012")
 if not (FLOWBENCH_ACCOUNT_ID.isdigit() and len(FLOWBENCH_ACCOUNT_ID) == 12):
