@@ -24,7 +24,8 @@ def signin_locked(request, response=None, credentials=None):
     """The sign-in page, refusing (429) a username that failed too often from this address: what
     django-axes answers once the limit is reached, the right password included."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-    form = AuthenticationForm(request, initial={"username": (credentials or {}).get("username", "")})
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    form = AuthenticationForm(request, initial={"username": username})
     return render(request, "editor/login.html", {
         "form": form, "next": request.POST.get("next", ""),
         "locked": f"Too many failed sign-ins for this username from your address: try again in {minutes} "

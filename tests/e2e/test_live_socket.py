@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import uuid
+from contextlib import ExitStack
 
 import httpx
 import pytest
 from websockets.sync.client import connect
+from playwright.sync_api import expect
 from websockets.exceptions import ConnectionClosed
 
 PASS_MACHINE = {"StartAt": "Only", "States": {"Only": {"Type": "Pass", "End": True}}}
+WAIT_MACHINE = {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 3600, "End": True}}}
 
 
 @pytest.fixture(scope="module")
@@ -26,17 +29,23 @@ def signed_in_client(server):
     client.close()
 
 
+def start(client, definition: dict) -> str:
+    """Creates and publishes an administrator's machine of `definition`, starts it; returns the
+    execution's id."""
+    name = f"socket-limits-{uuid.uuid4().hex[:8]}"
+    created = client.post("/api/state-machines", json={
+        "name": name, "type": "STANDARD", "role": "flowbench-sample-role", "definition": json.dumps(definition)})
+    assert created.status_code == 201, created.text
+    assert client.post(f"/api/state-machines/{name}/versions").status_code == 201
+    started = client.post(f"/api/state-machines/{name}/executions", json={"input": "{}"})
+    assert started.status_code == 201, started.text
+    return started.json()["id"]
+
+
 @pytest.fixture(scope="module")
 def execution_id(signed_in_client):
     """Returns the id of an execution of a one-Pass state machine of the administrator's."""
-    name = f"socket-limits-{uuid.uuid4().hex[:8]}"
-    created = signed_in_client.post("/api/state-machines", json={
-        "name": name, "type": "STANDARD", "role": "flowbench-sample-role", "definition": json.dumps(PASS_MACHINE)})
-    assert created.status_code == 201, created.text
-    assert signed_in_client.post(f"/api/state-machines/{name}/versions").status_code == 201
-    started = signed_in_client.post(f"/api/state-machines/{name}/executions", json={"input": "{}"})
-    assert started.status_code == 201, started.text
-    return started.json()["id"]
+    return start(signed_in_client, PASS_MACHINE)
 
 
 def socket_to(server, client, execution_id):
@@ -67,3 +76,23 @@ def test_a_message_under_the_frame_limit_but_over_ours_gets_an_error_and_the_soc
         assert (reply["type"], reply["error"]["code"]) == ("error", "MessageTooLarge")
         socket.send(json.dumps({"type": "subscribe", "after": 0}))
         assert json.loads(socket.recv(timeout=30))["type"] == "events"
+
+
+def test_a_page_past_the_users_socket_cap_says_live_updates_are_paused_then_resumes(
+        server, signed_in_client, page, shot):
+    """The server's default cap is 10 execution sockets a user: 10 held elsewhere refuse the page's
+    (4429); once one closes, the page's next try connects."""
+    execution = start(signed_in_client, WAIT_MACHINE)
+    with ExitStack() as stack:
+        held = [stack.enter_context(socket_to(server, signed_in_client, execution)) for _ in range(10)]
+        for socket in held:
+            socket.send(json.dumps({"type": "subscribe", "after": 0}))
+            assert json.loads(socket.recv(timeout=30))["type"] == "events"
+        page.goto(f"{server['base']}/executions/{execution}/")
+        expect(page.locator("#live-paused")).to_be_visible(timeout=20_000)
+        expect(page.locator("#live")).to_be_hidden()
+        shot(page, "execution-live-paused")
+        held.pop().close()
+        expect(page.locator("#live")).to_be_visible(timeout=30_000)   # the page retries every 15 s
+        expect(page.locator("#live-paused")).to_be_hidden()
+    signed_in_client.post(f"/api/executions/{execution}/stop", json={})
