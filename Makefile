@@ -17,7 +17,7 @@ system-deps:
 
 run: $(STAMP)
 	$(BIN)/python manage.py prepare
-	$(BIN)/daphne -b 127.0.0.1 -p 8000 flowbench.asgi:application
+	$(BIN)/python -m flowbench.serve -b 127.0.0.1 -p 8000 flowbench.asgi:application
 
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q

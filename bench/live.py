@@ -25,12 +25,15 @@ import threading
 import time
 from pathlib import Path
 
+WATCHER_CAP = 10000
 WORKLOAD = Path(__file__).resolve().parents[2] / "shared" / "bench" / "workloads" / "w4.json"
 
 
 def _setup():
     os.environ.setdefault("FLOWBENCH_DATA_DIR", tempfile.mkdtemp(prefix="flowbench-bench-live-"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flowbench.settings")
+    # Every watcher is the same user: lift the cap on one user's open execution sockets.
+    os.environ.setdefault("FLOWBENCH_EXECUTION_SOCKETS_PER_USER", str(WATCHER_CAP))
     import django
 
     django.setup()

@@ -519,13 +519,17 @@ def _job(options, concurrency: int) -> dict:
             "timeout": options.timeout}
 
 
+# Every watcher is the same user: lift the cap on one user's open execution sockets.
+WATCHERS_ENV = {"FLOWBENCH_EXECUTION_SOCKETS_PER_USER": "10000"}
+
+
 def run_embedded(options) -> ModeResult:
     """The default install: SQLite, thread executor, in-memory layer; daphne for the watchers."""
     threads = int(os.environ.get("FLOWBENCH_EXECUTION_THREADS", "32"))
     result = ModeResult("embedded", note=f"SQLite file, {threads} execution threads, in-memory channel layer")
     data = tempfile.mkdtemp(prefix="flowbench-bench-load-")
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "FLOWBENCH_EXECUTOR")}
-    env |= {"FLOWBENCH_DATA_DIR": data, "DJANGO_SETTINGS_MODULE": "flowbench.settings"}
+    env |= {"FLOWBENCH_DATA_DIR": data, "DJANGO_SETTINGS_MODULE": "flowbench.settings", **WATCHERS_ENV}
     daphne = None
     try:
         if options.profile:
@@ -536,7 +540,7 @@ def run_embedded(options) -> ModeResult:
         if setup.get("sandbox"):
             result.note += f", functions in the {setup['sandbox']} sandbox"
         port = _free_port()
-        daphne = subprocess.Popen([PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+        daphne = subprocess.Popen([PYTHON, "-m", "flowbench.serve", "-b", "127.0.0.1", "-p", str(port),
                                    "flowbench.asgi:application"], cwd=REPO_ROOT, env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _wait_for_port(port, daphne)
@@ -565,7 +569,7 @@ def run_distributed(options, workers: int) -> ModeResult:
         result.error = f"not measured: tests/integration/cluster.py is not there yet ({exc})"
         return result
     # The install's lease (FLOWBENCH_LEASE_SECONDS' default), not the short one the tests use.
-    cluster = Cluster(workers=workers, lease_seconds=30, threads=CELERY_THREADS)
+    cluster = Cluster(workers=workers, lease_seconds=30, threads=CELERY_THREADS, env=WATCHERS_ENV)
     try:
         began = time.monotonic()
         cluster.start()

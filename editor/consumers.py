@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections import Counter
 
 import orjson
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.db.models import Max
 
 from editor import messages
 from editor.models import Execution, ExecutionEvent, Function, Invocation
@@ -24,9 +27,9 @@ CATCH_UP_BATCH = 500
 
 
 async def refuse(consumer, code: int) -> None:
-    """Ends a socket with our close code (4401 not signed in, 4403 not yours, 4404 unknown): the
-    handshake is accepted first, since a server that refuses it can only answer HTTP 403 and the
-    page would not know to stop reconnecting."""
+    """Ends a socket with our close code (4401 not signed in, 4404 unknown or not yours, 4429 too
+    many open): the handshake is accepted first, since a server that refuses it can only answer
+    HTTP 403 and the page would not know to stop reconnecting."""
     await consumer.accept()
     await consumer.close(code=code)
 # What a client may send is one small subscribe message: anything longer is refused unread.
@@ -91,15 +94,53 @@ def _owned_execution(user, execution_id: uuid.UUID):
 
 @database_sync_to_async
 def _catch_up(execution_id, after: int):
-    """Returns the stored events after `after` (in id order) and the execution's status now."""
+    """Returns the stored events after `after` (in id order), the execution's status now and the
+    id of its last stored event (0 for none)."""
     rows = [row.as_event() for row in
             ExecutionEvent.objects.filter(execution_id=execution_id, event_id__gt=after).order_by("event_id")]
     execution = Execution.objects.get(pk=execution_id)
-    return rows, messages.status_of(execution)
+    if rows:
+        last = rows[-1]["id"]
+    else:
+        last = ExecutionEvent.objects.filter(execution_id=execution_id).aggregate(last=Max("event_id"))["last"] or 0
+    return rows, messages.status_of(execution), last
+
+
+class OpenSockets:
+    """How many execution sockets each user holds open in this process, capped.
+
+    A subscribe costs its catch-up (up to every event of the execution) in this process's send
+    buffers until the client reads it, and a client that never reads never frees it: the cap
+    bounds what one user can make one web process hold. Consumers run on the server's one event
+    loop, so the counts need no lock.
+    """
+
+    def __init__(self):
+        self.counts: Counter = Counter()
+
+    def take(self, user_id) -> bool:
+        """Counts one more socket for the user; returns False (counting nothing) at the cap."""
+        if self.counts[user_id] >= settings.FLOWBENCH_EXECUTION_SOCKETS_PER_USER:
+            return False
+        self.counts[user_id] += 1
+        return True
+
+    def release(self, user_id) -> None:
+        self.counts[user_id] -= 1
+        if self.counts[user_id] <= 0:
+            del self.counts[user_id]
+
+
+open_sockets = OpenSockets()
 
 
 class ExecutionConsumer(AsyncJsonWebsocketConsumer):
     """/ws/executions/<id>/: the owner's execution's events, each exactly once, in order.
+
+    Closes with 4401 (not signed in), 4404 (no such execution of yours: unknown and another
+    user's look the same, so the code says nothing of what others have) or 4429 (the user holds
+    FLOWBENCH_EXECUTION_SOCKETS_PER_USER sockets in this process already). A socket answers one
+    subscribe; the protocol is in editor/messages.py.
 
     The socket joins the group at connect, before any query. Channels hands this consumer one
     message at a time, so live events that arrive while a subscribe's catch-up query runs wait in
@@ -108,6 +149,8 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
     """
 
     group = None
+    execution_id = None   # None on a refused socket: whatever it receives is ignored
+    counted_user = None   # the user this socket counts against while it is open
     last_sent = None   # None until the client subscribes
     last_status = None
 
@@ -122,8 +165,12 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
             await refuse(self, 4404)
             return
         if await _owned_execution(user, execution_id) is None:
-            await refuse(self, 4403)
+            await refuse(self, 4404)
             return
+        if not open_sockets.take(user.pk):
+            await refuse(self, 4429)
+            return
+        self.counted_user = user.pk
         register_event_loop(asyncio.get_running_loop())
         self.execution_id = execution_id
         self.group = execution_group(execution_id)
@@ -131,28 +178,43 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
 
     async def disconnect(self, code):
+        if self.counted_user is not None:
+            open_sockets.release(self.counted_user)
+            self.counted_user = None
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive_json(self, content, **kwargs):
         message, error = messages.parse_client_message(content)
+        if error is None and self.last_sent is not None:
+            error = messages.client_error(
+                "AlreadySubscribed", "This socket is subscribed already: open a new one to start over.", "type")
         if error is not None:
             await self.send_json(error)
             return
         after = message["after"]
-        rows, status = await _catch_up(self.execution_id, after)
+        rows, status, last = await _catch_up(self.execution_id, after)
+        if after > last:
+            # Events above `last` do not exist yet: skipping them when they come would lose them.
+            await self.send_json(messages.client_error(
+                "OutOfRange", f"after is at most {last}, the id of the execution's last event.", "after"))
+            return
         for start in range(0, max(len(rows), 1), CATCH_UP_BATCH):
             await self.send_json(messages.events(rows[start:start + CATCH_UP_BATCH]))
         self.last_sent = rows[-1]["id"] if rows else after
         self.last_status = status
         if status["status"] != "RUNNING":
-            # The end: events whose messages the layer dropped (a full channel, a layer restart)
-            # come from the database now, since no later event will reveal the gap.
-            rows, _ = await _catch_up(self.execution_id, self.last_sent)
-            if rows:
-                await self.send_json(messages.events(rows))
-                self.last_sent = rows[-1]["id"]
+            await self._send_what_the_layer_dropped()
         await self.send_json(messages.execution_status(status))
+
+    async def _send_what_the_layer_dropped(self):
+        """At the end, sends the stored events after the last one sent: events whose messages the
+        layer dropped (a full channel, a layer restart) come from the database, since no later
+        event will reveal the gap."""
+        rows, _, _ = await _catch_up(self.execution_id, self.last_sent)
+        if rows:
+            await self.send_json(messages.events(rows))
+            self.last_sent = rows[-1]["id"]
 
     @classmethod
     async def encode_json(cls, content):
@@ -160,6 +222,8 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
         return orjson.dumps(content).decode()
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        if self.execution_id is None:
+            return   # a refused socket: its close is under way
         # A binary or empty frame is a message without JSON: answered with an error like any other.
         if text_data and len(text_data) > CLIENT_MESSAGE_LIMIT:
             await self.send_json(messages.client_error(
@@ -183,7 +247,7 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
         if fresh[0]["id"] != self.last_sent + 1:
             # A gap: this socket's channel dropped a message (the layer's capacity, a layer
             # restart): fetch what is missing from the database instead of skipping it.
-            rows, _ = await _catch_up(self.execution_id, self.last_sent)
+            rows, _, _ = await _catch_up(self.execution_id, self.last_sent)
             fresh = [row for row in rows if row["id"] <= batch[-1]["id"]]
             if not fresh:
                 return
@@ -196,10 +260,5 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
             return   # before the subscribe, or the catch-up already said so
         self.last_status = status
         if status["status"] != "RUNNING":
-            # The end: events whose messages the layer dropped (a full channel, a layer restart)
-            # come from the database now, since no later event will reveal the gap.
-            rows, _ = await _catch_up(self.execution_id, self.last_sent)
-            if rows:
-                await self.send_json(messages.events(rows))
-                self.last_sent = rows[-1]["id"]
+            await self._send_what_the_layer_dropped()
         await self.send_json(messages.execution_status(status))

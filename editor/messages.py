@@ -62,6 +62,17 @@ def end(invocation: Invocation) -> dict:
 # {status, output, error, cause, stopped_at, transitions, redrive_count}}, "error" {error: {code,
 # message, field}}. After a subscribe the server sends the catch-up as one or more "events"
 # messages (at least one, possibly empty), then one "execution", then every new event once.
+# A socket answers one subscribe: a second one gets the error AlreadySubscribed (field "type")
+# and changes nothing, since the stream already goes on from the last event sent (a client that
+# wants to start over opens a new socket). An `after` above the execution's last stored event is
+# refused with OutOfRange (field "after"): those events do not exist yet, and skipping them when
+# they come would lose them. A refused or malformed message (InvalidMessage, UnknownType,
+# UnknownField, InvalidType, MessageTooLarge) leaves the socket open and unsubscribed, so the
+# client may send a correct subscribe. A frame over the server's limit (1 MiB) ends the
+# connection with close code 1009 and a close frame.
+# Close codes: 4401 not signed in, 4404 no such execution of yours (unknown and another user's
+# look the same), 4429 the user holds too many execution sockets in this process (the page retries
+# later); the page reconnects after any other close while the execution runs.
 
 CLIENT_FIELDS = {
     "subscribe": {"type", "after"},

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import login
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import LoginView
 from django.http import Http404
@@ -17,6 +19,18 @@ from editor.errors import ApiError
 class SignInView(LoginView):
     template_name = "editor/login.html"
     redirect_authenticated_user = True
+
+
+def signin_locked(request, response=None, credentials=None):
+    """The sign-in page, refusing (429) a username that failed too often from this address: what
+    django-axes answers once the limit is reached, the right password included."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    form = AuthenticationForm(request, initial={"username": username})
+    return render(request, "editor/login.html", {
+        "form": form, "next": request.POST.get("next", ""),
+        "locked": f"Too many failed sign-ins for this username from your address: try again in {minutes} "
+                  "minutes, or use a one-time sign-in link (manage.py prepare prints one)."}, status=429)
 
 
 @login_not_required

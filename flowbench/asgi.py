@@ -19,8 +19,21 @@ from flowbench import lifecycle  # noqa: E402
 http_app = django_asgi
 if settings.FLOWBENCH_SERVE_STATIC:
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+    from django.core.exceptions import SuspiciousFileOperation
+    from django.http import Http404
 
-    http_app = ASGIStaticFilesHandler(django_asgi)
+    class StaticFilesHandler(ASGIStaticFilesHandler):
+        """Django's static handler, answering 404 to a path that leads out of the static folders
+        (/static/%2e%2e/x): Django's finders refuse it with SuspiciousFileOperation, which this
+        handler, unlike a view, would turn into a 500."""
+
+        def serve(self, request):
+            try:
+                return super().serve(request)
+            except SuspiciousFileOperation:
+                raise Http404("No such static file.") from None
+
+    http_app = StaticFilesHandler(django_asgi)
 
 # A server that runs this application resumes the executions a previous process left RUNNING as
 # it starts, and hands its own back when it is stopped (flowbench.lifecycle).

@@ -6,8 +6,10 @@ executor. DATABASE_URL, REDIS_URL and FLOWBENCH_EXECUTOR=celery switch to the di
 
 import os
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from flowbench.env import (
@@ -36,11 +38,14 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "csp",
+    "axes",
     "editor",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -48,6 +53,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "editor.middleware.LoginRequiredEverywhere",
+    # Last, as django-axes asks: it turns a refused sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "flowbench.urls"
@@ -125,6 +132,10 @@ FLOWBENCH_THREADS_PER_USER = env_int("FLOWBENCH_THREADS_PER_USER", 200, minimum=
 # On SIGTERM, how long a Task whose function is running may take to answer before its execution
 # is handed back anyway (the next start retries it as after a crash).
 FLOWBENCH_STOP_GRACE_SECONDS = env_int("FLOWBENCH_STOP_GRACE_SECONDS", 10, minimum=0, maximum=900)
+# Execution pages one user may hold open at once in one web process: each socket's catch-up
+# (up to every event of the execution, some 5 MB for 24,000 events) waits in the process's send
+# buffers until its client reads (bench/socket_memory.py measures it).
+FLOWBENCH_EXECUTION_SOCKETS_PER_USER = env_int("FLOWBENCH_EXECUTION_SOCKETS_PER_USER", 10, minimum=1, maximum=10000)
 # The account and region every ARN of this install names (functions, roles, state machines).
 FLOWBENCH_ACCOUNT_ID = env_str("FLOWBENCH_ACCOUNT_ID", "123456789012")
 if not (FLOWBENCH_ACCOUNT_ID.isdigit() and len(FLOWBENCH_ACCOUNT_ID) == 12):
@@ -140,6 +151,19 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "function-list"
 LOGOUT_REDIRECT_URL = "login"
+# Password sign-in is throttled by django-axes: after FLOWBENCH_SIGNIN_FAILURES failed attempts
+# for one username from one address, that pair is refused (even with the right password) for
+# FLOWBENCH_SIGNIN_COOLOFF_MINUTES. One-time sign-in links do not go through it.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("FLOWBENCH_SIGNIN_FAILURES", 5, minimum=1, maximum=1000)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("FLOWBENCH_SIGNIN_COOLOFF_MINUTES", 15, minimum=1, maximum=7 * 24 * 60))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "editor.views.signin_locked"
+AXES_VERBOSE = False
 # Lifetime of the one-time sign-in link printed by `prepare`.
 FLOWBENCH_SIGNIN_LINK_SECONDS = env_int("FLOWBENCH_SIGNIN_LINK_SECONDS", 24 * 3600, minimum=60)
 
@@ -149,6 +173,25 @@ CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_FAILURE_VIEW = "editor.views.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Content-Security-Policy (django-csp) on every page: scripts, styles and connections from this
+# origin only ('self' covers ws:/wss: to it), no inline script, no inline style but the <style>
+# elements CodeMirror writes with the page's nonce (the pages set styles through the CSSOM and
+# constructed style sheets), WebAssembly compiled by the vendored Graphviz
+# ('wasm-unsafe-eval'), images drawn from blob:/data: URLs (PNG export), no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, "'wasm-unsafe-eval'"],
+        "style-src": [SELF, NONCE],
+        "connect-src": [SELF],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # The Invoke API takes up to 6 MB of payload, as Lambda's synchronous Invoke does; the request
 # body may be a little larger so the 413 comes from our own check with its error shape.

@@ -29,6 +29,7 @@ from editor import messages
 from editor.errors import ApiError
 from editor.models import Function, FunctionVersion, Invocation
 from editor.services.runner import get_pool, get_runner
+from editor.services.validation import without_lone_surrogates
 
 # How long past a function's own timeout the web process waits for a worker to finish it.
 WORKER_GRACE_SECONDS = 30
@@ -211,8 +212,9 @@ def record_result(invocation: Invocation, result, failure: dict | None) -> None:
         invocation.max_memory_mb = result.max_memory_mb
         invocation.init_ms = result.init_ms
         invocation.logs = _logs_text(result.logs)
-        invocation.error = result.error
-        invocation.response = None if result.error else result.payload
+        # A worker's JSON may hold lone surrogates (json.dumps escapes them): not storable text.
+        invocation.error = without_lone_surrogates(result.error)
+        invocation.response = None if result.error else without_lone_surrogates(result.payload)
         invocation.status = Invocation.Status.FAILED if result.error else Invocation.Status.SUCCEEDED
     with transaction.atomic():
         invocation.save()

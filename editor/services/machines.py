@@ -86,7 +86,21 @@ def diagnostics(definition_text, machine_type_: str = "STANDARD") -> list[dict]:
     if len(definition_text.encode("utf-8")) > DEFINITION_LIMIT_BYTES:
         return [{"severity": "ERROR", "code": "DEFINITION_TOO_LARGE",
                  "message": "A definition is limited to 1 MB.", "location": ""}]
-    return [d.as_dict() for d in validate(definition_text, state_machine_type=machine_type_)]
+    found = [d.as_dict() for d in validate(definition_text, state_machine_type=machine_type_)]
+    return found + _lone_surrogates(definition_text)
+
+
+def _lone_surrogates(definition_text: str) -> list[dict]:
+    """Returns an error diagnostic where the definition spells a lone surrogate (valid JSON, but
+    no text: the execution's history could not be stored), else nothing."""
+    try:
+        where = validation.lone_surrogate_in(definition_text, json.loads(definition_text))
+    except (ValueError, RecursionError):
+        return []   # the validator has said why
+    if where is None:
+        return []
+    return [{"severity": "ERROR", "code": "INVALID_UNICODE",
+             "message": f"The string {validation.LONE_SURROGATE_SENTENCE}", "location": where}]
 
 
 def validate_definition(definition_text, machine_type_: str = "STANDARD") -> dict:

@@ -146,11 +146,66 @@ def json_text(raw: bytes | str, field: str | None = None) -> Any:
 
 def parse_json(text: str, field: str | None, what: str) -> Any:
     """Returns the JSON value of `text`; refuses it (400) saying `what` and where it went wrong,
-    or that it nests deeper than the parser goes."""
+    that it nests deeper than the parser goes, or that a string in it holds a lone surrogate."""
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ApiError("InvalidJson", f"{what}: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
                        field=field) from None
     except RecursionError:
         raise ApiError("InvalidJson", f"{what}: arrays and objects are nested too deeply.", field=field) from None
+    where = lone_surrogate_in(text, value)
+    if where is not None:
+        place = f"{field}{where}" if field else (where or "the body")
+        raise ApiError("InvalidUnicode", f"The string at {place} {LONE_SURROGATE_SENTENCE}", field=field or where)
+    return value
+
+
+LONE_SURROGATE_SENTENCE = "has a lone surrogate (an unpaired \\uD800-\\uDFFF escape): it is not Unicode text."
+
+
+def lone_surrogate_in(text: str, value: Any) -> str | None:
+    """Returns the JSON pointer of the first lone surrogate in `value`, the JSON value of `text`,
+    else None (at once when the text has no surrogate escape at all)."""
+    return lone_surrogate_at(value) if SURROGATE_ESCAPE.search(text) else None
+
+
+# JSON can spell a lone surrogate only as an escape; UTF-8 text cannot hold one at all.
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def lone_surrogate_at(value: Any) -> str | None:
+    """Returns the JSON pointer of the first string or key in `value` that holds a lone surrogate
+    (json.loads lets one through; it cannot be stored or sent as UTF-8), else None. Iterative: the
+    parser's nesting limit is deeper than a recursive walk could go from inside a request."""
+    pending = [("", value)]
+    while pending:
+        pointer, item = pending.pop()
+        if isinstance(item, str):
+            if LONE_SURROGATE.search(item):
+                return pointer
+        elif isinstance(item, dict):
+            for key, child in reversed(item.items()):
+                where = f"{pointer}/{_pointer_segment(key)}"
+                if LONE_SURROGATE.search(key):
+                    return where
+                pending.append((where, child))
+        elif isinstance(item, list):
+            pending.extend((f"{pointer}/{index}", child) for index, child in reversed(list(enumerate(item))))
+    return None
+
+
+def without_lone_surrogates(value: Any) -> Any:
+    """Returns `value` (a JSON value) with every lone surrogate in its strings and keys replaced by
+    U+FFFD, as a UTF-8 decoder replaces what it cannot read: for what a function returns, which is
+    stored and sent on rather than refused. Through JSON text, so no depth is too deep for it."""
+    text = json.dumps(value, ensure_ascii=False)   # lone surrogates stay characters, unescaped
+    if not LONE_SURROGATE.search(text):
+        return value
+    return json.loads(LONE_SURROGATE.sub("\ufffd", text))
+
+
+def _pointer_segment(key: str) -> str:
+    # RFC 6901 escapes; a lone surrogate in the key itself is shown as U+FFFD.
+    return LONE_SURROGATE.sub("\ufffd", key.replace("~", "~0").replace("/", "~1"))

@@ -10,6 +10,10 @@ export class ApiError extends Error {
   }
 }
 
+// The nonce the Content-Security-Policy allows <style> elements with: CodeMirror writes its styles
+// in one (EditorView.cspNonce), the one inline style the pages have.
+export const CSP_NONCE = document.querySelector('meta[name="csp-nonce"]')?.content ?? "";
+
 function csrfToken() {
   const meta = document.querySelector('meta[name="csrf-token"]');
   return meta ? meta.content : "";
@@ -35,6 +39,8 @@ export function el(tag, attrs = {}, ...children) {
     if (value === null || value === undefined || value === false) continue;
     if (key === "class") node.className = value;
     else if (key === "text") node.textContent = value;
+    // Through the CSSOM: the Content-Security-Policy refuses style attributes set as markup.
+    else if (key === "style") node.style.cssText = value;
     else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
     else node.setAttribute(key, value === true ? "" : value);
   }

@@ -63,7 +63,9 @@ export function drawChart(container, labels, series) {
   legend.className = "legend";
   for (const s of series) {
     const item = document.createElement("span");
-    item.innerHTML = `<i style="background:${s.color}"></i>`;
+    const swatch = document.createElement("i");
+    swatch.style.background = s.color;   // the CSSOM: no inline style markup under the CSP
+    item.append(swatch);
     item.append(s.label);
     legend.append(item);
   }

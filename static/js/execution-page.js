@@ -221,6 +221,7 @@ function renderTimeline() {
 // ---- the stream -----------------------------------------------------------------------------
 let socket = null;
 let retryDelay = 500;
+const MAX_RETRY_DELAY = 15000;
 let frame = 0;
 function scheduleRender() {
   if (frame) return;
@@ -248,6 +249,7 @@ function connect() {
   socket.addEventListener("open", () => {
     retryDelay = 500;
     $("live").hidden = false;
+    $("live-paused").hidden = true;
     socket.send(JSON.stringify({ type: "subscribe", after: lastId() }));
   });
   socket.addEventListener("message", (message) => {
@@ -268,9 +270,13 @@ function connect() {
   });
   socket.addEventListener("close", (event) => {
     $("live").hidden = true;
-    if (execution.status !== "RUNNING" || [4401, 4403, 4404].includes(event.code)) return;
+    // 4401 signed out, 4404 no such execution of yours: reconnecting cannot help.
+    if (execution.status !== "RUNNING" || [4401, 4404].includes(event.code)) return;
+    // 4429: this user has too many execution pages open; one may close, so try again slowly.
+    $("live-paused").hidden = event.code !== 4429;
+    if (event.code === 4429) retryDelay = MAX_RETRY_DELAY;
     setTimeout(connect, retryDelay);
-    retryDelay = Math.min(retryDelay * 2, 15000);
+    retryDelay = Math.min(retryDelay * 2, MAX_RETRY_DELAY);
   });
 }
 

@@ -1,6 +1,6 @@
 // The function page: code editor (tabs of files), Deploy, Test with streaming logs, configuration,
 // versions and monitor. Everything goes through the JSON API; logs arrive over a WebSocket.
-import { api, el, fmtMs, showFieldErrors, timeAgo } from "./api.js";
+import { api, el, fmtMs, showFieldErrors, timeAgo, CSP_NONCE } from "./api.js";
 import { drawChart } from "./charts.js";
 import { LogView } from "./log-view.js";
 import { download } from "./ui.js";
@@ -50,7 +50,7 @@ const saveKeys = keymap.of([{ key: "Mod-s", preventDefault: true, run: () => { s
 function makeState(name, text) {
   return EditorState.create({
     doc: text,
-    extensions: [basicSetup, keymap.of([indentWithTab]), saveKeys, languageFor(name),
+    extensions: [basicSetup, EditorView.cspNonce.of(CSP_NONCE), keymap.of([indentWithTab]), saveKeys, languageFor(name),
       EditorView.updateListener.of((update) => {
         if (update.docChanged && active === name) {
           files[name] = update.state.doc.toString();
@@ -60,7 +60,8 @@ function makeState(name, text) {
   });
 }
 
-const codeView = new EditorView({ parent: $("code-editor"), state: EditorState.create({ doc: "" }) });
+const codeView = new EditorView({ parent: $("code-editor"),
+  state: EditorState.create({ doc: "", extensions: [EditorView.cspNonce.of(CSP_NONCE)] }) });
 
 function markUnsaved() {
   unsaved = true;
@@ -202,7 +203,7 @@ function eventLint(view) {
 }
 const eventView = new EditorView({
   parent: $("event-editor"),
-  state: EditorState.create({ doc: "{}", extensions: [basicSetup, json(), lintGutter(), linter(eventLint, { delay: 150 }),
+  state: EditorState.create({ doc: "{}", extensions: [basicSetup, EditorView.cspNonce.of(CSP_NONCE), json(), lintGutter(), linter(eventLint, { delay: 150 }),
     EditorView.updateListener.of((u) => { if (u.docChanged) validateEventNow(); })] }),
 });
 function validateEventNow() {

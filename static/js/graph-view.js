@@ -101,12 +101,14 @@ export function edgeFor(id) {
   return { id, from, kind: parts[2], index: indexed ? Number(parts[3]) : null };
 }
 
+// A constructed style sheet, not a <style> element: the Content-Security-Policy allows no inline style.
+const graphSheets = new WeakMap();
 function injectStyle(doc) {
-  if (doc.getElementById("fb-graph-style")) return;
-  const style = doc.createElement("style");
-  style.id = "fb-graph-style";
-  style.textContent = CONTAINER_CSS + GRAPH_CSS;
-  doc.head.append(style);
+  if (graphSheets.has(doc)) return;
+  const sheet = new doc.defaultView.CSSStyleSheet();
+  sheet.replaceSync(CONTAINER_CSS + GRAPH_CSS);
+  doc.adoptedStyleSheets = [...doc.adoptedStyleSheets, sheet];
+  graphSheets.set(doc, sheet);
 }
 
 /**

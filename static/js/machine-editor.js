@@ -2,7 +2,7 @@
 // a live graph) and Config; Save, Publish, Start execution. The definition text is the one source of
 // truth: Design edits go through asl-model.js and are written back as text; Code edits are parsed
 // with positions so the validator's pointers land on their lines.
-import { api, el, showFieldErrors, timeAgo } from "./api.js";
+import { api, el, showFieldErrors, timeAgo, CSP_NONCE } from "./api.js";
 import { renderGraph } from "./graph-view.js";
 import * as model from "./asl-model.js";
 import { parseWithPositions, locate } from "./json-positions.js";
@@ -223,7 +223,7 @@ const codeView = new cm.EditorView({
   parent: $("code-editor"),
   state: cm.EditorState.create({
     doc: "",
-    extensions: [cm.basicSetup, cm.keymap.of([cm.indentWithTab]), cm.json(), cm.lintGutter(),
+    extensions: [cm.basicSetup, cm.EditorView.cspNonce.of(CSP_NONCE), cm.keymap.of([cm.indentWithTab]), cm.json(), cm.lintGutter(),
       cm.keymap.of([{ key: "Mod-s", preventDefault: true, run: () => { save(); return true; } }]),
       cm.EditorView.updateListener.of((u) => { if (u.docChanged && u.state.doc.toString() !== app.text) { $("unsaved").hidden = false; fromCode(); } })],
   }),
@@ -464,7 +464,7 @@ async function openStart() {
   const dialog = $("start-dialog");
   if (!inputView) {
     inputView = new cm.EditorView({ parent: $("exec-input"), state: cm.EditorState.create({ doc: "{\n  \n}",
-      extensions: [cm.basicSetup, cm.json(), cm.EditorView.updateListener.of((u) => { if (u.docChanged) inputError(); })] }) });
+      extensions: [cm.basicSetup, cm.EditorView.cspNonce.of(CSP_NONCE), cm.json(), cm.EditorView.updateListener.of((u) => { if (u.docChanged) inputError(); })] }) });
   }
   showFieldErrors($("start-form"), null);
   dialog.showModal();

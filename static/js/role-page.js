@@ -1,6 +1,6 @@
 // Create or edit a role: description, trusted entities and the permissions policy, edited as JSON
 // in CodeMirror and validated as you type (each problem shown on the line its pointer names).
-import { api, el, showFieldErrors, timeAgo } from "./api.js";
+import { api, el, showFieldErrors, timeAgo, CSP_NONCE } from "./api.js";
 import { parseWithPositions, locate } from "./json-positions.js";
 import { debounce } from "./ui.js";
 
@@ -22,7 +22,7 @@ function status(message, kind = "") {
 const checkSoon = debounce(check, 200);
 const policyView = new cm.EditorView({
   parent: $("policy-editor"),
-  state: cm.EditorState.create({ doc: "", extensions: [cm.basicSetup, cm.json(), cm.lintGutter(),
+  state: cm.EditorState.create({ doc: "", extensions: [cm.basicSetup, cm.EditorView.cspNonce.of(CSP_NONCE), cm.json(), cm.lintGutter(),
     cm.EditorView.updateListener.of((u) => { if (u.docChanged) checkSoon(); })] }),
 });
 

@@ -15,6 +15,14 @@ ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = Path(os.environ.get("FLOWBENCH_SCREENSHOTS", "/tmp/flowbench-screenshots"))
 
 
+def new_signin_link(env: dict) -> str:
+    """Runs `manage.py prepare` (the first run creates the database and the administrator) and
+    returns the one-time sign-in link it prints, a new one each run."""
+    prepared = subprocess.run([sys.executable, "manage.py", "prepare"], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=120, check=True)
+    return re.search(r"(http://\S+/login/\S+)", prepared.stdout).group(1)
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     """Starts `manage.py prepare` then daphne on a free port; yields (base url, sign-in link)."""
@@ -30,11 +38,9 @@ def server(tmp_path_factory):
            "DJANGO_SETTINGS_MODULE": "flowbench.settings", "PYTHONUNBUFFERED": "1"}
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
-    prepared = subprocess.run([sys.executable, "manage.py", "prepare"], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=120, check=True)
-    link = re.search(r"(http://\S+/login/\S+)", prepared.stdout).group(1)
+    link = new_signin_link(env)
     log = open(data / "daphne.log", "w")
-    daphne = subprocess.Popen([sys.executable, "-m", "daphne", "--fd", str(listener.fileno()),
+    daphne = subprocess.Popen([sys.executable, "-m", "flowbench.serve", "--fd", str(listener.fileno()),
                                "flowbench.asgi:application"], cwd=ROOT, env=env,
                               stdout=log, stderr=subprocess.STDOUT, pass_fds=[listener.fileno()])
     listener.close()
@@ -66,9 +72,12 @@ def page(browser, signed_in):
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    # A Content-Security-Policy refusal is only a console message: it fails the test as well.
+    page.on("console", lambda message: errors.append(f"{message.text} at {message.location}")
+            if message.type == "error" and "Content Security Policy" in message.text else None)
     yield page
     context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    assert not errors, f"JavaScript errors or CSP refusals on the page: {errors}"
 
 
 @pytest.fixture

@@ -122,15 +122,15 @@ def test_korean_labels_render_in_a_cjk_font_and_fit_their_boxes(page):
 
 def test_clicking_a_node_selects_its_state_pointer(page):
     _node(page, "공격 훈련").click()
-    page.wait_for_function("window.selected.length === 1")
+    page.wait_for_function("() => window.selected.length === 1")
     assert page.evaluate("window.selected") == ["/States/공격 훈련"]
     assert "fb-selected" in _node(page, "공격 훈련").get_attribute("class")
     _node(page, "볼 경합 훈련").locator("text").first.click()
-    page.wait_for_function("window.selected.length === 2")
+    page.wait_for_function("() => window.selected.length === 2")
     assert page.evaluate("window.selected[1]") == "/States/볼 경합 훈련"
     _node(page, "패스 훈련").focus()
     page.keyboard.press("Enter")
-    page.wait_for_function("window.selected.length === 3")
+    page.wait_for_function("() => window.selected.length === 3")
     assert page.evaluate("window.selected[2]") == "/States/패스 훈련"
 
 
@@ -156,7 +156,7 @@ def test_the_wheel_zooms_a_drag_pans_and_fit_restores_the_whole_graph(page):
     fitted = page.evaluate("view.svg.getAttribute('viewBox')")
     page.mouse.move(*middle)
     page.mouse.wheel(0, -400)
-    page.wait_for_function(f"view.svg.getAttribute('viewBox') !== {fitted!r}")
+    page.wait_for_function(f"() => view.svg.getAttribute('viewBox') !== {fitted!r}")
     zoomed = [float(n) for n in page.evaluate("view.svg.getAttribute('viewBox')").split()]
     assert zoomed[2] < float(fitted.split()[2])
     page.mouse.move(box["x"] + 20, box["y"] + 20)

@@ -148,7 +148,7 @@ def test_a_reloaded_page_shows_the_same_events_then_the_rest_live(server, page, 
     assert event_ids(page)[:len(before)] == before
     # The socket drops: the page reconnects and resumes from the last event id it has.
     page.evaluate("window.flowbench.socket.close()")
-    page.wait_for_function("window.flowbench.connections === 2 && window.flowbench.socket.readyState === 1")
+    page.wait_for_function("() => window.flowbench.connections === 2 && window.flowbench.socket.readyState === 1")
     expect(page.locator("#live")).to_be_visible()
 
     release.release()

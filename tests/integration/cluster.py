@@ -472,7 +472,7 @@ class Cluster:
         listener = getattr(self, "_listener", None) or self._bind(self.port)
         self._listener = None
         try:
-            self.web = self._spawn([sys.executable, "-m", "daphne", "--fd", str(listener.fileno()),
+            self.web = self._spawn([sys.executable, "-m", "flowbench.serve", "--fd", str(listener.fileno()),
                                     "flowbench.asgi:application"], "web", pass_fds=[listener.fileno()])
         finally:
             listener.close()

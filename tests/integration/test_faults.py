@@ -195,14 +195,14 @@ def test_executions_survive_a_killed_worker_a_redis_restart_and_a_web_restart(cl
                              for name, value in client.cookies.items()])
         page = context.new_page()
         page.goto(f"{cluster.base_url}/executions/{watched['id']}/")
-        page.wait_for_function("window.flowbench.history && window.flowbench.history.events.length >= 3",
+        page.wait_for_function("() => window.flowbench.history && window.flowbench.history.events.length >= 3",
                                timeout=60_000)
         wait_until(lambda: len(raw.ids) >= 3, 60, "the raw watcher to get its first events")
         cluster.kill_web()
         cluster.start_web()
 
         workload.wait_for_end(cluster, [run.id for run in runs] + [watched["id"]], 300, "executions under faults")
-        page.wait_for_function("window.flowbench.history.events.at(-1).type === 'ExecutionSucceeded'",
+        page.wait_for_function("() => window.flowbench.history.events.at(-1).type === 'ExecutionSucceeded'",
                                timeout=60_000)
         shown = [int(text) for text in page.locator("#events tbody tr.ev td:first-child").all_inner_texts()]
         connections = page.evaluate("window.flowbench.connections")

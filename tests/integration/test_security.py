@@ -64,12 +64,13 @@ def test_another_users_execution_is_refused_on_the_websocket(admins_execution, a
     with admin.websocket(path) as mine:
         mine.send_json({"type": "subscribe", "after": 0})
         assert mine.receive_json()["type"] == "events"
-    # Accepted, then closed at once with 4403: the page reads the code and stops reconnecting.
+    # Accepted, then closed at once with 4404 (as an unknown id: the code does not tell whether
+    # the execution exists): the page reads the code and stops reconnecting.
     with pytest.raises(WebSocketClosed) as refused:
         with bob.websocket(path) as theirs:
             theirs.send_json({"type": "subscribe", "after": 0})
             pytest.fail(f"{OTHER}'s socket was answered {theirs.receive_json()}")
-    assert refused.value.code == 4403, refused.value
+    assert refused.value.code == 4404, refused.value
 
 
 def test_a_machine_of_another_user_cannot_invoke_your_function(cluster, admin, bob):

@@ -49,6 +49,21 @@ class TwoUsersMixin:
         return function
 
 
+    def make_finished_execution(self) -> str:
+        """Creates Alice's role "runner" and one-Pass machine "flow" (version 1), runs it to its
+        end; returns the execution's id."""
+        from editor.services.executor import get_executor
+
+        definition = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+        self.call("POST", "/api/roles", {"name": "runner"})
+        self.call("POST", "/api/state-machines", {"name": "flow", "type": "STANDARD", "role": "runner",
+                                                  "definition": definition})
+        self.call("POST", "/api/state-machines/flow/versions")
+        execution = self.call("POST", "/api/state-machines/flow/executions", {"input": "{}"}).data["id"]
+        get_executor().wait(execution)
+        return execution
+
+
 class WebTestCase(TwoUsersMixin, TestCase):
     """A test case with Alice (self.client) and Bob (self.bob_client) signed in."""
 

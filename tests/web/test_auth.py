@@ -3,6 +3,8 @@
 from datetime import timedelta
 from io import StringIO
 
+from axes.models import AccessAttempt
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client
@@ -63,6 +65,45 @@ class SignInTests(WebTestCase):
         response = Client().post("/login/", {"username": "bob", "password": "nope"})
         self.assertEqual(response.status_code, 200)
         self.assertContains(response, "correct username and password")
+
+    def fail_to_sign_in(self, visitor, username, times):
+        for _ in range(times):
+            response = visitor.post("/login/", {"username": username, "password": "wrong-password"})
+            self.assertEqual(response.status_code, 200)
+            self.assertContains(response, "correct username and password")
+
+    def test_after_the_failure_limit_even_the_right_password_is_refused_with_a_message(self):
+        visitor = Client()
+        self.fail_to_sign_in(visitor, "bob", settings.AXES_FAILURE_LIMIT - 1)
+        refused = visitor.post("/login/", {"username": "bob", "password": "nope"})   # the Nth failure
+        self.assertEqual(refused.status_code, 429)
+        response = visitor.post("/login/", {"username": "bob", "password": "bob-password-1"})
+        self.assertEqual(response.status_code, 429)
+        self.assertContains(response, "Too many failed sign-ins", status_code=429)
+        self.assertContains(response, f"try again in {int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)} minutes",
+                            status_code=429)
+        self.assertContains(response, 'value="bob"', status_code=429)
+        self.assertEqual(visitor.get("/").status_code, 302)   # not signed in
+        # Another username from the same address is not locked.
+        self.assertEqual(visitor.post("/login/", {"username": "alice", "password": "alice-password-1"}).status_code,
+                         302)
+
+    def test_the_one_time_link_still_signs_in_a_locked_username(self):
+        visitor = Client()
+        self.fail_to_sign_in(visitor, "alice", settings.AXES_FAILURE_LIMIT - 1)
+        self.assertEqual(visitor.post("/login/", {"username": "alice", "password": "x"}).status_code, 429)
+        token = services.create_signin_link(self.alice)
+        self.assertRedirects(visitor.get(f"/login/{token}"), "/", fetch_redirect_response=False)
+        self.assertEqual(visitor.get("/").status_code, 200)
+
+    def test_after_the_cool_off_the_right_password_signs_in_again(self):
+        visitor = Client()
+        self.fail_to_sign_in(visitor, "bob", settings.AXES_FAILURE_LIMIT - 1)
+        self.assertEqual(visitor.post("/login/", {"username": "bob", "password": "x"}).status_code, 429)
+        AccessAttempt.objects.update(attempt_time=timezone.now() - settings.AXES_COOLOFF_TIME - timedelta(seconds=1))
+        response = visitor.post("/login/", {"username": "bob", "password": "bob-password-1"})
+        self.assertEqual(response.status_code, 302)
+        self.assertEqual(visitor.get("/").status_code, 200)
 
     def test_the_admin_is_for_staff_only(self):
         self.assertEqual(self.client.get("/admin/").status_code, 302)

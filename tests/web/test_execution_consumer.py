@@ -4,13 +4,14 @@ in order, even when events are written while a subscribe is answered; reconnects
 import asyncio
 import json
 import socket
+import uuid
 
 import pytest
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
-from django.test import Client
+from django.test import Client, override_settings
 
 from editor import consumers, services
 from editor.models import ExecutionEvent
@@ -86,6 +87,27 @@ async def receive_until_done(communicator, after=0):
             assert message["type"] == "execution", message
 
 
+async def blocked_execution(user):
+    """Starts the user's flow; returns (execution, listener, connection) once its Task is running
+    (blocked until the test sends a byte on `connection`)."""
+    listener, port = listen()
+    execution = await start(user, port)
+    connection, _ = await asyncio.to_thread(listener.accept)
+    return execution, listener, connection
+
+
+async def subscribed(execution_id, session, after=0):
+    """Returns (communicator, caught-up events, status message) of a socket subscribed after `after`."""
+    communicator = connect(execution_id, session)
+    assert (await communicator.connect())[0]
+    await communicator.send_json_to({"type": "subscribe", "after": after})
+    caught_up = await communicator.receive_json_from(timeout=10)
+    assert caught_up["type"] == "events", caught_up
+    status = await communicator.receive_json_from(timeout=10)
+    assert status["type"] == "execution", status
+    return communicator, caught_up["events"], status
+
+
 async def stored_ids(execution_id):
     return await database_sync_to_async(lambda: list(
         ExecutionEvent.objects.filter(execution_id=execution_id).order_by("event_id")
@@ -100,14 +122,100 @@ async def finish(execution, listener, connection):
 
 
 async def test_anonymous_other_users_and_unknown_ids_are_refused():
+    """Another user's execution and one that does not exist get the same 4404: the close code
+    does not tell whether someone else has an execution of that id."""
     alice, _ = await make_user("alice")
     _, bob_session = await make_user("bob", with_machine=False)
     listener, port = listen()
     execution = await start(alice, port)
     connection, _ = await asyncio.to_thread(listener.accept)
-    for session, path_id, code in [(None, execution.id, 4401), (bob_session, execution.id, 4403),
-                                   (bob_session, "not-a-uuid", 4404)]:
+    for session, path_id, code in [(None, execution.id, 4401), (bob_session, execution.id, 4404),
+                                   (bob_session, uuid.uuid4(), 4404), (bob_session, "not-a-uuid", 4404)]:
         await assert_refused(connect(path_id, session), code)
+    await finish(execution, listener, connection)
+
+
+@pytest.mark.parametrize("who", ["anonymous", "another user", "unknown id"])
+async def test_a_message_on_a_refused_socket_is_ignored(who):
+    alice, alice_session = await make_user("alice")
+    _, bob_session = await make_user("bob", with_machine=False)
+    execution, listener, connection = await blocked_execution(alice)
+    session, path_id, code = {"anonymous": (None, execution.id, 4401),
+                              "another user": (bob_session, execution.id, 4404),
+                              "unknown id": (alice_session, uuid.uuid4(), 4404)}[who]
+    communicator = connect(path_id, session)
+    await assert_refused(communicator, code)
+    for frame in ({"text_data": json.dumps({"type": "subscribe", "after": 0})}, {"text_data": "x" * 10_000},
+                  {"bytes_data": b"\x00"}):
+        await communicator.send_to(**frame)
+        assert await communicator.receive_nothing(timeout=0.2)   # nothing sent, nothing raised
+    await communicator.disconnect()
+    await finish(execution, listener, connection)
+
+
+async def test_a_second_subscribe_is_refused_and_the_stream_goes_on():
+    alice, session = await make_user("alice")
+    execution, listener, connection = await blocked_execution(alice)
+    communicator, caught_up, _ = await subscribed(execution.id, session)
+    for after in (0, 2):
+        await communicator.send_json_to({"type": "subscribe", "after": after})
+        reply = await communicator.receive_json_from(timeout=10)
+        assert reply["type"] == "error", reply   # no second catch-up
+        assert (reply["error"]["code"], reply["error"]["field"]) == ("AlreadySubscribed", "type")
+    connection.sendall(b"x")   # the rest still arrives, once
+    live, final = await receive_until_done(communicator)
+    assert [e["id"] for e in caught_up + live] == await stored_ids(execution.id)
+    await communicator.disconnect()
+    await finish(execution, listener, connection)
+
+
+async def test_an_after_beyond_the_last_event_is_refused_and_the_socket_stays_usable():
+    alice, session = await make_user("alice")
+    execution, listener, connection = await blocked_execution(alice)
+    last = (await stored_ids(execution.id))[-1]
+    communicator = connect(execution.id, session)
+    assert (await communicator.connect())[0]
+    await communicator.send_json_to({"type": "subscribe", "after": last + 3})
+    reply = await communicator.receive_json_from(timeout=10)
+    assert reply["type"] == "error", reply
+    assert (reply["error"]["code"], reply["error"]["field"]) == ("OutOfRange", "after")
+    assert str(last) in reply["error"]["message"]
+    await communicator.send_json_to({"type": "subscribe", "after": last})   # the client corrects it
+    assert (await communicator.receive_json_from(timeout=10)) == {"type": "events", "events": []}
+    assert (await communicator.receive_json_from(timeout=10))["execution"]["status"] == "RUNNING"
+    connection.sendall(b"x")   # every later event arrives: none was skipped
+    live, final = await receive_until_done(communicator)
+    assert [e["id"] for e in live] == (await stored_ids(execution.id))[last:]
+    await communicator.disconnect()
+    await finish(execution, listener, connection)
+
+    ended = connect(execution.id, session)   # an ended execution refuses it the same way
+    assert (await ended.connect())[0]
+    total = len(await stored_ids(execution.id))
+    await ended.send_json_to({"type": "subscribe", "after": total + 1})
+    assert (await ended.receive_json_from(timeout=10))["error"]["code"] == "OutOfRange"
+    await ended.send_json_to({"type": "subscribe", "after": total})
+    assert (await ended.receive_json_from(timeout=10)) == {"type": "events", "events": []}
+    assert (await ended.receive_json_from(timeout=10))["execution"]["status"] == "SUCCEEDED"
+    await ended.disconnect()
+
+
+async def test_a_user_holds_at_most_the_cap_of_execution_sockets_at_once():
+    alice, alice_session = await make_user("alice")
+    bob, bob_session = await make_user("bob")
+    execution, listener, connection = await blocked_execution(alice)
+    bob_execution, bob_listener, bob_connection = await blocked_execution(bob)
+    with override_settings(FLOWBENCH_EXECUTION_SOCKETS_PER_USER=2):
+        held = [connect(execution.id, alice_session) for _ in range(2)]
+        for communicator in held:
+            assert (await communicator.connect())[0]
+        await assert_refused(connect(execution.id, alice_session), 4429)
+        other, _, _ = await subscribed(bob_execution.id, bob_session)   # the cap is each user's own
+        await held.pop().disconnect()   # a socket that closes frees its place
+        again, _, _ = await subscribed(execution.id, alice_session)
+        for communicator in (*held, other, again):
+            await communicator.disconnect()
+    await finish(bob_execution, bob_listener, bob_connection)
     await finish(execution, listener, connection)
 
 
