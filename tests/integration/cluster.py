@@ -32,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -307,10 +308,15 @@ class WebSocket:
 
 
 class Cluster:
-    """PostgreSQL database + own Redis + daphne + N Celery workers, started by start()."""
+    """PostgreSQL database + own Redis + daphne + N Celery workers, started by start().
 
-    def __init__(self, workers: int = 2, lease_seconds: int = 4, threads: int = 16, env: dict | None = None):
-        self.workers = workers
+    `embedded=True` runs the default install instead: one web process on a SQLite file in the data
+    folder, executions on its own threads (what `make run` starts), no other service."""
+
+    def __init__(self, workers: int = 2, lease_seconds: int = 4, threads: int = 16, env: dict | None = None,
+                 embedded: bool = False):
+        self.embedded = embedded
+        self.workers = 0 if embedded else workers
         self.lease_seconds = lease_seconds
         self.threads = threads
         self.extra_env = dict(env or {})
@@ -333,7 +339,7 @@ class Cluster:
     # -- lifecycle
 
     def start(self) -> "Cluster":
-        missing = missing_services()
+        missing = [] if self.embedded else missing_services()
         if missing:
             raise RuntimeError("the cluster needs: " + "; ".join(missing))
         try:
@@ -345,19 +351,23 @@ class Cluster:
 
     def _start(self) -> None:
         self.data_dir = Path(tempfile.mkdtemp(prefix="flowbench-it-"))
-        self._admin_sql(f'CREATE DATABASE "{self.database}"')
-        self._created_database = True
-        self.redis_port = free_port()
-        self.start_redis()
+        if not self.embedded:
+            self._admin_sql(f'CREATE DATABASE "{self.database}"')
+            self._created_database = True
+            self.redis_port = free_port()
+            self.start_redis()
         # The web's port is bound now and kept in start_web's listener; the base URL needs it first.
         self._listener = self._bind(0)
         self.port = self._listener.getsockname()[1]
         self.base_url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if k not in FOREIGN_ENV}
+        if not self.embedded:
+            env.update({
+                "DATABASE_URL": f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/{self.database}",
+                "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
+                "FLOWBENCH_EXECUTOR": "celery",
+            })
         env.update({
-            "DATABASE_URL": f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/{self.database}",
-            "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
-            "FLOWBENCH_EXECUTOR": "celery",
             "FLOWBENCH_LEASE_SECONDS": str(self.lease_seconds),
             "FLOWBENCH_DATA_DIR": str(self.data_dir),
             "FLOWBENCH_BASE_URL": self.base_url,
@@ -588,7 +598,9 @@ class Cluster:
 
     def sql(self, query: str, params=None) -> list[tuple]:
         """Runs one statement on the cluster's database (autocommit, over one kept connection);
-        returns its rows ([] when none)."""
+        returns its rows ([] when none). PostgreSQL only (not `embedded`)."""
+        if self.embedded:
+            raise RuntimeError("an embedded install has no PostgreSQL database: read it through the API")
         with self._sql_lock:
             for attempt in (1, 2):
                 if self._sql_connection is None or self._sql_connection.closed:
@@ -602,6 +614,18 @@ class Cluster:
                     self._sql_connection.close()
                     if attempt == 2:
                         raise
+
+    def execution_status(self, execution_id) -> str:
+        """Returns an execution's status read from the database itself, not through the web
+        process (so reading it makes no request that could wake the server)."""
+        if not self.embedded:
+            return self.sql("SELECT status FROM editor_execution WHERE id = %s", [str(execution_id)])[0][0]
+        import sqlite3
+
+        path = self.data_dir / "flowbench.sqlite3"
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=20) as db:
+            return db.execute("SELECT status FROM editor_execution WHERE id = ?",
+                              [uuid.UUID(str(execution_id)).hex]).fetchone()[0]
 
     @staticmethod
     def _admin_sql(statement: str) -> None:

@@ -1,0 +1,219 @@
+"""A server stopped any way mid-execution loses nothing: SIGTERM (Ctrl+C, a service manager) and
+SIGKILL (a crash), during a Wait, during a Task whose function runs, during a Map of such Tasks, in
+both modes: the embedded install (`make run`'s server: one web process on SQLite, executions on
+its threads) and the distributed one (the worker that runs the execution is the one stopped).
+
+Every execution ends SUCCEEDED after the restart with one contiguous history, no top-level state
+entered twice and no aborted or failed end. A Task whose function was running when the process
+was killed fails with Lambda.ServiceException and its Retry runs it again (at-least-once, as in
+AWS); on SIGTERM the function gets its grace to answer, and its result is kept: it runs once.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import threading
+
+import pytest
+
+from tests.integration import workload
+from tests.integration.cluster import Cluster, wait_until
+
+BLOCKER = "it-blocker"
+BLOCKS = (
+    "import socket\n\n"
+    "def lambda_handler(event, context):\n"
+    "    connection = socket.create_connection(('127.0.0.1', event['port']))\n"
+    "    connection.recv(1)\n"
+    "    return {'item': event.get('item'), 'answered': True}\n"
+)
+RETRY = [{"ErrorEquals": ["Lambda.ServiceException"], "IntervalSeconds": 1, "MaxAttempts": 3}]
+SIGNALS = {"SIGTERM": signal.SIGTERM, "SIGKILL": signal.SIGKILL}
+
+
+def definitions(arn: str) -> dict:
+    task = {"Type": "Task", "Resource": arn + BLOCKER, "Retry": RETRY}
+    return {
+        # Shorter than either mode's lease: a longer Wait parks (tests/integration/test_parking.py).
+        "wait": {"StartAt": "Before", "States": {
+            "Before": {"Type": "Pass", "Next": "Hold"},
+            "Hold": {"Type": "Wait", "Seconds": 5, "Next": "Done"},
+            "Done": {"Type": "Pass", "End": True}}},
+        "task": {"StartAt": "Call", "States": {
+            "Call": {**task, "Next": "Done"},
+            "Done": {"Type": "Pass", "End": True}}},
+        "map": {"StartAt": "Each", "States": {
+            "Each": {"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 2, "Next": "Done",
+                     "ItemSelector": {"port.$": "$.port", "item.$": "$$.Map.Item.Value"},
+                     "ItemProcessor": {"StartAt": "Call", "States": {"Call": {**task, "End": True}}}},
+            "Done": {"Type": "Pass", "End": True}}},
+    }
+
+
+class Gate:
+    """The other end of the blocking function: accepts each call's connection and holds it until
+    opened; once open, it answers every held and later call at once."""
+
+    def __init__(self):
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.port = self.listener.getsockname()[1]
+        self.held: list[socket.socket] = []
+        self.calls = 0
+        self.opened = False
+        self.condition = threading.Condition()
+        threading.Thread(target=self._accept, name="gate", daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            with self.condition:
+                self.calls += 1
+                if self.opened:
+                    self._answer(connection)
+                else:
+                    self.held.append(connection)
+                self.condition.notify_all()
+
+    @staticmethod
+    def _answer(connection):
+        try:
+            connection.sendall(b"x")
+        except OSError:
+            pass   # the caller died with its process
+        connection.close()
+
+    def wait_for(self, calls: int, timeout: float = 90) -> None:
+        with self.condition:
+            if not self.condition.wait_for(lambda: self.calls >= calls, timeout):
+                raise AssertionError(f"{self.calls} function calls reached the test, not {calls}")
+
+    def open(self) -> None:
+        with self.condition:
+            self.opened = True
+            for connection in self.held:
+                self._answer(connection)
+            self.held.clear()
+
+    def close(self) -> None:
+        self.listener.close()
+        self.open()
+
+
+def set_up(client) -> dict:
+    """Creates the blocking function and the three machines; returns {kind: machine name}."""
+    created = client.post("/api/functions", {"name": BLOCKER, "runtime": "python"})
+    assert created.status_code in (201, 409), created.text
+    client.ok("PUT", f"/api/functions/{BLOCKER}/code", {"files": {"lambda_function.py": BLOCKS}})
+    client.ok("PUT", f"/api/functions/{BLOCKER}/configuration", {"timeout": 60, "network": True})
+    client.ok("POST", f"/api/functions/{BLOCKER}/deploy")
+    arn = workload.function_arn_prefix(client)
+    return {kind: workload.published_machine(client, definition)
+            for kind, definition in definitions(arn).items()}
+
+
+@pytest.fixture(scope="module")
+def embedded():
+    """`make run`'s server on a fresh data folder, restarted by the tests."""
+    server = Cluster(embedded=True, lease_seconds=30).start()
+    try:
+        yield server, set_up(server.client())
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def distributed(cluster, admin):
+    return cluster, set_up(admin)
+
+
+def reached(client, execution_id: str, kind: str, gate: Gate) -> None:
+    """Waits until the execution stands where the stop must find it."""
+    if kind == "wait":
+        wait_until(lambda: "WaitStateEntered" in event_types(client, execution_id), 60, "the Wait to be entered")
+    else:
+        gate.wait_for(1 if kind == "task" else 2)
+
+
+def event_types(client, execution_id: str) -> list[str]:
+    return [e["type"] for e in client.ok("GET", f"/api/executions/{execution_id}/events")["events"]]
+
+
+def stop_and_start_web(server: Cluster, sig, gate: Gate) -> None:
+    server.web.send_signal(sig)
+    if sig == signal.SIGTERM:
+        gate.open()        # the running function may answer within the stop's grace
+    server.web.wait(timeout=60)
+    server.web = None
+    server.start_web()
+
+
+def stop_and_start_worker(cluster: Cluster, sig, gate: Gate, execution_id: str) -> None:
+    """Stops the worker whose lease the execution is under (the lease names its process), then
+    starts it again; the other worker carries the execution on meanwhile."""
+    owner = wait_until(lambda: cluster.sql("SELECT lease_owner FROM editor_execution WHERE id = %s",
+                                           [execution_id])[0][0], 30, "the execution's lease owner")
+    pid = int(owner.split(":")[1])
+    index = next(i for i, p in cluster.worker_processes.items() if p.pid == pid)
+    if sig == signal.SIGTERM:
+        worker = cluster.worker_processes[index]
+        worker.send_signal(sig)
+        gate.open()
+        worker.wait(timeout=90)
+        cluster.worker_processes.pop(index)
+    else:
+        cluster.kill_worker(index, sig)
+    cluster.start_worker(index)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["wait", "task", "map"])
+@pytest.mark.parametrize("sig", SIGNALS)
+@pytest.mark.parametrize("mode", ["embedded", "distributed"])
+def test_an_execution_survives_its_process_being_stopped(request, mode, sig, kind):
+    server, machines = request.getfixturevalue(mode)
+    client = server.client()
+    gate = Gate()
+    try:
+        given = {"port": gate.port, "items": [1, 2, 3, 4]}
+        execution = client.ok("POST", f"/api/state-machines/{machines[kind]}/executions", {"input": given},
+                              status=201)["id"]
+        reached(client, execution, kind, gate)
+
+        if mode == "embedded":
+            stop_and_start_web(server, SIGNALS[sig], gate)
+        else:
+            stop_and_start_worker(server, SIGNALS[sig], gate, execution)
+        gate.open()
+        # Read from the database, not the web: the restarted process resumes without any request.
+        wait_until(lambda: server.execution_status(execution) != "RUNNING", 120, f"the execution to end after {sig}")
+    finally:
+        gate.close()
+
+    described = client.ok("GET", f"/api/executions/{execution}")
+    assert described["status"] == "SUCCEEDED", described
+    events = client.ok("GET", f"/api/executions/{execution}/events")["events"]
+    assert workload.history_problems(events) == []
+    top = set(definitions("")[kind]["States"])
+    entered = [e["stateEnteredEventDetails"]["name"] for e in events
+               if e["type"].endswith("StateEntered") and e["stateEnteredEventDetails"]["name"] in top]
+    assert sorted(entered) == sorted(set(entered)), f"a top-level state entered twice: {entered}"
+    invocations = client.ok("GET", f"/api/executions/{execution}/invocations")["invocations"]
+    assert all(i["state"] == "Call" for i in invocations), invocations
+    assert all(i["status"] != "running" for i in invocations), invocations
+    if kind == "task":
+        failed = [e for e in events if e["type"] == "LambdaFunctionFailed"]
+        if sig == "SIGTERM":
+            # The function answered within the grace: its result was kept, it ran once.
+            assert (len(invocations), failed) == (1, []), (invocations, failed)
+        else:
+            assert [f["lambdaFunctionFailedEventDetails"]["error"] for f in failed] == ["Lambda.ServiceException"]
+            assert len(invocations) == 2
+    if kind == "map":
+        assert json.loads(described["output"]) == [{"item": i, "answered": True} for i in (1, 2, 3, 4)]
