@@ -11,6 +11,7 @@ from .clock import Clock
 from .errors import DefinitionError, StatesError
 from .execution import Aborted, ExecutionContext, ExecutionTimedOut, Frame, Parked, Run, to_json
 from .executor import JSONPATH, PAYLOAD_LIMIT, Program, Resumed, run_sequence
+from .states import ChoiceState
 from .states.wait import parse_timestamp
 from .validation import validate
 
@@ -203,7 +204,7 @@ class StateMachine:
             name = later[0]["stateEnteredEventDetails"]["name"]
             if name in self.program.states:
                 return name
-        if state.type_name == "Choice":
+        if isinstance(state, ChoiceState):
             entered = max((e for e in events if e["id"] < exited["id"]
                            and e["type"] == "ChoiceStateEntered"
                            and e["stateEnteredEventDetails"]["name"] == state.name),

@@ -21,10 +21,11 @@ from __future__ import annotations
 import json
 from collections import deque
 
-from runtime.asl.diagnostics import Diagnostic
-from runtime.asl.validation_fields import (
-    DUPLICATE_NAME, ERROR, INVALID_JSON, MISSING_TARGET, SCHEMA, WARNING, at, child,
+from runtime.asl.diagnostics import (
+    DUPLICATE_NAME, ERROR, INVALID_JSON, MISSING_TARGET, SCHEMA, WARNING, Diagnostic,
+    create_error_message,
 )
+from runtime.asl.validation_fields import at, child
 from runtime.asl.validation_states import StateChecks
 
 __all__ = ["validate", "create_error_message"]
@@ -55,22 +56,6 @@ def validate(definition, *, state_machine_type: str = "STANDARD") -> list[Diagno
     except Exception as error:  # noqa: BLE001 - the contract is "diagnostics, never an exception"
         return [Diagnostic(ERROR, SCHEMA,
                            f"Definition could not be validated ({type(error).__name__})", "/")]
-
-
-def create_error_message(diagnostics) -> str:
-    """Returns CreateStateMachine's message for the ERROR diagnostics, or "" when there are none.
-
-    AWS lists every error, each as "CODE: message at /pointer", joined by ", ", inside
-    "Invalid State Machine Definition: '...'".
-    """
-    errors = [d for d in diagnostics if d.severity == ERROR]
-    if not errors:
-        return ""
-    parts = []
-    for d in errors:
-        text = f"{d.code}: {d.message.rstrip()}"
-        parts.append(f"{text} at {d.location}" if d.location else text)
-    return "Invalid State Machine Definition: '" + ", ".join(parts) + "'"
 
 
 _UNREADABLE = object()  # what `parse` returns for text that holds no JSON value

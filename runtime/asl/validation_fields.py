@@ -10,18 +10,12 @@ from __future__ import annotations
 
 from collections import deque
 
+from runtime.asl.diagnostics import SCHEMA
 from runtime.asl.validation_expressions import (
     check_jsonata, check_path, check_path_or_intrinsic, check_reference_path, is_jsonata,
 )
 
 __all__ = ["FieldChecks", "child", "at", "is_integer", "is_number", "names"]
-
-ERROR = "ERROR"
-WARNING = "WARNING"
-SCHEMA = "SCHEMA_VALIDATION_FAILED"
-MISSING_TARGET = "MISSING_TRANSITION_TARGET"
-INVALID_JSON = "INVALID_JSON_DESCRIPTION"
-DUPLICATE_NAME = "DUPLICATE_STATE_NAME"
 
 MAX_SECONDS = 99999999
 MAX_VARIABLE_NAME = 80
