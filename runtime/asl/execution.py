@@ -16,6 +16,8 @@ from datetime import datetime, timezone
 
 import orjson
 
+from runtime.arn import execution_arn, function_arn, state_machine_arn
+
 from .clock import Clock
 from .errors import RuntimeFailure
 
@@ -76,20 +78,17 @@ class ExecutionContext:
         self.machine_type = context.get("stateMachineType") or "STANDARD"
         self.execution_name = context.get("executionName") or str(uuid.uuid4())
         self.role_arn = context.get("roleArn") or f"arn:aws:iam::{self.account}:role/flowbench-execution"
-        self.machine_arn = (f"arn:aws:states:{self.region}:{self.account}:stateMachine:"
-                            f"{self.machine_name}")
-        if self.machine_type == "EXPRESS":
-            self.execution_arn = (f"arn:aws:states:{self.region}:{self.account}:express:"
-                                  f"{self.machine_name}:{self.execution_name}:{uuid.uuid4()}")
-        else:
-            self.execution_arn = (f"arn:aws:states:{self.region}:{self.account}:execution:"
-                                  f"{self.machine_name}:{self.execution_name}")
+        self.machine_arn = state_machine_arn(self.machine_name, self.region, self.account)
+        express_id = str(uuid.uuid4()) if self.machine_type == "EXPRESS" else None
+        self.execution_arn = execution_arn(self.machine_name, self.execution_name, self.region,
+                                           self.account, express_id)
         self.redrive_count = int(context.get("redriveCount") or 0)
         self.start_time = iso_time(start)
         self.input = input_value
 
     def lambda_arn(self, name: str) -> str:
-        return f"arn:aws:lambda:{self.region}:{self.account}:function:{name}"
+        """Returns the ARN of function `name` in this execution's region and account."""
+        return function_arn(name, self.region, self.account)
 
     def object(self, state_name: str, entered_time: str, retry_count: int | None = None,
                map_item: tuple | None = None) -> dict:

@@ -24,13 +24,16 @@ class FunctionOutcome:
     """What one invocation of a function returned.
 
     `payload` is the function's JSON response, or None when `error` is set; `error` is Lambda's
-    error object `{"errorType", "errorMessage", "stackTrace"}` when the function failed.
+    error object `{"errorType", "errorMessage", "stackTrace"}` when the function failed. `log` is
+    the invocation's log text, START to REPORT as Lambda writes it (what `LogType: Tail` returns
+    the end of).
     """
 
     payload: Any = None
     error: dict | None = None
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     executed_version: str = "$LATEST"
+    log: str = ""
     # Free-form figures of the invocation (duration, logs, ...) for callers that record them.
     details: dict = field(default_factory=dict)
 

@@ -8,8 +8,7 @@ states share in `validation_fields`.
 
 from __future__ import annotations
 
-import re
-
+from runtime.arn import Integration, parse_resource
 from runtime.asl.validation_choice import ChoiceChecks
 from runtime.asl.validation_expressions import is_jsonata, is_rfc3339
 from runtime.asl.validation_fields import MAX_SECONDS, NOT_RFC3339, child, is_number
@@ -63,7 +62,6 @@ _INTEGRATIONS = {
     "bedrock": None, "glue-databrew": None, "s3": None, "redshift-data": None,
     "stepfunctions": None,
 }
-_RESOURCE_SUFFIX = re.compile(r"\.(sync(?::\d+)?|waitForTaskToken)$")
 _RETRY_FIELDS = {"ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate",
                  "MaxDelaySeconds", "JitterStrategy", "Comment"}
 _CATCH_FIELDS = {"ErrorEquals", "Next", "Comment", "Assign"}
@@ -173,29 +171,29 @@ class StateChecks(ChoiceChecks):
                        "valid resource ARN, or the resource is not available in this region.",
                        resource_location)
             return
-        suffix = _RESOURCE_SUFFIX.search(resource)
-        if self.express and suffix is not None:
-            pattern = ".sync" if suffix.group(1).startswith("sync") else ".waitForTaskToken"
+        target = parse_resource(resource)
+        if self.express and isinstance(target, Integration) and target.pattern:
+            pattern = ".sync" if target.pattern.startswith(".sync") else ".waitForTaskToken"
             self.error(f"Express state machine does not support '{pattern}' service integration ",
                        resource_location)
 
     @staticmethod
     def known_resource(resource: str) -> bool:
         """Returns whether `resource` is an ARN AWS could run (optimized integrations checked)."""
-        parts = resource.split(":", 5)
-        if len(parts) < 6 or parts[0] != "arn" or not parts[1] or not parts[2]:
-            return False
-        if parts[2] != "states" or parts[3] or parts[4]:
+        target = parse_resource(resource)
+        if isinstance(target, Integration):
+            if target.service == "aws-sdk":
+                sdk_service, _, sdk_action = target.action.partition(":")
+                return bool(sdk_service and sdk_action)
+            actions = _INTEGRATIONS.get(target.service, ())
+            return actions is None or target.action in actions
+        if target is not None:
             return True
-        service, _, action = parts[5].partition(":")
-        action = _RESOURCE_SUFFIX.sub("", action)
-        if service == "aws-sdk":
-            sdk_service, _, sdk_action = action.partition(":")
-            return bool(sdk_service and sdk_action)
-        if service not in _INTEGRATIONS or not action:
-            return False
-        actions = _INTEGRATIONS[service]
-        return actions is None or action in actions
+        # Another service's resource (arn:<partition>:<service>:<region>:<account>:...), which
+        # AWS accepts here; a states integration without a service and action it does not.
+        parts = resource.split(":", 5)
+        return len(parts) == 6 and parts[0] == "arn" and bool(parts[1] and parts[2]) \
+            and not (parts[2] == "states" and not parts[3] and not parts[4])
 
     def check_parallel(self, state, location, language, transitions):
         """Checks a Parallel state (its branches are queued by the validator)."""

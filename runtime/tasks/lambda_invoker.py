@@ -7,27 +7,14 @@ It implements runtime.asl.invoker's seam (`invoke_function`) on top of a Functio
 from __future__ import annotations
 
 import inspect
-import re
 from typing import Any, Callable
 
+from runtime.arn import parse_function
 from runtime.asl.invoker import (FunctionNotFound, FunctionOutcome, FunctionServiceError,
                                  TaskTimedOut)
 from runtime.functions import FunctionError, FunctionRunner, FunctionSpec, RuntimeNotAvailable
 
-__all__ = ["LambdaInvoker", "split_function_name"]
-
-# arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER], ACCOUNT:NAME or NAME[:QUALIFIER]
-_ARN = re.compile(r"^(?:arn:[^:]+:lambda:[^:]*:[^:]*:function:|\d{12}:(?:function:)?)?"
-                  r"(?P<name>[A-Za-z0-9_-]+)(?::(?P<qualifier>\$LATEST|[A-Za-z0-9_-]+))?$")
-
-
-def split_function_name(name: str) -> tuple[str, str | None]:
-    """Returns (function name, qualifier or None) from a name, partial ARN or full ARN."""
-    match = _ARN.match(name or "")
-    if not match:
-        return name, None
-    return match.group("name"), match.group("qualifier")
-
+__all__ = ["LambdaInvoker"]
 
 class LambdaInvoker:
     """Runs Task states' functions through `runner`.
@@ -56,8 +43,9 @@ class LambdaInvoker:
         event that is not JSON) or TaskTimedOut when `timeout` passes before the function's
         own timeout.
         """
-        function_name, name_qualifier = split_function_name(name)
-        qualifier = qualifier or name_qualifier
+        function = parse_function(name)
+        function_name = function.name if function else name
+        qualifier = qualifier or (function.qualifier if function else None)
         spec = (self.resolve(function_name, qualifier) if self._takes_qualifier
                 else self.resolve(function_name))
         if spec is None:
@@ -74,4 +62,4 @@ class LambdaInvoker:
             raise TaskTimedOut(f"Task timed out after {timeout} seconds")
         return FunctionOutcome(payload=inv.payload, error=inv.error,
                                request_id=inv.request_id, executed_version=spec.version,
-                               details={"invocation": inv, "result": inv.to_dict()})
+                               log=inv.logs, details={"invocation": inv, "result": inv.to_dict()})

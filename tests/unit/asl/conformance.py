@@ -411,14 +411,6 @@ def function_specs(case: dict) -> dict:
     }
 
 
-def function_name(reference: str) -> str:
-    """Returns the bare function name of a name, a `name:qualifier`, a partial or full ARN."""
-    parts = reference.split(":")
-    if "function" in parts[:-1]:
-        return parts[parts.index("function") + 1]
-    return parts[0]
-
-
 def in_process_invoker(case: dict) -> Any:
     """Returns a FakeInvoker running the case's handlers inside this process (no isolation, no
     timeout): a quick stand-in for real workers while working on the engine."""
@@ -442,7 +434,8 @@ def invoker_for(case: dict, runner) -> Any:
     from runtime.tasks import LambdaInvoker
 
     specs = function_specs(case)
-    return LambdaInvoker(lambda name: specs.get(function_name(name)), runner)
+    # The invoker hands `resolve` the bare name, whatever ARN or qualifier the Task used.
+    return LambdaInvoker(lambda name: specs.get(name), runner)
 
 
 @dataclass

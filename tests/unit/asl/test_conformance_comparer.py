@@ -239,11 +239,3 @@ def test_every_listed_failure_names_a_case_and_gives_a_reason():
     listed = conformance.load_failures()
     assert [case_id for case_id in listed if case_id not in ids] == []
     assert [case_id for case_id, reason in listed.items() if not reason] == []
-
-
-def test_function_names_resolve_from_arns_and_qualifiers():
-    assert conformance.function_name("arn:aws:lambda:us-east-1:1:function:fn:$LATEST") == "fn"
-    assert conformance.function_name("111111111111:function:fn") == "fn"
-    assert conformance.function_name("function:fn:1") == "fn"
-    assert conformance.function_name("fn:alias") == "fn"
-    assert conformance.function_name("fn") == "fn"

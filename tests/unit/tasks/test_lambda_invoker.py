@@ -1,10 +1,12 @@
 """LambdaInvoker: the engine's Task seam, running real functions."""
 
+import base64
+
 import pytest
 
 from runtime.asl import (FunctionNotFound, FunctionServiceError, StateMachine, TaskTimedOut)
 from runtime.functions import FunctionRunner, FunctionSpec
-from runtime.tasks import LambdaInvoker, split_function_name
+from runtime.tasks import LambdaInvoker
 from tests.unit.functions.helpers import PY_GATE, Gate
 
 
@@ -24,17 +26,6 @@ FAIL = spec("fail", "def handler(event, context):\n"
                     "    raise Exception(\"Some exception was raised.\")\n")
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("echo", ("echo", None)),
-    ("echo:7", ("echo", "7")),
-    ("arn:aws:lambda:us-east-1:111111111111:function:echo", ("echo", None)),
-    ("arn:aws:lambda:us-east-1:111111111111:function:echo:$LATEST", ("echo", "$LATEST")),
-    ("111111111111:function:echo", ("echo", None)),
-])
-def test_function_names_partial_and_full_arns_split_into_name_and_qualifier(name, expected):
-    assert split_function_name(name) == expected
-
-
 def test_a_function_response_is_the_outcomes_payload(runner):
     invoker = LambdaInvoker({"echo": ECHO}.get, runner)
     outcome = invoker.invoke_function("echo", {"a": 1})
@@ -43,6 +34,12 @@ def test_a_function_response_is_the_outcomes_payload(runner):
     inv = outcome.details["invocation"]
     assert outcome.request_id == inv.request_id
     assert outcome.details["result"]["logs"] == inv.logs
+
+
+def test_the_outcome_carries_the_invocations_log(runner):
+    outcome = LambdaInvoker({"echo": ECHO}.get, runner).invoke_function("echo", {"a": 1})
+    assert outcome.log == outcome.details["invocation"].logs
+    assert "START RequestId: " in outcome.log and "REPORT RequestId: " in outcome.log
 
 
 def test_a_function_error_is_the_outcomes_error(runner):
@@ -117,3 +114,17 @@ def test_a_state_machine_runs_real_functions_through_the_invoker(runner):
     assert result.status == "SUCCEEDED"
     assert result.output["echo"] == {"n": 1}
     assert result.output["caught"]["Error"] == "Exception"
+
+
+def test_lambda_invoke_with_log_type_tail_returns_the_functions_log(runner):
+    talker = spec("talker", "def handler(event, context):\n    print('said ' + event['word'])\n"
+                            "    return {}\n")
+    definition = {"StartAt": "T", "States": {"T": {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "talker", "Payload.$": "$", "LogType": "Tail"},
+        "End": True}}}
+    result = StateMachine(definition).run({"word": "안녕"},
+                                          invoker=LambdaInvoker({"talker": talker}.get, runner))
+    log = base64.b64decode(result.output["LogResult"]).decode()
+    assert "START RequestId: " in log
+    assert "said 안녕" in log and "REPORT RequestId: " in log
