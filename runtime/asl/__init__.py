@@ -4,11 +4,14 @@
     machine = StateMachine(definition)          # raises DefinitionError(.diagnostics)
     result = machine.run(input, invoker=None, clock=None, context=None, sink=None)
     result.status, result.output, result.error, result.cause, result.history
+
+    definition_to_dot(definition)               # the graph the pages draw (see `graph`)
 """
 
 from .clock import Clock, FakeClock
 from .diagnostics import Diagnostic
 from .errors import DefinitionError, StatesError
+from .graph import definition_to_dot, edge_for, edge_id, pointer_for, rule_text, state_id
 from .invoker import (FakeInvoker, FunctionNotFound, FunctionOutcome, FunctionServiceError,
                       Invoker, TaskTimedOut)
 from .machine import ExecutionResult, Parked, StateMachine
@@ -19,4 +22,5 @@ __all__ = [
     "Clock", "FakeClock",
     "Invoker", "FakeInvoker", "FunctionOutcome", "FunctionNotFound", "FunctionServiceError",
     "TaskTimedOut",
+    "definition_to_dot", "state_id", "pointer_for", "edge_id", "edge_for", "rule_text",
 ]

@@ -25,7 +25,8 @@ from runtime.asl.diagnostics import (
     DUPLICATE_NAME, ERROR, INVALID_JSON, MISSING_TARGET, SCHEMA, WARNING, Diagnostic,
     create_error_message,
 )
-from runtime.asl.validation_fields import at, child
+from runtime.asl.validation_fields import at
+from runtime.json_pointer import child
 from runtime.asl.validation_states import StateChecks
 
 __all__ = ["validate", "create_error_message"]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from runtime.asl.validation_expressions import check_path, is_jsonata, is_rfc3339
-from runtime.asl.validation_fields import NOT_RFC3339, FieldChecks, child, is_number, names
+from runtime.asl.validation_fields import NOT_RFC3339, FieldChecks, is_number, names
+from runtime.json_pointer import child
 
 __all__ = ["ChoiceChecks", "COMPARISON_OPERATORS"]
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from runtime.arn import Integration, parse_resource
 from runtime.asl.validation_choice import ChoiceChecks
 from runtime.asl.validation_expressions import is_jsonata, is_rfc3339
-from runtime.asl.validation_fields import MAX_SECONDS, NOT_RFC3339, child, is_number
+from runtime.asl.validation_fields import MAX_SECONDS, NOT_RFC3339, is_number
+from runtime.json_pointer import child
 
 __all__ = ["StateChecks", "STATE_FIELDS"]
 

@@ -28,6 +28,8 @@ export class ModelError extends Error {
 }
 
 // ---- pointers ---------------------------------------------------------------------------------
+// The page's one JSON pointer helper (json-positions.js uses it too), as runtime/json_pointer.py
+// is the server's.
 
 /** Returns the tokens of a JSON pointer (`/a/b~1c` -> ["a", "b/c"]). */
 export function tokens(pointer) {
@@ -284,7 +286,7 @@ function transitionSlot(state, kind, index) {
 /**
  * Inserts a new state of `type` on one transition of the state at `fromPointer`: its Next
  * (`kind` "next"), Choice rule `index`'s Next ("choice"), its Default ("default") or Catch
- * `index`'s Next ("catch"), the ids graph.py gives edges. The new, uniquely named state goes where
+ * `index`'s Next ("catch"), the ids runtime/asl/graph.py gives edges. The new, uniquely named state goes where
  * the transition went (a Succeed or Fail ends there instead); exactly that transition now names it.
  * Returns {definition, pointer} of the new state.
  */

@@ -255,3 +255,12 @@ test("a transition that is not there is a ModelError; undo history takes the ins
   assert.deepEqual(history.undo(), d0);
   assert.equal(history.redo().States.C.Choices[0].Next, "Pass (1)");
 });
+
+test("json-positions names a key holding ~ and / by the model's own pointer", () => {
+  const parsed = parseWithPositions('{"States": {"a/b~c": {"Type": "Pass"}}}');
+  const ptr = pointer("/States", "a/b~c");
+  assert.equal(ptr, "/States/a~1b~0c");
+  assert.ok(parsed.spans.has(ptr));
+  assert.deepEqual(tokens(ptr), ["States", "a/b~c"]);
+  assert.equal(locate(parsed, `${ptr}/Type`).exact, true);
+});

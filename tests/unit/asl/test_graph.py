@@ -1,4 +1,4 @@
-"""editor.graph: States Language definitions drawn as Graphviz DOT, checked as text and as the SVG the
+"""runtime.asl.graph: States Language definitions drawn as Graphviz DOT, checked as text and as the SVG the
 vendored WebAssembly Graphviz lays out (through node, as the browser would; no `dot` binary)."""
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from pathlib import Path
 import graphviz
 import pytest
 
-from editor.graph import (FONTNAME, definition_to_dot, edge_for, edge_id, pointer_for, rule_text,
+from runtime.asl.graph import (FONTNAME, definition_to_dot, edge_for, edge_id, pointer_for, rule_text,
                           state_id)
 from tests.unit.asl.seed import seed_definition, seed_definition_text
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 BUNDLE = ROOT / "static/vendor/graphviz/wasm-graphviz-1.29.2.js"
 SEED_STATES = ["훈련", "공격 훈련", "패스 훈련", "수비 훈련", "프리킥 훈련", "볼 경합 훈련"]
 
@@ -498,8 +498,8 @@ def test_absurdly_deep_nesting_still_returns_a_graph():
 
 
 def test_the_graph_module_needs_no_django():
-    probe = ("import sys; import editor.graph; "
-             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('django', 'runtime', 'flowbench')))")
+    probe = ("import sys; import runtime.asl.graph; "
+             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('django', 'editor', 'flowbench')))")
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True,
                           timeout=60, check=True)
     assert done.stdout.strip() == "[]"
