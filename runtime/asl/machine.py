@@ -12,7 +12,7 @@ from .errors import DefinitionError, StatesError
 from .execution import Aborted, ExecutionContext, ExecutionTimedOut, Frame, Parked, Run, to_json
 from .executor import JSONPATH, PAYLOAD_LIMIT, Program, Resumed, run_sequence
 from .states import ChoiceState
-from .states.wait import parse_timestamp
+from .timestamps import parse_timestamp
 from .validation import validate
 
 __all__ = ["StateMachine", "ExecutionResult", "Parked"]

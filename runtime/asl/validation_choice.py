@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from runtime.asl.validation_expressions import check_path, is_jsonata, is_rfc3339
+from runtime.asl.timestamps import is_timestamp
+from runtime.asl.validation_expressions import check_path, is_jsonata
 from runtime.asl.validation_fields import NOT_RFC3339, FieldChecks, is_number, names
 from runtime.json_pointer import child
 
@@ -147,5 +148,5 @@ class ChoiceChecks(FieldChecks):
         elif not isinstance(value, str):
             self.error(f"The value for the field '{operator}' must be {_KIND_TEXT[kind]}",
                        location)
-        elif kind == "timestamp" and not is_rfc3339(value):
+        elif kind == "timestamp" and not is_timestamp(value):
             self.error(NOT_RFC3339, child(location, operator))

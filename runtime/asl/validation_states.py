@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from runtime.arn import Integration, parse_resource
 from runtime.asl.validation_choice import ChoiceChecks
-from runtime.asl.validation_expressions import is_jsonata, is_rfc3339
+from runtime.asl.timestamps import is_timestamp
+from runtime.asl.validation_expressions import is_jsonata
 from runtime.asl.validation_fields import MAX_SECONDS, NOT_RFC3339, is_number
 from runtime.json_pointer import child
 
@@ -127,7 +128,7 @@ class StateChecks(ChoiceChecks):
             value = state["Timestamp"]
             if language == "JSONata" and is_jsonata(value):
                 self.jsonata_string(value, "Timestamp", location)
-            elif not is_rfc3339(value):
+            elif not is_timestamp(value):
                 self.error(NOT_RFC3339, child(location, "Timestamp"))
         if language == "JSONPath":
             self.path_field(state, "SecondsPath", location)

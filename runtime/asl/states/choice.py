@@ -12,7 +12,7 @@ import re
 from .. import jsonata, jsonpath
 from ..errors import NoChoiceMatched, QueryEvaluationError, RuntimeFailure
 from ..executor import JSONATA, State, apply_io_path, states_binding
-from .wait import parse_timestamp
+from ..timestamps import is_timestamp, parse_timestamp
 
 __all__ = ["ChoiceState", "OPERATORS", "TESTS", "compile_rule"]
 
@@ -27,10 +27,6 @@ def _is_string(v):
 
 def _is_bool(v):
     return isinstance(v, bool)
-
-
-def _is_timestamp(v):
-    return parse_timestamp(v) is not None
 
 
 def _string_matches(value: str, pattern: str) -> bool:
@@ -75,11 +71,11 @@ OPERATORS = {
     "NumericLessThanEquals": (_is_number, operator.le),
     "NumericGreaterThanEquals": (_is_number, operator.ge),
     "BooleanEquals": (_is_bool, operator.eq),
-    "TimestampEquals": (_is_timestamp, _timestamp_compare(operator.eq)),
-    "TimestampLessThan": (_is_timestamp, _timestamp_compare(operator.lt)),
-    "TimestampGreaterThan": (_is_timestamp, _timestamp_compare(operator.gt)),
-    "TimestampLessThanEquals": (_is_timestamp, _timestamp_compare(operator.le)),
-    "TimestampGreaterThanEquals": (_is_timestamp, _timestamp_compare(operator.ge)),
+    "TimestampEquals": (is_timestamp, _timestamp_compare(operator.eq)),
+    "TimestampLessThan": (is_timestamp, _timestamp_compare(operator.lt)),
+    "TimestampGreaterThan": (is_timestamp, _timestamp_compare(operator.gt)),
+    "TimestampLessThanEquals": (is_timestamp, _timestamp_compare(operator.le)),
+    "TimestampGreaterThanEquals": (is_timestamp, _timestamp_compare(operator.ge)),
 }
 # Type tests: name -> predicate on the value (IsPresent is handled apart: it looks at presence).
 TESTS = {
@@ -87,7 +83,7 @@ TESTS = {
     "IsNumeric": _is_number,
     "IsString": _is_string,
     "IsBoolean": _is_bool,
-    "IsTimestamp": _is_timestamp,
+    "IsTimestamp": is_timestamp,
 }
 
 
