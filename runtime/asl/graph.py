@@ -55,6 +55,7 @@ from urllib.parse import unquote
 import graphviz
 
 from runtime.arn import Activity, FunctionRef, Integration, parse_function, parse_resource
+from runtime.asl.choice_operators import OPERATORS
 from runtime.json_pointer import child
 
 __all__ = ["FONTNAME", "definition_to_dot", "edge_for", "edge_id", "pointer_for", "rule_text",
@@ -251,24 +252,6 @@ def _kind_line(kind, state: dict) -> str:
     return f"unknown Type {_json(kind)}"
 
 
-# Choice rules, JSONPath style: operator name -> how it reads. The `...Path` variants read the same
-# with a path on the right.
-_COMPARISONS = {
-    f"{family}{name}": sign
-    for family in ("String", "Numeric", "Boolean", "Timestamp")
-    for name, sign in (("Equals", "=="), ("LessThan", "<"), ("GreaterThan", ">"),
-                       ("LessThanEquals", "<="), ("GreaterThanEquals", ">="))
-    if family != "Boolean" or name == "Equals"
-}
-_COMPARISONS["StringMatches"] = "matches"
-_TYPE_TESTS = {
-    "IsNull": ("is null", "is not null"), "IsPresent": ("is present", "is absent"),
-    "IsNumeric": ("is numeric", "is not numeric"), "IsString": ("is a string", "is not a string"),
-    "IsBoolean": ("is a boolean", "is not a boolean"),
-    "IsTimestamp": ("is a timestamp", "is not a timestamp"),
-}
-
-
 def rule_text(rule) -> str:
     """Returns a short reading of a Choice rule: `$.n > 3`, `And(…, …)`, a JSONata condition."""
     if not isinstance(rule, dict):
@@ -289,13 +272,13 @@ def rule_text(rule) -> str:
     variable = rule.get("Variable")
     variable = variable if isinstance(variable, str) else "?"
     for name, value in rule.items():
-        if name in _COMPARISONS:
-            return f"{variable} {_COMPARISONS[name]} {_json(value)}"
-        if name.endswith("Path") and name[:-4] in _COMPARISONS:
-            return f"{variable} {_COMPARISONS[name[:-4]]} {value}"
-        if name in _TYPE_TESTS:
-            yes, no = _TYPE_TESTS[name]
-            return f"{variable} {yes if value is not False else no}"
+        found = OPERATORS.get(name)
+        if found is None:
+            continue
+        if found.kind == "test":
+            return f"{variable} {found.reads if value is not False else found.reads_false}"
+        # A ...Path variant compares with the path itself, written as it is.
+        return f"{variable} {found.reads} {value if found.kind == 'path' else _json(value)}"
     return "rule"
 
 

@@ -1,13 +1,19 @@
 // Unit tests of the Design mode's model (static/js/asl-model.js) and the position-tracking JSON
-// parser (static/js/json-positions.js). Run: node --test tests/e2e/asl-model.test.mjs
+// parser (static/js/json-positions.js). Run through tests/e2e/test_asl_model.py, which hands them
+// the engine's Choice operators (CHOICE_OPERATORS_JSON names a file holding them).
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import * as model from "../../static/js/asl-model.js";
 import {
   addState, deleteState, renameState, setStart, setNext, setField, changeType, addBranch, removeBranch,
-  referencesTo, allStates, uniqueName, History, simpleRule, ruleText, OPERATORS, functionOf, lambdaArn,
-  tokens, pointer, ModelError, insertOnTransition,
+  referencesTo, allStates, uniqueName, History, simpleRule, ruleText, functionOf, lambdaArn,
+  tokens, pointer, ModelError, insertOnTransition, setOperators,
 } from "../../static/js/asl-model.js";
 import { parseWithPositions, locate } from "../../static/js/json-positions.js";
+
+assert.ok(process.env.CHOICE_OPERATORS_JSON, "run through tests/e2e/test_asl_model.py (CHOICE_OPERATORS_JSON)");
+setOperators(JSON.parse(readFileSync(process.env.CHOICE_OPERATORS_JSON, "utf8")));
 
 const empty = () => ({ StartAt: "", States: {} });
 
@@ -147,9 +153,12 @@ test("undo and redo walk the history; a new edit drops the redo", () => {
 });
 
 test("choice rules: every operator, coerced values, readable text", () => {
-  assert.ok(OPERATORS.some((o) => o.name === "IsTimestamp"));
-  assert.ok(OPERATORS.some((o) => o.name === "TimestampLessThanEqualsPath"));
+  const { OPERATORS } = model;
+  assert.ok(OPERATORS.some((o) => o.name === "IsTimestamp" && o.kind === "test"));
+  assert.ok(OPERATORS.some((o) => o.name === "TimestampLessThanEqualsPath" && o.kind === "path"
+    && o.base === "TimestampLessThanEquals"));
   assert.equal(OPERATORS.length, 3 * 10 + 1 + 2 + 6);
+  assert.equal(OPERATORS[0].name, "StringEquals");
   assert.deepEqual(simpleRule("$.n", "NumericGreaterThan", "3"), { Variable: "$.n", NumericGreaterThan: 3 });
   assert.deepEqual(simpleRule("$.b", "BooleanEquals", "true"), { Variable: "$.b", BooleanEquals: true });
   assert.equal(ruleText({ And: [{ Variable: "$.a", IsPresent: true }, { Variable: "$.t", StringEquals: "수비수" }] }),
