@@ -47,7 +47,8 @@ def create_error_message(diagnostics) -> str:
     """Returns CreateStateMachine's message for the ERROR diagnostics, or "" when there are none.
 
     AWS lists every error, each as "CODE: message at /pointer", joined by ", ", inside
-    "Invalid State Machine Definition: '...'".
+    "Invalid State Machine Definition: '...'". A location that is no pointer (where text that is
+    not JSON goes wrong) is already part of its message.
     """
     errors = [d for d in diagnostics if d.severity == ERROR]
     if not errors:
@@ -55,5 +56,5 @@ def create_error_message(diagnostics) -> str:
     parts = []
     for d in errors:
         text = f"{d.code}: {d.message.rstrip()}"
-        parts.append(f"{text} at {d.location}" if d.location else text)
+        parts.append(f"{text} at {d.location}" if d.location.startswith("/") else text)
     return "Invalid State Machine Definition: '" + ", ".join(parts) + "'"

@@ -83,6 +83,8 @@ class ExecutionContext:
         self.execution_arn = execution_arn(self.machine_name, self.execution_name, self.region,
                                            self.account, express_id)
         self.redrive_count = int(context.get("redriveCount") or 0)
+        # Started with StartSyncExecution (Express only): the caller waits for the result.
+        self.synchronous = self.machine_type == "EXPRESS" and bool(context.get("synchronous"))
         self.start_time = iso_time(start)
         self.input = input_value
 
@@ -101,11 +103,14 @@ class ExecutionContext:
                 "StartTime": self.start_time,
                 "Name": self.execution_name,
                 "RoleArn": self.role_arn,
-                "RedriveCount": self.redrive_count,
             },
             "StateMachine": {"Id": self.machine_arn, "Name": self.machine_name},
             "State": {"Name": state_name, "EnteredTime": entered_time},
         }
+        if not self.synchronous:
+            # As AWS recorded: an Express execution started with StartSyncExecution has no
+            # RedriveCount in its context (one started with StartExecution has, 0).
+            ctx["Execution"]["RedriveCount"] = self.redrive_count
         if retry_count is not None:
             ctx["State"]["RetryCount"] = retry_count
         if map_item is not None:

@@ -140,8 +140,16 @@ def edge_for(edge: str) -> tuple[str, str, int | None] | None:
 
 # --- text -----------------------------------------------------------------------------------------
 
+def _visible(text: str) -> str:
+    """Returns `text` with control characters (but tab and line breaks), surrogates and
+    non-characters written as `\\uXXXX`: Graphviz's labels are XML, which refuses them."""
+    return "".join(f"\\u{ord(char):04x}" if (unicodedata.category(char) in ("Cc", "Cs")
+                                             and char not in "\t\n\r")
+                   or char in "\ufffe\uffff" else char for char in text)
+
+
 def _trim(text: str, limit: int = _LABEL_MAX) -> str:
-    text = " ".join(str(text).split())
+    text = " ".join(_visible(str(text)).split())
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
@@ -168,6 +176,7 @@ def _width(text: str, size: float, bold: bool = False) -> float:
 
 def _html_label(lines) -> str:
     """Returns an HTML-like label, one row per (text, size, colour, bold), escaped, CJK-wide."""
+    lines = [(_visible(text), size, colour, bold) for text, size, colour, bold in lines]
     width = max((_width(text, size, bold) for text, size, _, bold in lines), default=0)
     rows = []
     for text, size, colour, bold in lines:

@@ -156,7 +156,16 @@ class StateChecks(ChoiceChecks):
             self.path_field(state, "TimeoutSecondsPath", location)
             self.path_field(state, "HeartbeatSecondsPath", location)
         if "Credentials" in state:
-            self.object_payload(state, "Credentials", location, language)
+            self.credentials(state, location, language)
+
+    def credentials(self, state, location, language):
+        """Checks a Task's Credentials: an object (a payload) naming the role to assume."""
+        self.object_payload(state, "Credentials", location, language)
+        credentials = state["Credentials"]
+        names = ("RoleArn", "RoleArn.$") if language == "JSONPath" else ("RoleArn",)
+        if isinstance(credentials, dict) and not any(name in credentials for name in names):
+            self.error("The field 'RoleArn' is required but was missing",
+                       child(location, "Credentials"))
 
     def resource(self, state, location, language):
         """Checks a Task's Resource: an ARN AWS recognises, and no callback or .sync in EXPRESS."""

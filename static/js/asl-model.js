@@ -335,6 +335,8 @@ function chainEnd(machine) {
 function checkName(definition, name, except = null) {
   if (typeof name !== "string" || !name.trim()) throw new ModelError("A state needs a name.", "name");
   if (name.length > NAME_MAX) throw new ModelError(`A state name has at most ${NAME_MAX} characters.`, "name");
+  // As the validator: AWS refuses control characters in the names its events carry.
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) throw new ModelError("A state name cannot hold control characters.", "name");
   if (name !== except && allStates(definition).some((s) => s.name === name)) {
     throw new ModelError(`A state called ${name} already exists.`, "name");
   }

@@ -273,3 +273,10 @@ test("json-positions names a key holding ~ and / by the model's own pointer", ()
   assert.deepEqual(tokens(ptr), ["States", "a/b~c"]);
   assert.equal(locate(parsed, `${ptr}/Type`).exact, true);
 });
+
+test("a state name cannot hold control characters", () => {
+  const d = { StartAt: "A", States: { A: { Type: "Pass", End: true } } };
+  assert.throws(() => renameState(d, "/States/A", "A\u0000B"), ModelError);
+  assert.throws(() => addState(d, { type: "Pass", name: "tab\there" }), ModelError);
+  assert.equal(renameState(d, "/States/A", "공격 훈련").pointer, "/States/공격 훈련");
+});

@@ -482,6 +482,15 @@ class Run:
         return "passed"
 
 
+def run_context(case: dict) -> dict:
+    """Returns the context to run a case with: its own, and whether the recording started it
+    with StartSyncExecution (the notes say so), which changes an Express execution's context."""
+    context = dict(case["context"])
+    if "(StartSyncExecution)" in (case.get("notes") or ""):
+        context["synchronous"] = True
+    return context
+
+
 def execute(case: dict, runner=None) -> Run:
     """Runs one case through Flowbench's engine and returns the Run, compared with the recording."""
     run = Run(case)
@@ -491,7 +500,7 @@ def execute(case: dict, runner=None) -> Run:
 
         machine = StateMachine(case["definition"])
         run.result = machine.run(case["input"], invoker=invoker_for(case, runner),
-                                 clock=FakeClock(), context=case["context"])
+                                 clock=FakeClock(), context=run_context(case))
     except Exception:  # any engine failure is a failed case, reported with its trace
         run.crash = traceback.format_exc()
     run.seconds = time.perf_counter() - started

@@ -239,3 +239,10 @@ def test_every_listed_failure_names_a_case_and_gives_a_reason():
     listed = conformance.load_failures()
     assert [case_id for case_id in listed if case_id not in ids] == []
     assert [case_id for case_id, reason in listed.items() if not reason] == []
+
+
+def test_a_case_recorded_with_start_sync_execution_runs_synchronously():
+    case = {"context": {"stateMachineType": "EXPRESS"},
+            "notes": "EXPRESS state machine (StartSyncExecution); no history recorded"}
+    assert conformance.run_context(case) == {"stateMachineType": "EXPRESS", "synchronous": True}
+    assert conformance.run_context({**case, "notes": "EXPRESS state machine"}) == case["context"]

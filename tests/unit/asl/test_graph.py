@@ -433,6 +433,22 @@ def test_korean_and_markup_in_names_are_quoted_and_escaped():
         assert name in shown
 
 
+def test_control_characters_in_names_and_rules_are_drawn_visibly():
+    # The validator refuses such names; a draft still holds them and its graph must draw.
+    names = ["nul\x00here", "esc\x1b", "del\x7f", "c1\x85", "lone\ud800", "no\uffff"]
+    states = {name: {"Type": "Pass", "Next": names[(i + 1) % len(names)]}
+              for i, name in enumerate(names)}
+    states["C"] = {"Type": "Choice", "Choices": [
+        {"Variable": "$.a", "StringEquals": "\x00", "Next": names[0]}], "Default": "gone\x01"}
+    dot = definition_to_dot(machine(states, start="C"))
+    assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\uffff]", dot)
+    shown = svg_text(render(dot)[0])
+    for text in ["nul\\u0000here", "esc\\u001b", "del\\u007f", "c1\\u0085", "lone\\ud800",
+                 "no\\uffff", '$.a == "\\u0000"', "gone\\u0001"]:
+        assert text in shown, text
+    assert pointer_for(state_id("/States/nul\x00here")) == "/States/nul\x00here"
+
+
 # --- whatever comes in ----------------------------------------------------------------------------
 
 GARBAGE = [

@@ -231,6 +231,23 @@ def test_lambda_invoke_without_log_type_tail_returns_no_log():
     assert "X-Amz-Log-Result" not in result.output["SdkHttpMetadata"]["HttpHeaders"]
 
 
+@pytest.mark.parametrize("machine_type, context, expected", [
+    ("STANDARD", {}, {"RedriveCount": 0}),
+    ("EXPRESS", {}, {"RedriveCount": 0}),
+    ("EXPRESS", {"synchronous": True}, {}),
+])
+def test_only_a_synchronous_express_executions_context_lacks_a_redrive_count(machine_type, context,
+                                                                             expected):
+    # As AWS recorded query_runtime_memory: with StartExecution, and with StartSyncExecution.
+    for language, parameters in (("JSONPath", {"Parameters": {"e.$": "$$.Execution"}}),
+                                 ("JSONata", {"Output": {"e": "{% $states.context.Execution %}"}})):
+        definition = {"QueryLanguage": language, "StartAt": "P",
+                      "States": {"P": {"Type": "Pass", **parameters, "End": True}}}
+        output = StateMachine(definition, machine_type).run({}, context=context).output
+        assert {k: v for k, v in output["e"].items() if k == "RedriveCount"} == expected
+        assert output["e"]["Name"]
+
+
 def test_a_long_wait_passes_at_once_on_the_fake_clock():
     clock = FakeClock()
     definition = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 86400, "End": True}}}
