@@ -88,7 +88,7 @@ def validate_definition(definition_text, machine_type_: str = "STANDARD") -> dic
     if isinstance(definition_text, str) and len(definition_text.encode("utf-8")) <= DEFINITION_LIMIT_BYTES:
         try:
             dot = definition_to_dot(json.loads(definition_text))
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested beyond what json reads
             dot = None
     return {"diagnostics": found, "dot": dot}
 

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from editor.errors import ApiError
+from runtime.json_text import MAX_DEPTH, find_error
 
 FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 TEST_EVENT_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,25}$")
@@ -146,11 +147,14 @@ def json_text(raw: bytes | str, field: str | None = None) -> Any:
 
 def parse_json(text: str, field: str | None, what: str) -> Any:
     """Returns the JSON value of `text`; refuses it (400) saying `what` and where it went wrong,
-    or that it nests deeper than the parser goes."""
+    or where it nests deeper than the parser goes."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ApiError("InvalidJson", f"{what}: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
                        field=field) from None
     except RecursionError:
-        raise ApiError("InvalidJson", f"{what}: arrays and objects are nested too deeply.", field=field) from None
+        found = find_error(text)
+        where = f" at line {found.line}, column {found.column}" if found else ""
+        raise ApiError("InvalidJson", f"{what}: arrays and objects are nested too deeply (at most {MAX_DEPTH} "
+                                      f"levels){where}.", field=field) from None
