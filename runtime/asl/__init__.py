@@ -6,6 +6,12 @@
     result.status, result.output, result.error, result.cause, result.history
 
     definition_to_dot(definition)               # the graph the pages draw (see `graph`)
+
+The modules import one way (tests/unit/test_layering.py checks there is no cycle), bottom up:
+diagnostics and errors; the expression languages (jsonpath*, intrinsics, jsonata*); timestamps
+and choice_operators; the validator (validation_* under validation); the run (execution,
+executor, whose State the states/ modules extend, then machine); graph beside them. `runtime.arn`
+and `runtime.json_pointer`, below all of them, are shared with the rest of Flowbench.
 """
 
 from .clock import Clock, FakeClock
