@@ -187,7 +187,7 @@ class TaskInvokers:
         spec = FunctionSpec(name=TASK_FUNCTION_NAME, runtime="python", handler="train.handler",
                             files={"train.py": code}, timeout=10, memory=128)
         return LambdaInvoker(
-            lambda name: spec if _function_name(name) == TASK_FUNCTION_NAME else None,
+            lambda name, qualifier: spec if _function_name(name) == TASK_FUNCTION_NAME else None,
             self._runner)
 
     def close(self) -> None:

@@ -6,13 +6,13 @@ from django.http import HttpResponse, JsonResponse
 
 from editor.api import api, read_json
 from editor.errors import ApiError, error_response
-from editor.graph import definition_to_dot
 from editor.models import Execution, Role, StateMachine
 from editor.serializers import invocation_json
 from editor.services import executions as runs
 from editor.services import machines, roles
 from editor.services.policy import default_policy, validate_policy
 from editor.samples import machines as templates
+from runtime.asl import definition_to_dot
 
 
 def _iso(value):

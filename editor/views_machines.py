@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import render
 
+from runtime.asl.choice_operators import page_table
+
 CODEMIRROR = "vendor/codemirror/codemirror-6.0.2.js"
 
 
@@ -44,8 +46,10 @@ def machine_create(request):
 
 def machine_page(request, name):
     machine = _owned("StateMachine", owner=request.user, name=name)
+    # The page's model builds Choice rules from the engine's own table of operators.
     return render(request, "editor/machine.html",
-                  {"page": "machines", "machine": machine, "codemirror": CODEMIRROR})
+                  {"page": "machines", "machine": machine, "codemirror": CODEMIRROR,
+                   "choice_operators": page_table()})
 
 
 def execution_list(request, name):

@@ -9,12 +9,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from editor.errors import ApiError, not_found
-from editor.graph import definition_to_dot
 from editor.models import Function, Role, StateMachine, StateMachineVersion
 from editor.samples import machines as templates
 from editor.services import validation
 from editor.services.policy import function_arn
 from editor.services.roles import get_role
+from runtime.asl import definition_to_dot, validate
 
 MACHINE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 DEFINITION_LIMIT_BYTES = 1024 * 1024  # Step Functions' definition quota (1 MB)
@@ -78,8 +78,6 @@ def template_definition(user, template_id: str) -> str:
 
 def diagnostics(definition_text, machine_type_: str = "STANDARD") -> list[dict]:
     """Returns the validator's diagnostics for a definition text (JSON errors included)."""
-    from runtime.asl import validate
-
     if not isinstance(definition_text, str):
         return [{"severity": "ERROR", "code": "INVALID_JSON_DESCRIPTION",
                  "message": "The definition must be JSON text.", "location": ""}]
@@ -110,7 +108,7 @@ def validate_definition(definition_text, machine_type_: str = "STANDARD") -> dic
     if isinstance(definition_text, str) and len(definition_text.encode("utf-8")) <= DEFINITION_LIMIT_BYTES:
         try:
             dot = definition_to_dot(json.loads(definition_text))
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested beyond what json reads
             dot = None
     return {"diagnostics": found, "dot": dot}
 

@@ -16,6 +16,9 @@ from typing import Any
 
 from django.conf import settings
 
+from runtime.arn import function_arn as _function_arn
+from runtime.json_pointer import child
+
 VERSIONS = ("2012-10-17", "2008-10-17")
 STATEMENT_KEYS = {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition", "Principal"}
 SID = re.compile(r"^[A-Za-z0-9]*$")
@@ -32,7 +35,8 @@ def region() -> str:
 
 
 def function_arn(name: str) -> str:
-    return f"arn:aws:lambda:{region()}:{account_id()}:function:{name}"
+    """Returns the ARN of this install's function `name`."""
+    return _function_arn(name, region(), account_id())
 
 
 def role_arn(name: str) -> str:
@@ -71,7 +75,7 @@ def validate_policy(document: Any) -> list[dict]:
     found = []
     for key in document:
         if key not in ("Version", "Statement", "Id"):
-            found.append(_diag("UnknownField", f"{key} is not a policy element.", _ptr(key)))
+            found.append(_diag("UnknownField", f"{key} is not a policy element.", child("", key)))
     if "Version" not in document:
         found.append(_diag("Required", 'Version is required: use "2012-10-17".', "/Version"))
     elif document["Version"] not in VERSIONS:
@@ -98,20 +102,16 @@ def validate_policy(document: Any) -> list[dict]:
     return found
 
 
-def _ptr(key) -> str:
-    return "/" + str(key).replace("~", "~0").replace("/", "~1")
-
-
 def _statement_problems(statement: Any, where: str) -> list[dict]:
     if not isinstance(statement, dict):
         return [_diag("InvalidType", "A statement is an object with Effect, Action and Resource.", where)]
     found = []
     for key in statement:
         if key not in STATEMENT_KEYS:
-            found.append(_diag("UnknownField", f"{key} is not a statement element.", where + _ptr(key)))
+            found.append(_diag("UnknownField", f"{key} is not a statement element.", where + child("", key)))
         elif key in ("Principal", "Condition", "NotAction", "NotResource"):
             found.append(_diag("Unsupported", f"{key} is not supported in Flowbench identity policies.",
-                               where + _ptr(key)))
+                               where + child("", key)))
     if "Sid" in statement and (not isinstance(statement["Sid"], str) or not SID.match(statement["Sid"])):
         found.append(_diag("InvalidSid", "Sid has only letters and digits.", f"{where}/Sid"))
     effect = statement.get("Effect")

@@ -47,12 +47,11 @@ class TaskInvoker:
     def invoke_function(self, name: str, payload: Any, *, qualifier: str | None = None,
                         timeout: float | None = None, arn: str = "", state: str = ""):
         from runtime.asl import FunctionNotFound, FunctionServiceError
-        from runtime.tasks import LambdaInvoker, split_function_name
+        from runtime.tasks import LambdaInvoker
 
         if self._before_call is not None:
             self._before_call()
-        function_name, name_qualifier = split_function_name(name)
-        qualifier = qualifier or name_qualifier
+        function_name = name   # the engine parsed the Task's resource (runtime.arn)
         resource = function_arn(function_name) + (f":{qualifier}" if qualifier else "")
         role = self.role.__class__.objects.filter(pk=self.role.pk).first()
         decision = evaluate(role.policy if role else None, "lambda:InvokeFunction", resource)

@@ -7,6 +7,8 @@ import re
 from typing import Any
 
 from editor.errors import ApiError
+from runtime import json_pointer
+from runtime.json_text import MAX_DEPTH, find_error
 
 FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 TEST_EVENT_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,25}$")
@@ -146,14 +148,17 @@ def json_text(raw: bytes | str, field: str | None = None) -> Any:
 
 def parse_json(text: str, field: str | None, what: str) -> Any:
     """Returns the JSON value of `text`; refuses it (400) saying `what` and where it went wrong,
-    that it nests deeper than the parser goes, or that a string in it holds a lone surrogate."""
+    where it nests deeper than the parser goes, or that a string in it holds a lone surrogate."""
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ApiError("InvalidJson", f"{what}: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
                        field=field) from None
     except RecursionError:
-        raise ApiError("InvalidJson", f"{what}: arrays and objects are nested too deeply.", field=field) from None
+        found = find_error(text)
+        where = f" at line {found.line}, column {found.column}" if found else ""
+        raise ApiError("InvalidJson", f"{what}: arrays and objects are nested too deeply (at most {MAX_DEPTH} "
+                                      f"levels){where}.", field=field) from None
     where = lone_surrogate_in(text, value)
     if where is not None:
         place = f"{field}{where}" if field else (where or "the body")
@@ -207,5 +212,5 @@ def without_lone_surrogates(value: Any) -> Any:
 
 
 def _pointer_segment(key: str) -> str:
-    # RFC 6901 escapes; a lone surrogate in the key itself is shown as U+FFFD.
-    return LONE_SURROGATE.sub("\ufffd", key.replace("~", "~0").replace("/", "~1"))
+    # A lone surrogate in the key itself is shown as U+FFFD.
+    return LONE_SURROGATE.sub("\ufffd", json_pointer.escape(key))

@@ -1,10 +1,23 @@
-"""What validation reports: one Diagnostic per problem, located by a JSON pointer."""
+"""What validation reports: one Diagnostic per problem, located by a JSON pointer, and the text
+CreateStateMachine answers with for them.
+
+The bottom of the engine's layering: it imports nothing of `runtime.asl`, so the errors, the
+expression languages and the validator all build on it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Diagnostic", "ExpressionSyntaxError", "pointer"]
+__all__ = ["Diagnostic", "ExpressionSyntaxError", "create_error_message", "ERROR", "WARNING",
+           "SCHEMA", "MISSING_TARGET", "INVALID_JSON", "DUPLICATE_NAME"]
+
+ERROR = "ERROR"
+WARNING = "WARNING"
+# AWS's diagnostic codes.
+SCHEMA = "SCHEMA_VALIDATION_FAILED"
+MISSING_TARGET = "MISSING_TRANSITION_TARGET"
+INVALID_JSON = "INVALID_JSON_DESCRIPTION"
+DUPLICATE_NAME = "DUPLICATE_STATE_NAME"
 
 
 @dataclass(frozen=True)
@@ -30,9 +43,18 @@ class ExpressionSyntaxError(ValueError):
     """
 
 
-def pointer(*parts) -> str:
-    """Returns the JSON pointer (RFC 6901) made of `parts`."""
-    out = []
-    for part in parts:
-        out.append(str(part).replace("~", "~0").replace("/", "~1"))
-    return "/" + "/".join(out) if out else ""
+def create_error_message(diagnostics) -> str:
+    """Returns CreateStateMachine's message for the ERROR diagnostics, or "" when there are none.
+
+    AWS lists every error, each as "CODE: message at /pointer", joined by ", ", inside
+    "Invalid State Machine Definition: '...'". A location that is no pointer (where text that is
+    not JSON goes wrong) is already part of its message.
+    """
+    errors = [d for d in diagnostics if d.severity == ERROR]
+    if not errors:
+        return ""
+    parts = []
+    for d in errors:
+        text = f"{d.code}: {d.message.rstrip()}"
+        parts.append(f"{text} at {d.location}" if d.location.startswith("/") else text)
+    return "Invalid State Machine Definition: '" + ", ".join(parts) + "'"

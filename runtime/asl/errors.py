@@ -25,6 +25,8 @@ their cause; the executor adds the prefix, since only it knows the state and the
 
 from __future__ import annotations
 
+from runtime.asl.diagnostics import create_error_message
+
 __all__ = [
     "StatesError", "TaskFailed", "TimeoutError_", "HeartbeatTimeout", "Permissions",
     "ResultPathMatchFailure", "ParameterPathFailure", "QueryEvaluationError", "BranchFailed",
@@ -100,7 +102,5 @@ class DefinitionError(ValueError):
     """A definition that does not validate; `diagnostics` lists every problem found."""
 
     def __init__(self, diagnostics):
-        from .validation import create_error_message  # validation imports this module
-
         self.diagnostics = list(diagnostics)
         super().__init__(create_error_message(self.diagnostics) or "Invalid State Machine Definition")

@@ -16,6 +16,8 @@ from datetime import datetime, timezone
 
 import orjson
 
+from runtime.arn import execution_arn, function_arn, state_machine_arn
+
 from .branches import DEFAULT_RUN_THREADS, ThreadBudget
 from .clock import Clock
 from .errors import RuntimeFailure
@@ -83,20 +85,19 @@ class ExecutionContext:
         self.machine_type = context.get("stateMachineType") or "STANDARD"
         self.execution_name = context.get("executionName") or str(uuid.uuid4())
         self.role_arn = context.get("roleArn") or f"arn:aws:iam::{self.account}:role/flowbench-execution"
-        self.machine_arn = (f"arn:aws:states:{self.region}:{self.account}:stateMachine:"
-                            f"{self.machine_name}")
-        if self.machine_type == "EXPRESS":
-            self.execution_arn = (f"arn:aws:states:{self.region}:{self.account}:express:"
-                                  f"{self.machine_name}:{self.execution_name}:{uuid.uuid4()}")
-        else:
-            self.execution_arn = (f"arn:aws:states:{self.region}:{self.account}:execution:"
-                                  f"{self.machine_name}:{self.execution_name}")
+        self.machine_arn = state_machine_arn(self.machine_name, self.region, self.account)
+        express_id = str(uuid.uuid4()) if self.machine_type == "EXPRESS" else None
+        self.execution_arn = execution_arn(self.machine_name, self.execution_name, self.region,
+                                           self.account, express_id)
         self.redrive_count = int(context.get("redriveCount") or 0)
+        # Started with StartSyncExecution (Express only): the caller waits for the result.
+        self.synchronous = self.machine_type == "EXPRESS" and bool(context.get("synchronous"))
         self.start_time = iso_time(start)
         self.input = input_value
 
     def lambda_arn(self, name: str) -> str:
-        return f"arn:aws:lambda:{self.region}:{self.account}:function:{name}"
+        """Returns the ARN of function `name` in this execution's region and account."""
+        return function_arn(name, self.region, self.account)
 
     def object(self, state_name: str, entered_time: str, retry_count: int | None = None,
                map_item: tuple | None = None) -> dict:
@@ -109,11 +110,14 @@ class ExecutionContext:
                 "StartTime": self.start_time,
                 "Name": self.execution_name,
                 "RoleArn": self.role_arn,
-                "RedriveCount": self.redrive_count,
             },
             "StateMachine": {"Id": self.machine_arn, "Name": self.machine_name},
             "State": {"Name": state_name, "EnteredTime": entered_time},
         }
+        if not self.synchronous:
+            # As AWS recorded: an Express execution started with StartSyncExecution has no
+            # RedriveCount in its context (one started with StartExecution has, 0).
+            ctx["Execution"]["RedriveCount"] = self.redrive_count
         if retry_count is not None:
             ctx["State"]["RetryCount"] = retry_count
         if map_item is not None:

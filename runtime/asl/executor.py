@@ -8,6 +8,10 @@ states have, in both query languages, and runs a state through them:
     JSONata:   raw input -> Arguments -> execute -> Output   (Assign and Output see $states.result)
 
 and runs a sequence of states (`run_states`) from StartAt until a state ends it.
+
+The state types build on `State` and import this module; it imports none of them. Each subclass
+with a `type_name` is recorded in STATE_CLASSES as it is defined (`runtime.asl.states` defines them
+all), and `Program` compiles a state with the class of its Type from there.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from . import jsonata, jsonpath
 from .errors import DataLimitExceeded, RuntimeFailure, StatesError, error_matches
 from .execution import Frame, to_json
 
-__all__ = ["State", "Program", "Resumed", "run_states", "run_sequence", "states_binding", "show",
+__all__ = ["State", "STATE_CLASSES", "Program", "Resumed", "run_states", "run_sequence", "states_binding", "show",
            "as_number", "apply_io_path", "JSONPATH", "JSONATA", "PAYLOAD_LIMIT", "FAILURE_EVENTS"]
 
 JSONPATH = "JSONPath"
@@ -132,15 +136,19 @@ class Program:
     """A compiled sequence of states: the machine itself, a Parallel branch, a Map's processor."""
 
     def __init__(self, spec: dict, query_language: str, path: str = ""):
-        from .states import build_state  # the state modules import this one
-
         self.start_at = spec["StartAt"]
         self.query_language = spec.get("QueryLanguage", query_language)
-        self.states = {name: build_state(name, state_spec, self.query_language, f"{path}/{name}")
-                       for name, state_spec in spec["States"].items()}
+        self.states = {
+            name: STATE_CLASSES[state_spec["Type"]](name, state_spec, self.query_language,
+                                                    f"{path}/{name}")
+            for name, state_spec in spec["States"].items()}
         # Runs on threads only where a state may block (a Task or Wait inside): CPU-only work runs
         # inline, which is faster in one Python process than any thread pool.
         self.blocking = any(state.blocking for state in self.states.values())
+
+
+# The state classes by Type, filled as runtime.asl.states defines them (see State.__init_subclass__).
+STATE_CLASSES: dict[str, type["State"]] = {}
 
 
 class State:
@@ -150,6 +158,11 @@ class State:
     has_result = False      # Task, Map, Parallel produce a result distinct from their input
     failed_type = None      # the event Parallel and Map emit when they fail
     blocking = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.type_name:
+            STATE_CLASSES[cls.type_name] = cls
 
     def __init__(self, name: str, spec: dict, query_language: str, path: str):
         self.name = name

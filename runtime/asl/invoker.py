@@ -24,13 +24,16 @@ class FunctionOutcome:
     """What one invocation of a function returned.
 
     `payload` is the function's JSON response, or None when `error` is set; `error` is Lambda's
-    error object `{"errorType", "errorMessage", "stackTrace"}` when the function failed.
+    error object `{"errorType", "errorMessage", "stackTrace"}` when the function failed. `log` is
+    the invocation's log text, START to REPORT as Lambda writes it (what `LogType: Tail` returns
+    the end of).
     """
 
     payload: Any = None
     error: dict | None = None
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     executed_version: str = "$LATEST"
+    log: str = ""
     # Free-form figures of the invocation (duration, logs, ...) for callers that record them.
     details: dict = field(default_factory=dict)
 
@@ -58,8 +61,8 @@ class Invoker(Protocol):
     def invoke_function(self, name: str, payload: Any, *, qualifier: str | None = None,
                         timeout: float | None = None, arn: str = "",
                         state: str = "") -> FunctionOutcome:
-        """Runs the function `name` with `payload` for the Task state named `state` and returns
-        its outcome.
+        """Runs the function `name` (its name, parsed from the Task's resource: never an ARN)
+        at `qualifier` with `payload`, for the Task state named `state`; returns its outcome.
 
         Raises FunctionNotFound, FunctionServiceError, or TaskTimedOut when `timeout` (seconds,
         the Task's TimeoutSeconds) passes before the function answers.

@@ -53,8 +53,13 @@ _QUOTED_LIST = re.compile(rf"{_QUOTED_ITEM}(?:,{_QUOTED_ITEM})+\Z", re.S)
 _QUOTED_NAME = re.compile(r"'((?:[^'\\]|\\.)*)'|\"((?:[^\"\\]|\\.)*)\"", re.S)
 
 
-def _unescape_quoted(text: str) -> str:
-    return re.sub(r"\\(.)", r"\1", text, flags=re.S)
+def _quoted_name(match: re.Match) -> str:
+    """Returns the property name a quoted bracket item (`'...'` or `"..."`, a match of _QUOTED
+    or _QUOTED_NAME) stands for. Only the quote that delimits it is escaped: AWS reads
+    `$['Test\\""Name"']` as the key `Test\\""Name"`, and `$['a\\'b']` as `a'b`."""
+    if match.group(1) is not None:
+        return match.group(1).replace("\\'", "'")
+    return match.group(2).replace('\\"', '"')
 
 
 def _closing_bracket(text: str, start: int) -> int:
@@ -124,16 +129,12 @@ def _parse(text: str):
             quoted = _QUOTED.match(inner)
             number = _INDEX.match(inner)
             if quoted:
-                raw = quoted.group(1) if quoted.group(1) is not None else quoted.group(2)
-                keys.append(_unescape_quoted(raw))
+                keys.append(_quoted_name(quoted))
             elif number:
                 keys.append(int(number.group(1)))
             elif _QUOTED_LIST.match(inner) and end + 1 == len(text):
                 # Jayway merges a last ['a','b'] into one object of the properties present.
-                names = tuple(
-                    _unescape_quoted(match.group(1) if match.group(1) is not None
-                                     else match.group(2))
-                    for match in _QUOTED_NAME.finditer(inner))
+                names = tuple(_quoted_name(match) for match in _QUOTED_NAME.finditer(inner))
                 return kind, name, tuple(keys), names
             else:
                 definite = False
@@ -152,6 +153,10 @@ def _parse_jsonpath_ng(text: str, rest: str):
         from jsonpath_ng.ext import parse
     except ImportError as error:  # pragma: no cover - jsonpath-ng is a pinned dependency
         raise ExpressionSyntaxError(f"The path '{text}' needs jsonpath-ng") from error
+    # Quoted names as AWS reads them (see _quoted_name), quoted again as jsonpath-ng reads them.
+    rest = _QUOTED_NAME.sub(
+        lambda match: "'" + _quoted_name(match).replace("\\", "\\\\").replace("'", "\\'") + "'",
+        rest)
     try:
         return parse(rest)
     except Exception as error:  # jsonpath-ng raises bare Exceptions for some syntax errors

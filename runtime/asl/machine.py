@@ -12,7 +12,8 @@ from .errors import DefinitionError, StatesError
 from .branches import ThreadBudget
 from .execution import Aborted, ExecutionContext, ExecutionTimedOut, Frame, Parked, Run, Suspended, to_json
 from .executor import JSONPATH, PAYLOAD_LIMIT, Program, Resumed, run_sequence
-from .states.wait import parse_timestamp
+from .states import ChoiceState
+from .timestamps import parse_timestamp
 from .validation import validate
 
 __all__ = ["StateMachine", "ExecutionResult", "Parked", "Suspended"]
@@ -68,7 +69,8 @@ class StateMachine:
 
         `invoker` runs Task functions (see runtime.asl.invoker); `clock` defaults to the real one
         (FakeClock makes waits instant); `context` names the execution (stateMachineName,
-        executionName, roleArn, region, accountId, ...); `sink(event)` receives each history
+        executionName, roleArn, region, accountId, redriveCount; `synchronous` for an Express
+        execution started with StartSyncExecution); `sink(event)` receives each history
         event as it is appended; setting `cancel` aborts the run. `resume_from`, the history of
         an earlier, interrupted run of this machine, continues that run instead of starting anew:
         from the top-level state it had entered and not left (without entering it again), else
@@ -208,7 +210,7 @@ class StateMachine:
             name = later[0]["stateEnteredEventDetails"]["name"]
             if name in self.program.states:
                 return name
-        if state.type_name == "Choice":
+        if isinstance(state, ChoiceState):
             entered = max((e for e in events if e["id"] < exited["id"]
                            and e["type"] == "ChoiceStateEntered"
                            and e["stateEnteredEventDetails"]["name"] == state.name),

@@ -7,7 +7,8 @@ text CreateStateMachine answers with ("Invalid State Machine Definition: '...'")
 Codes, as AWS names them: SCHEMA_VALIDATION_FAILED (shape, types, values, paths, expressions,
 resources), MISSING_TRANSITION_TARGET (a Next/Default/StartAt naming no state of its scope, a state
 nothing reaches), DUPLICATE_STATE_NAME (a name used twice anywhere in the definition) and
-INVALID_JSON_DESCRIPTION (text that is not JSON). All of them are ERRORs: no check yet knows of
+INVALID_JSON_DESCRIPTION (text that is not JSON, said in the words of AWS's parser, Jackson: the
+message ends with " at [Source: ...; line: L, column: C]", which is also its location). All of them are ERRORs: no check yet knows of
 something AWS accepts with a WARNING.
 
 The walk over the document lives here (top level, scopes, transitions, reachability). The checks of
@@ -19,18 +20,23 @@ syntax of paths, intrinsic calls, JSONata and timestamps in `validation_expressi
 from __future__ import annotations
 
 import json
+import re
 from collections import deque
 
-from runtime.asl.diagnostics import Diagnostic
-from runtime.asl.validation_fields import (
-    DUPLICATE_NAME, ERROR, INVALID_JSON, MISSING_TARGET, SCHEMA, WARNING, at, child,
+from runtime.asl.diagnostics import (
+    DUPLICATE_NAME, ERROR, INVALID_JSON, MISSING_TARGET, SCHEMA, WARNING, Diagnostic,
+    create_error_message,
 )
+from runtime.asl.validation_fields import at
+from runtime.json_text import find_error
+from runtime.json_pointer import child
 from runtime.asl.validation_states import StateChecks
 
 __all__ = ["validate", "create_error_message"]
 
 NOT_AN_OBJECT = "Definition must be a valid JSON object"
 MAX_STATE_NAME = 80
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 QUERY_LANGUAGES = ("JSONPath", "JSONata")
 STATE_TYPES = ("Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map")
 
@@ -55,22 +61,6 @@ def validate(definition, *, state_machine_type: str = "STANDARD") -> list[Diagno
     except Exception as error:  # noqa: BLE001 - the contract is "diagnostics, never an exception"
         return [Diagnostic(ERROR, SCHEMA,
                            f"Definition could not be validated ({type(error).__name__})", "/")]
-
-
-def create_error_message(diagnostics) -> str:
-    """Returns CreateStateMachine's message for the ERROR diagnostics, or "" when there are none.
-
-    AWS lists every error, each as "CODE: message at /pointer", joined by ", ", inside
-    "Invalid State Machine Definition: '...'".
-    """
-    errors = [d for d in diagnostics if d.severity == ERROR]
-    if not errors:
-        return ""
-    parts = []
-    for d in errors:
-        text = f"{d.code}: {d.message.rstrip()}"
-        parts.append(f"{text} at {d.location}" if d.location else text)
-    return "Invalid State Machine Definition: '" + ", ".join(parts) + "'"
 
 
 _UNREADABLE = object()  # what `parse` returns for text that holds no JSON value
@@ -99,7 +89,7 @@ def _object_pairs(pairs):
 
 def _reject_constant(name):
     """Refuses NaN and Infinity, which Python's json accepts and JSON does not."""
-    raise ValueError(f"Non-standard token '{name}'")
+    raise ValueError(name)
 
 
 class _Validator(StateChecks):
@@ -110,6 +100,7 @@ class _Validator(StateChecks):
         self.express = str(state_machine_type).upper() == "EXPRESS"
         self.state_names: dict[str, str] = {}
         self.machines: deque = deque()
+        self.top_language = "JSONPath"   # the whole machine's QueryLanguage
 
     def error(self, message: str, location: str, code: str = SCHEMA) -> None:
         """Records an ERROR diagnostic (code SCHEMA_VALIDATION_FAILED unless told)."""
@@ -154,13 +145,15 @@ class _Validator(StateChecks):
         try:
             return json.loads(text, object_pairs_hook=_object_pairs,
                               parse_constant=_reject_constant)
-        except json.JSONDecodeError as error:
-            message = f"{error.msg} at line {error.lineno}, column {error.colno}"
-        except RecursionError:
-            message = "JSON is nested too deeply"
-        except ValueError as error:
-            message = str(error)
-        self.diagnostics.append(Diagnostic(ERROR, INVALID_JSON, message, ""))
+        except (ValueError, RecursionError):
+            pass
+        # Said as AWS says it: Jackson's words, and where (line and column) as its location.
+        found = find_error(text)
+        if found is None:  # refused for its depth alone, in a call already deep in the stack
+            self.diagnostics.append(Diagnostic(ERROR, INVALID_JSON, "JSON is nested too deeply",
+                                               ""))
+        else:
+            self.diagnostics.append(Diagnostic(ERROR, INVALID_JSON, found.text, found.location))
         return _UNREADABLE
 
     # --- state machines and their scopes ---------------------------------------------------------
@@ -183,6 +176,8 @@ class _Validator(StateChecks):
             if "TimeoutSeconds" in machine:
                 self.integer_field(machine, "TimeoutSeconds", location, 1, 99999999)
         query_language = self.query_language(machine, location, query_language)
+        if kind == "top":
+            self.top_language = query_language
         if kind == "processor":
             self.processor_config(machine, location)
 
@@ -245,9 +240,13 @@ class _Validator(StateChecks):
                            MISSING_TARGET)
 
     def state_name(self, name: str, location: str) -> None:
-        """Checks a state name: not empty, at most 80 characters, unique in the whole definition."""
+        """Checks a state name: not empty, at most 80 characters, no control characters (AWS's
+        API refuses them in the names its events carry), unique in the whole definition."""
         if not name:
             self.error("A state name must not be empty", location)
+        if _CONTROL.search(name):
+            self.error("A state name must not contain control characters (U+0000-001F, "
+                       "U+007F-009F, U+FFFE-FFFF) or surrogates (U+D800-DFFF)", location)
         if len(name) > MAX_STATE_NAME:
             self.error(f"State name '{name}' is longer than {MAX_STATE_NAME} characters",
                        location)
@@ -277,6 +276,10 @@ class _Validator(StateChecks):
             self.error("The value for the field 'Type' must be one of "
                        f"[{', '.join(STATE_TYPES)}]", location)
             return
+        if state.get("QueryLanguage") == "JSONPath" and self.top_language == "JSONata":
+            # A state may move from JSONPath to JSONata, never back from a JSONata machine.
+            self.error("'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state "
+                       "machine", location)
         query_language = self.query_language(state, location, query_language)
         self.allowed_fields(state, state_type, location, query_language)
         self.string_field(state, "Comment", location)

@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
-from runtime.asl.validation_expressions import check_path, is_jsonata, is_rfc3339
-from runtime.asl.validation_fields import NOT_RFC3339, FieldChecks, child, is_number, names
+from runtime.asl.choice_operators import OPERATORS
+from runtime.asl.timestamps import is_timestamp
+from runtime.asl.validation_expressions import check_path, is_jsonata
+from runtime.asl.validation_fields import NOT_RFC3339, FieldChecks, is_number, names
+from runtime.json_pointer import child
 
-__all__ = ["ChoiceChecks", "COMPARISON_OPERATORS"]
+__all__ = ["ChoiceChecks"]
 
-# Choice comparison operators: name -> the kind of value it compares with. Each has a ...Path
-# variant whose value is a path; the Is* tests take a boolean.
-_COMPARED = {
-    "StringEquals": "string", "StringLessThan": "string", "StringGreaterThan": "string",
-    "StringLessThanEquals": "string", "StringGreaterThanEquals": "string",
-    "NumericEquals": "number", "NumericLessThan": "number", "NumericGreaterThan": "number",
-    "NumericLessThanEquals": "number", "NumericGreaterThanEquals": "number",
-    "BooleanEquals": "boolean",
-    "TimestampEquals": "timestamp", "TimestampLessThan": "timestamp",
-    "TimestampGreaterThan": "timestamp", "TimestampLessThanEquals": "timestamp",
-    "TimestampGreaterThanEquals": "timestamp",
-}
-COMPARISON_OPERATORS = {
-    **_COMPARED,
-    **{f"{name}Path": "path" for name in _COMPARED},
-    "StringMatches": "string",
-    "IsNull": "boolean", "IsPresent": "boolean", "IsNumeric": "boolean", "IsString": "boolean",
-    "IsBoolean": "boolean", "IsTimestamp": "boolean",
-}
 _BOOLEAN_OPERATORS = ("And", "Or", "Not")
-_KIND_TEXT = {"string": "a string", "number": "a number", "boolean": "a boolean",
-              "timestamp": "a string"}
-
 
 class ChoiceChecks(FieldChecks):
     """The Choice state: its rules (JSONPath operators or JSONata conditions) and Default."""
@@ -64,7 +45,7 @@ class ChoiceChecks(FieldChecks):
     def jsonata_rule(self, rule: dict, location: str) -> None:
         """Checks a JSONata Choice Rule: a Condition (plus Next, Assign, Output)."""
         for key in rule:
-            if key in COMPARISON_OPERATORS or key in _BOOLEAN_OPERATORS or key == "Variable":
+            if key in OPERATORS or key in _BOOLEAN_OPERATORS or key == "Variable":
                 self.error(f"The field '{key}' is not supported with QueryLanguage JSONata",
                            location)
             elif key not in ("Condition", "Next", "Comment", "Assign", "Output"):
@@ -88,7 +69,7 @@ class ChoiceChecks(FieldChecks):
             allowed = {"Variable", "Comment"} | ({"Next", "Assign"} if top else set())
             operators = []
             for key in rule:
-                if key in COMPARISON_OPERATORS or key in _BOOLEAN_OPERATORS:
+                if key in OPERATORS or key in _BOOLEAN_OPERATORS:
                     operators.append(key)
                 elif key in ("Condition", "Output"):
                     self.error(f"The field '{key}' is not supported with QueryLanguage JSONPath",
@@ -132,7 +113,7 @@ class ChoiceChecks(FieldChecks):
 
     def comparison(self, operator: str, value, location: str) -> None:
         """Checks the value a comparison operator compares with against the operator's kind."""
-        kind = COMPARISON_OPERATORS[operator]
+        kind = OPERATORS[operator].kind
         if kind == "path":
             if not isinstance(value, str) or check_path(value) is not None:
                 self.error(f"The value for the field '{operator}' must be a valid JSONPath",
@@ -140,11 +121,10 @@ class ChoiceChecks(FieldChecks):
         elif kind == "number":
             if not is_number(value):
                 self.error(f"The value for the field '{operator}' must be a number", location)
-        elif kind == "boolean":
+        elif kind in ("boolean", "test"):
             if not isinstance(value, bool):
                 self.error(f"The value for the field '{operator}' must be a boolean", location)
         elif not isinstance(value, str):
-            self.error(f"The value for the field '{operator}' must be {_KIND_TEXT[kind]}",
-                       location)
-        elif kind == "timestamp" and not is_rfc3339(value):
+            self.error(f"The value for the field '{operator}' must be a string", location)
+        elif kind == "timestamp" and not is_timestamp(value):
             self.error(NOT_RFC3339, child(location, operator))

@@ -1,4 +1,4 @@
-"""Syntax checks of the strings a definition holds: paths, intrinsic calls, JSONata, timestamps.
+"""Syntax checks of the strings a definition holds: paths, intrinsic calls, JSONata.
 
 Each check returns None when the text is valid, or a short reason when it is not. The parsing itself
 belongs to `jsonpath`, `intrinsics` and `jsonata`: a check compiles the text with them. Results are
@@ -8,7 +8,6 @@ validates on every keystroke.
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 from runtime.asl import intrinsics, jsonata, jsonpath
@@ -16,12 +15,9 @@ from runtime.asl.diagnostics import ExpressionSyntaxError
 
 __all__ = [
     "check_path", "check_reference_path", "check_path_or_intrinsic", "check_jsonata",
-    "is_jsonata", "is_rfc3339",
+    "is_jsonata",
 ]
 
-_RFC3339 = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-](\d{2}):(\d{2}))$")
-_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 def _attempt(function, *args, **kwargs) -> str | None:
@@ -66,22 +62,3 @@ def check_path_or_intrinsic(text: str) -> str | None:
 def check_jsonata(text: str) -> str | None:
     """Returns None if `text` ("{% ... %}") is a valid JSONata expression, else why not."""
     return _attempt(jsonata.compile_jsonata, text, field="value")
-
-
-def is_rfc3339(text) -> bool:
-    """Returns whether `text` is an RFC 3339 date-time as ASL requires (uppercase T and Z)."""
-    if not isinstance(text, str):
-        return False
-    match = _RFC3339.match(text)
-    if match is None:
-        return False
-    year, month, day, hour, minute, second = (int(match.group(i)) for i in range(1, 7))
-    if not 1 <= month <= 12 or not 1 <= day <= _DAYS[month - 1]:
-        return False
-    if month == 2 and day == 29 and not (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)):
-        return False
-    if hour > 23 or minute > 59 or second > 60:
-        return False
-    if match.group(9) is not None and (int(match.group(9)) > 23 or int(match.group(10)) > 59):
-        return False
-    return True

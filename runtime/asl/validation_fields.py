@@ -10,29 +10,17 @@ from __future__ import annotations
 
 from collections import deque
 
+from runtime.asl.diagnostics import SCHEMA
+from runtime.json_pointer import child
 from runtime.asl.validation_expressions import (
     check_jsonata, check_path, check_path_or_intrinsic, check_reference_path, is_jsonata,
 )
 
-__all__ = ["FieldChecks", "child", "at", "is_integer", "is_number", "names"]
-
-ERROR = "ERROR"
-WARNING = "WARNING"
-SCHEMA = "SCHEMA_VALIDATION_FAILED"
-MISSING_TARGET = "MISSING_TRANSITION_TARGET"
-INVALID_JSON = "INVALID_JSON_DESCRIPTION"
-DUPLICATE_NAME = "DUPLICATE_STATE_NAME"
+__all__ = ["FieldChecks", "at", "is_integer", "is_number", "names"]
 
 MAX_SECONDS = 99999999
 MAX_VARIABLE_NAME = 80
 NOT_RFC3339 = "String does not match RFC3339 timestamp"
-
-
-def child(base: str, *parts) -> str:
-    """Returns the JSON pointer `base` extended by `parts` (RFC 6901 escaping)."""
-    for part in parts:
-        base += "/" + str(part).replace("~", "~0").replace("/", "~1")
-    return base
 
 
 def at(location: str) -> str:

@@ -8,11 +8,12 @@ states share in `validation_fields`.
 
 from __future__ import annotations
 
-import re
-
+from runtime.arn import Integration, parse_resource
 from runtime.asl.validation_choice import ChoiceChecks
-from runtime.asl.validation_expressions import is_jsonata, is_rfc3339
-from runtime.asl.validation_fields import MAX_SECONDS, NOT_RFC3339, child, is_number
+from runtime.asl.timestamps import is_timestamp
+from runtime.asl.validation_expressions import is_jsonata
+from runtime.asl.validation_fields import MAX_SECONDS, NOT_RFC3339, is_number
+from runtime.json_pointer import child
 
 __all__ = ["StateChecks", "STATE_FIELDS"]
 
@@ -63,7 +64,6 @@ _INTEGRATIONS = {
     "bedrock": None, "glue-databrew": None, "s3": None, "redshift-data": None,
     "stepfunctions": None,
 }
-_RESOURCE_SUFFIX = re.compile(r"\.(sync(?::\d+)?|waitForTaskToken)$")
 _RETRY_FIELDS = {"ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate",
                  "MaxDelaySeconds", "JitterStrategy", "Comment"}
 _CATCH_FIELDS = {"ErrorEquals", "Next", "Comment", "Assign"}
@@ -128,7 +128,7 @@ class StateChecks(ChoiceChecks):
             value = state["Timestamp"]
             if language == "JSONata" and is_jsonata(value):
                 self.jsonata_string(value, "Timestamp", location)
-            elif not is_rfc3339(value):
+            elif not is_timestamp(value):
                 self.error(NOT_RFC3339, child(location, "Timestamp"))
         if language == "JSONPath":
             self.path_field(state, "SecondsPath", location)
@@ -156,7 +156,16 @@ class StateChecks(ChoiceChecks):
             self.path_field(state, "TimeoutSecondsPath", location)
             self.path_field(state, "HeartbeatSecondsPath", location)
         if "Credentials" in state:
-            self.object_payload(state, "Credentials", location, language)
+            self.credentials(state, location, language)
+
+    def credentials(self, state, location, language):
+        """Checks a Task's Credentials: an object (a payload) naming the role to assume."""
+        self.object_payload(state, "Credentials", location, language)
+        credentials = state["Credentials"]
+        names = ("RoleArn", "RoleArn.$") if language == "JSONPath" else ("RoleArn",)
+        if isinstance(credentials, dict) and not any(name in credentials for name in names):
+            self.error("The field 'RoleArn' is required but was missing",
+                       child(location, "Credentials"))
 
     def resource(self, state, location, language):
         """Checks a Task's Resource: an ARN AWS recognises, and no callback or .sync in EXPRESS."""
@@ -173,29 +182,29 @@ class StateChecks(ChoiceChecks):
                        "valid resource ARN, or the resource is not available in this region.",
                        resource_location)
             return
-        suffix = _RESOURCE_SUFFIX.search(resource)
-        if self.express and suffix is not None:
-            pattern = ".sync" if suffix.group(1).startswith("sync") else ".waitForTaskToken"
+        target = parse_resource(resource)
+        if self.express and isinstance(target, Integration) and target.pattern:
+            pattern = ".sync" if target.pattern.startswith(".sync") else ".waitForTaskToken"
             self.error(f"Express state machine does not support '{pattern}' service integration ",
                        resource_location)
 
     @staticmethod
     def known_resource(resource: str) -> bool:
         """Returns whether `resource` is an ARN AWS could run (optimized integrations checked)."""
-        parts = resource.split(":", 5)
-        if len(parts) < 6 or parts[0] != "arn" or not parts[1] or not parts[2]:
-            return False
-        if parts[2] != "states" or parts[3] or parts[4]:
+        target = parse_resource(resource)
+        if isinstance(target, Integration):
+            if target.service == "aws-sdk":
+                sdk_service, _, sdk_action = target.action.partition(":")
+                return bool(sdk_service and sdk_action)
+            actions = _INTEGRATIONS.get(target.service, ())
+            return actions is None or target.action in actions
+        if target is not None:
             return True
-        service, _, action = parts[5].partition(":")
-        action = _RESOURCE_SUFFIX.sub("", action)
-        if service == "aws-sdk":
-            sdk_service, _, sdk_action = action.partition(":")
-            return bool(sdk_service and sdk_action)
-        if service not in _INTEGRATIONS or not action:
-            return False
-        actions = _INTEGRATIONS[service]
-        return actions is None or action in actions
+        # Another service's resource (arn:<partition>:<service>:<region>:<account>:...), which
+        # AWS accepts here; a states integration without a service and action it does not.
+        parts = resource.split(":", 5)
+        return len(parts) == 6 and parts[0] == "arn" and bool(parts[1] and parts[2]) \
+            and not (parts[2] == "states" and not parts[3] and not parts[4])
 
     def check_parallel(self, state, location, language, transitions):
         """Checks a Parallel state (its branches are queued by the validator)."""

@@ -6,46 +6,25 @@ It implements runtime.asl.invoker's seam (`invoke_function`) on top of a Functio
 
 from __future__ import annotations
 
-import inspect
-import re
 from typing import Any, Callable
 
+from runtime.arn import parse_function
 from runtime.asl.invoker import (FunctionNotFound, FunctionOutcome, FunctionServiceError,
                                  TaskTimedOut)
 from runtime.functions import FunctionError, FunctionRunner, FunctionSpec, RuntimeNotAvailable
 
-__all__ = ["LambdaInvoker", "split_function_name"]
-
-# arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER], ACCOUNT:NAME or NAME[:QUALIFIER]
-_ARN = re.compile(r"^(?:arn:[^:]+:lambda:[^:]*:[^:]*:function:|\d{12}:(?:function:)?)?"
-                  r"(?P<name>[A-Za-z0-9_-]+)(?::(?P<qualifier>\$LATEST|[A-Za-z0-9_-]+))?$")
-
-
-def split_function_name(name: str) -> tuple[str, str | None]:
-    """Returns (function name, qualifier or None) from a name, partial ARN or full ARN."""
-    match = _ARN.match(name or "")
-    if not match:
-        return name, None
-    return match.group("name"), match.group("qualifier")
-
+__all__ = ["LambdaInvoker"]
 
 class LambdaInvoker:
     """Runs Task states' functions through `runner`.
 
-    `resolve(name)` or `resolve(name, qualifier)` returns the FunctionSpec to run, or None when
-    there is no such function (version or alias).
+    `resolve(name, qualifier)` returns the FunctionSpec to run, or None when there is no such
+    function (version or alias); `qualifier` is None when the Task names none.
     """
 
-    def __init__(self, resolve: Callable[..., FunctionSpec | None], runner: FunctionRunner):
+    def __init__(self, resolve: Callable[[str, str | None], FunctionSpec | None], runner: FunctionRunner):
         self.resolve = resolve
         self.runner = runner
-        try:
-            params = inspect.signature(resolve).parameters.values()
-            self._takes_qualifier = sum(
-                p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
-                for p in params) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in params)
-        except (TypeError, ValueError):
-            self._takes_qualifier = False
 
     def invoke_function(self, name: str, payload: Any, *, qualifier: str | None = None,
                         timeout: float | None = None, arn: str = "", state: str = "") -> FunctionOutcome:
@@ -56,10 +35,10 @@ class LambdaInvoker:
         event that is not JSON) or TaskTimedOut when `timeout` passes before the function's
         own timeout.
         """
-        function_name, name_qualifier = split_function_name(name)
-        qualifier = qualifier or name_qualifier
-        spec = (self.resolve(function_name, qualifier) if self._takes_qualifier
-                else self.resolve(function_name))
+        function = parse_function(name)
+        function_name = function.name if function else name
+        qualifier = qualifier or (function.qualifier if function else None)
+        spec = self.resolve(function_name, qualifier)
         if spec is None:
             shown = f"{function_name}:{qualifier}" if qualifier else function_name
             raise FunctionNotFound(f"Function not found: {arn or shown}")
@@ -74,4 +53,4 @@ class LambdaInvoker:
             raise TaskTimedOut(f"Task timed out after {timeout} seconds")
         return FunctionOutcome(payload=inv.payload, error=inv.error,
                                request_id=inv.request_id, executed_version=spec.version,
-                               details={"invocation": inv, "result": inv.to_dict()})
+                               log=inv.logs, details={"invocation": inv, "result": inv.to_dict()})

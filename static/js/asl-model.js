@@ -8,17 +8,18 @@ export const STATE_TYPES = ["Pass", "Task", "Choice", "Wait", "Succeed", "Fail",
 export const NO_NEXT_TYPES = new Set(["Succeed", "Fail", "Choice"]);
 export const NAME_MAX = 80;
 
-// Choice rule operators (JSONPath mode): the value each compares with, by kind.
-const FAMILIES = [["String", "string"], ["Numeric", "number"], ["Timestamp", "timestamp"]];
-const COMPARISONS = ["Equals", "LessThan", "GreaterThan", "LessThanEquals", "GreaterThanEquals"];
-export const OPERATORS = [
-  ...FAMILIES.flatMap(([family, kind]) => COMPARISONS.flatMap((c) => [
-    { name: `${family}${c}`, kind }, { name: `${family}${c}Path`, kind: "path" }])),
-  { name: "StringMatches", kind: "string" },
-  { name: "BooleanEquals", kind: "boolean" }, { name: "BooleanEqualsPath", kind: "path" },
-  ...["IsNull", "IsPresent", "IsNumeric", "IsString", "IsBoolean", "IsTimestamp"].map((name) => ({ name, kind: "test" })),
-];
-const OPERATOR_NAMES = new Set(OPERATORS.map((o) => o.name));
+// Choice rule operators (JSONPath mode), [{name, kind, base?}] in the order a list shows them: the
+// engine's table (runtime/asl/choice_operators.py), which the machine page carries as JSON and
+// hands to setOperators. `kind` is what the rule's value is: string, number, boolean, timestamp,
+// path (a ...Path variant of `base`) or test (an Is... test, a boolean).
+export let OPERATORS = [];
+let operatorNames = new Set();
+
+/** Makes `table` (the engine's operators, as the page carries them) the model's operators. */
+export function setOperators(table) {
+  OPERATORS = table.map(({ name, kind, base }) => Object.freeze({ name, kind, ...(base ? { base } : {}) }));
+  operatorNames = new Set(OPERATORS.map((o) => o.name));
+}
 
 export class ModelError extends Error {
   constructor(message, field = null) {
@@ -28,6 +29,8 @@ export class ModelError extends Error {
 }
 
 // ---- pointers ---------------------------------------------------------------------------------
+// The page's one JSON pointer helper (json-positions.js uses it too), as runtime/json_pointer.py
+// is the server's.
 
 /** Returns the tokens of a JSON pointer (`/a/b~1c` -> ["a", "b/c"]). */
 export function tokens(pointer) {
@@ -284,7 +287,7 @@ function transitionSlot(state, kind, index) {
 /**
  * Inserts a new state of `type` on one transition of the state at `fromPointer`: its Next
  * (`kind` "next"), Choice rule `index`'s Next ("choice"), its Default ("default") or Catch
- * `index`'s Next ("catch"), the ids graph.py gives edges. The new, uniquely named state goes where
+ * `index`'s Next ("catch"), the ids runtime/asl/graph.py gives edges. The new, uniquely named state goes where
  * the transition went (a Succeed or Fail ends there instead); exactly that transition now names it.
  * Returns {definition, pointer} of the new state.
  */
@@ -332,6 +335,8 @@ function chainEnd(machine) {
 function checkName(definition, name, except = null) {
   if (typeof name !== "string" || !name.trim()) throw new ModelError("A state needs a name.", "name");
   if (name.length > NAME_MAX) throw new ModelError(`A state name has at most ${NAME_MAX} characters.`, "name");
+  // As the validator: AWS refuses control characters in the names its events carry.
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) throw new ModelError("A state name cannot hold control characters.", "name");
   if (name !== except && allStates(definition).some((s) => s.name === name)) {
     throw new ModelError(`A state called ${name} already exists.`, "name");
   }
@@ -477,7 +482,7 @@ export function removeBranch(definition, parallelPtr, index) {
 /** Returns the operator a simple rule uses ({name, kind}), or null for And/Or/Not/JSONata. */
 export function ruleOperator(rule) {
   if (!rule || typeof rule !== "object") return null;
-  const name = Object.keys(rule).find((k) => OPERATOR_NAMES.has(k));
+  const name = Object.keys(rule).find((k) => operatorNames.has(k));
   return name ? OPERATORS.find((o) => o.name === name) : null;
 }
 

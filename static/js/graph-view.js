@@ -1,4 +1,4 @@
-// Draws a state machine's graph: DOT from editor/graph.py, laid out in the browser by the vendored
+// Draws a state machine's graph: DOT from runtime/asl/graph.py, laid out in the browser by the vendored
 // WebAssembly Graphviz, shown as inline SVG with zoom (wheel), pan (drag), fit (double-click or
 // fit()), status colours per state, click-to-select and export to SVG or PNG.
 //
@@ -6,7 +6,7 @@
 //   view.highlight("/States/공격 훈련", "running");   // running succeeded failed caught cancelled not-run
 //
 // Nodes are found by the JSON pointer of their state: the SVG ids are `state` + the pointer,
-// percent-encoded (see editor/graph.py), and this module decodes them; it never re-encodes.
+// percent-encoded (see runtime/asl/graph.py), and this module decodes them; it never re-encodes.
 // Transition edges have ids too (`edge:/States/C:choice:1`); clicking one (its line, arrow or
 // label) selects it and calls `onSelectEdge({id, from, kind, index})` (see edgeFor).
 import { Graphviz } from "../vendor/graphviz/wasm-graphviz-1.29.2.js";

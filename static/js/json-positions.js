@@ -7,6 +7,8 @@
 //   locate(result, "/States/Foo/Next") -> {from, to, line, column} of the value (or of the nearest
 //                              existing parent when the pointer names something absent)
 
+import { pointer } from "./asl-model.js";
+
 class ParseError extends Error {
   constructor(message, offset) {
     super(message);
@@ -24,7 +26,6 @@ export function parseWithPositions(text) {
     while (i < text.length && " \t\n\r".includes(text[i])) i++;
   };
   const describe = (at) => (at >= text.length ? "end of input" : `'${text[at]}'`);
-  const escape = (token) => token.replace(/~/g, "~0").replace(/\//g, "~1");
 
   function string() {
     const start = i;
@@ -78,7 +79,7 @@ export function parseWithPositions(text) {
           ws();
           if (text[i] !== ":") fail(`Expected ':' after the property name, found ${describe(i)}`);
           i++;
-          const child = `${ptr}/${escape(key)}`;
+          const child = pointer(ptr, key);
           result[key] = value(child);
           const span = spans.get(child);
           span.keyFrom = keyFrom;

@@ -10,6 +10,8 @@ import { inspector } from "./machine-inspector.js";
 import { download, debounce } from "./ui.js";
 
 const root = document.getElementById("machine-app");
+// Choice operators: the engine's own table (runtime/asl/choice_operators.py), carried by the page.
+model.setOperators(JSON.parse(document.getElementById("choice-operators").textContent));
 const NAME = root.dataset.name;
 const BASE = `/api/state-machines/${encodeURIComponent(NAME)}`;
 const $ = (id) => document.getElementById(id);

@@ -1,13 +1,19 @@
 // Unit tests of the Design mode's model (static/js/asl-model.js) and the position-tracking JSON
-// parser (static/js/json-positions.js). Run: node --test tests/e2e/asl-model.test.mjs
+// parser (static/js/json-positions.js). Run through tests/e2e/test_asl_model.py, which hands them
+// the engine's Choice operators (CHOICE_OPERATORS_JSON names a file holding them).
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import * as model from "../../static/js/asl-model.js";
 import {
   addState, deleteState, renameState, setStart, setNext, setField, changeType, addBranch, removeBranch,
-  referencesTo, allStates, uniqueName, History, simpleRule, ruleText, OPERATORS, functionOf, lambdaArn,
-  tokens, pointer, ModelError, insertOnTransition,
+  referencesTo, allStates, uniqueName, History, simpleRule, ruleText, functionOf, lambdaArn,
+  tokens, pointer, ModelError, insertOnTransition, setOperators,
 } from "../../static/js/asl-model.js";
 import { parseWithPositions, locate } from "../../static/js/json-positions.js";
+
+assert.ok(process.env.CHOICE_OPERATORS_JSON, "run through tests/e2e/test_asl_model.py (CHOICE_OPERATORS_JSON)");
+setOperators(JSON.parse(readFileSync(process.env.CHOICE_OPERATORS_JSON, "utf8")));
 
 const empty = () => ({ StartAt: "", States: {} });
 
@@ -147,9 +153,12 @@ test("undo and redo walk the history; a new edit drops the redo", () => {
 });
 
 test("choice rules: every operator, coerced values, readable text", () => {
-  assert.ok(OPERATORS.some((o) => o.name === "IsTimestamp"));
-  assert.ok(OPERATORS.some((o) => o.name === "TimestampLessThanEqualsPath"));
+  const { OPERATORS } = model;
+  assert.ok(OPERATORS.some((o) => o.name === "IsTimestamp" && o.kind === "test"));
+  assert.ok(OPERATORS.some((o) => o.name === "TimestampLessThanEqualsPath" && o.kind === "path"
+    && o.base === "TimestampLessThanEquals"));
   assert.equal(OPERATORS.length, 3 * 10 + 1 + 2 + 6);
+  assert.equal(OPERATORS[0].name, "StringEquals");
   assert.deepEqual(simpleRule("$.n", "NumericGreaterThan", "3"), { Variable: "$.n", NumericGreaterThan: 3 });
   assert.deepEqual(simpleRule("$.b", "BooleanEquals", "true"), { Variable: "$.b", BooleanEquals: true });
   assert.equal(ruleText({ And: [{ Variable: "$.a", IsPresent: true }, { Variable: "$.t", StringEquals: "수비수" }] }),
@@ -254,4 +263,20 @@ test("a transition that is not there is a ModelError; undo history takes the ins
   history.push(insertOnTransition(d0, "/States/C", "choice", 0, "Pass").definition, "insert Pass");
   assert.deepEqual(history.undo(), d0);
   assert.equal(history.redo().States.C.Choices[0].Next, "Pass (1)");
+});
+
+test("json-positions names a key holding ~ and / by the model's own pointer", () => {
+  const parsed = parseWithPositions('{"States": {"a/b~c": {"Type": "Pass"}}}');
+  const ptr = pointer("/States", "a/b~c");
+  assert.equal(ptr, "/States/a~1b~0c");
+  assert.ok(parsed.spans.has(ptr));
+  assert.deepEqual(tokens(ptr), ["States", "a/b~c"]);
+  assert.equal(locate(parsed, `${ptr}/Type`).exact, true);
+});
+
+test("a state name cannot hold control characters", () => {
+  const d = { StartAt: "A", States: { A: { Type: "Pass", End: true } } };
+  assert.throws(() => renameState(d, "/States/A", "A\u0000B"), ModelError);
+  assert.throws(() => addState(d, { type: "Pass", name: "tab\there" }), ModelError);
+  assert.equal(renameState(d, "/States/A", "공격 훈련").pointer, "/States/공격 훈련");
 });

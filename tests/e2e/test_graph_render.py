@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from editor.graph import definition_to_dot, state_id
+from runtime.asl import definition_to_dot, state_id
 from tests.unit.asl.seed import seed_definition
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from runtime.asl.states.wait import parse_timestamp
+from runtime.asl.timestamps import parse_timestamp
 from tests.integration import workload
 from tests.integration.cluster import wait_until
 

@@ -3,17 +3,13 @@ what is the user's own (anything else is a 404)."""
 
 from __future__ import annotations
 
-from unittest import skipUnless
+import json
+import re
 
 from django.test import Client
-from django.urls import resolve
 
+from runtime.asl.choice_operators import page_table
 from tests.web.base import WebTestCase
-
-
-def _api_present() -> bool:
-    """True once the state machine API is routed (it is built beside these pages)."""
-    return resolve("/api/state-machines").url_name != resolve("/api/nothing-here").url_name
 
 
 class MachinePageTests(WebTestCase):
@@ -39,7 +35,6 @@ class MachinePageTests(WebTestCase):
             self.assertEqual(self.client.get(path).status_code, 404, path)
 
 
-@skipUnless(_api_present(), "the state machine API is not routed yet")
 class OwnedPageTests(WebTestCase):
     def setUp(self):
         super().setUp()
@@ -65,3 +60,10 @@ class OwnedPageTests(WebTestCase):
         path = f"/executions/{started.data['id']}/"
         self.assertEqual(self.client.get(path).status_code, 200)
         self.assertEqual(self.bob_client.get(path).status_code, 404)
+
+    def test_the_machine_page_carries_the_engines_choice_operators(self):
+        page = self.client.get("/state-machines/flow/").content.decode()
+        found = re.search(r'<script id="choice-operators" type="application/json">(.*?)</script>',
+                          page, re.DOTALL)
+        self.assertIsNotNone(found)
+        self.assertEqual(json.loads(found.group(1)), page_table())

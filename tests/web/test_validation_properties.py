@@ -1,12 +1,17 @@
 """Whatever a client sends, validation answers with an ApiError (a 4xx) or a clean value, never
 another exception; and the stream's messages carry exactly their declared fields."""
 
+import json
+
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from editor import messages
 from editor.errors import ApiError
+from editor.services import machines as machine_service
 from editor.services import validation
+from runtime.asl import FakeClock, FakeInvoker, StateMachine
+from tests.unit.asl.strategies import echo_or_fail, json_values as run_inputs, machines
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
@@ -50,6 +55,19 @@ def test_accepted_environments_keep_every_key_and_value(env):
     env = {k: v for k, v in env.items() if k not in validation.RESERVED_ENV_KEYS}
     if sum(len(k.encode()) + len(v.encode()) for k, v in env.items()) <= validation.ENV_LIMIT_BYTES:
         assert validation.environment(env) == env
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(machines(), run_inputs)
+def test_a_definition_the_editor_calls_valid_runs_without_raising(definition, value):
+    # What the machine page validates as you type (timestamps in Waits and Choices included) is
+    # what the executor later runs: a clean verdict must mean a run that ends with a status.
+    text = json.dumps(definition, ensure_ascii=False)
+    checked = machine_service.validate_definition(text)
+    assert checked["diagnostics"] == [] and "digraph" in checked["dot"]
+    result = StateMachine(text).run(value, invoker=FakeInvoker({"echo": echo_or_fail}),
+                                    clock=FakeClock())
+    assert result.status in ("SUCCEEDED", "FAILED") and (result.status == "SUCCEEDED" or result.error)
 
 
 def test_a_message_with_an_undeclared_field_is_rejected():

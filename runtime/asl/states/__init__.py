@@ -1,4 +1,9 @@
-"""One module per state type, each holding only its own meaning; `build_state` picks the class."""
+"""One module per state type, each holding only its own meaning.
+
+Defining the classes is what makes them known: each registers its Type in
+`runtime.asl.executor.STATE_CLASSES`, from which `Program` compiles states. Import this package
+before compiling a definition (`runtime.asl.machine` does).
+"""
 
 from __future__ import annotations
 
@@ -11,12 +16,5 @@ from .succeed import SucceedState
 from .task import TaskState
 from .wait import WaitState
 
-__all__ = ["build_state", "STATE_TYPES"]
-
-STATE_TYPES = {cls.type_name: cls for cls in (
-    PassState, TaskState, ChoiceState, WaitState, SucceedState, FailState, ParallelState, MapState)}
-
-
-def build_state(name: str, spec: dict, query_language: str, path: str):
-    """Returns the compiled state for a (validated) state definition."""
-    return STATE_TYPES[spec["Type"]](name, spec, query_language, path)
+__all__ = ["ChoiceState", "FailState", "MapState", "ParallelState", "PassState", "SucceedState",
+           "TaskState", "WaitState"]

@@ -1,94 +1,18 @@
 """Choice: picks the next state by the first rule that matches its input.
 
-Comparison operators are one table from name to (type check, comparison); each `...Path` variant
-is derived from it by reading the right-hand side from the input instead of the definition.
+The comparison operators and type tests are one table (`runtime.asl.choice_operators`): each is a
+type check and a comparison, and a `...Path` variant reads the right-hand side from the input
+instead of the rule.
 """
 
 from __future__ import annotations
 
-import operator
-import re
-
 from .. import jsonata, jsonpath
+from ..choice_operators import OPERATORS
 from ..errors import NoChoiceMatched, QueryEvaluationError, RuntimeFailure
 from ..executor import JSONATA, State, apply_io_path, states_binding
-from .wait import parse_timestamp
 
-__all__ = ["ChoiceState", "OPERATORS", "TESTS", "compile_rule"]
-
-
-def _is_number(v):
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def _is_string(v):
-    return isinstance(v, str)
-
-
-def _is_bool(v):
-    return isinstance(v, bool)
-
-
-def _is_timestamp(v):
-    return parse_timestamp(v) is not None
-
-
-def _string_matches(value: str, pattern: str) -> bool:
-    return _wildcard(pattern).match(value) is not None
-
-
-_WILDCARDS: dict[str, re.Pattern] = {}
-
-
-def _wildcard(pattern: str) -> re.Pattern:
-    """Returns the regex for a StringMatches pattern: `*` is any text, `\\*` and `\\\\` literal."""
-    compiled = _WILDCARDS.get(pattern)
-    if compiled is None:
-        out, i = [], 0
-        while i < len(pattern):
-            ch = pattern[i]
-            if ch == "\\" and i + 1 < len(pattern):
-                out.append(re.escape(pattern[i + 1]))
-                i += 2
-                continue
-            out.append(".*" if ch == "*" else re.escape(ch))
-            i += 1
-        compiled = _WILDCARDS[pattern] = re.compile("".join(out) + r"\Z", re.DOTALL)
-    return compiled
-
-
-def _timestamp_compare(op):
-    return lambda a, b: op(parse_timestamp(a), parse_timestamp(b))
-
-
-# name -> (type check for both sides, comparison)
-OPERATORS = {
-    "StringEquals": (_is_string, operator.eq),
-    "StringLessThan": (_is_string, operator.lt),
-    "StringGreaterThan": (_is_string, operator.gt),
-    "StringLessThanEquals": (_is_string, operator.le),
-    "StringGreaterThanEquals": (_is_string, operator.ge),
-    "StringMatches": (_is_string, _string_matches),
-    "NumericEquals": (_is_number, operator.eq),
-    "NumericLessThan": (_is_number, operator.lt),
-    "NumericGreaterThan": (_is_number, operator.gt),
-    "NumericLessThanEquals": (_is_number, operator.le),
-    "NumericGreaterThanEquals": (_is_number, operator.ge),
-    "BooleanEquals": (_is_bool, operator.eq),
-    "TimestampEquals": (_is_timestamp, _timestamp_compare(operator.eq)),
-    "TimestampLessThan": (_is_timestamp, _timestamp_compare(operator.lt)),
-    "TimestampGreaterThan": (_is_timestamp, _timestamp_compare(operator.gt)),
-    "TimestampLessThanEquals": (_is_timestamp, _timestamp_compare(operator.le)),
-    "TimestampGreaterThanEquals": (_is_timestamp, _timestamp_compare(operator.ge)),
-}
-# Type tests: name -> predicate on the value (IsPresent is handled apart: it looks at presence).
-TESTS = {
-    "IsNull": lambda v: v is None,
-    "IsNumeric": _is_number,
-    "IsString": _is_string,
-    "IsBoolean": _is_bool,
-    "IsTimestamp": _is_timestamp,
-}
+__all__ = ["ChoiceState", "compile_rule"]
 
 
 class _Comparison:
@@ -145,17 +69,15 @@ def compile_rule(rule: dict):
         return lambda value, ctx, variables: not inner(value, ctx, variables)
     variable = jsonpath.compile_path(rule["Variable"])
     for name, operand in rule.items():
-        if name in OPERATORS:
-            check, compare = OPERATORS[name]
-            return _Comparison(variable, check, compare, operand=operand)
-        if name.endswith("Path") and name[:-4] in OPERATORS:
-            check, compare = OPERATORS[name[:-4]]
-            return _Comparison(variable, check, compare,
+        found = OPERATORS.get(name)
+        if found is None:
+            continue
+        if found.kind == "test":
+            return _Test(variable, found.check, bool(operand))
+        if found.kind == "path":
+            return _Comparison(variable, found.check, found.compare,
                                operand_path=jsonpath.compile_path(operand))
-        if name == "IsPresent":
-            return _Test(variable, None, bool(operand))
-        if name in TESTS:
-            return _Test(variable, TESTS[name], bool(operand))
+        return _Comparison(variable, found.check, found.compare, operand=operand)
     raise ValueError(f"no comparison operator in choice rule {rule!r}")
 
 

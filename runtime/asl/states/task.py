@@ -12,18 +12,24 @@ The function itself runs through the run's invoker (see `runtime.asl.invoker`).
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
+from dataclasses import replace
 from email.utils import format_datetime
+
+from runtime.arn import FunctionRef, Integration, parse_function, parse_resource
 
 from ..errors import DataLimitExceeded, RuntimeFailure, StatesError, TimeoutError_
 from ..execution import to_json
 from ..executor import PAYLOAD_LIMIT, State
 from ..invoker import FunctionNotFound, FunctionServiceError, TaskTimedOut
 
-__all__ = ["TaskState", "parse_function_name"]
+__all__ = ["TaskState"]
 
 INVOKE = "arn:aws:states:::lambda:invoke"
+# Lambda's Invoke returns the last 4 KB of the invocation's log when asked with LogType Tail.
+LOG_TAIL_BYTES = 4 * 1024
 # What a resumed run finds last when the run before it stopped while the function ran.
 _IN_FLIGHT = frozenset({"TaskScheduled", "TaskStarted", "TaskSubmitted", "LambdaFunctionScheduled",
                         "LambdaFunctionStarted"})
@@ -35,16 +41,10 @@ _SERVICE_STATUS = {"TooManyRequestsException": 429, "AccessDeniedException": 403
                    "ResourceNotFoundException": 404}
 
 
-def parse_function_name(text: str) -> tuple[str, str | None]:
-    """Returns (name, qualifier) from a function name, partial ARN or full ARN."""
-    parts = str(text).split(":")
-    if text.startswith("arn:"):
-        # arn:aws:lambda:region:account:function:name[:qualifier]
-        return parts[6] if len(parts) > 6 else "", parts[7] if len(parts) > 7 else None
-    if len(parts) >= 3 and parts[1] == "function":
-        # account:function:name[:qualifier]
-        return parts[2], parts[3] if len(parts) > 3 else None
-    return parts[0], parts[1] if len(parts) > 1 else None
+def _function_named(value) -> FunctionRef:
+    """Returns the function lambda:invoke's FunctionName names; a value Lambda would not read as
+    one is taken as a name no function has, so the call fails as for a missing function."""
+    return parse_function(value) or FunctionRef(str(value))
 
 
 class TaskState(State):
@@ -55,10 +55,11 @@ class TaskState(State):
     def __init__(self, name, spec, query_language, path):
         super().__init__(name, spec, query_language, path)
         self.resource = spec["Resource"]
-        self.integration = self.resource == INVOKE or self.resource.startswith(INVOKE + ".")
-        self.direct = self.resource.startswith("arn:aws:lambda:") or \
-            (self.resource.startswith("arn:") and ":lambda:" in self.resource
-             and ":function:" in self.resource)
+        target = parse_resource(self.resource)
+        # lambda:invoke (any integration pattern), or the function's own ARN.
+        self.integration = target if isinstance(target, Integration) \
+            and (target.service, target.action) == ("lambda", "invoke") else None
+        self.function = target if isinstance(target, FunctionRef) else None
         self.timeout = self.number_field(spec, "TimeoutSeconds")
         self.heartbeat = self.number_field(spec, "HeartbeatSeconds")
 
@@ -69,7 +70,7 @@ class TaskState(State):
         if not resumed.events or resumed.events[-1]["type"] not in _IN_FLIGHT:
             return None
         error = StatesError(WORKER_LOST, "Lambda.ServiceException")
-        if self.integration:
+        if self.integration is not None:
             frame.emit("TaskFailed", "taskFailedEventDetails",
                        {**_error_details(error), **self._resource_fields()})
         else:
@@ -88,9 +89,9 @@ class TaskState(State):
         variables = frame.variables
         timeout = self.timeout(raw_input, ctx, variables) if self.timeout else None
         heartbeat = self.heartbeat(raw_input, ctx, variables) if self.heartbeat else None
-        if self.integration:
+        if self.integration is not None:
             return self._invoke_integration(frame, value, timeout, heartbeat)
-        if self.direct:
+        if self.function is not None:
             return self._invoke_direct(frame, value, timeout)
         raise RuntimeFailure(f"The resource '{self.resource}' is not supported: Flowbench runs "
                              f"Lambda functions (a function ARN or {INVOKE}).", in_state=True)
@@ -98,7 +99,6 @@ class TaskState(State):
     # -- the two Lambda forms --------------------------------------------------------------------
 
     def _invoke_direct(self, frame, payload, timeout):
-        name, qualifier = parse_function_name(self.resource)
         details = {"input": to_json(payload), "inputDetails": _NOT_TRUNCATED,
                    "resource": self.resource}
         if timeout is not None:
@@ -106,7 +106,7 @@ class TaskState(State):
         frame.emit("LambdaFunctionScheduled", "lambdaFunctionScheduledEventDetails", details)
         frame.emit("LambdaFunctionStarted")
         try:
-            outcome = self._call(frame, name, qualifier, payload, timeout, spaced_cause=True)
+            outcome = self._call(frame, self.function, payload, timeout, spaced_cause=True)
             _check_size(outcome.payload, self.resource)
         except StatesError as error:
             if error.error == "States.Timeout":
@@ -121,8 +121,8 @@ class TaskState(State):
         return outcome.payload
 
     def _resource_fields(self) -> dict:
-        return {"resource": self.resource.split(":::", 1)[1].split(":", 1)[1],
-                "resourceType": "lambda"}
+        return {"resource": self.integration.action + self.integration.pattern,
+                "resourceType": self.integration.service}
 
     def _invoke_integration(self, frame, parameters, timeout, heartbeat):
         resource = self._resource_fields()
@@ -138,9 +138,10 @@ class TaskState(State):
             if not isinstance(parameters, dict) or "FunctionName" not in parameters:
                 raise StatesError("The field 'FunctionName' is required by lambda:invoke.",
                                   "States.Runtime")
-            name, qualifier = parse_function_name(parameters["FunctionName"])
-            qualifier = parameters.get("Qualifier", qualifier)
-            outcome = self._call(frame, name, qualifier, _request_event(parameters.get("Payload")),
+            function = _function_named(parameters["FunctionName"])
+            if "Qualifier" in parameters:
+                function = replace(function, qualifier=parameters["Qualifier"])
+            outcome = self._call(frame, function, _request_event(parameters.get("Payload")),
                                  timeout)
             _check_size(outcome.payload, "lambda")
         except StatesError as error:
@@ -151,12 +152,13 @@ class TaskState(State):
                 frame.emit("TaskFailed", "taskFailedEventDetails",
                            {**_error_details(error), **resource})
             raise
-        result = _invoke_response(outcome, frame.run.clock.now())
+        log = outcome.log if parameters.get("LogType") == "Tail" else None
+        result = _invoke_response(outcome, frame.run.clock.now(), log)
         frame.emit("TaskSucceeded", "taskSucceededEventDetails",
                    {"output": to_json(result), "outputDetails": _NOT_TRUNCATED, **resource})
         return result
 
-    def _call(self, frame, name, qualifier, payload, timeout, spaced_cause=False):
+    def _call(self, frame, function: FunctionRef, payload, timeout, spaced_cause=False):
         """Returns the function's FunctionOutcome; raises StatesError as Step Functions reports
         Lambda's failures. A function's error becomes its errorType with Lambda's error object as
         the cause: as JSON with spaces for the function ARN form (as Lambda's Python runtime
@@ -167,6 +169,7 @@ class TaskState(State):
         if remaining is not None and (limit is None or remaining < limit):
             limit = remaining
         invoker = run.invoker
+        name, qualifier = function.name, function.qualifier
         arn = run.context.lambda_arn(name)
         try:
             if invoker is None:
@@ -229,39 +232,35 @@ def _error_details(error: StatesError) -> dict:
     return details
 
 
-def _invoke_response(outcome, now) -> dict:
-    """Returns Lambda Invoke's response as Step Functions passes it on."""
+def _invoke_response(outcome, now, log: str | None = None) -> dict:
+    """Returns Lambda Invoke's response as Step Functions passes it on; with `log` (LogType
+    Tail), the log's last 4 KB in base64 as LogResult and the X-Amz-Log-Result header."""
     # Lambda's Python runtime writes its response as json.dumps does, with spaces.
     body_length = str(len(json.dumps(outcome.payload, ensure_ascii=False).encode()))
-    date = format_datetime(now, usegmt=True)
-    trace = f"Root=1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]};Sampled=0"
-    version = outcome.executed_version
-    return {
-        "ExecutedVersion": version,
+    headers = {
+        "X-Amz-Executed-Version": outcome.executed_version,
+        "x-amzn-Remapped-Content-Length": "0",
+        "Connection": "keep-alive",
+        "x-amzn-RequestId": outcome.request_id,
+        "Content-Length": body_length,
+        "Date": format_datetime(now, usegmt=True),
+        "X-Amzn-Trace-Id": f"Root=1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]};Sampled=0",
+        "Content-Type": "application/json",
+    }
+    response = {"ExecutedVersion": outcome.executed_version}
+    if log is not None:
+        tail = base64.b64encode(log.encode("utf-8")[-LOG_TAIL_BYTES:]).decode("ascii")
+        headers = {"X-Amz-Log-Result": tail, **headers}
+        response["LogResult"] = tail
+    response.update({
         "Payload": outcome.payload,
         "SdkHttpMetadata": {
-            "AllHttpHeaders": {
-                "X-Amz-Executed-Version": [version],
-                "x-amzn-Remapped-Content-Length": ["0"],
-                "Connection": ["keep-alive"],
-                "x-amzn-RequestId": [outcome.request_id],
-                "Content-Length": [body_length],
-                "Date": [date],
-                "X-Amzn-Trace-Id": [trace],
-                "Content-Type": ["application/json"],
-            },
-            "HttpHeaders": {
-                "Connection": "keep-alive",
-                "Content-Length": body_length,
-                "Content-Type": "application/json",
-                "Date": date,
-                "X-Amz-Executed-Version": version,
-                "x-amzn-Remapped-Content-Length": "0",
-                "x-amzn-RequestId": outcome.request_id,
-                "X-Amzn-Trace-Id": trace,
-            },
+            "AllHttpHeaders": {name: [value] for name, value in headers.items()},
+            # The SDK's single-valued view lists the headers by name, case aside.
+            "HttpHeaders": dict(sorted(headers.items(), key=lambda item: item[0].lower())),
             "HttpStatusCode": 200,
         },
         "SdkResponseMetadata": {"RequestId": outcome.request_id},
         "StatusCode": 200,
-    }
+    })
+    return response

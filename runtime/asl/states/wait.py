@@ -2,35 +2,19 @@
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from .. import jsonata, jsonpath
 from ..errors import QueryEvaluationError, RuntimeFailure
 from ..execution import Parked
 from ..executor import State, show, states_binding
+from ..timestamps import parse_timestamp
 
-__all__ = ["WaitState", "parse_timestamp"]
+__all__ = ["WaitState", "MAX_DELAY"]
 
-# AWS accepts ISO-8601 extended date-times with an offset (Z or +hh:mm) and optional fractions.
-_TIMESTAMP = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$")
-
-
-def parse_timestamp(text) -> datetime | None:
-    """Returns the moment `text` names, or None when it is not an ISO-8601 offset date-time."""
-    if not isinstance(text, str):
-        return None
-    match = _TIMESTAMP.match(text)
-    if not match:
-        return None
-    fraction = (match.group(7) or "0")[:6].ljust(6, "0")
-    zone = match.group(8)
-    iso = f"{text[:19]}.{fraction}{'+00:00' if zone == 'Z' else zone}"
-    try:
-        return datetime.fromisoformat(iso)
-    except ValueError:
-        return None
+# The longest delay AWS accepts, in seconds (it keeps them in a signed 32-bit integer: a Timestamp
+# 24,855 days ahead waits, one 24,856 days ahead fails the run).
+MAX_DELAY = 2**31 - 1
 
 
 class WaitState(State):
@@ -55,10 +39,14 @@ class WaitState(State):
         run = frame.run
         seconds = self._seconds(frame, value, ctx)
         now = run.clock.now()
-        if seconds is None:
-            moment = self._moment(frame, value, ctx)
+        relative = seconds is not None
+        if not relative:
+            # AWS waits until the timestamp's second: it drops fractions.
+            moment = self._moment(frame, value, ctx).replace(microsecond=0)
             seconds = (moment - now).total_seconds()
-        elif frame.resumed is not None:
+        if seconds > MAX_DELAY:
+            raise RuntimeFailure("Wait state delay is too long.", in_state=True)
+        if relative and frame.resumed is not None:
             # A resumed visit waits what is left of the time since the state was entered.
             seconds -= (now - frame.resumed.entered_at).total_seconds()
         seconds = max(seconds, 0)
@@ -85,12 +73,16 @@ class WaitState(State):
             raise RuntimeFailure(
                 f"The SecondsPath parameter does not reference an input value: {text}",
                 in_state=True)
+        if isinstance(found, float) and found.is_integer():
+            found = int(found)
         if isinstance(found, bool) or not isinstance(found, int):
-            if isinstance(found, float) and found.is_integer():
-                return int(found)
             raise RuntimeFailure(
                 f"The SecondsPath parameter cannot be parsed as a long value: {text} == "
                 f"{show(found)}", in_state=True)
+        if found < 0:
+            raise RuntimeFailure(
+                f"The SecondsPath parameter references a negative value: {text} == {found}",
+                in_state=True)
         return found
 
     def _moment(self, frame, value, ctx):

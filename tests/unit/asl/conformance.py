@@ -411,14 +411,6 @@ def function_specs(case: dict) -> dict:
     }
 
 
-def function_name(reference: str) -> str:
-    """Returns the bare function name of a name, a `name:qualifier`, a partial or full ARN."""
-    parts = reference.split(":")
-    if "function" in parts[:-1]:
-        return parts[parts.index("function") + 1]
-    return parts[0]
-
-
 def in_process_invoker(case: dict) -> Any:
     """Returns a FakeInvoker running the case's handlers inside this process (no isolation, no
     timeout): a quick stand-in for real workers while working on the engine."""
@@ -442,7 +434,8 @@ def invoker_for(case: dict, runner) -> Any:
     from runtime.tasks import LambdaInvoker
 
     specs = function_specs(case)
-    return LambdaInvoker(lambda name: specs.get(function_name(name)), runner)
+    # The invoker hands `resolve` the bare name, whatever ARN or qualifier the Task used.
+    return LambdaInvoker(lambda name, qualifier: specs.get(name), runner)
 
 
 @dataclass
@@ -489,6 +482,15 @@ class Run:
         return "passed"
 
 
+def run_context(case: dict) -> dict:
+    """Returns the context to run a case with: its own, and whether the recording started it
+    with StartSyncExecution (the notes say so), which changes an Express execution's context."""
+    context = dict(case["context"])
+    if "(StartSyncExecution)" in (case.get("notes") or ""):
+        context["synchronous"] = True
+    return context
+
+
 def execute(case: dict, runner=None) -> Run:
     """Runs one case through Flowbench's engine and returns the Run, compared with the recording."""
     run = Run(case)
@@ -498,7 +500,7 @@ def execute(case: dict, runner=None) -> Run:
 
         machine = StateMachine(case["definition"])
         run.result = machine.run(case["input"], invoker=invoker_for(case, runner),
-                                 clock=FakeClock(), context=case["context"])
+                                 clock=FakeClock(), context=run_context(case))
     except Exception:  # any engine failure is a failed case, reported with its trace
         run.crash = traceback.format_exc()
     run.seconds = time.perf_counter() - started

@@ -11,13 +11,17 @@ _VERDICT: dict[str, str] = {}
 _REPLAY_TEST = "test_the_engine_reproduces_the_recorded_execution"
 
 
-def pytest_collection_finish(session):
-    # Counted once selection is final, so that a case erroring in setup counts as not passed.
-    _TALLY["ran"] = sum(1 for item in session.items
-                        if getattr(item, "originalname", "") == _REPLAY_TEST)
+def _is_replay(report) -> bool:
+    return report.nodeid.rpartition("::")[2].partition("[")[0] == _REPLAY_TEST
 
 
 def pytest_runtest_logreport(report):
+    # Counted as the cases run (not as collected: --collect-only or -k runs none or some), and a
+    # case erroring in setup counts as run and not passed.
+    if not _is_replay(report):
+        return
+    if report.when == "call" or (report.when == "setup" and report.failed):
+        _TALLY["ran"] += 1
     if report.when != "call":
         return
     for name, value in report.user_properties:

@@ -241,9 +241,8 @@ def test_every_listed_failure_names_a_case_and_gives_a_reason():
     assert [case_id for case_id, reason in listed.items() if not reason] == []
 
 
-def test_function_names_resolve_from_arns_and_qualifiers():
-    assert conformance.function_name("arn:aws:lambda:us-east-1:1:function:fn:$LATEST") == "fn"
-    assert conformance.function_name("111111111111:function:fn") == "fn"
-    assert conformance.function_name("function:fn:1") == "fn"
-    assert conformance.function_name("fn:alias") == "fn"
-    assert conformance.function_name("fn") == "fn"
+def test_a_case_recorded_with_start_sync_execution_runs_synchronously():
+    case = {"context": {"stateMachineType": "EXPRESS"},
+            "notes": "EXPRESS state machine (StartSyncExecution); no history recorded"}
+    assert conformance.run_context(case) == {"stateMachineType": "EXPRESS", "synchronous": True}
+    assert conformance.run_context({**case, "notes": "EXPRESS state machine"}) == case["context"]

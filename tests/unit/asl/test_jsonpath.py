@@ -144,6 +144,25 @@ def test_names_before_a_wildcard_are_walked_whatever_characters_they_hold():
     assert compile_path("$v.a-b..x").find({}, None, {"v": data}) == [1, 2]
 
 
+ESCAPED = {"a'b": 1, 'a"b': 2, 'Test\\""Name"': 'Value"\\', "a\\b": 4,
+           "deep": [{"a'b": 5}, {'a"b': 6}]}
+
+
+@pytest.mark.parametrize("text, found", [
+    ("$['a\\'b']", 1),
+    ('$["a\\"b"]', 2),
+    # AWS's recording (escape_sequence_parsing[ESCAPE_SEQUENCES_JSONPATH]): inside single quotes
+    # only \' is an escape, so \" stays a backslash and a quote.
+    ("$['Test\\\"\"Name\"']", 'Value"\\'),
+    ("$['a\\b']", 4),
+    ("$.deep[*]['a\\'b']", [5]),
+    ('$..["a\\"b"]', [2, 6]),
+    ('$.deep[?(@["a\\"b"] == 6)]', [{'a"b': 6}]),
+])
+def test_a_quoted_name_in_brackets_escapes_only_its_own_quote(text, found):
+    assert compile_path(text).find(ESCAPED) == found
+
+
 def test_a_last_bracket_of_several_names_selects_one_object_of_those_present_as_jayway_does():
     data = {"a": {"x": 1, "y": 2, "z": 3}}
     path = compile_path("$.a['x', \"z\",'nope']")

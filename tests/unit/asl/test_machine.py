@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 
@@ -190,6 +191,61 @@ def test_lambda_invoke_returns_lambdas_invoke_response():
     assert result.output["ExecutedVersion"] == "$LATEST"
     assert [e["type"] for e in result.history][2:5] == ["TaskScheduled", "TaskStarted",
                                                         "TaskSucceeded"]
+
+
+class LoggingInvoker:
+    """Answers every call with `payload` and the invocation log `log`."""
+
+    def __init__(self, log: str):
+        self.log = log
+
+    def invoke_function(self, name, payload, *, qualifier=None, timeout=None, arn=""):
+        return FunctionOutcome(payload={}, log=self.log)
+
+
+@pytest.mark.parametrize("language, arguments", [
+    ("JSONPath", {"Parameters": {"FunctionName": "f", "Payload": None, "LogType.$": "$.LogType"}}),
+    ("JSONata", {"Arguments": {"FunctionName": "f", "LogType": "{% $states.input.LogType %}"}}),
+])
+def test_lambda_invoke_with_log_type_tail_returns_the_logs_last_4_kb(language, arguments):
+    definition = {"QueryLanguage": language, "StartAt": "T", "States": {"T": {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", **arguments, "End": True}}}
+    log = "START RequestId: r Version: $LATEST\n" + "공" * 3000 + "\nEND RequestId: r\n"
+    result = StateMachine(definition).run({"LogType": "Tail"}, invoker=LoggingInvoker(log))
+
+    assert result.status == "SUCCEEDED", result.cause
+    tail = base64.b64decode(result.output["LogResult"])
+    assert tail == log.encode()[-4096:]
+    metadata = result.output["SdkHttpMetadata"]
+    assert metadata["HttpHeaders"]["X-Amz-Log-Result"] == result.output["LogResult"]
+    assert metadata["AllHttpHeaders"]["X-Amz-Log-Result"] == [result.output["LogResult"]]
+
+
+def test_lambda_invoke_without_log_type_tail_returns_no_log():
+    definition = {"StartAt": "T", "States": {"T": {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "f", "LogType": "None"}, "End": True}}}
+    result = StateMachine(definition).run({}, invoker=LoggingInvoker("START\n"))
+
+    assert "LogResult" not in result.output
+    assert "X-Amz-Log-Result" not in result.output["SdkHttpMetadata"]["HttpHeaders"]
+
+
+@pytest.mark.parametrize("machine_type, context, expected", [
+    ("STANDARD", {}, {"RedriveCount": 0}),
+    ("EXPRESS", {}, {"RedriveCount": 0}),
+    ("EXPRESS", {"synchronous": True}, {}),
+])
+def test_only_a_synchronous_express_executions_context_lacks_a_redrive_count(machine_type, context,
+                                                                             expected):
+    # As AWS recorded query_runtime_memory: with StartExecution, and with StartSyncExecution.
+    for language, parameters in (("JSONPath", {"Parameters": {"e.$": "$$.Execution"}}),
+                                 ("JSONata", {"Output": {"e": "{% $states.context.Execution %}"}})):
+        definition = {"QueryLanguage": language, "StartAt": "P",
+                      "States": {"P": {"Type": "Pass", **parameters, "End": True}}}
+        output = StateMachine(definition, machine_type).run({}, context=context).output
+        assert {k: v for k, v in output["e"].items() if k == "RedriveCount"} == expected
+        assert output["e"]["Name"]
 
 
 def test_a_long_wait_passes_at_once_on_the_fake_clock():
@@ -459,7 +515,8 @@ def test_the_package_exports_exactly_its_public_names():
     assert sorted(asl.__all__) == sorted([
         "StateMachine", "ExecutionResult", "Parked", "Suspended", "ThreadBudget", "DefinitionError", "StatesError", "Diagnostic",
         "validate", "Clock", "FakeClock", "Invoker", "FakeInvoker", "FunctionOutcome",
-        "FunctionNotFound", "FunctionServiceError", "TaskTimedOut"])
+        "FunctionNotFound", "FunctionServiceError", "TaskTimedOut",
+        "definition_to_dot", "state_id", "pointer_for", "edge_id", "edge_for", "rule_text"])
     for name in asl.__all__:
         assert hasattr(asl, name)
     assert FunctionOutcome(payload=1).payload == 1

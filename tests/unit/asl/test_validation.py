@@ -143,6 +143,81 @@ def test_the_create_message_of_text_that_is_not_an_object_has_no_pointer():
         "JSON object'")
 
 
+# --- what AWS recorded, beyond the public corpus --------------------------------------------
+
+
+def test_text_that_is_not_json_is_described_as_awss_parser_describes_it():
+    # ValidateStateMachineDefinition's recorded diagnostic (LocalStack's AWS snapshot, NOT_A_DEF).
+    location = '[Source: (String)"not a definition"; line: 1, column: 4]'
+    message = ("Unrecognized token 'not': was expecting (JSON String, Number, Array, Object or "
+               "token 'null', 'true' or 'false')\n at " + location)
+    assert validate("not a definition") == [
+        Diagnostic("ERROR", "INVALID_JSON_DESCRIPTION", message, location)]
+    assert create_error_message(validate("not a definition")) == (
+        f"Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: {message}'")
+
+
+def test_json_that_breaks_on_line_3_says_line_3():
+    [diagnostic] = validate('{\n  "StartAt": "A",\n  "States": {,}\n}')
+    assert diagnostic.location.endswith("; line: 3, column: 15]")
+    assert diagnostic.message.startswith("Unexpected character (',' (code 44)): was expecting "
+                                         "double-quote to start field name\n at [Source: ")
+
+
+CREDENTIALS_TASK = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                    "Arguments": "{% $states.input %}", "End": True}
+
+
+@pytest.mark.parametrize("credentials", [{}, {"InvalidField": "invalid"}])
+def test_credentials_without_a_role_arn_are_refused_as_aws_refuses_them(credentials):
+    definition = {"StartAt": "State0", "QueryLanguage": "JSONata", "States": {
+        "State0": {**CREDENTIALS_TASK, "Credentials": credentials}}}
+    assert create_error_message(validate(definition)) == (
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The field 'RoleArn' is "
+        "required but was missing at /States/State0/Credentials'")
+
+
+@pytest.mark.parametrize("language, credentials", [
+    ("JSONata", {"RoleArn": "{% $states.input.role %}"}),
+    ("JSONata", {"RoleArn": "arn:aws:iam::111111111111:role/r"}),
+    ("JSONPath", {"RoleArn.$": "$.role"}),
+    ("JSONPath", {"RoleArn": "arn:aws:iam::111111111111:role/r"}),
+])
+def test_credentials_naming_a_role_arn_are_accepted(language, credentials):
+    task = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": True,
+            "Credentials": credentials}
+    task.update({"Arguments": {"FunctionName": "f"}} if language == "JSONata" else
+                {"Parameters": {"FunctionName": "f"}})
+    assert errors({"StartAt": "T", "QueryLanguage": language, "States": {"T": task}}) == []
+
+
+def test_a_state_may_not_go_back_to_jsonpath_in_a_jsonata_machine():
+    definition = {"StartAt": "Pass", "QueryLanguage": "JSONata", "States": {
+        "Pass": {"Type": "Pass", "End": True, "QueryLanguage": "JSONPath"}}}
+    assert [(d.code, d.message, d.location) for d in validate(definition)] == [
+        (SCHEMA, "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state "
+                 "machine", "/States/Pass")]
+
+
+def test_a_state_nested_in_a_jsonata_machine_may_not_go_back_to_jsonpath_either():
+    definition = {"StartAt": "M", "QueryLanguage": "JSONata", "States": {"M": {
+        "Type": "Map", "End": True, "ItemProcessor": {"StartAt": "P", "States": {
+            "P": {"Type": "Pass", "End": True, "QueryLanguage": "JSONPath"}}}}}}
+    assert [d.location for d in errors(definition)] == ["/States/M/ItemProcessor/States/P"]
+
+
+@pytest.mark.parametrize("name", ["a\x00b", "tab\there", "esc\x1b", "c1\x85", "\ud800", "x\uffff"])
+def test_a_state_name_with_a_control_character_is_refused_where_it_is(name):
+    definition = machine({name: PASS_END})
+    assert [(d.code, d.location) for d in errors(definition)] == [(SCHEMA, f"/States/{name}")]
+    assert [(d.code, d.location) for d in errors(json.dumps(definition))] == \
+        [(SCHEMA, f"/States/{name}")]
+
+
+def test_a_state_name_with_spaces_korean_or_punctuation_is_accepted():
+    assert errors(machine({"공격 훈련 (1)?": PASS_END})) == []
+
+
 # --- input that is not a definition ----------------------------------------------------------
 
 
@@ -851,7 +926,13 @@ def _assert_diagnostics(result) -> None:
         assert isinstance(diagnostic.code, str) and diagnostic.code
         assert isinstance(diagnostic.message, str) and diagnostic.message
         assert isinstance(diagnostic.location, str)
-        assert diagnostic.location == "" or diagnostic.location.startswith("/")
+        if diagnostic.code == "INVALID_JSON_DESCRIPTION" and diagnostic.location:
+            # Where text that is not JSON goes wrong, as AWS's parser names it.
+            assert re.fullmatch(r"\[Source: .*; line: \d+, column: \d+\]", diagnostic.location,
+                                re.DOTALL)
+            assert diagnostic.message.endswith("\n at " + diagnostic.location)
+        else:
+            assert diagnostic.location == "" or diagnostic.location.startswith("/")
 
 
 def _checked(definition) -> list[Diagnostic]:

@@ -14,7 +14,7 @@ def test_the_functions_package_exports_exactly_its_public_names():
 
 
 def test_the_tasks_package_exports_exactly_its_public_names():
-    assert sorted(runtime.tasks.__all__) == ["LambdaInvoker", "split_function_name"]
+    assert sorted(runtime.tasks.__all__) == ["LambdaInvoker"]
     for name in runtime.tasks.__all__:
         assert hasattr(runtime.tasks, name)
 

@@ -1,10 +1,12 @@
 """LambdaInvoker: the engine's Task seam, running real functions."""
 
+import base64
+
 import pytest
 
 from runtime.asl import (FunctionNotFound, FunctionServiceError, StateMachine, TaskTimedOut)
 from runtime.functions import FunctionRunner, FunctionSpec
-from runtime.tasks import LambdaInvoker, split_function_name
+from runtime.tasks import LambdaInvoker
 from tests.unit.functions.helpers import PY_GATE, Gate
 
 
@@ -19,24 +21,18 @@ def spec(name, source, **config):
                         files={"handler.py": source}, **config)
 
 
+def by_name(specs: dict):
+    """A resolver that ignores qualifiers: the spec of that name, or None."""
+    return lambda name, qualifier: specs.get(name)
+
+
 ECHO = spec("echo", "def handler(event, context):\n    return {'echo': event}\n")
 FAIL = spec("fail", "def handler(event, context):\n"
                     "    raise Exception(\"Some exception was raised.\")\n")
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("echo", ("echo", None)),
-    ("echo:7", ("echo", "7")),
-    ("arn:aws:lambda:us-east-1:111111111111:function:echo", ("echo", None)),
-    ("arn:aws:lambda:us-east-1:111111111111:function:echo:$LATEST", ("echo", "$LATEST")),
-    ("111111111111:function:echo", ("echo", None)),
-])
-def test_function_names_partial_and_full_arns_split_into_name_and_qualifier(name, expected):
-    assert split_function_name(name) == expected
-
-
 def test_a_function_response_is_the_outcomes_payload(runner):
-    invoker = LambdaInvoker({"echo": ECHO}.get, runner)
+    invoker = LambdaInvoker(by_name({"echo": ECHO}), runner)
     outcome = invoker.invoke_function("echo", {"a": 1})
     assert outcome.payload == {"echo": {"a": 1}} and outcome.error is None
     assert outcome.executed_version == "$LATEST"
@@ -45,8 +41,14 @@ def test_a_function_response_is_the_outcomes_payload(runner):
     assert outcome.details["result"]["logs"] == inv.logs
 
 
+def test_the_outcome_carries_the_invocations_log(runner):
+    outcome = LambdaInvoker(by_name({"echo": ECHO}), runner).invoke_function("echo", {"a": 1})
+    assert outcome.log == outcome.details["invocation"].logs
+    assert "START RequestId: " in outcome.log and "REPORT RequestId: " in outcome.log
+
+
 def test_a_function_error_is_the_outcomes_error(runner):
-    outcome = LambdaInvoker({"fail": FAIL}.get, runner).invoke_function("fail", {})
+    outcome = LambdaInvoker(by_name({"fail": FAIL}), runner).invoke_function("fail", {})
     assert outcome.payload is None
     assert outcome.error["errorType"] == "Exception"
     assert outcome.error["errorMessage"] == "Some exception was raised."
@@ -54,10 +56,10 @@ def test_a_function_error_is_the_outcomes_error(runner):
 
 def test_an_unknown_function_raises_function_not_found(runner):
     with pytest.raises(FunctionNotFound):
-        LambdaInvoker({}.get, runner).invoke_function("ghost", {})
+        LambdaInvoker(by_name({}), runner).invoke_function("ghost", {})
 
 
-def test_resolve_may_take_the_qualifier(runner):
+def test_resolve_is_given_the_qualifier(runner):
     seen = []
 
     def resolve(name, qualifier):
@@ -73,7 +75,7 @@ def test_resolve_may_take_the_qualifier(runner):
 def test_a_throttled_function_raises_too_many_requests(runner):
     throttled = spec("throttled", "def handler(e, c):\n    return 1\n", reserved_concurrency=0)
     with pytest.raises(FunctionServiceError) as raised:
-        LambdaInvoker({"throttled": throttled}.get, runner).invoke_function("throttled", {})
+        LambdaInvoker(by_name({"throttled": throttled}), runner).invoke_function("throttled", {})
     assert raised.value.error_type == "TooManyRequestsException"
 
 
@@ -82,7 +84,7 @@ def test_a_task_timeout_shorter_than_the_functions_raises_task_timed_out(runner)
     slow = spec("slow", PY_GATE + "def handler(event, context):\n    wait_at_gate(event)\n",
                 timeout=60)
     with pytest.raises(TaskTimedOut):
-        LambdaInvoker({"slow": slow}.get, runner).invoke_function("slow", gate.port,
+        LambdaInvoker(by_name({"slow": slow}), runner).invoke_function("slow", gate.port,
                                                                   timeout=0.3)
     gate.close()
 
@@ -91,7 +93,7 @@ def test_the_functions_own_timeout_is_a_function_error(runner):
     gate = Gate()
     slow = spec("slow-own", PY_GATE + "def handler(event, context):\n    wait_at_gate(event)\n",
                 timeout=1)
-    outcome = LambdaInvoker({"slow-own": slow}.get, runner).invoke_function(
+    outcome = LambdaInvoker(by_name({"slow-own": slow}), runner).invoke_function(
         "slow-own", gate.port, timeout=60)
     gate.close()
     assert outcome.error["errorType"] == "Sandbox.Timedout"
@@ -112,8 +114,22 @@ def test_a_state_machine_runs_real_functions_through_the_invoker(runner):
             "Done": {"Type": "Succeed"},
         },
     }
-    invoker = LambdaInvoker({"echo": ECHO, "fail": FAIL}.get, runner)
+    invoker = LambdaInvoker(by_name({"echo": ECHO, "fail": FAIL}), runner)
     result = StateMachine(definition).run({"n": 1}, invoker=invoker)
     assert result.status == "SUCCEEDED"
     assert result.output["echo"] == {"n": 1}
     assert result.output["caught"]["Error"] == "Exception"
+
+
+def test_lambda_invoke_with_log_type_tail_returns_the_functions_log(runner):
+    talker = spec("talker", "def handler(event, context):\n    print('said ' + event['word'])\n"
+                            "    return {}\n")
+    definition = {"StartAt": "T", "States": {"T": {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "talker", "Payload.$": "$", "LogType": "Tail"},
+        "End": True}}}
+    result = StateMachine(definition).run({"word": "안녕"},
+                                          invoker=LambdaInvoker(by_name({"talker": talker}), runner))
+    log = base64.b64decode(result.output["LogResult"]).decode()
+    assert "START RequestId: " in log
+    assert "said 안녕" in log and "REPORT RequestId: " in log

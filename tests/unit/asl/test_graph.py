@@ -1,4 +1,4 @@
-"""editor.graph: States Language definitions drawn as Graphviz DOT, checked as text and as the SVG the
+"""runtime.asl.graph: States Language definitions drawn as Graphviz DOT, checked as text and as the SVG the
 vendored WebAssembly Graphviz lays out (through node, as the browser would; no `dot` binary)."""
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from pathlib import Path
 import graphviz
 import pytest
 
-from editor.graph import (FONTNAME, definition_to_dot, edge_for, edge_id, pointer_for, rule_text,
+from runtime.asl.graph import (FONTNAME, definition_to_dot, edge_for, edge_id, pointer_for, rule_text,
                           state_id)
 from tests.unit.asl.seed import seed_definition, seed_definition_text
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 BUNDLE = ROOT / "static/vendor/graphviz/wasm-graphviz-1.29.2.js"
 SEED_STATES = ["훈련", "공격 훈련", "패스 훈련", "수비 훈련", "프리킥 훈련", "볼 경합 훈련"]
 
@@ -433,6 +433,22 @@ def test_korean_and_markup_in_names_are_quoted_and_escaped():
         assert name in shown
 
 
+def test_control_characters_in_names_and_rules_are_drawn_visibly():
+    # The validator refuses such names; a draft still holds them and its graph must draw.
+    names = ["nul\x00here", "esc\x1b", "del\x7f", "c1\x85", "lone\ud800", "no\uffff"]
+    states = {name: {"Type": "Pass", "Next": names[(i + 1) % len(names)]}
+              for i, name in enumerate(names)}
+    states["C"] = {"Type": "Choice", "Choices": [
+        {"Variable": "$.a", "StringEquals": "\x00", "Next": names[0]}], "Default": "gone\x01"}
+    dot = definition_to_dot(machine(states, start="C"))
+    assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\uffff]", dot)
+    shown = svg_text(render(dot)[0])
+    for text in ["nul\\u0000here", "esc\\u001b", "del\\u007f", "c1\\u0085", "lone\\ud800",
+                 "no\\uffff", '$.a == "\\u0000"', "gone\\u0001"]:
+        assert text in shown, text
+    assert pointer_for(state_id("/States/nul\x00here")) == "/States/nul\x00here"
+
+
 # --- whatever comes in ----------------------------------------------------------------------------
 
 GARBAGE = [
@@ -498,8 +514,8 @@ def test_absurdly_deep_nesting_still_returns_a_graph():
 
 
 def test_the_graph_module_needs_no_django():
-    probe = ("import sys; import editor.graph; "
-             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('django', 'runtime', 'flowbench')))")
+    probe = ("import sys; import runtime.asl.graph; "
+             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('django', 'editor', 'flowbench')))")
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True,
                           timeout=60, check=True)
     assert done.stdout.strip() == "[]"

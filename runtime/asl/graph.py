@@ -49,11 +49,14 @@ from __future__ import annotations
 
 import html
 import json
-import re
 import unicodedata
 from urllib.parse import unquote
 
 import graphviz
+
+from runtime.arn import Activity, FunctionRef, Integration, parse_function, parse_resource
+from runtime.asl.choice_operators import OPERATORS
+from runtime.json_pointer import child
 
 __all__ = ["FONTNAME", "definition_to_dot", "edge_for", "edge_id", "pointer_for", "rule_text",
            "state_id"]
@@ -135,15 +138,18 @@ def edge_for(edge: str) -> tuple[str, str, int | None] | None:
     return pointer, parts[2], int(parts[3]) if len(parts) == 4 else None
 
 
-def _pointer(base: str, *tokens) -> str:
-    return base + "".join("/" + str(token).replace("~", "~0").replace("/", "~1")
-                          for token in tokens)
-
-
 # --- text -----------------------------------------------------------------------------------------
 
+def _visible(text: str) -> str:
+    """Returns `text` with control characters (but tab and line breaks), surrogates and
+    non-characters written as `\\uXXXX`: Graphviz's labels are XML, which refuses them."""
+    return "".join(f"\\u{ord(char):04x}" if (unicodedata.category(char) in ("Cc", "Cs")
+                                             and char not in "\t\n\r")
+                   or char in "\ufffe\uffff" else char for char in text)
+
+
 def _trim(text: str, limit: int = _LABEL_MAX) -> str:
-    text = " ".join(str(text).split())
+    text = " ".join(_visible(str(text)).split())
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
@@ -170,6 +176,7 @@ def _width(text: str, size: float, bold: bool = False) -> float:
 
 def _html_label(lines) -> str:
     """Returns an HTML-like label, one row per (text, size, colour, bold), escaped, CJK-wide."""
+    lines = [(_visible(text), size, colour, bold) for text, size, colour, bold in lines]
     width = max((_width(text, size, bold) for text, size, _, bold in lines), default=0)
     rows = []
     for text, size, colour, bold in lines:
@@ -199,32 +206,26 @@ def _json(value) -> str:
 
 # --- what a state says about itself ---------------------------------------------------------------
 
-_LAMBDA_ARN = re.compile(r"^arn:[^:]+:lambda:[^:]*:[^:]*:function:([^:]+)")
-_SERVICE_ARN = re.compile(r"^arn:[^:]+:states:::(.+)$")
-_ACTIVITY_ARN = re.compile(r"^arn:[^:]+:states:[^:]*:[^:]*:activity:(.+)$")
-
-
 def _function_name(state: dict) -> str | None:
     """Returns what a Task runs: the function's name, a service action, an activity, or its text."""
     resource = state.get("Resource")
     if not isinstance(resource, str):
         return None
-    service = _SERVICE_ARN.match(resource)
-    if service and service.group(1).split(".")[0] == "lambda:invoke":
+    target = parse_resource(resource)
+    if isinstance(target, Integration) and (target.service, target.action) == ("lambda", "invoke"):
         arguments = state.get("Arguments", state.get("Parameters"))
         if isinstance(arguments, dict):
             name = arguments.get("FunctionName", arguments.get("FunctionName.$"))
             if isinstance(name, str):
-                function = _LAMBDA_ARN.match(name)
-                return function.group(1) if function else name
+                function = parse_function(name)
+                return function.name if function else name
         return "lambda:invoke"
-    for pattern in (_LAMBDA_ARN, _SERVICE_ARN):
-        match = pattern.match(resource)
-        if match:
-            return match.group(1)
-    activity = _ACTIVITY_ARN.match(resource)
-    if activity:
-        return "activity " + activity.group(1)
+    if isinstance(target, FunctionRef):
+        return target.name
+    if isinstance(target, Integration):
+        return f"{target.service}:{target.action}{target.pattern}"
+    if isinstance(target, Activity):
+        return "activity " + target.name
     return resource
 
 
@@ -260,24 +261,6 @@ def _kind_line(kind, state: dict) -> str:
     return f"unknown Type {_json(kind)}"
 
 
-# Choice rules, JSONPath style: operator name -> how it reads. The `...Path` variants read the same
-# with a path on the right.
-_COMPARISONS = {
-    f"{family}{name}": sign
-    for family in ("String", "Numeric", "Boolean", "Timestamp")
-    for name, sign in (("Equals", "=="), ("LessThan", "<"), ("GreaterThan", ">"),
-                       ("LessThanEquals", "<="), ("GreaterThanEquals", ">="))
-    if family != "Boolean" or name == "Equals"
-}
-_COMPARISONS["StringMatches"] = "matches"
-_TYPE_TESTS = {
-    "IsNull": ("is null", "is not null"), "IsPresent": ("is present", "is absent"),
-    "IsNumeric": ("is numeric", "is not numeric"), "IsString": ("is a string", "is not a string"),
-    "IsBoolean": ("is a boolean", "is not a boolean"),
-    "IsTimestamp": ("is a timestamp", "is not a timestamp"),
-}
-
-
 def rule_text(rule) -> str:
     """Returns a short reading of a Choice rule: `$.n > 3`, `And(…, …)`, a JSONata condition."""
     if not isinstance(rule, dict):
@@ -298,13 +281,13 @@ def rule_text(rule) -> str:
     variable = rule.get("Variable")
     variable = variable if isinstance(variable, str) else "?"
     for name, value in rule.items():
-        if name in _COMPARISONS:
-            return f"{variable} {_COMPARISONS[name]} {_json(value)}"
-        if name.endswith("Path") and name[:-4] in _COMPARISONS:
-            return f"{variable} {_COMPARISONS[name[:-4]]} {value}"
-        if name in _TYPE_TESTS:
-            yes, no = _TYPE_TESTS[name]
-            return f"{variable} {yes if value is not False else no}"
+        found = OPERATORS.get(name)
+        if found is None:
+            continue
+        if found.kind == "test":
+            return f"{variable} {found.reads if value is not False else found.reads_false}"
+        # A ...Path variant compares with the path itself, written as it is.
+        return f"{variable} {found.reads} {value if found.kind == 'path' else _json(value)}"
     return "rule"
 
 
@@ -377,9 +360,9 @@ class _Drawing:
 
         def target(name) -> str:
             if isinstance(name, str) and name in states:
-                return state_id(_pointer(base, "States", name))
+                return state_id(child(base, "States", name))
             shown = name if isinstance(name, str) else _json(name)
-            node = "missing" + _encode(_pointer(base, "States", shown))
+            node = "missing" + _encode(child(base, "States", shown))
             if node not in missing:
                 missing.add(node)
                 why = "no such state" if isinstance(name, str) else "not a state name"
@@ -389,12 +372,12 @@ class _Drawing:
             return node
 
         for name, state in states.items():
-            self.state(container, _pointer(base, "States", name), str(name), state)
+            self.state(container, child(base, "States", name), str(name), state)
         start_at = machine.get("StartAt")
         self.edge(entry, target(start_at), "next" if entry == "start" else "branch")
         for name, state in states.items():
             if isinstance(state, dict):
-                self.transitions(_pointer(base, "States", name), state, target, exit)
+                self.transitions(child(base, "States", name), state, target, exit)
 
     def state(self, container, pointer: str, name: str, state) -> None:
         node = state_id(pointer)
@@ -419,12 +402,12 @@ class _Drawing:
             if kind == "Parallel":
                 branches = state.get("Branches")
                 for index, branch in enumerate(branches if isinstance(branches, list) else []):
-                    self.branch(cluster, _pointer(pointer, "Branches", index),
+                    self.branch(cluster, child(pointer, "Branches", index),
                                 f"Branch {index + 1}", branch, node, join)
             else:
                 field = "ItemProcessor" if "ItemProcessor" in state or "Iterator" not in state \
                     else "Iterator"
-                self.branch(cluster, _pointer(pointer, field), "Item processor",
+                self.branch(cluster, child(pointer, field), "Item processor",
                             state.get(field), node, join)
             cluster.node(join, id=join, label="", shape="box", style="filled", fixedsize="true",
                          width="0.9", height="0.06", color=look["color"], fillcolor=look["color"],
