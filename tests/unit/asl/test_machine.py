@@ -199,7 +199,7 @@ class LoggingInvoker:
     def __init__(self, log: str):
         self.log = log
 
-    def invoke_function(self, name, payload, *, qualifier=None, timeout=None, arn=""):
+    def invoke_function(self, name, payload, *, qualifier=None, timeout=None, arn="", state=""):
         return FunctionOutcome(payload={}, log=self.log)
 
 
