@@ -11,8 +11,8 @@ export class ApiError extends Error {
 }
 
 // The nonce the Content-Security-Policy allows <style> elements with: CodeMirror writes its styles
-// in one (EditorView.cspNonce), the one inline style the pages have.
-export const CSP_NONCE = document.querySelector('meta[name="csp-nonce"]')?.content ?? "";
+// in one (EditorView.cspNonce), the one inline style the pages have. (No document: Node tests.)
+export const CSP_NONCE = globalThis.document?.querySelector('meta[name="csp-nonce"]')?.content ?? "";
 
 function csrfToken() {
   const meta = document.querySelector('meta[name="csrf-token"]');
