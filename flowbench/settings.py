@@ -96,10 +96,15 @@ else:
 
 _redis_url = env_str("REDIS_URL")
 if _redis_url:
+    # A consumer waits for its next message with a blocking pop of 5 s (channels-redis'
+    # brpop_timeout); redis-py's own socket timeout (5 s by default since redis-py 8) must be
+    # longer, or an idle page's socket fails (1011) every few seconds. Keepalive still finds a
+    # dead connection.
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [parse_redis_url("REDIS_URL", _redis_url)]},
+            "CONFIG": {"hosts": [{"address": parse_redis_url("REDIS_URL", _redis_url), "socket_timeout": 30,
+                                  "socket_keepalive": True}]},
         }
     }
 else:
