@@ -5,11 +5,12 @@ takes up its work when it is ready and hands its running executions back when it
 (flowbench.lifecycle), so another worker continues them at once.
 """
 
+import logging
 import os
 import threading
 
 from celery import Celery
-from celery.signals import worker_ready, worker_shutting_down
+from celery.signals import task_received, worker_ready, worker_shutting_down
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flowbench.settings")
 
@@ -34,3 +35,20 @@ def _worker_stopping(**_):
     from flowbench import lifecycle
 
     threading.Thread(target=lifecycle.stopping, name="flowbench-stop").start()
+
+
+@task_received.connect
+def _job_received(request=None, **_):
+    """A worker takes jobs ahead of running them: it holds each execution it took under its own
+    lease until a thread runs it, so that its death never strands one (editor.services.leases)."""
+    if request is not None and request.task_name == "flowbench.run_execution":
+        from django.db import connection
+
+        from editor.services.executor import get_executor
+
+        try:
+            get_executor().reserve(request.args[0])
+        except Exception:   # the sweep still finds the execution: only slower
+            logging.getLogger("flowbench").exception("could not reserve execution %s", request.args[0])
+        finally:
+            connection.close()

@@ -95,7 +95,14 @@ class Executor:
 
     def run(self, execution_id, steal: bool = False) -> None:
         """Runs the execution on the calling thread (a pool thread, or a Celery job's)."""
-        runs.run_guarded(execution_id, self, steal)
+        runs.run_guarded(execution_id, self, steal, reserved=self.keeper.take_reservation(execution_id))
+
+    def reserve(self, execution_id) -> None:
+        """A job to run the execution reached this worker and waits for a free thread: the
+        execution is held under this process's lease meanwhile (leases.reserve), so that if the
+        worker dies first, another takes the execution up within one lease."""
+        if leases.reserve(execution_id):
+            self.keeper.hold(execution_id)
 
     def _forget(self, key: str, done: Future) -> None:
         """Drops a finished run's future (a long-lived process runs executions without end)."""

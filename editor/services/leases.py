@@ -37,6 +37,10 @@ log = logging.getLogger(__name__)
 
 SWEEP_BATCH = 200
 STOP_CHECK_SECONDS = 0.5
+# How often a worker looks for executions whose lease ran out: one indexed query. A dead worker's
+# executions move this soon after its last renewal's lease ends (within one lease of its death,
+# plus this).
+SWEEP_SECONDS = 1.0
 
 _process = (None, "")
 
@@ -59,19 +63,32 @@ def queued_until() -> datetime:
     return timezone.now() + timedelta(seconds=2 * lease_seconds())
 
 
-def acquire(execution_id, steal: bool = False) -> int | None:
+def acquire(execution_id, steal: bool = False, reserved: bool = False) -> int | None:
     """Takes the lease of a RUNNING execution for this process; returns the fencing token, or
     None when another process holds a live lease (or the execution is not running).
 
-    `steal` takes it whoever holds it: the embedded mode's single process, resuming at start."""
+    `steal` takes it whoever holds it: the embedded mode's single process, resuming at start.
+    `reserved`: this process reserved the execution when its job arrived (`reserve`)."""
     now = timezone.now()
     rows = Execution.objects.filter(pk=execution_id, status=Execution.Status.RUNNING)
     if not steal:
-        rows = rows.filter(Q(lease_owner="") | Q(lease_until__lt=now) | Q(lease_until__isnull=True))
+        free = Q(lease_owner="") | Q(lease_until__lt=now) | Q(lease_until__isnull=True)
+        if reserved:
+            free |= Q(lease_owner=process_id())
+        rows = rows.filter(free)
     if not rows.update(lease_owner=process_id(), lease_until=now + timedelta(seconds=lease_seconds()),
                        lease_token=F("lease_token") + 1):
         return None
     return Execution.objects.filter(pk=execution_id).values_list("lease_token", flat=True).first()
+
+
+def reserve(execution_id) -> bool:
+    """Marks a queued execution as this process's before its job runs (a worker takes jobs from
+    the broker ahead of running them): held by a live lease from now on, which this process's
+    Keeper renews, so that if the process dies before running it the sweep of another finds it
+    within one lease (the broker would give the job back only after its visibility timeout)."""
+    return bool(Execution.objects.filter(pk=execution_id, status=Execution.Status.RUNNING, lease_owner="")
+                .update(lease_owner=process_id(), lease_until=timezone.now() + timedelta(seconds=lease_seconds())))
 
 
 def release(execution_id, token: int, until: datetime) -> bool:
@@ -120,10 +137,12 @@ class Keeper:
         self.dispatch = dispatch
         self.sweep = sweep
         self.runs: dict[str, Tracked] = {}
+        self.reserved: set[str] = set()   # executions whose jobs this process took, not yet run
         self.wakeups: list[tuple[datetime, str]] = []
         self.condition = threading.Condition()
         self.thread: threading.Thread | None = None
         self.last_renewal = 0.0
+        self.last_sweep = 0.0
         self.closed = False
 
     def start(self) -> None:
@@ -151,6 +170,21 @@ class Keeper:
             if tracked is not None and tracked.recorder is recorder:   # not a later run's entry
                 del self.runs[str(execution_id)]
                 self.condition.notify_all()
+
+    def hold(self, execution_id) -> None:
+        """Renews the reservation of an execution whose job this process took (leases.reserve)."""
+        self.start()
+        with self.condition:
+            self.reserved.add(str(execution_id))
+
+    def take_reservation(self, execution_id) -> bool:
+        """Returns whether this process held a reservation of the execution (and drops it): its
+        job is about to run it."""
+        with self.condition:
+            if str(execution_id) in self.reserved:
+                self.reserved.discard(str(execution_id))
+                return True
+            return False
 
     def tracked(self) -> list[Tracked]:
         """Returns the runs going on in this process now."""
@@ -210,12 +244,13 @@ class Keeper:
     def _tick(self) -> None:
         with self.condition:
             runs = dict(self.runs)
+            reserved = set(self.reserved)
             due = []
             now = timezone.now()
             while self.wakeups and self.wakeups[0][0] <= now:
                 due.append(heapq.heappop(self.wakeups)[1])
         renewal_due = time.monotonic() - self.last_renewal >= lease_seconds() / 3
-        if not (runs or due or (renewal_due and self.sweep)):
+        if not (runs or due or reserved or self.sweep):
             return   # nothing to do: no database work at all
         # The keeper keeps its connection between rounds (the loop closes it after an error):
         # waiting for a pooled one behind busy execution threads could let this process's leases
@@ -229,8 +264,11 @@ class Keeper:
             self.last_renewal = time.monotonic()
             if runs:
                 self._renew(runs)
-            if self.sweep:
-                self._sweep()
+            if reserved:
+                self._renew_reserved(reserved)
+        if self.sweep and time.monotonic() - self.last_sweep >= SWEEP_SECONDS:
+            self.last_sweep = time.monotonic()
+            self._sweep()
 
     def _pass_stops(self, runs: dict[str, Tracked]) -> None:
         stopping = Execution.objects.filter(pk__in=list(runs), stop_requested=True).values_list("pk", flat=True)
@@ -247,6 +285,16 @@ class Keeper:
                 tracked.recorder.lose()
         Execution.objects.filter(pk__in=list(held), lease_owner=process_id()).update(
             lease_until=timezone.now() + timedelta(seconds=lease_seconds()))
+
+    def _renew_reserved(self, reserved: set[str]) -> None:
+        """Extends the leases of the executions whose jobs this process holds; forgets those it no
+        longer holds (run, ended, or taken by another process)."""
+        held = {str(pk) for pk in Execution.objects.filter(pk__in=list(reserved), lease_owner=process_id(),
+                                                          status=Execution.Status.RUNNING).values_list("pk", flat=True)}
+        Execution.objects.filter(pk__in=list(held), lease_owner=process_id()).update(
+            lease_until=timezone.now() + timedelta(seconds=lease_seconds()))
+        with self.condition:
+            self.reserved -= reserved - held
 
     def _sweep(self) -> None:
         now = timezone.now()

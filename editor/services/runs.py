@@ -62,17 +62,18 @@ def compiled(version: StateMachineVersion):
     return machine
 
 
-def run_guarded(execution_id, host: Host, steal: bool = False) -> bool:
+def run_guarded(execution_id, host: Host, steal: bool = False, reserved: bool = False) -> bool:
     """Runs (or continues, from its stored events) one RUNNING execution if this process can take
     its lease: to its end, or until it parks, is suspended or abandoned; returns whether it took
-    the lease (`steal` takes it whoever holds it). A database that failed
+    the lease (`steal` takes it whoever holds it; `reserved`: this process holds it for this job,
+    see leases.reserve). A database that failed
     leaves the execution RUNNING (its lease runs out and a process that can reach the database
     resumes it); any other error is Flowbench's own and fails the execution, saying so, unless
     the run had already lost the execution."""
     close_old_connections()
     token = None
     try:
-        token = leases.acquire(execution_id, steal=steal)
+        token = leases.acquire(execution_id, steal=steal, reserved=reserved)
         if token is not None:   # else another process runs it, or it has ended
             _run_leased(execution_id, token, host)
     except Abandoned:
