@@ -257,6 +257,8 @@ class Execution(models.Model):
     lease_owner = models.CharField(max_length=128, blank=True, default="")
     lease_until = models.DateTimeField(null=True, blank=True)
     lease_token = models.PositiveBigIntegerField(default=0)
+    # How often a process took the execution up after the one running it stopped or died.
+    takeovers = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["machine", "name"], name="execution_name_unique")]

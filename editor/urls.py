@@ -3,7 +3,7 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path, re_path
 
-from editor import api, api_machines, views, views_machines
+from editor import api, api_machines, views, views_machines, views_operations
 
 api_patterns = [
     path("api/runtimes", api.runtimes, name="api-runtimes"),
@@ -45,6 +45,9 @@ api_patterns = [
 ]
 
 urlpatterns = [
+    path("health/", views_operations.health, name="health"),
+    path("health/workers", views_operations.workers_health, name="health-workers"),
+    path("metrics", views_operations.metrics, name="metrics"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("login/", views.SignInView.as_view(), name="login"),
     path("login/<str:token>", views.signin_link, name="login-link"),

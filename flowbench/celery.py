@@ -20,12 +20,14 @@ app.autodiscover_tasks(["editor"], related_name="jobs")
 
 
 @worker_ready.connect
-def _worker_started(**_):
+def _worker_started(sender=None, **_):
     """A worker sweeps for executions whose lease ran out (a dead worker's) from its start on,
-    whether or not a job comes to it."""
+    whether or not a job comes to it; it says at start what it is."""
     from flowbench import lifecycle
 
-    lifecycle.started()
+    controller = getattr(sender, "controller", None)
+    lifecycle.started(name=f"worker {getattr(sender, 'hostname', '?')}",
+                      threads=getattr(controller, "concurrency", None))
 
 
 @worker_shutting_down.connect

@@ -26,20 +26,30 @@ _started = False
 _stopped = False
 
 
-def started(loop: asyncio.AbstractEventLoop | None = None) -> None:
-    """Takes up this process's work (once); `loop` is the event loop the server's consumers run on."""
+def started(loop: asyncio.AbstractEventLoop | None = None, name: str = "web", threads: int | None = None) -> None:
+    """Takes up this process's work (once); `loop` is the event loop the server's consumers run
+    on; `name` and `threads` say what the process is (a worker's node name and thread count)."""
     global _started
     with _lock:
         if _started:
             return
         _started = True
+    from django.conf import settings
+
     from editor.services.broadcast import register_event_loop
     from editor.services.executor import get_executor
+    from editor.services.leases import process_id
 
     if loop is not None:
         register_event_loop(loop)
     executor = get_executor()
     executor.keeper.start()
+    runs_executions = name != "web" or not executor.distributed
+    log.info("%s started as %s: %s; lease %d s, at most %d helper threads an execution and %d a user, "
+             "stop grace %d s", name, process_id(),
+             f"runs executions on {threads or executor.workers} threads" if runs_executions else "runs no executions",
+             settings.FLOWBENCH_LEASE_SECONDS, settings.FLOWBENCH_THREADS_PER_EXECUTION,
+             settings.FLOWBENCH_THREADS_PER_USER, settings.FLOWBENCH_STOP_GRACE_SECONDS)
     if not executor.distributed:
         threading.Thread(target=_resume, name="flowbench-resume", daemon=True).start()
 

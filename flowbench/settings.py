@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "channels",
     "csp",
     "axes",
+    "health_check",
     "editor",
 ]
 
@@ -115,7 +116,9 @@ if FLOWBENCH_EXECUTOR not in {"threads", "celery"}:
     raise ImproperlyConfigured(f"FLOWBENCH_EXECUTOR must be 'threads' or 'celery', not {FLOWBENCH_EXECUTOR!r}")
 if FLOWBENCH_EXECUTOR == "celery" and not _redis_url:
     raise ImproperlyConfigured("FLOWBENCH_EXECUTOR=celery needs REDIS_URL for the broker")
+FLOWBENCH_REDIS_URL = _redis_url
 CELERY_BROKER_URL = _redis_url or "memory://"
+CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = FLOWBENCH_EXECUTOR != "celery"
@@ -217,4 +220,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("FLOWBENCH_LOG_LEVEL", "WARNING")},
+    # What an operator wants to read: a worker's start, takeovers of a dead worker's executions,
+    # executions resumed or handed back at a restart.
+    "loggers": {name: {"level": env_str("FLOWBENCH_LOG_LEVEL", "INFO")} for name in ("flowbench", "editor")},
 }

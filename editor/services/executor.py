@@ -16,6 +16,7 @@ import threading
 from concurrent.futures import Future
 
 from django.conf import settings
+from django.db.models import F
 
 from editor.models import Execution
 from editor.services import leases, runs
@@ -117,6 +118,10 @@ class Executor:
         if future is not None:
             future.result(timeout)
 
+    def queued(self) -> int:
+        """Returns how many runs wait for one of this executor's threads."""
+        return self._queue.qsize()
+
     def thread_budget(self, user_id):
         """Returns the thread budget of one run of `user_id`'s: FLOWBENCH_THREADS_PER_EXECUTION
         helper threads, within the user's FLOWBENCH_THREADS_PER_USER in this process."""
@@ -213,6 +218,7 @@ def resume_running_executions() -> list[str]:
         return []
     ids = list(Execution.objects.filter(status=Execution.Status.RUNNING).order_by("started_at")
                .values_list("id", flat=True))
+    Execution.objects.filter(pk__in=ids).exclude(lease_owner="").update(takeovers=F("takeovers") + 1)
     for execution_id in ids:
         if not executor.keeper.runs_here(execution_id):
             executor.dispatch(execution_id, steal=True)

@@ -107,13 +107,18 @@ def hand_back(execution_id, token: int) -> bool:
                 .update(lease_owner="", lease_until=timezone.now(), lease_token=F("lease_token") + 1))
 
 
-def claim_due(execution_id) -> bool:
+def claim_due(execution_id, owner: str | None = None) -> bool:
     """Marks a due execution (its lease ran out) as queued again; True for the one caller that
-    did, which then dispatches it."""
+    did, which then dispatches it. With `owner` (the process whose lease ran out) it is taken
+    only from that process, and counted as a takeover."""
     now = timezone.now()
-    return bool(Execution.objects.filter(pk=execution_id, status=Execution.Status.RUNNING)
-                .filter(Q(lease_until__lt=now) | Q(lease_until__isnull=True))
-                .update(lease_owner="", lease_until=queued_until()))
+    rows = (Execution.objects.filter(pk=execution_id, status=Execution.Status.RUNNING)
+            .filter(Q(lease_until__lt=now) | Q(lease_until__isnull=True)))
+    changes = {"lease_owner": "", "lease_until": queued_until()}
+    if owner:
+        rows = rows.filter(lease_owner=owner)
+        changes["takeovers"] = F("takeovers") + 1
+    return bool(rows.update(**changes))
 
 
 class Tracked:
@@ -297,11 +302,14 @@ class Keeper:
             self.reserved -= reserved - held
 
     def _sweep(self) -> None:
+        """Dispatches again every execution whose lease ran out: a dead or stopped process's
+        (a takeover, logged and counted), a parked Wait that is due, a queued job the broker lost."""
         now = timezone.now()
         due = (Execution.objects.filter(status=Execution.Status.RUNNING)
                .filter(Q(lease_until__lt=now) | Q(lease_until__isnull=True))
-               .values_list("pk", flat=True)[:SWEEP_BATCH])
-        for execution_id in list(due):
-            if claim_due(execution_id):
-                log.info("execution %s: its lease ran out; dispatching it again", execution_id)
+               .values_list("pk", "lease_owner")[:SWEEP_BATCH])
+        for execution_id, owner in list(due):
+            if claim_due(execution_id, owner or None):
+                if owner:
+                    log.info("taking over execution %s from %s (its lease ran out)", execution_id, owner)
                 self.dispatch(execution_id)

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import signal
 
+import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration import workload
 from tests.integration.blocking import BLOCKER, Gate, deploy_blocker
@@ -37,6 +39,7 @@ def test_a_dead_workers_running_and_taken_executions_all_move_to_the_other(clust
         held = [i for i, owner in owners().items() if owner.split(":")[1] == str(pid)]
         assert len(held) == per_worker, f"worker 0 holds {len(held)} executions, not {per_worker}"
 
+        assert "started as" in cluster.log_tail("worker-0", 200)   # it said what it is
         cluster.kill_worker(0, signal.SIGKILL)
         # Within one lease (and the sweep's second) of the kill, the other worker has them all.
         wait_until(lambda: all(str(pid) not in (owners()[i] or ":").split(":")[1] for i in held),
@@ -52,3 +55,31 @@ def test_a_dead_workers_running_and_taken_executions_all_move_to_the_other(clust
         assert described["status"] == "SUCCEEDED", described
         events = admin.ok("GET", f"/api/executions/{execution}/events")["events"]
         assert workload.history_problems(events) == []
+    # The operator sees it: the takeovers are logged by the worker that made them, and counted.
+    assert any(f"taking over execution {held[0]}" in cluster.log_tail(f"worker-{i}", 400)
+               for i in cluster.worker_processes)
+    text = admin.get("/metrics").text
+    resumed = next(s.value for f in text_string_to_metric_families(text) for s in f.samples
+                   if s.name == "flowbench_executions_resumed_total")
+    assert resumed >= len(held)
+
+
+def test_health_says_whether_the_services_and_the_workers_answer(cluster):
+    anonymous = httpx.Client(base_url=cluster.base_url, timeout=30)
+    try:
+        assert anonymous.get("/health/", headers={"Accept": "application/json"}).status_code == 200
+        assert anonymous.get("/health/workers", headers={"Accept": "application/json"}).status_code == 200
+        stopped = list(cluster.worker_processes)
+        for index in stopped:
+            cluster.kill_worker(index, signal.SIGKILL)
+        try:
+            workers = anonymous.get("/health/workers", headers={"Accept": "application/json"})
+            assert workers.status_code == 500
+            assert "Celery" in workers.text
+            # The web process itself is fine: a load balancer keeps sending it requests.
+            assert anonymous.get("/health/", headers={"Accept": "application/json"}).status_code == 200
+        finally:
+            for index in stopped:
+                cluster.start_worker(index)
+    finally:
+        anonymous.close()
