@@ -221,10 +221,12 @@ class Frame:
         # The state visit a resumed run continues (a Resumed), while that state runs again.
         self.resumed = None
 
-    def child(self, map_item: tuple | None = None) -> "Frame":
-        """Returns a frame for a branch or iteration: it sees a copy of these variables, so what it
-        assigns stays inside it."""
-        return Frame(self.run, dict(self.variables), self.last_event, map_item, top=False)
+    def child(self, after: int, map_item: tuple | None = None, variables: dict | None = None) -> "Frame":
+        """Returns a frame for a branch or iteration whose events follow event `after` (its
+        ParallelStateStarted or MapIterationStarted): it sees a copy of these variables (or
+        `variables`), so what it assigns stays inside it."""
+        return Frame(self.run, dict(self.variables if variables is None else variables), after, map_item,
+                     top=False)
 
     def emit(self, type_: str, details_key: str | None = None, details: dict | None = None) -> int:
         return self.run.emit(self, type_, details_key, details)

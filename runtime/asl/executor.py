@@ -22,8 +22,9 @@ import random
 from . import jsonata, jsonpath
 from .errors import DataLimitExceeded, RuntimeFailure, StatesError, error_matches
 from .execution import Frame, to_json
+from .history import Resumed
 
-__all__ = ["State", "STATE_CLASSES", "Program", "Resumed", "run_states", "run_sequence", "states_binding", "show",
+__all__ = ["State", "STATE_CLASSES", "Program", "Resumed", "run_states", "run_sequence", "resume_sequence", "states_binding", "show",
            "as_number", "apply_io_path", "JSONPATH", "JSONATA", "PAYLOAD_LIMIT", "FAILURE_EVENTS"]
 
 JSONPATH = "JSONPath"
@@ -395,20 +396,6 @@ class State:
         return output, next_name, output_text
 
 
-class Resumed:
-    """A top-level state visit that an interrupted run entered and did not leave, as its stored
-    history tells: the Entered event's id and timestamp (text and moment) and the visit's own
-    events after it (not those of states nested in it)."""
-
-    __slots__ = ("entered_id", "timestamp", "entered_at", "events")
-
-    def __init__(self, entered_id: int, timestamp: str, entered_at, events: list[dict]):
-        self.entered_id = entered_id
-        self.timestamp = timestamp
-        self.entered_at = entered_at
-        self.events = events
-
-
 # The events that end a failed attempt of a Task (the only states with attempts in the history).
 FAILURE_EVENTS = frozenset({
     "TaskFailed", "TaskTimedOut", "TaskStartFailed", "TaskSubmitFailed", "LambdaFunctionFailed",
@@ -431,6 +418,14 @@ def run_states(program: Program, value, frame: Frame, start_at: str | None = Non
 
     Raises StatesError when a state fails without a catcher."""
     return run_sequence(program, value, frame, start_at)[0]
+
+
+def resume_sequence(program: Program, frame: Frame, at) -> object:
+    """Runs `program` on `frame` from where it stands (a runtime.asl.history.Position: its next
+    state and the visit left open, if any); returns its output (at once when it had ended)."""
+    if at.start_at is None:
+        return at.value
+    return run_sequence(program, at.value, frame, at.start_at, None, at.visit)[0]
 
 
 def run_sequence(program: Program, value, frame: Frame, start_at: str | None = None,

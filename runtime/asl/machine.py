@@ -11,15 +11,15 @@ from .clock import Clock
 from .errors import DefinitionError, StatesError
 from .branches import ThreadBudget
 from .execution import Aborted, ExecutionContext, ExecutionTimedOut, Frame, Parked, Run, Suspended, to_json
-from .executor import JSONPATH, PAYLOAD_LIMIT, Program, Resumed, run_sequence
-from .states import ChoiceState
+from .executor import JSONPATH, PAYLOAD_LIMIT, Program, run_sequence
+from .history import HistoryIndex, Resumed, position, top_level_events
+from . import states  # noqa: F401  (each state type registers itself with the executor)
 from .timestamps import parse_timestamp
 from .validation import validate
 
 __all__ = ["StateMachine", "ExecutionResult", "Parked", "Suspended"]
 
 _NOT_TRUNCATED = {"truncated": False}
-_ENDED = frozenset({"ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"})
 _DEFAULT_CLOCK = Clock()
 
 
@@ -138,8 +138,8 @@ class StateMachine:
 
         Top-level states are those named in the machine's own States; their Exited events carry
         the output and the variables assigned, which is all a run needs to go on. A top-level
-        state entered and not left is continued as a Resumed visit with its own events (those
-        of states nested in a Map or Parallel sit between nested Entered and Exited events)."""
+        state entered and not left is continued as a Resumed visit with its own events; a Map or
+        Parallel continued so finds its iterations and branches in the history (runtime.asl.history)."""
         events = sorted(history, key=lambda e: e["id"])
         started = next(e for e in events if e["type"] == "ExecutionStarted")
         start_details = started["executionStartedEventDetails"]
@@ -151,72 +151,12 @@ class StateMachine:
         run = Run(clock=clock, context=ctx, deadline=deadline, first_event_id=events[-1]["id"] + 1,
                   **seams)
         run.history = list(events)
-        variables, value, start_at = {}, input_value, self.program.start_at
-        top = self.program.states
-        depth = 0
-        visit = None     # the open top-level visit: [Entered event, its own events]
-        last_exit = None
-        for event in events:
-            type_ = event["type"]
-            # Only events of top-level states count: those of nested states sit between a
-            # Parallel/Map's Entered and Exited events.
-            if type_.endswith("StateEntered"):
-                if depth == 0 and event["stateEnteredEventDetails"]["name"] in top:
-                    visit = [event, []]
-                # A Fail state is entered and never left.
-                depth += type_ != "FailStateEntered"
-                continue
-            elif type_.endswith("StateExited"):
-                depth -= 1
-                details = event["stateExitedEventDetails"]
-                if depth == 0 and details["name"] in top:
-                    visit = None
-                    # Only the last completed state decides where the run goes on: kept with the
-                    # variables it saw, and read once after the loop (histories run to 25,000).
-                    last_exit = (event, dict(variables))
-                    for name, text in (details.get("assignedVariables") or {}).items():
-                        variables[name] = json.loads(text)
-                    continue
-            elif type_ in _ENDED:
-                # A redriven run: what was in flight when it ended is entered again.
-                visit, depth = None, 0
-                continue
-            if visit is not None and depth == 1 and not type_.endswith("StateExited"):
-                visit[1].append(event)
-        if last_exit is not None:
-            exited, seen = last_exit
-            details = exited["stateExitedEventDetails"]
-            value = json.loads(details["output"])
-            start_at = self._next_after(top[details["name"]], events, exited, value, seen)
+        top = top_level_events(events, self.program.states)
+        value, variables, start_at, resumed = position(self.program, top, input_value, {},
+                                                        HistoryIndex(events), clock.now())
         frame = Frame(run, variables, events[-1]["id"])
-        resumed = None
-        if visit is not None:
-            entered, own = visit
-            details = entered["stateEnteredEventDetails"]
-            start_at, value = details["name"], json.loads(details["input"])
-            resumed = Resumed(entered["id"], entered["timestamp"],
-                              parse_timestamp(entered["timestamp"]) or clock.now(), own)
         if start_at is None:
             run.emit(None, "ExecutionSucceeded", "executionSucceededEventDetails",
                      {"output": to_json(value), "outputDetails": _NOT_TRUNCATED})
             return ExecutionResult("SUCCEEDED", value, None, None, run.history, run.transitions)
         return self._drive(run, frame, value, start_at, None, resumed)
-
-    def _next_after(self, state, events, exited, value, variables):
-        """Returns the state that follows `state`'s completed run: the next top-level state entered
-        in the history, or else the one its transition names."""
-        later = [e for e in events if e["id"] > exited["id"] and e["type"].endswith("StateEntered")]
-        if later:
-            name = later[0]["stateEnteredEventDetails"]["name"]
-            if name in self.program.states:
-                return name
-        if isinstance(state, ChoiceState):
-            entered = max((e for e in events if e["id"] < exited["id"]
-                           and e["type"] == "ChoiceStateEntered"
-                           and e["stateEnteredEventDetails"]["name"] == state.name),
-                          key=lambda e: e["id"])
-            return state.next_for_input(json.loads(entered["stateEnteredEventDetails"]["input"]),
-                                        variables)
-        if state.type_name in ("Succeed",) or state.end:
-            return None
-        return state.next

@@ -4,7 +4,8 @@ both modes: the embedded install (`make run`'s server: one web process on SQLite
 its threads) and the distributed one (the worker that runs the execution is the one stopped).
 
 Every execution ends SUCCEEDED after the restart with one contiguous history, no top-level state
-entered twice and no aborted or failed end. A Task whose function was running when the process
+entered twice and no aborted or failed end; a Map goes on from its iterations (those that had
+finished are not run again). A Task whose function was running when the process
 was killed fails with Lambda.ServiceException and its Retry runs it again (at-least-once, as in
 AWS); on SIGTERM the function gets its grace to answer, and its result is kept: it runs once.
 """
@@ -150,3 +151,8 @@ def test_an_execution_survives_its_process_being_stopped(request, mode, sig, kin
             assert len(invocations) == 2
     if kind == "map":
         assert json.loads(described["output"]) == [{"item": i, "answered": True} for i in (1, 2, 3, 4)]
+        # The Map went on from its iterations: each began once, and only the two running when the
+        # process went away (killed: cut off; stopped: they answered within the grace) ran again.
+        started = [e["mapIterationStartedEventDetails"]["index"] for e in events if e["type"] == "MapIterationStarted"]
+        assert sorted(started) == [0, 1, 2, 3]
+        assert len(invocations) == (6 if sig == "SIGKILL" else 4), invocations

@@ -15,7 +15,8 @@ from .. import jsonata, jsonpath
 from ..branches import run_all
 from ..errors import ExceedToleratedFailureThreshold, QueryEvaluationError, RuntimeFailure, StatesError
 from ..execution import Frame, Run, to_json
-from ..executor import JSONATA, Program, State, run_states, states_binding
+from ..executor import JSONATA, Program, State, resume_sequence, run_states, states_binding
+from ..history import Position
 
 __all__ = ["MapState"]
 
@@ -72,21 +73,33 @@ class MapState(State):
         variables = frame.variables
         items = self._item_list(frame, value, raw_input, ctx)
         limit = self.max_concurrency(raw_input, ctx, variables) if self.max_concurrency else 0
-        frame.emit("MapStateStarted", "mapStateStartedEventDetails", {"length": len(items)})
+        progress = None if self.distributed else self._progress(frame.resumed)
+        if progress is None:
+            frame.emit("MapStateStarted", "mapStateStartedEventDetails", {"length": len(items)})
         if self.distributed:
             tolerated = self._tolerance(raw_input, ctx, variables, len(items))
             return self._run_distributed(frame, value, items, limit, tolerated)
         inputs = [self._item_input(frame, value, ctx, index, item)
                   for index, item in enumerate(items)]
+        history, begun, done = progress or (None, {}, set())
+        run = frame.run
 
         def job_for(index, item_input):
             def job():
-                frame.run.check_alive()
-                frame.emit("MapIterationStarted", "mapIterationStartedEventDetails",
-                           {"index": index, "name": self.name})
-                child = frame.child((index, items[index]))
+                run.check_alive()
+                if index in begun:
+                    # The interrupted run began this iteration: it goes on where it stood.
+                    at, after = history.resume(self.processor, begun[index]["id"], item_input, variables,
+                                               run.clock.now())
+                    if index in done:
+                        return at.value
+                else:
+                    after = frame.emit("MapIterationStarted", "mapIterationStartedEventDetails",
+                                       {"index": index, "name": self.name})
+                    at = Position(item_input, variables, self.processor.start_at, None)
                 try:
-                    output = run_states(self.processor, item_input, child)
+                    output = resume_sequence(self.processor, frame.child(after, (index, items[index]),
+                                                                         at.variables), at)
                 except StatesError:
                     frame.emit("MapIterationFailed", "mapIterationFailedEventDetails",
                                {"index": index, "name": self.name})
@@ -96,9 +109,29 @@ class MapState(State):
                 return output
             return job
         results = run_all([job_for(i, v) for i, v in enumerate(inputs)], self.blocking,
-                          limit or _DEFAULT_WORKERS, frame.run.threads, frame.run.thread_done)
+                          limit or _DEFAULT_WORKERS, run.threads, run.thread_done)
         frame.emit("MapStateSucceeded")
         return results
+
+    @staticmethod
+    def _progress(resumed):
+        """Returns (history, {index: its MapIterationStarted event}, indexes that succeeded) for
+        the attempt of this Map that an interrupted run began, or None to begin an attempt (none
+        was begun, or the one begun was failing: it runs again whole)."""
+        if resumed is None or resumed.history is None:
+            return None
+        own = resumed.events
+        starts = [i for i, event in enumerate(own) if event["type"] == "MapStateStarted"]
+        if not starts:
+            return None
+        attempt = own[starts[-1] + 1:]
+        if any(event["type"] in ("MapIterationFailed", "MapIterationAborted", "MapStateFailed") for event in attempt):
+            return None
+        begun = {e["mapIterationStartedEventDetails"]["index"]: e for e in attempt
+                 if e["type"] == "MapIterationStarted"}
+        done = {e["mapIterationSucceededEventDetails"]["index"] for e in attempt
+                if e["type"] == "MapIterationSucceeded"}
+        return resumed.history, begun, done
 
     def _item_input(self, frame, value, ctx, index, item):
         """Returns one iteration's input: the item, or the ItemSelector evaluated for it."""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ..branches import run_all
-from ..executor import Program, State, run_states
+from ..executor import Program, State, resume_sequence
+from ..history import Position
 
 __all__ = ["ParallelState"]
 
@@ -20,14 +21,32 @@ class ParallelState(State):
         self.blocking = any(branch.blocking for branch in self.branches)
 
     def execute(self, frame, value, raw_input, ctx, entered_id):
-        frame.emit("ParallelStateStarted")
         run = frame.run
+        history, started = self._progress(frame.resumed) or (None, None)
+        if started is None:
+            started = frame.emit("ParallelStateStarted")
 
         def job_for(branch):
             def job():
                 run.check_alive()   # a branch not begun when the run stops is never begun
-                return run_states(branch, value, frame.child())
+                if history is not None:
+                    # The interrupted run began this attempt: each branch goes on where it stood.
+                    at, after = history.resume(branch, started, value, frame.variables, run.clock.now())
+                else:
+                    at, after = Position(value, frame.variables, branch.start_at, None), started
+                return resume_sequence(branch, frame.child(after, None, at.variables), at)
             return job
-        results = run_all([job_for(b) for b in self.branches], self.blocking, len(self.branches),
-                          run.threads, run.thread_done)
-        return results
+        return run_all([job_for(b) for b in self.branches], self.blocking, len(self.branches),
+                       run.threads, run.thread_done)
+
+    @staticmethod
+    def _progress(resumed):
+        """Returns (history, its ParallelStateStarted id) for the attempt of this Parallel that an
+        interrupted run began, or None to begin an attempt (none was begun, or it was failing)."""
+        if resumed is None or resumed.history is None:
+            return None
+        own = resumed.events
+        starts = [i for i, event in enumerate(own) if event["type"] == "ParallelStateStarted"]
+        if not starts or any(event["type"] == "ParallelStateFailed" for event in own[starts[-1]:]):
+            return None
+        return resumed.history, own[starts[-1]]["id"]
