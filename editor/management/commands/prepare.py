@@ -19,9 +19,17 @@ class Command(BaseCommand):
             self.stdout.write(f"Created the administrator {admin.username!r} and samples: {', '.join(names) or 'none'}.")
         token = services.create_signin_link(admin)
         hours = settings.FLOWBENCH_SIGNIN_LINK_SECONDS // 3600
+        database = settings.DATABASES["default"]
+        where = database["NAME"] if database["ENGINE"].endswith("sqlite3") else \
+            f"{database['NAME']} on {database['HOST'] or 'localhost'}"
+        self.stdout.write(f"The database ({where}) is ready: its migrations are applied.")
         self.stdout.write("")
-        self.stdout.write("Flowbench is starting. Sign in (link works once, for %d h):" % hours)
+        self.stdout.write("Once the web server runs, sign in with this link (it works once, for %d h):" % hours)
         self.stdout.write(f"    {settings.FLOWBENCH_BASE_URL}/login/{token}")
         self.stdout.write("Set a password for username/password sign-in: manage.py changepassword "
                           f"{admin.username}")
         self.stdout.write("")
+        next_steps = "Next, start the web server (`make run` starts it after this)"
+        if settings.FLOWBENCH_EXECUTOR == "celery":
+            next_steps += " and the Celery workers that run executions and functions"
+        self.stdout.write(next_steps + ": README, \"Running on several machines\".")
