@@ -22,7 +22,7 @@ from django.utils import timezone
 from editor import messages
 from editor.errors import ApiError
 from editor.models import Function, FunctionVersion, Invocation
-from editor.services.runner import get_pool, get_runner
+from editor.services.runner import check_sandbox, get_pool, get_runner
 
 _DONE = object()
 # How long past a function's own timeout the web process waits for a worker to finish it.
@@ -46,12 +46,17 @@ def parse_invocation_id(value: Any, field: str = "invocation_id") -> uuid.UUID:
         raise ApiError("InvalidInvocationId", "invocation_id must be a UUID.", field=field) from None
 
 
+def runner_name(function: Function) -> str:
+    """Returns the function's name in the runner. Names are per owner: two users' functions of the
+    same name never share warm workers."""
+    return f"u{function.owner_id}-{function.name}"
+
+
 def _spec(function: Function, version: FunctionVersion):
     from runtime.functions import FunctionSpec
 
-    # Names are per owner: two users' functions of the same name never share warm workers.
     return FunctionSpec(
-        name=f"u{function.owner_id}-{function.name}", version=version.label, runtime=version.runtime,
+        name=runner_name(function), version=version.label, runtime=version.runtime,
         handler=version.handler, files=dict(version.files), env=dict(version.env),
         timeout=version.timeout, memory=version.memory, network=version.network,
         reserved_concurrency=function.reserved_concurrency,
@@ -75,6 +80,8 @@ def invoke_function(function: Function, event: Any, *, source: str, version: Fun
         if function.deployed_id is None:
             raise ApiError("NotDeployed", "Deploy the function first: nothing is deployed yet.", status=409)
         version = FunctionVersion.objects.get(pk=function.deployed_id)
+    if settings.FLOWBENCH_EXECUTOR != "celery":   # (with Celery, the worker that runs it refuses)
+        check_sandbox()
     invocation_id = invocation_id or uuid.uuid4()
     try:
         with transaction.atomic():

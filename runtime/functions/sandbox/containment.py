@@ -1,0 +1,151 @@
+"""How a worker's processes are held between and during invocations: frozen, measured, killed.
+
+Lambda freezes an execution environment between invocations and counts everything in it
+against the function's memory. `Containment` does the same for one worker, with its cgroup
+where the host gives one (see cgroups.py), and otherwise with what any process may do:
+
+| | with a cgroup | without |
+|---|---|---|
+| the worker's processes | cgroup.procs | the descendants of the sandbox's root process |
+| freezing | cgroup.freeze (v2) | SIGSTOP to each of them, SIGCONT before the next invoke |
+| memory | the kernel enforces memory.max; usage and peak from the cgroup, files in tmpfs too | the sum of their proportional set sizes, checked every 20 ms; the sandbox sizes its tmpfs |
+| out of memory | the kernel's OOM kill, counted in the cgroup's events | the sum past the limit |
+| kill | cgroup.kill, then every pid left | the backend's own (namespace or keeper) |
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+from .cgroups import WorkerCgroup
+from .processes import descendants, pss_kb, resume_all, stop_all
+
+__all__ = ["Containment", "PAGE_KB"]
+
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+class Containment:
+    """The processes of one worker: `cgroup` is its WorkerCgroup, or None without one.
+
+    `attach(root, worker)` names, once the worker runs, the process whose descendants are the
+    worker's processes (the sandbox's init or keeper) and the worker itself.
+    """
+
+    def __init__(self, cgroup: WorkerCgroup | None):
+        self.cgroup = cgroup
+        self.root: int | None = None
+        self.worker: int | None = None
+        self._stopped: dict[int, int] = {}
+        self._status_fd: int | None = None
+        self._statm_fd: int | None = None
+        self._memory = (0, 0)
+
+    @property
+    def polls_memory(self) -> bool:
+        """Returns whether the sandbox must check the memory itself while an invocation runs
+        (no cgroup enforces it)."""
+        return self.cgroup is None or not self.cgroup.counts_memory
+
+    def adopt(self, pid: int) -> None:
+        """Moves a just-started process, stopped before it ran anything, into the cgroup and
+        lets it go on (a backend whose first process cannot join the cgroup itself)."""
+        try:
+            os.waitid(os.P_PID, pid, os.WSTOPPED | os.WEXITED | os.WNOWAIT)
+            self.cgroup.add(pid)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+
+    def attach(self, root: int | None, worker: int | None) -> None:
+        self.root, self.worker = root, worker
+        if worker:
+            try:
+                self._status_fd = os.open(f"/proc/{worker}/status", os.O_RDONLY)
+                self._statm_fd = os.open(f"/proc/{worker}/statm", os.O_RDONLY)
+            except OSError:
+                self._status_fd = None
+
+    def members(self) -> list[int]:
+        """Returns the pids of every process of the worker."""
+        if self.cgroup is not None:
+            return self.cgroup.pids()
+        return descendants(self.root) if self.root else []
+
+    # --- freezing -----------------------------------------------------------------------------
+
+    def freeze(self) -> None:
+        """Stops every process of the worker until `thaw`; returns once they are stopped."""
+        if self.cgroup is not None and self.cgroup.can_freeze:
+            self.cgroup.freeze()
+        elif self.root:
+            stop_all(self.members, self._stopped)
+
+    def thaw(self) -> None:
+        if self.cgroup is not None and self.cgroup.can_freeze:
+            self.cgroup.thaw()
+        else:
+            resume_all(self._stopped)
+
+    # --- memory -------------------------------------------------------------------------------
+
+    def memory_kb(self, exact: bool = True) -> tuple[int, int]:
+        """Returns the worker's (current, peak) memory in kB; after it died, the last figures
+        seen; (0, 0) before any.
+
+        Without a cgroup, a worker alone is measured by its resident size (`exact=False` reads
+        only the current size, about 1 µs instead of 7, keeping the peak as the largest seen);
+        a worker with other processes by the sum of their proportional set sizes.
+        """
+        if self.cgroup is not None and self.cgroup.counts_memory:
+            try:
+                self._memory = self.cgroup.memory_kb()
+            except (OSError, ValueError):
+                pass
+            return self._memory
+        if self._status_fd is None:
+            return self._memory
+        try:
+            others = [pid for pid in self.members() if pid != self.worker]
+            if exact:
+                status = os.pread(self._status_fd, 2048, 0)
+                current, peak = (_status_field(status, b"VmRSS:"),
+                                 _status_field(status, b"VmHWM:"))
+            else:
+                current = int(os.pread(self._statm_fd, 64, 0).split()[1]) * PAGE_KB
+                peak = current
+            if others:
+                current = pss_kb(self.worker) + sum(pss_kb(pid) for pid in others)
+                peak = max(peak, current)
+            self._memory = (current, max(peak, self._memory[1]))
+        except (OSError, ValueError, IndexError):
+            pass
+        return self._memory
+
+    def oom_killed(self) -> bool:
+        """Returns whether the kernel killed a process of the worker for its memory limit."""
+        return self.cgroup is not None and self.cgroup.oom_killed()
+
+    # --- the end ------------------------------------------------------------------------------
+
+    def kill(self) -> None:
+        """Kills whatever of the worker the backend left (with a cgroup: everything)."""
+        if self.cgroup is not None:
+            self.cgroup.kill()
+
+    def close(self) -> None:
+        """Releases the cgroup and the files it holds open; safe to call twice."""
+        for fd in (self._status_fd, self._statm_fd):
+            if fd is not None:
+                os.close(fd)
+        self._status_fd = self._statm_fd = None
+        if self.cgroup is not None:
+            self.cgroup.remove()
+
+
+def _status_field(status: bytes, name: bytes) -> int:
+    start = status.find(name)
+    if start < 0:
+        return 0
+    end = status.find(b"kB", start)
+    return int(status[start + len(name):end])
