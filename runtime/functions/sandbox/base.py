@@ -258,6 +258,7 @@ class Sandbox(ABC):
         reply = self._wait(deadline, memory_limit_mb * 1024)
         self.last_used = time.monotonic()
         if reply.kind in ("timeout", "oom", "exit", "protocol", "fatal-error"):
+            self.memory_kb()   # the figures it reaches last, kept for the report
             self.stop()
         else:
             self.containment.freeze()
@@ -302,19 +303,26 @@ class Sandbox(ABC):
             self._attach()
         return self.containment.memory_kb(exact)
 
+    def _over_limit(self, limit_kb: int, peak: bool = False) -> bool:
+        """Returns whether the worker went past its memory: where a cgroup enforces it, whether
+        the kernel killed one of its processes for it (one pread); otherwise whether its current
+        (or `peak`) size is past `limit_kb`."""
+        if self.containment.oom_killed():
+            return True
+        if not self.containment.polls_memory:
+            return False
+        return self.memory_kb(exact=peak)[1 if peak else 0] > limit_kb
+
     # --- the protocol ------------------------------------------------------------------------
 
     def _wait(self, deadline: float, memory_limit: int | None) -> WorkerReply:
         """Returns the next reply frame, reading log output as it comes; or why none came:
         "timeout", "oom", "exit" (the worker ended), "protocol" (it broke the protocol).
 
-        `memory_limit` (kB) is checked here every MEMORY_CHECK_INTERVAL only where no cgroup
-        enforces it; where one does, a process the kernel killed for it makes the reply "oom".
+        `memory_limit` (kB) is checked every MEMORY_CHECK_INTERVAL (see `_over_limit`).
         """
         ended = closed = logs_ready = False
         containment = self.containment
-        if not containment.polls_memory:
-            memory_limit = None
         next_check = time.monotonic() + MEMORY_CHECK_INTERVAL
         while True:
             frame = self._take_frame()
@@ -335,8 +343,7 @@ class Sandbox(ABC):
                 frame = self._take_frame()
                 self._drain_logs()
                 self._logs.flush()
-                if containment.oom_killed() or (memory_limit and
-                                                self.memory_kb()[1] > memory_limit):
+                if memory_limit and self._over_limit(memory_limit, peak=True):
                     return WorkerReply("oom")
                 if frame is not None:
                     return frame
@@ -348,7 +355,7 @@ class Sandbox(ABC):
             events = self._poll.poll(wait * 1000)
             if memory_limit is not None and (not events or time.monotonic() >= next_check):
                 next_check = time.monotonic() + MEMORY_CHECK_INTERVAL
-                if self.memory_kb(exact=False)[0] > memory_limit:
+                if self._over_limit(memory_limit):
                     return WorkerReply("oom")
             logs_ready = False
             for fd, _ in events:

@@ -1,4 +1,5 @@
-"""Helpers shared by the function runner's tests: specs from source text, unique names."""
+"""Helpers shared by the function runner's tests: specs from source text, unique names, the
+processes a function left."""
 
 import os
 
@@ -29,6 +30,34 @@ def unique(name: str) -> str:
 
 
 unique.counter = 0
+
+
+def processes_with_marker(marker: str) -> list[int]:
+    """Returns the pids whose environment holds `marker` (every process a worker starts
+    inherits its environment)."""
+    found = []
+    needle = marker.encode()
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                environ = f.read()
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                state = f.read().rsplit(b")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if needle in environ and state not in (b"Z", b"X"):
+            found.append(int(pid))
+    return found
+
+
+def hostile(source: str, marker: str, language: str = "python", **config):
+    """Returns a spec for hostile `source`, its processes tagged with `marker` in their env."""
+    config.setdefault("timeout", 1)
+    config["env"] = {"FLOWBENCH_TEST_MARKER": marker, **config.get("env", {})}
+    make = python_function if language == "python" else node_function
+    return make(source, name=unique("hostile"), **config)
 
 
 class Gate:
