@@ -88,6 +88,14 @@ PY_GATE = ("import socket\n"
            "def wait_at_gate(port):\n"
            "    with socket.create_connection(('127.0.0.1', port)) as conn:\n"
            "        conn.recv(2)\n")
+# `bomb()` forks until the process ids run out, and on.
+PY_FORK_BOMB = ("import os\n"
+                "def bomb():\n"
+                "    while True:\n"
+                "        try:\n"
+                "            os.fork()\n"
+                "        except OSError:\n"
+                "            pass\n")
 JS_GATE = ("const net = require('net');\n"
            "const waitAtGate = (port) => new Promise((resolve) => {\n"
            "  const conn = net.connect(port, '127.0.0.1');\n"

@@ -16,8 +16,8 @@ import uuid
 import pytest
 
 from tests.unit.functions.conftest import CGROUP_MEMORY, holdings
-from tests.unit.functions.helpers import (PY_GATE, Gate, hostile, processes_with_marker,
-                                          python_function, unique)
+from tests.unit.functions.helpers import (PY_FORK_BOMB, PY_GATE, Gate, hostile,
+                                          processes_with_marker, python_function, unique)
 
 # A child that takes `event` MB, tells its parent through a pipe, then waits forever.
 HOLD_IN_CHILDREN = (
@@ -34,6 +34,15 @@ HOLD_IN_CHILDREN = (
     "        os.setsid()\n"
     "        hold(mb, ready_w)\n"
     "    os.read(ready_r, 1)\n")
+
+
+# Writes 200 MB into the file `event`.
+FILL_200_MB = ("def handler(event, context):\n"
+               "    with open(event, 'wb') as f:\n"
+               "        for _ in range(200):\n"
+               "            f.write(b'x' * (1 << 20))\n"
+               "            f.flush()\n"
+               "    return 'held 200 MB'\n")
 
 
 def cpu_ns(pids: list[int]) -> int:
@@ -93,13 +102,8 @@ def test_max_memory_used_counts_what_children_hold(held_runner):
 
 @pytest.mark.parametrize("held_runner", holdings(("bubblewrap",)), indirect=True)
 def test_dev_shm_holds_no_more_than_the_functions_memory(held_runner):
-    spec = hostile("def handler(event, context):\n"
-                   "    with open('/dev/shm/fill', 'wb') as f:\n"
-                   "        for _ in range(200):\n"
-                   "            f.write(b'x' * (1 << 20))\n"
-                   "            f.flush()\n"
-                   "    return 'held 200 MB'\n", uuid.uuid4().hex, timeout=60)
-    inv = held_runner.invoke(spec, {})
+    spec = hostile(FILL_200_MB, uuid.uuid4().hex, timeout=60)
+    inv = held_runner.invoke(spec, "/dev/shm/fill")
     if held_runner._settings.cgroups is not None:   # counted: the kernel kills past 128 MB
         assert inv.error["errorType"] == "Runtime.OutOfMemory", inv.logs
     else:                                           # sized to the function's memory
@@ -113,12 +117,7 @@ def test_files_in_memory_count_against_the_functions_memory(held_runner):
     # bubblewrap's /tmp is a tmpfs, plain's /dev/shm the host's: memory either way.
     folder = "/tmp" if held_runner.backend_name == "bubblewrap" else "/dev/shm"
     marker = uuid.uuid4().hex
-    spec = hostile("def handler(event, context):\n"
-                   "    with open(event, 'wb') as f:\n"
-                   "        for _ in range(200):\n"
-                   "            f.write(b'x' * (1 << 20))\n"
-                   "            f.flush()\n"
-                   "    return 'held 200 MB'\n", marker, timeout=60)
+    spec = hostile(FILL_200_MB, marker, timeout=60)
     inv = held_runner.invoke(spec, f"{folder}/fill-{marker}")
     assert inv.error["errorType"] == "Runtime.OutOfMemory", inv.logs
     assert not os.path.exists(f"{folder}/fill-{marker}")
@@ -156,13 +155,7 @@ def test_what_a_function_leaves_running_gets_no_cpu_between_invocations(held_run
 @pytest.mark.parametrize("held_runner", holdings(), indirect=True)
 def test_a_fork_bomb_left_behind_holds_bounded_process_ids_and_none_after(held_runner):
     marker = uuid.uuid4().hex
-    spec = hostile("import os\n"
-                   "def bomb():\n"
-                   "    while True:\n"
-                   "        try:\n"
-                   "            os.fork()\n"
-                   "        except OSError:\n"
-                   "            pass\n"
+    spec = hostile(PY_FORK_BOMB +
                    "def handler(event, context):\n"
                    "    if os.fork() == 0:\n"
                    "        os.setsid()\n"

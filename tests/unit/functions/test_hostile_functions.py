@@ -18,8 +18,8 @@ import pytest
 
 from runtime.functions import FunctionRunner
 from tests.unit.functions.conftest import holdings
-from tests.unit.functions.helpers import (hostile, node_function, processes_with_marker,
-                                          python_function, unique)
+from tests.unit.functions.helpers import (PY_FORK_BOMB, hostile, node_function,
+                                          processes_with_marker, python_function, unique)
 
 # Generous timeouts where time is not what a test is about: a shared CI machine can be slow.
 ORDINARY = python_function("def handler(event, context):\n    return {'ordinary': event}\n",
@@ -62,14 +62,9 @@ def invoke_alongside(runner: FunctionRunner, spec, event=None):
 
 def test_a_fork_bomb_times_out_and_leaves_no_process(fresh_runner):
     marker = uuid.uuid4().hex
-    spec = hostile("import os\n"
-                   "def handler(event, context):\n"
-                   "    print('started', flush=True)\n"
-                   "    while True:\n"
-                   "        try:\n"
-                   "            os.fork()\n"
-                   "        except OSError:\n"
-                   "            pass\n", marker)
+    spec = hostile(PY_FORK_BOMB + "def handler(event, context):\n"
+                                  "    print('started', flush=True)\n"
+                                  "    bomb()\n", marker)
     inv = invoke_alongside(fresh_runner, spec)
     assert inv.error["errorType"] == "Sandbox.Timedout"
     assert "Task timed out after 1.00 seconds" in inv.error["errorMessage"]
