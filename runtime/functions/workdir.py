@@ -57,8 +57,8 @@ class WorkDir:
 def remove_abandoned_work_dirs(parent: str | None = None) -> list[str]:
     """Removes this user's work directories that no live runner holds; returns their paths.
 
-    A directory without a lock file was left by a Flowbench from before the locks, or by one
-    that died while making it: nobody uses it either.
+    A directory without a lock file belongs to a Flowbench from before the locks (or is being
+    made): whether its runner lives cannot be told, so it is left alone.
     """
     parent = parent or tempfile.gettempdir()
     removed = []
@@ -74,12 +74,6 @@ def remove_abandoned_work_dirs(parent: str | None = None) -> list[str]:
                     entry.stat(follow_symlinks=False).st_uid != os.geteuid():
                 continue
             lock = os.open(os.path.join(entry.path, LOCK), os.O_RDWR | os.O_CLOEXEC)
-        except FileNotFoundError:
-            if entry.name.endswith(STAGING):
-                continue   # may be one that another runner is making right now
-            shutil.rmtree(entry.path, ignore_errors=True)
-            removed.append(entry.path)
-            continue
         except OSError:
             continue
         try:
