@@ -4,13 +4,15 @@ Lambda freezes an execution environment between invocations and counts everythin
 against the function's memory. `Containment` does the same for one worker, with its cgroup
 where the host gives one (see cgroups.py), and otherwise with what any process may do:
 
-| | with a cgroup | without |
-|---|---|---|
-| the worker's processes | cgroup.procs | the descendants of the sandbox's root process |
-| freezing | cgroup.freeze (v2) | SIGSTOP to each of them, SIGCONT before the next invoke |
-| memory | the kernel enforces memory.max; usage and peak from the cgroup, files in tmpfs too | the sum of their proportional set sizes, checked every 20 ms; the sandbox sizes its tmpfs |
-| out of memory | the kernel's OOM kill, counted in the cgroup's events | the sum past the limit |
-| kill | cgroup.kill, then every pid left | the backend's own (namespace or keeper) |
+- the worker's processes: cgroup.procs; without: the descendants of the sandbox's own process
+  (its namespace's init, its keeper).
+- freezing: cgroup.freeze (v2); without (or with v1 only): SIGSTOP to each of them, SIGCONT
+  before the next invoke.
+- memory: the kernel enforces the cgroup's limit over the processes and their files in tmpfs,
+  and reports usage and peak; without: the sum of their proportional set sizes, checked every
+  20 ms (the sandbox sizes its tmpfs).
+- out of memory: an OOM kill counted in the cgroup's events; without: the sum past the limit.
+- kill: cgroup.kill, then every pid left; without: the backend's own (namespace or keeper).
 """
 
 from __future__ import annotations

@@ -79,7 +79,8 @@ def test_node_child_processes_count_against_the_functions_memory(held_runner):
                    "exports.handler = () => new Promise(() => {\n"
                    "  for (let i = 0; i < 3; i++) {\n"
                    "    spawn(process.execPath, ['-e',\n"
-                   "      'const b = Buffer.alloc(100 << 20, 1); setInterval(() => b[0]++, 1e6)'],\n"
+                   "      'const b = Buffer.alloc(100 << 20, 1);'\n"
+                   "      + 'setInterval(() => b[0]++, 1e6)'],\n"
                    "      { stdio: 'inherit' });\n"
                    "  }\n"
                    "});\n", marker, language="node", timeout=60)

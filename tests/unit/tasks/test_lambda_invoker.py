@@ -120,9 +120,11 @@ def test_a_state_machine_runs_real_functions_through_the_invoker(runner):
 
 
 def test_a_task_fails_with_lambda_service_exception_where_the_sandbox_does_not_work(monkeypatch):
-    monkeypatch.setattr("runtime.functions.sandbox.bubblewrap_problem", lambda: "bwrap is not installed")
+    monkeypatch.setattr("runtime.functions.sandbox.bubblewrap_problem",
+                        lambda: "bwrap is not installed")
     definition = {"StartAt": "Echo", "States": {"Echo": {
-        "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:111111111111:function:echo", "End": True}}}
+        "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:111111111111:function:echo",
+        "End": True}}}
     with FunctionRunner("bubblewrap") as unavailable:
         result = StateMachine(definition).run({"n": 1}, invoker=LambdaInvoker({"echo": ECHO}.get,
                                                                                 unavailable))
