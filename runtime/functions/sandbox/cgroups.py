@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import itertools
 import os
-import signal
+import select
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -43,7 +43,10 @@ MEMORY_FILES = {
         "peak": "memory.max_usage_in_bytes", "events": "memory.oom_control",
         "swap": "memory.memsw.limit_in_bytes"},
 }
-FREEZE_SETTLE_ATTEMPTS = 5000  # reads of cgroup.events before giving up waiting (a few ms)
+# How long `freeze` waits for the kernel to say all is frozen (ms): usually microseconds; a busy
+# host may take a while to schedule each thread into the freezer; a process in uninterruptible
+# sleep freezes when it wakes.
+FREEZE_SETTLE_MS = 200
 _names = itertools.count(1)
 
 
@@ -144,13 +147,21 @@ class WorkerCgroup:
         return "current" in self._fds
 
     def freeze(self) -> None:
-        """Freezes every process of the worker and returns once the kernel says they are (a
-        process in uninterruptible sleep may take longer: it is left to freeze on its own)."""
+        """Freezes every process of the worker and returns once the kernel says they are (or
+        after FREEZE_SETTLE_MS: then the rest freeze on their own)."""
         os.pwrite(self._fds["freeze"], b"1", 0)
         state = self._fds["state"]
-        for _ in range(FREEZE_SETTLE_ATTEMPTS):
-            if b"frozen 1" in os.pread(state, 128, 0):
+        if b"frozen 1" in os.pread(state, 128, 0):
+            return
+        # The kernel notifies a change of cgroup.events to poll() as POLLPRI.
+        watch = select.poll()
+        watch.register(state, select.POLLPRI)
+        deadline = time.monotonic() + FREEZE_SETTLE_MS / 1000
+        while b"frozen 1" not in os.pread(state, 128, 0):
+            left = deadline - time.monotonic()
+            if left <= 0:
                 return
+            watch.poll(left * 1000)
 
     def thaw(self) -> None:
         os.pwrite(self._fds["freeze"], b"0", 0)

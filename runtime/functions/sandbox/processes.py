@@ -187,8 +187,10 @@ def stop_all(find, stopped: dict[int, int]) -> None:
             _wait_stopped(pid)
 
 
-def _wait_stopped(pid: int, attempts: int = 2000) -> None:
-    for _ in range(attempts):
+def _wait_stopped(pid: int, limit: float = 0.2) -> None:
+    """Waits (yielding the CPU, at most `limit` seconds) until `pid` has stopped or ended."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
         info = _stat(str(pid))
         if info is None or info[0] in ("T", "t", "Z", "X"):
             return
