@@ -5,7 +5,7 @@ it with everything it started (`stop`). Backends only say how the process is lau
 all of its processes are found and killed; the worker protocol, log capture, time and memory
 limits live here once. Between invocations the worker is frozen (containment.py), as Lambda
 freezes an execution environment: what a function left running gets no CPU until it is invoked
-again.
+again (within FREEZE_AFTER of its response, off the caller's path: see containment.py).
 
 The worker talks on two pipes of its own (requests in, framed responses out); its stdout and
 stderr share a third pipe, read as log lines while the handler runs.
@@ -33,7 +33,6 @@ MAX_RESPONSE = 6291556
 # Frames longer than this cannot come from the bootstrap (it refuses bodies over MAX_RESPONSE):
 # the worker's protocol pipe was written by something else, so the worker is not trusted again.
 MAX_FRAME = MAX_RESPONSE + 4096
-SHELL = "/bin/sh"
 INIT_TIMEOUT = 10.0          # Lambda's limit for the init phase
 MEMORY_CHECK_INTERVAL = 0.02  # how often a running invocation's memory is checked (seconds)
 CLOSE_GRACE = 1.0             # how long a worker that closed its response pipe has to exit
@@ -145,11 +144,10 @@ class Sandbox(ABC):
     @abstractmethod
     def command(self, request_fd: int, response_fd: int) -> tuple[list[str], dict]:
         """Returns the argv that starts the worker and the keyword arguments for Popen beyond
-        the pipes: env (self.env plus the backend's paths), cwd, user, group."""
-
-    # A backend whose first process cannot put itself into the worker's cgroup has it started
-    # stopped by a shell, moved there by the host and then let go on (see `start`).
-    enters_cgroup_itself = False
+        the pipes: env (self.env plus the backend's paths), cwd, user, group, pass_fds; and
+        adopt=True when its first process stops itself for the host to move it into
+        `self.containment.cgroup` (see Containment.adopt). Otherwise the worker's first process
+        must join the cgroup itself, before it starts any other."""
 
     @abstractmethod
     def find_worker_pid(self) -> int | None:
@@ -186,9 +184,7 @@ class Sandbox(ABC):
         try:
             argv, popen_args = self.command(request_r, response_w)
             passed += popen_args.pop("pass_fds", ())
-            adopt = self.containment.cgroup is not None and not self.enters_cgroup_itself
-            if adopt:
-                argv = [SHELL, "-c", 'kill -STOP $$ && exec "$@"', "flowbench-worker", *argv]
+            adopt = popen_args.pop("adopt", False)
             self.process = SPAWNER.submit(
                 subprocess.Popen, argv, stdin=subprocess.DEVNULL, stdout=log_w, stderr=log_w,
                 pass_fds=passed, close_fds=True, process_group=0, **popen_args).result()
@@ -223,7 +219,7 @@ class Sandbox(ABC):
         init_ms = (time.perf_counter() - started) * 1000
         if reply.kind == "ready":
             self._attach()
-            self.containment.freeze()
+            self.containment.freeze_soon()
             self.last_used = time.monotonic()
             return init_ms
         self.stop()
@@ -250,7 +246,7 @@ class Sandbox(ABC):
         worker grows past `memory_limit_mb`, the worker is stopped and the reply says why."""
         self.invocations += 1
         self._logs.reset(on_line)
-        self.containment.thaw()
+        self.containment.resume()
         try:
             os.write(self._request_w, struct.pack(">I", len(request)) + request)
         except OSError:
@@ -261,7 +257,7 @@ class Sandbox(ABC):
             self.memory_kb()   # the figures it reaches last, kept for the report
             self.stop()
         else:
-            self.containment.freeze()
+            self.containment.freeze_soon()
         return reply
 
     def stop(self) -> None:
@@ -269,8 +265,7 @@ class Sandbox(ABC):
         if self.process is None:
             return
         try:
-            # Stopped processes could not exit; a frozen cgroup is killed as it is.
-            self.containment.thaw()
+            self.containment.halt()   # stopped processes could not exit
             self.kill_all()
             self.containment.kill()
         finally:

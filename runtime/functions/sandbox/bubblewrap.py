@@ -21,7 +21,7 @@ import subprocess
 from functools import lru_cache
 
 from .base import Sandbox
-from .plain import UIDS, interpreter_argv, limits_argv
+from .plain import UIDS, interpreter_argv, launch_argv
 from .processes import first_child, kill_until_gone, processes_of_uid
 
 __all__ = ["BubblewrapSandbox", "bubblewrap_path", "bubblewrap_problem", "bubblewrap_works"]
@@ -99,13 +99,11 @@ class BubblewrapSandbox(Sandbox):
         options_r, options_w = os.pipe()
         with os.fdopen(options_w, "wb") as pipe:   # a few kB: the pipe holds them all
             pipe.write(b"\0".join(o.encode() for o in options) + b"\0")
-        argv = [*limits_argv(self, self.uid), bubblewrap_path(), "--args", str(options_r),
-                "--", *interpreter_argv(self.runtime, bootstrap, spec.memory),
-                str(request_fd), str(response_fd)]
-        popen = {"env": env, "cwd": "/", "pass_fds": [options_r]}
-        if self.uid is not None:
-            popen.update(user=self.uid, group=self.uid, extra_groups=[])
-        return argv, popen
+        argv, popen = launch_argv(self, self.uid, [
+            bubblewrap_path(), "--args", str(options_r),
+            "--", *interpreter_argv(self.runtime, bootstrap, spec.memory),
+            str(request_fd), str(response_fd)])
+        return argv, {**popen, "env": env, "cwd": "/", "pass_fds": [options_r]}
 
     def find_worker_pid(self):
         # bwrap (our child) -> the namespace's init -> the worker.

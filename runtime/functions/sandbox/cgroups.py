@@ -43,7 +43,7 @@ MEMORY_FILES = {
         "peak": "memory.max_usage_in_bytes", "events": "memory.oom_control",
         "swap": "memory.memsw.limit_in_bytes"},
 }
-# How long `freeze` waits for the kernel to say all is frozen (ms): usually microseconds; a busy
+# How long `settle` waits for the kernel to say all is frozen (ms): usually microseconds; a busy
 # host may take a while to schedule each thread into the freezer; a process in uninterruptible
 # sleep freezes when it wakes.
 FREEZE_SETTLE_MS = 200
@@ -65,6 +65,8 @@ class CgroupHost:
         parts = []
         if self.memory:
             parts.append(f"memory (v{self.memory_version})")
+        else:
+            parts.append("no memory controller (memory summed over the worker's processes)")
         if self.pids:
             parts.append("process count (v1)" if self.pids != self.unified else "process count")
         if self.unified:
@@ -147,11 +149,14 @@ class WorkerCgroup:
         return "current" in self._fds
 
     def freeze(self) -> None:
-        """Freezes every process of the worker and returns once the kernel says they are (or
-        after FREEZE_SETTLE_MS: then the rest freeze on their own)."""
+        """Asks the kernel to freeze every process of the worker (see `settle`)."""
         os.pwrite(self._fds["freeze"], b"1", 0)
-        state = self._fds["state"]
-        if b"frozen 1" in os.pread(state, 128, 0):
+
+    def settle(self) -> None:
+        """Returns once the kernel says every process is frozen, or after FREEZE_SETTLE_MS
+        (then the rest freeze on their own)."""
+        state = self._fds.get("state")
+        if state is None or b"frozen 1" in os.pread(state, 128, 0):
             return
         # The kernel notifies a change of cgroup.events to poll() as POLLPRI.
         watch = select.poll()

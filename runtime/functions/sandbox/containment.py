@@ -13,19 +13,28 @@ where the host gives one (see cgroups.py), and otherwise with what any process m
   20 ms (the sandbox sizes its tmpfs).
 - out of memory: an OOM kill counted in the cgroup's events; without: the sum past the limit.
 - kill: cgroup.kill, then every pid left; without: the backend's own (namespace or keeper).
+
+Freezing happens off the caller's path: after a response the worker is handed to one freezer
+thread, which freezes it once it has been idle for FREEZE_AFTER. An invocation that comes sooner
+just cancels that (back-to-back invocations pay no freezer write at all); one that comes later
+thaws it (one write with a cgroup, a few µs). So what a function leaves running gets at most
+FREEZE_AFTER of CPU after each response.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import threading
+import time
 
 from .cgroups import WorkerCgroup
 from .processes import descendants, pss_kb, resume_all, stop_all
 
-__all__ = ["Containment", "PAGE_KB"]
+__all__ = ["Containment", "PAGE_KB", "FREEZE_AFTER"]
 
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+FREEZE_AFTER = 0.002   # seconds a worker is idle before it is frozen
 
 
 class Containment:
@@ -43,6 +52,13 @@ class Containment:
         self._status_fd: int | None = None
         self._statm_fd: int | None = None
         self._memory = (0, 0)
+        # "running" (an invocation may use it), "idle" (to freeze at idle_since +
+        # FREEZE_AFTER), "frozen", "halted" (being stopped). `frozen` is set once the kernel
+        # says every process is frozen.
+        self._state = "running"
+        self._state_lock = threading.Lock()
+        self.idle_since = 0.0
+        self.frozen = threading.Event()
 
     @property
     def polls_memory(self) -> bool:
@@ -76,14 +92,49 @@ class Containment:
 
     # --- freezing -----------------------------------------------------------------------------
 
-    def freeze(self) -> None:
-        """Stops every process of the worker until `thaw`; returns once they are stopped."""
-        if self.cgroup is not None and self.cgroup.can_freeze:
-            self.cgroup.freeze()
-        elif self.root:
-            stop_all(self.members, self._stopped)
+    def freeze_soon(self) -> None:
+        """Has the freezer thread freeze the worker once it has been idle for FREEZE_AFTER,
+        unless `resume` comes first."""
+        with self._state_lock:
+            self._state = "idle"
+            self.idle_since = time.monotonic()
+        FREEZER.add(self)
 
-    def thaw(self) -> None:
+    def resume(self) -> None:
+        """Lets the worker run again (before an invocation): cancels a freeze not done yet, or
+        thaws it."""
+        with self._state_lock:
+            if self._state == "frozen":
+                self._thaw()
+            self._state = "running"
+
+    def halt(self) -> None:
+        """Thaws the worker for good, before it is killed (stopped processes could not exit)
+        and so that no freeze comes after."""
+        with self._state_lock:
+            self._thaw()
+            self._state = "halted"
+
+    def freeze_if_idle(self, now: float) -> bool:
+        """Freezes the worker if it is still idle and has been for FREEZE_AFTER; returns
+        whether it is done with (frozen, or no longer idle)."""
+        with self._state_lock:
+            if self._state != "idle":
+                return True
+            if now - self.idle_since < FREEZE_AFTER:
+                return False
+            # Both return once the kernel says all is frozen (usually within microseconds).
+            if self.cgroup is not None and self.cgroup.can_freeze:
+                self.cgroup.freeze()
+                self.cgroup.settle()
+            elif self.root:
+                stop_all(self.members, self._stopped)
+            self._state = "frozen"
+            self.frozen.set()
+        return True
+
+    def _thaw(self) -> None:
+        self.frozen.clear()
         if self.cgroup is not None and self.cgroup.can_freeze:
             self.cgroup.thaw()
         else:
@@ -151,3 +202,48 @@ def _status_field(status: bytes, name: bytes) -> int:
         return 0
     end = status.find(b"kB", start)
     return int(status[start + len(name):end])
+
+
+class Freezer:
+    """The thread that freezes idle workers: it wakes at most every FREEZE_AFTER while any
+    worker waits to be frozen, and sleeps otherwise."""
+
+    def __init__(self):
+        self._waiting: set[Containment] = set()
+        self._wake = threading.Condition()
+        self._asleep = False
+        self._thread: threading.Thread | None = None
+
+    def add(self, containment: Containment) -> None:
+        with self._wake:
+            self._waiting.add(containment)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, daemon=True,
+                                                name="flowbench-worker-freezer")
+                self._thread.start()
+            elif self._asleep:
+                self._wake.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._waiting:
+                    self._asleep = True
+                    self._wake.wait()
+                    self._asleep = False
+                waiting = list(self._waiting)
+            done = []
+            now = time.monotonic()
+            for containment in waiting:
+                try:
+                    if containment.freeze_if_idle(now):
+                        done.append(containment)
+                except OSError:   # its cgroup or processes went away: it is being stopped
+                    done.append(containment)
+            with self._wake:
+                self._waiting.difference_update(done)
+                if self._waiting:
+                    self._wake.wait(FREEZE_AFTER)
+
+
+FREEZER = Freezer()

@@ -139,6 +139,8 @@ def test_what_a_function_leaves_running_gets_no_cpu_between_invocations(held_run
                    "        spin()\n"
                    "    return 'left three spinning'\n", marker)
     assert held_runner.invoke(spec, {}).payload == "left three spinning"
+    (worker,) = held_runner._pools[spec.version_key].idle
+    assert worker.containment.frozen.wait(timeout=10)   # soon after the response
     left = processes_with_marker(marker)
     assert len(left) >= 3
     used = cpu_ns(left)

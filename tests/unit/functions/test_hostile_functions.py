@@ -18,8 +18,8 @@ import pytest
 
 from runtime.functions import FunctionRunner
 from tests.unit.functions.conftest import holdings
-from tests.unit.functions.helpers import (PY_FORK_BOMB, hostile, node_function,
-                                          processes_with_marker, python_function, unique)
+from tests.unit.functions.helpers import (PY_FORK_BOMB, hostile, processes_with_marker,
+                                          python_function, unique)
 
 # Generous timeouts where time is not what a test is about: a shared CI machine can be slow.
 ORDINARY = python_function("def handler(event, context):\n    return {'ordinary': event}\n",
