@@ -291,12 +291,12 @@ class Sandbox(ABC):
         """Returns whether the worker process is still running."""
         return self.process is not None and self.process.poll() is None
 
-    def memory_kb(self, exact: bool = True) -> tuple[int, int]:
+    def memory_kb(self, exact: bool = True, thorough: bool = False) -> tuple[int, int]:
         """Returns the worker's (current, peak) memory in kB: with a cgroup, all its processes
         and its files in memory; otherwise see Containment.memory_kb."""
         if self.containment.worker is None and self.process is not None:
             self._attach()
-        return self.containment.memory_kb(exact)
+        return self.containment.memory_kb(exact, thorough)
 
     def _over_limit(self, limit_kb: int, peak: bool = False) -> bool:
         """Returns whether the worker went past its memory: where a cgroup enforces it, whether
@@ -306,7 +306,7 @@ class Sandbox(ABC):
             return True
         if not self.containment.polls_memory:
             return False
-        return self.memory_kb(exact=peak)[1 if peak else 0] > limit_kb
+        return self.memory_kb(exact=peak, thorough=True)[1 if peak else 0] > limit_kb
 
     # --- the protocol ------------------------------------------------------------------------
 

@@ -51,6 +51,7 @@ class Containment:
         self._stopped: dict[int, int] = {}
         self._status_fd: int | None = None
         self._statm_fd: int | None = None
+        self._children_fds: list[int] = []   # the root's and the worker's children files
         self._memory = (0, 0)
         # "running" (an invocation may use it), "idle" (to freeze at idle_since +
         # FREEZE_AFTER), "frozen", "halted" (being stopped). `frozen` is set once the kernel
@@ -81,6 +82,8 @@ class Containment:
             try:
                 self._status_fd = os.open(f"/proc/{worker}/status", os.O_RDONLY)
                 self._statm_fd = os.open(f"/proc/{worker}/statm", os.O_RDONLY)
+                self._children_fds = [os.open(f"/proc/{pid}/task/{pid}/children", os.O_RDONLY)
+                                      for pid in (root, worker) if pid]
             except OSError:
                 self._status_fd = None
 
@@ -142,13 +145,14 @@ class Containment:
 
     # --- memory -------------------------------------------------------------------------------
 
-    def memory_kb(self, exact: bool = True) -> tuple[int, int]:
+    def memory_kb(self, exact: bool = True, thorough: bool = False) -> tuple[int, int]:
         """Returns the worker's (current, peak) memory in kB; after it died, the last figures
         seen; (0, 0) before any.
 
         Without a cgroup, a worker alone is measured by its resident size (`exact=False` reads
         only the current size, about 1 µs instead of 7, keeping the peak as the largest seen);
-        a worker with other processes by the sum of their proportional set sizes.
+        a worker with other processes by the sum of their proportional set sizes (`thorough`
+        looks for them over every thread; otherwise only where they most likely are).
         """
         if self.cgroup is not None and self.cgroup.counts_memory:
             try:
@@ -159,7 +163,8 @@ class Containment:
         if self._status_fd is None:
             return self._memory
         try:
-            others = [pid for pid in self.members() if pid != self.worker]
+            others = [pid for pid in self.members() if pid != self.worker] \
+                if thorough or self._others_likely() else []
             if exact:
                 status = os.pread(self._status_fd, 2048, 0)
                 current, peak = (_status_field(status, b"VmRSS:"),
@@ -175,6 +180,16 @@ class Containment:
             pass
         return self._memory
 
+    def _others_likely(self) -> bool:
+        """Returns whether the worker may have other processes, from two reads instead of a
+        walk over every thread: orphans come to the root, and handlers start processes from
+        their main thread (those other threads start are counted by the next `thorough`
+        check: every memory check while an invocation runs)."""
+        if self.cgroup is not None or len(self._children_fds) < 2:
+            return True
+        of_root, of_worker = (os.pread(fd, 4096, 0).split() for fd in self._children_fds)
+        return len(of_root) > 1 or bool(of_worker)
+
     def oom_killed(self) -> bool:
         """Returns whether the kernel killed a process of the worker for its memory limit."""
         return self.cgroup is not None and self.cgroup.oom_killed()
@@ -188,10 +203,11 @@ class Containment:
 
     def close(self) -> None:
         """Releases the cgroup and the files it holds open; safe to call twice."""
-        for fd in (self._status_fd, self._statm_fd):
+        for fd in [self._status_fd, self._statm_fd, *self._children_fds]:
             if fd is not None:
                 os.close(fd)
         self._status_fd = self._statm_fd = None
+        self._children_fds = []
         if self.cgroup is not None:
             self.cgroup.remove()
 

@@ -16,8 +16,8 @@ import signal
 import threading
 import time
 
-__all__ = ["UidPool", "processes_of_uid", "kill_until_gone", "first_child", "descendants",
-           "pss_kb", "stop_all", "resume_all", "remove_files_of_uid"]
+__all__ = ["UidPool", "processes_of_uid", "kill_until_gone", "children", "first_child",
+           "descendants", "pss_kb", "stop_all", "resume_all", "remove_files_of_uid"]
 
 WORKER_UIDS = range(61000, 65000)
 LOCK_DIR = "/tmp/flowbench-worker-uids"
@@ -118,14 +118,19 @@ def kill_until_gone(find, attempts: int = 400) -> list[int]:
     return find()
 
 
-def first_child(pid: int) -> int | None:
-    """Returns the oldest child of `pid`'s main thread, or None."""
+def children(pid: int) -> list[int]:
+    """Returns the children `pid`'s main thread started (oldest first), or [] when it is gone."""
     try:
         with open(f"/proc/{pid}/task/{pid}/children", "rb") as f:
-            children = f.read().split()
+            return [int(c) for c in f.read().split()]
     except OSError:
-        return None
-    return int(children[0]) if children else None
+        return []
+
+
+def first_child(pid: int) -> int | None:
+    """Returns the oldest child of `pid`'s main thread, or None."""
+    found = children(pid)
+    return found[0] if found else None
 
 
 def descendants(root: int) -> list[int]:
