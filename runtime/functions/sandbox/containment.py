@@ -77,6 +77,8 @@ class Containment:
             os.kill(pid, signal.SIGCONT)
 
     def attach(self, root: int | None, worker: int | None) -> None:
+        if self.worker is not None:
+            return   # attached already (a memory check while the worker started)
         self.root, self.worker = root, worker
         if worker:
             try:
