@@ -23,6 +23,7 @@ Every cgroup is made below this process's own (so limits set above Flowbench sti
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import os
 import select
@@ -405,4 +406,15 @@ def find_cgroups() -> CgroupHost | None:
         unified = None   # Linux before 5.2: no v2 freezer
     if not (memory or pids or unified):
         return None
+    atexit.register(_remove_parents, {memory, pids, unified} - {None})
     return CgroupHost(memory=memory, memory_version=memory_version, pids=pids, unified=unified)
+
+
+def _remove_parents(parents: set[str]) -> None:
+    """Removes this process's parents of worker cgroups as it exits (the next start removes
+    what a process that died left)."""
+    for path in parents:
+        try:
+            os.rmdir(path)
+        except OSError:
+            pass   # a worker still being stopped: the next start removes it
