@@ -11,11 +11,16 @@ Where the cgroups come from (found once per process by `find_cgroups`):
 - cgroup v2 (one hierarchy at /sys/fs/cgroup): memory, pids, freeze and kill all live in one
   directory. Controllers can be handed to children only by a cgroup without processes of its
   own, so when this process shares its cgroup it first moves itself into a leaf of its own (as
-  nsjail does); if others share it too, only freezing and killing are used.
-- cgroup v1, or a hybrid host: memory and pids from their v1 hierarchies when they are writable,
-  freezing and killing from the v2 hierarchy when one is mounted too (/sys/fs/cgroup/unified).
-  The v1 freezer is not used: a write to freezer.state costs about 100 µs here against 7 µs for
-  v2's cgroup.freeze, and the sandbox freezes twice per invocation.
+  nsjail does); if others share it too, no cgroup is used.
+- cgroup v1, or a hybrid host: the memory hierarchy, and the pids one when not running as root
+  (as root each worker has a uid of its own, whose RLIMIT_NPROC bounds it as pids.max would),
+  when they are writable. The worker is frozen with signals to the processes its cgroup lists.
+
+Each hierarchy a worker joins costs its start a few milliseconds: moving a process between
+cgroups waits for the kernel (about 5 ms per hierarchy on this host, an RCU grace period), so
+workers join as few as give the guarantees. Neither the v1 freezer (about 100 µs a write here)
+nor a v2 hierarchy without controllers (a hybrid host's /sys/fs/cgroup/unified: one more move)
+is used.
 
 Every cgroup is made below this process's own (so limits set above Flowbench still apply), in
 `flowbench-<pid>`; those of processes that are gone are removed on the next start.
@@ -69,9 +74,9 @@ class CgroupHost:
         else:
             parts.append("no memory controller (memory summed over the worker's processes)")
         if self.pids:
-            parts.append("process count (v1)" if self.pids != self.unified else "process count")
-        if self.unified:
-            parts.append("freezing and killing (v2)")
+            version = self.memory_version if self.pids == self.memory else 1
+            parts.append(f"process count (v{version})")
+        parts.append("freezing and killing" if self.unified else "freezing with signals")
         return "cgroups: " + ", ".join(parts)
 
     def new_worker(self, memory_bytes: int, max_pids: int) -> "WorkerCgroup":
@@ -383,31 +388,36 @@ def find_cgroups() -> CgroupHost | None:
     """Returns where this process can make worker cgroups, or None where it can make none
     (no writable cgroup: an unprivileged container, a v2 host without delegation)."""
     own = _own_paths()
-    memory = pids = unified = None
-    memory_version = 1
-    for mount_root, mount_point, fstype, options in _mounts():
-        if fstype == "cgroup2":
+    mounts = _mounts()
+    for mount_root, mount_point, fstype, _ in mounts:
+        if fstype == "cgroup2" and "memory" not in own:   # a v2 host: one hierarchy
             directory = _own_dir(mount_root, mount_point, own.get("", "/"))
-            if directory and unified is None and os.access(directory, os.W_OK):
-                unified = _parent_for_workers(directory)
-                if unified and "memory" not in own and _enable_v2_controllers(directory, unified):
-                    memory = pids = unified
-                    memory_version = 2
-        else:
-            for controller in ("memory", "pids"):
-                if controller in options and controller in own:
-                    directory = _own_dir(mount_root, mount_point, own[controller])
-                    if directory and os.access(directory, os.W_OK):
-                        if controller == "memory" and memory is None:
-                            memory = _parent_for_workers(directory)
-                        elif controller == "pids" and pids is None:
-                            pids = _parent_for_workers(directory)
-    if unified and not os.path.exists(os.path.join(unified, "cgroup.freeze")):
-        unified = None   # Linux before 5.2: no v2 freezer
-    if not (memory or pids or unified):
+            if directory and os.access(directory, os.W_OK):
+                parent = _parent_for_workers(directory)
+                if parent and _enable_v2_controllers(directory, parent):
+                    freezes = os.path.exists(os.path.join(parent, "cgroup.freeze"))  # 5.2+
+                    return _found(CgroupHost(memory=parent, memory_version=2, pids=parent,
+                                             unified=parent if freezes else None))
+                if parent:
+                    _rmdir(parent)
+    wanted = ("memory",) if os.geteuid() == 0 else ("memory", "pids")
+    found = {}
+    for mount_root, mount_point, fstype, options in mounts:
+        for controller in wanted:
+            if fstype == "cgroup" and controller in options and controller in own and \
+                    controller not in found:
+                directory = _own_dir(mount_root, mount_point, own[controller])
+                if directory and os.access(directory, os.W_OK):
+                    found[controller] = _parent_for_workers(directory)
+    if not any(found.values()):
         return None
-    atexit.register(_remove_parents, {memory, pids, unified} - {None})
-    return CgroupHost(memory=memory, memory_version=memory_version, pids=pids, unified=unified)
+    return _found(CgroupHost(memory=found.get("memory"), memory_version=1,
+                             pids=found.get("pids")))
+
+
+def _found(host: CgroupHost) -> CgroupHost:
+    atexit.register(_remove_parents, {host.memory, host.pids, host.unified} - {None})
+    return host
 
 
 def _remove_parents(parents: set[str]) -> None:
