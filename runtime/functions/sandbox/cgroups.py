@@ -95,7 +95,8 @@ class WorkerCgroup:
     def __init__(self, host: CgroupHost, name: str, memory_bytes: int, max_pids: int):
         self.dirs = []
         self._fds: dict[str, int] = {}
-        self._peak_seen = 0
+        self._peak_seen = self._current = 0
+        self._limit = memory_bytes
         try:
             self.memory = self._make(host.memory, name)
             self.pids_dir = self._make(host.pids, name)
@@ -177,14 +178,20 @@ class WorkerCgroup:
     def thaw(self) -> None:
         os.pwrite(self._fds["freeze"], b"0", 0)
 
-    def memory_kb(self) -> tuple[int, int]:
+    def memory_kb(self, fresh: bool = True) -> tuple[int, int]:
         """Returns (current, peak) kB charged to the worker: its processes and its files in
-        memory (tmpfs)."""
-        current = int(os.pread(self._fds["current"], 32, 0)) // 1024
+        memory (tmpfs). `fresh=False` gives the figures as last read, the peak by `oom_killed`
+        just after a reply (a sub-millisecond invocation cannot have grown much since)."""
+        if fresh or "peak" not in self._fds:
+            self._current = int(os.pread(self._fds["current"], 32, 0)) // 1024
+            self._read_peak()
+        return self._current, self._peak_seen
+
+    def _read_peak(self) -> int:
         peak_fd = self._fds.get("peak")
-        peak = int(os.pread(peak_fd, 32, 0)) // 1024 if peak_fd is not None else current
-        self._peak_seen = max(self._peak_seen, peak, current)
-        return current, self._peak_seen
+        peak = int(os.pread(peak_fd, 32, 0)) // 1024 if peak_fd is not None else self._current
+        self._peak_seen = max(self._peak_seen, peak, self._current)
+        return self._peak_seen
 
     def oom_kills(self) -> int:
         """Returns how many processes the kernel killed in this cgroup for going past the
@@ -197,7 +204,13 @@ class WorkerCgroup:
         return int(events[start + 9:events.find(b"\n", start)]) if start >= 0 else 0
 
     def oom_killed(self) -> bool:
-        """Returns whether the kernel killed a process of the worker for its memory."""
+        """Returns whether the kernel killed a process of the worker for its memory. The kernel
+        kills only at the limit, so a peak well under it answers with one read (of the peak,
+        which memory_kb(fresh=False) then reuses)."""
+        if "events" not in self._fds:
+            return False
+        if "peak" in self._fds and self._read_peak() * 1024 < self._limit - (self._limit >> 4):
+            return False
         return self.oom_kills() > self._oom_base
 
     def pids(self) -> list[int]:

@@ -158,7 +158,7 @@ class Containment:
         """
         if self.cgroup is not None and self.cgroup.counts_memory:
             try:
-                self._memory = self.cgroup.memory_kb()
+                self._memory = self.cgroup.memory_kb(fresh=exact)
             except (OSError, ValueError):
                 pass
             return self._memory

@@ -193,13 +193,23 @@ def stop_all(find, stopped: dict[int, int]) -> None:
 
 
 def _wait_stopped(pid: int, limit: float = 0.2) -> None:
-    """Waits (yielding the CPU, at most `limit` seconds) until `pid` has stopped or ended."""
+    """Waits (yielding the CPU, at most `limit` seconds) until every thread of `pid` has
+    stopped, or it ended: a stop reaches each thread when it next enters the kernel."""
     deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        info = _stat(str(pid))
-        if info is None or info[0] in ("T", "t", "Z", "X"):
-            return
-        os.sched_yield()
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return
+    for tid in tasks:
+        while time.monotonic() < deadline:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/stat", "rb") as f:
+                    state = f.read().rsplit(b")", 1)[1].split()[0]
+            except OSError:
+                break
+            if state in (b"T", b"t", b"Z", b"X"):
+                break
+            os.sched_yield()
 
 
 def resume_all(stopped: dict[int, int]) -> None:
