@@ -15,7 +15,9 @@ $(STAMP): requirements.txt requirements-dev.txt
 system-deps:
 	bash scripts/system-deps.sh
 
+# bubblewrap, the function sandbox, when it is missing and can be installed (else it says so).
 run: $(STAMP)
+	bash scripts/system-deps.sh run
 	$(BIN)/python manage.py prepare
 	$(BIN)/python -m flowbench.serve -b 127.0.0.1 -p 8000 flowbench.asgi:application
 

@@ -204,6 +204,7 @@ SERVICE_ERRORS = {
     "TooManyRequestsException": (429, "TooManyRequestsException"),
     "InvalidRequestContentException": (400, "InvalidRequestContentException"),
     "InvalidRuntimeException": (502, "InvalidRuntimeException"),
+    "ServiceException": (500, "ServiceException"),   # e.g. a Celery worker without a sandbox
 }
 
 

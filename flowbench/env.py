@@ -81,6 +81,25 @@ def env_secret(name: str, keep_in: Path) -> str:
     return value
 
 
+def private_dir(path: Path) -> Path:
+    """Returns `path` after making it a directory only its owner may enter (0700), creating it
+    (and its parents) if need be: what the server keeps there is no one else's to read."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.chmod(0o700)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Returns `path` after making it a file only its owner may read or write (0600), creating it
+    empty if need be (an empty file is a new SQLite database), and the same for SQLite's
+    companions beside it that exist (SQLite gives the ones it creates the database's mode)."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for each in (path, *(Path(f"{path}{suffix}") for suffix in ("-wal", "-shm", "-journal"))):
+        if each.exists():
+            each.chmod(0o600)
+    return path
+
+
 def parse_database_url(name: str, url: str, pool_size: int = 16) -> dict:
     """Returns Django's DATABASES entry for a postgres:// or sqlite:/// URL held by `name`.
 

@@ -4,7 +4,8 @@ A web process (daphne, or any ASGI server that sends the lifespan protocol) and 
 each call `started()` once they run and `stopping()` when they are asked to stop (SIGTERM, Ctrl+C):
 
 - started: the process takes up its work. In the embedded mode that is every execution a previous
-  process left RUNNING (stopped or killed), resumed at once rather than on the first request.
+  process left RUNNING (stopped or killed), resumed at once rather than on the first request; and
+  it removes the function code a killed process left in the temporary folder.
 - stopping: the process takes no new work and hands every running execution back, still RUNNING,
   with its events written (editor.services.executor.Executor.stop): the next start, or another
   worker, continues each one where it stood.
@@ -40,8 +41,13 @@ def started(loop: asyncio.AbstractEventLoop | None = None, name: str = "web", th
     from editor.services.executor import get_executor
     from editor.services.leases import process_id
 
+    from runtime.functions import remove_abandoned_work_dirs
+
     if loop is not None:
         register_event_loop(loop)
+    # Copies of function code a killed process left in the temporary folder (never those of a
+    # Flowbench process still running: each holds a lock on its own).
+    remove_abandoned_work_dirs()
     executor = get_executor()
     executor.keeper.start()
     runs_executions = name != "web" or not executor.distributed

@@ -13,12 +13,14 @@ from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from flowbench.env import (
-    env_bool, env_int, env_list, env_secret, env_str, parse_database_url, parse_redis_url,
+    env_bool, env_int, env_list, env_secret, env_str, parse_database_url, parse_redis_url, private_dir,
+    private_file,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(env_str("FLOWBENCH_DATA_DIR", str(BASE_DIR / "data"))).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# The database (sessions included), the secret key and the rest of the data folder are the server's
+# alone: 0700, and the SQLite files 0600, so no other user (a plain-sandbox worker) can read them.
+DATA_DIR = private_dir(Path(env_str("FLOWBENCH_DATA_DIR", str(BASE_DIR / "data"))).resolve())
 
 SECRET_KEY = env_secret("FLOWBENCH_SECRET_KEY", DATA_DIR / "secret_key")
 DEBUG = env_bool("FLOWBENCH_DEBUG", False)
@@ -111,6 +113,9 @@ if _redis_url:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    private_file(Path(DATABASES["default"]["NAME"]))
+
 FLOWBENCH_EXECUTOR = env_str("FLOWBENCH_EXECUTOR", "threads")
 if FLOWBENCH_EXECUTOR not in {"threads", "celery"}:
     raise ImproperlyConfigured(f"FLOWBENCH_EXECUTOR must be 'threads' or 'celery', not {FLOWBENCH_EXECUTOR!r}")
@@ -150,6 +155,12 @@ if not (FLOWBENCH_ACCOUNT_ID.isdigit() and len(FLOWBENCH_ACCOUNT_ID) == 12):
     raise ImproperlyConfigured(
         f"FLOWBENCH_ACCOUNT_ID must be 12 digits, as an AWS account id is, not {FLOWBENCH_ACCOUNT_ID!r}")
 FLOWBENCH_REGION = env_str("FLOWBENCH_REGION", "us-east-1")
+# The sandbox functions run in. bubblewrap, or nothing runs (each Test, Invoke and Task says how to
+# install it); plain is the administrator's explicit choice of far weaker isolation, said at start and
+# on every function page.
+FLOWBENCH_SANDBOX = env_str("FLOWBENCH_SANDBOX", "bubblewrap")
+if FLOWBENCH_SANDBOX not in {"bubblewrap", "plain"}:
+    raise ImproperlyConfigured(f"FLOWBENCH_SANDBOX must be 'bubblewrap' or 'plain', not {FLOWBENCH_SANDBOX!r}")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

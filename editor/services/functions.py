@@ -12,7 +12,8 @@ from editor import samples
 from editor.errors import ApiError, not_found
 from editor.models import Function, FunctionVersion
 from editor.services import validation
-from editor.services.runner import available_runtimes
+from editor.services.invocations import runner_namespace
+from editor.services.runner import available_runtimes, retire_function
 
 HELLO_WORLD = {
     "python": ("lambda_function.lambda_handler", {
@@ -178,6 +179,8 @@ def _deploy_snapshot(function: Function, snapshot: dict) -> FunctionVersion:
                                              **snapshot)
     function.deployed = version
     function.save(update_fields=["deployed", "updated_at"])
+    # $LATEST's warm workers run the code just replaced: they go (busy ones once they finish).
+    transaction.on_commit(lambda: retire_function(function.name, runner_namespace(function), "$LATEST"))
     return version
 
 
@@ -217,5 +220,7 @@ def get_version(function: Function, qualifier: str) -> FunctionVersion:
 
 @transaction.atomic
 def delete_function(function: Function) -> None:
-    """Deletes the function with its versions, test events and invocations."""
+    """Deletes the function with its versions, test events and invocations, and stops its workers."""
+    name, namespace = function.name, runner_namespace(function)
     function.delete()
+    transaction.on_commit(lambda: retire_function(name, namespace))

@@ -28,7 +28,7 @@ from django.utils import timezone
 from editor import messages
 from editor.errors import ApiError
 from editor.models import Function, FunctionVersion, Invocation
-from editor.services.runner import get_pool, get_runner
+from editor.services.runner import check_sandbox, get_pool, get_runner
 from editor.services.validation import without_lone_surrogates
 
 # How long past a function's own timeout the web process waits for a worker to finish it.
@@ -57,14 +57,18 @@ def parse_invocation_id(value: Any, field: str = "invocation_id") -> uuid.UUID:
         raise ApiError("InvalidInvocationId", "invocation_id must be a UUID.", field=field) from None
 
 
+def runner_namespace(function: Function) -> str:
+    """Returns the function's namespace in the runner: per owner, so that two users' functions of
+    one name never share warm workers or a concurrency count (each sees only its own name)."""
+    return f"u{function.owner_id}"
+
+
 def function_spec(function: Function, version: FunctionVersion):
     """Returns the runtime.functions FunctionSpec that runs `version` of `function`."""
     from runtime.functions import FunctionSpec
 
-    # The namespace is per owner: two users' functions of the same name never share warm
-    # workers or a concurrency count; the function itself sees only its own name.
     return FunctionSpec(
-        name=function.name, namespace=f"u{function.owner_id}", version=version.label,
+        name=function.name, namespace=runner_namespace(function), version=version.label,
         runtime=version.runtime, handler=version.handler, files=dict(version.files),
         env=dict(version.env), timeout=version.timeout, memory=version.memory,
         network=version.network, reserved_concurrency=function.reserved_concurrency,
@@ -97,6 +101,8 @@ def invoke_function(function: Function, event: Any, *, source: str, version: Fun
         if function.deployed_id is None:
             raise ApiError("NotDeployed", "Deploy the function first: nothing is deployed yet.", status=409)
         version = FunctionVersion.objects.get(pk=function.deployed_id)
+    if settings.FLOWBENCH_EXECUTOR != "celery":   # (with Celery, the worker that runs it refuses)
+        check_sandbox()
     invocation_id = invocation_id or uuid.uuid4()
     try:
         with transaction.atomic():

@@ -1,17 +1,24 @@
 """The process-wide FunctionRunner: created on first use, closed when the process exits.
 
 Every invocation in this process goes through it, so warm workers are shared by the Test button,
-the Invoke API and state machines.
+the Invoke API and state machines. Its sandbox is settings.FLOWBENCH_SANDBOX: where bubblewrap does
+not work and plain was not chosen, no function runs (`check_sandbox` refuses, and a Task fails
+with Lambda.ServiceException), never silently a weaker sandbox.
 """
 
 from __future__ import annotations
 
 import atexit
+import logging
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 
+from editor.errors import ApiError
+
+logger = logging.getLogger("flowbench.sandbox")
 _lock = threading.Lock()
 _runner = None
 _pool: ThreadPoolExecutor | None = None
@@ -20,17 +27,21 @@ RUNTIME_LABELS = {"python": "Python", "nodejs": "Node.js"}
 
 
 def get_runner():
-    """Returns the process's FunctionRunner, starting it on first use."""
+    """Returns the process's FunctionRunner, starting it on first use (and saying in the log which
+    sandbox it runs functions in)."""
     global _runner
     with _lock:
-        if _runner is None:
-            from runtime.functions import FunctionRunner
+        if _runner is not None:
+            return _runner
+        from runtime.functions import FunctionRunner
 
-            runner = FunctionRunner()
-            runner.__enter__()
-            _runner = runner
-            atexit.register(close_runner)
-        return _runner
+        runner = _runner = FunctionRunner(backend=settings.FLOWBENCH_SANDBOX)
+        runner.__enter__()
+        atexit.register(close_runner)
+    level = (logging.ERROR if runner.unavailable else
+             logging.WARNING if runner.backend_name == "plain" else logging.INFO)
+    logger.log(level, sandbox_summary())
+    return runner
 
 
 def get_pool() -> ThreadPoolExecutor:
@@ -66,5 +77,39 @@ def available_runtimes() -> list[dict]:
 
 
 def sandbox_backend() -> str:
-    """Returns the sandbox the runner uses: "bubblewrap" or "plain" (a process with limits)."""
-    return get_runner().backend_name
+    """Returns the sandbox functions run in: "bubblewrap", "plain" (chosen by the administrator:
+    a process with limits), or "unavailable" (bubblewrap does not work here: nothing runs)."""
+    runner = get_runner()
+    return "unavailable" if runner.unavailable else runner.backend_name
+
+
+def sandbox_summary() -> str:
+    """Returns one line saying which sandbox runs functions here and what holds their resources,
+    or why none runs (for `prepare` and the server's log)."""
+    runner = get_runner()
+    if runner.unavailable:
+        return runner.unavailable
+    if runner.backend_name == "plain":
+        who = ("each under a user id of its own" if os.geteuid() == 0 else
+               "under this server's own user, so they can read everything it can")
+        return (f"Functions run in the plain sandbox (FLOWBENCH_SANDBOX=plain): processes with limits, "
+                f"not isolated from this machine's files, {who}; {runner.containment}.")
+    return f"Functions run in the bubblewrap sandbox; {runner.containment}."
+
+
+def check_sandbox() -> None:
+    """Raises ApiError (503 SandboxUnavailable, saying how to fix it) when no function can run in
+    this process."""
+    runner = get_runner()
+    if runner.unavailable:
+        raise ApiError("SandboxUnavailable", runner.unavailable, status=503)
+
+
+def retire_function(name: str, namespace: str, version: str | None = None) -> None:
+    """Stops the warm workers of function `name` in `namespace` (of one `version` label, or all):
+    it was deleted or redeployed. Only this process's runner is reached (Celery workers' go when
+    idle)."""
+    with _lock:
+        runner = _runner
+    if runner is not None:
+        runner.retire(name, namespace, version)

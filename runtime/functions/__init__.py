@@ -10,6 +10,7 @@
 Errors the runner raises instead of running a function:
 
     FunctionError
+    ├── SandboxUnavailable              the chosen sandbox does not work here (ServiceException)
     ├── TooManyRequestsException        the function is at its concurrency limit
     ├── InvalidRequestContentException  the event is not JSON-serialisable
     └── RequestTooLargeException        the event is over 6 MB
@@ -17,15 +18,19 @@ Errors the runner raises instead of running a function:
     InvalidFunctionSpec (ValueError)    a spec Lambda would refuse
 """
 
-from .invocation import FunctionError, Invocation, TooManyRequestsException, service_error
+from .invocation import (FunctionError, Invocation, SandboxUnavailable, TooManyRequestsException,
+                         service_error)
 from .runner import FunctionRunner, InvalidRequestContentException, RequestTooLargeException
 from .runtimes import Runtime, RuntimeNotAvailable, available_runtimes, resolve_runtime
-from .sandbox import bubblewrap_works
+from .sandbox import bubblewrap_works, sandbox_problem
 from .spec import FunctionSpec, InvalidFunctionSpec
+from .workdir import remove_abandoned_work_dirs
 
 __all__ = [
     "FunctionRunner", "FunctionSpec", "Invocation",
-    "FunctionError", "TooManyRequestsException", "InvalidRequestContentException",
-    "RequestTooLargeException", "InvalidFunctionSpec", "RuntimeNotAvailable",
-    "Runtime", "available_runtimes", "resolve_runtime", "bubblewrap_works", "service_error",
+    "FunctionError", "SandboxUnavailable", "TooManyRequestsException",
+    "InvalidRequestContentException", "RequestTooLargeException", "InvalidFunctionSpec",
+    "RuntimeNotAvailable",
+    "Runtime", "available_runtimes", "resolve_runtime", "bubblewrap_works", "sandbox_problem",
+    "service_error", "remove_abandoned_work_dirs",
 ]

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-__all__ = ["Invocation", "FunctionError", "TooManyRequestsException", "report_line",
-           "service_error"]
+__all__ = ["Invocation", "FunctionError", "TooManyRequestsException", "SandboxUnavailable",
+           "report_line", "service_error"]
 
 
 class FunctionError(Exception):
@@ -20,6 +20,13 @@ class TooManyRequestsException(FunctionError):
     """The function already runs as many invocations as its concurrency allows (HTTP 429)."""
 
     error_type = "TooManyRequestsException"
+
+
+class SandboxUnavailable(FunctionError):
+    """The chosen sandbox does not work on this host, so no function runs; the message says
+    why and what to do. Lambda calls a failure of its own service a ServiceException."""
+
+    error_type = "ServiceException"
 
 
 @dataclass

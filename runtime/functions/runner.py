@@ -3,7 +3,8 @@
 Workers belong to one function version (FunctionSpec.version_key). An invocation takes an idle
 worker of its version, or starts one (a cold start, measured as Init Duration) while the
 function is under its concurrency limit, or is refused with TooManyRequestsException. Workers
-that have been idle for `idle_timeout` seconds are stopped by a housekeeping thread. The runner
+are frozen between invocations; those idle for `idle_timeout` seconds are stopped by a
+housekeeping thread, and `retire` stops a deleted or redeployed function's at once. The runner
 is thread-safe: one lock guards the pools; invocations run outside it.
 """
 
@@ -12,20 +13,21 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 import threading
 import time
 import uuid
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from .invocation import (FunctionError, Invocation, TooManyRequestsException, billed,
-                         end_line, error_log_lines, report_line, runtime_error, start_line,
-                         timeout_error, timestamp)
+from .invocation import (FunctionError, Invocation, SandboxUnavailable,
+                         TooManyRequestsException, billed, end_line, error_log_lines,
+                         report_line, runtime_error, start_line, timeout_error, timestamp)
 from .runtimes import BOOTSTRAP_DIR, Runtime, resolve_runtime
 from .sandbox import (BACKENDS, InitFailed, Sandbox, SandboxSettings, WorkerReply,
-                      bubblewrap_works)
+                      find_cgroups, sandbox_problem)
+from .sandbox.plain import UIDS
 from .spec import FunctionSpec
+from .workdir import WorkDir
 
 __all__ = ["FunctionRunner", "InvalidRequestContentException", "RequestTooLargeException",
            "lambda_environment", "make_readable"]
@@ -82,52 +84,54 @@ class _VersionPool:
         self.code_dir = code_dir
         self.idle: list[Sandbox] = []
         self.busy = 0
+        self.retired = False   # its function was deleted or redeployed: workers go when done
 
 
 class FunctionRunner:
     """Runs functions as AWS Lambda does, on warm workers in a sandbox.
 
-    `backend` is "bubblewrap", "plain" or "auto" (bubblewrap when it works on this host);
-    `backend_name` says which one is in use. `max_concurrency` is the per-function limit when a
-    spec has no reserved concurrency (each concurrent invocation is a process: the default
-    suits one machine; AWS's account default is higher). Workers idle for `idle_timeout`
-    seconds are stopped. `log_limit` caps the log bytes kept per invocation; `max_processes`
-    the processes and threads of one worker. Use it as a context manager, or call `close()`;
-    one runner serves every thread of a process.
+    `backend` is "bubblewrap" (the default) or "plain", which isolates far less (see
+    sandbox/plain.py) and runs only when chosen. `backend_name` says which one is in use;
+    where bubblewrap does not work, `unavailable` says why and every invoke raises
+    SandboxUnavailable: the runner never falls back to plain by itself. `cgroups=False` leaves
+    cgroups unused even where the host gives them (see sandbox/containment.py for what holds
+    then). `max_concurrency` is the per-function limit when a spec has no reserved concurrency
+    (each concurrent invocation is a process: the default suits one machine; AWS's account
+    default is higher). Workers idle for `idle_timeout` seconds are stopped. `log_limit` caps
+    the log bytes kept per invocation; `max_processes` the processes and threads of one worker.
+    Use it as a context manager, or call `close()`; one runner serves every thread of a process.
     """
 
-    def __init__(self, backend: str = "auto", *, idle_timeout: float = 300.0,
-                 max_concurrency: int = 64, region: str = "us-east-1",
-                 account_id: str = "000000000000", log_limit: int = 1 << 20,
-                 max_processes: int = 256):
-        if backend == "auto":
-            backend = "bubblewrap" if bubblewrap_works() else "plain"
+    def __init__(self, backend: str = "bubblewrap", *, cgroups: bool = True,
+                 idle_timeout: float = 300.0, max_concurrency: int = 64,
+                 region: str = "us-east-1", account_id: str = "000000000000",
+                 log_limit: int = 1 << 20, max_processes: int = 256):
         if backend not in BACKENDS:
             raise ValueError(f"Unknown sandbox backend {backend!r}: use "
-                             f"{', '.join(BACKENDS)} or auto")
-        if backend == "bubblewrap" and not bubblewrap_works():
-            raise FunctionError("The bubblewrap sandbox does not work on this host: install "
-                                "bubblewrap (apt-get install bubblewrap) and allow user "
-                                "namespaces, or use backend='plain'")
+                             f"{' or '.join(BACKENDS)}")
         self.backend_name = backend
+        self.unavailable = sandbox_problem(backend)
         self._sandbox_class = BACKENDS[backend]
         self.idle_timeout = idle_timeout
         self.max_concurrency = max_concurrency
         self.region = region
         self.account_id = account_id
-        self._work_dir = tempfile.mkdtemp(prefix="flowbench-functions-")
-        os.chmod(self._work_dir, 0o711)
+        # Workers under uids of their own must reach their code: they may pass through the
+        # directories on the way, never list them (code directories have unguessable names).
+        shared = UIDS.enabled
+        self._dir = WorkDir(shared_with_workers=shared)
+        self._work_dir = self._dir.path
         runtime_dir = os.path.join(self._work_dir, "runtime")
         shutil.copytree(BOOTSTRAP_DIR, runtime_dir,
                         ignore=shutil.ignore_patterns("__pycache__"))
         make_readable(runtime_dir)
-        # Traversable, not listable: a plain worker can reach its own code (whose directory
-        # name holds a hash of it) but cannot list other functions'.
-        os.mkdir(os.path.join(self._work_dir, "code"), 0o711)
+        os.mkdir(os.path.join(self._work_dir, "code"), 0o711 if shared else 0o700)
         self._settings = SandboxSettings(self._work_dir, log_limit=log_limit,
-                                         max_processes=max_processes)
+                                         max_processes=max_processes,
+                                         cgroups=find_cgroups() if cgroups else None)
         self._lock = threading.Condition()
         self._pools: dict[str, _VersionPool] = {}
+        self._retiring: set[_VersionPool] = set()   # retired pools with invocations running
         self._busy_by_name: dict[str, int] = {}
         self._closed = False
         self._housekeeper: threading.Thread | None = None
@@ -138,6 +142,15 @@ class FunctionRunner:
         runtime = self._runtimes[runtime_id] = resolve_runtime(runtime_id)
         return runtime
 
+    @property
+    def containment(self) -> str:
+        """Returns what holds the workers' processes, memory and CPU here, in a few words."""
+        cgroups = self._settings.cgroups
+        if cgroups is not None:
+            return cgroups.describe()
+        return ("no cgroup: frozen with signals, memory summed over the worker's processes"
+                + (", tmpfs sized" if self.backend_name == "bubblewrap" else ""))
+
     # --- public ------------------------------------------------------------------------------
 
     def invoke(self, spec: FunctionSpec, event: Any = None,
@@ -147,9 +160,12 @@ class FunctionRunner:
 
         Each log line goes to `on_log` as soon as the function writes it. `timeout` (seconds)
         can shorten the function's own timeout for this call (a Task's TimeoutSeconds); the
-        Invocation's `timed_out` then says it ran out. Raises RuntimeNotAvailable,
-        TooManyRequestsException or InvalidRequestContentException instead of running.
+        Invocation's `timed_out` then says it ran out. Raises SandboxUnavailable,
+        RuntimeNotAvailable, TooManyRequestsException or InvalidRequestContentException instead
+        of running.
         """
+        if self.unavailable:
+            raise SandboxUnavailable(self.unavailable)
         runtime = self._runtimes.get(spec.runtime) or self._resolve(spec.runtime)
         try:
             event_json = json.dumps(event).encode()
@@ -199,16 +215,22 @@ class FunctionRunner:
         with self._lock:
             return {key: (len(p.idle), p.busy) for key, p in self._pools.items()}
 
-    def retire(self, name: str, namespace: str = "") -> int:
-        """Stops the idle workers of every version of function `name` in `namespace` (deleted
-        or redeployed) and returns how many it stopped; busy ones finish their invocation first."""
+    def retire(self, name: str, namespace: str = "", version: str | None = None) -> int:
+        """Stops the workers of function `name` in `namespace` (deleted, or redeployed: then
+        `version` "$LATEST" names the workers of the code it replaced) and returns how many idle
+        ones it stopped; busy ones finish their invocation, then stop. A later invoke starts afresh."""
         doomed = []
         with self._lock:
-            for pool in self._pools.values():
-                if (pool.spec.namespace, pool.spec.name) == (namespace, name):
+            for key, pool in list(self._pools.items()):
+                if (pool.spec.namespace, pool.spec.name) == (namespace, name) and version in (None, pool.spec.version):
                     doomed += pool.idle
                     pool.idle = []
-            self._drop_empty_pools()
+                    pool.retired = True
+                    del self._pools[key]
+                    if pool.busy:
+                        self._retiring.add(pool)
+                    else:
+                        shutil.rmtree(pool.code_dir, ignore_errors=True)
         for sandbox in doomed:
             sandbox.stop()
         return len(doomed)
@@ -243,8 +265,7 @@ class FunctionRunner:
             sandbox.stop()
         with self._lock:
             self._drop_empty_pools()
-            if not self._pools:
-                shutil.rmtree(self._work_dir, ignore_errors=True)
+            self._remove_work_dir_when_unused()
 
     def __enter__(self) -> "FunctionRunner":
         return self
@@ -345,17 +366,26 @@ class FunctionRunner:
         with self._lock:
             pool.busy -= 1
             self._busy_by_name[pool.spec.function_key] -= 1
-            keep = sandbox is not None and sandbox.process is not None and not self._closed
+            keep = (sandbox is not None and sandbox.process is not None and not self._closed
+                    and not pool.retired)
             if keep:
                 pool.idle.append(sandbox)
                 self._start_housekeeper()
+            last_of_retired = pool.retired and not pool.busy
+            if last_of_retired:
+                self._retiring.discard(pool)
         if sandbox is not None and not keep:
             sandbox.stop()
+        if last_of_retired:
+            shutil.rmtree(pool.code_dir, ignore_errors=True)
         if self._closed:
             with self._lock:
                 self._drop_empty_pools()
-                if not self._pools:
-                    shutil.rmtree(self._work_dir, ignore_errors=True)
+                self._remove_work_dir_when_unused()
+
+    def _remove_work_dir_when_unused(self) -> None:
+        if not self._pools and not self._retiring:
+            self._dir.remove()
 
     def _new_sandbox(self, pool: _VersionPool) -> Sandbox:
         spec = pool.spec
@@ -366,8 +396,11 @@ class FunctionRunner:
         return self._sandbox_class(spec, pool.runtime, pool.code_dir, self._settings, env)
 
     def _write_code(self, spec: FunctionSpec) -> str:
-        code_dir = os.path.join(self._work_dir, "code", spec.version_key.replace("/", "_"))
-        os.makedirs(code_dir, mode=0o755, exist_ok=True)
+        # A random part makes the name unguessable to workers of other functions, and new for
+        # each pool (a retired pool's directory goes once its last invocation ends).
+        code_dir = os.path.join(self._work_dir, "code", spec.version_key.replace("/", "_") +
+                                "-" + os.urandom(16).hex())
+        os.makedirs(code_dir, mode=0o755)
         for path, content in spec.files.items():
             target = os.path.join(code_dir, path)
             os.makedirs(os.path.dirname(target), mode=0o755, exist_ok=True)

@@ -12,8 +12,11 @@ AWS); on SIGTERM the function gets its grace to answer, and its result is kept: 
 
 from __future__ import annotations
 
+import glob
 import json
 import signal
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +26,7 @@ from tests.integration.cluster import Cluster, wait_until
 
 RETRY = [{"ErrorEquals": ["Lambda.ServiceException"], "IntervalSeconds": 1, "MaxAttempts": 3}]
 SIGNALS = {"SIGTERM": signal.SIGTERM, "SIGKILL": signal.SIGKILL}
+WORK_DIRS = str(Path(tempfile.gettempdir()) / "flowbench-functions-*")
 
 
 def definitions(arn: str) -> dict:
@@ -116,15 +120,23 @@ def test_an_execution_survives_its_process_being_stopped(request, mode, sig, kin
     gate = Gate()
     try:
         given = {"port": gate.port, "items": [1, 2, 3, 4]}
+        work_dirs = set(glob.glob(WORK_DIRS))
         execution = client.ok("POST", f"/api/state-machines/{machines[kind]}/executions", {"input": given},
                               status=201)["id"]
         reached(client, execution, kind, gate)
+        # The copies of function code the stopped process made (a web server runs functions only
+        # in the embedded mode; a worker always does).
+        made = set(glob.glob(WORK_DIRS)) - work_dirs
 
         if mode == "embedded":
             stop_and_start_web(server, SIGNALS[sig], gate)
         else:
             stop_and_start_worker(server, SIGNALS[sig], gate, execution)
         gate.open()
+        if sig == "SIGKILL" and kind != "wait":
+            # A killed process cannot remove them: the restarted one does, as it starts.
+            assert made, "the stopped process ran a function: it had a work directory"
+            wait_until(lambda: not made & set(glob.glob(WORK_DIRS)), 60, "the killed process's work dirs to go")
         # Read from the database, not the web: the restarted process resumes without any request.
         wait_until(lambda: server.execution_status(execution) != "RUNNING", 120, f"the execution to end after {sig}")
     finally:

@@ -81,3 +81,21 @@ def test_settings_refuse_an_account_id_that_is_not_twelve_digits(tmp_path):
 
     assert done.returncode != 0
     assert "FLOWBENCH_ACCOUNT_ID must be 12 digits" in done.stderr
+
+
+def test_private_paths_are_for_their_owner_only_sqlites_companions_too(tmp_path):
+    from flowbench.env import private_dir, private_file
+
+    data = private_dir(tmp_path / "data")
+    (data / "db.sqlite3-wal").write_text("")
+    (data / "db.sqlite3-wal").chmod(0o644)
+    database = private_file(data / "db.sqlite3")
+    assert oct(data.stat().st_mode & 0o777) == "0o700"
+    assert oct(database.stat().st_mode & 0o777) == "0o600"
+    assert oct((data / "db.sqlite3-wal").stat().st_mode & 0o777) == "0o600"
+    data.chmod(0o755)
+    database.chmod(0o644)
+    private_dir(data)   # existing ones are made private too
+    private_file(database)
+    assert oct(data.stat().st_mode & 0o777) == "0o700"
+    assert oct(database.stat().st_mode & 0o777) == "0o600"

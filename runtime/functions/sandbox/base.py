@@ -3,7 +3,9 @@
 A `Sandbox` starts a worker (`start`), runs invocations on it one at a time (`invoke`) and kills
 it with everything it started (`stop`). Backends only say how the process is launched and how
 all of its processes are found and killed; the worker protocol, log capture, time and memory
-limits live here once.
+limits live here once. Between invocations the worker is frozen (containment.py), as Lambda
+freezes an execution environment: what a function left running gets no CPU until it is invoked
+again (within FREEZE_AFTER of its response, off the caller's path: see containment.py).
 
 The worker talks on two pipes of its own (requests in, framed responses out); its stdout and
 stderr share a third pipe, read as log lines while the handler runs.
@@ -22,6 +24,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable
 
+from .cgroups import CgroupHost
+from .containment import Containment
+
 __all__ = ["Sandbox", "SandboxSettings", "WorkerReply", "InitFailed"]
 
 MAX_RESPONSE = 6291556
@@ -30,7 +35,6 @@ MAX_RESPONSE = 6291556
 MAX_FRAME = MAX_RESPONSE + 4096
 INIT_TIMEOUT = 10.0          # Lambda's limit for the init phase
 MEMORY_CHECK_INTERVAL = 0.02  # how often a running invocation's memory is checked (seconds)
-PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 CLOSE_GRACE = 1.0             # how long a worker that closed its response pipe has to exit
 
 # Workers are started from these long-lived threads, never from the caller's: a worker dies with
@@ -45,8 +49,9 @@ class SandboxSettings:
 
     work_dir: str                 # private, runner-owned directory (bootstrap copies, worker dirs)
     log_limit: int = 1 << 20      # bytes of log kept per invocation
-    max_processes: int = 256      # processes + threads per worker (RLIMIT_NPROC)
+    max_processes: int = 256      # processes + threads per worker (RLIMIT_NPROC, pids.max)
     max_open_files: int = 1024
+    cgroups: CgroupHost | None = None   # where worker cgroups are made; None: none are
 
 
 @dataclass
@@ -131,9 +136,7 @@ class Sandbox(ABC):
         self.last_used = 0.0
         self._buffer = bytearray()
         self._logs = LogCapture(settings.log_limit)
-        self._status_fd: int | None = None
-        self._statm_fd: int | None = None
-        self._memory = (0, 0)
+        self.containment = Containment(None)
         self._fds: list[int] = []
 
     # --- what a backend provides -------------------------------------------------------------
@@ -141,11 +144,19 @@ class Sandbox(ABC):
     @abstractmethod
     def command(self, request_fd: int, response_fd: int) -> tuple[list[str], dict]:
         """Returns the argv that starts the worker and the keyword arguments for Popen beyond
-        the pipes: env (self.env plus the backend's paths), cwd, user, group."""
+        the pipes: env (self.env plus the backend's paths), cwd, user, group, pass_fds; and
+        adopt=True when its first process stops itself for the host to move it into
+        `self.containment.cgroup` (see Containment.adopt). Otherwise the worker's first process
+        must join the cgroup itself, before it starts any other."""
 
     @abstractmethod
     def find_worker_pid(self) -> int | None:
         """Returns the host pid of the worker process itself (for memory figures)."""
+
+    @abstractmethod
+    def tree_root(self) -> int | None:
+        """Returns the pid of the sandbox's own process whose descendants are exactly the
+        worker's processes (its namespace's init, its keeper)."""
 
     @abstractmethod
     def kill_all(self) -> None:
@@ -165,22 +176,33 @@ class Sandbox(ABC):
         `memory_limit_mb` or is not ready within `timeout` seconds.
         """
         started = time.perf_counter()
+        self.containment = Containment(self._new_cgroup(memory_limit_mb or self.spec.memory))
         request_r, request_w = os.pipe()
         response_r, response_w = os.pipe()
         log_r, log_w = os.pipe()
+        passed = [request_r, response_w]
         try:
             argv, popen_args = self.command(request_r, response_w)
+            passed += popen_args.pop("pass_fds", ())
+            adopt = popen_args.pop("adopt", False)
             self.process = SPAWNER.submit(
                 subprocess.Popen, argv, stdin=subprocess.DEVNULL, stdout=log_w, stderr=log_w,
-                pass_fds=(request_r, response_w), close_fds=True, process_group=0,
-                **popen_args).result()
+                pass_fds=passed, close_fds=True, process_group=0, **popen_args).result()
+            if adopt:
+                self.containment.adopt(self.process.pid)
         except BaseException:
             for fd in (request_w, response_r, log_r):
                 os.close(fd)
+            if self.process is not None:
+                self.process.kill()
+                self.process.wait()
+                self.process = None
+            self.containment.kill()
+            self.containment.close()
             self.cleanup()
             raise
         finally:
-            for fd in (request_r, response_w, log_w):
+            for fd in [log_w, *passed]:
                 os.close(fd)
         self._request_w, self._response_r, self._log_r = request_w, response_r, log_r
         os.set_blocking(response_r, False)
@@ -196,20 +218,26 @@ class Sandbox(ABC):
         reply = self._wait(deadline, memory_limit_mb and memory_limit_mb * 1024)
         init_ms = (time.perf_counter() - started) * 1000
         if reply.kind == "ready":
-            self._watch_memory()
+            self._attach()
+            self.containment.freeze_soon()
             self.last_used = time.monotonic()
             return init_ms
         self.stop()
         raise InitFailed(reply, init_ms)
 
-    def _watch_memory(self) -> None:
+    def _new_cgroup(self, memory_mb: int):
+        """Returns a cgroup for the worker, or None where the host gives none."""
+        host = self.settings.cgroups
+        if host is None:
+            return None
+        try:
+            return host.new_worker(memory_mb << 20, self.settings.max_processes)
+        except OSError:
+            return None   # the kernel refused (a limit on cgroups): the fallback still holds
+
+    def _attach(self) -> None:
         self.worker_pid = self.find_worker_pid()
-        if self.worker_pid:
-            try:
-                self._status_fd = os.open(f"/proc/{self.worker_pid}/status", os.O_RDONLY)
-                self._statm_fd = os.open(f"/proc/{self.worker_pid}/statm", os.O_RDONLY)
-            except OSError:
-                self._status_fd = None
+        self.containment.attach(self.tree_root(), self.worker_pid)
 
     def invoke(self, request: bytes, deadline: float, on_line: Callable[[str], None],
                memory_limit_mb: int) -> WorkerReply:
@@ -218,6 +246,7 @@ class Sandbox(ABC):
         worker grows past `memory_limit_mb`, the worker is stopped and the reply says why."""
         self.invocations += 1
         self._logs.reset(on_line)
+        self.containment.resume()
         try:
             os.write(self._request_w, struct.pack(">I", len(request)) + request)
         except OSError:
@@ -225,7 +254,10 @@ class Sandbox(ABC):
         reply = self._wait(deadline, memory_limit_mb * 1024)
         self.last_used = time.monotonic()
         if reply.kind in ("timeout", "oom", "exit", "protocol", "fatal-error"):
+            self.memory_kb()   # the figures it reaches last, kept for the report
             self.stop()
+        else:
+            self.containment.freeze_soon()
         return reply
 
     def stop(self) -> None:
@@ -233,7 +265,9 @@ class Sandbox(ABC):
         if self.process is None:
             return
         try:
+            self.containment.halt()   # stopped processes could not exit
             self.kill_all()
+            self.containment.kill()
         finally:
             try:
                 self.process.wait(timeout=5)
@@ -242,14 +276,14 @@ class Sandbox(ABC):
                 self.process.wait()
             self._drain_logs()
             self._logs.flush()
-            for fd in self._fds + [self._status_fd, self._statm_fd]:
+            for fd in self._fds:
                 try:
-                    if fd is not None:
-                        os.close(fd)
+                    os.close(fd)
                 except OSError:
                     pass
-            self._fds, self._status_fd, self._statm_fd = [], None, None
+            self._fds = []
             self.process = None
+            self.containment.close()
             self.cleanup()
 
     @property
@@ -257,37 +291,33 @@ class Sandbox(ABC):
         """Returns whether the worker process is still running."""
         return self.process is not None and self.process.poll() is None
 
-    def memory_kb(self, exact: bool = True) -> tuple[int, int]:
-        """Returns the worker's (current, peak) resident memory in kB; after the worker died,
-        the last figures seen; (0, 0) before any.
+    def memory_kb(self, exact: bool = True, thorough: bool = False) -> tuple[int, int]:
+        """Returns the worker's (current, peak) memory in kB: with a cgroup, all its processes
+        and its files in memory; otherwise see Containment.memory_kb."""
+        if self.containment.worker is None and self.process is not None:
+            self._attach()
+        return self.containment.memory_kb(exact, thorough)
 
-        `exact=False` reads only the current size (/proc/PID/statm, about 1 µs instead of 7
-        for /proc/PID/status) and keeps the peak as the largest size seen, for calls so short
-        they cannot have grown much in between.
-        """
-        if self._status_fd is None and self.process is not None:
-            self._watch_memory()
-        if self._status_fd is None:
-            return self._memory
-        try:
-            if exact:
-                status = os.pread(self._status_fd, 2048, 0)
-                current, peak = (_status_field(status, b"VmRSS:"),
-                                 _status_field(status, b"VmHWM:"))
-            else:
-                current = int(os.pread(self._statm_fd, 64, 0).split()[1]) * PAGE_KB
-                peak = current
-            self._memory = (current, max(peak, self._memory[1]))
-        except (OSError, ValueError, IndexError):
-            pass
-        return self._memory
+    def _over_limit(self, limit_kb: int, peak: bool = False) -> bool:
+        """Returns whether the worker went past its memory: where a cgroup enforces it, whether
+        the kernel killed one of its processes for it (one pread); otherwise whether its current
+        (or `peak`) size is past `limit_kb`."""
+        if self.containment.oom_killed():
+            return True
+        if not self.containment.polls_memory:
+            return False
+        return self.memory_kb(exact=peak, thorough=True)[1 if peak else 0] > limit_kb
 
     # --- the protocol ------------------------------------------------------------------------
 
     def _wait(self, deadline: float, memory_limit: int | None) -> WorkerReply:
         """Returns the next reply frame, reading log output as it comes; or why none came:
-        "timeout", "oom", "exit" (the worker ended), "protocol" (it broke the protocol)."""
+        "timeout", "oom", "exit" (the worker ended), "protocol" (it broke the protocol).
+
+        `memory_limit` (kB) is checked every MEMORY_CHECK_INTERVAL (see `_over_limit`).
+        """
         ended = closed = logs_ready = False
+        containment = self.containment
         next_check = time.monotonic() + MEMORY_CHECK_INTERVAL
         while True:
             frame = self._take_frame()
@@ -298,7 +328,7 @@ class Sandbox(ABC):
                     self._drain_logs()
                 if frame.kind != "ready":
                     self._logs.flush()
-                return frame
+                return WorkerReply("oom") if containment.oom_killed() else frame
             if len(self._buffer) >= 5 and (bytes(self._buffer[:1]) not in FRAME_KINDS or
                                            struct.unpack(">I", self._buffer[1:5])[0] > MAX_FRAME):
                 return WorkerReply("protocol")
@@ -308,10 +338,10 @@ class Sandbox(ABC):
                 frame = self._take_frame()
                 self._drain_logs()
                 self._logs.flush()
+                if memory_limit and self._over_limit(memory_limit, peak=True):
+                    return WorkerReply("oom")
                 if frame is not None:
                     return frame
-                if memory_limit and self.memory_kb()[1] > memory_limit:
-                    return WorkerReply("oom")
                 return WorkerReply("exit", exit_status=_exit_status(self.process.wait()))
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -320,7 +350,7 @@ class Sandbox(ABC):
             events = self._poll.poll(wait * 1000)
             if memory_limit is not None and (not events or time.monotonic() >= next_check):
                 next_check = time.monotonic() + MEMORY_CHECK_INTERVAL
-                if self.memory_kb(exact=False)[0] > memory_limit:
+                if self._over_limit(memory_limit):
                     return WorkerReply("oom")
             logs_ready = False
             for fd, _ in events:
@@ -372,14 +402,6 @@ class Sandbox(ABC):
 
 FRAME_KINDS = {b"I": "ready", b"F": "init-error", b"R": "ok", b"B": "bytes", b"E": "error",
                b"D": "fatal-error", b"M": "oom"}
-
-
-def _status_field(status: bytes, name: bytes) -> int:
-    start = status.find(name)
-    if start < 0:
-        return 0
-    end = status.find(b"kB", start)
-    return int(status[start + len(name):end])
 
 
 def _exit_status(returncode: int) -> str:

@@ -3,10 +3,13 @@ namespace.
 
 Inside, the worker sees /usr (read-only, with the usual /bin, /lib symlinks), a few files of /etc
 that name resolution and TLS need, its code read-only at /var/task as on Lambda, the bootstrap at
-/var/runtime, a private size-limited /tmp, and its own /proc and /dev. Nothing of the project, its
-database, settings or the user's home is mounted. The worker's PID namespace dies with its first
-process, so stopping it kills everything it started. On top of that it gets the plain backend's
-resource limits and, under root, a uid of its own.
+/var/runtime, a private size-limited /tmp and /dev/shm, and its own /proc and /dev. Everything
+else (/, /etc, /dev) is read-only, so memory-backed files can only grow where they are sized and
+counted. Nothing of the project, its database, settings or the user's home is mounted. The
+worker's PID namespace dies with its first process, so stopping it kills everything it started.
+bwrap reads its options (which name host paths) from a pipe, so the namespace's init, whose
+command line the function can read as /proc/1/cmdline, shows none of them. On top of that it
+gets the plain backend's resource limits and, under root, a uid of its own.
 """
 
 from __future__ import annotations
@@ -18,10 +21,10 @@ import subprocess
 from functools import lru_cache
 
 from .base import Sandbox
-from .plain import UIDS, interpreter_argv, limits_argv
-from .processes import kill_until_gone, processes_of_uid
+from .plain import UIDS, interpreter_argv, launch_argv
+from .processes import first_child, kill_until_gone, processes_of_uid
 
-__all__ = ["BubblewrapSandbox", "bubblewrap_path", "bubblewrap_works"]
+__all__ = ["BubblewrapSandbox", "bubblewrap_path", "bubblewrap_problem", "bubblewrap_works"]
 
 ETC_FILES = ("/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/ssl",
              "/etc/ca-certificates", "/etc/localtime")
@@ -32,29 +35,37 @@ def bubblewrap_path() -> str | None:
     return shutil.which("bwrap", path="/usr/bin:/usr/local/bin:/bin")
 
 
-@lru_cache(maxsize=1)
 def bubblewrap_works() -> bool:
-    """Returns whether bwrap can create a sandbox here with the options workers use
-    (containers may forbid namespaces; an older bubblewrap may lack --size or --perms)."""
+    """Returns whether bwrap can create a sandbox here with the options workers use."""
+    return bubblewrap_problem() is None
+
+
+@lru_cache(maxsize=1)
+def bubblewrap_problem() -> str | None:
+    """Returns why bwrap cannot create a sandbox here with the options workers use, or None
+    when it can (containers may forbid namespaces; an older bubblewrap may lack --size)."""
     bwrap = bubblewrap_path()
     if not bwrap:
-        return False
+        return "bwrap is not installed"
     # Probe as workers will run: under root, as a worker uid (bwrap then needs unprivileged
     # user namespaces, which some hosts turn off).
     uid = UIDS.take()
     argv = [bwrap, "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin",
             "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
             "--size", str(1 << 20), "--perms", "1777", "--tmpfs", "/tmp",
-            "--proc", "/proc", "--dev", "/dev", "--unshare-pid", "--die-with-parent",
-            "--new-session", "/bin/true"]
+            "--proc", "/proc", "--dev", "/dev", "--remount-ro", "/", "--unshare-pid",
+            "--die-with-parent", "--new-session", "/bin/true"]
     ids = {} if uid is None else {"user": uid, "group": uid, "extra_groups": []}
     try:
-        return subprocess.run(argv, capture_output=True, timeout=10, env={},
-                              **ids).returncode == 0
-    except (OSError, subprocess.SubprocessError):
-        return False
+        done = subprocess.run(argv, capture_output=True, timeout=10, env={}, **ids)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"bwrap could not be run: {exc}"
     finally:
         UIDS.give_back(uid)
+    if done.returncode != 0:
+        said = done.stderr.decode(errors="replace").strip().splitlines()
+        return f"bwrap says: {said[-1] if said else f'exit status {done.returncode}'}"
+    return None
 
 
 class BubblewrapSandbox(Sandbox):
@@ -68,53 +79,44 @@ class BubblewrapSandbox(Sandbox):
         runtime_dir = os.path.join(self.settings.work_dir, "runtime")
         bootstrap = "/var/runtime/" + os.path.basename(self.runtime.bootstrap)
         env = dict(self.env, LAMBDA_TASK_ROOT="/var/task", LAMBDA_RUNTIME_DIR="/var/runtime")
-        argv = [*limits_argv(self, self.uid), bubblewrap_path(),
-                "--die-with-parent", "--new-session",
+        options = ["--die-with-parent", "--new-session",
                 "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
                 "--hostname", "localhost",
                 "--ro-bind", "/usr", "/usr",
                 "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
                 "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64"]
         if not spec.network:
-            argv.append("--unshare-net")
+            options.append("--unshare-net")
         for path in ETC_FILES:
-            argv += ["--ro-bind-try", path, path]
-        argv += ["--ro-bind", self.code_dir, "/var/task",
-                 "--ro-bind", runtime_dir, "/var/runtime",
-                 "--size", str(spec.tmp_mb << 20), "--perms", "1777", "--tmpfs", "/tmp",
-                 "--proc", "/proc", "--dev", "/dev",
-                 "--chdir", "/var/task",
-                 "--", *interpreter_argv(self.runtime, bootstrap, spec.memory),
-                 str(request_fd), str(response_fd)]
-        popen = {"env": env, "cwd": "/"}
-        if self.uid is not None:
-            popen.update(user=self.uid, group=self.uid, extra_groups=[])
-        return argv, popen
+            options += ["--ro-bind-try", path, path]
+        options += ["--ro-bind", self.code_dir, "/var/task",
+                    "--ro-bind", runtime_dir, "/var/runtime",
+                    "--size", str(spec.tmp_mb << 20), "--perms", "1777", "--tmpfs", "/tmp",
+                    "--proc", "/proc", "--dev", "/dev",
+                    "--size", str(spec.memory << 20), "--perms", "1777", "--tmpfs", "/dev/shm",
+                    "--remount-ro", "/dev", "--remount-ro", "/",
+                    "--chdir", "/var/task"]
+        options_r, options_w = os.pipe()
+        with os.fdopen(options_w, "wb") as pipe:   # a few kB: the pipe holds them all
+            pipe.write(b"\0".join(o.encode() for o in options) + b"\0")
+        argv, popen = launch_argv(self, self.uid, [
+            bubblewrap_path(), "--args", str(options_r),
+            "--", *interpreter_argv(self.runtime, bootstrap, spec.memory),
+            str(request_fd), str(response_fd)])
+        return argv, {**popen, "env": env, "cwd": "/", "pass_fds": [options_r]}
 
     def find_worker_pid(self):
         # bwrap (our child) -> the namespace's init -> the worker.
-        pid = self.process.pid
-        for _ in range(2):
-            try:
-                with open(f"/proc/{pid}/task/{pid}/children") as f:
-                    children = f.read().split()
-            except OSError:
-                return None
-            if not children:
-                return None
-            pid = int(children[0])
-        return pid
+        init = self.tree_root()
+        return first_child(init) if init else None
+
+    def tree_root(self):
+        return first_child(self.process.pid)
 
     def kill_all(self):
         # Killing the namespace's init makes the kernel kill every process in it; bwrap (our
         # child) reaps it and exits.
-        init = None
-        try:
-            with open(f"/proc/{self.process.pid}/task/{self.process.pid}/children") as f:
-                children = f.read().split()
-            init = int(children[0]) if children else None
-        except OSError:
-            pass
+        init = self.tree_root()
         # Only when there is no init yet is bwrap itself killed: killed first, it would leave
         # the init to a host init that may never reap it.
         try:

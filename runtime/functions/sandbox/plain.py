@@ -1,12 +1,19 @@
 """The plain backend: the worker is an ordinary process with resource limits.
 
-What it guarantees: a clean environment (the function's variables and Lambda's, nothing of the
-host's), a private working /tmp (TMPDIR), resource limits (processes, open files, file size,
-address space for Python), its own process group, and, when Flowbench runs as root, a user id of
-its own, so it can neither signal the host nor write the project's files. A keeper process
-(bootstrap/keeper.py) adopts and kills every process the worker leaves behind. It does not hide
-the host's world-readable files, and /tmp is private only through TMPDIR: that needs the
-bubblewrap backend.
+Only an administrator's explicit choice runs it (FLOWBENCH_SANDBOX=plain): it isolates far less
+than bubblewrap. What it guarantees everywhere: a clean environment (the function's variables
+and Lambda's, nothing of the host's), a private working directory for temporary files (TMPDIR),
+resource limits (processes, open files, file size, address space for Python), a keeper process
+(bootstrap/keeper.py) that adopts and kills every process the worker leaves behind, and the
+cgroup (memory, process count, freezing) where the host gives one.
+
+When Flowbench runs as root, more: the worker has a user id of its own, so it can read only
+world-readable files (not the data folder, which is private to the server's user), can neither
+signal the host nor write the project's files; with its network switch off it runs in a network
+namespace of its own; and what its user id left in /tmp, /var/tmp and /dev/shm is removed when
+it stops. Not as root, the worker is the server's own user: it can read everything the server
+can, the network switch does nothing and its leftovers in shared temporary folders stay. It
+never hides the host's world-readable files: that needs the bubblewrap backend.
 """
 
 from __future__ import annotations
@@ -18,11 +25,15 @@ import subprocess
 import sys
 
 from .base import Sandbox
-from .processes import UidPool, kill_until_gone, processes_of_uid
+from .processes import (UidPool, first_child, kill_until_gone, processes_of_uid,
+                        remove_files_of_uid)
 
-__all__ = ["PlainSandbox", "UIDS", "interpreter_argv", "worker_limits", "limits_argv"]
+__all__ = ["PlainSandbox", "UIDS", "interpreter_argv", "worker_limits", "limits_argv",
+           "launch_argv"]
 
 PRLIMIT = shutil.which("prlimit", path="/usr/bin:/bin")
+SETPRIV = shutil.which("setpriv", path="/usr/bin:/bin")
+SHELL = "/bin/sh"
 UIDS = UidPool()
 
 
@@ -53,6 +64,30 @@ def worker_limits(sandbox, uid: int | None) -> list[tuple[str, int]]:
     return limits
 
 
+def launch_argv(sandbox, uid: int | None, argv: list[str]) -> tuple[list[str], dict]:
+    """Returns `argv` prefixed to run with the worker's limits, user id and cgroup, and the
+    Popen arguments that go with it.
+
+    Joining the cgroup takes the host's rights (root's, or the owner's of a delegated tree), so a
+    shell joins it and then drops to the worker's uid with `setpriv`, all in one process: asking
+    the host to move the process instead costs a round trip between the two, which on a busy
+    machine is two waits for a CPU. Without setpriv it takes that round trip (adopt)."""
+    limited = [*limits_argv(sandbox, uid), *argv]
+    cgroup = sandbox.containment.cgroup
+    ids = {} if uid is None else {"user": uid, "group": uid, "extra_groups": []}
+    if cgroup is None:
+        return limited, ids
+    if uid is not None and not SETPRIV:
+        return [SHELL, "-c", 'kill -STOP $$ && exec "$@"', "flowbench-worker", *limited], \
+            {**ids, "adopt": True}
+    drop = [] if uid is None else [SETPRIV, f"--reuid={uid}", f"--regid={uid}",
+                                   "--clear-groups", "--"]
+    join = 'for f do [ "$f" = -- ] && break; echo $$ > "$f" || exit 126; shift; done; ' \
+           'shift; exec "$@"'
+    return [SHELL, "-c", join, "flowbench-worker", *cgroup.procs_files, "--", *drop,
+            *limited], {}
+
+
 def limits_argv(sandbox, uid: int | None) -> list[str]:
     """Returns a `prlimit` prefix with the worker's resource limits (empty if not installed)."""
     if not PRLIMIT:
@@ -72,8 +107,8 @@ class PlainSandbox(Sandbox):
         self.home = os.path.join(self.settings.work_dir, f"worker-{id(self):x}")
         self.tmp = os.path.join(self.home, "tmp")
         os.makedirs(self.tmp, mode=0o700)
-        os.chmod(self.home, 0o711)
         if self.uid is not None:
+            os.chmod(self.home, 0o711)   # the worker's uid reaches its tmp, lists nothing
             os.chown(self.tmp, self.uid, self.uid)
         runtime_dir = os.path.join(self.settings.work_dir, "runtime")
         bootstrap = os.path.join(runtime_dir, os.path.basename(self.runtime.bootstrap))
@@ -82,6 +117,11 @@ class PlainSandbox(Sandbox):
         keeper = [sys.executable, "-I", "-S", os.path.join(runtime_dir, "keeper.py")]
         if self.uid is not None:
             keeper += ["--uid", str(self.uid)]
+            if not self.spec.network:
+                keeper += ["--unshare-net"]   # needs root: the known limit without it
+        cgroup = self.containment.cgroup   # the keeper puts the worker in before it drops its uid
+        for path in cgroup.procs_files if cgroup is not None else ():
+            keeper += ["--cgroup", path]
         for name, value in worker_limits(self, self.uid):
             keeper += ["--limit", f"{name}={value}"]
         argv = [*keeper, "--", *interpreter_argv(self.runtime, bootstrap, self.spec.memory),
@@ -89,13 +129,10 @@ class PlainSandbox(Sandbox):
         return argv, {"env": env, "cwd": self.code_dir}
 
     def find_worker_pid(self):
-        pid = self.process.pid
-        try:
-            with open(f"/proc/{pid}/task/{pid}/children") as f:
-                children = f.read().split()
-        except OSError:
-            return None
-        return int(children[0]) if children else None
+        return first_child(self.process.pid)
+
+    def tree_root(self):
+        return self.process.pid   # the keeper: every process of the worker descends from it
 
     def kill_all(self):
         # The keeper kills and reaps every process the worker left, then exits.
@@ -112,5 +149,9 @@ class PlainSandbox(Sandbox):
 
     def cleanup(self):
         shutil.rmtree(self.home, ignore_errors=True)
-        UIDS.give_back(getattr(self, "uid", None))
+        uid = getattr(self, "uid", None)
+        if uid is not None:
+            # No process of the uid is left (kill_all): nothing races the removal.
+            remove_files_of_uid(uid)
+        UIDS.give_back(uid)
         self.uid = None

@@ -1,4 +1,5 @@
-"""Helpers shared by the function runner's tests: specs from source text, unique names."""
+"""Helpers shared by the function runner's tests: specs from source text, unique names, the
+processes a function left."""
 
 import os
 
@@ -31,6 +32,34 @@ def unique(name: str) -> str:
 unique.counter = 0
 
 
+def processes_with_marker(marker: str) -> list[int]:
+    """Returns the pids whose environment holds `marker` (every process a worker starts
+    inherits its environment)."""
+    found = []
+    needle = marker.encode()
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                environ = f.read()
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                state = f.read().rsplit(b")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if needle in environ and state not in (b"Z", b"X"):
+            found.append(int(pid))
+    return found
+
+
+def hostile(source: str, marker: str, language: str = "python", **config):
+    """Returns a spec for hostile `source`, its processes tagged with `marker` in their env."""
+    config.setdefault("timeout", 1)
+    config["env"] = {"FLOWBENCH_TEST_MARKER": marker, **config.get("env", {})}
+    make = python_function if language == "python" else node_function
+    return make(source, name=unique("hostile"), **config)
+
+
 class Gate:
     """A TCP gate on 127.0.0.1 that a function can wait at: `GATE_CODE` (Python) connects and
     blocks until the test calls `open()`. It lets a test act while a function is provably still
@@ -59,6 +88,14 @@ PY_GATE = ("import socket\n"
            "def wait_at_gate(port):\n"
            "    with socket.create_connection(('127.0.0.1', port)) as conn:\n"
            "        conn.recv(2)\n")
+# `bomb()` forks until the process ids run out, and on.
+PY_FORK_BOMB = ("import os\n"
+                "def bomb():\n"
+                "    while True:\n"
+                "        try:\n"
+                "            os.fork()\n"
+                "        except OSError:\n"
+                "            pass\n")
 JS_GATE = ("const net = require('net');\n"
            "const waitAtGate = (port) => new Promise((resolve) => {\n"
            "  const conn = net.connect(port, '127.0.0.1');\n"

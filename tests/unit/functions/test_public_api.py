@@ -5,9 +5,10 @@ import runtime.tasks
 def test_the_functions_package_exports_exactly_its_public_names():
     assert sorted(runtime.functions.__all__) == sorted([
         "FunctionRunner", "FunctionSpec", "Invocation",
-        "FunctionError", "TooManyRequestsException", "InvalidRequestContentException",
-        "RequestTooLargeException", "InvalidFunctionSpec", "RuntimeNotAvailable",
-        "Runtime", "available_runtimes", "resolve_runtime", "bubblewrap_works", "service_error",
+        "FunctionError", "SandboxUnavailable", "TooManyRequestsException",
+        "InvalidRequestContentException", "RequestTooLargeException", "InvalidFunctionSpec",
+        "RuntimeNotAvailable", "Runtime", "available_runtimes", "resolve_runtime",
+        "bubblewrap_works", "sandbox_problem", "service_error", "remove_abandoned_work_dirs",
     ])
     for name in runtime.functions.__all__:
         assert hasattr(runtime.functions, name)

@@ -79,7 +79,25 @@ def test_an_unknown_backend_is_refused():
         FunctionRunner(backend="docker")
 
 
-def test_auto_picks_bubblewrap_when_it_works_here():
+def test_the_default_sandbox_is_bubblewrap():
     from runtime.functions import bubblewrap_works
     with FunctionRunner() as runner:
-        assert runner.backend_name == ("bubblewrap" if bubblewrap_works() else "plain")
+        assert runner.backend_name == "bubblewrap"
+        assert (runner.unavailable is None) == bubblewrap_works()
+
+
+def test_without_bubblewrap_the_runner_refuses_rather_than_falling_back_to_plain(monkeypatch):
+    from runtime.functions import FunctionSpec, SandboxUnavailable, service_error
+    monkeypatch.setattr("runtime.functions.sandbox.bubblewrap_problem",
+                        lambda: "bwrap says: No permissions to create new namespace")
+    spec = FunctionSpec(name="refused", handler="h.handler",
+                        files={"h.py": "def handler(e, c): pass"})
+    with FunctionRunner() as runner:
+        assert runner.backend_name == "bubblewrap"
+        with pytest.raises(SandboxUnavailable) as refused:
+            runner.invoke(spec, {})
+        assert runner.workers() == {}
+    error_type, message = service_error(refused.value)
+    assert error_type == "ServiceException"
+    assert "No permissions to create new namespace" in message
+    assert "apt-get install bubblewrap" in message and "FLOWBENCH_SANDBOX=plain" in message

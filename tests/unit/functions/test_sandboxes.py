@@ -13,7 +13,7 @@ from runtime.functions import FunctionSpec, resolve_runtime
 from runtime.functions.runner import make_readable, lambda_environment
 from runtime.functions.runtimes import BOOTSTRAP_DIR
 from runtime.functions.sandbox import BACKENDS, InitFailed, Sandbox, SandboxSettings
-from tests.unit.functions.test_hostile_functions import processes_with_marker
+from tests.unit.functions.helpers import processes_with_marker
 
 
 @pytest.fixture(params=sorted(BACKENDS))

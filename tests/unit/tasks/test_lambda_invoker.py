@@ -133,3 +133,18 @@ def test_lambda_invoke_with_log_type_tail_returns_the_functions_log(runner):
     log = base64.b64decode(result.output["LogResult"]).decode()
     assert "START RequestId: " in log
     assert "said 안녕" in log and "REPORT RequestId: " in log
+
+
+def test_a_task_fails_with_lambda_service_exception_where_the_sandbox_does_not_work(monkeypatch):
+    monkeypatch.setattr("runtime.functions.sandbox.bubblewrap_problem",
+                        lambda: "bwrap is not installed")
+    definition = {"StartAt": "Echo", "States": {"Echo": {
+        "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:111111111111:function:echo",
+        "End": True}}}
+    with FunctionRunner("bubblewrap") as unavailable:
+        result = StateMachine(definition).run({"n": 1}, invoker=LambdaInvoker({"echo": ECHO}.get,
+                                                                                unavailable))
+        assert unavailable.workers() == {}
+    assert (result.status, result.error) == ("FAILED", "Lambda.ServiceException")
+    assert "bwrap is not installed" in result.cause and "apt-get install bubblewrap" in result.cause
+    assert "Error Code: ServiceException" in result.cause
