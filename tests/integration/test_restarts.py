@@ -12,8 +12,9 @@ AWS); on SIGTERM the function gets its grace to answer, and its result is kept: 
 
 from __future__ import annotations
 
-import glob
+import fnmatch
 import json
+import os
 import signal
 import tempfile
 from pathlib import Path
@@ -92,13 +93,28 @@ def stop_and_start_web(server: Cluster, sig, gate: Gate) -> None:
     server.start_web()
 
 
-def stop_and_start_worker(cluster: Cluster, sig, gate: Gate, execution_id: str) -> None:
+def work_dirs_of(pid: int) -> set[str]:
+    """Returns the runner work directories process `pid` holds (it keeps each one's lock open)."""
+    held = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if fnmatch.fnmatch(target, WORK_DIRS + "/lock"):
+            held.add(os.path.dirname(target))
+    return held
+
+
+def stop_and_start_worker(cluster: Cluster, sig, gate: Gate, execution_id: str) -> set[str]:
     """Stops the worker whose lease the execution is under (the lease names its process), then
-    starts it again; the other worker carries the execution on meanwhile."""
+    starts it again; the other worker carries the execution on meanwhile. Returns the work
+    directories the stopped worker held."""
     owner = wait_until(lambda: cluster.sql("SELECT lease_owner FROM editor_execution WHERE id = %s",
                                            [execution_id])[0][0], 30, "the execution's lease owner")
     pid = int(owner.split(":")[1])
     index = next(i for i, p in cluster.worker_processes.items() if p.pid == pid)
+    held = work_dirs_of(pid)
     if sig == signal.SIGTERM:
         worker = cluster.worker_processes[index]
         worker.send_signal(sig)
@@ -108,6 +124,7 @@ def stop_and_start_worker(cluster: Cluster, sig, gate: Gate, execution_id: str) 
     else:
         cluster.kill_worker(index, sig)
     cluster.start_worker(index)
+    return held
 
 
 @pytest.mark.slow
@@ -120,23 +137,20 @@ def test_an_execution_survives_its_process_being_stopped(request, mode, sig, kin
     gate = Gate()
     try:
         given = {"port": gate.port, "items": [1, 2, 3, 4]}
-        work_dirs = set(glob.glob(WORK_DIRS))
         execution = client.ok("POST", f"/api/state-machines/{machines[kind]}/executions", {"input": given},
                               status=201)["id"]
         reached(client, execution, kind, gate)
-        # The copies of function code the stopped process made (a web server runs functions only
-        # in the embedded mode; a worker always does).
-        made = set(glob.glob(WORK_DIRS)) - work_dirs
 
         if mode == "embedded":
+            made = work_dirs_of(server.web.pid)
             stop_and_start_web(server, SIGNALS[sig], gate)
         else:
-            stop_and_start_worker(server, SIGNALS[sig], gate, execution)
+            made = stop_and_start_worker(server, SIGNALS[sig], gate, execution)
         gate.open()
         if sig == "SIGKILL" and kind != "wait":
             # A killed process cannot remove them: the restarted one does, as it starts.
             assert made, "the stopped process ran a function: it had a work directory"
-            wait_until(lambda: not made & set(glob.glob(WORK_DIRS)), 60, "the killed process's work dirs to go")
+            wait_until(lambda: not any(os.path.exists(d) for d in made), 60, "the killed process's work dirs to go")
         # Read from the database, not the web: the restarted process resumes without any request.
         wait_until(lambda: server.execution_status(execution) != "RUNNING", 120, f"the execution to end after {sig}")
     finally:
