@@ -49,8 +49,10 @@ def started(loop: asyncio.AbstractEventLoop | None = None, name: str = "web", th
     # Flowbench process still running: each holds a lock on its own).
     remove_abandoned_work_dirs()
     executor = get_executor()
-    executor.keeper.start()
+    # A web process of the distributed mode runs no execution: the workers keep the leases.
     runs_executions = name != "web" or not executor.distributed
+    if runs_executions:
+        executor.keeper.start()
     log.info("%s started as %s: %s; lease %d s, at most %d helper threads an execution and %d a user, "
              "stop grace %d s", name, process_id(),
              f"runs executions on {threads or executor.workers} threads" if runs_executions else "runs no executions",

@@ -196,7 +196,8 @@ HOSTILE = {
                   "            os.fork()\n"
                   "        except OSError:\n"
                   "            pass\n",
-                  {"timeout": 1}, "Sandbox.Timedout", "Task timed out after 1.00 seconds"),
+                  # Memory enough for its 256 processes: the process limit holds it until it times out.
+                  {"timeout": 1, "memory": 2048}, "Sandbox.Timedout", "Task timed out after 1.00 seconds"),
     "memory-hog": ("def lambda_handler(event, context):\n"
                    "    chunks = []\n"
                    "    while True:\n"

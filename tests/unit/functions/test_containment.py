@@ -215,5 +215,5 @@ def test_a_redeploy_retires_only_the_replaced_latest_workers(fresh_runner):
     other = python_function(source, name=unique("other"))
     for spec in (latest, published, other):
         assert fresh_runner.invoke(spec, 1).payload == 1
-    assert fresh_runner.retire(latest.name, "$LATEST") == 1
+    assert fresh_runner.retire(latest.name, version="$LATEST") == 1
     assert set(fresh_runner.workers()) == {published.version_key, other.version_key}

@@ -1,0 +1,181 @@
+"""Lambda's concurrency limits, counted where every process of the install sees them.
+
+As in Lambda, each account (a person) may run FLOWBENCH_ACCOUNT_CONCURRENCY invocations at once
+(AWS's default is 1,000 a Region), and a function's reserved concurrency is both a floor and a
+ceiling: it runs at most that many at once, and those are set aside from the account's pool, which
+the functions without a reservation share. An invocation past its limit is throttled
+(TooManyRequestsException, "Rate Exceeded.") as Lambda throttles it; nothing else throttles: what
+one process can run at once is its capacity, and an invocation beyond it waits for a slot
+(runtime.functions.FunctionRunner).
+
+Embedded, the counts live in this process. Distributed, they live in Redis, as sorted sets of
+slots whose scores are their expiry times: the process holding a slot renews it while its
+invocation runs, so the slots of a process that died expire within FLOWBENCH_LEASE_SECONDS and
+its share of the limits comes back by itself.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.db.models import Sum
+
+from editor.models import Function
+
+__all__ = ["invocation_slot", "limiter"]
+
+log = logging.getLogger(__name__)
+
+# How long the account's reservations are read from the database once (they change rarely).
+RESERVATIONS_SECONDS = 1.0
+
+
+def _reserved_total(owner_id) -> int:
+    return Function.objects.filter(owner_id=owner_id).aggregate(n=Sum("reserved_concurrency"))["n"] or 0
+
+
+class Limits:
+    """The limits of one function: its own pool (reserved) or its account's unreserved one."""
+
+    def __init__(self):
+        self._reservations: dict = {}
+        self._lock = threading.Lock()
+
+    def of(self, function: Function) -> tuple[str, int]:
+        """Returns (the pool's key, its size) for an invocation of `function`."""
+        if function.reserved_concurrency is not None:
+            return f"fn:{function.pk}", function.reserved_concurrency
+        now = time.monotonic()
+        with self._lock:
+            known = self._reservations.get(function.owner_id)
+        if known is None or now - known[1] > RESERVATIONS_SECONDS:
+            known = (_reserved_total(function.owner_id), now)
+            with self._lock:
+                self._reservations[function.owner_id] = known
+        return f"account:{function.owner_id}", max(settings.FLOWBENCH_ACCOUNT_CONCURRENCY - known[0], 0)
+
+
+class LocalLimiter:
+    """The counts of the embedded mode, in this process."""
+
+    def __init__(self):
+        self.limits = Limits()
+        self.running: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def take(self, function: Function):
+        """Returns a slot of the function's pool, or None when the pool is full."""
+        key, size = self.limits.of(function)
+        with self._lock:
+            if self.running.get(key, 0) >= size:
+                return None
+            self.running[key] = self.running.get(key, 0) + 1
+        return key
+
+    def give_back(self, slot) -> None:
+        with self._lock:
+            self.running[slot] -= 1
+
+
+# Drops the expired slots of a pool, then takes one if the pool has room: atomic in Redis.
+_TAKE = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
+return 1
+"""
+
+
+class RedisLimiter:
+    """The counts of the distributed mode, in Redis (see the module docstring)."""
+
+    def __init__(self, url: str, ttl: float):
+        import redis
+
+        self.limits = Limits()
+        self.ttl = ttl
+        self.client = redis.Redis.from_url(url, socket_timeout=5)
+        self.take_script = self.client.register_script(_TAKE)
+        self.held: dict[tuple[str, str], float] = {}
+        self._lock = threading.Lock()
+        self._renewer: threading.Thread | None = None
+
+    def take(self, function: Function):
+        key, size = self.limits.of(function)
+        key = f"flowbench:concurrency:{key}"
+        member = f"{uuid.uuid4().hex}"
+        now = time.time()
+        if not self.take_script(keys=[key], args=[now, now + self.ttl, size, member]):
+            return None
+        with self._lock:
+            self.held[(key, member)] = now
+            self._start_renewer()
+        return key, member
+
+    def give_back(self, slot) -> None:
+        with self._lock:
+            self.held.pop(slot, None)
+        try:
+            self.client.zrem(*slot)
+        except Exception as exc:   # it expires on its own
+            log.warning("could not give a concurrency slot back (%s); it expires within %.0f s", exc, self.ttl)
+
+    def _start_renewer(self) -> None:
+        if self._renewer is None:
+            self._renewer = threading.Thread(target=self._renew_forever, name="flowbench-concurrency", daemon=True)
+            self._renewer.start()
+
+    def _renew_forever(self) -> None:
+        pause = threading.Event()
+        for _ in itertools.count():
+            pause.wait(self.ttl / 3)
+            with self._lock:
+                held = list(self.held)
+            if not held:
+                continue
+            expiry = time.time() + self.ttl
+            try:
+                with self.client.pipeline(transaction=False) as pipe:
+                    for key, member in held:
+                        pipe.zadd(key, {member: expiry}, xx=True)
+                    pipe.execute()
+            except Exception as exc:
+                log.warning("could not renew %d concurrency slots (%s)", len(held), exc)
+
+
+_limiter = None
+_limiter_lock = threading.Lock()
+
+
+def limiter():
+    """Returns this process's limiter (Redis-backed in the distributed mode)."""
+    global _limiter
+    with _limiter_lock:
+        if _limiter is None:
+            if settings.FLOWBENCH_EXECUTOR == "celery":
+                _limiter = RedisLimiter(settings.FLOWBENCH_REDIS_URL, settings.FLOWBENCH_LEASE_SECONDS)
+            else:
+                _limiter = LocalLimiter()
+        return _limiter
+
+
+@contextmanager
+def invocation_slot(function: Function):
+    """Holds a slot of `function`'s concurrency while the block runs; raises runtime.functions'
+    TooManyRequestsException (Lambda's throttle) when its pool is full."""
+    from runtime.functions import TooManyRequestsException
+
+    chosen = limiter()
+    slot = chosen.take(function)
+    if slot is None:
+        raise TooManyRequestsException("Rate Exceeded.")
+    try:
+        yield
+    finally:
+        chosen.give_back(slot)
