@@ -24,6 +24,7 @@ api_patterns = [
     path("api/roles", api_machines.role_list, name="api-roles"),
     path("api/roles/default-policy", api_machines.role_default_policy, name="api-role-default-policy"),
     path("api/roles/<str:name>", api_machines.role_detail, name="api-role"),
+    path("api/roles/<str:name>/policies/<str:policy>", api_machines.role_policy_detail, name="api-role-policy"),
     path("api/policies/validate", api_machines.policy_validate, name="api-policy-validate"),
     path("api/state-machines", api_machines.machine_list, name="api-machines"),
     path("api/state-machine-templates", api_machines.machine_templates, name="api-machine-templates"),

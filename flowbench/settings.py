@@ -44,6 +44,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: AWS API requests (signed, or shaped like one) are answered here, with AWS's errors,
+    # before sessions, CSRF and the sign-in redirect; everything else goes on to the studio.
+    "editor.aws.middleware.AwsApiMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -5,6 +5,7 @@ import json
 
 from editor import services
 from editor.models import Execution, ExecutionEvent, Invocation
+from editor.services.accounts import function_arn
 from editor.services.executor import get_executor
 from editor.services.samples import load_sample_machine, load_samples
 from tests.web.base import LiveWebTestCase
@@ -95,12 +96,13 @@ class RoleAtRunTimeTests(ExecutionTestCase):
     def setUp(self):
         super().setUp()
         load_samples(self.alice)
+        self.arn = function_arn(self.alice, "")   # Alice's own account: the policy names it
         self.call("POST", "/api/roles", {"name": "runner", "policy": {"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": ARN + "attack-*"}]}})
+            {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": self.arn + "attack-*"}]}})
 
     def test_a_task_the_role_does_not_allow_fails_as_aws_fails_it_and_a_catch_takes_it(self):
         self.machine("caught", {"StartAt": "Pass drill", "States": {
-            "Pass drill": {"Type": "Task", "Resource": ARN + "passing-training", "Next": "Done",
+            "Pass drill": {"Type": "Task", "Resource": self.arn + "passing-training", "Next": "Done",
                            "Catch": [{"ErrorEquals": ["Lambda.AWSLambdaException"], "ResultPath": "$.denied",
                                       "Next": "Refused"}]},
             "Refused": {"Type": "Pass", "End": True},
@@ -112,14 +114,14 @@ class RoleAtRunTimeTests(ExecutionTestCase):
         self.assertEqual(denied["Error"], "Lambda.AWSLambdaException")
         self.assertIn("assumed-role/runner/", denied["Cause"])
         self.assertIn("is not authorized to perform: lambda:InvokeFunction on resource: "
-                      f"{ARN}passing-training because no identity-based policy allows the "
+                      f"{self.arn}passing-training because no identity-based policy allows the "
                       "lambda:InvokeFunction action", denied["Cause"])
         self.assertFalse(Invocation.objects.exists())
 
     def test_an_allowed_task_runs_and_a_denied_one_fails_the_execution(self):
         self.machine("plain", {"StartAt": "Attack", "States": {
-            "Attack": {"Type": "Task", "Resource": ARN + "attack-training", "Next": "Defence"},
-            "Defence": {"Type": "Task", "Resource": ARN + "defence-training", "End": True}}})
+            "Attack": {"Type": "Task", "Resource": self.arn + "attack-training", "Next": "Defence"},
+            "Defence": {"Type": "Task", "Resource": self.arn + "defence-training", "End": True}}})
         data = self.run_to_end("plain", {"input": '{"TraningType": "공격수"}'})
         self.assertEqual((data["status"], data["error"]), ("FAILED", "Lambda.AWSLambdaException"))
         self.assertEqual(Invocation.objects.get().state_name, "Attack")
