@@ -3,7 +3,7 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path, re_path
 
-from editor import api, api_machines, views, views_machines
+from editor import api, api_keys, api_machines, views, views_machines
 
 api_patterns = [
     path("api/runtimes", api.runtimes, name="api-runtimes"),
@@ -42,6 +42,8 @@ api_patterns = [
     path("api/executions/<str:execution_id>/redrive", api_machines.execution_redrive, name="api-execution-redrive"),
     path("api/executions/<str:execution_id>/invocations", api_machines.execution_invocations,
          name="api-execution-invocations"),
+    path("api/access-keys", api_keys.access_key_list, name="api-access-keys"),
+    path("api/access-keys/<str:key_id>", api_keys.access_key_detail, name="api-access-key"),
     re_path(r"^api/", api.api_not_found),
 ]
 
@@ -53,6 +55,7 @@ urlpatterns = [
     path("", views.function_list, name="function-list"),
     path("functions/new", views.function_create, name="function-create"),
     path("functions/<str:name>/", views.function_page, name="function"),
+    path("security-credentials/", views.security_credentials, name="security-credentials"),
     path("roles/", views_machines.role_list, name="role-list"),
     path("roles/new", views_machines.role_create, name="role-create"),
     path("roles/<str:name>/", views_machines.role_page, name="role"),

@@ -234,14 +234,19 @@ def _size(document: dict) -> int:
 
 @transaction.atomic
 def put_role_policy(role: Role, name, document) -> RolePolicy:
-    """Creates or replaces the role's inline policy `name` (a valid policy document)."""
+    """Creates or replaces the role's inline policy `name` (a valid policy document, its object or
+    JSON text); all of a role's inline policies together stay within IAM's 10,240 characters."""
     name = policy_name(name, "name")
-    document = policy_document(document, "document")
     role = Role.objects.select_for_update().get(pk=role.pk)
     others = sum(_size(p.document) for p in role.inline_policies.exclude(name=name))
-    if others + _size(document) > INLINE_POLICIES_LIMIT:
+    try:
+        parsed = json.loads(document) if isinstance(document, str) else document
+    except ValueError:
+        parsed = None   # policy_document says where the text goes wrong
+    if parsed is not None and others + _size(parsed) > INLINE_POLICIES_LIMIT:
         raise ApiError("LimitExceeded", f"Maximum policy size of {INLINE_POLICIES_LIMIT} bytes exceeded for role "
                        f"{role.name}", status=409, field="document")
+    document = policy_document(document, "document")
     found, _created = RolePolicy.objects.update_or_create(role=role, name=name, defaults={"document": document})
     role.save(update_fields=["updated_at"])
     return found
