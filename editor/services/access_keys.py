@@ -21,6 +21,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -72,7 +73,7 @@ def create_access_key(user) -> tuple[AccessKey, str]:
     secret = _new_secret()
     with transaction.atomic():
         # Locks the person's row so that two requests at once cannot both make a second key.
-        type(user).objects.select_for_update().filter(pk=user.pk).first()
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
         if AccessKey.objects.filter(user=user).count() >= KEYS_PER_USER:
             raise ApiError("LimitExceeded", f"Cannot exceed quota for AccessKeysPerUser: {KEYS_PER_USER}. Delete "
                            "a key you no longer use first.", status=409)
