@@ -47,12 +47,17 @@ class TaskInvoker:
 
     def invoke_function(self, name: str, payload: Any, *, qualifier: str | None = None,
                         timeout: float | None = None, arn: str = "", state: str = ""):
+        from runtime.arn import parse_function
         from runtime.asl import FunctionNotFound, FunctionServiceError
         from runtime.tasks import LambdaInvoker
 
         if self._before_call is not None:
             self._before_call()
         function_name = name   # the engine parsed the Task's resource (runtime.arn)
+        named = parse_function(arn) if arn else None
+        if named is not None and named.account not in (None, account_id(self.owner_id)):
+            # Another account's function: invisible, as every other person's resources are.
+            raise FunctionNotFound(f"Function not found: {arn}")
         resource = function_arn(self.owner_id, function_name, qualifier or None)
         role = self.role.__class__.objects.filter(pk=self.role.pk).first()
         decision = evaluate(role.policy if role else None, "lambda:InvokeFunction", resource)

@@ -183,13 +183,13 @@ def test_json_10_and_rest_json_services_are_routed_to_their_not_yet_implemented_
     assert "GetFunction" in function.value.response["Error"]["Message"]
 
 
-def test_the_studio_keeps_its_pages_sign_in_and_json_api_beside_the_aws_api(server):
+def test_the_studio_keeps_its_pages_sign_in_and_json_api_beside_the_aws_api(server, fresh):
     base = server["base"]
     page = httpx.get(f"{base}/roles/")
     assert page.status_code == 302 and page.headers["location"].startswith("/login/")
     assert httpx.get(f"{base}/api/roles").json()["error"]["code"] == "NotSignedIn"
     signed_in = httpx.Client(base_url=base, follow_redirects=True)
-    signed_in.get(server["link"])
+    signed_in.get(fresh["link"])   # (the administrator's one-time link is the page tests')
     assert signed_in.get("/").status_code == 200
     assert signed_in.post("/api/roles", json={"name": "x"}).json()["error"]["code"] == "CsrfFailed"
 
