@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
-from editor.models import Execution, Function, Invocation, Role, StateMachine
+from editor.models import AccessKey, Execution, Function, Invocation, Role, StateMachine
 from editor.services.samples import welcome
 
 User = get_user_model()
@@ -74,6 +74,23 @@ class ExecutionAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     search_fields = ["name", "machine__name"]
     readonly_fields = [f.name for f in Execution._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AccessKey)
+class AccessKeyAdmin(admin.ModelAdmin):
+    """Access keys, read-only (their secrets are never shown): staff can delete one to revoke it."""
+
+    list_display = ["access_key_id", "user", "status", "created_at", "last_used_at", "last_used_service"]
+    list_filter = ["status"]
+    search_fields = ["access_key_id", "user__username"]
+    fields = ["access_key_id", "user", "status", "created_at", "last_used_at", "last_used_service", "last_used_region"]
+    readonly_fields = fields
 
     def has_add_permission(self, request):
         return False

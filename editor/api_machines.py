@@ -10,6 +10,7 @@ from editor.models import Execution, Role, StateMachine
 from editor.serializers import invocation_json
 from editor.services import executions as runs
 from editor.services import machines, roles
+from editor.services.accounts import role_arn
 from editor.services.policy import default_policy, validate_policy
 from editor.samples import machines as templates
 from runtime.asl import definition_to_dot
@@ -20,16 +21,16 @@ def _iso(value):
 
 
 def role_json(role: Role) -> dict:
-    return {"name": role.name, "description": role.description, "trusted": role.trusted, "policy": role.policy,
-            "arn": f"arn:aws:iam::{_account()}:role/{role.name}", "created_at": _iso(role.created_at),
-            "updated_at": _iso(role.updated_at),
+    return {"name": role.name, "description": role.description, "trusted": role.trusted,
+            "assume_role_policy": roles.trust_policy(role.trusted),
+            "policies": [role_policy_json(p) for p in role.inline_policies.all()], "policy": role.policy,
+            "arn": role_arn(role.owner_id, role.name, role.path), "role_id": role.role_id, "path": role.path,
+            "created_at": _iso(role.created_at), "updated_at": _iso(role.updated_at),
             "machines": sorted(role.machines.values_list("name", flat=True))}
 
 
-def _account():
-    from editor.services.policy import account_id
-
-    return account_id()
+def role_policy_json(policy) -> dict:
+    return {"name": policy.name, "document": policy.document, "updated_at": _iso(policy.updated_at)}
 
 
 # -- roles ------------------------------------------------------------------------------------
@@ -38,7 +39,8 @@ def _account():
 def role_list(request):
     if request.method == "POST":
         return JsonResponse(role_json(roles.create_role(request.user, read_json(request))), status=201)
-    return JsonResponse({"roles": [role_json(r) for r in Role.objects.filter(owner=request.user)]})
+    found = Role.objects.filter(owner=request.user).prefetch_related("inline_policies")
+    return JsonResponse({"roles": [role_json(r) for r in found]})
 
 
 @api("GET", "PUT", "DELETE")
@@ -50,6 +52,21 @@ def role_detail(request, name):
     if request.method == "PUT":
         role = roles.update_role(role, read_json(request))
     return JsonResponse(role_json(role))
+
+
+@api("GET", "PUT", "DELETE")
+def role_policy_detail(request, name, policy):
+    """One inline policy of a role: PUT {"document": ...} creates or replaces it."""
+    role = roles.get_role(request.user, name)
+    if request.method == "PUT":
+        data = read_json(request)
+        if "document" not in data:
+            raise ApiError("Required", "document is required.", field="document")
+        return JsonResponse(role_policy_json(roles.put_role_policy(role, policy, data["document"])))
+    if request.method == "DELETE":
+        roles.delete_role_policy(role, policy)
+        return HttpResponse(status=204)
+    return JsonResponse(role_policy_json(roles.get_role_policy(role, policy)))
 
 
 @api("GET")

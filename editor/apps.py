@@ -9,6 +9,15 @@ def _sqlite_wal(sender, connection, **kwargs):
         connection.connection.execute("PRAGMA journal_mode = WAL")
 
 
+def _give_account(sender, instance, created, raw=False, **kwargs):
+    """Every new person is an AWS account of their own, however they were added (the admin,
+    createsuperuser, `prepare`, a script): ARNs and access keys need its id from the start."""
+    if created and not raw:
+        from editor.services.accounts import ensure_account
+
+        ensure_account(instance)
+
+
 class EditorConfig(AppConfig):
     name = "editor"
     verbose_name = "Flowbench studio"
@@ -16,3 +25,7 @@ class EditorConfig(AppConfig):
 
     def ready(self):
         connection_created.connect(_sqlite_wal, dispatch_uid="flowbench-sqlite-wal")
+        from django.conf import settings
+        from django.db.models.signals import post_save
+
+        post_save.connect(_give_account, sender=settings.AUTH_USER_MODEL, dispatch_uid="flowbench-account")

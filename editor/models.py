@@ -1,6 +1,6 @@
 """What Flowbench stores: functions (the draft you edit, the versions you deploy, the test events
-you keep, every invocation), roles, state machines with their versions, and executions with their
-history events."""
+you keep, every invocation), each person's AWS account and access keys, roles with their inline
+policies, state machines with their versions, and executions with their history events."""
 
 from __future__ import annotations
 
@@ -165,14 +165,54 @@ class SignInLink(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
 
+class Account(models.Model):
+    """The AWS account a person is: every ARN of their functions, roles and state machines names
+    its 12-digit id, and their access keys act as its root (editor.services.accounts)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="aws_account")
+    account_id = models.CharField(max_length=12, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.account_id
+
+
+class AccessKey(models.Model):
+    """An access key of a person (at most two, as IAM allows): the id is public, the secret is kept
+    encrypted with a key derived from SECRET_KEY (SigV4 needs it in clear to check a signature)."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "Active", "Active"
+        INACTIVE = "Inactive", "Inactive"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_keys")
+    access_key_id = models.CharField(max_length=20, unique=True)
+    secret_encrypted = models.TextField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_service = models.CharField(max_length=64, blank=True, default="")
+    last_used_region = models.CharField(max_length=32, blank=True, default="")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return self.access_key_id
+
+
 class Role(models.Model):
-    """An IAM-style role: who may assume it (`trusted`: "states", "lambda") and its identity policy."""
+    """An IAM role: who may assume it (`trusted`: "states", "lambda", its AssumeRolePolicyDocument)
+    and its named inline policies (RolePolicy), whose statements together decide what it may do."""
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="roles")
     name = models.CharField(max_length=64)
+    role_id = models.CharField(max_length=21, unique=True)
+    path = models.CharField(max_length=512, default="/")
     description = models.CharField(max_length=1000, blank=True, default="")
     trusted = models.JSONField(default=list)
-    policy = models.JSONField(default=dict)
+    max_session_duration = models.PositiveIntegerField(default=3600)
+    tags = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -182,6 +222,32 @@ class Role(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def policy(self) -> dict:
+        """Returns the role's effective identity policy: every statement of its inline policies."""
+        statements = []
+        for inline in self.inline_policies.all():
+            found = inline.document.get("Statement", [])
+            statements.extend(found if isinstance(found, list) else [found])
+        return {"Version": "2012-10-17", "Statement": statements}
+
+
+class RolePolicy(models.Model):
+    """One named inline policy of a role (IAM's PutRolePolicy): an identity policy document."""
+
+    role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="inline_policies")
+    name = models.CharField(max_length=128)
+    document = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["role", "name"], name="role_policy_name_unique")]
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.role.name}/{self.name}"
 
 
 class StateMachine(models.Model):

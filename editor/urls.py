@@ -3,7 +3,7 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path, re_path
 
-from editor import api, api_machines, views, views_machines, views_operations
+from editor import api, api_keys, api_machines, views, views_machines, views_operations
 
 api_patterns = [
     path("api/runtimes", api.runtimes, name="api-runtimes"),
@@ -24,6 +24,7 @@ api_patterns = [
     path("api/roles", api_machines.role_list, name="api-roles"),
     path("api/roles/default-policy", api_machines.role_default_policy, name="api-role-default-policy"),
     path("api/roles/<str:name>", api_machines.role_detail, name="api-role"),
+    path("api/roles/<str:name>/policies/<str:policy>", api_machines.role_policy_detail, name="api-role-policy"),
     path("api/policies/validate", api_machines.policy_validate, name="api-policy-validate"),
     path("api/state-machines", api_machines.machine_list, name="api-machines"),
     path("api/state-machine-templates", api_machines.machine_templates, name="api-machine-templates"),
@@ -41,6 +42,8 @@ api_patterns = [
     path("api/executions/<str:execution_id>/redrive", api_machines.execution_redrive, name="api-execution-redrive"),
     path("api/executions/<str:execution_id>/invocations", api_machines.execution_invocations,
          name="api-execution-invocations"),
+    path("api/access-keys", api_keys.access_key_list, name="api-access-keys"),
+    path("api/access-keys/<str:key_id>", api_keys.access_key_detail, name="api-access-key"),
     re_path(r"^api/", api.api_not_found),
 ]
 
@@ -55,6 +58,7 @@ urlpatterns = [
     path("", views.function_list, name="function-list"),
     path("functions/new", views.function_create, name="function-create"),
     path("functions/<str:name>/", views.function_page, name="function"),
+    path("security-credentials/", views.security_credentials, name="security-credentials"),
     path("roles/", views_machines.role_list, name="role-list"),
     path("roles/new", views_machines.role_create, name="role-create"),
     path("roles/<str:name>/", views_machines.role_page, name="role"),

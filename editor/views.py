@@ -69,6 +69,11 @@ def function_page(request, name):
                   {"page": "functions", "function": function, "sandbox": sandbox_backend()})
 
 
+def security_credentials(request):
+    """The person's AWS account id and access keys (as IAM's console shows them)."""
+    return render(request, "editor/security_credentials.html", {"page": "credentials"})
+
+
 def csrf_failure(request, reason=""):
     """The CSRF refusal: the API's error shape under /api/, Django's page elsewhere."""
     if request.path.startswith("/api/"):

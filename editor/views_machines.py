@@ -47,9 +47,11 @@ def machine_create(request):
 def machine_page(request, name):
     machine = _owned("StateMachine", owner=request.user, name=name)
     # The page's model builds Choice rules from the engine's own table of operators.
+    from editor.services.accounts import account_id
+
     return render(request, "editor/machine.html",
                   {"page": "machines", "machine": machine, "codemirror": CODEMIRROR,
-                   "choice_operators": page_table()})
+                   "choice_operators": page_table(), "account_id": account_id(request.user)})
 
 
 def execution_list(request, name):

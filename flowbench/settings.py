@@ -47,6 +47,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: AWS API requests (signed, or shaped like one) are answered here, with AWS's errors,
+    # before sessions, CSRF and the sign-in redirect; everything else goes on to the studio.
+    "editor.aws.middleware.AwsApiMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -149,7 +152,9 @@ FLOWBENCH_STOP_GRACE_SECONDS = env_int("FLOWBENCH_STOP_GRACE_SECONDS", 10, minim
 # (up to every event of the execution, some 5 MB for 24,000 events) waits in the process's send
 # buffers until its client reads (bench/socket_memory.py measures it).
 FLOWBENCH_EXECUTION_SOCKETS_PER_USER = env_int("FLOWBENCH_EXECUTION_SOCKETS_PER_USER", 10, minimum=1, maximum=10000)
-# The account and region every ARN of this install names (functions, roles, state machines).
+# Each person is an AWS account of their own (editor.services.accounts); the first administrator's
+# account id is this one, so the ARNs an install showed before accounts were per person stay theirs.
+# Every ARN names FLOWBENCH_REGION.
 FLOWBENCH_ACCOUNT_ID = env_str("FLOWBENCH_ACCOUNT_ID", "123456789012")
 if not (FLOWBENCH_ACCOUNT_ID.isdigit() and len(FLOWBENCH_ACCOUNT_ID) == 12):
     raise ImproperlyConfigured(

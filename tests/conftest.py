@@ -21,6 +21,16 @@ def pytest_sessionfinish(session):
 
 
 @pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """One real Flowbench server for the run (tests/live_server.py): page tests and the AWS API's
+    tests talk HTTP to it; yields {"base", "link", "data", "env"}."""
+    from tests.live_server import running_server
+
+    with running_server(tmp_path_factory.mktemp("flowbench-data")) as found:
+        yield found
+
+
+@pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium through Playwright, one for the whole run: Playwright's sync API runs one
     instance per thread, so page tests (e2e) and the fault tests (integration) share it."""

@@ -78,9 +78,9 @@ def function_spec(function: Function, version: FunctionVersion):
 def _invoked_arn(function: Function, version: FunctionVersion) -> str:
     """Returns the ARN the function was invoked by: unqualified for $LATEST, as Lambda's is when
     called without a qualifier, else qualified with the version number."""
-    from editor.services.policy import function_arn
+    from editor.services.accounts import function_arn
 
-    arn = function_arn(function.name)
+    arn = function_arn(function.owner_id, function.name)
     return arn if version.number is None else f"{arn}:{version.number}"
 
 
@@ -123,11 +123,11 @@ def run_invocation(function: Function, version: FunctionVersion, invocation: Inv
     event = invocation.request
     lines: list[str] = []   # appended by the runner's thread; the lines up to `sent` are sent
     done = threading.Event()
+    arn = _invoked_arn(function, version)   # read here: the runner's thread has no database
 
     def run():
         try:
-            return get_runner().invoke(function_spec(function, version), event, on_log=lines.append,
-                                       arn=_invoked_arn(function, version))
+            return get_runner().invoke(function_spec(function, version), event, on_log=lines.append, arn=arn)
         finally:
             done.set()
 

@@ -12,7 +12,7 @@ from editor.errors import ApiError, not_found
 from editor.models import Function, Role, StateMachine, StateMachineVersion
 from editor.samples import machines as templates
 from editor.services import validation
-from editor.services.policy import function_arn
+from editor.services.accounts import function_arn
 from editor.services.roles import get_role
 from runtime.asl import definition_to_dot, validate
 
@@ -68,11 +68,11 @@ def template_definition(user, template_id: str) -> str:
     if template is None:
         raise ApiError("InvalidTemplate", f"Choose one of: {', '.join(templates.BY_ID)}.", field="template")
     if template.id == "seed":
-        return templates.seed_text().replace(templates.SEED_ACCOUNT_PREFIX, function_arn(""))
+        return templates.seed_text().replace(templates.SEED_ACCOUNT_PREFIX, function_arn(user, ""))
     text = json.dumps(template.definition, indent=2, ensure_ascii=False)
     if "{arn}hello" in text:
         first = Function.objects.filter(owner=user).order_by("name").values_list("name", flat=True).first()
-        text = text.replace("{arn}hello", function_arn(first or "hello"))
+        text = text.replace("{arn}hello", function_arn(user, first or "hello"))
     return text
 
 

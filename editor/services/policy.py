@@ -14,9 +14,6 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from django.conf import settings
-
-from runtime.arn import function_arn as _function_arn
 from runtime.json_pointer import child
 
 VERSIONS = ("2012-10-17", "2008-10-17")
@@ -26,32 +23,17 @@ ACTION = re.compile(r"^(\*|[A-Za-z0-9-]+:[A-Za-z0-9*?]+)$")
 POLICY_LIMIT_BYTES = 10 * 1024
 
 
-def account_id() -> str:
-    return settings.FLOWBENCH_ACCOUNT_ID
+def default_policy(user) -> dict:
+    """Returns the policy a new role of `user` gets: invoke any of their functions."""
+    from editor.services.accounts import function_arn
 
-
-def region() -> str:
-    return settings.FLOWBENCH_REGION
-
-
-def function_arn(name: str) -> str:
-    """Returns the ARN of this install's function `name`."""
-    return _function_arn(name, region(), account_id())
-
-
-def role_arn(name: str) -> str:
-    return f"arn:aws:iam::{account_id()}:role/{name}"
-
-
-def default_policy(user=None) -> dict:
-    """Returns the policy a new role gets: invoke any of this install's functions."""
     return {
         "Version": "2012-10-17",
         "Statement": [{
             "Sid": "InvokeFunctions",
             "Effect": "Allow",
             "Action": "lambda:InvokeFunction",
-            "Resource": f"arn:aws:lambda:{region()}:{account_id()}:function:*",
+            "Resource": function_arn(user, "*"),
         }],
     }
 

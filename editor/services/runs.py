@@ -90,7 +90,7 @@ def run_guarded(execution_id, host: Host, steal: bool = False, reserved: bool = 
 
 
 def _run_leased(execution_id, token: int, host: Host) -> None:
-    from editor.services.policy import account_id, region, role_arn
+    from editor.services.accounts import account_id, region, role_arn
     from editor.services.task_invoker import TaskInvoker
     from runtime.asl import Clock, Parked, Suspended
 
@@ -113,7 +113,8 @@ def _run_leased(execution_id, token: int, host: Host) -> None:
     recorder = EventRecorder(execution.id, token, host)
     invoker = TaskInvoker(execution, version.role, before_call=recorder.checkpoint)
     context = {"stateMachineName": execution.machine.name, "executionName": execution.name,
-               "roleArn": role_arn(version.role_name), "region": region(), "accountId": account_id(),
+               "roleArn": role_arn(execution.machine.owner_id, version.role_name), "region": region(),
+               "accountId": account_id(execution.machine.owner_id),
                "redriveCount": execution.redrive_count}
     keeper = host.keeper
     keeper.track(execution.id, token, cancel, suspend, recorder)

@@ -35,7 +35,11 @@ def load_samples(user) -> list[str]:
 
 def welcome(user) -> list[str]:
     """Gives a new person what the first one gets: the sample functions, the sample role and the
-    sample state machine; returns the names it created (none when they have them all)."""
+    sample state machine, and their AWS account; returns the names it created (none when they have
+    them all)."""
+    from editor.services.accounts import ensure_account
+
+    ensure_account(user)
     return load_samples(user) + load_sample_machine(user)
 
 
@@ -48,14 +52,14 @@ def load_sample_machine(user) -> list[str]:
     from editor.models import Role, StateMachine
     from editor.samples import machines as templates
     from editor.services.machines import publish_version, template_definition
-    from editor.services.policy import default_policy
+    from editor.services.roles import create_role
 
     created = []
     with transaction.atomic():
         role = Role.objects.filter(owner=user, name=SAMPLE_ROLE).first()
         if role is None:
-            role = Role.objects.create(owner=user, name=SAMPLE_ROLE, trusted=["states"], policy=default_policy(user),
-                                       description="Lets the sample state machines invoke your functions.")
+            role = create_role(user, {"name": SAMPLE_ROLE, "trusted": ["states"],
+                                      "description": "Lets the sample state machines invoke your functions."})
             created.append(SAMPLE_ROLE)
         if not StateMachine.objects.filter(owner=user, name=SAMPLE_MACHINE).exists():
             machine = StateMachine.objects.create(

@@ -14,7 +14,8 @@ from django.db import connection
 
 from editor.models import Function, FunctionVersion, Invocation
 from editor.services.invocations import function_spec, record_result
-from editor.services.policy import account_id, evaluate, function_arn
+from editor.services.accounts import account_id, function_arn
+from editor.services.policy import evaluate
 from editor.services.runner import get_runner
 
 
@@ -46,13 +47,18 @@ class TaskInvoker:
 
     def invoke_function(self, name: str, payload: Any, *, qualifier: str | None = None,
                         timeout: float | None = None, arn: str = "", state: str = ""):
+        from runtime.arn import parse_function
         from runtime.asl import FunctionNotFound, FunctionServiceError
         from runtime.tasks import LambdaInvoker
 
         if self._before_call is not None:
             self._before_call()
         function_name = name   # the engine parsed the Task's resource (runtime.arn)
-        resource = function_arn(function_name) + (f":{qualifier}" if qualifier else "")
+        named = parse_function(arn) if arn else None
+        if named is not None and named.account not in (None, account_id(self.owner_id)):
+            # Another account's function: invisible, as every other person's resources are.
+            raise FunctionNotFound(f"Function not found: {arn}")
+        resource = function_arn(self.owner_id, function_name, qualifier or None)
         role = self.role.__class__.objects.filter(pk=self.role.pk).first()
         decision = evaluate(role.policy if role else None, "lambda:InvokeFunction", resource)
         if decision != "allow":
@@ -61,7 +67,7 @@ class TaskInvoker:
             session = self.execution.id.hex
             raise FunctionServiceError(
                 "AccessDeniedException",
-                f"User: arn:aws:sts::{account_id()}:assumed-role/{self.role.name}/{session} is not authorized "
+                f"User: arn:aws:sts::{account_id(self.owner_id)}:assumed-role/{self.role.name}/{session} is not authorized "
                 f"to perform: lambda:InvokeFunction on resource: {resource} {because}")
         function, version = self._resolve(function_name, qualifier)
         if function is None or version is None:

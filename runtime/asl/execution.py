@@ -95,9 +95,10 @@ class ExecutionContext:
         self.start_time = iso_time(start)
         self.input = input_value
 
-    def lambda_arn(self, name: str) -> str:
-        """Returns the ARN of function `name` in this execution's region and account."""
-        return function_arn(name, self.region, self.account)
+    def lambda_arn(self, name: str, region: str | None = None, account: str | None = None) -> str:
+        """Returns the ARN of function `name` in `region` and `account` (those the Task's resource
+        names), by default this execution's."""
+        return function_arn(name, region or self.region, account or self.account)
 
     def object(self, state_name: str, entered_time: str, retry_count: int | None = None,
                map_item: tuple | None = None) -> dict:

@@ -29,7 +29,7 @@ const app = {
   selectedEdge: null,   // the selected transition, as graph-view.js's edgeFor reads its id, or null
   diagnostics: [],
   functions: [],
-  account: "123456789012",
+  account: root.dataset.account,   // the owner's account: every Lambda ARN the editor writes names it
   mode: "design",
 };
 window.flowbench = app;   // for the browser tests and the curious
@@ -529,19 +529,6 @@ async function loadRoles() {
   const data = await api("GET", "/api/roles");
   $("cfg-role").replaceChildren(...data.roles.map((r) => el("option", { value: r.name, text: r.name, selected: r.name === app.machine.role })));
   $("cfg-role-link").href = `/roles/${encodeURIComponent(app.machine.role)}/`;
-  // The account of Lambda ARNs: the one the roles' policies name.
-  for (const role of data.roles) {
-    const account = accountIn(role.policy);
-    if (account) { app.account = account; return; }
-  }
-  try {
-    const fallback = accountIn((await api("GET", "/api/roles/default-policy")).policy);
-    if (fallback) app.account = fallback;
-  } catch { /* keep the default account */ }
-}
-function accountIn(policy) {
-  const match = /arn:[^:"]+:lambda:[^:"]*:(\d{12}):/.exec(JSON.stringify(policy || {}));
-  return match ? match[1] : null;
 }
 function fillConfig() {
   $("cfg-type").value = app.machine.type;

@@ -1,55 +1,13 @@
-"""A real Flowbench server (prepare + daphne, fresh database) and Debian's Chromium for page tests."""
+"""Debian's Chromium signed in to the real Flowbench server (tests/conftest.py's `server`) for page tests."""
 
 from __future__ import annotations
 
 import os
-import re
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = Path(os.environ.get("FLOWBENCH_SCREENSHOTS", "/tmp/flowbench-screenshots"))
-
-
-def new_signin_link(env: dict) -> str:
-    """Runs `manage.py prepare` (the first run creates the database and the administrator) and
-    returns the one-time sign-in link it prints, a new one each run."""
-    prepared = subprocess.run([sys.executable, "manage.py", "prepare"], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=120, check=True)
-    return re.search(r"(http://\S+/login/\S+)", prepared.stdout).group(1)
-
-
-@pytest.fixture(scope="session")
-def server(tmp_path_factory):
-    """Starts `manage.py prepare` then daphne on a free port; yields (base url, sign-in link)."""
-    data = tmp_path_factory.mktemp("flowbench-data")
-    # The test binds the port and hands the socket to daphne (--fd): connections wait in its
-    # backlog until daphne accepts them, so nothing polls or sleeps until the server is up.
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(128)
-    port = listener.getsockname()[1]
-    base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "FLOWBENCH_DATA_DIR": str(data), "FLOWBENCH_BASE_URL": base,
-           "DJANGO_SETTINGS_MODULE": "flowbench.settings", "PYTHONUNBUFFERED": "1"}
-    env.pop("DATABASE_URL", None)
-    env.pop("REDIS_URL", None)
-    link = new_signin_link(env)
-    log = open(data / "daphne.log", "w")
-    daphne = subprocess.Popen([sys.executable, "-m", "flowbench.serve", "--fd", str(listener.fileno()),
-                               "flowbench.asgi:application"], cwd=ROOT, env=env,
-                              stdout=log, stderr=subprocess.STDOUT, pass_fds=[listener.fileno()])
-    listener.close()
-    try:
-        yield {"base": base, "link": link, "data": data, "env": env}
-    finally:
-        daphne.terminate()
-        daphne.wait(timeout=20)
-        log.close()
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ WAIT_MACHINE = {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds"
 @pytest.fixture(scope="module")
 def signed_in_client(server):
     """An HTTP client signed in as the administrator (a fresh one-time link) with its CSRF token."""
-    from tests.e2e.conftest import new_signin_link
+    from tests.live_server import new_signin_link
 
     client = httpx.Client(base_url=server["base"], follow_redirects=True, timeout=30)
     client.get(new_signin_link(server["env"]))

@@ -8,7 +8,8 @@ import json
 
 from django.urls import URLPattern, reverse
 
-from editor.models import Function, Role, StateMachine, TestEvent
+from editor.models import AccessKey, Function, Role, RolePolicy, StateMachine, TestEvent
+from editor.services.access_keys import create_access_key
 from editor.urls import api_patterns
 from tests.web.base import LiveWebTestCase
 
@@ -31,7 +32,8 @@ BODIES = {
     ("api-function-test", "POST"): {"event": {"key": "value"}},
     ("api-function-invocations", "POST"): {"key": "value"},
     ("api-roles", "POST"): {"name": "other-role", "description": "a role", "policy": POLICY},
-    ("api-role", "PUT"): {"description": "a role", "policy": POLICY, "trusted": ["states"]},
+    ("api-role", "PUT"): {"description": "a role", "trusted": ["states"]},
+    ("api-role-policy", "PUT"): {"document": POLICY},
     ("api-policy-validate", "POST"): {"policy": POLICY},
     ("api-machines", "POST"): {"name": "other-flow", "type": "STANDARD", "role": "runner", "definition": PASS,
                                "description": "a machine"},
@@ -41,6 +43,8 @@ BODIES = {
     ("api-machine-executions", "POST"): {"input": '{"a": "b"}', "name": "run-2"},
     ("api-execution-stop", "POST"): {"error": "Stopped", "cause": "by hand"},
     ("api-execution-redrive", "POST"): None,
+    ("api-access-keys", "POST"): None,
+    ("api-access-key", "PUT"): {"status": "Inactive"},
 }
 
 
@@ -68,12 +72,13 @@ class LoneSurrogateTests(LiveWebTestCase):
         self.make_function(name="hello", deploy=True)
         self.call("POST", "/api/functions/hello/test-events", {"name": "ev1", "body": {}})
         self.execution = self.make_finished_execution()
+        self.key, _secret = create_access_key(self.alice)
 
     def path_of(self, pattern: URLPattern) -> str:
-        kwargs = {"name": {"api-role": "runner", "api-machine": "flow", "api-machine-versions": "flow",
+        kwargs = {"name": {"api-role": "runner", "api-role-policy": "runner", "api-machine": "flow", "api-machine-versions": "flow",
                            "api-machine-executions": "flow", "api-machine-recent-inputs": "flow",
                            "api-machine-version": "flow"}.get(pattern.name, "hello"),
-                  "qualifier": "$LATEST", "number": "1", "execution_id": self.execution,
+                  "qualifier": "$LATEST", "number": "1", "policy": "flowbench-policy", "key_id": self.key.access_key_id, "execution_id": self.execution,
                   "invocation_id": "00000000-0000-0000-0000-000000000000",
                   "event_id": str(TestEvent.objects.get(name="ev1").pk)}
         return reverse(pattern.name, kwargs={k: kwargs[k] for k in pattern.pattern.converters})
@@ -92,7 +97,7 @@ class LoneSurrogateTests(LiveWebTestCase):
                     yield pattern.name, method, path
 
     def test_every_endpoint_refuses_a_lone_surrogate_in_every_field_and_keeps_nothing(self):
-        before = [list(model.objects.order_by("pk").values()) for model in (Function, Role, StateMachine, TestEvent)]
+        before = [list(model.objects.order_by("pk").values()) for model in (Function, Role, RolePolicy, StateMachine, TestEvent, AccessKey)]
         seen = set()
         for name, method, path in self.body_taking_endpoints():
             self.assertIn((name, method), BODIES, f"add a valid body of {method} {path} to BODIES")
@@ -108,7 +113,7 @@ class LoneSurrogateTests(LiveWebTestCase):
                     self.assertApiError(response, 400, "InvalidUnicode", pointer)
                     self.assertIn(pointer or "the body", response.data["error"]["message"])
         self.assertEqual(seen, set(BODIES))
-        after = [list(model.objects.order_by("pk").values()) for model in (Function, Role, StateMachine, TestEvent)]
+        after = [list(model.objects.order_by("pk").values()) for model in (Function, Role, RolePolicy, StateMachine, TestEvent, AccessKey)]
         self.assertEqual(after, before)
 
     def test_a_valid_surrogate_pair_is_text_like_any_other(self):

@@ -16,6 +16,7 @@ from django.test import Client, override_settings
 from editor import consumers, services
 from editor.models import ExecutionEvent
 from editor.services import executions, machines, roles
+from editor.services.accounts import function_arn
 from editor.services.executor import get_executor
 from flowbench.asgi import application
 from tests.web.base import assert_refused
@@ -46,7 +47,8 @@ def make_user(username, with_machine=True):
         services.deploy_function(function)
         roles.create_role(user, {"name": "runner"})
         machine = machines.create_machine(user, {"name": "flow", "type": "STANDARD", "role": "runner",
-                                                 "definition": json.dumps(DEFINITION)})
+                                                 "definition": json.dumps(DEFINITION).replace(
+                                                     ARN, function_arn(user, ""))})
         machines.publish_version(machine)
     client = Client()
     client.force_login(user)

@@ -5,13 +5,13 @@ import json
 
 from editor import services
 from editor.models import Execution, ExecutionEvent, Invocation
+from editor.services.accounts import function_arn
 from editor.services.executor import get_executor
 from editor.services.samples import load_sample_machine, load_samples
 from tests.web.base import LiveWebTestCase
 
 FAILS = "def lambda_handler(event, context):\n    raise RuntimeError('not yet')\n"
 WORKS = "def lambda_handler(event, context):\n    return {**event, 'called': True}\n"
-ARN = "arn:aws:lambda:us-east-1:123456789012:function:"
 
 
 def entered(execution_id):
@@ -21,6 +21,10 @@ def entered(execution_id):
 
 
 class ExecutionTestCase(LiveWebTestCase):
+    def setUp(self):
+        super().setUp()
+        self.arn = function_arn(self.alice, "")   # Tasks name Alice's own account's functions
+
     def start(self, machine, body, status=201):
         response = self.call("POST", f"/api/state-machines/{machine}/executions", body)
         self.assertEqual(response.status_code, status, response.content)
@@ -67,9 +71,9 @@ class SeedMachineTests(ExecutionTestCase):
 
     def test_tasks_in_parallel_branches_run_and_record_their_states(self):
         self.machine("both", {"StartAt": "Both", "States": {"Both": {"Type": "Parallel", "End": True, "Branches": [
-            {"StartAt": "Attack", "States": {"Attack": {"Type": "Task", "Resource": ARN + "attack-training",
+            {"StartAt": "Attack", "States": {"Attack": {"Type": "Task", "Resource": self.arn + "attack-training",
                                                         "End": True}}},
-            {"StartAt": "Defence", "States": {"Defence": {"Type": "Task", "Resource": ARN + "defence-training",
+            {"StartAt": "Defence", "States": {"Defence": {"Type": "Task", "Resource": self.arn + "defence-training",
                                                           "End": True}}}]}}}, role="flowbench-sample-role")
         data = self.run_to_end("both", {"input": '{"TraningType": "수비수"}'})
         self.assertEqual(data["status"], "SUCCEEDED", data)
@@ -96,11 +100,11 @@ class RoleAtRunTimeTests(ExecutionTestCase):
         super().setUp()
         load_samples(self.alice)
         self.call("POST", "/api/roles", {"name": "runner", "policy": {"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": ARN + "attack-*"}]}})
+            {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": self.arn + "attack-*"}]}})
 
     def test_a_task_the_role_does_not_allow_fails_as_aws_fails_it_and_a_catch_takes_it(self):
         self.machine("caught", {"StartAt": "Pass drill", "States": {
-            "Pass drill": {"Type": "Task", "Resource": ARN + "passing-training", "Next": "Done",
+            "Pass drill": {"Type": "Task", "Resource": self.arn + "passing-training", "Next": "Done",
                            "Catch": [{"ErrorEquals": ["Lambda.AWSLambdaException"], "ResultPath": "$.denied",
                                       "Next": "Refused"}]},
             "Refused": {"Type": "Pass", "End": True},
@@ -112,14 +116,25 @@ class RoleAtRunTimeTests(ExecutionTestCase):
         self.assertEqual(denied["Error"], "Lambda.AWSLambdaException")
         self.assertIn("assumed-role/runner/", denied["Cause"])
         self.assertIn("is not authorized to perform: lambda:InvokeFunction on resource: "
-                      f"{ARN}passing-training because no identity-based policy allows the "
+                      f"{self.arn}passing-training because no identity-based policy allows the "
                       "lambda:InvokeFunction action", denied["Cause"])
         self.assertFalse(Invocation.objects.exists())
 
+    def test_a_task_naming_another_accounts_function_finds_nothing_even_with_one_of_that_name(self):
+        bobs = function_arn(self.bob, "attack-training")
+        self.call("POST", "/api/roles", {"name": "anything", "policy": {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "*"}]}})
+        self.machine("borrow", {"StartAt": "Attack", "States": {
+            "Attack": {"Type": "Task", "Resource": bobs, "End": True}}}, role="anything")
+        data = self.run_to_end("borrow", {"input": "{}"})
+        self.assertEqual((data["status"], data["error"]), ("FAILED", "Lambda.ResourceNotFoundException"))
+        self.assertIn(f"Function not found: {bobs}", data["cause"])
+        self.assertFalse(Invocation.objects.exists())   # Alice's own attack-training did not run
+
     def test_an_allowed_task_runs_and_a_denied_one_fails_the_execution(self):
         self.machine("plain", {"StartAt": "Attack", "States": {
-            "Attack": {"Type": "Task", "Resource": ARN + "attack-training", "Next": "Defence"},
-            "Defence": {"Type": "Task", "Resource": ARN + "defence-training", "End": True}}})
+            "Attack": {"Type": "Task", "Resource": self.arn + "attack-training", "Next": "Defence"},
+            "Defence": {"Type": "Task", "Resource": self.arn + "defence-training", "End": True}}})
         data = self.run_to_end("plain", {"input": '{"TraningType": "공격수"}'})
         self.assertEqual((data["status"], data["error"]), ("FAILED", "Lambda.AWSLambdaException"))
         self.assertEqual(Invocation.objects.get().state_name, "Attack")
@@ -152,7 +167,7 @@ class ExecutionLifecycleTests(ExecutionTestCase):
         services.deploy_function(function)
         self.machine("redriven", {"StartAt": "Prepare", "States": {
             "Prepare": {"Type": "Pass", "Result": {"n": 1}, "Next": "Call"},
-            "Call": {"Type": "Task", "Resource": ARN + "flaky", "End": True}}})
+            "Call": {"Type": "Task", "Resource": self.arn + "flaky", "End": True}}})
         failed = self.run_to_end("redriven", {"input": "{}"})
         self.assertEqual((failed["status"], failed["error"]), ("FAILED", "RuntimeError"))
         self.assertApiError(self.call("POST", f"/api/executions/{failed['id']}/stop"), 409)

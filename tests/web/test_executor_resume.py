@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 from editor import services
 from editor.models import Execution, ExecutionEvent
 from editor.services import executions, machines, roles
+from editor.services.accounts import function_arn
 from editor.services.executor import get_executor, replace_executor, resume_running_executions
 from flowbench import lifecycle
 from tests.integration.cluster import wait_until
@@ -25,7 +26,6 @@ BLOCKS = (
     "    connection.recv(1)\n"
     "    return {**event, 'released': True}\n"
 )
-ARN = "arn:aws:lambda:us-east-1:123456789012:function:"
 
 
 class BlockingTaskCase(LiveWebTestCase):
@@ -58,7 +58,7 @@ class BlockingTaskCase(LiveWebTestCase):
     def task_machine(self, before=False):
         """Block (the function, retried on Lambda.ServiceException) then After; with `before`, a
         Pass named Before first."""
-        states = {"Block": {"Type": "Task", "Resource": ARN + "blocker", "Next": "After",
+        states = {"Block": {"Type": "Task", "Resource": function_arn(self.alice, "blocker"), "Next": "After",
                             "Retry": [{"ErrorEquals": ["Lambda.ServiceException"], "IntervalSeconds": 1}]},
                   "After": {"Type": "Pass", "End": True}}
         if before:

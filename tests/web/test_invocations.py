@@ -3,6 +3,7 @@
 import json
 
 from editor.models import Function, Invocation
+from editor.services.accounts import function_arn
 from tests.web.base import WebTestCase
 
 FAILING = "def lambda_handler(event, context):\n    print('about to fail')\n    raise ValueError('bad drill')\n"
@@ -187,7 +188,7 @@ class FunctionIdentityTests(WebTestCase):
         self.make_function(name="sleeper", runtime=runtime)
         self.call("PUT", "/api/functions/sleeper/code", {"files": files})
         self.call("POST", "/api/functions/sleeper/deploy")
-        arn = "arn:aws:lambda:us-east-1:123456789012:function:sleeper"
+        arn = function_arn(self.alice, "sleeper")   # in Alice's own account
         tested = self.call("POST", "/api/functions/sleeper/test", {"event": {}}).data
         self.assertEqual(tested["response"], {"name": "sleeper", "env": "sleeper", "arn": arn,
                                               "group": "/aws/lambda/sleeper"})
@@ -200,6 +201,8 @@ class FunctionIdentityTests(WebTestCase):
         self.call("POST", "/api/functions/sleeper/deploy", client=self.bob_client)
         bobs = self.call("POST", "/api/functions/sleeper/test", {"event": {}}, client=self.bob_client).data
         self.assertEqual(bobs["response"]["name"], "sleeper")
+        self.assertEqual(bobs["response"]["arn"], function_arn(self.bob, "sleeper"))
+        self.assertNotEqual(function_arn(self.bob, "sleeper"), arn)
 
     def test_a_python_function_sees_its_own_name_arn_and_log_group(self):
         self.check("python", {"lambda_function.py": PY_CONTEXT})

@@ -2,7 +2,8 @@
 
 import pytest
 
-from editor.services.policy import default_policy, evaluate, function_arn, validate_policy
+from editor.services.accounts import function_arn
+from editor.services.policy import default_policy, evaluate, validate_policy
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:attack-training"
 
@@ -11,10 +12,15 @@ def policy(*statements):
     return {"Version": "2012-10-17", "Statement": list(statements)}
 
 
-def test_the_default_policy_allows_invoking_any_function_of_the_install():
-    assert validate_policy(default_policy()) == []
-    assert evaluate(default_policy(), "lambda:InvokeFunction", function_arn("anything")) == "allow"
-    assert evaluate(default_policy(), "lambda:DeleteFunction", function_arn("anything")) == "implicit-deny"
+@pytest.mark.django_db
+def test_the_default_policy_allows_invoking_any_function_of_its_account_only(django_user_model):
+    alice = django_user_model.objects.create_user("alice")
+    bob = django_user_model.objects.create_user("bob")
+    mine = default_policy(alice)
+    assert validate_policy(mine) == []
+    assert evaluate(mine, "lambda:InvokeFunction", function_arn(alice, "anything")) == "allow"
+    assert evaluate(mine, "lambda:DeleteFunction", function_arn(alice, "anything")) == "implicit-deny"
+    assert evaluate(mine, "lambda:InvokeFunction", function_arn(bob, "anything")) == "implicit-deny"
 
 
 def test_an_explicit_deny_beats_an_allow():

@@ -170,7 +170,7 @@ class TaskState(State):
             limit = remaining
         invoker = run.invoker
         name, qualifier = function.name, function.qualifier
-        arn = run.context.lambda_arn(name)
+        arn = run.context.lambda_arn(name, function.region, function.account)
         try:
             if invoker is None:
                 raise FunctionNotFound(name)

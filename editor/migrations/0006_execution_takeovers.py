@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('editor', '0004_functions_network_off_by_default'),
+        ('editor', '0005_accounts_access_keys_inline_policies'),
     ]
 
     operations = [

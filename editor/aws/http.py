@@ -1,0 +1,79 @@
+"""The HTTP request and response the protocol layer sees: plain data, no Django in them, so parsers
+and serializers are tested on requests botocore itself prepared.
+
+    Request.from_django(request, body)   -> Request (method, paths, query, headers, body)
+    Response(status, headers, body).as_django() -> HttpResponse
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from urllib.parse import parse_qsl, quote
+
+
+@dataclass
+class Request:
+    """An HTTP request: `path` decoded, `raw_path` as the client sent it (SigV4 signs that),
+    `query` the decoded pairs of `raw_query`, `headers` with lowercase names."""
+
+    method: str
+    path: str
+    raw_path: str = ""
+    raw_query: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+    def __post_init__(self):
+        self.headers = {k.lower(): v for k, v in self.headers.items()}
+        if not self.raw_path:
+            # What botocore would have sent for this path (it percent-encodes all but / and ~).
+            self.raw_path = quote(self.path, safe="/~")
+
+    @cached_property
+    def query(self) -> list[tuple[str, str]]:
+        return parse_qsl(self.raw_query, keep_blank_values=True)
+
+    @cached_property
+    def query_dict(self) -> dict[str, str]:
+        return dict(self.query)
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    @cached_property
+    def form(self) -> dict[str, str]:
+        """Returns the form-encoded body's fields (the Query protocol's parameters), else {}."""
+        if self.content_type != "application/x-www-form-urlencoded":
+            return {}
+        try:
+            return dict(parse_qsl(self.body.decode("utf-8"), keep_blank_values=True))
+        except UnicodeDecodeError:
+            return {}
+
+    @classmethod
+    def from_django(cls, request, body: bytes) -> Request:
+        scope = getattr(request, "scope", None) or {}
+        raw_path = scope.get("raw_path")
+        return cls(method=request.method, path=request.path,
+                   raw_path=raw_path.decode("latin-1") if isinstance(raw_path, bytes) else "",
+                   raw_query=request.META.get("QUERY_STRING", ""),
+                   headers=dict(request.headers), body=body)
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+    def as_django(self):
+        from django.http import HttpResponse
+
+        response = HttpResponse(self.body, status=self.status,
+                                content_type=self.headers.get("Content-Type", "application/json"))
+        for name, value in self.headers.items():
+            if name != "Content-Type":
+                response[name] = value
+        return response

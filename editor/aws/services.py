@@ -1,0 +1,70 @@
+"""The table of AWS services Flowbench speaks: adding a service is adding a row here and its
+provider under editor/aws/providers/. A row names the service as the signature's credential
+scope does (`signing_name`), botocore's model of it, its provider class (None: known, but no
+operation of it is implemented yet, so each answers the protocol's unknown-operation error) and
+the largest request body it takes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from editor.aws.specs import ServiceSpec, service_spec
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Service:
+    signing_name: str
+    model_name: str
+    provider: type | None
+    max_body: int = 1 * MB
+
+    @cached_property
+    def spec(self) -> ServiceSpec:
+        return service_spec(self.model_name)
+
+
+def _services() -> dict[str, Service]:
+    from editor.aws.providers.iam import IamProvider
+    from editor.aws.providers.sts import StsProvider
+
+    rows = [
+        Service("sts", "sts", StsProvider),
+        Service("iam", "iam", IamProvider),
+        # Lambda takes 6 MB payloads (Invoke) and a zip in CreateFunction; Step Functions speaks JSON 1.0.
+        Service("lambda", "lambda", None, max_body=7 * MB),
+        Service("states", "stepfunctions", None, max_body=2 * MB),
+    ]
+    return {row.signing_name: row for row in rows}
+
+
+class Registry:
+    """The services by signing name, with the indexes routing needs, built on first use."""
+
+    @cached_property
+    def by_signing_name(self) -> dict[str, Service]:
+        return _services()
+
+    @cached_property
+    def by_target_prefix(self) -> dict[str, Service]:
+        return {s.spec.target_prefix: s for s in self.by_signing_name.values() if s.spec.target_prefix}
+
+    @cached_property
+    def rest_prefixes(self) -> dict[str, Service]:
+        """The REST services by the first segment of their URIs ("2015-03-31" -> Lambda)."""
+        return {prefix: s for s in self.by_signing_name.values() if s.spec.protocol.startswith("rest-")
+                for prefix in s.spec.path_prefixes}
+
+    @cached_property
+    def max_body(self) -> int:
+        return max(s.max_body for s in self.by_signing_name.values())
+
+    @cached_property
+    def query_services(self) -> list[Service]:
+        return [s for s in self.by_signing_name.values() if s.spec.protocol == "query"]
+
+
+registry = Registry()
