@@ -148,6 +148,12 @@ FLOWBENCH_THREADS_PER_USER = env_int("FLOWBENCH_THREADS_PER_USER", 200, minimum=
 # On SIGTERM, how long a Task whose function is running may take to answer before its execution
 # is handed back anyway (the next start retries it as after a crash).
 FLOWBENCH_STOP_GRACE_SECONDS = env_int("FLOWBENCH_STOP_GRACE_SECONDS", 10, minimum=0, maximum=900)
+# Lambda's limits, counted across every process (editor.services.concurrency): invocations one
+# account (a person) runs at once, as AWS's default concurrency of 1,000 a Region.
+FLOWBENCH_ACCOUNT_CONCURRENCY = env_int("FLOWBENCH_ACCOUNT_CONCURRENCY", 1000, minimum=1, maximum=1_000_000)
+# What one process runs at once (each invocation is a process): its capacity, not a limit of the
+# account. Invocations beyond it wait for a place; they never fail for it.
+FLOWBENCH_FUNCTIONS_PER_PROCESS = env_int("FLOWBENCH_FUNCTIONS_PER_PROCESS", 64, minimum=1, maximum=10_000)
 # Execution pages one user may hold open at once in one web process: each socket's catch-up
 # (up to every event of the execution, some 5 MB for 24,000 events) waits in the process's send
 # buffers until its client reads (bench/socket_memory.py measures it).

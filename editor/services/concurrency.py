@@ -16,7 +16,6 @@ its share of the limits comes back by itself.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import threading
 import time
@@ -28,7 +27,7 @@ from django.db.models import Sum
 
 from editor.models import Function
 
-__all__ = ["invocation_slot", "limiter"]
+__all__ = ["pool_of", "slot", "LimitedRunner", "limiter"]
 
 log = logging.getLogger(__name__)
 
@@ -40,38 +39,36 @@ def _reserved_total(owner_id) -> int:
     return Function.objects.filter(owner_id=owner_id).aggregate(n=Sum("reserved_concurrency"))["n"] or 0
 
 
-class Limits:
-    """The limits of one function: its own pool (reserved) or its account's unreserved one."""
+_reservations: dict = {}
+_reservations_lock = threading.Lock()
 
-    def __init__(self):
-        self._reservations: dict = {}
-        self._lock = threading.Lock()
 
-    def of(self, function: Function) -> tuple[str, int]:
-        """Returns (the pool's key, its size) for an invocation of `function`."""
-        if function.reserved_concurrency is not None:
-            return f"fn:{function.pk}", function.reserved_concurrency
-        now = time.monotonic()
-        with self._lock:
-            known = self._reservations.get(function.owner_id)
-        if known is None or now - known[1] > RESERVATIONS_SECONDS:
-            known = (_reserved_total(function.owner_id), now)
-            with self._lock:
-                self._reservations[function.owner_id] = known
-        return f"account:{function.owner_id}", max(settings.FLOWBENCH_ACCOUNT_CONCURRENCY - known[0], 0)
+def pool_of(function: Function) -> tuple[str, int]:
+    """Returns (key, size) of the pool an invocation of `function` counts in: its own when it has
+    reserved concurrency, else its account's unreserved one (the account's limit less what its
+    functions reserved). Reads the database (the reservations at most once a second)."""
+    if function.reserved_concurrency is not None:
+        return f"fn:{function.pk}", function.reserved_concurrency
+    now = time.monotonic()
+    with _reservations_lock:
+        known = _reservations.get(function.owner_id)
+    if known is None or now - known[1] > RESERVATIONS_SECONDS:
+        known = (_reserved_total(function.owner_id), now)
+        with _reservations_lock:
+            _reservations[function.owner_id] = known
+    return f"account:{function.owner_id}", max(settings.FLOWBENCH_ACCOUNT_CONCURRENCY - known[0], 0)
 
 
 class LocalLimiter:
     """The counts of the embedded mode, in this process."""
 
     def __init__(self):
-        self.limits = Limits()
         self.running: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def take(self, function: Function):
-        """Returns a slot of the function's pool, or None when the pool is full."""
-        key, size = self.limits.of(function)
+    def take(self, pool: tuple[str, int]):
+        """Returns a slot of the pool, or None when the pool is full."""
+        key, size = pool
         with self._lock:
             if self.running.get(key, 0) >= size:
                 return None
@@ -98,7 +95,6 @@ class RedisLimiter:
     def __init__(self, url: str, ttl: float):
         import redis
 
-        self.limits = Limits()
         self.ttl = ttl
         self.client = redis.Redis.from_url(url, socket_timeout=5)
         self.take_script = self.client.register_script(_TAKE)
@@ -106,8 +102,8 @@ class RedisLimiter:
         self._lock = threading.Lock()
         self._renewer: threading.Thread | None = None
 
-    def take(self, function: Function):
-        key, size = self.limits.of(function)
+    def take(self, pool: tuple[str, int]):
+        key, size = pool
         key = f"flowbench:concurrency:{key}"
         member = f"{uuid.uuid4().hex}"
         now = time.time()
@@ -133,7 +129,7 @@ class RedisLimiter:
 
     def _renew_forever(self) -> None:
         pause = threading.Event()
-        for _ in itertools.count():
+        while True:
             pause.wait(self.ttl / 3)
             with self._lock:
                 held = list(self.held)
@@ -166,16 +162,30 @@ def limiter():
 
 
 @contextmanager
-def invocation_slot(function: Function):
-    """Holds a slot of `function`'s concurrency while the block runs; raises runtime.functions'
-    TooManyRequestsException (Lambda's throttle) when its pool is full."""
+def slot(pool: tuple[str, int]):
+    """Holds a place of `pool` (pool_of) while the block runs; raises runtime.functions'
+    TooManyRequestsException (Lambda's throttle) when the pool is full. No database work."""
     from runtime.functions import TooManyRequestsException
 
     chosen = limiter()
-    slot = chosen.take(function)
-    if slot is None:
+    taken = chosen.take(pool)
+    if taken is None:
         raise TooManyRequestsException("Rate Exceeded.")
     try:
         yield
     finally:
-        chosen.give_back(slot)
+        chosen.give_back(taken)
+
+
+class LimitedRunner:
+    """This process's FunctionRunner as one function's invocations see it: each within its pool
+    (for runtime.tasks.LambdaInvoker, which reports a throttle as Lambda.TooManyRequestsException)."""
+
+    def __init__(self, pool: tuple[str, int]):
+        self.pool = pool
+
+    def invoke(self, spec, event=None, on_log=None, **options):
+        from editor.services.runner import get_runner
+
+        with slot(self.pool):
+            return get_runner().invoke(spec, event, on_log, **options)

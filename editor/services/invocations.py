@@ -28,6 +28,7 @@ from django.utils import timezone
 from editor import messages
 from editor.errors import ApiError
 from editor.models import Function, FunctionVersion, Invocation
+from editor.services import concurrency
 from editor.services.runner import check_sandbox, get_pool, get_runner
 from editor.services.validation import without_lone_surrogates
 
@@ -71,7 +72,7 @@ def function_spec(function: Function, version: FunctionVersion):
         name=function.name, namespace=runner_namespace(function), version=version.label,
         runtime=version.runtime, handler=version.handler, files=dict(version.files),
         env=dict(version.env), timeout=version.timeout, memory=version.memory,
-        network=version.network, reserved_concurrency=function.reserved_concurrency,
+        network=version.network,
     )
 
 
@@ -118,21 +119,39 @@ def invoke_function(function: Function, event: Any, *, source: str, version: Fun
 
 
 def run_invocation(function: Function, version: FunctionVersion, invocation: Invocation) -> Invocation:
-    """Runs a pending invocation in this process's runner, streaming its lines; returns it."""
+    """Runs a pending invocation in this process's runner, within the function's concurrency
+    (editor.services.concurrency), streaming its lines; returns it."""
     group = invocation_group(function.pk, invocation.id)
-    event = invocation.request
+    spec = function_spec(function, version)
+    arn = _invoked_arn(function, version)   # read here: the runner's thread has no database
+    pool = concurrency.pool_of(function)
+    _send(group, messages.start(invocation))
+    try:
+        with concurrency.slot(pool):
+            result, failure = _stream(group, invocation, spec, arn), None
+    except Exception as exc:  # the service refused or failed (not the function): record it, say so
+        from runtime.functions import service_error
+
+        error_type, message = service_error(exc)
+        result, failure = None, {"errorType": error_type, "errorMessage": message}
+    record_result(invocation, result, failure if result is None else None)
+    _send(group, messages.end(invocation))
+    return invocation
+
+
+def _stream(group: str, invocation: Invocation, spec, arn: str):
+    """Runs the invocation on the runner's pool and sends its log lines to `group` in batches
+    while it runs; returns the runner's result (or raises what the runner raised)."""
     lines: list[str] = []   # appended by the runner's thread; the lines up to `sent` are sent
     done = threading.Event()
-    arn = _invoked_arn(function, version)   # read here: the runner's thread has no database
 
     def run():
         try:
-            return get_runner().invoke(function_spec(function, version), event, on_log=lines.append, arn=arn)
+            return get_runner().invoke(spec, invocation.request, on_log=lines.append, arn=arn)
         finally:
             done.set()
 
     future = get_pool().submit(run)
-    _send(group, messages.start(invocation))
     sent = 0
     finished = False
     while not finished:
@@ -144,17 +163,7 @@ def run_invocation(function: Function, version: FunctionVersion, invocation: Inv
             _send(group, messages.log(invocation.id, seq + 1, batch))
             seq += len(batch)
         sent = count
-    try:
-        result = future.result()
-    except Exception as exc:  # the service refused or failed (not the function): record it, say so
-        from runtime.functions import service_error
-
-        result = None
-        error_type, message = service_error(exc)
-        failure = {"errorType": error_type, "errorMessage": message}
-    record_result(invocation, result, failure if result is None else None)
-    _send(group, messages.end(invocation))
-    return invocation
+    return future.result()
 
 
 def _batches(lines: list[str], limit: int) -> Iterator[list[str]]:

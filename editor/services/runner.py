@@ -35,7 +35,8 @@ def get_runner():
             return _runner
         from runtime.functions import FunctionRunner
 
-        runner = _runner = FunctionRunner(backend=settings.FLOWBENCH_SANDBOX)
+        runner = _runner = FunctionRunner(backend=settings.FLOWBENCH_SANDBOX,
+                                          capacity=settings.FLOWBENCH_FUNCTIONS_PER_PROCESS)
         runner.__enter__()
         atexit.register(close_runner)
     level = (logging.ERROR if runner.unavailable else

@@ -13,10 +13,10 @@ from typing import Any
 from django.db import connection
 
 from editor.models import Function, FunctionVersion, Invocation
+from editor.services.concurrency import LimitedRunner, pool_of
 from editor.services.invocations import function_spec, record_result
 from editor.services.accounts import account_id, function_arn
 from editor.services.policy import evaluate
-from editor.services.runner import get_runner
 
 
 class TaskInvoker:
@@ -78,7 +78,9 @@ class TaskInvoker:
             source=Invocation.Source.STATE_MACHINE, memory_mb=version.memory, request=payload,
             execution_id=self.execution.id, state_name=state[:80])
         spec = function_spec(function, version)
-        invoker = LambdaInvoker(lambda _name, _qualifier: spec, get_runner())
+        # Within the function's concurrency, counted across the install (a throttle is
+        # Lambda.TooManyRequestsException, which the console's default Retry absorbs).
+        invoker = LambdaInvoker(lambda _name, _qualifier: spec, LimitedRunner(pool_of(function)))
         connection.close()   # the function may run for long: its connection goes back to the pool
         try:
             outcome = invoker.invoke_function(function_name, payload, qualifier=qualifier, timeout=timeout,

@@ -95,15 +95,16 @@ class FunctionRunner:
     where bubblewrap does not work, `unavailable` says why and every invoke raises
     SandboxUnavailable: the runner never falls back to plain by itself. `cgroups=False` leaves
     cgroups unused even where the host gives them (see sandbox/containment.py for what holds
-    then). `max_concurrency` is the per-function limit when a spec has no reserved concurrency
-    (each concurrent invocation is a process: the default suits one machine; AWS's account
-    default is higher). Workers idle for `idle_timeout` seconds are stopped. `log_limit` caps
+    then). `capacity` is how many invocations this runner runs at once, all functions together
+    (each is a process): an invocation beyond it waits for one to end, as a request waits for a
+    free server, and never fails for it. A spec's `reserved_concurrency` is a limit of that
+    function (throttled past it: TooManyRequestsException), as in Lambda. Workers idle for `idle_timeout` seconds are stopped. `log_limit` caps
     the log bytes kept per invocation; `max_processes` the processes and threads of one worker.
     Use it as a context manager, or call `close()`; one runner serves every thread of a process.
     """
 
     def __init__(self, backend: str = "bubblewrap", *, cgroups: bool = True,
-                 idle_timeout: float = 300.0, max_concurrency: int = 64,
+                 idle_timeout: float = 300.0, capacity: int = 64,
                  region: str = "us-east-1", account_id: str = "000000000000",
                  log_limit: int = 1 << 20, max_processes: int = 256):
         if backend not in BACKENDS:
@@ -113,7 +114,10 @@ class FunctionRunner:
         self.unavailable = sandbox_problem(backend)
         self._sandbox_class = BACKENDS[backend]
         self.idle_timeout = idle_timeout
-        self.max_concurrency = max_concurrency
+        if capacity < 1:
+            raise ValueError("a runner's capacity is at least 1")
+        self.capacity = capacity
+        self._running = 0   # invocations holding one of the capacity's places
         self.region = region
         self.account_id = account_id
         # Workers under uids of their own must reach their code: they may pass through the
@@ -342,17 +346,20 @@ class FunctionRunner:
     def _acquire(self, spec: FunctionSpec, runtime: Runtime):
         """Returns (pool, idle sandbox or None for a cold start), counting the call as busy."""
         with self._lock:
-            if self._closed:
-                raise FunctionError("The function runner is closed")
-            limit = (spec.reserved_concurrency if spec.reserved_concurrency is not None
-                     else self.max_concurrency)
-            busy = self._busy_by_name.get(spec.function_key, 0)
-            if busy >= limit:
-                raise TooManyRequestsException("Rate Exceeded.")
+            while True:
+                if self._closed:
+                    raise FunctionError("The function runner is closed")
+                busy = self._busy_by_name.get(spec.function_key, 0)
+                if spec.reserved_concurrency is not None and busy >= spec.reserved_concurrency:
+                    raise TooManyRequestsException("Rate Exceeded.")
+                if self._running < self.capacity:
+                    break
+                self._lock.wait()      # at capacity: wait for an invocation to end
             pool = self._pools.get(spec.version_key)
             if pool is None:
                 pool = self._pools[spec.version_key] = _VersionPool(
                     spec, runtime, self._write_code(spec))
+            self._running += 1
             self._busy_by_name[spec.function_key] = busy + 1
             pool.busy += 1
             while pool.idle:
@@ -366,6 +373,8 @@ class FunctionRunner:
         with self._lock:
             pool.busy -= 1
             self._busy_by_name[pool.spec.function_key] -= 1
+            self._running -= 1
+            self._lock.notify_all()
             keep = (sandbox is not None and sandbox.process is not None and not self._closed
                     and not pool.retired)
             if keep:

@@ -381,3 +381,33 @@ def test_a_worker_that_closes_its_response_pipe_is_replaced(runner):
                            "    return 'ok'\n", name=unique("close"))
     assert runner.invoke(spec, "close").error["errorType"] == "Runtime.ExitError"
     assert runner.invoke(spec, "fine").payload == "ok"
+
+
+def test_a_runner_at_its_capacity_makes_calls_wait_and_never_throttles():
+    from runtime.functions import FunctionRunner
+
+    gate = Gate()
+    spec = python_function(PY_GATED_WORKER, name=unique("capacity"))
+    results, errors = [], []
+
+    def call():
+        try:
+            results.append(small.invoke(spec, gate.port))
+        except Exception as exc:   # a throttle would land here
+            errors.append(exc)
+
+    with FunctionRunner(capacity=1, idle_timeout=600) as small:
+        callers = [threading.Thread(target=call) for _ in range(3)]
+        for caller in callers:
+            caller.start()
+        for _ in callers:
+            gate.open(1)      # one call at a time reaches the gate: the others wait their turn
+        for caller in callers:
+            caller.join()
+        workers = small.workers()
+    gate.close()
+    assert errors == []
+    assert len(results) == 3 and all(r.error is None for r in results)
+    # One at a time: the same warm worker served all three.
+    assert list(workers.values()) == [(1, 0)]
+    assert len({r.payload for r in results}) == 1
