@@ -8,6 +8,7 @@ recorded as an Invocation of the execution, with its logs and figures.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.db import connection
@@ -19,6 +20,10 @@ from editor.services.accounts import account_id, function_arn
 from editor.services.policy import evaluate
 
 
+# How long a run goes on with the role's policy it read (see TaskInvoker._role_policy).
+POLICY_SECONDS = 1.0
+
+
 class TaskInvoker:
     """Implements runtime.asl's invoker seam for one execution."""
 
@@ -28,6 +33,18 @@ class TaskInvoker:
         self.owner_id = execution.machine.owner_id
         # The run's checkpoint: the history says the Task started before its function runs.
         self._before_call = before_call
+        self._policy = (None, -POLICY_SECONDS)   # the role's policy, and when it was read
+
+    def _role_policy(self):
+        """Returns the role's policy now: read again at most once every POLICY_SECONDS (a Map
+        calls a function per item), so an edit of the role applies to running executions within
+        that, as IAM's changes spread within seconds."""
+        policy, read_at = self._policy
+        if time.monotonic() - read_at >= POLICY_SECONDS:
+            role = self.role.__class__.objects.filter(pk=self.role.pk).first()
+            policy = role.policy if role else None
+            self._policy = (policy, time.monotonic())
+        return policy
 
     def thread_done(self) -> None:
         """A Map or Parallel thread ends: close the database connection it opened."""
@@ -59,8 +76,7 @@ class TaskInvoker:
             # Another account's function: invisible, as every other person's resources are.
             raise FunctionNotFound(f"Function not found: {arn}")
         resource = function_arn(self.owner_id, function_name, qualifier or None)
-        role = self.role.__class__.objects.filter(pk=self.role.pk).first()
-        decision = evaluate(role.policy if role else None, "lambda:InvokeFunction", resource)
+        decision = evaluate(self._role_policy(), "lambda:InvokeFunction", resource)
         if decision != "allow":
             because = ("with an explicit deny in an identity-based policy" if decision == "deny"
                        else "because no identity-based policy allows the lambda:InvokeFunction action")
