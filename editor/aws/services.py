@@ -29,14 +29,16 @@ class Service:
 
 def _services() -> dict[str, Service]:
     from editor.aws.providers.iam import IamProvider
+    from editor.aws.providers.lambda_ import LambdaProvider
+    from editor.aws.providers.stepfunctions import StepFunctionsProvider
     from editor.aws.providers.sts import StsProvider
 
     rows = [
         Service("sts", "sts", StsProvider),
         Service("iam", "iam", IamProvider),
         # Lambda takes 6 MB payloads (Invoke) and a zip in CreateFunction; Step Functions speaks JSON 1.0.
-        Service("lambda", "lambda", None, max_body=7 * MB),
-        Service("states", "stepfunctions", None, max_body=2 * MB),
+        Service("lambda", "lambda", LambdaProvider, max_body=7 * MB),
+        Service("states", "stepfunctions", StepFunctionsProvider, max_body=2 * MB),
     ]
     return {row.signing_name: row for row in rows}
 
