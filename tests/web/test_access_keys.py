@@ -102,6 +102,12 @@ class AccountMigrationTests(TransactionTestCase):
 
     before, after = ("editor", "0004_functions_network_off_by_default"), ("editor", "0005_accounts_access_keys_inline_policies")
 
+    def tearDown(self):
+        # Back to the latest schema, which the tests after this one need.
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+        super().tearDown()
+
     def test_existing_people_get_accounts_and_their_arns_and_policies_follow(self):
         executor = MigrationExecutor(connection)
         executor.migrate([self.before])
