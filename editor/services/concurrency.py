@@ -11,7 +11,8 @@ one process can run at once is its capacity, and an invocation beyond it waits f
 Embedded, the counts live in this process. Distributed, they live in Redis, as sorted sets of
 slots whose scores are their expiry times: the process holding a slot renews it while its
 invocation runs, so the slots of a process that died expire within FLOWBENCH_LEASE_SECONDS and
-its share of the limits comes back by itself.
+its share of the limits comes back by itself. While Redis cannot be reached (a restart), invocations
+run uncounted rather than fail, and the slots still held are written back when it answers again.
 """
 
 from __future__ import annotations
@@ -95,26 +96,37 @@ class RedisLimiter:
     def __init__(self, url: str, ttl: float):
         import redis
 
+        self.errors = (redis.RedisError, OSError)
         self.ttl = ttl
         self.client = redis.Redis.from_url(url, socket_timeout=5)
         self.take_script = self.client.register_script(_TAKE)
         self.held: dict[tuple[str, str], float] = {}
         self._lock = threading.Lock()
         self._renewer: threading.Thread | None = None
+        # Set when Redis could not be reached: the next renewal adds the held slots back (a restarted
+        # Redis lost them) instead of only extending those it still has.
+        self._lost = False
 
     def take(self, pool: tuple[str, int]):
         key, size = pool
         key = f"flowbench:concurrency:{key}"
         member = f"{uuid.uuid4().hex}"
         now = time.time()
-        if not self.take_script(keys=[key], args=[now, now + self.ttl, size, member]):
-            return None
+        try:
+            if not self.take_script(keys=[key], args=[now, now + self.ttl, size, member]):
+                return None
+        except self.errors as exc:
+            log.warning("concurrency is not counted while Redis cannot be reached (%s)", exc)
+            self._lost = True
+            return key, None
         with self._lock:
             self.held[(key, member)] = now
             self._start_renewer()
         return key, member
 
     def give_back(self, slot) -> None:
+        if slot[1] is None:     # taken while Redis could not be reached: nothing was counted
+            return
         with self._lock:
             self.held.pop(slot, None)
         try:
@@ -131,18 +143,27 @@ class RedisLimiter:
         pause = threading.Event()
         while True:
             pause.wait(self.ttl / 3)
-            with self._lock:
-                held = list(self.held)
-            if not held:
-                continue
-            expiry = time.time() + self.ttl
-            try:
-                with self.client.pipeline(transaction=False) as pipe:
-                    for key, member in held:
-                        pipe.zadd(key, {member: expiry}, xx=True)
-                    pipe.execute()
-            except Exception as exc:
-                log.warning("could not renew %d concurrency slots (%s)", len(held), exc)
+            self.renew()
+
+    def renew(self) -> None:
+        """Extends the expiry of the slots this process holds (the renewer calls it every third of
+        the TTL)."""
+        with self._lock:
+            held = list(self.held)
+        if not held:
+            return
+        expiry = time.time() + self.ttl
+        restore, self._lost = self._lost, False
+        try:
+            with self.client.pipeline(transaction=False) as pipe:
+                # Only extended (xx), so that a slot given back meanwhile is not added again;
+                # added back after Redis was unreachable, since a restart lost them.
+                for key, member in held:
+                    pipe.zadd(key, {member: expiry}, xx=not restore)
+                pipe.execute()
+        except self.errors as exc:
+            self._lost = True
+            log.warning("could not renew %d concurrency slots (%s)", len(held), exc)
 
 
 _limiter = None

@@ -90,3 +90,25 @@ def test_maps_wider_than_a_workers_capacity_wait_and_all_succeed():
         workload.wait_for_end(wide, [r.id for r in runs], 600, "the 60 Map executions")
         problems = workload.check_runs(wide, client, runs)
         assert not problems, workload.problems_summary(problems, len(runs))
+
+
+def test_while_redis_restarts_invocations_run_uncounted_and_the_places_held_come_back(cluster):
+    from editor.services.concurrency import RedisLimiter
+
+    limiter = RedisLimiter(f"redis://127.0.0.1:{cluster.redis_port}/0", ttl=60)
+    pool = (f"it-restart-{uuid.uuid4().hex[:6]}", 1)
+    held = limiter.take(pool)
+    assert held is not None and held[1] is not None
+    assert limiter.take(pool) is None                  # the pool's one place is taken
+    cluster.stop_redis()                               # and Redis forgets it
+    try:
+        uncounted = limiter.take(pool)
+        assert uncounted == (held[0], None)            # an invocation runs instead of failing
+        limiter.give_back(uncounted)
+        limiter.renew()                                # cannot reach Redis either
+    finally:
+        cluster.start_redis()
+    limiter.renew()
+    assert limiter.take(pool) is None                  # the place still held was written back
+    limiter.give_back(held)
+    assert limiter.take(pool) is not None
