@@ -137,7 +137,7 @@ def _machine_for(definition, state_name: str | None) -> tuple[dict, str]:
         name = state_name or definition.get("StartAt")
         found = definition.get("States")
         if isinstance(found, dict) and name not in found:
-            raise TestStateRefused("stateName", f"The state '{name}' is not in the definition's States.")
+            raise TestStateRefused("stateName", f"stateName '{name}' names no state of the definition's States.")
         return definition, name
     if "Type" not in definition:
         raise DefinitionError([Diagnostic(
@@ -203,14 +203,14 @@ def run_test_state(definition, input=None, *, state_name: str | None = None, inv
     state = program.states[name]
     if mock is not None:
         if state.type_name not in ("Task", "Map", "Parallel"):
-            raise TestStateRefused("mock", f"A mock is for Task, Map and Parallel states; "
+            raise TestStateRefused("mock", f"mock is for Task, Map and Parallel states only: "
                                            f"'{name}' is a {state.type_name} state.")
         state.execute = _mocked(mock)   # this compiled copy only: the definition is untouched
     elif _needs_mock(state):
         raise TestStateRefused("mock", f"The resource '{state.resource}' waits for an answer that "
-                                       f"would never come here: give a mock result or error.")
+                                       f"would never come here: give a mock (mock.result or mock.errorOutput).")
     if variables is not None and not isinstance(variables, dict):
-        raise TestStateRefused("variables", "The variables must be a JSON object.")
+        raise TestStateRefused("variables", "variables must be a JSON object.")
     # Virtual time that starts now: $$.State.EnteredTime is real, and a Wait is not waited.
     clock = FakeClock(datetime.now(timezone.utc))
     ctx_names = {"stateMachineType": machine_type, **(execution or {})}
