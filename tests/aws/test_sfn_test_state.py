@@ -143,6 +143,8 @@ def test_jsonata_variables_come_back_after_assign(clients, alice):
     ({"definition": '{"Type": "Pass", "End": true}', "variables": "[1"}, "ValidationException"),
     ({"definition": '{"Type": "Pass", "End": true}', "mock": {"result": "1"}}, "ValidationException"),
     ({"definition": '{"Type": "Pass", "End": true}', "roleArn": "not-an-arn"}, "InvalidArn"),
+    ({"definition": '{"Type": "Pass", "End": true}', "stateConfiguration": {"mapIterationFailureCount": 1}},
+     "ValidationException"),
 ])
 def test_bad_requests_get_aws_codes(clients, alice, request_, expected):
     code, status, message = error_of(lambda: clients(alice).test_state(**request_))
@@ -184,3 +186,11 @@ def test_the_aws_cli_tests_a_state(server, alice):
     answer = json.loads(done.stdout)
     assert (answer["status"], answer["nextState"]) == ("SUCCEEDED", "Big")
     assert json.loads(answer["inspectionData"]["input"]) == {"n": 5}
+
+
+def test_a_context_given_is_what_the_state_reads(clients, alice):
+    answer = clients(alice).test_state(
+        definition=json.dumps({"Type": "Pass", "Parameters": {"name.$": "$$.Execution.Name", "account.$": "$$.Execution.RoleArn"},
+                               "End": True}),
+        context=json.dumps({"Execution": {"Name": "연습"}}), roleArn=role_arn(alice))
+    assert json.loads(answer["output"]) == {"name": "연습", "account": role_arn(alice)}

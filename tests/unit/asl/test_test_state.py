@@ -46,9 +46,11 @@ def test_a_pass_state_shows_each_jsonpath_step_in_order():
     assert json.loads(shape["output"]) == result.output and shape["nextState"] == "Ship"
 
 
-def test_info_shows_no_inspection_data():
-    shape = run_test_state({"Type": "Pass", "End": True}, {"a": 1}).as_dict("INFO")
-    assert shape == {"status": "SUCCEEDED", "output": '{"a":1}'}
+def test_info_shows_no_inspection_data_and_trace_what_debug_does():
+    result = run_test_state({"Type": "Pass", "End": True}, {"a": 1})
+    assert result.as_dict("INFO") == {"status": "SUCCEEDED", "output": '{"a":1}'}
+    # TRACE adds an HTTP Task's request and response in AWS: Flowbench has no HTTP Task.
+    assert result.as_dict("TRACE") == result.as_dict("DEBUG") != result.as_dict("INFO")
 
 
 def test_a_task_calls_its_function_through_the_invoker():
