@@ -10,6 +10,9 @@ run once through `State.attempt`, which records each step it takes in `Run.inspe
                -> afterResultPath -> output (after OutputPath)
     JSONata:   input -> afterArguments -> result -> output          (variables after Assign)
 
+and a Map adds afterItemsPath (JSONPath), afterItemSelector (each iteration's input) and
+maxConcurrency before its result.
+
 `definition` is one state (a dict with a Type) or a whole machine with `state_name` (its StartAt
 when none is given). How it ends is one of AWS's statuses:
 
@@ -43,8 +46,10 @@ from .validation import validate
 __all__ = ["run_test_state", "MockOutcome", "TestStateResult", "TestStateRefused", "STEPS"]
 
 # The steps of inspectionData in the order a state takes them (AWS's member names).
-STEPS = ("input", "afterInputPath", "afterParameters", "afterArguments", "result",
-         "afterResultSelector", "afterResultPath", "variables")
+STEPS = ("input", "afterInputPath", "afterParameters", "afterArguments", "afterItemsPath",
+         "afterItemSelector", "result", "afterResultSelector", "afterResultPath", "variables")
+# inspectionData's members that are numbers rather than JSON text.
+_FIGURES = ("maxConcurrency",)
 _TRANSITIONS = ("Next", "Default")
 
 
@@ -102,6 +107,7 @@ class TestStateResult:
             shape["nextState"] = self.next_state
         if inspection_level in ("DEBUG", "TRACE"):
             data = {key: to_json(self.inspection[key]) for key in STEPS if key in self.inspection}
+            data.update({key: self.inspection[key] for key in _FIGURES if key in self.inspection})
             if self.error_details:
                 data["errorDetails"] = dict(self.error_details)
             shape["inspectionData"] = data

@@ -12,9 +12,12 @@ const STEP_LABELS = {
   afterInputPath: ["After InputPath", "the part of the input the state reads"],
   afterParameters: ["After Parameters", "the effective input, templates and intrinsic functions applied"],
   afterArguments: ["After Arguments", "the effective input (JSONata)"],
+  afterItemsPath: ["After ItemsPath", "the items the Map iterates over"],
+  afterItemSelector: ["After ItemSelector", "each iteration's input"],
   result: ["Result", "what the state's work returned"],
   afterResultSelector: ["After ResultSelector", "the result reshaped"],
   afterResultPath: ["After ResultPath", "the result placed into the input"],
+  maxConcurrency: ["MaxConcurrency", "iterations at once (0: as many as it can)"],
 };
 const STATUS_TEXT = {
   SUCCEEDED: ["succeeded", "Succeeded"],

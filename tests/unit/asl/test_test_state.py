@@ -181,7 +181,16 @@ def test_map_and_parallel_run_for_real_or_with_a_mock():
             "Add": {"Type": "Pass", "Parameters": {"v.$": "States.MathAdd($, 1)"}, "End": True}}},
         "End": True}, {"xs": [1, 2]})
     assert mapped.output == [{"v": 2}, {"v": 3}]
-    assert steps(mapped)["result"] == [{"v": 2}, {"v": 3}]
+    data = steps(mapped)
+    assert list(data) == ["input", "afterInputPath", "afterParameters", "afterItemsPath", "afterItemSelector",
+                          "result", "afterResultSelector", "afterResultPath", "maxConcurrency"]
+    assert (data["afterItemsPath"], data["afterItemSelector"], data["maxConcurrency"]) == ([1, 2], [1, 2], 0)
+    assert data["result"] == [{"v": 2}, {"v": 3}]
+    selected = run_test_state({"Type": "Map", "ItemsPath": "$.xs", "ItemSelector": {"n.$": "$$.Map.Item.Value", "i.$": "$$.Map.Item.Index"},
+                               "MaxConcurrency": 2, "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
+                               "End": True}, {"xs": ["a", "b"]})
+    assert steps(selected)["afterItemSelector"] == [{"n": "a", "i": 0}, {"n": "b", "i": 1}]
+    assert steps(selected)["maxConcurrency"] == 2
     parallel = {"Type": "Parallel", "Branches": [{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}],
                 "ResultPath": "$.branches", "End": True}
     assert run_test_state(parallel, {"a": 1}).output == {"a": 1, "branches": [{"a": 1}]}
