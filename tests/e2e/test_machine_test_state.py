@@ -84,3 +84,34 @@ def test_a_task_with_a_mocked_error_fails_and_a_bad_input_is_named(server, page,
     assert json.loads(page.locator("#ts-output").text_content()) == {"mocked": "예"}
     expect(page.locator("#ts-next-state")).to_contain_text("프리킥 훈련")
     shot(page, "ts-4-mock")
+
+
+def test_a_failing_task_is_retried_then_caught_and_walked_on(server, page, shot):
+    from tests.e2e.test_machine_design import create_machine
+
+    create_machine(page, server["base"], "ts-retry", template="retry-and-catch")
+    page.click("#test-state")
+    expect(page.locator("#ts-state")).to_have_value("Call function")
+    page.fill("#ts-input", '{"선수": "지우"}')
+    page.check('input[name="ts-mode"][value="error"]')
+    page.fill("#ts-mock-error", "States.TaskFailed")
+    page.fill("#ts-mock-cause", "부상")
+    page.click("#ts-run")
+    shows_answer(page, "Call function", "Retriable")
+    expect(page.locator("#ts-error")).to_contain_text("Retry #0 would run it again after 1 s")
+    expect(page.locator("#ts-next")).to_have_text("Retry ›")
+
+    page.click("#ts-next")   # the second attempt: its backoff doubled
+    expect(page.locator("#ts-error")).to_contain_text("after 2 s")
+    page.click("#ts-next")   # retries spent: the Catch takes the error
+    shows_answer(page, "Call function", "Caught error")
+    expect(page.locator("#ts-error")).to_contain_text("Catch #0 takes it")
+    expect(page.locator("#ts-next-state")).to_contain_text("Handle failure")
+    expect(page.locator("#ts-next")).to_have_text("Next ›")
+
+    page.click("#ts-next")
+    shows_answer(page, "Handle failure", "Succeeded")
+    output = json.loads(page.locator("#ts-output").text_content())
+    assert output == {"선수": "지우", "error": {"Error": "States.TaskFailed", "Cause": "부상"}, "recovered": "handled"}
+    expect(page.locator("#ts-trail li")).to_have_text(["Call function"] * 3 + ["Handle failure"])
+    shot(page, "ts-5-retry-catch")
