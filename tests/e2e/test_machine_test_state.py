@@ -22,6 +22,15 @@ def shows_answer(page, state: str, status: str):
     expect(page.locator("#ts-outcome b").first).to_have_text(state)
 
 
+def run_with_mocked_error(page, input_text: str, error: str, cause: str):
+    """Tests the chosen state on `input_text` with its work mocked as failing with `error`, `cause`."""
+    page.fill("#ts-input", input_text)
+    page.check('input[name="ts-mode"][value="error"]')
+    page.fill("#ts-mock-error", error)
+    page.fill("#ts-mock-cause", cause)
+    page.click("#ts-run")
+
+
 def test_the_sample_machine_is_walked_through_with_next_to_its_end(server, page, shot):
     open_sample(page, server["base"])
     expect(page.locator("#ts-state")).to_have_value("훈련")
@@ -67,11 +76,7 @@ def test_a_task_with_a_mocked_error_fails_and_a_bad_input_is_named(server, page,
     page.click("#ts-run")
     expect(page.locator('#test-state-form .field-error[data-field="input"]')).to_contain_text("not JSON")
 
-    page.fill("#ts-input", "{}")
-    page.check('input[name="ts-mode"][value="error"]')
-    page.fill("#ts-mock-error", "Drill.Cancelled")
-    page.fill("#ts-mock-cause", "비가 온다")
-    page.click("#ts-run")
+    run_with_mocked_error(page, "{}", "Drill.Cancelled", "비가 온다")
     shows_answer(page, "패스 훈련", "Failed")
     expect(page.locator("#ts-error")).to_contain_text("Drill.Cancelled")
     expect(page.locator("#ts-error")).to_contain_text("비가 온다")
@@ -92,11 +97,7 @@ def test_a_failing_task_is_retried_then_caught_and_walked_on(server, page, shot)
     create_machine(page, server["base"], "ts-retry", template="retry-and-catch")
     page.click("#test-state")
     expect(page.locator("#ts-state")).to_have_value("Call function")
-    page.fill("#ts-input", '{"선수": "지우"}')
-    page.check('input[name="ts-mode"][value="error"]')
-    page.fill("#ts-mock-error", "States.TaskFailed")
-    page.fill("#ts-mock-cause", "부상")
-    page.click("#ts-run")
+    run_with_mocked_error(page, '{"선수": "지우"}', "States.TaskFailed", "부상")
     shows_answer(page, "Call function", "Retriable")
     expect(page.locator("#ts-error")).to_contain_text("Retry #0 would run it again after 1 s")
     expect(page.locator("#ts-next")).to_have_text("Retry ›")
