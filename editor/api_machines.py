@@ -10,6 +10,8 @@ from editor.models import Execution, Role, StateMachine
 from editor.serializers import invocation_json
 from editor.services import executions as runs
 from editor.services import machines, roles
+from editor.services import test_state as testing
+from editor.services.validation import parse_json
 from editor.services.accounts import role_arn
 from editor.services.policy import default_policy, validate_policy
 from editor.samples import machines as templates
@@ -269,3 +271,48 @@ def execution_invocations(request, execution_id):
     return JsonResponse({"invocations": [
         {**invocation_json(i), "function": i.function.name, "state": i.state_name,
          "duration": i.duration_ms} for i in found]})
+
+
+# -- TestState --------------------------------------------------------------------------------
+
+_TEST_STATE_FIELDS = {"state", "input", "definition", "mock", "variables", "retryCount"}
+
+
+@api("POST")
+def machine_test_state(request, name):
+    """Runs one state of the machine (its saved draft, or the editor's `definition` text) as AWS's
+    TestState does: {state, input (JSON text), mock: {result (JSON text)} | {error, cause} | null,
+    variables, retryCount} -> the status, output, next state and each step's value as JSON text."""
+    machine = machines.get_machine(request.user, name)
+    data = read_json(request)
+    unknown = set(data) - _TEST_STATE_FIELDS
+    if unknown:
+        field = sorted(unknown)[0]
+        raise ApiError("UnknownField", f"{field} is not a field of a TestState request.", field=field)
+    state = data.get("state")
+    if not isinstance(state, str) or not state:
+        raise ApiError("Required", "state is the name of the state to test.", field="state")
+    definition = data.get("definition", machine.definition)
+    if not isinstance(definition, str):
+        raise ApiError("InvalidType", "definition is the definition's JSON text.", field="definition")
+    mock = data.get("mock")
+    if isinstance(mock, dict) and "result" in mock:
+        if not isinstance(mock["result"], str):
+            raise ApiError("InvalidType", "mock.result is JSON text.", field="mock.result")
+        mock = {**mock, "result": parse_json(mock["result"], "mock.result", "The mocked result is not JSON")}
+    try:
+        result = testing.test_state(request.user, definition, data.get("input"), role=machine.role,
+                                    state_name=state, mock=testing.read_mock(mock), variables=data.get("variables"),
+                                    retry_count=data.get("retryCount", 0), machine_name=machine.name,
+                                    machine_type=machine.type)
+    except ApiError as error:
+        if error.field == "stateName":   # the AWS API's name for what this request calls `state`
+            raise ApiError(error.code, error.message.replace("stateName", "state"), field="state") from None
+        raise
+    shape = result.as_dict("DEBUG")
+    steps = shape.pop("inspectionData")
+    return JsonResponse({
+        "state": result.state_name, "status": result.status, "output": shape.get("output"),
+        "error": result.error, "cause": result.cause, "nextState": result.next_state,
+        "steps": [{"step": key, "value": value} for key, value in steps.items() if key not in ("errorDetails", "variables")],
+        "variables": steps.get("variables"), "errorDetails": steps.get("errorDetails")})

@@ -36,6 +36,7 @@ api_patterns = [
     path("api/state-machines/<str:name>/executions", api_machines.machine_executions, name="api-machine-executions"),
     path("api/state-machines/<str:name>/recent-inputs", api_machines.machine_recent_inputs,
          name="api-machine-recent-inputs"),
+    path("api/state-machines/<str:name>/test-state", api_machines.machine_test_state, name="api-machine-test-state"),
     path("api/executions/<str:execution_id>", api_machines.execution_detail, name="api-execution"),
     path("api/executions/<str:execution_id>/events", api_machines.execution_events, name="api-execution-events"),
     path("api/executions/<str:execution_id>/stop", api_machines.execution_stop, name="api-execution-stop"),

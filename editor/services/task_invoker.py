@@ -27,10 +27,13 @@ POLICY_SECONDS = 1.0
 class TaskInvoker:
     """Implements runtime.asl's invoker seam for one execution."""
 
-    def __init__(self, execution, role, *, before_call=None):
+    def __init__(self, execution, role, *, before_call=None, owner_id=None, session=None):
+        # `execution` is None for TestState (editor.services.test_state): then `owner_id` and
+        # `session` (the role session's name) stand for what the execution gives.
         self.execution = execution
         self.role = role
-        self.owner_id = execution.machine.owner_id
+        self.owner_id = execution.machine.owner_id if execution is not None else owner_id
+        self.session = execution.id.hex if execution is not None else session
         # The run's checkpoint: the history says the Task started before its function runs.
         self._before_call = before_call
         self._policy = (None, -POLICY_SECONDS)   # the role's policy, and when it was read
@@ -80,7 +83,7 @@ class TaskInvoker:
         if decision != "allow":
             because = ("with an explicit deny in an identity-based policy" if decision == "deny"
                        else "because no identity-based policy allows the lambda:InvokeFunction action")
-            session = self.execution.id.hex
+            session = self.session
             raise FunctionServiceError(
                 "AccessDeniedException",
                 f"User: arn:aws:sts::{account_id(self.owner_id)}:assumed-role/{self.role.name}/{session} is not authorized "
@@ -92,7 +95,7 @@ class TaskInvoker:
         invocation = Invocation.objects.create(
             function=function, version=version, version_label=version.label,
             source=Invocation.Source.STATE_MACHINE, memory_mb=version.memory, request=payload,
-            execution_id=self.execution.id, state_name=state[:80])
+            execution_id=self.execution.id if self.execution is not None else None, state_name=state[:80])
         spec = function_spec(function, version)
         # Within the function's concurrency, counted across the install (a throttle is
         # Lambda.TooManyRequestsException, which the console's default Retry absorbs).

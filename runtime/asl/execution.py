@@ -129,6 +129,10 @@ class ExecutionContext:
 class Run:
     """The history and seams of one execution."""
 
+    # TestState sets a dict here: the state it runs records each step of its input and output
+    # processing in it (State.attempt); None in an execution.
+    inspection: dict | None = None
+
     def __init__(self, *, clock: Clock, invoker, sink, context: ExecutionContext,
                  cancel: threading.Event | None = None, deadline: datetime | None = None,
                  first_event_id: int = 1, park_after: float | None = None,

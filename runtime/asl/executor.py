@@ -246,10 +246,16 @@ class State:
     def attempt(self, frame: Frame, raw_input, ctx, entered_id: int):
         """Runs the state once; returns (output, assigned variables or None, next state name)."""
         variables = frame.variables
+        # TestState's record of each step (runtime.asl.test_state), for the state it runs itself.
+        steps = frame.run.inspection if frame.top else None
         if self.jsonata:
             states = states_binding(raw_input, ctx)
             value = self.arguments.evaluate(states, variables) if self.arguments else raw_input
+            if steps is not None and self.arguments is not None:
+                steps["afterArguments"] = value
             result = self.execute(frame, value, raw_input, ctx, entered_id)
+            if steps is not None and self.has_result:
+                steps["result"] = result
             states["result"] = result
             assigned = self.assign.evaluate(states, variables) if self.assign else None
             if self.output is not None:
@@ -258,16 +264,26 @@ class State:
                 output = result if self.has_result else raw_input
             return output, assigned, self.next_state(frame, value, raw_input, ctx)
         value = apply_io_path(self.input_path, raw_input, ctx, variables)
+        if steps is not None:
+            steps["afterInputPath"] = value
         if self.parameters is not None:
             value = self.parameters.evaluate(value, ctx, variables)
+        if steps is not None:
+            steps["afterParameters"] = value
         result = self.execute(frame, value, raw_input, ctx, entered_id)
+        if steps is not None and (self.has_result or self.result_path is not None):
+            steps["result"] = result
         if self.result_selector is not None:
             result = self.result_selector.evaluate(result, ctx, variables)
+        if steps is not None and self.has_result:
+            steps["afterResultSelector"] = result
         assigned = self.assign.evaluate(result, ctx, variables) if self.assign else None
         if self.result_path is not None:
             output = self.result_path.apply(raw_input, result)
         else:
             output = result
+        if steps is not None and self.result_path is not None:
+            steps["afterResultPath"] = output
         output = apply_io_path(self.output_path, output, ctx, variables)
         return output, assigned, self.next_state(frame, value, raw_input, ctx)
 

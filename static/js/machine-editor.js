@@ -8,6 +8,7 @@ import * as model from "./asl-model.js";
 import { parseWithPositions, locate } from "./json-positions.js";
 import { inspector } from "./machine-inspector.js";
 import { download, debounce } from "./ui.js";
+import { setupTestState } from "./test-state.js";
 
 const root = document.getElementById("machine-app");
 // Choice operators: the engine's own table (runtime/asl/choice_operators.py), carried by the page.
@@ -579,4 +580,5 @@ async function start() {
   root.dataset.ready = "true";
   window.dispatchEvent(new Event("flowbench:ready"));
 }
+setupTestState({ app, select, base: BASE });
 start().catch((error) => status(error.message, "error"));

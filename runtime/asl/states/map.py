@@ -81,6 +81,12 @@ class MapState(State):
             return self._run_distributed(frame, value, items, limit, tolerated)
         inputs = [self._item_input(frame, value, ctx, index, item)
                   for index, item in enumerate(items)]
+        steps = frame.run.inspection if frame.top else None
+        if steps is not None:   # TestState's record of the Map's own steps (runtime.asl.test_state)
+            if not self.jsonata:
+                steps["afterItemsPath"] = items
+            steps["afterItemSelector"] = inputs
+            steps["maxConcurrency"] = limit
         history, begun, done = progress or (None, {}, set())
         run = frame.run
 
