@@ -45,11 +45,11 @@ def input_text(value, field: str = "input") -> str:
 
 
 def start_execution(user, machine: StateMachine, input_value, name=None, version=None, *, qualifier: str = "",
-                    synchronous: bool = False) -> Execution:
+                    synchronous: bool = False, idempotent: bool = False) -> Execution:
     """Creates a RUNNING execution of `version` (default: the latest published) and dispatches it.
 
-    As AWS's StartExecution, starting again a name that is still RUNNING with the same input
-    returns that execution; any other reuse of a name is ExecutionAlreadyExists. `qualifier` is
+    A name already used is ExecutionAlreadyExists; `idempotent` (the AWS API's StartExecution)
+    returns instead the execution of that name still RUNNING with the same input. `qualifier` is
     what the start named besides the machine (a version number or an alias's name, for the AWS
     API's ARNs); `synchronous`: a StartSyncExecution caller waits for the end."""
     text = input_text(input_value)
@@ -75,9 +75,12 @@ def start_execution(user, machine: StateMachine, input_value, name=None, version
                                                  synchronous=synchronous)
             transaction.on_commit(lambda: executor.dispatch(execution.id))
     except IntegrityError:
-        same = Execution.objects.filter(machine=machine, name=name, status=Execution.Status.RUNNING,
-                                        input=text, version=chosen, synchronous=False).first()
-        if same is not None and not synchronous:
+        same = Execution.objects.filter(machine=machine, name=name, status=Execution.Status.RUNNING, input=text,
+                                        qualifier=qualifier, synchronous=False)
+        if not qualifier or qualifier.isdigit():   # (an alias may have drawn another of its versions)
+            same = same.filter(version=chosen)
+        same = same.first()
+        if same is not None and idempotent and not synchronous:
             return same
         raise ApiError("ExecutionAlreadyExists", f"An execution called {name} already exists.", status=409,
                        field="name") from None

@@ -66,7 +66,7 @@ class ExecutionOperations(StatesBase):
         try:
             return executions.start_execution(self.owner, machine, params.get("input"), params.get("name"),
                                               version.number if version else None, qualifier=qualifier,
-                                              synchronous=synchronous)
+                                              synchronous=synchronous, idempotent=not synchronous)
         except ApiError as refused:
             raise self._start_error(refused, machine, params) from None
 
