@@ -228,3 +228,31 @@ def test_the_aws_cli_starts_describes_and_reads_the_history(server, alice):
     code, _, err = cli(server, alice, "stepfunctions", "start-sync-execution", "--state-machine-arn",
                        made["stateMachineArn"])
     assert code != 0 and "StateMachineTypeNotSupported" in err
+
+
+def test_deleting_a_machine_stops_its_running_executions_first(aws, alice):
+    sfn = aws(alice, "stepfunctions")
+    machine = create(sfn, alice, definition=WAIT)
+    running = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    assert sfn.describe_execution(executionArn=running)["status"] == "RUNNING"
+    sfn.delete_state_machine(stateMachineArn=machine)
+    assert code_of(lambda: sfn.describe_execution(executionArn=running)) == "ExecutionDoesNotExist"
+    assert code_of(lambda: sfn.describe_state_machine(stateMachineArn=machine)) == "StateMachineDoesNotExist"
+
+
+def test_the_studio_shows_what_the_api_started(server, aws, alice):
+    from tests.aws.test_iam_sts_live import studio
+
+    sfn = aws(alice, "stepfunctions")
+    machine = create(sfn, alice)
+    name = machine.rsplit(":", 1)[1]
+    arn = sfn.start_execution(stateMachineArn=machine, name="from-boto3", input='{"who": "api"}')["executionArn"]
+    finished(sfn, arn)
+    pages = studio(server, alice)
+    shown = pages.get(f"/api/state-machines/{name}/executions").json()["executions"]
+    assert [(e["name"], e["status"]) for e in shown] == [("from-boto3", "SUCCEEDED")]
+    detail = pages.get(f"/api/executions/{shown[0]['id']}").json()
+    assert json.loads(detail["output"]) == {"hello": "api"}
+    events = pages.get(f"/api/executions/{shown[0]['id']}/events").json()
+    history = sfn.get_execution_history(executionArn=arn)["events"]
+    assert len(events["events"]) == len(history)
