@@ -277,3 +277,20 @@ def configure_machine(machine: StateMachine, *, logging=None, tracing=None) -> S
     if fields:
         machine.save(update_fields=fields + ["updated_at"])
     return machine
+
+
+def current_version(machine: StateMachine) -> StateMachineVersion | None:
+    """Returns the version that runs the machine's current definition: the latest version when the
+    draft is what it holds, else the draft published now when it is valid (as Step Functions runs
+    a machine's latest revision); else the latest version (a draft the studio left invalid), or None."""
+    latest = machine.versions.order_by("-number").first()
+    try:
+        draft = json.loads(machine.definition)
+    except (ValueError, RecursionError):
+        return latest
+    if (latest is not None and latest.definition == draft and latest.type == machine.type
+            and latest.role_id == machine.role_id and latest.role_policy == machine.role.policy):
+        return latest
+    if has_errors(diagnostics(machine.definition, machine.type)):
+        return latest
+    return publish_version(machine)

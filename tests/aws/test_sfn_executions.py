@@ -105,6 +105,11 @@ def test_versions_and_aliases_choose_what_runs_and_are_reported(aws, alice):
 
     latest = finished(sfn, sfn.start_execution(stateMachineArn=machine)["executionArn"])
     assert latest["status"] == "FAILED" and "stateMachineVersionArn" not in latest
+    # The machine's own ARN runs its latest definition, published or not (as AWS's latest revision).
+    sfn.update_state_machine(stateMachineArn=machine, definition=text(PASS))
+    draft = finished(sfn, sfn.start_execution(stateMachineArn=machine, input='{"who": "d"}')["executionArn"])
+    assert (draft["status"], json.loads(draft["output"])) == ("SUCCEEDED", {"hello": "d"})
+    sfn.update_state_machine(stateMachineArn=machine, definition=text(FAIL))
     on_version = finished(sfn, sfn.start_execution(stateMachineArn=f"{machine}:1", input='{"who": "v1"}')
                           ["executionArn"])
     assert (on_version["status"], on_version["stateMachineVersionArn"]) == ("SUCCEEDED", f"{machine}:1")

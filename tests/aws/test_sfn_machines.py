@@ -91,10 +91,20 @@ def test_bad_input_gets_aws_errors_and_creates_nothing(aws, alice):
 
 def test_versions_are_published_listed_described_and_deleted(aws, alice):
     sfn = aws(alice, "stepfunctions")
+    draft = create(sfn, alice)
+    assert sfn.list_state_machine_versions(stateMachineArn=draft)["stateMachineVersions"] == []
+    revision = sfn.describe_state_machine(stateMachineArn=draft)["revisionId"]
+    assert sfn.publish_state_machine_version(stateMachineArn=draft, revisionId=revision)[
+        "stateMachineVersionArn"] == f"{draft}:1"
+    assert sfn.describe_state_machine(stateMachineArn=f"{draft}:1")["revisionId"] == revision
+
     arn = create(sfn, alice, publish=True, versionDescription="first")
     one = f"{arn}:1"
     assert sfn.publish_state_machine_version(stateMachineArn=arn)["stateMachineVersionArn"] == one   # unchanged
     sfn.update_state_machine(stateMachineArn=arn, definition=text(FAIL))
+    sfn.update_state_machine(stateMachineArn=arn, definition=text(PASS))
+    sfn.update_state_machine(stateMachineArn=arn, definition=text(FAIL))   # drafts publish nothing
+    assert len(sfn.list_state_machine_versions(stateMachineArn=arn)["stateMachineVersions"]) == 1
     two = sfn.publish_state_machine_version(stateMachineArn=arn, description="fails")["stateMachineVersionArn"]
     assert two == f"{arn}:2"
     assert [v["stateMachineVersionArn"] for v in sfn.list_state_machine_versions(stateMachineArn=arn)

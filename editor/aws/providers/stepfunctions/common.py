@@ -70,9 +70,16 @@ def read_arn(text: str, kinds: tuple[str, ...]) -> Arn:
     return Arn(text, parts[3], parts[4], kind, parts[6], tuple(parts[7:]))
 
 
-def revision(version: StateMachineVersion | None) -> str | None:
-    """Returns the revision id of the definition `version` holds (stable for a version)."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"flowbench:version:{version.pk}")) if version else None
+def revision(machine: StateMachine, definition, role_id: int) -> str:
+    """Returns the revision id of a definition (text or value) with its role: the same content,
+    the same id, so that a draft and the version published from it share it."""
+    if isinstance(definition, str):
+        try:
+            definition = json.loads(definition)
+        except (ValueError, RecursionError):
+            pass   # a draft the studio left invalid: its text is its content
+    content = json.dumps(definition, sort_keys=True, ensure_ascii=False)
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"flowbench:{machine.pk}:{role_id}:{content}"))
 
 
 class StatesBase:

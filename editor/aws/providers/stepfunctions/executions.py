@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from editor.aws.providers.stepfunctions.common import StatesBase, error, page, revision
 from editor.errors import ApiError
 from editor.models import Execution, ExecutionEvent
-from editor.services import aliases, executions
+from editor.services import aliases, executions, machines
 from editor.services.accounts import role_arn
 
 # Express executions last at most five minutes; StartSyncExecution waits that long, then stops it.
@@ -63,6 +63,9 @@ class ExecutionOperations(StatesBase):
             version, qualifier = aliases.pick_version(alias), alias.name
         elif version is not None:
             qualifier = str(version.number)
+        else:
+            # The machine's own ARN runs its latest revision, published now if it is new.
+            version = machines.current_version(machine)
         try:
             return executions.start_execution(self.owner, machine, params.get("input"), params.get("name"),
                                               version.number if version else None, qualifier=qualifier,
@@ -127,7 +130,7 @@ class ExecutionOperations(StatesBase):
                 "updateDate": version.created_at,
                 "loggingConfiguration": execution.machine.logging or {"level": "OFF", "includeExecutionData": False},
                 "tracingConfiguration": execution.machine.tracing or {"enabled": False},
-                "revisionId": revision(version)}
+                "revisionId": revision(execution.machine, version.definition, version.role_id)}
 
     def ListExecutions(self, params: dict) -> dict:
         if "mapRunArn" in params:

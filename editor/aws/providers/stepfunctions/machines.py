@@ -1,9 +1,12 @@
 """State machines, their versions and aliases, validation and tags.
 
 editor.services.machines and editor.services.aliases write them; the studio's pages show what these
-operations create, and the reverse. Every definition the API saves is published as a version at
-once (Flowbench runs versions only), so the state machine's own ARN starts its latest definition
-as in AWS, and PublishStateMachineVersion of an unchanged definition returns that version.
+operations create, and the reverse. The API saves a definition only once the engine finds no error
+in it. The machine's definition is its draft in the studio (its latest revision, in AWS's words):
+versions are published from it by `publish` or PublishStateMachineVersion (an unchanged draft
+publishes no new version), and a start on the machine's own ARN runs it (publishing it then when
+it is new, since Flowbench runs versions only). A revision id is derived from the definition and
+role, so a draft and the version published from it share one.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from django.db import transaction
 from editor.aws.errors import AwsError
 from editor.aws.providers.stepfunctions.common import StatesBase, error, invalid_arn, page, revision
 from editor.errors import ApiError
-from editor.models import StateMachine, StateMachineVersion
+from editor.models import StateMachine
 from editor.services import aliases
 from editor.services import machines as service
 from editor.services.accounts import role_arn
@@ -81,8 +84,17 @@ class MachineOperations(StatesBase):
         if params.get("versionDescription") and not params.get("publish"):
             raise error("ValidationException", "Version description can only be set when publish is true.")
 
-    def _latest(self, machine: StateMachine) -> StateMachineVersion | None:
-        return machine.versions.order_by("-number").first()
+    @staticmethod
+    def _draft_revision(machine: StateMachine) -> str:
+        return revision(machine, machine.definition, machine.role_id)
+
+    def _published(self, machine: StateMachine, params: dict, description_member: str) -> dict:
+        """Publishes the machine's definition when the call says `publish`; returns the output's
+        stateMachineVersionArn member ({} when nothing was asked)."""
+        if not params.get("publish"):
+            return {}
+        version = service.publish_version(machine, params.get(description_member) or "")
+        return {"stateMachineVersionArn": self.version_arn(version)}
 
     # -- state machines ------------------------------------------------------------------------
 
@@ -100,18 +112,16 @@ class MachineOperations(StatesBase):
             # Idempotent as AWS is: the same definition, role and type answer the machine there is.
             if (existing.definition, existing.role.name, existing.type) != (definition, role, type_):
                 raise error("StateMachineAlreadyExists", f"State Machine Already Exists: '{self.machine_arn(name)}'")
-            latest = self._latest(existing)
             return {"stateMachineArn": self.machine_arn(existing), "creationDate": existing.created_at,
-                    "stateMachineVersionArn": self.version_arn(latest) if params.get("publish") and latest else None}
+                    **self._published(existing, params, "versionDescription")}
         with transaction.atomic():
             machine = service.create_machine(self.owner, {"name": name, "type": type_, "role": role,
                                                           "definition": definition})
             service.configure_machine(machine, **configuration)
             if params.get("tags"):
                 service.tag_machine(machine, params["tags"])
-            version = service.publish_version(machine, params.get("versionDescription") or "")
-        return {"stateMachineArn": self.machine_arn(machine), "creationDate": machine.created_at,
-                "stateMachineVersionArn": self.version_arn(version) if params.get("publish") else None}
+            published = self._published(machine, params, "versionDescription")
+        return {"stateMachineArn": self.machine_arn(machine), "creationDate": machine.created_at, **published}
 
     def DescribeStateMachine(self, params: dict) -> dict:
         arn = params["stateMachineArn"]
@@ -125,11 +135,12 @@ class MachineOperations(StatesBase):
         if version is None:
             return {**shape, "definition": machine.definition, "description": machine.description or None,
                     "roleArn": role_arn(self.owner, machine.role.name, machine.role.path),
-                    "revisionId": revision(self._latest(machine))}
+                    "revisionId": self._draft_revision(machine)}
         return {**shape, "definition": json.dumps(version.definition, indent=2, ensure_ascii=False),
                 "type": version.type, "creationDate": version.created_at,
                 "roleArn": role_arn(self.owner, version.role_name, version.role.path),
-                "description": version.description or None, "revisionId": revision(version)}
+                "description": version.description or None,
+                "revisionId": revision(machine, version.definition, version.role_id)}
 
     def UpdateStateMachine(self, params: dict) -> dict:
         machine = self.machine(params["stateMachineArn"], "states:UpdateStateMachine")
@@ -147,10 +158,9 @@ class MachineOperations(StatesBase):
             if changes:
                 machine = service.update_machine(machine, changes)
             service.configure_machine(machine, **configuration)
-            version = service.publish_version(machine, params.get("versionDescription") or "")
+            published = self._published(machine, params, "versionDescription")
         machine.refresh_from_db()
-        return {"updateDate": machine.updated_at, "revisionId": revision(version),
-                "stateMachineVersionArn": self.version_arn(version) if params.get("publish") else None}
+        return {"updateDate": machine.updated_at, "revisionId": self._draft_revision(machine), **published}
 
     def DeleteStateMachine(self, params: dict) -> dict:
         from editor.services import executions
@@ -185,7 +195,7 @@ class MachineOperations(StatesBase):
     def PublishStateMachineVersion(self, params: dict) -> dict:
         machine = self.machine(params["stateMachineArn"], "states:PublishStateMachineVersion")
         expected = params.get("revisionId")
-        if expected is not None and expected != revision(self._latest(machine)):
+        if expected is not None and expected != self._draft_revision(machine):
             raise error("ConflictException", "Failed to publish the State Machine version: the revisionId "
                                               "does not match the latest revision of the state machine.")
         _definition_text(machine.definition, machine.type)   # a draft the studio left invalid
