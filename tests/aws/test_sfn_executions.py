@@ -124,6 +124,12 @@ def test_versions_and_aliases_choose_what_runs_and_are_reported(aws, alice):
         on_alias["executionArn"]]
     assert code_of(lambda: sfn.start_execution(stateMachineArn=f"{machine}:9")) == "ResourceNotFound"
 
+    # The weights decide: a version weighted 0 never runs.
+    sfn.update_state_machine_alias(stateMachineAliasArn=alias, routingConfiguration=[
+        {"stateMachineVersionArn": f"{machine}:1", "weight": 0}, {"stateMachineVersionArn": f"{machine}:2", "weight": 100}])
+    runs = [finished(sfn, sfn.start_execution(stateMachineArn=alias)["executionArn"]) for _ in range(5)]
+    assert {(r["status"], r["stateMachineVersionArn"]) for r in runs} == {("FAILED", f"{machine}:2")}
+
 
 def test_list_executions_pages_newest_first(aws, alice):
     sfn = aws(alice, "stepfunctions")
