@@ -138,14 +138,15 @@ def _runner(layer):
         return None
     if isinstance(layer, InMemoryChannelLayer):
         loop = _server_loop
-        if loop is None or loop.is_closed():
+        if loop is None or loop.is_closed() or not loop.is_running():
             return None
         try:
             if asyncio.get_running_loop() is loop:
                 return None   # called on the server's own loop: it cannot block it
         except RuntimeError:
             pass
-        return lambda coroutine: asyncio.run_coroutine_threadsafe(coroutine, loop).result()
+        # (Every coroutine given is bounded: a receive by its wait_for, the others answer at once.)
+        return lambda coroutine: asyncio.run_coroutine_threadsafe(coroutine, loop).result(timeout=30)
     from asgiref.sync import async_to_sync
 
     async def _await(coroutine):
