@@ -161,6 +161,7 @@ def test_bad_starts_get_aws_errors(server, aws, alice):
     assert code_of(lambda: sfn.describe_execution(executionArn=machine)) == "InvalidArn"
     assert code_of(lambda: sfn.list_executions()) == "ValidationException"
     assert sfn.list_executions(stateMachineArn=machine)["executions"] == []   # none started: all refused
+    assert sfn.list_state_machine_versions(stateMachineArn=machine)["stateMachineVersions"] == []
     # (With an address for endpoint, botocore's "sync-" host prefix is turned off, as the README says.)
     direct = boto3.session.Session(aws_access_key_id=alice["key"], aws_secret_access_key=alice["secret"],
                                    region_name="us-east-1").client(

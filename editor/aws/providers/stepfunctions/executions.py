@@ -10,6 +10,8 @@ import json
 import math
 from datetime import datetime, timezone
 
+from django.db import transaction
+
 from editor.aws.providers.stepfunctions.common import StatesBase, error, page, revision
 from editor.errors import ApiError
 from editor.models import Execution, ExecutionEvent
@@ -63,13 +65,15 @@ class ExecutionOperations(StatesBase):
             version, qualifier = aliases.pick_version(alias), alias.name
         elif version is not None:
             qualifier = str(version.number)
-        else:
-            # The machine's own ARN runs its latest revision, published now if it is new.
-            version = machines.current_version(machine)
         try:
-            return executions.start_execution(self.owner, machine, params.get("input"), params.get("name"),
-                                              version.number if version else None, qualifier=qualifier,
-                                              synchronous=synchronous, idempotent=not synchronous)
+            # One transaction: a start refused (its input, its name) publishes no version either.
+            with transaction.atomic():
+                if not qualifier:
+                    # The machine's own ARN runs its latest revision, published now if it is new.
+                    version = machines.current_version(machine)
+                return executions.start_execution(self.owner, machine, params.get("input"), params.get("name"),
+                                                  version.number if version else None, qualifier=qualifier,
+                                                  synchronous=synchronous, idempotent=not synchronous)
         except ApiError as refused:
             raise self._start_error(refused, machine, params) from None
 
