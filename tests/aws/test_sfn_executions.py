@@ -268,3 +268,22 @@ def test_the_studio_shows_what_the_api_started(server, aws, alice):
     events = pages.get(f"/api/executions/{shown[0]['id']}/events").json()
     history = sfn.get_execution_history(executionArn=arn)["events"]
     assert len(events["events"]) == len(history)
+
+
+def test_the_seeds_machine_runs_its_functions_and_its_history_has_their_events(aws, fresh):
+    sfn = aws(fresh, "stepfunctions")
+    machine = f"arn:aws:states:us-east-1:{fresh['account']}:stateMachine:youth-football-training"
+    arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"TraningType": "공격수"},
+                                                                        ensure_ascii=False))["executionArn"]
+    done = finished(sfn, arn, within=120)
+    assert done["status"] == "SUCCEEDED", done
+    events = sfn.get_execution_history(executionArn=arn)["events"]
+    scheduled = [e for e in events if e["type"] == "LambdaFunctionScheduled"]
+    assert len(scheduled) == 2
+    details = scheduled[0]["lambdaFunctionScheduledEventDetails"]
+    assert details["resource"] == f"arn:aws:lambda:us-east-1:{fresh['account']}:function:attack-training"
+    assert json.loads(details["input"]) == {"TraningType": "공격수"}
+    assert [e["type"] for e in events].count("LambdaFunctionSucceeded") == 2
+    bare = sfn.get_execution_history(executionArn=arn, includeExecutionData=False)["events"]
+    assert "input" not in next(e for e in bare if e["type"] == "LambdaFunctionScheduled")[
+        "lambdaFunctionScheduledEventDetails"]
