@@ -287,3 +287,20 @@ def test_the_seeds_machine_runs_its_functions_and_its_history_has_their_events(a
     bare = sfn.get_execution_history(executionArn=arn, includeExecutionData=False)["events"]
     assert "input" not in next(e for e in bare if e["type"] == "LambdaFunctionScheduled")[
         "lambdaFunctionScheduledEventDetails"]
+
+
+def test_a_page_of_executions_is_not_shifted_by_executions_started_meanwhile(aws, alice):
+    import base64
+
+    sfn = aws(alice, "stepfunctions")
+    machine = create(sfn, alice)
+    older = [sfn.start_execution(stateMachineArn=machine, input='{"who": 1}')["executionArn"] for _ in range(4)]
+    first = sfn.list_executions(stateMachineArn=machine, maxResults=2)
+    newer = sfn.start_execution(stateMachineArn=machine, input='{"who": 2}')["executionArn"]
+    rest = sfn.list_executions(stateMachineArn=machine, maxResults=2, nextToken=first["nextToken"])
+    listed = [e["executionArn"] for e in first["executions"] + rest["executions"]]
+    assert listed == older[::-1] and newer not in listed
+    forged = base64.urlsafe_b64encode(b'{"after": ["not a date", "x"]}').decode()
+    assert code_of(lambda: sfn.list_executions(stateMachineArn=machine, nextToken=forged)) == "InvalidToken"
+    for arn in older + [newer]:
+        finished(sfn, arn)

@@ -155,7 +155,7 @@ class ExecutionOperations(StatesBase):
             rows = rows.filter(redrive_count__gt=0)
         elif redriven == "NOT_REDRIVEN":
             rows = rows.filter(redrive_count=0)
-        found, token = page(rows.order_by("-started_at", "-id"), params)
+        found, token = page(rows, params, ("-started_at", "-id"))
         items = []
         for execution in found:
             item = {"executionArn": self.execution_arn(execution), "stateMachineArn": self.machine_arn(machine),
@@ -169,8 +169,7 @@ class ExecutionOperations(StatesBase):
     def GetExecutionHistory(self, params: dict) -> dict:
         execution = self.execution(params["executionArn"], "states:GetExecutionHistory")
         rows = ExecutionEvent.objects.filter(execution=execution)
-        rows = rows.order_by("-event_id" if params.get("reverseOrder") else "event_id")
-        found, token = page(rows, params)
+        found, token = page(rows, params, ("-event_id",) if params.get("reverseOrder") else ("event_id",))
         data = params.get("includeExecutionData", True)
         events = []
         for row in found:

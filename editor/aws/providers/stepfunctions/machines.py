@@ -186,7 +186,7 @@ class MachineOperations(StatesBase):
 
     def ListStateMachines(self, params: dict) -> dict:
         self.authorize("states:ListStateMachines", "*")
-        found, token = page(StateMachine.objects.filter(owner=self.owner).order_by("name"), params)
+        found, token = page(StateMachine.objects.filter(owner=self.owner), params, ("name",))
         return {"stateMachines": [{"stateMachineArn": self.machine_arn(m), "name": m.name, "type": m.type,
                                    "creationDate": m.created_at} for m in found], "nextToken": token}
 
@@ -204,7 +204,7 @@ class MachineOperations(StatesBase):
 
     def ListStateMachineVersions(self, params: dict) -> dict:
         machine = self.machine(params["stateMachineArn"], "states:ListStateMachineVersions")
-        found, token = page(machine.versions.order_by("-number"), params)
+        found, token = page(machine.versions.all(), params, ("-number",))
         return {"stateMachineVersions": [{"stateMachineVersionArn": self.machine_arn(machine, v.number),
                                           "creationDate": v.created_at} for v in found], "nextToken": token}
 
@@ -284,7 +284,7 @@ class MachineOperations(StatesBase):
 
     def ListStateMachineAliases(self, params: dict) -> dict:
         machine = self.machine(params["stateMachineArn"], "states:ListStateMachineAliases")
-        found, token = page(machine.aliases.order_by("name"), params)
+        found, token = page(machine.aliases.all(), params, ("name",))
         return {"stateMachineAliases": [{"stateMachineAliasArn": self.alias_arn(a), "creationDate": a.created_at}
                                         for a in found], "nextToken": token}
 
