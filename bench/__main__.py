@@ -3,7 +3,7 @@
 import importlib
 import sys
 
-BENCHMARKS = ("asl", "functions", "live", "load")
+BENCHMARKS = ("asl", "functions", "live", "load", "api")
 
 
 def main(argv: list[str]) -> int:

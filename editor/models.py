@@ -265,6 +265,11 @@ class StateMachine(models.Model):
     definition = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # What the AWS API stores beside the definition: tags ([{"key", "value"}], TagResource) and
+    # the loggingConfiguration / tracingConfiguration it was given (kept and returned, not acted on).
+    tags = models.JSONField(default=list)
+    logging = models.JSONField(default=dict)
+    tracing = models.JSONField(default=dict)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["owner", "name"], name="machine_name_unique_per_owner")]
@@ -284,11 +289,29 @@ class StateMachineVersion(models.Model):
     role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="+")
     role_name = models.CharField(max_length=64)
     role_policy = models.JSONField(default=dict)
+    description = models.CharField(max_length=256, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["machine", "number"], name="machine_version_unique")]
         ordering = ["-number"]
+
+
+class StateMachineAlias(models.Model):
+    """A name for one or two versions of a state machine (Step Functions' aliases): `routing` is
+    [{"version": number, "weight": percent}], the weights adding up to 100; an execution started
+    on the alias runs one of them, picked by weight."""
+
+    machine = models.ForeignKey(StateMachine, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(max_length=80)
+    description = models.CharField(max_length=256, blank=True, default="")
+    routing = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["machine", "name"], name="machine_alias_unique")]
+        ordering = ["name"]
 
 
 class Execution(models.Model):
@@ -325,6 +348,10 @@ class Execution(models.Model):
     lease_token = models.PositiveBigIntegerField(default=0)
     # How often a process took the execution up after the one running it stopped or died.
     takeovers = models.PositiveIntegerField(default=0)
+    # What the start named (the AWS API's ARNs): "" the state machine itself, a version number,
+    # or an alias's name; and whether StartSyncExecution started it (an Express caller waiting).
+    qualifier = models.CharField(max_length=80, blank=True, default="")
+    synchronous = models.BooleanField(default=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["machine", "name"], name="execution_name_unique")]

@@ -44,8 +44,14 @@ def input_text(value, field: str = "input") -> str:
     return value
 
 
-def start_execution(user, machine: StateMachine, input_value, name=None, version=None) -> Execution:
-    """Creates a RUNNING execution of `version` (default: the latest published) and dispatches it."""
+def start_execution(user, machine: StateMachine, input_value, name=None, version=None, *, qualifier: str = "",
+                    synchronous: bool = False, idempotent: bool = False) -> Execution:
+    """Creates a RUNNING execution of `version` (default: the latest published) and dispatches it.
+
+    A name already used is ExecutionAlreadyExists; `idempotent` (the AWS API's StartExecution)
+    returns instead the execution of that name still RUNNING with the same input. `qualifier` is
+    what the start named besides the machine (a version number or an alias's name, for the AWS
+    API's ARNs); `synchronous`: a StartSyncExecution caller waits for the end."""
     text = input_text(input_value)
     name = str(uuid.uuid4()) if name in (None, "") else execution_name(name)
     if machine.owner_id != user.pk:
@@ -65,12 +71,39 @@ def start_execution(user, machine: StateMachine, input_value, name=None, version
             if Execution.objects.filter(machine=machine, name=name).exists():
                 raise IntegrityError
             execution = Execution.objects.create(machine=machine, version=chosen, name=name, input=text,
-                                                 lease_until=leases.queued_until())
+                                                 lease_until=leases.queued_until(), qualifier=qualifier,
+                                                 synchronous=synchronous)
             transaction.on_commit(lambda: executor.dispatch(execution.id))
     except IntegrityError:
+        same = Execution.objects.filter(machine=machine, name=name, status=Execution.Status.RUNNING, input=text,
+                                        qualifier=qualifier, synchronous=False)
+        if not qualifier or qualifier.isdigit():   # (an alias may have drawn another of its versions)
+            same = same.filter(version=chosen)
+        same = same.first()
+        if same is not None and idempotent and not synchronous:
+            return same
         raise ApiError("ExecutionAlreadyExists", f"An execution called {name} already exists.", status=409,
                        field="name") from None
     return execution
+
+
+def wait_for_end(execution: Execution, timeout: float) -> bool:
+    """Waits until the execution has ended, at most `timeout` seconds; returns whether it has.
+
+    Listens to the execution's Channels group (the status message its run broadcasts when it
+    ends, from this process or any worker) and checks the database once the group is joined,
+    so an end before that is not missed; the database is read again every second too, since a
+    broadcast may be lost (the layer is down) but the row never is."""
+    from editor.services.broadcast import wait_for_group
+
+    def ended() -> bool:
+        return not Execution.objects.filter(pk=execution.pk, status=Execution.Status.RUNNING).exists()
+
+    def is_end(message: dict) -> bool:
+        return (message.get("type") == "execution.status"
+                and message.get("execution", {}).get("status") not in (None, Execution.Status.RUNNING))
+
+    return wait_for_group(execution_group(execution.id), is_end, ended, timeout)
 
 
 def get_execution(user, execution_id) -> Execution:

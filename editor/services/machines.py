@@ -193,10 +193,11 @@ def delete_machine(machine: StateMachine) -> None:
 
 
 @transaction.atomic
-def publish_version(machine: StateMachine) -> StateMachineVersion:
+def publish_version(machine: StateMachine, description: str = "") -> StateMachineVersion:
     """Publishes the draft as the next immutable version; 400 with its diagnostics when invalid.
 
-    Publishing an unchanged draft (same definition, type and role policy) returns the latest version."""
+    Publishing an unchanged draft (same definition, type and role policy) returns the latest version
+    (and keeps its description: AWS's PublishStateMachineVersion is idempotent the same way)."""
     machine = StateMachine.objects.select_for_update().select_related("role").get(pk=machine.pk)
     found = diagnostics(machine.definition, machine.type)
     if has_errors(found):
@@ -212,7 +213,8 @@ def publish_version(machine: StateMachine) -> StateMachineVersion:
     number = (machine.versions.aggregate(n=Max("number"))["n"] or 0) + 1
     return StateMachineVersion.objects.create(
         machine=machine, number=number, definition=definition, type=machine.type, role=machine.role,
-        role_name=machine.role.name, role_policy=machine.role.policy)
+        role_name=machine.role.name, role_policy=machine.role.policy,
+        description=validation.text(description, "description", max_length=256))
 
 
 def get_machine_version(machine: StateMachine, number) -> StateMachineVersion:
@@ -222,3 +224,73 @@ def get_machine_version(machine: StateMachine, number) -> StateMachineVersion:
         return machine.versions.get(number=int(number))
     except StateMachineVersion.DoesNotExist:
         raise not_found("Version") from None
+
+
+@transaction.atomic
+def delete_version(version: StateMachineVersion) -> None:
+    """Deletes a published version; refused (409) while an alias routes to it or executions ran it
+    (they keep the definition they ran: their history and pages need it)."""
+    from editor.models import StateMachineAlias
+
+    routed = [a.name for a in StateMachineAlias.objects.filter(machine_id=version.machine_id)
+              if any(r["version"] == version.number for r in a.routing)]
+    if routed:
+        raise ApiError("VersionInUse", f"Version {version.number} is routed to by the alias {routed[0]}: "
+                       "update or delete the alias first.", status=409)
+    if version.executions.exists():
+        raise ApiError("VersionInUse", f"Version {version.number} has executions; Flowbench keeps the versions "
+                       "its executions ran.", status=409)
+    version.delete()
+
+
+TAG_LIMIT = 50
+
+
+def tag_machine(machine: StateMachine, tags: list[dict]) -> StateMachine:
+    """Adds or replaces `tags` ([{"key", "value"}]) on the machine; at most 50 in all."""
+    found = {t["key"]: t["value"] for t in machine.tags}
+    for tag in tags:
+        key, value = tag.get("key"), tag.get("value", "")
+        validation.text(key, "tags.key", max_length=128, required=True)
+        validation.text(value, "tags.value", max_length=256)
+        found[key] = value or ""
+    if len(found) > TAG_LIMIT:
+        raise ApiError("TooManyTags", f"A state machine has at most {TAG_LIMIT} tags.", field="tags")
+    machine.tags = [{"key": k, "value": v} for k, v in found.items()]
+    machine.save(update_fields=["tags", "updated_at"])
+    return machine
+
+
+def untag_machine(machine: StateMachine, keys: list[str]) -> StateMachine:
+    machine.tags = [t for t in machine.tags if t["key"] not in set(keys)]
+    machine.save(update_fields=["tags", "updated_at"])
+    return machine
+
+
+def configure_machine(machine: StateMachine, *, logging=None, tracing=None) -> StateMachine:
+    """Stores the logging and tracing configurations the AWS API gives (kept and shown, not acted on)."""
+    fields = []
+    if logging is not None:
+        machine.logging, fields = logging, fields + ["logging"]
+    if tracing is not None:
+        machine.tracing, fields = tracing, fields + ["tracing"]
+    if fields:
+        machine.save(update_fields=fields + ["updated_at"])
+    return machine
+
+
+def current_version(machine: StateMachine) -> StateMachineVersion | None:
+    """Returns the version that runs the machine's current definition: the latest version when the
+    draft is what it holds, else the draft published now when it is valid (as Step Functions runs
+    a machine's latest revision); else the latest version (a draft the studio left invalid), or None."""
+    latest = machine.versions.order_by("-number").first()
+    try:
+        draft = json.loads(machine.definition)
+    except (ValueError, RecursionError):
+        return latest
+    if (latest is not None and latest.definition == draft and latest.type == machine.type
+            and latest.role_id == machine.role_id and latest.role_policy == machine.role.policy):
+        return latest
+    if has_errors(diagnostics(machine.definition, machine.type)):
+        return latest
+    return publish_version(machine)

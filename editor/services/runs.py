@@ -116,6 +116,9 @@ def _run_leased(execution_id, token: int, host: Host) -> None:
                "roleArn": role_arn(execution.machine.owner_id, version.role_name), "region": region(),
                "accountId": account_id(execution.machine.owner_id),
                "redriveCount": execution.redrive_count}
+    if version.type == "EXPRESS":
+        # Its ARN (and $$.Execution.Id) ends in the execution's id, as the AWS API names it.
+        context.update(expressId=str(execution.id), synchronous=execution.synchronous)
     keeper = host.keeper
     keeper.track(execution.id, token, cancel, suspend, recorder)
     # The run holds no database connection while it goes on: its Map and Parallel threads, the

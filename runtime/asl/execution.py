@@ -86,7 +86,9 @@ class ExecutionContext:
         self.execution_name = context.get("executionName") or str(uuid.uuid4())
         self.role_arn = context.get("roleArn") or f"arn:aws:iam::{self.account}:role/flowbench-execution"
         self.machine_arn = state_machine_arn(self.machine_name, self.region, self.account)
-        express_id = str(uuid.uuid4()) if self.machine_type == "EXPRESS" else None
+        # An Express execution's ARN ends in an id of its own; the host may give it (`expressId`).
+        express_id = (str(context.get("expressId") or uuid.uuid4()) if self.machine_type == "EXPRESS"
+                      else None)
         self.execution_arn = execution_arn(self.machine_name, self.execution_name, self.region,
                                            self.account, express_id)
         self.redrive_count = int(context.get("redriveCount") or 0)

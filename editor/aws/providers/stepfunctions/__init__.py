@@ -18,4 +18,24 @@ from editor.aws.providers.stepfunctions.test_state import TestStateOperations
 
 
 class StepFunctionsProvider(MachineOperations, ExecutionOperations, TaskOperations, TestStateOperations, Provider):
-    pass
+    # What editor.services refuses, as Step Functions words it (every Step Functions error is a 400).
+    API_ERRORS = {
+        "InvalidName": ("InvalidName", 400),
+        "InvalidType": ("ValidationException", 400),
+        "TooLong": ("ValidationException", 400),
+        "Required": ("ValidationException", 400),
+        "ReadOnly": ("ValidationException", 400),
+        "InvalidRouting": ("ValidationException", 400),
+        "InvalidDefinition": ("InvalidDefinition", 400),
+        "DefinitionTooLarge": ("InvalidDefinition", 400),
+        "ResourceConflict": ("ConflictException", 400),
+        "ExecutionsRunning": ("ConflictException", 400),
+        "VersionInUse": ("ConflictException", 400),
+        "ExecutionAlreadyExists": ("ExecutionAlreadyExists", 400),
+        "ExecutionNotRedrivable": ("ExecutionNotRedrivable", 400),
+        "InvalidJson": ("InvalidExecutionInput", 400),
+        "InputTooLarge": ("InvalidExecutionInput", 400),
+        "ResourceNotFound": ("ResourceNotFound", 400),
+        "VersionNotFound": ("ResourceNotFound", 400),
+        "TooManyTags": ("TooManyTags", 400),
+    }

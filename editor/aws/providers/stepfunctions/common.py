@@ -1,0 +1,231 @@
+"""What the Step Functions operations share: the ARNs as AWS shapes them, finding the caller's
+state machines, versions, aliases and executions from an ARN (another account's are never found,
+whatever the ARN says), and nextToken pages.
+
+    arn:aws:states:REGION:ACCOUNT:stateMachine:NAME            a state machine
+    arn:aws:states:REGION:ACCOUNT:stateMachine:NAME:3          its version 3
+    arn:aws:states:REGION:ACCOUNT:stateMachine:NAME:prod       its alias prod
+    arn:aws:states:REGION:ACCOUNT:execution:NAME:EXECUTION     a Standard execution
+    arn:aws:states:REGION:ACCOUNT:express:NAME:EXECUTION:ID    an Express execution (ID: its id)
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+
+from editor.aws.errors import AwsError
+from editor.models import Execution, StateMachine, StateMachineAlias, StateMachineVersion
+from editor.services.accounts import region
+from editor.services.aliases import ALIAS_NAME
+from editor.services.machines import MACHINE_NAME
+
+DEFAULT_PAGE = 100
+
+
+def error(code: str, message: str, **fields) -> AwsError:
+    """Returns a Step Functions error: every one of them is HTTP 400, as AWS answers them."""
+    return AwsError(code, message, 400, fields=fields)
+
+
+def invalid_arn(arn: str, why: str = "") -> AwsError:
+    return error("InvalidArn", f"Invalid Arn: '{why or arn}'")
+
+
+def no_machine(arn: str) -> AwsError:
+    return error("StateMachineDoesNotExist", f"State Machine Does Not Exist: '{arn}'")
+
+
+def no_execution(arn: str) -> AwsError:
+    return error("ExecutionDoesNotExist", f"Execution Does Not Exist: '{arn}'")
+
+
+@dataclass(frozen=True)
+class Arn:
+    """A Step Functions ARN read into its parts: `kind` ("stateMachine", "execution", "express"),
+    the machine's name and what follows it (a version or alias; an execution's name and id)."""
+
+    text: str
+    region: str
+    account: str
+    kind: str
+    machine: str
+    rest: tuple[str, ...]
+
+
+def read_arn(text: str, kinds: tuple[str, ...]) -> Arn:
+    """Returns the ARN `text` read, when it is of one of `kinds`; raises InvalidArn."""
+    parts = text.split(":") if isinstance(text, str) else []
+    if len(parts) < 7 or parts[:3] != ["arn", "aws", "states"]:
+        raise invalid_arn(text)
+    kind = parts[5]
+    if kind not in kinds:
+        raise invalid_arn(text, f"Resource type not valid in this context: {kind}")
+    sizes = {"stateMachine": (7, 8), "execution": (8,), "express": (9,)}
+    if len(parts) not in sizes.get(kind, ()):
+        raise invalid_arn(text)
+    return Arn(text, parts[3], parts[4], kind, parts[6], tuple(parts[7:]))
+
+
+def revision(machine: StateMachine, definition, role_id: int) -> str:
+    """Returns the revision id of a definition (text or value) with its role: the same content,
+    the same id, so that a draft and the version published from it share it."""
+    if isinstance(definition, str):
+        try:
+            definition = json.loads(definition)
+        except (ValueError, RecursionError):
+            pass   # a draft the studio left invalid: its text is its content
+    content = json.dumps(definition, sort_keys=True, ensure_ascii=False)
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"flowbench:{machine.pk}:{role_id}:{content}"))
+
+
+class StatesBase:
+    """The lookups the Step Functions operations share (mixed into StepFunctionsProvider)."""
+
+    # -- ARNs -----------------------------------------------------------------------------------
+
+    def _prefix(self) -> str:
+        return f"arn:aws:states:{region()}:{self.principal.account_id}"
+
+    def machine_arn(self, machine: StateMachine | str, qualifier: str | int | None = None) -> str:
+        name = machine if isinstance(machine, str) else machine.name
+        arn = f"{self._prefix()}:stateMachine:{name}"
+        return f"{arn}:{qualifier}" if qualifier not in (None, "") else arn
+
+    def version_arn(self, version: StateMachineVersion) -> str:
+        return self.machine_arn(version.machine.name, version.number)
+
+    def alias_arn(self, alias: StateMachineAlias) -> str:
+        return self.machine_arn(alias.machine.name, alias.name)
+
+    def execution_arn(self, execution: Execution) -> str:
+        if execution.version.type == "EXPRESS":
+            return f"{self._prefix()}:express:{execution.machine.name}:{execution.name}:{execution.id}"
+        return f"{self._prefix()}:execution:{execution.machine.name}:{execution.name}"
+
+    # -- lookups --------------------------------------------------------------------------------
+
+    def _ours(self, arn: Arn) -> bool:
+        return arn.account == self.principal.account_id and arn.region == region()
+
+    def resolve(self, text: str, action: str) -> tuple[StateMachine, StateMachineVersion | None,
+                                                        StateMachineAlias | None]:
+        """Returns (machine, version, alias) that a state machine, version or alias ARN names
+        (version and alias None for the machine itself) once `action` on it is authorized;
+        raises InvalidArn or StateMachineDoesNotExist."""
+        arn = read_arn(text, ("stateMachine",))
+        if not MACHINE_NAME.match(arn.machine):
+            raise invalid_arn(text)
+        qualifier = arn.rest[0] if arn.rest else None
+        if qualifier is not None and not (qualifier.isdigit() or ALIAS_NAME.match(qualifier)):
+            raise invalid_arn(text)
+        machine = None
+        if self._ours(arn):
+            machine = StateMachine.objects.select_related("role").filter(owner=self.owner, name=arn.machine).first()
+        if machine is None:
+            raise no_machine(text)
+        self.authorize(action, text)
+        if qualifier is None:
+            return machine, None, None
+        if qualifier.isdigit():
+            version = machine.versions.filter(number=int(qualifier)).first()
+            if version is None:
+                raise error("ResourceNotFound", f"Resource Not Found: '{text}'", resourceName=text)
+            return machine, version, None
+        alias = machine.aliases.filter(name=qualifier).first()
+        if alias is None:
+            raise error("ResourceNotFound", f"Resource Not Found: '{text}'", resourceName=text)
+        return machine, None, alias
+
+    def machine(self, text: str, action: str) -> StateMachine:
+        """Returns the state machine an unqualified ARN names (a version or alias ARN is InvalidArn)."""
+        machine, version, alias = self.resolve(text, action)
+        if version is not None or alias is not None:
+            raise invalid_arn(text, "Qualified state machine ARNs are not valid in this context")
+        return machine
+
+    def execution(self, text: str, action: str) -> Execution:
+        """Returns the caller's execution the ARN names; raises InvalidArn or ExecutionDoesNotExist."""
+        arn = read_arn(text, ("execution", "express"))
+        rows = Execution.objects.select_related("machine", "version", "machine__role").filter(
+            machine__owner=self.owner, machine__name=arn.machine, name=arn.rest[0])
+        if arn.kind == "express":
+            try:
+                rows = rows.filter(pk=uuid.UUID(arn.rest[1]), version__type="EXPRESS")
+            except ValueError:
+                raise no_execution(text) from None
+        else:
+            rows = rows.exclude(version__type="EXPRESS")
+        found = rows.first() if self._ours(arn) else None
+        if found is None:
+            raise no_execution(text)
+        self.authorize(action, text)
+        return found
+
+
+# -- pages ------------------------------------------------------------------------------------------
+
+def _bad_token() -> AwsError:
+    return error("InvalidToken", "Invalid Token: pass the nextToken a listing returned.")
+
+
+def page_size(params: dict, most: int = 1000) -> int:
+    """Returns maxResults, or the default page (0 or absent: AWS's default)."""
+    return min(params.get("maxResults") or DEFAULT_PAGE, most)
+
+
+def page(rows, params: dict, order: tuple[str, ...]) -> tuple[list, str | None]:
+    """Returns the page of `rows` in `order` (field names, "-" for descending, the last one
+    unique) that params' nextToken and maxResults ask for, and the next page's token (None on the
+    last). The token holds where the page ended (keyset paging, as editor.aws.pagination, here
+    over several fields and either direction), so rows added meanwhile (a new execution at the
+    head of the list) neither repeat nor hide rows on the next page."""
+    rows = rows.order_by(*order)
+    token = params.get("nextToken")
+    size = page_size(params)
+    try:
+        if token:
+            rows = rows.filter(_after(_read_token(token, len(order)), order))
+        found = list(rows[:size + 1])
+    except (ValidationError, ValueError, TypeError):   # a token whose values are not the fields'
+        raise _bad_token() from None
+    if len(found) <= size:
+        return found, None
+    found = found[:size]
+    last = [_plain(getattr(found[-1], field.lstrip("-"))) for field in order]
+    return found, base64.urlsafe_b64encode(json.dumps({"after": last}).encode()).decode()
+
+
+def _plain(value):
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value) if isinstance(value, uuid.UUID) else value
+
+
+def _read_token(token: str, count: int) -> list:
+    try:
+        after = json.loads(base64.urlsafe_b64decode(token.encode()))["after"]
+    except (binascii.Error, ValueError, UnicodeError, KeyError, TypeError):
+        raise _bad_token() from None
+    if not isinstance(after, list) or len(after) != count:
+        raise _bad_token()
+    return after
+
+
+def _after(values: list, order: tuple[str, ...]) -> Q:
+    """Returns the condition of the rows after `values` in `order`: past the first field, or
+    equal there and past the next one, and so on."""
+    condition = Q(pk__in=[])
+    equal = Q()
+    for field, value in zip(order, values):
+        name = field.lstrip("-")
+        condition |= equal & Q(**{f"{name}__{'lt' if field.startswith('-') else 'gt'}": value})
+        equal &= Q(**{name: value})
+    return condition
