@@ -326,8 +326,9 @@ class Execution(models.Model):
     # How often a process took the execution up after the one running it stopped or died.
     takeovers = models.PositiveIntegerField(default=0)
     # A nested execution (arn:aws:states:::states:startExecution) knows the execution that started
-    # it and, for `.sync`, the task token its end answers (TaskToken).
+    # it, the Task state that did and, for `.sync`, the task token its end answers (TaskToken).
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
+    parent_state = models.CharField(max_length=80, blank=True, default="")
     parent_token = models.CharField(max_length=256, blank=True, default="")
 
     class Meta:
