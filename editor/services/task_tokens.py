@@ -47,6 +47,10 @@ def issue(execution_id, state: str, entered_id: int, attempt: int, *, kind: str,
                                      attempt=attempt).values_list("token", flat=True).first()
     if found is not None:
         return found
+    # A new attempt of the Task: the tokens of its earlier attempts (one a restart cut off while
+    # its function ran, say) take no answer any more.
+    TaskToken.objects.filter(execution_id=execution_id, entered_event_id=entered_id, attempt__lt=attempt,
+                             status=TaskToken.Status.WAITING).update(status=TaskToken.Status.CLOSED)
     now = timezone.now()
     row = TaskToken.objects.create(
         token=secrets.token_urlsafe(48), execution_id=execution_id, state_name=state[:80],
@@ -109,9 +113,10 @@ def waiting(execution: Execution) -> list[TaskToken]:
 
 
 def claim_answered(execution_id) -> bool:
-    """Returns True for the one caller that queues a parked execution again because one of its
-    tokens has an answer it has not taken (the caller dispatches it); False when it has none, or
-    a process holds the execution (its run takes the answer itself)."""
+    """Queues a parked execution again when one of its tokens has an answer it has not taken;
+    returns True then (the caller dispatches it: should two callers both do, the execution's lease
+    lets one run take it), False when it has none or a process holds the execution (its run takes
+    the answer itself)."""
     if not TaskToken.objects.filter(execution_id=execution_id, status=TaskToken.Status.ANSWERED).exists():
         return False
     return bool(Execution.objects.filter(pk=execution_id, status=Execution.Status.RUNNING, lease_owner="")

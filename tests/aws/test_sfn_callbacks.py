@@ -156,3 +156,41 @@ def test_the_aws_cli_sends_task_success(approval, server):
                           env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads(approval.ended(execution)["output"]) == {"via": "cli"}
+
+
+def test_a_nested_execution_answers_its_parents_token_with_send_task_success(server, fresh, aws):
+    """A parent's states:startExecution.waitForTaskToken hands its token to the child in its input;
+    SendTaskSuccess with it (as the child's worker would send it) ends the parent's Task."""
+    client = studio(server, fresh)
+    iam = aws(fresh, "iam")
+    role = f"nested-{uuid.uuid4().hex[:6]}"
+    iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"},
+                                                "Action": "sts:AssumeRole"}]}))
+    iam.put_role_policy(RoleName=role, PolicyName="start", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "states:StartExecution",
+                                                "Resource": "*"}]}))
+    child_arn = f"arn:aws:states:us-east-1:{fresh['account']}:stateMachine:child"
+    machines = {
+        "child": {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 1, "End": True}}},
+        "parent": {"StartAt": "Start", "States": {"Start": {
+            "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.waitForTaskToken", "End": True,
+            "Parameters": {"StateMachineArn": child_arn, "Name": "the-child",
+                           "Input": {"token.$": "$$.Task.Token",
+                                     "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id"}}}}},
+    }
+    for name, definition in machines.items():
+        client.ok("POST", "/api/state-machines", {"name": name, "type": "STANDARD", "role": role,
+                                                  "definition": json.dumps(definition)}, status=201)
+        client.ok("POST", f"/api/state-machines/{name}/versions", status=201)
+    parent = client.ok("POST", "/api/state-machines/parent/executions", {"input": "{}"}, status=201)["id"]
+    child = poll("the child execution", lambda: client.ok("GET", f"/api/executions/{parent}/callbacks")["children"])[0]
+    assert child["name"] == "the-child"
+    given = json.loads(client.ok("GET", f"/api/executions/{child['id']}")["input"])
+    assert given["AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"].endswith(":parent:" + client.ok(
+        "GET", f"/api/executions/{parent}")["name"])
+    assert client.ok("GET", f"/api/executions/{child['id']}/callbacks")["parent"]["id"] == parent
+    aws(fresh, "stepfunctions").send_task_success(taskToken=given["token"], output='{"child": "done"}')
+    poll("the parent's end", lambda: client.ok("GET", f"/api/executions/{parent}")["status"] == "SUCCEEDED")
+    assert json.loads(client.ok("GET", f"/api/executions/{parent}")["output"]) == {"child": "done"}
+    client.close()

@@ -274,3 +274,39 @@ class NestedExecutionTests(CallbackCase):
         done = self.ended(parent)
         self.assertEqual((done.status, done.error), ("FAILED", "StepFunctions.StateMachineDoesNotExistException"))
         self.assertEqual(Execution.objects.filter(machine__owner=self.bob).count(), 0)
+
+
+class TokenStoreTests(CallbackCase):
+    def test_a_tokens_attempt_is_issued_once_and_a_new_attempt_closes_the_earlier_ones(self):
+        from editor.services import task_tokens
+
+        execution = executions.start_execution(self.alice, self.approval(), json.dumps({"n": 1}))
+        first = self.waiting_token(execution)
+        self.assertEqual(task_tokens.issue(execution.id, "Ask", 2, 0, kind="callback", heartbeat=None, timeout=None),
+                         first)
+        second = task_tokens.issue(execution.id, "Ask", 2, 1, kind="callback", heartbeat=None, timeout=None)
+        self.assertNotEqual(second, first)
+        self.assertEqual(TaskToken.objects.get(token=first).status, "CLOSED")
+        self.assertApiError(self.call("POST", "/api/task-tokens/success", {"taskToken": first, "output": "1"}),
+                            400, "TaskTimedOut")
+        executions.stop_execution(self.alice, execution)
+
+    def test_an_answer_given_while_the_run_parks_dispatches_it_once_parked(self):
+        from editor.services import task_tokens
+
+        execution = executions.start_execution(self.alice, self.approval(), json.dumps({"n": 1}))
+        token = self.waiting_token(execution)
+        self.assertFalse(task_tokens.claim_answered(execution.id))   # no answer yet
+        # The answer is stored while a run holds the execution (its lease): nobody dispatches it.
+        Execution.objects.filter(pk=execution.pk).update(lease_owner="someone")
+        self.call("POST", "/api/task-tokens/success", {"taskToken": token, "output": '"late"'})
+        self.assertEqual(TaskToken.objects.get(token=token).status, "ANSWERED")
+        self.assertEqual(Execution.objects.get(pk=execution.pk).status, "RUNNING")
+        # Once it has parked, the answer it has not taken queues it again.
+        Execution.objects.filter(pk=execution.pk).update(lease_owner="")
+        self.assertTrue(task_tokens.claim_answered(execution.id))
+        from editor.services.executor import dispatch
+
+        dispatch(execution.id)
+        done = self.ended(execution)
+        self.assertEqual((done.status, json.loads(done.output)), ("SUCCEEDED", "late"))
