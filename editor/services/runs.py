@@ -16,13 +16,13 @@ import logging
 import threading
 from typing import Protocol
 
-from django.dispatch import Signal
 from django.db import DatabaseError, close_old_connections, connection, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from editor import messages
 from editor.models import Execution, ExecutionEvent, Invocation, StateMachineVersion
-from editor.services import leases
+from editor.services import leases, task_tokens
 from editor.services.broadcast import broadcast, execution_group
 from editor.services.checkpoints import Abandoned, EventRecorder, stored_history
 
@@ -137,9 +137,7 @@ def _run_leased(execution_id, token: int, host: Host) -> None:
         until = parked.until
         if leases.release(execution.id, token, until):
             keeper.wake_at(execution.id, until)
-            from editor.services.task_tokens import claim_answered
-
-            if claim_answered(execution.id):   # a task token was answered while the run parked
+            if task_tokens.claim_answered(execution.id):   # a task token was answered while the run parked
                 keeper.dispatch(execution.id)
         elif Execution.objects.filter(pk=execution.id, lease_token=token).exists():
             abort_stopped(execution, stored_history(execution.id), token)   # a stop came meanwhile
