@@ -29,3 +29,9 @@ class EditorConfig(AppConfig):
         from django.db.models.signals import post_save
 
         post_save.connect(_give_account, sender=settings.AUTH_USER_MODEL, dispatch_uid="flowbench-account")
+        from editor.services import nested_executions, runs, task_invoker
+
+        # Nested executions: a Task starts them; an execution's end closes its task tokens and
+        # answers a waiting parent.
+        task_invoker.start_child = nested_executions.start_child
+        runs.execution_ended.connect(nested_executions.execution_ended, dispatch_uid="flowbench-nested-executions")

@@ -352,6 +352,11 @@ class Execution(models.Model):
     # or an alias's name; and whether StartSyncExecution started it (an Express caller waiting).
     qualifier = models.CharField(max_length=80, blank=True, default="")
     synchronous = models.BooleanField(default=False)
+    # A nested execution (arn:aws:states:::states:startExecution) knows the execution that started
+    # it, the Task state that did and, for `.sync`, the task token its end answers (TaskToken).
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
+    parent_state = models.CharField(max_length=80, blank=True, default="")
+    parent_token = models.CharField(max_length=256, blank=True, default="")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["machine", "name"], name="execution_name_unique")]
@@ -376,3 +381,42 @@ class ExecutionEvent(models.Model):
     def as_event(self) -> dict:
         return {"id": self.event_id, "previousEventId": self.previous_event_id, "timestamp": self.timestamp,
                 "type": self.type, **self.details}
+
+
+class TaskToken(models.Model):
+    """A task token: what a `.waitForTaskToken` Task (or a `.sync` start of a nested execution)
+    waits for. The engine issues one per attempt of the Task (`$$.Task.Token`); SendTaskSuccess /
+    SendTaskFailure (or the child execution's end, for `.sync`) store the answer here, from any
+    process, and the execution is dispatched to take it (editor.services.task_tokens)."""
+
+    class Status(models.TextChoices):
+        WAITING = "WAITING", "Waiting"      # no answer yet
+        ANSWERED = "ANSWERED", "Answered"   # an answer the execution has not taken yet
+        CLOSED = "CLOSED", "Closed"         # taken, timed out, or its execution ended
+
+    class Kind(models.TextChoices):
+        CALLBACK = "callback", "Callback"   # answered with SendTaskSuccess / SendTaskFailure
+        CHILD = "child", "Child execution"  # answered by the end of the execution it started (.sync)
+
+    token = models.CharField(max_length=256, unique=True)
+    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="task_tokens")
+    state_name = models.CharField(max_length=80)
+    entered_event_id = models.PositiveIntegerField()
+    attempt = models.PositiveIntegerField(default=0)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.CALLBACK)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.WAITING)
+    # The answer: SUCCEEDED with `output` (JSON text), or FAILED with `error` and `cause`.
+    outcome = models.CharField(max_length=10, blank=True, default="")
+    output = models.TextField(null=True, blank=True)
+    error = models.TextField(null=True, blank=True)
+    cause = models.TextField(null=True, blank=True)
+    heartbeat_seconds = models.PositiveIntegerField(null=True, blank=True)
+    heartbeat_deadline = models.DateTimeField(null=True, blank=True)
+    timeout_deadline = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["execution", "entered_event_id", "attempt"],
+                                               name="task_token_unique_per_attempt")]
+        ordering = ["created_at", "id"]

@@ -3,7 +3,7 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path, re_path
 
-from editor import api, api_keys, api_machines, views, views_machines, views_operations
+from editor import api, api_keys, api_machines, api_tasks, views, views_machines, views_operations
 
 api_patterns = [
     path("api/runtimes", api.runtimes, name="api-runtimes"),
@@ -43,6 +43,10 @@ api_patterns = [
     path("api/executions/<str:execution_id>/redrive", api_machines.execution_redrive, name="api-execution-redrive"),
     path("api/executions/<str:execution_id>/invocations", api_machines.execution_invocations,
          name="api-execution-invocations"),
+    path("api/executions/<str:execution_id>/callbacks", api_tasks.execution_callbacks, name="api-execution-callbacks"),
+    path("api/task-tokens/success", api_tasks.send_success, name="api-task-success"),
+    path("api/task-tokens/failure", api_tasks.send_failure, name="api-task-failure"),
+    path("api/task-tokens/heartbeat", api_tasks.send_heartbeat, name="api-task-heartbeat"),
     path("api/access-keys", api_keys.access_key_list, name="api-access-keys"),
     path("api/access-keys/<str:key_id>", api_keys.access_key_detail, name="api-access-key"),
     re_path(r"^api/", api.api_not_found),

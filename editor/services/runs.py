@@ -17,17 +17,22 @@ import threading
 from typing import Protocol
 
 from django.db import DatabaseError, close_old_connections, connection, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from editor import messages
 from editor.models import Execution, ExecutionEvent, Invocation, StateMachineVersion
-from editor.services import leases
+from editor.services import leases, task_tokens
 from editor.services.broadcast import broadcast, execution_group
 from editor.services.checkpoints import Abandoned, EventRecorder, stored_history
 
-__all__ = ["Host", "run_guarded", "finish_execution", "abort_stopped", "TERMINAL_EVENTS"]
+__all__ = ["Host", "run_guarded", "finish_execution", "abort_stopped", "TERMINAL_EVENTS", "execution_ended"]
 
 log = logging.getLogger(__name__)
+
+# Sent once an execution's end is stored (`execution` the ended Execution): its task tokens close,
+# a nested execution's parent goes on (editor.services.nested_executions receives it).
+execution_ended = Signal()
 
 TERMINAL_EVENTS = {"ExecutionSucceeded": "SUCCEEDED", "ExecutionFailed": "FAILED",
                    "ExecutionTimedOut": "TIMED_OUT", "ExecutionAborted": "ABORTED"}
@@ -135,6 +140,8 @@ def _run_leased(execution_id, token: int, host: Host) -> None:
         until = parked.until
         if leases.release(execution.id, token, until):
             keeper.wake_at(execution.id, until)
+            if task_tokens.claim_answered(execution.id):   # a task token was answered while the run parked
+                keeper.dispatch(execution.id)
         elif Execution.objects.filter(pk=execution.id, lease_token=token).exists():
             abort_stopped(execution, stored_history(execution.id), token)   # a stop came meanwhile
         return
@@ -179,6 +186,7 @@ def finish_execution(execution: Execution, status, output, error, cause, token: 
     if updated:
         execution.refresh_from_db()
         broadcast(execution_group(execution.id), messages.status_group_message(execution))
+        execution_ended.send(Execution, execution=execution)
 
 
 def _finish_from_event(execution: Execution, event: dict, token: int) -> None:

@@ -23,6 +23,10 @@ from editor.services.policy import evaluate
 # How long a run goes on with the role's policy it read (see TaskInvoker._role_policy).
 POLICY_SECONDS = 1.0
 
+# Starts a nested execution for states:startExecution: editor.services.nested_executions.start_child,
+# set by the app's ready() (starting an execution needs the executor, which imports this module).
+start_child = None
+
 
 class TaskInvoker:
     """Implements runtime.asl's invoker seam for one execution."""
@@ -115,3 +119,32 @@ class TaskInvoker:
         record_result(invocation, outcome.details.get("invocation"), None)
         connection.close()   # the run goes on without one (see runs._run_leased)
         return outcome
+
+    # -- task tokens and nested executions (runtime.asl.callbacks; editor.services.task_tokens) ----
+
+    def issue_task_token(self, state: str, entered_id: int, attempt: int, *, kind: str,
+                         heartbeat: float | None = None, timeout: float | None = None) -> str:
+        from editor.services import task_tokens
+
+        return task_tokens.issue(self.execution.id, state, entered_id, attempt, kind=kind, heartbeat=heartbeat,
+                                 timeout=timeout)
+
+    def task_token_state(self, token: str):
+        from editor.services import task_tokens
+
+        return task_tokens.state_of(token)
+
+    def wait_task_token(self, token: str, until, cancel) -> None:
+        from editor.services import task_tokens
+
+        task_tokens.wait(token, until, cancel)
+
+    def close_task_token(self, token: str, timed_out: bool = False) -> bool:
+        from editor.services import task_tokens
+
+        return task_tokens.close(token, timed_out)
+
+    def start_execution(self, parameters: dict, *, state: str, token: str | None, sync: bool) -> dict:
+        if self._before_call is not None:
+            self._before_call()   # the history says the Task started before the child exists
+        return start_child(self.execution, self._role_policy(), parameters, state=state, token=token, sync=sync)

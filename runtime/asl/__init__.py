@@ -15,6 +15,7 @@ and `runtime.json_pointer`, below all of them, are shared with the rest of Flowb
 """
 
 from .branches import ThreadBudget
+from .callbacks import FakeTaskTokens, TokenAnswer, TokenState
 from .clock import Clock, FakeClock
 from .diagnostics import Diagnostic
 from .errors import DefinitionError, StatesError
@@ -28,6 +29,6 @@ __all__ = [
     "StateMachine", "ExecutionResult", "Parked", "Suspended", "ThreadBudget", "DefinitionError", "StatesError", "Diagnostic", "validate",
     "Clock", "FakeClock",
     "Invoker", "FakeInvoker", "FunctionOutcome", "FunctionNotFound", "FunctionServiceError",
-    "TaskTimedOut",
+    "TaskTimedOut", "FakeTaskTokens", "TokenAnswer", "TokenState",
     "definition_to_dot", "state_id", "pointer_for", "edge_id", "edge_for", "rule_text",
 ]

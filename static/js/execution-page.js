@@ -5,6 +5,7 @@ import { api, el, fmtMs } from "./api.js";
 import { renderGraph, STATUSES } from "./graph-view.js";
 import { pointersByName } from "./asl-model.js";
 import { History, detailsOf } from "./execution-history.js";
+import { Callbacks } from "./execution-callbacks.js";
 import { download, fmtDuration, statusWord, STATUS_LABELS } from "./ui.js";
 
 const root = document.getElementById("execution-app");
@@ -19,6 +20,8 @@ let selected = null;
 let invocations = [];
 let iteration = "";
 const expanded = new Set();
+// The tasks waiting on a token (with forms to answer them), "Started by" and started executions.
+const callbacks = new Callbacks($("callbacks"), ID, () => { if (selected) renderDetail(); });
 
 // ---- header ---------------------------------------------------------------------------------
 function renderHeader() {
@@ -116,7 +119,8 @@ function renderDetail() {
   if (!selected) return;
   const name = [...pointersByName(execution.definition)].find(([, p]) => p === selected)?.[0] ?? selected;
   const runs = history.runs.filter((r) => r.pointer === selected && (!iteration || r.iteration.startsWith(iteration)));
-  const children = [el("h2", { class: "ihead" }, name, el("span", { class: "muted small-text", text: ` · ${runs.length ? `${runs.length} run${runs.length === 1 ? "" : "s"}` : "not run"}` }))];
+  const children = [el("h2", { class: "ihead" }, name, el("span", { class: "muted small-text", text: ` · ${runs.length ? `${runs.length} run${runs.length === 1 ? "" : "s"}` : "not run"}` })),
+    callbacks.panelFor(name)].filter(Boolean);
   runs.forEach((run, k) => {
     const invs = invocations.filter((i) => i.state === run.name && Date.parse(i.started_at) >= run.start - 1000 && (run.end === null || Date.parse(i.started_at) <= run.end + 1000));
     children.push(el("div", { class: `run ${run.status}`, "data-run": run.id },
@@ -256,6 +260,8 @@ function connect() {
     const data = JSON.parse(message.data);
     if (data.type === "events") {
       if (history.add(data.events)) scheduleRender();
+      // A task submitted, answered or timed out; an execution started: the callbacks changed.
+      if (data.events.some((e) => /^Task(Submitted|Succeeded|Failed|TimedOut)$/.test(e.type))) callbacks.load();
     } else if (data.type === "execution") {
       const wasRunning = execution.status === "RUNNING";
       execution = { ...execution, ...data.execution };
@@ -264,6 +270,7 @@ function connect() {
       if (execution.status !== "RUNNING") {
         $("live").hidden = true;
         loadInvocations();
+        callbacks.load();
         if (wasRunning) socket.close();
       }
     }
@@ -308,6 +315,8 @@ async function start() {
   scheduleRender();
   if (execution.status === "RUNNING") connect();
   loadInvocations();
+  await callbacks.load();
+  if (selected) renderDetail();
   root.dataset.ready = "true";
 }
 start().catch((error) => { $("execution-error").hidden = false; $("execution-error").textContent = error.message; });

@@ -515,7 +515,7 @@ def test_the_package_exports_exactly_its_public_names():
     assert sorted(asl.__all__) == sorted([
         "StateMachine", "ExecutionResult", "Parked", "Suspended", "ThreadBudget", "DefinitionError", "StatesError", "Diagnostic",
         "validate", "Clock", "FakeClock", "Invoker", "FakeInvoker", "FunctionOutcome",
-        "FunctionNotFound", "FunctionServiceError", "TaskTimedOut",
+        "FunctionNotFound", "FunctionServiceError", "TaskTimedOut", "FakeTaskTokens", "TokenAnswer", "TokenState",
         "definition_to_dot", "state_id", "pointer_for", "edge_id", "edge_for", "rule_text"])
     for name in asl.__all__:
         assert hasattr(asl, name)

@@ -1,0 +1,81 @@
+"""The JSON API of task tokens and nested executions, for the execution page: the tokens an
+execution waits on, the executions it started or was started by, and the answers (the same
+editor.services.task_answers that SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat call)."""
+
+from __future__ import annotations
+
+from django.http import JsonResponse
+
+from editor.api import api, read_json
+from editor.errors import ApiError
+from editor.models import Execution, TaskToken
+from editor.services import executions as runs
+from editor.services import task_answers, task_tokens
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def token_json(token: TaskToken) -> dict:
+    return {"token": token.token, "state": token.state_name, "entered_event_id": token.entered_event_id,
+            "created_at": _iso(token.created_at), "heartbeat_seconds": token.heartbeat_seconds,
+            "heartbeat_deadline": _iso(token.heartbeat_deadline), "timeout_deadline": _iso(token.timeout_deadline)}
+
+
+def _link(execution: Execution) -> dict:
+    return {"id": str(execution.id), "name": execution.name, "machine": execution.machine.name,
+            "status": execution.status}
+
+
+def callbacks_json(execution: Execution) -> dict:
+    """Returns what the execution page shows of an execution's callbacks: the tokens it waits on,
+    the execution that started it (with the Task that did) and those it started."""
+    parent = execution.parent
+    children = execution.children.select_related("machine").order_by("started_at")
+    return {
+        "waiting": [token_json(t) for t in task_tokens.waiting(execution)],
+        "parent": {**_link(parent), "state": execution.parent_state} if parent is not None else None,
+        "children": [{**_link(child), "state": child.parent_state} for child in children],
+    }
+
+
+@api("GET")
+def execution_callbacks(request, execution_id):
+    execution = runs.get_execution(request.user, execution_id)
+    return JsonResponse(callbacks_json(execution))
+
+
+def _fields(data: dict, allowed: set[str]) -> None:
+    unknown = set(data) - allowed
+    if unknown:
+        field = sorted(unknown)[0]
+        raise ApiError("UnknownField", f"{field} is not a field of this request.", field=field)
+    if not isinstance(data.get("taskToken"), str):
+        raise ApiError("InvalidToken", "taskToken is the token the task waits on.", field="taskToken")
+
+
+@api("POST")
+def send_success(request):
+    data = read_json(request)
+    _fields(data, {"taskToken", "output"})
+    if "output" not in data:
+        raise ApiError("InvalidOutput", "output is the task's result, as JSON text.", field="output")
+    task_answers.send_success(request.user, data["taskToken"], data["output"])
+    return JsonResponse({})
+
+
+@api("POST")
+def send_failure(request):
+    data = read_json(request)
+    _fields(data, {"taskToken", "error", "cause"})
+    task_answers.send_failure(request.user, data["taskToken"], data.get("error"), data.get("cause"))
+    return JsonResponse({})
+
+
+@api("POST")
+def send_heartbeat(request):
+    data = read_json(request)
+    _fields(data, {"taskToken"})
+    task_answers.send_heartbeat(request.user, data["taskToken"])
+    return JsonResponse({})
