@@ -33,6 +33,12 @@ class Function(models.Model):
     env = models.JSONField(default=dict)
     network = models.BooleanField(default=False)
     reserved_concurrency = models.PositiveIntegerField(null=True, blank=True)
+    # The execution role the Lambda API gave it (CreateFunction's Role), shown on its Configuration.
+    role = models.ForeignKey("Role", null=True, blank=True, on_delete=models.SET_NULL, related_name="functions")
+    # The AWS runtime id the Lambda API was given ("python3.12"), returned as given; "" when the
+    # studio made the function (then the installed interpreter's id is reported).
+    aws_runtime = models.CharField(max_length=32, blank=True, default="")
+    tags = models.JSONField(default=dict, blank=True)
     deployed = models.ForeignKey("FunctionVersion", null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -349,3 +355,21 @@ class ExecutionEvent(models.Model):
     def as_event(self) -> dict:
         return {"id": self.event_id, "previousEventId": self.previous_event_id, "timestamp": self.timestamp,
                 "type": self.type, **self.details}
+
+
+class FunctionAlias(models.Model):
+    """A name for one published version of a function (Lambda's alias: `prod` -> version 3)."""
+
+    function = models.ForeignKey(Function, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(max_length=128)
+    version = models.ForeignKey(FunctionVersion, on_delete=models.PROTECT, related_name="aliases")
+    description = models.CharField(max_length=256, blank=True, default="")
+    revision = models.UUIDField(default=uuid.uuid4)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["function", "name"], name="alias_name_unique")]
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.function.name}:{self.name}"

@@ -13,10 +13,12 @@ from __future__ import annotations
 import asyncio
 import bisect
 import itertools
+import logging
 import operator
 import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -98,6 +100,15 @@ def invoke_function(function: Function, event: Any, *, source: str, version: Fun
     Log lines are sent to the invocation's group as the function writes them, then an `end`
     message with the summary. A function's own failure is a result (status failed), not an error.
     """
+    version, invocation = _pending(function, event, source, version, invocation_id)
+    if settings.FLOWBENCH_EXECUTOR == "celery":
+        return _run_on_worker(function, invocation)
+    return run_invocation(function, version, invocation)
+
+
+def _pending(function: Function, event: Any, source: str, version: FunctionVersion | None,
+             invocation_id: uuid.UUID | None) -> tuple[FunctionVersion, Invocation]:
+    """Returns the version to run (the deployed $LATEST by default) and a new RUNNING Invocation of it."""
     if version is None:
         if function.deployed_id is None:
             raise ApiError("NotDeployed", "Deploy the function first: nothing is deployed yet.", status=409)
@@ -113,9 +124,52 @@ def invoke_function(function: Function, event: Any, *, source: str, version: Fun
     except IntegrityError:
         raise ApiError("ResourceConflict", "That invocation id is already used.", status=409,
                        field="invocation_id") from None
-    if settings.FLOWBENCH_EXECUTOR == "celery":
-        return _run_on_worker(function, invocation)
-    return run_invocation(function, version, invocation)
+    return version, invocation
+
+
+_background: ThreadPoolExecutor | None = None
+_background_lock = threading.Lock()
+
+
+def start_invocation(function: Function, event: Any, *, source: str,
+                     version: FunctionVersion | None = None) -> Invocation:
+    """Records an invocation of `version` (the deployed $LATEST by default) and runs it in the
+    background, as Lambda's asynchronous (Event) Invoke does; returns it still RUNNING. A Celery
+    worker runs it in the distributed mode, a thread of this process when embedded; either way
+    it counts in the function's concurrency like any other."""
+    version, invocation = _pending(function, event, source, version, None)
+
+    def dispatch():
+        if settings.FLOWBENCH_EXECUTOR == "celery":
+            from celery import current_app
+
+            current_app.send_task("flowbench.invoke_function", args=[str(invocation.id)])
+        else:
+            _background_pool().submit(_run_in_background, function, version, invocation)
+
+    transaction.on_commit(dispatch)
+    return invocation
+
+
+def _background_pool() -> ThreadPoolExecutor:
+    # Its own pool: run_invocation waits on get_pool()'s threads, so it must not take one of them.
+    global _background
+    with _background_lock:
+        if _background is None:
+            _background = ThreadPoolExecutor(max_workers=getattr(settings, "FLOWBENCH_THREADS", 8),
+                                             thread_name_prefix="flowbench-event")
+        return _background
+
+
+def _run_in_background(function: Function, version: FunctionVersion, invocation: Invocation) -> None:
+    from django.db import connections
+
+    try:
+        run_invocation(function, version, invocation)
+    except Exception:   # run_invocation records the runner's failures: this is the database's
+        logging.getLogger(__name__).exception("the Event invocation %s failed", invocation.id)
+    finally:
+        connections.close_all()   # this pool's threads outlive the request
 
 
 def run_invocation(function: Function, version: FunctionVersion, invocation: Invocation) -> Invocation:
