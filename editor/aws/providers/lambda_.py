@@ -479,9 +479,9 @@ class LambdaProvider(Provider):
     # -- Invoke -------------------------------------------------------------------------------
 
     def Invoke(self, params: dict) -> dict:
+        event = _event(params.get("Payload") or b"")
         function, qualifier = self._function(params, "lambda:InvokeFunction", qualified=True)
         version = self._version(function, qualifier)
-        event = _event(params.get("Payload") or b"")
         _client_context(params.get("ClientContext"))   # checked; the runtimes have no client_context yet
         kind = params.get("InvocationType") or "RequestResponse"
         if kind == "DryRun":
