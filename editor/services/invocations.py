@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import functools
 import itertools
 import logging
 import operator
@@ -127,10 +128,6 @@ def _pending(function: Function, event: Any, source: str, version: FunctionVersi
     return version, invocation
 
 
-_background: ThreadPoolExecutor | None = None
-_background_lock = threading.Lock()
-
-
 def start_invocation(function: Function, event: Any, *, source: str,
                      version: FunctionVersion | None = None) -> Invocation:
     """Records an invocation of `version` (the deployed $LATEST by default) and runs it in the
@@ -151,14 +148,11 @@ def start_invocation(function: Function, event: Any, *, source: str,
     return invocation
 
 
+@functools.cache
 def _background_pool() -> ThreadPoolExecutor:
-    # Its own pool: run_invocation waits on get_pool()'s threads, so it must not take one of them.
-    global _background
-    with _background_lock:
-        if _background is None:
-            _background = ThreadPoolExecutor(max_workers=getattr(settings, "FLOWBENCH_THREADS", 8),
-                                             thread_name_prefix="flowbench-event")
-        return _background
+    """Returns the pool Event invocations run on: their own, since run_invocation waits on
+    get_pool()'s threads and must not take one of them."""
+    return ThreadPoolExecutor(max_workers=getattr(settings, "FLOWBENCH_THREADS", 8), thread_name_prefix="flowbench-event")
 
 
 def _run_in_background(function: Function, version: FunctionVersion, invocation: Invocation) -> None:
