@@ -362,7 +362,8 @@ class FunctionAlias(models.Model):
 
     function = models.ForeignKey(Function, on_delete=models.CASCADE, related_name="aliases")
     name = models.CharField(max_length=128)
-    version = models.ForeignKey(FunctionVersion, on_delete=models.PROTECT, related_name="aliases")
+    # (editor.services.functions.delete_version refuses a version an alias points to.)
+    version = models.ForeignKey(FunctionVersion, on_delete=models.CASCADE, related_name="aliases")
     description = models.CharField(max_length=256, blank=True, default="")
     revision = models.UUIDField(default=uuid.uuid4)
     created_at = models.DateTimeField(auto_now_add=True)
