@@ -149,6 +149,8 @@ class Invocation(models.Model):
     max_memory_mb = models.FloatField(null=True, blank=True)
     init_ms = models.FloatField(null=True, blank=True)
     request = models.JSONField(null=True, blank=True)
+    # Invoke's ClientContext (what a mobile SDK says of its caller): the handler's context.client_context.
+    client_context = models.JSONField(null=True, blank=True)
     response = models.JSONField(null=True, blank=True)
     error = models.JSONField(null=True, blank=True)
     logs = models.TextField(blank=True, default="")

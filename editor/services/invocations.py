@@ -95,20 +95,21 @@ def _send(group: str, message: dict) -> None:
 
 
 def invoke_function(function: Function, event: Any, *, source: str, version: FunctionVersion | None = None,
-                    invocation_id: uuid.UUID | None = None) -> Invocation:
+                    invocation_id: uuid.UUID | None = None, client_context: dict | None = None) -> Invocation:
     """Runs `version` (the deployed $LATEST by default) with `event`; returns the stored Invocation.
 
     Log lines are sent to the invocation's group as the function writes them, then an `end`
     message with the summary. A function's own failure is a result (status failed), not an error.
+    `client_context` (Invoke's ClientContext) is the handler's context.client_context.
     """
-    version, invocation = _pending(function, event, source, version, invocation_id)
+    version, invocation = _pending(function, event, source, version, invocation_id, client_context)
     if settings.FLOWBENCH_EXECUTOR == "celery":
         return _run_on_worker(function, invocation)
     return run_invocation(function, version, invocation)
 
 
 def _pending(function: Function, event: Any, source: str, version: FunctionVersion | None,
-             invocation_id: uuid.UUID | None) -> tuple[FunctionVersion, Invocation]:
+             invocation_id: uuid.UUID | None, client_context: dict | None) -> tuple[FunctionVersion, Invocation]:
     """Returns the version to run (the deployed $LATEST by default) and a new RUNNING Invocation of it."""
     if version is None:
         if function.deployed_id is None:
@@ -121,20 +122,20 @@ def _pending(function: Function, event: Any, source: str, version: FunctionVersi
         with transaction.atomic():
             invocation = Invocation.objects.create(
                 id=invocation_id, function=function, version=version, version_label=version.label,
-                source=source, memory_mb=version.memory, request=event)
+                source=source, memory_mb=version.memory, request=event, client_context=client_context)
     except IntegrityError:
         raise ApiError("ResourceConflict", "That invocation id is already used.", status=409,
                        field="invocation_id") from None
     return version, invocation
 
 
-def start_invocation(function: Function, event: Any, *, source: str,
-                     version: FunctionVersion | None = None) -> Invocation:
+def start_invocation(function: Function, event: Any, *, source: str, version: FunctionVersion | None = None,
+                     client_context: dict | None = None) -> Invocation:
     """Records an invocation of `version` (the deployed $LATEST by default) and runs it in the
     background, as Lambda's asynchronous (Event) Invoke does; returns it still RUNNING. A Celery
     worker runs it in the distributed mode, a thread of this process when embedded; either way
     it counts in the function's concurrency like any other."""
-    version, invocation = _pending(function, event, source, version, None)
+    version, invocation = _pending(function, event, source, version, None, client_context)
 
     def dispatch():
         if settings.FLOWBENCH_EXECUTOR == "celery":
@@ -195,7 +196,8 @@ def _stream(group: str, invocation: Invocation, spec, arn: str):
 
     def run():
         try:
-            return get_runner().invoke(spec, invocation.request, on_log=lines.append, arn=arn)
+            return get_runner().invoke(spec, invocation.request, on_log=lines.append, arn=arn,
+                                       client_context=invocation.client_context)
         finally:
             done.set()
 

@@ -104,10 +104,29 @@ def test_bad_payloads_are_refused_as_lambda_refuses_them(aws, alice):
         ("RequestTooLargeException", 413)
     assert code_of(lambda: lam.invoke(FunctionName=name, ClientContext="not base64!")) == \
         ("InvalidRequestContentException", 400)
-    context = base64.b64encode(json.dumps({"custom": {"a": 1}}).encode()).decode()
-    assert lam.invoke(FunctionName=name, ClientContext=context)["StatusCode"] == 200
     assert code_of(lambda: aws(alice, "lambda", validate=False).invoke(FunctionName=name, InvocationType="Later")) \
         == ("ValidationException", 400)
+
+
+def test_the_client_context_reaches_the_handlers_context_in_python_and_node(aws, alice):
+    lam = aws(alice, "lambda")
+    given = {"client": {"app_title": "Orders", "installation_id": "i-1"}, "custom": {"tier": "gold"},
+             "env": {"locale": "fr"}}
+    context = base64.b64encode(json.dumps(given).encode()).decode()
+    python = ("def handler(event, context):\n"
+              "    c = context.client_context\n"
+              "    if c is None:\n"
+              "        return None\n"
+              "    return {'app': c.client.app_title, 'custom': c.custom, 'env': c.env}\n")
+    name = create(aws, alice, Code={"ZipFile": zipped({"app.py": python})})["FunctionName"]
+    assert payload_of(lam.invoke(FunctionName=name, ClientContext=context)) == {
+        "app": "Orders", "custom": {"tier": "gold"}, "env": {"locale": "fr"}}
+    assert payload_of(lam.invoke(FunctionName=name)) is None
+    node = "exports.handler = async (event, context) => context.clientContext ?? null;\n"
+    name = create(aws, alice, Runtime="nodejs20.x", Handler="index.handler",
+                  Code={"ZipFile": zipped({"index.js": node})})["FunctionName"]
+    assert payload_of(lam.invoke(FunctionName=name, ClientContext=context)) == given
+    assert payload_of(lam.invoke(FunctionName=name)) is None
 
 
 def test_reserved_concurrency_zero_throttles_every_invocation(aws, alice):

@@ -482,14 +482,16 @@ class LambdaProvider(Provider):
         event = _event(params.get("Payload") or b"")
         function, qualifier = self._function(params, "lambda:InvokeFunction", qualified=True)
         version = self._version(function, qualifier)
-        _client_context(params.get("ClientContext"))   # checked; the runtimes have no client_context yet
+        client_context = _client_context(params.get("ClientContext"))
         kind = params.get("InvocationType") or "RequestResponse"
         if kind == "DryRun":
             return {"StatusCode": 204}
         if kind == "Event":
-            invocations.start_invocation(function, event, source=Invocation.Source.API, version=version)
+            invocations.start_invocation(function, event, source=Invocation.Source.API, version=version,
+                                         client_context=client_context)
             return {"StatusCode": 202}
-        invocation = invocations.invoke_function(function, event, source=Invocation.Source.API, version=version)
+        invocation = invocations.invoke_function(function, event, source=Invocation.Source.API, version=version,
+                                                 client_context=client_context)
         error = invocation.error or {}
         if error.get("errorType") in SERVICE_ERRORS and not invocation.request_id:
             # Lambda itself refused (the runner did not run the function): its code and status.
