@@ -186,10 +186,10 @@ class LambdaProvider(Provider):
     @staticmethod
     def _runtime(aws_id: str) -> tuple[str, str]:
         """Returns (installed family, AWS id) for an AWS runtime id; refuses the others."""
+        installed = {r["id"] for r in available_runtimes()}
         family = RUNTIMES.get(aws_id)
-        if family is None or family not in {r["id"] for r in available_runtimes()}:
-            supported = ", ".join(sorted(k for k, v in RUNTIMES.items()
-                                         if v in {r["id"] for r in available_runtimes()}))
+        if family not in installed:
+            supported = ", ".join(sorted(k for k, v in RUNTIMES.items() if v in installed))
             raise invalid(f"The runtime parameter of {aws_id} is not supported by Flowbench: use one of "
                           f"{supported}.")
         return family, aws_id
@@ -417,7 +417,7 @@ class LambdaProvider(Provider):
             return aliases.get_alias(function, params["Name"])
         except ApiError:
             raise AwsError("ResourceNotFoundException",
-                           f"Alias not found: {self._arn(function.name, params['Name'])}", 404) from None
+                           f"Cannot find alias arn: {self._arn(function.name, params['Name'])}", 404) from None
 
     def CreateAlias(self, params: dict) -> dict:
         function, _ = self._function(params, "lambda:CreateAlias")
