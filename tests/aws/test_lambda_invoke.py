@@ -10,7 +10,7 @@ import json
 import os
 import time
 
-from tests.aws.lambda_kit import create, echo_zip, unique, zipped
+from tests.aws.lambda_kit import create, echo_zip, zipped
 from tests.aws.test_iam_sts_live import code_of, studio
 from tests.aws.test_lambda_functions import cli, error_of
 
