@@ -151,6 +151,8 @@ class Invocation(models.Model):
     request = models.JSONField(null=True, blank=True)
     # Invoke's ClientContext (what a mobile SDK says of its caller): the handler's context.client_context.
     client_context = models.JSONField(null=True, blank=True)
+    # The alias it was invoked through ("" for none): its ARN is the handler's invoked_function_arn.
+    alias = models.CharField(max_length=128, blank=True, default="")
     response = models.JSONField(null=True, blank=True)
     error = models.JSONField(null=True, blank=True)
     logs = models.TextField(blank=True, default="")

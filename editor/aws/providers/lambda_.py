@@ -482,16 +482,16 @@ class LambdaProvider(Provider):
         event = _event(params.get("Payload") or b"")
         function, qualifier = self._function(params, "lambda:InvokeFunction", qualified=True)
         version = self._version(function, qualifier)
-        client_context = _client_context(params.get("ClientContext"))
+        how = {"source": Invocation.Source.API, "version": version,
+               "client_context": _client_context(params.get("ClientContext")),
+               "alias": qualifier if qualifier and qualifier != "$LATEST" and not qualifier.isdigit() else ""}
         kind = params.get("InvocationType") or "RequestResponse"
         if kind == "DryRun":
             return {"StatusCode": 204}
         if kind == "Event":
-            invocations.start_invocation(function, event, source=Invocation.Source.API, version=version,
-                                         client_context=client_context)
+            invocations.start_invocation(function, event, **how)
             return {"StatusCode": 202}
-        invocation = invocations.invoke_function(function, event, source=Invocation.Source.API, version=version,
-                                                 client_context=client_context)
+        invocation = invocations.invoke_function(function, event, **how)
         error = invocation.error or {}
         if error.get("errorType") in SERVICE_ERRORS and not invocation.request_id:
             # Lambda itself refused (the runner did not run the function): its code and status.
