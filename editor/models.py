@@ -33,6 +33,12 @@ class Function(models.Model):
     env = models.JSONField(default=dict)
     network = models.BooleanField(default=False)
     reserved_concurrency = models.PositiveIntegerField(null=True, blank=True)
+    # The execution role the Lambda API gave it (CreateFunction's Role), shown on its Configuration.
+    role = models.ForeignKey("Role", null=True, blank=True, on_delete=models.SET_NULL, related_name="functions")
+    # The AWS runtime id the Lambda API was given ("python3.12"), returned as given; "" when the
+    # studio made the function (then the installed interpreter's id is reported).
+    aws_runtime = models.CharField(max_length=32, blank=True, default="")
+    tags = models.JSONField(default=dict, blank=True)
     deployed = models.ForeignKey("FunctionVersion", null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -143,6 +149,10 @@ class Invocation(models.Model):
     max_memory_mb = models.FloatField(null=True, blank=True)
     init_ms = models.FloatField(null=True, blank=True)
     request = models.JSONField(null=True, blank=True)
+    # Invoke's ClientContext (what a mobile SDK says of its caller): the handler's context.client_context.
+    client_context = models.JSONField(null=True, blank=True)
+    # The alias it was invoked through ("" for none): its ARN is the handler's invoked_function_arn.
+    alias = models.CharField(max_length=128, blank=True, default="")
     response = models.JSONField(null=True, blank=True)
     error = models.JSONField(null=True, blank=True)
     logs = models.TextField(blank=True, default="")
@@ -420,3 +430,22 @@ class TaskToken(models.Model):
         constraints = [models.UniqueConstraint(fields=["execution", "entered_event_id", "attempt"],
                                                name="task_token_unique_per_attempt")]
         ordering = ["created_at", "id"]
+
+
+class FunctionAlias(models.Model):
+    """A name for one published version of a function (Lambda's alias: `prod` -> version 3)."""
+
+    function = models.ForeignKey(Function, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(max_length=128)
+    # (editor.services.functions.delete_version refuses a version an alias points to.)
+    version = models.ForeignKey(FunctionVersion, on_delete=models.CASCADE, related_name="aliases")
+    description = models.CharField(max_length=256, blank=True, default="")
+    revision = models.UUIDField(default=uuid.uuid4)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["function", "name"], name="alias_name_unique")]
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.function.name}:{self.name}"

@@ -3,7 +3,7 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path, re_path
 
-from editor import api, api_keys, api_machines, api_tasks, views, views_machines, views_operations
+from editor import api, api_keys, api_machines, api_tasks, views, views_lambda, views_machines, views_operations
 
 api_patterns = [
     path("api/runtimes", api.runtimes, name="api-runtimes"),
@@ -73,4 +73,6 @@ urlpatterns = [
     path("state-machines/<str:name>/executions/", views_machines.execution_list, name="execution-list"),
     path("executions/<str:execution_id>/", views_machines.execution_page, name="execution"),
     *api_patterns,
+    # GetFunction's Code.Location: a signed link that downloads a version's zip, without sign-in.
+    path("lambda/code/<str:token>", views_lambda.function_code_zip, name="lambda-code"),
 ]

@@ -41,3 +41,17 @@ def paginate(queryset, field: str, token: str | None, limit: int, *, invalid: Aw
         return found, None
     found = found[:limit]
     return found, _encode(getattr(found[-1], field))
+
+
+def paginate_list(items: list, key, token: str | None, limit: int, *, invalid: AwsError) -> tuple[list, str | None]:
+    """Returns the page of `items` (in order of the text `key(item)`) after `token`, at most
+    `limit` long, and the next page's token: `paginate` for listings built in Python."""
+    items = sorted(items, key=key)
+    if token:
+        after = _decode(token)
+        if after is None:
+            raise invalid
+        items = [item for item in items if key(item) > after]
+    if len(items) <= limit:
+        return items, None
+    return items[:limit], _encode(key(items[limit - 1]))

@@ -36,8 +36,9 @@ def _services() -> dict[str, Service]:
     rows = [
         Service("sts", "sts", StsProvider),
         Service("iam", "iam", IamProvider),
-        # Lambda takes 6 MB payloads (Invoke) and a zip in CreateFunction; Step Functions speaks JSON 1.0.
-        Service("lambda", "lambda", LambdaProvider, max_body=7 * MB),
+        # Lambda takes 6 MB payloads (Invoke) and a 50 MB zip, in base64, in CreateFunction (AWS's
+        # limit for that request is 70,167,211 bytes); Step Functions speaks JSON 1.0.
+        Service("lambda", "lambda", LambdaProvider, max_body=70_167_211),
         Service("states", "stepfunctions", StepFunctionsProvider, max_body=2 * MB),
     ]
     return {row.signing_name: row for row in rows}

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('editor', '0006_execution_takeovers'),
+        ('editor', '0007_states_api'),
     ]
 
     operations = [

@@ -79,18 +79,53 @@ def create_function(user, *, name, runtime, starting_point="hello-world", descri
         handler, files = sample.handler, sample.files
         timeout, memory, env = sample.timeout, sample.memory, dict(sample.env)
         description = description or sample.description
+    return _create_and_deploy(user, name=name, runtime=runtime, handler=handler, files=dict(files),
+                              description=description, timeout=timeout, memory=memory, env=env)
+
+
+def _create_and_deploy(user, *, name: str, **fields) -> Function:
+    """Stores a new function of `user` and deploys it; refuses a name the user already has."""
     if Function.objects.filter(owner=user, name=name).exists():
         raise ApiError("ResourceConflict", f"You already have a function called {name}.", status=409, field="name")
     try:
         with transaction.atomic():
-            function = Function.objects.create(owner=user, name=name, runtime=runtime, handler=handler,
-                                               files=dict(files), description=description, timeout=timeout,
-                                               memory=memory, env=env)
+            function = Function.objects.create(owner=user, name=name, **fields)
     except IntegrityError:
         raise ApiError("ResourceConflict", f"You already have a function called {name}.", status=409,
                        field="name") from None
     deploy_function(function)
     return Function.objects.select_related("deployed").get(pk=function.pk)
+
+
+@transaction.atomic
+def create_function_from_code(user, *, name, runtime, handler, files, aws_runtime="", role=None, description="",
+                              timeout=3, memory=128, env=None, tags=None) -> Function:
+    """Creates a function from given code and configuration and deploys it, as the Lambda API's
+    CreateFunction does; `aws_runtime` is the AWS runtime id the caller named ("python3.12"),
+    `runtime` the installed family that runs it. Returns it; nothing is stored when anything is
+    refused."""
+    name = validation.function_name(name, "FunctionName")
+    runtimes = {r["id"] for r in available_runtimes()}
+    if runtime not in runtimes:
+        raise ApiError("InvalidRuntime", f"The {aws_runtime or runtime} runtime is not installed here.",
+                       field="Runtime")
+    return _create_and_deploy(
+        user, name=name, runtime=runtime, aws_runtime=aws_runtime, role=role,
+        handler=validation.handler(handler, "Handler"), files=validation.files(files, "ZipFile"),
+        description=validation.text(description, "Description", max_length=256),
+        timeout=validation.integer(timeout, "Timeout", *validation.TIMEOUT_RANGE),
+        memory=validation.integer(memory, "MemorySize", *validation.MEMORY_RANGE),
+        env=validation.environment(env or {}, "Environment"), tags=dict(tags or {}))
+
+
+@transaction.atomic
+def replace_code(function: Function, files) -> FunctionVersion:
+    """Makes `files` the function's code and deploys it (Lambda's UpdateFunctionCode): the draft's
+    undeployed edits are replaced. Returns the version $LATEST now runs."""
+    function = Function.objects.select_for_update().get(pk=function.pk)
+    function.files = validation.files(files, "ZipFile")
+    function.save(update_fields=["files", "updated_at"])
+    return deploy_function(function)
 
 
 @transaction.atomic
@@ -105,13 +140,18 @@ CONFIG_FIELDS = ("description", "handler", "timeout", "memory", "env", "network"
 
 
 # The settings a version holds (reserved concurrency belongs to the function itself).
-VERSION_CONFIG_FIELDS = ("description", "handler", "timeout", "memory", "env", "network")
+VERSION_CONFIG_FIELDS = ("description", "handler", "timeout", "memory", "env", "network", "runtime")
+
+
+_UNCHANGED = object()
 
 
 @transaction.atomic
-def update_configuration(function: Function, data) -> Function:
+def update_configuration(function: Function, data, *, role=_UNCHANGED,
+                         runtime: tuple[str, str] | None = None) -> Function:
     """Changes the configuration and applies it at once, as Lambda's UpdateFunctionConfiguration
-    does; returns the function. Every field is checked before any is stored.
+    does; returns the function. Every field is checked before any is stored. The Lambda API also
+    gives the execution `role` (a Role or None) and the `runtime` as (installed family, AWS id).
 
     When something is deployed, a new $LATEST is deployed with the deployed code and the new
     configuration: the draft's code edits stay undeployed. Reserved concurrency belongs to the
@@ -145,6 +185,14 @@ def update_configuration(function: Function, data) -> Function:
     function = Function.objects.select_for_update(of=("self",)).select_related("deployed").get(pk=function.pk)
     for key, value in checked.items():
         setattr(function, key, value)
+    if role is not _UNCHANGED:
+        function.role = role
+    if runtime is not None:
+        family, aws_id = runtime
+        if family not in {r["id"] for r in available_runtimes()}:
+            raise ApiError("InvalidRuntime", f"The {aws_id} runtime is not installed here.", field="Runtime")
+        if (family, aws_id) != (function.runtime, function.aws_runtime):
+            function.runtime, function.aws_runtime, checked["runtime"] = family, aws_id, family
     function.save()
     if function.deployed is not None and set(checked) & set(VERSION_CONFIG_FIELDS):
         _deploy_snapshot(function, {**function.draft_snapshot(), "files": function.deployed.files})
@@ -224,3 +272,19 @@ def delete_function(function: Function) -> None:
     name, namespace = function.name, runner_namespace(function)
     function.delete()
     transaction.on_commit(lambda: retire_function(name, namespace))
+
+
+@transaction.atomic
+def delete_version(function: Function, version: FunctionVersion) -> None:
+    """Deletes a published version (Lambda's DeleteFunction with a Qualifier); refuses $LATEST and
+    a version an alias points to, and stops the version's warm workers."""
+    if version.number is None:
+        raise ApiError("InvalidParameterValue", "$LATEST version cannot be deleted without deleting the function.",
+                       field="Qualifier")
+    used = sorted(version.aliases.values_list("name", flat=True))
+    if used:
+        raise ApiError("ResourceConflict", "Unable to delete version because the following aliases reference it: "
+                       f"{used}", status=409, field="Qualifier")
+    label, name, namespace = version.label, function.name, runner_namespace(function)
+    version.delete()
+    transaction.on_commit(lambda: retire_function(name, namespace, label))

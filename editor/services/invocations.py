@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import functools
 import itertools
+import logging
 import operator
 import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -76,12 +79,15 @@ def function_spec(function: Function, version: FunctionVersion):
     )
 
 
-def _invoked_arn(function: Function, version: FunctionVersion) -> str:
-    """Returns the ARN the function was invoked by: unqualified for $LATEST, as Lambda's is when
-    called without a qualifier, else qualified with the version number."""
+def _invoked_arn(function: Function, version: FunctionVersion, alias: str = "") -> str:
+    """Returns the ARN the function was invoked by: qualified with the alias it was invoked
+    through, else unqualified for $LATEST, as Lambda's is when called without a qualifier, else
+    qualified with the version number."""
     from editor.services.accounts import function_arn
 
     arn = function_arn(function.owner_id, function.name)
+    if alias:
+        return f"{arn}:{alias}"
     return arn if version.number is None else f"{arn}:{version.number}"
 
 
@@ -92,12 +98,25 @@ def _send(group: str, message: dict) -> None:
 
 
 def invoke_function(function: Function, event: Any, *, source: str, version: FunctionVersion | None = None,
-                    invocation_id: uuid.UUID | None = None) -> Invocation:
+                    invocation_id: uuid.UUID | None = None, client_context: dict | None = None,
+                    alias: str = "") -> Invocation:
     """Runs `version` (the deployed $LATEST by default) with `event`; returns the stored Invocation.
 
     Log lines are sent to the invocation's group as the function writes them, then an `end`
     message with the summary. A function's own failure is a result (status failed), not an error.
+    `client_context` (Invoke's ClientContext) is the handler's context.client_context; `alias`
+    names the alias `version` was invoked through.
     """
+    version, invocation = _pending(function, event, source, version, invocation_id, client_context, alias)
+    if settings.FLOWBENCH_EXECUTOR == "celery":
+        return _run_on_worker(function, invocation)
+    return run_invocation(function, version, invocation)
+
+
+def _pending(function: Function, event: Any, source: str, version: FunctionVersion | None,
+             invocation_id: uuid.UUID | None, client_context: dict | None,
+             alias: str) -> tuple[FunctionVersion, Invocation]:
+    """Returns the version to run (the deployed $LATEST by default) and a new RUNNING Invocation of it."""
     if version is None:
         if function.deployed_id is None:
             raise ApiError("NotDeployed", "Deploy the function first: nothing is deployed yet.", status=409)
@@ -109,13 +128,50 @@ def invoke_function(function: Function, event: Any, *, source: str, version: Fun
         with transaction.atomic():
             invocation = Invocation.objects.create(
                 id=invocation_id, function=function, version=version, version_label=version.label,
-                source=source, memory_mb=version.memory, request=event)
+                source=source, memory_mb=version.memory, request=event, client_context=client_context,
+                alias=alias)
     except IntegrityError:
         raise ApiError("ResourceConflict", "That invocation id is already used.", status=409,
                        field="invocation_id") from None
-    if settings.FLOWBENCH_EXECUTOR == "celery":
-        return _run_on_worker(function, invocation)
-    return run_invocation(function, version, invocation)
+    return version, invocation
+
+
+def start_invocation(function: Function, event: Any, *, source: str, version: FunctionVersion | None = None,
+                     client_context: dict | None = None, alias: str = "") -> Invocation:
+    """Records an invocation of `version` (the deployed $LATEST by default) and runs it in the
+    background, as Lambda's asynchronous (Event) Invoke does; returns it still RUNNING. A Celery
+    worker runs it in the distributed mode, a thread of this process when embedded; either way
+    it counts in the function's concurrency like any other."""
+    version, invocation = _pending(function, event, source, version, None, client_context, alias)
+
+    def dispatch():
+        if settings.FLOWBENCH_EXECUTOR == "celery":
+            from celery import current_app
+
+            current_app.send_task("flowbench.invoke_function", args=[str(invocation.id)])
+        else:
+            _background_pool().submit(_run_in_background, function, version, invocation)
+
+    transaction.on_commit(dispatch)
+    return invocation
+
+
+@functools.cache
+def _background_pool() -> ThreadPoolExecutor:
+    """Returns the pool Event invocations run on: their own, since run_invocation waits on
+    get_pool()'s threads and must not take one of them."""
+    return ThreadPoolExecutor(max_workers=getattr(settings, "FLOWBENCH_THREADS", 8), thread_name_prefix="flowbench-event")
+
+
+def _run_in_background(function: Function, version: FunctionVersion, invocation: Invocation) -> None:
+    from django.db import connections
+
+    try:
+        run_invocation(function, version, invocation)
+    except Exception:   # run_invocation records the runner's failures: this is the database's
+        logging.getLogger(__name__).exception("the Event invocation %s failed", invocation.id)
+    finally:
+        connections.close_all()   # this pool's threads outlive the request
 
 
 def run_invocation(function: Function, version: FunctionVersion, invocation: Invocation) -> Invocation:
@@ -123,7 +179,7 @@ def run_invocation(function: Function, version: FunctionVersion, invocation: Inv
     (editor.services.concurrency), streaming its lines; returns it."""
     group = invocation_group(function.pk, invocation.id)
     spec = function_spec(function, version)
-    arn = _invoked_arn(function, version)   # read here: the runner's thread has no database
+    arn = _invoked_arn(function, version, invocation.alias)   # read here: the runner's thread has no database
     pool = concurrency.pool_of(function)
     _send(group, messages.start(invocation))
     try:
@@ -147,7 +203,8 @@ def _stream(group: str, invocation: Invocation, spec, arn: str):
 
     def run():
         try:
-            return get_runner().invoke(spec, invocation.request, on_log=lines.append, arn=arn)
+            return get_runner().invoke(spec, invocation.request, on_log=lines.append, arn=arn,
+                                       client_context=invocation.client_context)
         finally:
             done.set()
 

@@ -159,12 +159,14 @@ class FunctionRunner:
 
     def invoke(self, spec: FunctionSpec, event: Any = None,
                on_log: Callable[[str], None] | None = None, *, timeout: float | None = None,
-               arn: str | None = None, request_id: str | None = None) -> Invocation:
+               arn: str | None = None, request_id: str | None = None,
+               client_context: dict | None = None) -> Invocation:
         """Runs `spec`'s handler with `event` and returns the Invocation.
 
         Each log line goes to `on_log` as soon as the function writes it. `timeout` (seconds)
         can shorten the function's own timeout for this call (a Task's TimeoutSeconds); the
-        Invocation's `timed_out` then says it ran out. Raises SandboxUnavailable,
+        Invocation's `timed_out` then says it ran out. `client_context` (Invoke's ClientContext,
+        an object) is the handler's context.client_context. Raises SandboxUnavailable,
         RuntimeNotAvailable, TooManyRequestsException or InvalidRequestContentException instead
         of running.
         """
@@ -179,6 +181,7 @@ class FunctionRunner:
             raise RequestTooLargeException(
                 f"Request must be smaller than {MAX_REQUEST} bytes for the InvokeFunction "
                 "operation")
+        context_json = json.dumps(client_context).encode()
         request_id = request_id or new_request_id()
         arn = arn or (f"arn:aws:lambda:{self.region}:{self.account_id}:function:{spec.name}")
         inv = Invocation(request_id, memory_mb=spec.memory, function_name=spec.name,
@@ -206,7 +209,7 @@ class FunctionRunner:
                     self._fail(inv, spec, runtime, failure.reply, seconds, emit)
             emit(start_line(request_id, spec.version))
             if sandbox is not None:
-                self._run(sandbox, spec, inv, event_json, arn, seconds, emit)
+                self._run(sandbox, spec, inv, event_json, arn, seconds, emit, context_json)
             emit(end_line(request_id))
             emit(report_line(inv))
         finally:
@@ -280,13 +283,13 @@ class FunctionRunner:
     # --- one invocation ----------------------------------------------------------------------
 
     def _run(self, sandbox: Sandbox, spec: FunctionSpec, inv: Invocation, event_json: bytes,
-             arn: str, seconds: float, emit: Callable[[str], None]) -> None:
+             arn: str, seconds: float, emit: Callable[[str], None], context_json: bytes = b"null") -> None:
         arn_json = self._arn_json.get(arn)
         if arn_json is None:
             arn_json = self._arn_json[arn] = json.dumps(arn).encode()
-        request = b'{"id":"%s","deadline":%d,"arn":%s,"event":%s}' % (
+        request = b'{"id":"%s","deadline":%d,"arn":%s,"client_context":%s,"event":%s}' % (
             inv.request_id.encode(), int(time.time() * 1000 + spec.timeout * 1000),
-            arn_json, event_json)
+            arn_json, context_json, event_json)
         started = time.perf_counter()
         reply = sandbox.invoke(request, time.monotonic() + seconds, emit, spec.memory)
         inv.duration_ms = round((time.perf_counter() - started) * 1000, 2)

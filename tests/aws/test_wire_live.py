@@ -166,6 +166,8 @@ def test_bad_input_gets_awss_codes_never_a_500_and_creates_nothing(server, aws, 
     assert json_error(other)[:2] == (400, "UnknownServiceException")
     too_big = signed(alice, "POST", f"{base}/2015-03-31/functions/f/invocations", service="lambda",
                      body=b"x" * (8 * 1024 * 1024))
+    assert json_error(too_big)[:2] == (413, "RequestTooLargeException")   # Invoke's own 6 MB limit
+    too_big = signed(alice, "POST", f"{base}/", service="states", body=b"x" * (3 * 1024 * 1024), headers=sfn_headers)
     assert json_error(too_big)[:2] == (413, "RequestEntityTooLargeException")
     assert aws(alice, "iam").list_roles()["Roles"] == before
 
@@ -178,9 +180,9 @@ def test_json_10_and_rest_json_services_are_routed_to_their_not_yet_implemented_
     assert sfn.value.response["Error"]["Code"] == "UnknownOperationException"
     assert "ListActivities" in sfn.value.response["Error"]["Message"]
     with pytest.raises(ClientError) as function:
-        aws(alice, "lambda").get_function(FunctionName=f"arn:aws:lambda:us-east-1:{alice['account']}:function:x")
+        aws(alice, "lambda").list_layers()
     assert function.value.response["Error"]["Code"] == "UnknownOperationException"
-    assert "GetFunction" in function.value.response["Error"]["Message"]
+    assert "ListLayers" in function.value.response["Error"]["Message"]
 
 
 def test_the_studio_keeps_its_pages_sign_in_and_json_api_beside_the_aws_api(server, fresh):

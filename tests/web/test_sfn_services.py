@@ -8,7 +8,8 @@ import random
 from django.test import TestCase
 
 from editor.errors import ApiError
-from editor.services import aliases, machines, roles
+from editor.services import machine_aliases as aliases
+from editor.services import machines, roles
 from editor.services.broadcast import wait_for_group
 from tests.web.base import TwoUsersMixin
 

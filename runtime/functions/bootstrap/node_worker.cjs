@@ -5,7 +5,7 @@
 // come as arguments (`node_worker.cjs REQUEST_FD RESPONSE_FD`), so nothing user code writes to
 // stdout/stderr (the log pipe) can pass for a protocol message.
 // Frames out: kind byte, 4-byte big-endian length, body (I ready, F init failed, R JSON response,
-// E error object, D error object after which the worker exits, M out of memory). Frames in: 4-byte length + {"id","deadline","arn","event"}.
+// E error object, D error object after which the worker exits, M out of memory). Frames in: 4-byte length + {"id","deadline","arn","client_context","event"}.
 "use strict";
 
 const fs = require("fs");
@@ -128,7 +128,7 @@ function makeContext(request) {
     logGroupName: env.AWS_LAMBDA_LOG_GROUP_NAME,
     logStreamName: env.AWS_LAMBDA_LOG_STREAM_NAME,
     identity: undefined,
-    clientContext: undefined,
+    clientContext: request.client_context ?? undefined,
     getRemainingTimeInMillis: () => Math.max(request.deadline - Date.now(), 0),
     get callbackWaitsForEmptyEventLoop() { return callbackWaits; },
     set callbackWaitsForEmptyEventLoop(value) { callbackWaits = value; },

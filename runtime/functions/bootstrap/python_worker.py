@@ -10,7 +10,8 @@ Frames out: one kind byte, a 4-byte big-endian length, the body.
   R  response: JSON text             B  response: raw bytes the handler returned
   E  error object (JSON)             M  out of memory: error object, then the worker exits
   D  error object, then the worker exits (Node.js only: an uncaught exception)
-Frames in: a 4-byte length and a JSON object {"id", "deadline" (epoch ms), "arn", "event"}.
+Frames in: a 4-byte length and a JSON object {"id", "deadline" (epoch ms), "arn", "client_context"
+(Invoke's ClientContext or null), "event"}.
 """
 
 import importlib
@@ -29,7 +30,7 @@ WORKER_PID = os.getpid()
 class LambdaContext:
     """The context object Lambda's Python runtime passes to a handler."""
 
-    def __init__(self, request_id, deadline_ms, arn):
+    def __init__(self, request_id, deadline_ms, arn, client_context=None):
         env = os.environ
         self.aws_request_id = request_id
         self.invoked_function_arn = arn
@@ -39,13 +40,28 @@ class LambdaContext:
         self.log_group_name = env.get("AWS_LAMBDA_LOG_GROUP_NAME")
         self.log_stream_name = env.get("AWS_LAMBDA_LOG_STREAM_NAME")
         self.identity = None
-        self.client_context = None
+        self.client_context = None if client_context is None else ClientContext(client_context)
         self.tenant_id = None
         self._deadline_ms = deadline_ms
 
     def get_remaining_time_in_millis(self):
         """Returns the milliseconds left before the invocation times out."""
         return max(int(self._deadline_ms - time.time() * 1000), 0)
+
+
+class ClientContext:
+    """What a mobile SDK's caller said of itself (Invoke's ClientContext), as Lambda's Python
+    runtime gives it: `client` (installation_id, app_title, app_version_name, app_version_code,
+    app_package_name), `custom` and `env`."""
+
+    def __init__(self, given):
+        given = given if isinstance(given, dict) else {}
+        client = given.get("client")
+        self.client = None if not isinstance(client, dict) else type("Client", (), {
+            key: client.get(key) for key in ("installation_id", "app_title", "app_version_name",
+                                             "app_version_code", "app_package_name")})()
+        self.custom = given.get("custom")
+        self.env = given.get("env")
 
 
 def send(kind, body):
@@ -123,7 +139,7 @@ def run(handler, requests):
     while True:
         (size,) = struct.unpack(">I", read_exact(requests, 4))
         request = json.loads(read_exact(requests, size))
-        context = LambdaContext(request["id"], request["deadline"], request["arn"])
+        context = LambdaContext(request["id"], request["deadline"], request["arn"], request.get("client_context"))
         try:
             result = handler(request["event"], context)
         except MemoryError:

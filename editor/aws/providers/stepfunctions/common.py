@@ -24,7 +24,7 @@ from django.db.models import Q
 from editor.aws.errors import AwsError
 from editor.models import Execution, StateMachine, StateMachineAlias, StateMachineVersion
 from editor.services.accounts import region
-from editor.services.aliases import ALIAS_NAME
+from editor.services.machine_aliases import ALIAS_NAME
 from editor.services.machines import MACHINE_NAME
 
 DEFAULT_PAGE = 100

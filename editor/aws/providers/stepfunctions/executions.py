@@ -15,7 +15,8 @@ from django.db import transaction
 from editor.aws.providers.stepfunctions.common import StatesBase, error, page, revision
 from editor.errors import ApiError
 from editor.models import Execution, ExecutionEvent
-from editor.services import aliases, executions, machines
+from editor.services import executions, machines
+from editor.services import machine_aliases as aliases
 from editor.services.accounts import role_arn
 
 # Express executions last at most five minutes; StartSyncExecution waits that long, then stops it.

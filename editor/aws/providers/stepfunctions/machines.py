@@ -1,6 +1,6 @@
 """State machines, their versions and aliases, validation and tags.
 
-editor.services.machines and editor.services.aliases write them; the studio's pages show what these
+editor.services.machines and editor.services.machine_aliases write them; the studio's pages show what these
 operations create, and the reverse. The API saves a definition only once the engine finds no error
 in it. The machine's definition is its draft in the studio (its latest revision, in AWS's words):
 versions are published from it by `publish` or PublishStateMachineVersion (an unchanged draft
@@ -19,7 +19,7 @@ from editor.aws.errors import AwsError
 from editor.aws.providers.stepfunctions.common import StatesBase, error, invalid_arn, page, revision
 from editor.errors import ApiError
 from editor.models import StateMachine
-from editor.services import aliases
+from editor.services import machine_aliases as aliases
 from editor.services import machines as service
 from editor.services.accounts import role_arn
 from editor.services.roles import get_role

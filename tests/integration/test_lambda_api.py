@@ -1,0 +1,54 @@
+"""The Lambda API in the distributed mode: boto3 against the cluster's web process, every
+invocation run by a Celery worker (the web process runs no function): RequestResponse waits for
+the worker's answer, Event answers 202 at once and a worker runs it, reserved concurrency 0
+throttles across the cluster."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from tests.aws.lambda_kit import TRUST_LAMBDA, echo_zip, unique
+from tests.integration.cluster import wait_until
+
+
+@pytest.fixture(scope="module")
+def lam_and_iam(cluster):
+    lines = dict(line.split("=", 1) for line in cluster.manage("create_access_key", "admin").split())
+    session = boto3.session.Session(aws_access_key_id=lines["AWS_ACCESS_KEY_ID"],
+                                    aws_secret_access_key=lines["AWS_SECRET_ACCESS_KEY"], region_name="us-east-1")
+    config = Config(retries={"max_attempts": 1}, read_timeout=120)
+    return (session.client("lambda", endpoint_url=cluster.base_url, config=config),
+            session.client("iam", endpoint_url=cluster.base_url, config=config))
+
+
+def test_invocations_through_the_api_run_on_the_workers(cluster, admin, lam_and_iam):
+    lam, iam = lam_and_iam
+    role = iam.create_role(RoleName=unique("it-role"), AssumeRolePolicyDocument=TRUST_LAMBDA)["Role"]["Arn"]
+    name = unique("it-api")
+    lam.create_function(FunctionName=name, Runtime="python3.11", Handler="app.handler", Role=role,
+                        Code={"ZipFile": echo_zip()}, Publish=True)
+
+    answer = lam.invoke(FunctionName=name, Qualifier="1", Payload=b'{"where": "worker"}')
+    assert (answer["StatusCode"], answer["ExecutedVersion"]) == (200, "1")
+    assert json.loads(answer["Payload"].read())["echo"] == {"where": "worker"}
+
+    assert lam.invoke(FunctionName=name, InvocationType="Event", Payload=b'{"queued": true}')["StatusCode"] == 202
+
+    def finished_event():
+        found = admin.ok("GET", f"/api/functions/{name}/invocations")["invocations"]
+        queued = [i for i in found if i["status"] != "running" and i["version"] == "$LATEST"]
+        return queued[0] if queued else None
+
+    event = wait_until(finished_event, 60, "the Event invocation to be run by a worker")
+    assert (event["status"], event["source"]) == ("succeeded", "api")
+
+    lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+    with pytest.raises(ClientError) as throttled:
+        lam.invoke(FunctionName=name, Payload=b"{}")
+    assert (throttled.value.response["Error"]["Code"],
+            throttled.value.response["ResponseMetadata"]["HTTPStatusCode"]) == ("TooManyRequestsException", 429)
