@@ -45,6 +45,10 @@ BODIES = {
     ("api-execution-redrive", "POST"): None,
     ("api-access-keys", "POST"): None,
     ("api-access-key", "PUT"): {"status": "Inactive"},
+    ("api-machine-test-state", "POST"): {"state": "P", "input": '{"a": "b"}', "definition": PASS},
+    ("api-task-success", "POST"): {"taskToken": "token", "output": '{"a": "b"}'},
+    ("api-task-failure", "POST"): {"taskToken": "token", "error": "Broken", "cause": "by hand"},
+    ("api-task-heartbeat", "POST"): {"taskToken": "token"},
 }
 
 
@@ -77,7 +81,7 @@ class LoneSurrogateTests(LiveWebTestCase):
     def path_of(self, pattern: URLPattern) -> str:
         kwargs = {"name": {"api-role": "runner", "api-role-policy": "runner", "api-machine": "flow", "api-machine-versions": "flow",
                            "api-machine-executions": "flow", "api-machine-recent-inputs": "flow",
-                           "api-machine-version": "flow"}.get(pattern.name, "hello"),
+                           "api-machine-version": "flow", "api-machine-test-state": "flow"}.get(pattern.name, "hello"),
                   "qualifier": "$LATEST", "number": "1", "policy": "flowbench-policy", "key_id": self.key.access_key_id, "execution_id": self.execution,
                   "invocation_id": "00000000-0000-0000-0000-000000000000",
                   "event_id": str(TestEvent.objects.get(name="ev1").pk)}
