@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import subprocess
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -34,9 +35,16 @@ def get_runner():
         if _runner is not None:
             return _runner
         from runtime.functions import FunctionRunner
+        from runtime.functions.sdk import installed_sdk
 
+        sdk = installed_sdk(settings.FLOWBENCH_SDK_CACHE, "python")
+        if sdk is None:
+            logger.warning("boto3 is not installed for functions: run manage.py prepare")
         runner = _runner = FunctionRunner(backend=settings.FLOWBENCH_SANDBOX,
-                                          capacity=settings.FLOWBENCH_FUNCTIONS_PER_PROCESS)
+                                          capacity=settings.FLOWBENCH_FUNCTIONS_PER_PROCESS,
+                                          region=settings.FLOWBENCH_REGION,
+                                          sdk_dirs={"python": sdk} if sdk else {},
+                                          api_url=settings.FLOWBENCH_BASE_URL)
         runner.__enter__()
         atexit.register(close_runner)
     level = (logging.ERROR if runner.unavailable else
@@ -114,3 +122,15 @@ def retire_function(name: str, namespace: str, version: str | None = None) -> No
         runner = _runner
     if runner is not None:
         runner.retire(name, namespace, version)
+
+
+def install_function_sdks() -> str:
+    """Installs the AWS SDK that Python functions import (once per pinned recipe); returns a line
+    saying where it is, or why functions have none."""
+    from runtime.functions.sdk import SdkInstallFailed, install_sdk
+
+    try:
+        where = install_sdk(settings.FLOWBENCH_SDK_CACHE, "python")
+    except (SdkInstallFailed, OSError, subprocess.SubprocessError) as exc:
+        return f"Python functions cannot import boto3: {exc}"
+    return f"Python functions import boto3 from {where} (read-only)."

@@ -1,0 +1,162 @@
+"""The AWS SDK inside functions: boto3 in a Python handler signs with its execution role's
+temporary credentials and reaches Flowbench's own API, allowed or refused by the role's policy;
+those credentials are refused once expired and never reach the studio's logs."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from tests.aws.lambda_kit import unique, zipped
+from tests.live_server import manage
+
+CALLER = '''import json
+import os
+
+import boto3
+
+
+def handler(event, context):
+    sfn = boto3.client("stepfunctions")
+    found = {"caller": boto3.client("sts").get_caller_identity()["Arn"], "key": os.environ["AWS_ACCESS_KEY_ID"]}
+    try:
+        if event.get("start"):
+            found["execution"] = sfn.start_execution(stateMachineArn=event["start"])["executionArn"]
+        found["machines"] = [m["name"] for m in sfn.list_state_machines()["stateMachines"]]
+    except Exception as exc:
+        found["error"] = {"code": exc.response["Error"]["Code"], "message": exc.response["Error"]["Message"]}
+    if event.get("leak"):
+        print("secret", os.environ["AWS_SECRET_ACCESS_KEY"], "token", os.environ["AWS_SESSION_TOKEN"])
+    if event.get("credentials"):
+        found["credentials"] = {name: os.environ[name] for name in
+                                ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")}
+    if event.get("elsewhere"):
+        import urllib.request
+        try:
+            urllib.request.urlopen(event["elsewhere"], timeout=3)
+            found["elsewhere"] = "reached"
+        except OSError as exc:
+            found["elsewhere"] = "unreachable: " + str(exc)
+    return found
+'''
+
+TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
+    "Service": ["lambda.amazonaws.com", "states.amazonaws.com"]}, "Action": "sts:AssumeRole"}]})
+MACHINE = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
+
+
+def allow(*actions, deny=()):
+    statements = [{"Effect": "Allow", "Action": list(actions), "Resource": "*"}] if actions else []
+    if deny:
+        statements.append({"Effect": "Deny", "Action": list(deny), "Resource": "*"})
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+@pytest.fixture
+def setup(aws, fresh):
+    """A role of `fresh`'s, a state machine, and a Python function calling boto3 with that role."""
+    iam = aws(fresh, "iam")
+    role = unique("fn-role")
+    role_arn = iam.create_role(RoleName=role, AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    machine = aws(fresh, "stepfunctions").create_state_machine(
+        name=unique("m"), definition=MACHINE, roleArn=role_arn)["stateMachineArn"]
+    name = unique("caller")
+    aws(fresh, "lambda").create_function(FunctionName=name, Runtime="python3.11", Handler="app.handler",
+                                         Role=role_arn, Code={"ZipFile": zipped({"app.py": CALLER})}, Timeout=30)
+
+    def invoke(event):
+        answer = aws(fresh, "lambda").invoke(FunctionName=name, Payload=json.dumps(event), LogType="Tail")
+        assert "FunctionError" not in answer, answer["Payload"].read()
+        return json.loads(answer["Payload"].read()), answer
+
+    def policy(document):
+        iam.put_role_policy(RoleName=role, PolicyName="calls", PolicyDocument=document)
+
+    return {"role": role, "machine": machine, "name": name, "invoke": invoke, "policy": policy, "iam": iam}
+
+
+def test_a_handler_calls_step_functions_as_its_role_when_the_policy_allows_it(aws, fresh, setup):
+    setup["policy"](allow("states:StartExecution", "states:ListStateMachines"))
+    found, _ = setup["invoke"]({"start": setup["machine"]})
+    assert found["key"].startswith("ASIA")
+    assert found["caller"] == f"arn:aws:sts::{fresh['account']}:assumed-role/{setup['role']}/{setup['name']}"
+    assert "error" not in found, found
+    assert setup["machine"].rsplit(":", 1)[1] in found["machines"]
+    execution = aws(fresh, "stepfunctions").describe_execution(executionArn=found["execution"])
+    assert execution["stateMachineArn"] == setup["machine"]
+
+
+def test_an_explicit_deny_refuses_the_call_naming_action_and_resource(fresh, setup):
+    setup["policy"](allow("states:*", deny=["states:StartExecution"]))
+    found, _ = setup["invoke"]({"start": setup["machine"]})
+    assert found["error"]["code"] == "AccessDeniedException"
+    message = found["error"]["message"]
+    assert f"assumed-role/{setup['role']}/{setup['name']} is not authorized to perform: states:StartExecution" in message
+    assert f"on resource: {setup['machine']}" in message and "explicit deny" in message
+
+
+def test_without_an_allow_the_call_is_refused_and_a_new_policy_applies_at_once(setup):
+    setup["policy"](allow("states:StartExecution"))
+    found, _ = setup["invoke"]({})
+    assert found["error"]["code"] == "AccessDeniedException"
+    assert "states:ListStateMachines" in found["error"]["message"]
+    assert "because no identity-based policy allows the states:ListStateMachines action" in found["error"]["message"]
+    setup["policy"](allow("states:ListStateMachines"))
+    found, _ = setup["invoke"]({})
+    assert "error" not in found
+
+
+def test_a_function_with_its_network_off_reaches_the_api_and_nothing_else(server, setup):
+    setup["policy"](allow("states:ListStateMachines"))
+    # Functions made through the API run with their network switch off (the studio's default).
+    found, _ = setup["invoke"]({"elsewhere": server["base"] + "/"})
+    assert "error" not in found and setup["machine"].rsplit(":", 1)[1] in found["machines"]
+    assert found["elsewhere"].startswith("unreachable")
+
+
+def test_the_credentials_never_reach_the_logs(aws, fresh, setup):
+    setup["policy"](allow("states:ListStateMachines"))
+    found, answer = setup["invoke"]({"leak": True, "credentials": True})
+    import base64
+    tail = base64.b64decode(answer["LogResult"]).decode()
+    assert "secret ****" in tail and "token ****" in tail
+    for value in found["credentials"].values():
+        if value != found["key"]:
+            assert value not in tail
+
+
+def test_the_credentials_work_from_outside_and_are_refused_once_expired(server, aws, fresh, setup):
+    setup["policy"](allow("states:ListStateMachines"))
+    found, _ = setup["invoke"]({"credentials": True})
+    given = found["credentials"]
+    session = boto3.session.Session(aws_access_key_id=given["AWS_ACCESS_KEY_ID"],
+                                    aws_secret_access_key=given["AWS_SECRET_ACCESS_KEY"],
+                                    aws_session_token=given["AWS_SESSION_TOKEN"], region_name="us-east-1")
+    config = Config(retries={"max_attempts": 1})
+    sfn = session.client("stepfunctions", endpoint_url=server["base"], config=config)
+    iam = session.client("iam", endpoint_url=server["base"], config=config)
+    assert setup["machine"] in [m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]]
+    with pytest.raises(ClientError) as refused:
+        iam.list_roles()
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    # A wrong token is an unknown key, as STS answers it.
+    wrong = boto3.session.Session(aws_access_key_id=given["AWS_ACCESS_KEY_ID"],
+                                  aws_secret_access_key=given["AWS_SECRET_ACCESS_KEY"],
+                                  aws_session_token=given["AWS_SESSION_TOKEN"][:-4] + "AAAA", region_name="us-east-1")
+    with pytest.raises(ClientError) as unknown:
+        wrong.client("stepfunctions", endpoint_url=server["base"], config=config).list_state_machines()
+    assert unknown.value.response["Error"]["Code"] == "UnrecognizedClientException"
+    manage(server["env"], code=(
+        "from datetime import timedelta\nfrom django.utils import timezone\nfrom editor.models import RoleSession\n"
+        f"RoleSession.objects.filter(access_key_id={given['AWS_ACCESS_KEY_ID']!r})"
+        ".update(expires_at=timezone.now() - timedelta(seconds=1))\n"))
+    with pytest.raises(ClientError) as expired:
+        sfn.list_state_machines()
+    assert expired.value.response["Error"]["Code"] == "ExpiredTokenException"
+    with pytest.raises(ClientError) as expired_query:
+        iam.list_roles()
+    assert expired_query.value.response["Error"]["Code"] == "ExpiredToken"
