@@ -30,6 +30,9 @@ __all__ = ["issue_session", "active_session", "execution_role", "function_creden
            "session_arn", "session_user_id"]
 
 MAX_SECONDS = 12 * 3600       # the longest session STS gives (a role's MaxSessionDuration)
+# The role a studio-made function runs with (editor/services/samples.py makes it; importing that
+# module from here would close an import cycle through functions.py and invocations.py).
+SAMPLE_ROLE = "flowbench-sample-role"
 KEPT_AFTER_EXPIRY = timedelta(days=1)   # an expired token is answered ExpiredToken this long
 
 
@@ -99,8 +102,6 @@ def execution_role(function) -> Role | None:
     made in the studio names none; every Lambda function has one), else None (no credentials)."""
     if function.role_id is not None:
         return function.role
-    from editor.services.samples import SAMPLE_ROLE
-
     return Role.objects.filter(owner_id=function.owner_id, name=SAMPLE_ROLE).first()
 
 

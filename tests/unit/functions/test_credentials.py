@@ -1,0 +1,106 @@
+"""The runner's seam for an execution role's credentials: given to each new worker in its
+environment, never in its logs, renewed (a new worker) before they would expire mid-invocation;
+and the relay that gives a worker whose network is off Flowbench's API and nothing else."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+import time
+
+import pytest
+
+from runtime.functions import FunctionRunner
+
+from .conftest import ISOLATING
+from .helpers import python_function, unique
+
+SHOW = ("import os\n\n\n"
+        "def handler(event, context):\n"
+        "    print('token', os.environ['AWS_SESSION_TOKEN'], 'secret', os.environ['AWS_SECRET_ACCESS_KEY'])\n"
+        "    return {name: os.environ.get(name) for name in ('AWS_ACCESS_KEY_ID', 'AWS_ENDPOINT_URL', "
+        "'AWS_DISABLE_HOST_PREFIX_INJECTION')}\n")
+
+
+class Issuer:
+    """Gives credentials valid for `seconds`, a new key id each time (counted)."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.given = 0
+
+    def __call__(self):
+        self.given += 1
+        return ({"AWS_ACCESS_KEY_ID": f"ASIATEST{self.given:08d}", "AWS_SECRET_ACCESS_KEY": "s3cr3t-value",
+                 "AWS_SESSION_TOKEN": "t0ken-value", "AWS_ENDPOINT_URL": "http://api.example",
+                 "AWS_DISABLE_HOST_PREFIX_INJECTION": "true"}, time.time() + self.seconds)
+
+
+def test_a_worker_gets_the_credentials_and_its_logs_never_show_the_secret_or_token(runner):
+    issuer = Issuer(3600)
+    spec = python_function(SHOW, name=unique("creds"), role="arn:aws:iam::1:role/r", credentials=issuer, network=True)
+    first = runner.invoke(spec, {})
+    second = runner.invoke(spec, {})
+    assert first.payload == {"AWS_ACCESS_KEY_ID": "ASIATEST00000001", "AWS_ENDPOINT_URL": "http://api.example",
+                             "AWS_DISABLE_HOST_PREFIX_INJECTION": "true"}
+    assert second.payload == first.payload and issuer.given == 1   # warm: the same worker, the same session
+    for inv in (first, second):
+        assert "token **** secret ****" in inv.logs
+        assert "s3cr3t-value" not in inv.logs and "t0ken-value" not in inv.logs
+
+
+def test_a_worker_whose_credentials_would_expire_during_the_call_is_replaced(runner):
+    issuer = Issuer(30)   # less than the timeout and its margin: every call needs fresh ones
+    spec = python_function(SHOW, name=unique("expiring"), credentials=issuer, timeout=3, network=True)
+    keys = [runner.invoke(spec, {}).payload["AWS_ACCESS_KEY_ID"] for _ in range(2)]
+    assert keys == ["ASIATEST00000001", "ASIATEST00000002"]
+
+
+def test_a_function_cannot_set_the_credentials_itself(runner):
+    spec = python_function(SHOW, name=unique("own"), env={"AWS_ACCESS_KEY_ID": "AKIAMINE"},
+                           credentials=Issuer(3600), network=True)
+    assert runner.invoke(spec, {}).payload["AWS_ACCESS_KEY_ID"] == "ASIATEST00000001"
+
+
+REACH = ("import os, urllib.request\n\n\n"
+         "def handler(event, context):\n"
+         "    found = {'endpoint': os.environ['AWS_ENDPOINT_URL']}\n"
+         "    found['api'] = urllib.request.urlopen(os.environ['AWS_ENDPOINT_URL'] + '/ping', timeout=5).read().decode()\n"
+         "    try:\n"
+         "        urllib.request.urlopen(event['elsewhere'], timeout=3)\n"
+         "        found['elsewhere'] = 'reached'\n"
+         "    except OSError:\n"
+         "        found['elsewhere'] = 'unreachable'\n"
+         "    return found\n")
+
+
+@pytest.fixture
+def api():
+    """A stand-in for Flowbench's API on the host: answers every GET with its path."""
+    class Answer(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = f"api saw {self.path}".encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.mark.parametrize("backend", ISOLATING)
+def test_a_worker_with_its_network_off_reaches_the_api_alone(api, backend):
+    with FunctionRunner(backend=backend, api_url=api) as own:
+        spec = python_function(REACH, name=unique("bridged"), network=False,
+                               credentials=lambda: ({"AWS_ENDPOINT_URL": api}, time.time() + 3600))
+        found = own.invoke(spec, {"elsewhere": api + "/other"})
+    assert found.error is None, found.logs
+    assert found.payload["endpoint"].startswith("http://127.0.0.1:") and found.payload["endpoint"] != api
+    assert found.payload["api"] == "api saw /ping"
+    assert found.payload["elsewhere"] == "unreachable"
