@@ -37,13 +37,14 @@ def get_runner():
         from runtime.functions import FunctionRunner
         from runtime.functions.sdk import installed_sdk
 
-        sdk = installed_sdk(settings.FLOWBENCH_SDK_CACHE, "python")
-        if sdk is None:
-            logger.warning("boto3 is not installed for functions: run manage.py prepare")
+        sdks = {family: installed_sdk(settings.FLOWBENCH_SDK_CACHE, family) for family in ("python", "nodejs")}
+        for family in [family for family, where in sdks.items() if where is None]:
+            logger.warning("the AWS SDK is not installed for %s functions: run manage.py prepare", family)
+            del sdks[family]
         runner = _runner = FunctionRunner(backend=settings.FLOWBENCH_SANDBOX,
                                           capacity=settings.FLOWBENCH_FUNCTIONS_PER_PROCESS,
                                           region=settings.FLOWBENCH_REGION,
-                                          sdk_dirs={"python": sdk} if sdk else {},
+                                          sdk_dirs=sdks,
                                           api_url=settings.FLOWBENCH_BASE_URL)
         runner.__enter__()
         atexit.register(close_runner)
@@ -124,13 +125,20 @@ def retire_function(name: str, namespace: str, version: str | None = None) -> No
         runner.retire(name, namespace, version)
 
 
+SDK_NAMES = {"python": ("Python", "boto3"), "nodejs": ("Node.js", "@aws-sdk/client-*")}
+
+
 def install_function_sdks() -> str:
-    """Installs the AWS SDK that Python functions import (once per pinned recipe); returns a line
-    saying where it is, or why functions have none."""
+    """Installs the AWS SDKs that functions import (once per pinned recipe); returns lines saying
+    where they are, or why functions have none."""
     from runtime.functions.sdk import SdkInstallFailed, install_sdk
 
-    try:
-        where = install_sdk(settings.FLOWBENCH_SDK_CACHE, "python")
-    except (SdkInstallFailed, OSError, subprocess.SubprocessError) as exc:
-        return f"Python functions cannot import boto3: {exc}"
-    return f"Python functions import boto3 from {where} (read-only)."
+    said = []
+    for family, (language, sdk) in SDK_NAMES.items():
+        try:
+            where = install_sdk(settings.FLOWBENCH_SDK_CACHE, family)
+        except (SdkInstallFailed, OSError, subprocess.SubprocessError) as exc:
+            said.append(f"{language} functions cannot import {sdk}: {exc}")
+        else:
+            said.append(f"{language} functions import {sdk} from {where} (read-only).")
+    return "\n".join(said)

@@ -1,4 +1,5 @@
-"""The AWS SDK inside functions: boto3 in a Python handler signs with its execution role's
+"""The AWS SDK inside functions: boto3 in a Python handler (and the JavaScript SDK v3 in a Node.js
+one) signs with its execution role's
 temporary credentials and reaches Flowbench's own API, allowed or refused by the role's policy;
 those credentials are refused once expired and never reach the studio's logs."""
 
@@ -46,6 +47,37 @@ def handler(event, context):
 
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
     "Service": ["lambda.amazonaws.com", "states.amazonaws.com"]}, "Action": "sts:AssumeRole"}]})
+# The same handler in Node.js, as an ES module importing the SDK v3's clients (an import, which
+# resolves packages up the directory tree, where the clients are mounted).
+NODE_CALLER = '''import { SFNClient, StartExecutionCommand, ListStateMachinesCommand } from "@aws-sdk/client-sfn";
+import { STSClient, GetCallerIdentityCommand } from "@aws-sdk/client-sts";
+
+export const handler = async (event) => {
+  const sfn = new SFNClient({});
+  const found = { key: process.env.AWS_ACCESS_KEY_ID,
+                  caller: (await new STSClient({}).send(new GetCallerIdentityCommand({}))).Arn };
+  try {
+    if (event.start) {
+      found.execution = (await sfn.send(new StartExecutionCommand({ stateMachineArn: event.start }))).executionArn;
+    }
+    found.machines = (await sfn.send(new ListStateMachinesCommand({}))).stateMachines.map((m) => m.name);
+  } catch (err) {
+    found.error = { code: err.name, message: err.message };
+  }
+  if (event.elsewhere) {
+    try {
+      await fetch(event.elsewhere, { signal: AbortSignal.timeout(3000) });
+      found.elsewhere = "reached";
+    } catch (err) {
+      found.elsewhere = "unreachable: " + err.message;
+    }
+  }
+  return found;
+};
+'''
+CODE = {"python": ("python3.11", "app.handler", {"app.py": CALLER}),
+        "nodejs": ("nodejs20.x", "index.handler", {"index.mjs": NODE_CALLER})}
+
 MACHINE = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
 
 
@@ -56,17 +88,24 @@ def allow(*actions, deny=()):
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
+@pytest.fixture(params=["python", "nodejs"])
+def language(request):
+    return request.param
+
+
 @pytest.fixture
-def setup(aws, fresh):
-    """A role of `fresh`'s, a state machine, and a Python function calling boto3 with that role."""
+def setup(aws, fresh, language):
+    """A role of `fresh`'s, a state machine, and a function calling the AWS SDK with that role
+    (Python's boto3 or the JavaScript SDK v3, as `language` says)."""
     iam = aws(fresh, "iam")
     role = unique("fn-role")
     role_arn = iam.create_role(RoleName=role, AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
     machine = aws(fresh, "stepfunctions").create_state_machine(
         name=unique("m"), definition=MACHINE, roleArn=role_arn)["stateMachineArn"]
     name = unique("caller")
-    aws(fresh, "lambda").create_function(FunctionName=name, Runtime="python3.11", Handler="app.handler",
-                                         Role=role_arn, Code={"ZipFile": zipped({"app.py": CALLER})}, Timeout=30)
+    runtime, handler, files = CODE[language]
+    aws(fresh, "lambda").create_function(FunctionName=name, Runtime=runtime, Handler=handler,
+                                         Role=role_arn, Code={"ZipFile": zipped(files)}, Timeout=30, MemorySize=256)
 
     def invoke(event):
         answer = aws(fresh, "lambda").invoke(FunctionName=name, Payload=json.dumps(event), LogType="Tail")
@@ -118,6 +157,7 @@ def test_a_function_with_its_network_off_reaches_the_api_and_nothing_else(server
     assert found["elsewhere"].startswith("unreachable")
 
 
+@pytest.mark.parametrize("language", ["python"])
 def test_the_credentials_never_reach_the_logs(aws, fresh, setup):
     setup["policy"](allow("states:ListStateMachines"))
     found, answer = setup["invoke"]({"leak": True, "credentials": True})
@@ -129,6 +169,7 @@ def test_the_credentials_never_reach_the_logs(aws, fresh, setup):
             assert value not in tail
 
 
+@pytest.mark.parametrize("language", ["python"])
 def test_the_credentials_work_from_outside_and_are_refused_once_expired(server, aws, fresh, setup):
     setup["policy"](allow("states:ListStateMachines"))
     found, _ = setup["invoke"]({"credentials": True})
