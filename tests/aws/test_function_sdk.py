@@ -149,6 +149,17 @@ def test_without_an_allow_the_call_is_refused_and_a_new_policy_applies_at_once(s
     assert "error" not in found
 
 
+def test_another_persons_machine_is_not_found_from_a_function_allowed_everything(aws, bob, setup):
+    setup["policy"](allow("states:*"))
+    theirs = aws(bob, "stepfunctions").create_state_machine(
+        name=unique("theirs"), definition=MACHINE,
+        roleArn=aws(bob, "iam").create_role(RoleName=unique("r"), AssumeRolePolicyDocument=TRUST)["Role"]["Arn"],
+    )["stateMachineArn"]
+    found, _ = setup["invoke"]({"start": theirs})
+    assert found["error"]["code"] == "StateMachineDoesNotExist", found
+    assert aws(bob, "stepfunctions").list_executions(stateMachineArn=theirs)["executions"] == []
+
+
 def test_a_function_with_its_network_off_reaches_the_api_and_nothing_else(server, setup):
     setup["policy"](allow("states:ListStateMachines"))
     # Functions made through the API run with their network switch off (the studio's default).
@@ -158,7 +169,7 @@ def test_a_function_with_its_network_off_reaches_the_api_and_nothing_else(server
 
 
 @pytest.mark.parametrize("language", ["python"])
-def test_the_credentials_never_reach_the_logs(aws, fresh, setup):
+def test_the_credentials_never_reach_the_logs(server, aws, fresh, setup):
     setup["policy"](allow("states:ListStateMachines"))
     found, answer = setup["invoke"]({"leak": True, "credentials": True})
     import base64
@@ -167,6 +178,14 @@ def test_the_credentials_never_reach_the_logs(aws, fresh, setup):
     for value in found["credentials"].values():
         if value != found["key"]:
             assert value not in tail
+    # The studio's record of the invocation (its Monitor and Test pages) holds the same lines.
+    counts = manage(server["env"], code=(
+        "from editor.models import Invocation\n"
+        f"mine = Invocation.objects.filter(function__name={setup['name']!r})\n"
+        f"print(mine.count(), mine.filter(logs__contains={found['credentials']['AWS_SESSION_TOKEN']!r}).count(), "
+        f"mine.filter(logs__contains={found['credentials']['AWS_SECRET_ACCESS_KEY']!r}).count(), "
+        "mine.filter(logs__contains='token ****').count())\n"))
+    assert counts.split()[-4:] == ["1", "0", "0", "1"]
 
 
 @pytest.mark.parametrize("language", ["python"])

@@ -13,7 +13,7 @@ import pytest
 from runtime.functions import FunctionRunner
 
 from .conftest import ISOLATING
-from .helpers import python_function, unique
+from .helpers import node_function, python_function, unique
 
 SHOW = ("import os\n\n\n"
         "def handler(event, context):\n"
@@ -74,6 +74,19 @@ REACH = ("import os, urllib.request\n\n\n"
          "    return found\n")
 
 
+NODE_REACH = ("exports.handler = async (event) => {\n"
+              "  const found = { endpoint: process.env.AWS_ENDPOINT_URL };\n"
+              "  found.api = await (await fetch(found.endpoint + '/ping')).text();\n"
+              "  try {\n"
+              "    await fetch(event.elsewhere, { signal: AbortSignal.timeout(3000) });\n"
+              "    found.elsewhere = 'reached';\n"
+              "  } catch (err) {\n"
+              "    found.elsewhere = 'unreachable';\n"
+              "  }\n"
+              "  return found;\n"
+              "};\n")
+
+
 @pytest.fixture
 def api():
     """A stand-in for Flowbench's API on the host: answers every GET with its path."""
@@ -94,11 +107,13 @@ def api():
     server.shutdown()
 
 
+@pytest.mark.parametrize("language", ["python", "nodejs"])
 @pytest.mark.parametrize("backend", ISOLATING)
-def test_a_worker_with_its_network_off_reaches_the_api_alone(api, backend):
+def test_a_worker_with_its_network_off_reaches_the_api_alone(api, backend, language):
+    make, source = (python_function, REACH) if language == "python" else (node_function, NODE_REACH)
     with FunctionRunner(backend=backend, api_url=api) as own:
-        spec = python_function(REACH, name=unique("bridged"), network=False,
-                               credentials=lambda: ({"AWS_ENDPOINT_URL": api}, time.time() + 3600))
+        spec = make(source, name=unique("bridged"), network=False, memory=256,
+                    credentials=lambda: ({"AWS_ENDPOINT_URL": api}, time.time() + 3600))
         found = own.invoke(spec, {"elsewhere": api + "/other"})
     assert found.error is None, found.logs
     assert found.payload["endpoint"].startswith("http://127.0.0.1:") and found.payload["endpoint"] != api
