@@ -6,6 +6,9 @@ those credentials are refused once expired and never reach the studio's logs."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import boto3
 import pytest
@@ -160,6 +163,18 @@ def test_another_persons_machine_is_not_found_from_a_function_allowed_everything
     assert aws(bob, "stepfunctions").list_executions(stateMachineArn=theirs)["executions"] == []
 
 
+@pytest.mark.parametrize("language", ["python"])
+def test_a_function_without_a_role_runs_with_the_sample_role(server, fresh, setup):
+    # Functions made in the studio name no role; they run with the person's sample role, whose
+    # policy allows invoking their functions and nothing of Step Functions.
+    manage(server["env"], code=("from editor.models import Function\n"
+                                f"Function.objects.filter(name={setup['name']!r}).update(role=None)\n"))
+    found, _ = setup["invoke"]({})
+    assert found["caller"] == (f"arn:aws:sts::{fresh['account']}:assumed-role/flowbench-sample-role/"
+                               f"{setup['name']}")
+    assert found["error"]["code"] == "AccessDeniedException"
+
+
 def test_a_function_with_its_network_off_reaches_the_api_and_nothing_else(server, setup):
     setup["policy"](allow("states:ListStateMachines"))
     # Functions made through the API run with their network switch off (the studio's default).
@@ -203,6 +218,15 @@ def test_the_credentials_work_from_outside_and_are_refused_once_expired(server, 
     with pytest.raises(ClientError) as refused:
         iam.list_roles()
     assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    # The AWS CLI signs with them too (AWS_SESSION_TOKEN).
+    env = {**os.environ, **given, "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": os.devnull,
+           "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+    env.pop("AWS_PROFILE", None)
+    done = subprocess.run([os.path.join(os.path.dirname(sys.executable), "aws"), "--endpoint-url", server["base"],
+                           "--output", "json", "sts", "get-caller-identity"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["Arn"].endswith(f":assumed-role/{setup['role']}/{setup['name']}")
     # A wrong token is an unknown key, as STS answers it.
     wrong = boto3.session.Session(aws_access_key_id=given["AWS_ACCESS_KEY_ID"],
                                   aws_secret_access_key=given["AWS_SECRET_ACCESS_KEY"],
