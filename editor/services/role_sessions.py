@@ -17,10 +17,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
 from datetime import timedelta
 
 from cryptography.fernet import InvalidToken
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 
 from editor.models import Role, RoleSession
@@ -97,6 +98,27 @@ def active_session(access_key_id: str, token: str) -> tuple[RoleSession, str]:
         raise SessionRefused("the secret does not decrypt") from None
 
 
+def _in_own_thread(work):
+    """Returns work()'s result, computed on a thread of its own whose database connection is
+    closed after: the runner calls `give` on its pool's long-lived threads, which hold none."""
+    outcome: dict = {}
+
+    def run():
+        try:
+            outcome["value"] = work()
+        except BaseException as exc:   # raised again in the caller's thread
+            outcome["error"] = exc
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run, name="flowbench-role-session")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
 def execution_role(function) -> Role | None:
     """Returns the role `function` runs with: its Role, else its owner's sample role (a function
     made in the studio names none; every Lambda function has one), else None (no credentials)."""
@@ -110,7 +132,8 @@ def function_credentials(function, role: Role, endpoint: str):
     a session named after the function and returning (its environment variables, its expiry as a
     Unix time). The worker's AWS SDK reaches Flowbench at `endpoint` with them."""
     def give() -> tuple[dict, float]:
-        session, secret, token = issue_session(role, function.name, seconds=role.max_session_duration)
+        session, secret, token = _in_own_thread(
+            lambda: issue_session(role, function.name, seconds=role.max_session_duration))
         return {
             "AWS_ACCESS_KEY_ID": session.access_key_id,
             "AWS_SECRET_ACCESS_KEY": secret,

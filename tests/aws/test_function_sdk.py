@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import boto3
 import pytest
@@ -173,6 +174,23 @@ def test_a_function_without_a_role_runs_with_the_sample_role(server, fresh, setu
     assert found["caller"] == (f"arn:aws:sts::{fresh['account']}:assumed-role/flowbench-sample-role/"
                                f"{setup['name']}")
     assert found["error"]["code"] == "AccessDeniedException"
+
+
+@pytest.mark.parametrize("language", ["python"])
+def test_a_function_called_by_a_state_machine_task_gets_its_credentials_too(aws, fresh, setup):
+    setup["policy"](allow("states:ListStateMachines", "lambda:InvokeFunction"))
+    lam, sfn = aws(fresh, "lambda"), aws(fresh, "stepfunctions")
+    function_arn = lam.get_function(FunctionName=setup["name"])["Configuration"]["FunctionArn"]
+    role_arn = setup["iam"].get_role(RoleName=setup["role"])["Role"]["Arn"]
+    machine = sfn.create_state_machine(name=unique("calls"), roleArn=role_arn, definition=json.dumps(
+        {"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": function_arn, "End": True}}}))
+    execution = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input="{}")["executionArn"]
+    deadline = time.monotonic() + 60
+    while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
+        assert time.monotonic() < deadline, "the execution did not end"
+    assert described["status"] == "SUCCEEDED", described
+    output = json.loads(described["output"])
+    assert output["caller"].endswith(f":assumed-role/{setup['role']}/{setup['name']}") and "error" not in output
 
 
 def test_a_function_with_its_network_off_reaches_the_api_and_nothing_else(server, setup):
