@@ -201,6 +201,16 @@ def test_a_function_with_its_network_off_reaches_the_api_and_nothing_else(server
     assert found["elsewhere"].startswith("unreachable")
 
 
+def test_with_its_network_on_a_function_reaches_the_api_at_its_own_address(server, setup):
+    setup["policy"](allow("states:ListStateMachines"))
+    manage(server["env"], code=("from editor.models import Function, FunctionVersion\n"
+                                f"Function.objects.filter(name={setup['name']!r}).update(network=True)\n"
+                                f"FunctionVersion.objects.filter(function__name={setup['name']!r}).update(network=True)\n"))
+    found, _ = setup["invoke"]({"elsewhere": server["base"] + "/"})
+    assert "error" not in found and setup["machine"].rsplit(":", 1)[1] in found["machines"]
+    assert found["elsewhere"] == "reached"
+
+
 @pytest.mark.parametrize("language", ["python"])
 def test_the_credentials_never_reach_the_logs(server, aws, fresh, setup):
     setup["policy"](allow("states:ListStateMachines"))
