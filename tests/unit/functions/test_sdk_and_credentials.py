@@ -1,16 +1,19 @@
-"""The runner's seam for an execution role's credentials: given to each new worker in its
-environment, never in its logs, renewed (a new worker) before they would expire mid-invocation;
-and the relay that gives a worker whose network is off Flowbench's API and nothing else."""
+"""The runner's seams for the AWS SDK inside functions: an execution role's credentials, given to
+each new worker in its environment, never in its logs, renewed (a new worker) before they would
+expire mid-invocation; the relay that gives a worker whose network is off Flowbench's API and
+nothing else; and the SDKs, importable read-only after the function's own code."""
 
 from __future__ import annotations
 
 import http.server
+import os
 import threading
 import time
 
 import pytest
 
 from runtime.functions import FunctionRunner
+from runtime.functions.sdk import install_sdk
 
 from .conftest import ISOLATING
 from .helpers import node_function, python_function, unique
@@ -119,3 +122,49 @@ def test_a_worker_with_its_network_off_reaches_the_api_alone(api, backend, langu
     assert found.payload["endpoint"].startswith("http://127.0.0.1:") and found.payload["endpoint"] != api
     assert found.payload["api"] == "api saw /ping"
     assert found.payload["elsewhere"] == "unreachable"
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+
+@pytest.fixture(scope="module")
+def sdk_dirs():
+    """The SDKs of the recipes, installed once into the checkout's cache (as `prepare` does)."""
+    cache = os.path.join(ROOT, ".cache", "sdk")
+    return {family: install_sdk(cache, family) for family in ("python", "nodejs")}
+
+
+IMPORTS_BOTO3 = ("import os\n\n\n"
+                 "def handler(event, context):\n"
+                 "    import boto3\n"
+                 "    try:\n"
+                 "        open(os.path.join(os.path.dirname(boto3.__file__), 'planted.py'), 'w')\n"
+                 "        written = 'written'\n"
+                 "    except OSError:\n"
+                 "        written = 'refused'\n"
+                 "    return {'version': boto3.__version__, 'write': written,\n"
+                 "            'client': type(boto3.client('stepfunctions', region_name='us-east-1')).__name__}\n")
+
+REQUIRES_SDK = ("const { SFNClient } = require('@aws-sdk/client-sfn');\n"
+                "const fs = require('fs');\n"
+                "exports.handler = async () => {\n"
+                "  let write = 'written';\n"
+                "  try { fs.writeFileSync(require.resolve('@aws-sdk/client-sfn') + '.planted', 'x'); }\n"
+                "  catch (err) { write = 'refused'; }\n"
+                "  return { client: typeof SFNClient, write };\n"
+                "};\n")
+
+
+@pytest.mark.parametrize("backend", ISOLATING)
+def test_workers_import_the_sdk_read_only_after_the_functions_own_code(sdk_dirs, backend):
+    with FunctionRunner(backend=backend, sdk_dirs=sdk_dirs) as own:
+        python = own.invoke(python_function(IMPORTS_BOTO3, name=unique("boto3"), network=True), {})
+        packaged = own.invoke(python_function("import boto3\n\n\ndef handler(event, context):\n"
+                                               "    return boto3.__version__\n", name=unique("own-boto3"),
+                                               files={"boto3.py": "__version__ = 'packaged'\n"}), {})
+        node = own.invoke(node_function(REQUIRES_SDK, name=unique("sdk-v3"), memory=256), {})
+    assert python.error is None, python.logs
+    assert python.payload == {"version": "1.44.5", "write": "refused", "client": "SFN"}
+    assert packaged.payload == "packaged"
+    assert node.error is None, node.logs
+    assert node.payload == {"client": "function", "write": "refused"}
