@@ -437,7 +437,8 @@ class FunctionRunner:
         expires, secrets = float("inf"), ()
         if spec.credentials is not None:
             given, expires = spec.credentials()
-            env.update(given)
+            # The credentials are Lambda's own; the rest (the endpoint) the function may set itself.
+            env.update({k: v for k, v in given.items() if k in RESERVED_ENV or k not in spec.env})
             secrets = tuple(given[name] for name in SECRET_ENV if given.get(name))
         sandbox = self._sandbox_class(spec, pool.runtime, pool.code_dir, self._settings, env)
         sandbox.credentials_expire, sandbox.secrets = expires, secrets

@@ -145,11 +145,12 @@ class Sandbox(ABC):
         """Returns the variables that make a worker whose network is off reach Flowbench's API
         (and nothing else) through the socket at `socket_path`, as the worker sees it: its relay
         and AWS_ENDPOINT_URL pointing at it. Empty when the function's network is on (its SDK
-        reaches the API's own address), without credentials, or for a runtime whose worker runs
-        no relay."""
+        reaches the API's own address), without credentials, when the function sets its own
+        endpoint, or for a runtime whose worker runs no relay."""
         from ..api_bridge import BRIDGE_PORT, RELAY_FAMILIES
 
-        if self.spec.network or "AWS_ENDPOINT_URL" not in self.env or self.runtime.family not in RELAY_FAMILIES:
+        if (self.spec.network or "AWS_ENDPOINT_URL" not in self.env or "AWS_ENDPOINT_URL" in self.spec.env
+                or self.runtime.family not in RELAY_FAMILIES):
             return {}
 
         return {"FLOWBENCH_API_SOCKET": socket_path, "FLOWBENCH_API_PORT": str(BRIDGE_PORT),

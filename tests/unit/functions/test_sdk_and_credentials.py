@@ -59,10 +59,12 @@ def test_a_worker_whose_credentials_would_expire_during_the_call_is_replaced(run
     assert keys == ["ASIATEST00000001", "ASIATEST00000002"]
 
 
-def test_a_function_cannot_set_the_credentials_itself(runner):
-    spec = python_function(SHOW, name=unique("own"), env={"AWS_ACCESS_KEY_ID": "AKIAMINE"},
-                           credentials=Issuer(3600), network=True)
-    assert runner.invoke(spec, {}).payload["AWS_ACCESS_KEY_ID"] == "ASIATEST00000001"
+def test_a_function_cannot_set_the_credentials_itself_but_may_set_its_endpoint(runner):
+    spec = python_function(SHOW, name=unique("own"), env={"AWS_ACCESS_KEY_ID": "AKIAMINE",
+                                                          "AWS_ENDPOINT_URL": "http://mine.example"},
+                           credentials=Issuer(3600), network=False)
+    found = runner.invoke(spec, {}).payload
+    assert (found["AWS_ACCESS_KEY_ID"], found["AWS_ENDPOINT_URL"]) == ("ASIATEST00000001", "http://mine.example")
 
 
 REACH = ("import os, urllib.request\n\n\n"
