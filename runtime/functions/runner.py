@@ -40,7 +40,8 @@ RESERVED_ENV = ("AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION",
                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_REGION", "AWS_DEFAULT_REGION",
                 "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "_HANDLER",
                 "AWS_EXECUTION_ENV", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "TZ",
-                "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "FLOWBENCH_SDK_DIR")
+                "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "FLOWBENCH_SDK_DIR",
+                "FLOWBENCH_API_SOCKET", "FLOWBENCH_API_PORT")
 # The variables of a worker's credentials that never reach a log: replaced there by this.
 SECRET_ENV = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 REDACTED = "****"
@@ -434,14 +435,12 @@ class FunctionRunner:
         stream = (f"{datetime.now(timezone.utc):%Y/%m/%d}/[{spec.version}]"
                   f"{uuid.uuid4().hex}")
         env = lambda_environment(spec, pool.runtime, handler, self.region, stream)
-        expires, secrets = float("inf"), ()
-        if spec.credentials is not None:
-            given, expires = spec.credentials()
-            # The credentials are Lambda's own; the rest (the endpoint) the function may set itself.
-            env.update({k: v for k, v in given.items() if k in RESERVED_ENV or k not in spec.env})
-            secrets = tuple(given[name] for name in SECRET_ENV if given.get(name))
+        given, expires = spec.credentials() if spec.credentials is not None else ({}, float("inf"))
+        # The credentials are Lambda's own; the rest (the endpoint) the function may set itself.
+        env.update({k: v for k, v in given.items() if k in RESERVED_ENV or k not in spec.env})
         sandbox = self._sandbox_class(spec, pool.runtime, pool.code_dir, self._settings, env)
-        sandbox.credentials_expire, sandbox.secrets = expires, secrets
+        sandbox.credentials_expire = expires
+        sandbox.secrets = tuple(given[name] for name in SECRET_ENV if given.get(name))
         return sandbox
 
     def _write_code(self, spec: FunctionSpec) -> str:

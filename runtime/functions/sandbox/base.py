@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ..api_bridge import BRIDGE_PORT, RELAY_FAMILIES
 from .cgroups import CgroupHost
 from .containment import Containment
 
@@ -125,6 +126,10 @@ class Sandbox(ABC):
     """
 
     name = "base"
+    # Set by the runner when env holds an execution role's credentials: when they expire (a Unix
+    # time) and the values its logs must never show.
+    credentials_expire: float = float("inf")
+    secrets: tuple = ()
 
     def __init__(self, spec, runtime, code_dir: str, settings: SandboxSettings, env: dict):
         self.spec = spec
@@ -147,12 +152,9 @@ class Sandbox(ABC):
         and AWS_ENDPOINT_URL pointing at it. Empty when the function's network is on (its SDK
         reaches the API's own address), without credentials, when the function sets its own
         endpoint, or for a runtime whose worker runs no relay."""
-        from ..api_bridge import BRIDGE_PORT, RELAY_FAMILIES
-
         if (self.spec.network or "AWS_ENDPOINT_URL" not in self.env or "AWS_ENDPOINT_URL" in self.spec.env
                 or self.runtime.family not in RELAY_FAMILIES):
             return {}
-
         return {"FLOWBENCH_API_SOCKET": socket_path, "FLOWBENCH_API_PORT": str(BRIDGE_PORT),
                 "AWS_ENDPOINT_URL": f"http://127.0.0.1:{BRIDGE_PORT}"}
 
