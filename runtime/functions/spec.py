@@ -40,9 +40,10 @@ class FunctionSpec:
     reserved_concurrency: int | None = None
     tmp_mb: int = 512
     namespace: str = ""
-    # The execution role's ARN (its workers are its own) and what gives a new worker that role's
-    # temporary credentials: a callable returning (environment variables, expiry as a Unix time),
-    # called at each cold start; a worker is replaced before they expire (runner.py).
+    # The execution role's identity (its ARN or id: a role's workers are its own) and what gives
+    # a new worker that role's temporary credentials: a callable returning (environment
+    # variables, expiry as a Unix time), called at each cold start; a worker is replaced before
+    # they expire (runner.py).
     role: str = ""
     credentials: Callable[[], tuple[dict, float]] | None = field(default=None, compare=False, repr=False)
 
