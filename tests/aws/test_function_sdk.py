@@ -31,6 +31,8 @@ def handler(event, context):
     try:
         if event.get("start"):
             found["execution"] = sfn.start_execution(stateMachineArn=event["start"])["executionArn"]
+        if event.get("sync"):   # sent to "sync-" + the endpoint unless the host prefix is off
+            found["sync"] = sfn.start_sync_execution(stateMachineArn=event["sync"], input='{"n": 1}')["output"]
         found["machines"] = [m["name"] for m in sfn.list_state_machines()["stateMachines"]]
     except Exception as exc:
         found["error"] = {"code": exc.response["Error"]["Code"], "message": exc.response["Error"]["Message"]}
@@ -131,6 +133,17 @@ def test_a_handler_calls_step_functions_as_its_role_when_the_policy_allows_it(aw
     assert setup["machine"].rsplit(":", 1)[1] in found["machines"]
     execution = aws(fresh, "stepfunctions").describe_execution(executionArn=found["execution"])
     assert execution["stateMachineArn"] == setup["machine"]
+
+
+@pytest.mark.parametrize("language", ["python"])
+def test_start_sync_execution_works_inside_with_the_host_prefix_off(aws, fresh, setup):
+    setup["policy"](allow("states:StartSyncExecution", "states:ListStateMachines"))
+    role_arn = setup["iam"].get_role(RoleName=setup["role"])["Role"]["Arn"]
+    express = aws(fresh, "stepfunctions").create_state_machine(
+        name=unique("express"), definition=MACHINE, roleArn=role_arn, type="EXPRESS")["stateMachineArn"]
+    found, _ = setup["invoke"]({"sync": express})
+    assert "error" not in found, found
+    assert json.loads(found["sync"]) == {"n": 1}
 
 
 def test_an_explicit_deny_refuses_the_call_naming_action_and_resource(fresh, setup):
