@@ -449,3 +449,23 @@ class FunctionAlias(models.Model):
 
     def __str__(self):
         return f"{self.function.name}:{self.name}"
+
+
+class RoleSession(models.Model):
+    """Temporary credentials of a role (STS's assumed-role session): what a function's invocations
+    sign their AWS calls with. The secret is kept encrypted as an access key's is (SigV4 needs it in
+    clear); the session token only as its SHA-256, since it is only ever compared."""
+
+    role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="sessions")
+    name = models.CharField(max_length=64)
+    access_key_id = models.CharField(max_length=20, unique=True)
+    secret_encrypted = models.TextField()
+    token_sha256 = models.CharField(max_length=64)
+    expires_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.role.name}/{self.name}"

@@ -172,6 +172,9 @@ FLOWBENCH_REGION = env_str("FLOWBENCH_REGION", "us-east-1")
 FLOWBENCH_SANDBOX = env_str("FLOWBENCH_SANDBOX", "bubblewrap")
 if FLOWBENCH_SANDBOX not in {"bubblewrap", "plain"}:
     raise ImproperlyConfigured(f"FLOWBENCH_SANDBOX must be 'bubblewrap' or 'plain', not {FLOWBENCH_SANDBOX!r}")
+# Where the AWS SDKs given to functions (boto3) are installed once, by `manage.py prepare`, from the
+# pinned recipe in runtime/functions/sdk/; kept outside the data folder so that installs share it.
+FLOWBENCH_SDK_CACHE = env_str("FLOWBENCH_SDK_CACHE", str(BASE_DIR / ".cache" / "sdk"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

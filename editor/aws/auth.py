@@ -8,6 +8,10 @@ the account, nothing outside it (other accounts' resources are not found, whatev
 providers look them up in the caller's account only). A Principal with a `policy` is decided by it
 instead: issue 12's role sessions (temporary credentials of a function's execution role) will be
 one more credential source giving such Principals, and nothing here changes for them.
+
+A call signed with a role session's temporary key (ASIA..., with its X-Amz-Security-Token) acts as
+arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION, whose policy is the role's inline policies as they
+are now: an Allow is needed, an explicit Deny wins. An expired session is ExpiredToken(Exception).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Any, Callable
 from editor.aws.errors import refusal
 from editor.aws.http import Request
 from editor.aws.sigv4 import Signed, check_signature, check_time, signature_of
-from editor.services import access_keys
+from editor.services import access_keys, role_sessions
 from editor.services.accounts import account_id
 from editor.services.policy import evaluate
 
@@ -66,8 +70,27 @@ def _access_keys(signed: Signed) -> Credentials | None:
     return Credentials(secret, principal, lambda service, region: access_keys.record_use(key, service, region))
 
 
+def _role_sessions(signed: Signed) -> Credentials | None:
+    """A role session's temporary key (ASIA...), which signs with its session token."""
+    if signed.session_token is None:
+        return None
+    try:
+        session, secret = role_sessions.active_session(signed.access_key_id, signed.session_token)
+    except role_sessions.SessionExpired:
+        raise refusal("expired_token", "The security token included in the request is expired") from None
+    except role_sessions.SessionRefused:
+        return None
+    role = session.role
+    number = account_id(role.owner)
+    principal = Principal(user=role.owner, account_id=number,
+                          arn=role_sessions.session_arn(number, role.name, session.name),
+                          user_id=role_sessions.session_user_id(session), policy=role.policy,
+                          access_key_id=session.access_key_id)
+    return Credentials(secret, principal)
+
+
 # Where access key ids are looked up, in order; each returns Credentials or None (not one of its own).
-CREDENTIAL_SOURCES: list[Callable[[Signed], Credentials | None]] = [_access_keys]
+CREDENTIAL_SOURCES: list[Callable[[Signed], Credentials | None]] = [_access_keys, _role_sessions]
 
 
 def authenticate(request: Request, now: datetime) -> Principal:
@@ -94,9 +117,11 @@ def authorize(principal: Principal, action: str, resource: str) -> None:
     """Returns when `principal` may perform `action` ("iam:CreateRole") on the resource ARN (or
     "*"); raises AccessDenied otherwise, worded as AWS words it."""
     account = _account_of(resource)
-    allowed = account in (None, "", principal.account_id)
-    if allowed and principal.policy is not None:
-        allowed = evaluate(principal.policy, action, resource) == "allow"
-    if not allowed:
+    decision = "allow" if account in (None, "", principal.account_id) else "implicit-deny"
+    if decision == "allow" and principal.policy is not None:
+        decision = evaluate(principal.policy, action, resource)
+    if decision != "allow":
+        why = ("with an explicit deny in an identity-based policy" if decision == "deny" else
+               f"because no identity-based policy allows the {action} action")
         raise refusal("access_denied", f"User: {principal.arn} is not authorized to perform: {action} on resource: "
-                                       f"{resource} because no identity-based policy allows the {action} action")
+                                       f"{resource} {why}")

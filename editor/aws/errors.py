@@ -28,6 +28,7 @@ KINDS: dict[str, dict[str, tuple[str, int]]] = {
                             "query": ("InvalidClientTokenId", 403)},
     "invalid_signature": {"json": ("InvalidSignatureException", 403),
                           "query": ("SignatureDoesNotMatch", 403)},
+    "expired_token": {"json": ("ExpiredTokenException", 403), "query": ("ExpiredToken", 403)},
     "access_denied": {"json": ("AccessDeniedException", 403), "query": ("AccessDenied", 403)},
     "validation": {"json": ("ValidationException", 400), "query": ("ValidationError", 400)},
     "malformed": {"json": ("SerializationException", 400), "query": ("MalformedInput", 400)},

@@ -69,9 +69,13 @@ def runner_namespace(function: Function) -> str:
 
 def function_spec(function: Function, version: FunctionVersion):
     """Returns the runtime.functions FunctionSpec that runs `version` of `function`."""
+    from editor.services.role_sessions import execution_role, function_credentials
     from runtime.functions import FunctionSpec
 
+    role = execution_role(function)
     return FunctionSpec(
+        role=role.role_id if role else "",
+        credentials=function_credentials(function, role, settings.FLOWBENCH_BASE_URL) if role else None,
         name=function.name, namespace=runner_namespace(function), version=version.label,
         runtime=version.runtime, handler=version.handler, files=dict(version.files),
         env=dict(version.env), timeout=version.timeout, memory=version.memory,

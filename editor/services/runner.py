@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import subprocess
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -34,9 +35,17 @@ def get_runner():
         if _runner is not None:
             return _runner
         from runtime.functions import FunctionRunner
+        from runtime.functions.sdk import installed_sdk
 
+        sdks = {family: installed_sdk(settings.FLOWBENCH_SDK_CACHE, family) for family in ("python", "nodejs")}
+        for family in [family for family, where in sdks.items() if where is None]:
+            logger.warning("the AWS SDK is not installed for %s functions: run manage.py prepare", family)
+            del sdks[family]
         runner = _runner = FunctionRunner(backend=settings.FLOWBENCH_SANDBOX,
-                                          capacity=settings.FLOWBENCH_FUNCTIONS_PER_PROCESS)
+                                          capacity=settings.FLOWBENCH_FUNCTIONS_PER_PROCESS,
+                                          region=settings.FLOWBENCH_REGION,
+                                          sdk_dirs=sdks,
+                                          api_url=settings.FLOWBENCH_BASE_URL)
         runner.__enter__()
         atexit.register(close_runner)
     level = (logging.ERROR if runner.unavailable else
@@ -114,3 +123,22 @@ def retire_function(name: str, namespace: str, version: str | None = None) -> No
         runner = _runner
     if runner is not None:
         runner.retire(name, namespace, version)
+
+
+SDK_NAMES = {"python": ("Python", "boto3"), "nodejs": ("Node.js", "@aws-sdk/client-*")}
+
+
+def install_function_sdks() -> str:
+    """Installs the AWS SDKs that functions import (once per pinned recipe); returns lines saying
+    where they are, or why functions have none."""
+    from runtime.functions.sdk import SdkInstallFailed, install_sdk
+
+    said = []
+    for family, (language, sdk) in SDK_NAMES.items():
+        try:
+            where = install_sdk(settings.FLOWBENCH_SDK_CACHE, family)
+        except (SdkInstallFailed, OSError, subprocess.SubprocessError) as exc:
+            said.append(f"{language} functions cannot import {sdk}: {exc}")
+        else:
+            said.append(f"{language} functions import {sdk} from {where} (read-only).")
+    return "\n".join(said)

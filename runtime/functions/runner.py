@@ -19,6 +19,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any, Callable
 
+from .api_bridge import ApiBridge
 from .invocation import (FunctionError, Invocation, SandboxUnavailable,
                          TooManyRequestsException, billed, end_line, error_log_lines,
                          report_line, runtime_error, start_line, timeout_error, timestamp)
@@ -38,7 +39,15 @@ MAX_REQUEST = 6291456  # bytes of event JSON Lambda accepts in a synchronous Inv
 RESERVED_ENV = ("AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION",
                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_REGION", "AWS_DEFAULT_REGION",
                 "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "_HANDLER",
-                "AWS_EXECUTION_ENV", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "TZ")
+                "AWS_EXECUTION_ENV", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "TZ",
+                "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "FLOWBENCH_SDK_DIR",
+                "FLOWBENCH_API_SOCKET", "FLOWBENCH_API_PORT")
+# The variables of a worker's credentials that never reach a log: replaced there by this.
+SECRET_ENV = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+REDACTED = "****"
+# A warm worker is replaced when its role's credentials would expire before this many seconds
+# after the end of its function's timeout.
+CREDENTIALS_MARGIN = 60
 
 
 class InvalidRequestContentException(FunctionError):
@@ -100,13 +109,17 @@ class FunctionRunner:
     free server, and never fails for it. A spec's `reserved_concurrency` is a limit of that
     function (throttled past it: TooManyRequestsException), as in Lambda. Workers idle for `idle_timeout` seconds are stopped. `log_limit` caps
     the log bytes kept per invocation; `max_processes` the processes and threads of one worker.
-    Use it as a context manager, or call `close()`; one runner serves every thread of a process.
+    `sdk_dirs` maps a runtime family ("python") to the directory of the AWS SDK its workers can
+    import (runtime/functions/sdk), read-only. `api_url` is Flowbench's API, which workers whose
+    network is off still reach (api_bridge.py). Use it as a context manager, or call `close()`; one
+    runner serves every thread of a process.
     """
 
     def __init__(self, backend: str = "bubblewrap", *, cgroups: bool = True,
                  idle_timeout: float = 300.0, capacity: int = 64,
                  region: str = "us-east-1", account_id: str = "000000000000",
-                 log_limit: int = 1 << 20, max_processes: int = 256):
+                 log_limit: int = 1 << 20, max_processes: int = 256,
+                 sdk_dirs: dict[str, str] | None = None, api_url: str | None = None):
         if backend not in BACKENDS:
             raise ValueError(f"Unknown sandbox backend {backend!r}: use "
                              f"{' or '.join(BACKENDS)}")
@@ -132,7 +145,13 @@ class FunctionRunner:
         os.mkdir(os.path.join(self._work_dir, "code"), 0o711 if shared else 0o700)
         self._settings = SandboxSettings(self._work_dir, log_limit=log_limit,
                                          max_processes=max_processes,
-                                         cgroups=find_cgroups() if cgroups else None)
+                                         cgroups=find_cgroups() if cgroups else None,
+                                         sdk_dirs=dict(sdk_dirs or {}))
+        self._bridge = None
+        if api_url:
+            self._bridge = ApiBridge(os.path.join(self._work_dir, "api.sock"), api_url)
+            self._bridge.start()
+            self._settings.api_socket = self._bridge.path
         self._lock = threading.Condition()
         self._pools: dict[str, _VersionPool] = {}
         self._retiring: set[_VersionPool] = set()   # retired pools with invocations running
@@ -188,8 +207,12 @@ class FunctionRunner:
                          version=spec.version, runtime=runtime.id,
                          backend=self.backend_name)
         lines = inv.log_lines
+        hidden: list[str] = []   # the worker's secret and session token, once it is known
 
         def emit(line: str) -> None:
+            for secret in hidden:
+                if secret in line:
+                    line = line.replace(secret, REDACTED)
             lines.append(line)
             if on_log is not None:
                 on_log(line)
@@ -197,8 +220,11 @@ class FunctionRunner:
         seconds = spec.timeout if timeout is None else min(spec.timeout, timeout)
         pool, sandbox = self._acquire(spec, runtime)
         try:
-            if sandbox is None:
+            cold = sandbox is None
+            if cold:
                 sandbox = self._new_sandbox(pool)
+            hidden.extend(sandbox.secrets)
+            if cold:
                 emit(f"INIT_START Runtime Version: {runtime.family}:"
                      f"{runtime.id.removeprefix(runtime.family)}")
                 try:
@@ -270,6 +296,8 @@ class FunctionRunner:
             self._lock.notify_all()
         for sandbox in doomed:
             sandbox.stop()
+        if self._bridge is not None:
+            self._bridge.close()
         with self._lock:
             self._drop_empty_pools()
             self._remove_work_dir_when_unused()
@@ -365,11 +393,13 @@ class FunctionRunner:
             self._running += 1
             self._busy_by_name[spec.function_key] = busy + 1
             pool.busy += 1
+            needed = time.time() + spec.timeout + CREDENTIALS_MARGIN
             while pool.idle:
                 sandbox = pool.idle.pop()
-                if sandbox.alive:
+                if sandbox.alive and sandbox.credentials_expire >= needed:
                     return pool, sandbox
-                sandbox.stop()  # died while idle (a background thread exited it)
+                sandbox.stop()  # died while idle (a background thread exited it), or its
+                                # credentials would expire during this invocation
             return pool, None
 
     def _release(self, pool: _VersionPool, sandbox: Sandbox | None) -> None:
@@ -405,7 +435,13 @@ class FunctionRunner:
         stream = (f"{datetime.now(timezone.utc):%Y/%m/%d}/[{spec.version}]"
                   f"{uuid.uuid4().hex}")
         env = lambda_environment(spec, pool.runtime, handler, self.region, stream)
-        return self._sandbox_class(spec, pool.runtime, pool.code_dir, self._settings, env)
+        given, expires = spec.credentials() if spec.credentials is not None else ({}, float("inf"))
+        # The credentials are Lambda's own; the rest (the endpoint) the function may set itself.
+        env.update({k: v for k, v in given.items() if k in RESERVED_ENV or k not in spec.env})
+        sandbox = self._sandbox_class(spec, pool.runtime, pool.code_dir, self._settings, env)
+        sandbox.credentials_expire = expires
+        sandbox.secrets = tuple(given[name] for name in SECRET_ENV if given.get(name))
+        return sandbox
 
     def _write_code(self, spec: FunctionSpec) -> str:
         # A random part makes the name unguessable to workers of other functions, and new for

@@ -6,6 +6,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Callable
 
 __all__ = ["FunctionSpec", "InvalidFunctionSpec"]
 
@@ -39,6 +40,12 @@ class FunctionSpec:
     reserved_concurrency: int | None = None
     tmp_mb: int = 512
     namespace: str = ""
+    # The execution role's identity (its ARN or id: a role's workers are its own) and what gives
+    # a new worker that role's temporary credentials: a callable returning (environment
+    # variables, expiry as a Unix time), called at each cold start; a worker is replaced before
+    # they expire (runner.py).
+    role: str = ""
+    credentials: Callable[[], tuple[dict, float]] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
         if not self.name or "/" in self.name or ":" in self.name:
@@ -79,6 +86,6 @@ class FunctionSpec:
         """Returns the identity of this version's warm workers: namespace, name, version and a
         hash of the code and of every setting a running worker depends on."""
         config = json.dumps([self.runtime, self.handler, self.env, self.timeout, self.memory,
-                             self.network, self.tmp_mb], sort_keys=True, default=str)
+                             self.network, self.tmp_mb, self.role], sort_keys=True, default=str)
         digest = hashlib.sha256((self.code_sha256 + config).encode()).hexdigest()[:16]
         return f"{self.function_key}:{self.version}:{digest}"

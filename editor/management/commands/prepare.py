@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from editor import services
-from editor.services.runner import sandbox_summary
+from editor.services.runner import install_function_sdks, sandbox_summary
 from editor.services.samples import welcome
 
 
@@ -30,6 +30,7 @@ class Command(BaseCommand):
         self.stdout.write("Set a password for username/password sign-in: manage.py changepassword "
                           f"{admin.username}")
         self.stdout.write(sandbox_summary())
+        self.stdout.write(install_function_sdks())
         self.stdout.write("")
         next_steps = "Next, start the web server (`make run` starts it after this)"
         if settings.FLOWBENCH_EXECUTOR == "celery":

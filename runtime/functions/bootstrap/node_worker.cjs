@@ -173,8 +173,32 @@ function failAndExit(errorObject) {
   process.exit(129);
 }
 
+// Relays connections to 127.0.0.1:port (the sandbox's own loopback) to the unix socket at
+// socketPath: the host's way to Flowbench's API when the function's network is off. It runs on
+// the event loop, so it serves the SDK's calls, which a handler awaits.
+function bridgeApi(socketPath, port) {
+  const net = require("net");
+  const server = net.createServer((client) => {
+    const upstream = net.connect(socketPath);
+    client.on("error", () => upstream.destroy());
+    upstream.on("error", () => client.destroy());
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  server.on("error", () => {});
+  server.listen(port, "127.0.0.1");
+  server.unref();
+}
+
 async function main() {
   installConsole();
+  if (process.env.FLOWBENCH_API_SOCKET) {
+    bridgeApi(process.env.FLOWBENCH_API_SOCKET, Number(process.env.FLOWBENCH_API_PORT));
+    delete process.env.FLOWBENCH_API_SOCKET;
+    delete process.env.FLOWBENCH_API_PORT;
+  }
+  // The SDK looks for ~/.aws/config; the worker's uid has no home of its own.
+  if (process.env.FLOWBENCH_SDK_DIR && !process.env.HOME) process.env.HOME = require("os").tmpdir();
   process.on("uncaughtException", (err) => {
     console.error("Uncaught Exception", errorObject(err));
     failAndExit(errorObject(err));

@@ -170,6 +170,47 @@ def run(handler, requests):
             send(kind, body)
 
 
+def bridge_api(path, port):
+    """Relays connections to 127.0.0.1:`port` (the sandbox's own loopback) to the unix socket
+    `path`, the host's way to Flowbench's API when the function's network is off."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", port))
+    server.listen(16)
+
+    def pump(source, target):
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            try:
+                target.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+
+    def serve():
+        while True:
+            client, _ = server.accept()
+            upstream = socket.socket(socket.AF_UNIX)
+            try:
+                upstream.connect(path)
+            except OSError:
+                client.close()
+                continue
+            for pair in ((client, upstream), (upstream, client)):
+                threading.Thread(target=pump, args=pair, daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+
+
 def main():
     # Forked children keep these pipes, exec'd programs must not.
     os.set_inheritable(REQUESTS, False)
@@ -178,6 +219,10 @@ def main():
     requests = os.fdopen(REQUESTS, "rb", buffering=65536)
     task_root = os.environ["LAMBDA_TASK_ROOT"]
     sys.path.insert(0, task_root)
+    if os.environ.get("FLOWBENCH_API_SOCKET"):   # network off: the API alone, through the host
+        bridge_api(os.environ.pop("FLOWBENCH_API_SOCKET"), int(os.environ.pop("FLOWBENCH_API_PORT")))
+    if os.environ.get("FLOWBENCH_SDK_DIR"):   # boto3, as AWS's runtime has it: after the code
+        sys.path.append(os.environ["FLOWBENCH_SDK_DIR"])
     try:
         handler = load_handler(os.environ["_HANDLER"])
     except LoadError as exc:

@@ -21,9 +21,10 @@ import subprocess
 import time
 from abc import ABC, abstractmethod
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
+from ..api_bridge import BRIDGE_PORT, RELAY_FAMILIES
 from .cgroups import CgroupHost
 from .containment import Containment
 
@@ -52,6 +53,8 @@ class SandboxSettings:
     max_processes: int = 256      # processes + threads per worker (RLIMIT_NPROC, pids.max)
     max_open_files: int = 1024
     cgroups: CgroupHost | None = None   # where worker cgroups are made; None: none are
+    sdk_dirs: dict = field(default_factory=dict)   # runtime family -> its AWS SDK's directory
+    api_socket: str | None = None   # the host's way to Flowbench's API (api_bridge.py), if any
 
 
 @dataclass
@@ -123,6 +126,10 @@ class Sandbox(ABC):
     """
 
     name = "base"
+    # Set by the runner when env holds an execution role's credentials: when they expire (a Unix
+    # time) and the values its logs must never show.
+    credentials_expire: float = float("inf")
+    secrets: tuple = ()
 
     def __init__(self, spec, runtime, code_dir: str, settings: SandboxSettings, env: dict):
         self.spec = spec
@@ -138,6 +145,18 @@ class Sandbox(ABC):
         self._logs = LogCapture(settings.log_limit)
         self.containment = Containment(None)
         self._fds: list[int] = []
+
+    def api_bridge_env(self, socket_path: str) -> dict:
+        """Returns the variables that make a worker whose network is off reach Flowbench's API
+        (and nothing else) through the socket at `socket_path`, as the worker sees it: its relay
+        and AWS_ENDPOINT_URL pointing at it. Empty when the function's network is on (its SDK
+        reaches the API's own address), without credentials, when the function sets its own
+        endpoint, or for a runtime whose worker runs no relay."""
+        if (self.spec.network or "AWS_ENDPOINT_URL" not in self.env or "AWS_ENDPOINT_URL" in self.spec.env
+                or self.runtime.family not in RELAY_FAMILIES):
+            return {}
+        return {"FLOWBENCH_API_SOCKET": socket_path, "FLOWBENCH_API_PORT": str(BRIDGE_PORT),
+                "AWS_ENDPOINT_URL": f"http://127.0.0.1:{BRIDGE_PORT}"}
 
     # --- what a backend provides -------------------------------------------------------------
 

@@ -20,6 +20,8 @@ import signal
 import subprocess
 from functools import lru_cache
 
+from ..api_bridge import SOCKET_MOUNT
+from ..sdk import SDK_MOUNTS
 from .base import Sandbox
 from .plain import UIDS, interpreter_argv, launch_argv
 from .processes import first_child, kill_until_gone, processes_of_uid
@@ -89,6 +91,14 @@ class BubblewrapSandbox(Sandbox):
             options.append("--unshare-net")
         for path in ETC_FILES:
             options += ["--ro-bind-try", path, path]
+        sdk = self.settings.sdk_dirs.get(self.runtime.family)
+        if sdk:   # the AWS SDK, read-only, where the worker looks for it after the function's code
+            options += ["--ro-bind", sdk, SDK_MOUNTS[self.runtime.family]]
+            env["FLOWBENCH_SDK_DIR"] = SDK_MOUNTS[self.runtime.family]
+        bridge = self.api_bridge_env(SOCKET_MOUNT) if self.settings.api_socket else {}
+        if bridge:   # network off: the API alone, through the host's socket
+            options += ["--ro-bind", self.settings.api_socket, SOCKET_MOUNT]
+            env.update(bridge)
         options += ["--ro-bind", self.code_dir, "/var/task",
                     "--ro-bind", runtime_dir, "/var/runtime",
                     "--size", str(spec.tmp_mb << 20), "--perms", "1777", "--tmpfs", "/tmp",
