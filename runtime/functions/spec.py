@@ -22,6 +22,8 @@ class FunctionSpec:
     bytes. `version` is the Lambda version ("$LATEST" or "1", "2", ...); together with a hash of
     the code and configuration it names the warm workers, so a redeploy never reuses old ones.
     `timeout` is in seconds, `memory` in MB (as Lambda: 128..10240), `tmp_mb` the size of /tmp.
+    `packages` is the host path of the version's installed dependencies (runtime.functions.
+    packages: `python/` or `nodejs/node_modules/` inside), mounted read-only; "" for none.
     `namespace` keeps apart functions that share a name but not an owner (two users' "hello"):
     it is part of the workers' identity and of the concurrency count, and the function never
     sees it (its name, ARN and log group are its own `name`).
@@ -39,6 +41,7 @@ class FunctionSpec:
     reserved_concurrency: int | None = None
     tmp_mb: int = 512
     namespace: str = ""
+    packages: str = ""
 
     def __post_init__(self):
         if not self.name or "/" in self.name or ":" in self.name:
@@ -79,6 +82,6 @@ class FunctionSpec:
         """Returns the identity of this version's warm workers: namespace, name, version and a
         hash of the code and of every setting a running worker depends on."""
         config = json.dumps([self.runtime, self.handler, self.env, self.timeout, self.memory,
-                             self.network, self.tmp_mb], sort_keys=True, default=str)
+                             self.network, self.tmp_mb, self.packages], sort_keys=True, default=str)
         digest = hashlib.sha256((self.code_sha256 + config).encode()).hexdigest()[:16]
         return f"{self.function_key}:{self.version}:{digest}"

@@ -178,6 +178,9 @@ def main():
     requests = os.fdopen(REQUESTS, "rb", buffering=65536)
     task_root = os.environ["LAMBDA_TASK_ROOT"]
     sys.path.insert(0, task_root)
+    packages = os.environ.get("LAMBDA_PACKAGES_ROOT")
+    if packages:   # installed from requirements.txt: after the code, as Lambda's /opt/python
+        sys.path.insert(1, os.path.join(packages, "python"))
     try:
         handler = load_handler(os.environ["_HANDLER"])
     except LoadError as exc:

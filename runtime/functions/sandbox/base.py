@@ -165,6 +165,21 @@ class Sandbox(ABC):
     def cleanup(self) -> None:
         """Removes what the backend created for this worker (called after kill_all)."""
 
+    @classmethod
+    def packages_root(cls, spec) -> str:
+        """Returns where the worker sees the version's installed dependencies (`spec.packages`,
+        mounted read-only); "" when it has none."""
+        return spec.packages
+
+    def package_env(self) -> dict:
+        """Returns the variables that tell the worker's bootstrap where its dependencies are:
+        LAMBDA_PACKAGES_ROOT (the Python worker puts its `python/` on sys.path after the code)
+        and NODE_PATH (its `nodejs/node_modules`, for require)."""
+        root = self.packages_root(self.spec)
+        if not root:
+            return {}
+        return {"LAMBDA_PACKAGES_ROOT": root, "NODE_PATH": f"{root}/nodejs/node_modules"}
+
     # --- lifecycle ---------------------------------------------------------------------------
 
     def start(self, on_line: Callable[[str], None], timeout: float = INIT_TIMEOUT,

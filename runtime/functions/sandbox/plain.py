@@ -113,7 +113,7 @@ class PlainSandbox(Sandbox):
         runtime_dir = os.path.join(self.settings.work_dir, "runtime")
         bootstrap = os.path.join(runtime_dir, os.path.basename(self.runtime.bootstrap))
         env = dict(self.env, LAMBDA_TASK_ROOT=self.code_dir, LAMBDA_RUNTIME_DIR=runtime_dir,
-                   TMPDIR=self.tmp)
+                   TMPDIR=self.tmp, **self.package_env())
         keeper = [sys.executable, "-I", "-S", os.path.join(runtime_dir, "keeper.py")]
         if self.uid is not None:
             keeper += ["--uid", str(self.uid)]
