@@ -13,6 +13,7 @@ from editor.errors import ApiError, not_found
 from editor.models import Function, FunctionVersion
 from editor.services import validation
 from editor.services.invocations import runner_namespace
+from editor.services.packages import install_packages
 from editor.services.runner import available_runtimes, retire_function
 
 HELLO_WORLD = {
@@ -58,7 +59,6 @@ def starting_points(runtime: str) -> list[dict]:
     return points
 
 
-@transaction.atomic
 def create_function(user, *, name, runtime, starting_point="hello-world", description="") -> Function:
     """Creates a function with the starting point's code and deploys it (as Lambda's
     CreateFunction does), so it can be tested at once; returns it."""
@@ -84,20 +84,23 @@ def create_function(user, *, name, runtime, starting_point="hello-world", descri
 
 
 def _create_and_deploy(user, *, name: str, **fields) -> Function:
-    """Stores a new function of `user` and deploys it; refuses a name the user already has."""
+    """Stores a new function of `user` and deploys it; refuses a name the user already has.
+    Its dependencies are installed first, outside any transaction (an install takes seconds to
+    minutes and must not hold the database): nothing is stored when the install fails."""
     if Function.objects.filter(owner=user, name=name).exists():
         raise ApiError("ResourceConflict", f"You already have a function called {name}.", status=409, field="name")
-    try:
-        with transaction.atomic():
-            function = Function.objects.create(owner=user, name=name, **fields)
-    except IntegrityError:
-        raise ApiError("ResourceConflict", f"You already have a function called {name}.", status=409,
-                       field="name") from None
-    deploy_function(function)
+    install_packages(fields["runtime"], fields["files"])
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                function = Function.objects.create(owner=user, name=name, **fields)
+        except IntegrityError:
+            raise ApiError("ResourceConflict", f"You already have a function called {name}.", status=409,
+                           field="name") from None
+        deploy_function(function)
     return Function.objects.select_related("deployed").get(pk=function.pk)
 
 
-@transaction.atomic
 def create_function_from_code(user, *, name, runtime, handler, files, aws_runtime="", role=None, description="",
                               timeout=3, memory=128, env=None, tags=None) -> Function:
     """Creates a function from given code and configuration and deploys it, as the Lambda API's
@@ -118,14 +121,17 @@ def create_function_from_code(user, *, name, runtime, handler, files, aws_runtim
         env=validation.environment(env or {}, "Environment"), tags=dict(tags or {}))
 
 
-@transaction.atomic
 def replace_code(function: Function, files) -> FunctionVersion:
     """Makes `files` the function's code and deploys it (Lambda's UpdateFunctionCode): the draft's
-    undeployed edits are replaced. Returns the version $LATEST now runs."""
-    function = Function.objects.select_for_update().get(pk=function.pk)
-    function.files = validation.files(files, "ZipFile")
-    function.save(update_fields=["files", "updated_at"])
-    return deploy_function(function)
+    undeployed edits are replaced. Returns the version $LATEST now runs. Its dependencies are
+    installed first; when that fails nothing changes."""
+    files = validation.files(files, "ZipFile")
+    install_packages(function.runtime, files, function.pk)
+    with transaction.atomic():
+        function = Function.objects.select_for_update().get(pk=function.pk)
+        function.files = files
+        function.save(update_fields=["files", "updated_at"])
+        return deploy_function(function)
 
 
 @transaction.atomic
@@ -205,16 +211,26 @@ def _code_digest(files: dict) -> tuple[str, int]:
     return hashlib.sha256(blob).hexdigest(), size
 
 
-@transaction.atomic
 def deploy_function(function: Function) -> FunctionVersion:
-    """Snapshots the draft (code + configuration) into an immutable version that $LATEST runs."""
-    function = Function.objects.select_for_update().get(pk=function.pk)
-    validation.files(function.files)
-    validation.handler(function.handler)
-    runtimes = {r["id"] for r in available_runtimes()}
-    if function.runtime not in runtimes:
-        raise ApiError("InvalidRuntime", f"The {function.runtime} runtime is not installed here.", field="runtime")
-    return _deploy_snapshot(function, function.draft_snapshot())
+    """Snapshots the draft (code + configuration) into an immutable version that $LATEST runs.
+
+    The draft's dependencies (requirements.txt, package.json) are installed first, outside the
+    transaction, their output streamed to the page; a failed install refuses the Deploy
+    (InstallationFailed) and the previous version keeps running. The row lock then checks the
+    draft did not change meanwhile (it installs again if it did: a cache hit when unchanged)."""
+    while True:
+        draft = Function.objects.get(pk=function.pk)
+        validation.files(draft.files)
+        validation.handler(draft.handler)
+        runtimes = {r["id"] for r in available_runtimes()}
+        if draft.runtime not in runtimes:
+            raise ApiError("InvalidRuntime", f"The {draft.runtime} runtime is not installed here.", field="runtime")
+        install_packages(draft.runtime, draft.files, draft.pk)
+        with transaction.atomic():
+            function = Function.objects.select_for_update().get(pk=function.pk)
+            if (function.runtime, function.files) != (draft.runtime, draft.files):
+                continue   # saved while installing: install what is there now
+            return _deploy_snapshot(function, function.draft_snapshot())
 
 
 def _deploy_snapshot(function: Function, snapshot: dict) -> FunctionVersion:

@@ -69,13 +69,14 @@ def runner_namespace(function: Function) -> str:
 
 def function_spec(function: Function, version: FunctionVersion):
     """Returns the runtime.functions FunctionSpec that runs `version` of `function`."""
+    from editor.services.packages import install_packages
     from runtime.functions import FunctionSpec
 
     return FunctionSpec(
         name=function.name, namespace=runner_namespace(function), version=version.label,
         runtime=version.runtime, handler=version.handler, files=dict(version.files),
         env=dict(version.env), timeout=version.timeout, memory=version.memory,
-        network=version.network,
+        network=version.network, packages=install_packages(version.runtime, version.files),
     )
 
 

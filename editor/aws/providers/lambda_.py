@@ -30,6 +30,7 @@ from editor.models import Function, FunctionAlias, FunctionVersion, Invocation, 
 from editor.services import code_archive, functions, invocations
 from editor.services import function_aliases as aliases
 from editor.services.accounts import account_id, function_arn, role_arn
+from editor.services.packages import install_packages
 from editor.services.runner import available_runtimes
 from editor.services.validation import PAYLOAD_LIMIT_BYTES, json_text
 from runtime.arn import parse_function
@@ -109,6 +110,7 @@ class LambdaProvider(Provider):
         "NotDeployed": ("ResourceConflictException", 409),
         "RequestTooLarge": ("RequestEntityTooLargeException", 413),
         "SandboxUnavailable": ("ServiceException", 500),
+        "InstallationFailed": ("InvalidParameterValueException", 400),
         **{code: ("InvalidParameterValueException", 400) for code in (
             "InvalidParameterValue", "InvalidName", "InvalidHandler", "InvalidRuntime", "InvalidEnvKey",
             "ReservedEnvKey", "DuplicateEnvKey", "EnvTooLarge", "OutOfRange", "InvalidFileName", "TooManyFiles",
@@ -271,6 +273,9 @@ class LambdaProvider(Provider):
         family, aws_id = self._runtime(params["Runtime"])
         role = self._role(params["Role"])
         files = code_archive.unpack_zip(data)
+        # Dependencies install before the transaction (minutes, not under a database lock); the
+        # service finds them cached. A failed install stores nothing.
+        install_packages(family, files)
         with transaction.atomic():
             try:
                 function = functions.create_function_from_code(
@@ -325,6 +330,7 @@ class LambdaProvider(Provider):
         files = code_archive.unpack_zip(data)
         if params.get("DryRun"):
             return self._configuration(function, self._version(function, None))
+        install_packages(function.runtime, files, function.pk)
         with transaction.atomic():
             function = Function.objects.select_for_update(of=("self",)).select_related("deployed", "role").get(
                 pk=function.pk)

@@ -1,0 +1,69 @@
+"""Installing a function's dependencies at Deploy (runtime.functions.packages), for the studio.
+
+Deploy, CreateFunction and UpdateFunctionCode call `install_packages` before they store anything:
+a failed install refuses the Deploy with pip's or npm's last lines and leaves the deployed version
+as it was. The install runs in its own processes (pip or npm in bubblewrap), never under the web
+process's or anyone's credentials, within FLOWBENCH_INSTALL_TIMEOUT; its output streams line by
+line to the Channels group `deploy.<function id>` (the function page shows it as it comes).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from django.conf import settings
+
+from editor.errors import ApiError
+from editor.services.broadcast import broadcast
+
+__all__ = ["install_packages", "deploy_group"]
+
+_lock = threading.Lock()
+_cache = None
+
+
+def deploy_group(function_id) -> str:
+    """Returns the Channels group of the pages watching one function's Deploy."""
+    return f"deploy.{function_id}"
+
+
+def _package_cache():
+    global _cache
+    with _lock:
+        if _cache is None:
+            from runtime.functions.packages import PackageCache
+
+            root = str(settings.FLOWBENCH_PACKAGES_DIR)
+            os.makedirs(root, mode=0o755, exist_ok=True)
+            if os.lstat(root).st_uid != os.geteuid():   # made by someone else in a shared /tmp
+                raise ApiError("PackagesDirUnsafe", f"{root} belongs to another user: set FLOWBENCH_PACKAGES_DIR.",
+                               status=500)
+            _cache = PackageCache(root)
+        return _cache
+
+
+def install_packages(runtime_family: str, files: dict, function_id=None) -> str:
+    """Installs the dependencies `files` declare for the runtime (nothing when cached, as at every
+    invocation) and returns their package's path ("" for none). Raises ApiError
+    InstallationFailed naming the file."""
+    from runtime.functions import resolve_runtime
+    from runtime.functions.packages import InstallFailed, dependency_files
+
+    runtime = resolve_runtime(runtime_family)
+    deps = dependency_files(runtime.family, files)
+    if not deps:
+        return ""
+    group = deploy_group(function_id) if function_id is not None else None
+
+    def on_line(line: str) -> None:
+        if group:
+            broadcast(group, {"type": "deploy.log", "line": line})
+
+    try:
+        return _package_cache().ensure(runtime, files, on_line=on_line,
+                                       timeout=settings.FLOWBENCH_INSTALL_TIMEOUT)
+    except InstallFailed as failed:
+        on_line(str(failed))
+        raise ApiError("InstallationFailed", f"Installing {next(iter(deps))} failed: {failed}",
+                       field=next(iter(deps))) from None
