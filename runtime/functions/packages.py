@@ -37,7 +37,7 @@ from typing import Callable
 from .sandbox.bubblewrap import ETC_FILES, bubblewrap_path, bubblewrap_works
 from .sandbox.plain import UIDS
 
-__all__ = ["PackageCache", "InstallFailed", "dependency_files", "package_key"]
+__all__ = ["PackageCache", "InstallFailed", "dependency_files", "package_key", "make_once"]
 
 # The files that declare a family's dependencies; the first of each list must be present.
 DEPENDENCY_FILES = {"python": ("requirements.txt",), "nodejs": ("package.json", "package-lock.json")}
@@ -87,39 +87,15 @@ class PackageCache:
         is not made yet; "" when the code declares no dependencies. Install output goes to
         `on_line` line by line. Raises InstallFailed."""
         path = self.path(runtime, files)
-        if not path or os.path.isdir(path):
-            if path:
-                on_line(f"Dependencies unchanged: using the cached package {os.path.basename(path)}.")
-            return path
-        os.makedirs(self.root, mode=0o755, exist_ok=True)
-        os.chmod(self.root, 0o755)
-        key = os.path.basename(path)
-        lock = os.open(path + ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            if os.path.isdir(path):   # another process made it while this one waited
-                on_line(f"Dependencies unchanged: using the cached package {key}.")
-                return path
-            self._remove_abandoned(key)
-            build = tempfile.mkdtemp(prefix=f"{BUILD_PREFIX}{key}-", dir=self.root)
-            try:
-                self._install(runtime, dependency_files(runtime.family, files), build, on_line,
-                              timeout)
-                _make_readable(build)
-                os.rename(build, path)
-            except BaseException:
-                shutil.rmtree(build, ignore_errors=True)
-                raise
+        if not path:
+            return ""
+        made = make_once(self.root, os.path.basename(path), lambda build: self._install(
+            runtime, dependency_files(runtime.family, files), build, on_line, timeout))
+        if made:
             self.installs += 1
-            return path
-        finally:
-            os.close(lock)
-
-    def _remove_abandoned(self, key: str) -> None:
-        # Under the key's lock, any staging directory of that key is from a dead install.
-        for entry in os.scandir(self.root):
-            if entry.name.startswith(f"{BUILD_PREFIX}{key}-"):
-                shutil.rmtree(entry.path, ignore_errors=True)
+        else:
+            on_line(f"Dependencies unchanged: using the cached package {os.path.basename(path)}.")
+        return path
 
     def _install(self, runtime, deps: dict, build: str, on_line, timeout: float) -> None:
         family = runtime.family
@@ -156,6 +132,38 @@ class PackageCache:
             said = "\n".join(line for line in tail if line.strip())
             raise InstallFailed(f"{what} failed (exit status {code}):\n{said}")
         on_line(f"Dependencies installed ({what}).")
+
+
+def make_once(root: str, key: str, make: Callable[[str], None]) -> bool:
+    """Makes the directory `root/key` with `make(staging_dir)` unless it exists; returns whether
+    this call made it. The directory appears complete or not at all (staged, then renamed), one
+    process makes it while others wait on `key.lock`, and a staging directory a killed process
+    left is removed, never used."""
+    path = os.path.join(root, key)
+    if os.path.isdir(path):
+        return False
+    os.makedirs(root, mode=0o755, exist_ok=True)
+    os.chmod(root, 0o755)
+    lock = os.open(path + ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if os.path.isdir(path):   # another process made it while this one waited
+            return False
+        # Under the key's lock, any staging directory of that key is from a dead process.
+        for entry in os.scandir(root):
+            if entry.name.startswith(f"{BUILD_PREFIX}{key}-"):
+                shutil.rmtree(entry.path, ignore_errors=True)
+        build = tempfile.mkdtemp(prefix=f"{BUILD_PREFIX}{key}-", dir=root)
+        try:
+            make(build)
+            _make_readable(build)
+            os.rename(build, path)
+        except BaseException:
+            shutil.rmtree(build, ignore_errors=True)
+            raise
+        return True
+    finally:
+        os.close(lock)
 
 
 def _clean_env(home: str) -> dict:

@@ -178,9 +178,16 @@ def main():
     requests = os.fdopen(REQUESTS, "rb", buffering=65536)
     task_root = os.environ["LAMBDA_TASK_ROOT"]
     sys.path.insert(0, task_root)
+    # After the code, as on Lambda: the layers' python folders, then requirements.txt's package.
+    after_code = []
+    layers = os.environ.get("LAMBDA_LAYERS_ROOT")
+    if layers:
+        after_code += [os.path.join(layers, "python", "lib", "python%d.%d" % sys.version_info[:2],
+                                    "site-packages"), os.path.join(layers, "python")]
     packages = os.environ.get("LAMBDA_PACKAGES_ROOT")
-    if packages:   # installed from requirements.txt: after the code, as Lambda's /opt/python
-        sys.path.insert(1, os.path.join(packages, "python"))
+    if packages:
+        after_code.append(os.path.join(packages, "python"))
+    sys.path[1:1] = after_code
     try:
         handler = load_handler(os.environ["_HANDLER"])
     except LoadError as exc:

@@ -3,7 +3,7 @@ namespace.
 
 Inside, the worker sees /usr (read-only, with the usual /bin, /lib symlinks), a few files of /etc
 that name resolution and TLS need, its code read-only at /var/task as on Lambda, its installed dependencies read-only at
-/var/lang/packages, the bootstrap at
+/var/lang/packages, its layers read-only at /opt, the bootstrap at
 /var/runtime, a private size-limited /tmp and /dev/shm, and its own /proc and /dev. Everything
 else (/, /etc, /dev) is read-only, so memory-backed files can only grow where they are sized and
 counted. Nothing of the project, its database, settings or the user's home is mounted. The
@@ -96,6 +96,7 @@ class BubblewrapSandbox(Sandbox):
         options += ["--ro-bind", self.code_dir, "/var/task",
                     "--ro-bind", runtime_dir, "/var/runtime",
                     *(["--ro-bind", spec.packages, PACKAGES_MOUNT] if spec.packages else []),
+                    *(["--ro-bind", spec.layers, "/opt"] if spec.layers else []),
                     "--size", str(spec.tmp_mb << 20), "--perms", "1777", "--tmpfs", "/tmp",
                     "--proc", "/proc", "--dev", "/dev",
                     "--size", str(spec.memory << 20), "--perms", "1777", "--tmpfs", "/dev/shm",
@@ -113,6 +114,10 @@ class BubblewrapSandbox(Sandbox):
     @classmethod
     def packages_root(cls, spec):
         return PACKAGES_MOUNT if spec.packages else ""
+
+    @classmethod
+    def layers_root(cls, spec):
+        return "/opt" if spec.layers else ""
 
     def find_worker_pid(self):
         # bwrap (our child) -> the namespace's init -> the worker.
