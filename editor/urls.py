@@ -75,4 +75,5 @@ urlpatterns = [
     *api_patterns,
     # GetFunction's Code.Location: a signed link that downloads a version's zip, without sign-in.
     path("lambda/code/<str:token>", views_lambda.function_code_zip, name="lambda-code"),
+    path("lambda/layer/<str:token>", views_lambda.layer_content_zip, name="lambda-layer-content"),
 ]

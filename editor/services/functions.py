@@ -13,6 +13,7 @@ from editor.errors import ApiError, not_found
 from editor.models import Function, FunctionVersion
 from editor.services import validation
 from editor.services.invocations import runner_namespace
+from editor.services.layers import checked_layers
 from editor.services.packages import install_packages
 from editor.services.runner import available_runtimes, retire_function
 
@@ -102,7 +103,7 @@ def _create_and_deploy(user, *, name: str, **fields) -> Function:
 
 
 def create_function_from_code(user, *, name, runtime, handler, files, aws_runtime="", role=None, description="",
-                              timeout=3, memory=128, env=None, tags=None) -> Function:
+                              timeout=3, memory=128, env=None, tags=None, layers=None) -> Function:
     """Creates a function from given code and configuration and deploys it, as the Lambda API's
     CreateFunction does; `aws_runtime` is the AWS runtime id the caller named ("python3.12"),
     `runtime` the installed family that runs it. Returns it; nothing is stored when anything is
@@ -118,7 +119,8 @@ def create_function_from_code(user, *, name, runtime, handler, files, aws_runtim
         description=validation.text(description, "Description", max_length=256),
         timeout=validation.integer(timeout, "Timeout", *validation.TIMEOUT_RANGE),
         memory=validation.integer(memory, "MemorySize", *validation.MEMORY_RANGE),
-        env=validation.environment(env or {}, "Environment"), tags=dict(tags or {}))
+        env=validation.environment(env or {}, "Environment"), tags=dict(tags or {}),
+        layers=checked_layers(user, layers, "Layers"))
 
 
 def replace_code(function: Function, files) -> FunctionVersion:
@@ -142,11 +144,11 @@ def save_code(function: Function, files) -> Function:
     return function
 
 
-CONFIG_FIELDS = ("description", "handler", "timeout", "memory", "env", "network", "reserved_concurrency")
+CONFIG_FIELDS = ("description", "handler", "timeout", "memory", "env", "network", "reserved_concurrency", "layers")
 
 
 # The settings a version holds (reserved concurrency belongs to the function itself).
-VERSION_CONFIG_FIELDS = ("description", "handler", "timeout", "memory", "env", "network", "runtime")
+VERSION_CONFIG_FIELDS = ("description", "handler", "timeout", "memory", "env", "network", "runtime", "layers")
 
 
 _UNCHANGED = object()
@@ -182,6 +184,8 @@ def update_configuration(function: Function, data, *, role=_UNCHANGED,
         checked["env"] = validation.environment(data["env"])
     if "network" in data:
         checked["network"] = validation.boolean(data["network"], "network")
+    if "layers" in data:
+        checked["layers"] = checked_layers(function.owner, data["layers"], "layers")
     if "reserved_concurrency" in data:
         value = data["reserved_concurrency"]
         checked["reserved_concurrency"] = (

@@ -69,6 +69,7 @@ def runner_namespace(function: Function) -> str:
 
 def function_spec(function: Function, version: FunctionVersion):
     """Returns the runtime.functions FunctionSpec that runs `version` of `function`."""
+    from editor.services.layers import opt_dir_for
     from editor.services.packages import install_packages
     from runtime.functions import FunctionSpec
 
@@ -77,6 +78,7 @@ def function_spec(function: Function, version: FunctionVersion):
         runtime=version.runtime, handler=version.handler, files=dict(version.files),
         env=dict(version.env), timeout=version.timeout, memory=version.memory,
         network=version.network, packages=install_packages(version.runtime, version.files),
+        layers=opt_dir_for(function.owner, version.layers),
     )
 
 

@@ -16,7 +16,6 @@ import base64
 import json
 import re
 import uuid
-from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
@@ -25,6 +24,8 @@ from django.urls import reverse
 from editor.aws.errors import AwsError
 from editor.aws.pagination import paginate, paginate_list
 from editor.aws.providers.base import Provider
+from editor.aws.providers.lambda_layers import _INVALID_MARKER, LayersMixin
+from editor.aws.providers.lambda_layers import aws_time as _aws_time
 from editor.errors import ApiError
 from editor.models import Function, FunctionAlias, FunctionVersion, Invocation, Role
 from editor.services import code_archive, functions, invocations
@@ -51,24 +52,18 @@ SERVICE_ERRORS = {
     "ServiceException": ("ServiceException", 500),
 }
 # Settings Flowbench has no counterpart for: refused rather than ignored.
-UNSUPPORTED = ("Layers", "FileSystemConfigs", "ImageConfig", "CodeSigningConfigArn", "DeadLetterConfig",
+UNSUPPORTED = ("FileSystemConfigs", "ImageConfig", "CodeSigningConfigArn", "DeadLetterConfig",
                "KMSKeyArn", "SnapStart")
 _ROLE_ARN = re.compile(r"arn:aws[a-zA-Z-]*:iam::(?P<account>\d{12}):role(?P<path>/(?:[^/]+/)*)(?P<name>[^/]+)")
 _REVISIONS = uuid.UUID("6f1c8a56-3b0e-4b57-9a43-5d1c0e7f1a20")
-_INVALID_MARKER = AwsError("InvalidParameterValueException", "Invalid Marker: pass the NextMarker a listing returned.")
 
 _MEMBERS = {"name": "FunctionName", "runtime": "Runtime", "handler": "Handler", "description": "Description",
             "timeout": "Timeout", "memory": "MemorySize", "env": "Environment.Variables",
-            "reserved_concurrency": "ReservedConcurrentExecutions", "files": "ZipFile"}
+            "reserved_concurrency": "ReservedConcurrentExecutions", "files": "ZipFile", "layers": "Layers"}
 
 
 def invalid(message: str) -> AwsError:
     return AwsError("InvalidParameterValueException", message, 400)
-
-
-def _aws_time(moment: datetime) -> str:
-    """Returns `moment` as Lambda writes LastModified: 2024-01-01T00:00:00.000+0000."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}" + moment.strftime("%z")
 
 
 def _code_sha256(version: FunctionVersion) -> str:
@@ -103,7 +98,7 @@ def _client_context(value: str | None) -> dict | None:
     return found
 
 
-class LambdaProvider(Provider):
+class LambdaProvider(LayersMixin, Provider):
     API_ERRORS = {
         "ResourceNotFound": ("ResourceNotFoundException", 404),
         "ResourceConflict": ("ResourceConflictException", 409),
@@ -242,6 +237,7 @@ class LambdaProvider(Provider):
             "State": "Active", "LastUpdateStatus": "Successful", "PackageType": "Zip",
             "Architectures": ["x86_64"], "EphemeralStorage": {"Size": 512},
             "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{function.name}"},
+            "Layers": self._layers_of(version) or None,
         }
 
     def _alias(self, alias: FunctionAlias) -> dict:
@@ -282,7 +278,8 @@ class LambdaProvider(Provider):
                     self.owner, name=name, runtime=family, aws_runtime=aws_id, handler=params["Handler"],
                     files=files, role=role, description=params.get("Description", ""),
                     timeout=params.get("Timeout", 3), memory=params.get("MemorySize", 128),
-                    env=(params.get("Environment") or {}).get("Variables") or {}, tags=params.get("Tags"))
+                    env=(params.get("Environment") or {}).get("Variables") or {}, tags=params.get("Tags"),
+                    layers=params.get("Layers"))
             except ApiError as error:
                 if error.code == "ResourceConflict":
                     raise AwsError("ResourceConflictException", f"Function already exist: {name}", 409) from None
@@ -349,6 +346,8 @@ class LambdaProvider(Provider):
             ("MemorySize", "memory")) if member in params}
         if "Environment" in params:
             data["env"] = (params["Environment"] or {}).get("Variables") or {}
+        if "Layers" in params:
+            data["layers"] = params["Layers"]
         extra = {}
         if "Role" in params:
             extra["role"] = self._role(params["Role"])
