@@ -12,10 +12,12 @@ from __future__ import annotations
 import os
 import threading
 
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.conf import settings
 
+from editor import messages
 from editor.errors import ApiError
-from editor.services.broadcast import broadcast
 
 __all__ = ["install_packages", "deploy_group"]
 
@@ -56,9 +58,11 @@ def install_packages(runtime_family: str, files: dict, function_id=None) -> str:
         return ""
     group = deploy_group(function_id) if function_id is not None else None
 
+    layer = get_channel_layer() if group else None
+
     def on_line(line: str) -> None:
-        if group:
-            broadcast(group, {"type": "deploy.log", "line": line})
+        if layer is not None:
+            async_to_sync(layer.group_send)(group, messages.deploy_log(line))
 
     try:
         return _package_cache().ensure(runtime, files, on_line=on_line,
