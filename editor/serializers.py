@@ -78,6 +78,7 @@ def function_json(function: Function, *, last_invocation: Invocation | None = No
                 "timeout": function.timeout, "memory": function.memory,
                 "env": [{"key": k, "value": v} for k, v in function.env.items()],
                 "network": function.network, "reserved_concurrency": function.reserved_concurrency,
+                "layers": function.layers,
             },
             deployed_version=None if function.deployed is None else version_json(function.deployed),
         )

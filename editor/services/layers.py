@@ -20,7 +20,7 @@ from editor.services.accounts import account_id, region, user_of_account
 
 __all__ = ["layer_arn", "layer_name", "publish_layer_version", "list_layers", "list_layer_versions", "get_layer_version",
            "layer_version_for_arn", "delete_layer_version", "checked_layers", "opt_dir_for",
-           "functions_using", "content_token", "layer_version_for_token"]
+           "usage", "content_token", "layer_version_for_token"]
 
 LAYER_NAME = re.compile(r"[a-zA-Z0-9_-]{1,140}")
 LAYER_ARN = re.compile(r"arn:aws[a-zA-Z-]*:lambda:([a-z0-9-]+):(\d{12}):layer:([a-zA-Z0-9_-]{1,140}):(\d{1,9})")
@@ -186,11 +186,14 @@ def opt_dir_for(user, arns: list[str]) -> str:
                    [(v.code_sha256, (lambda v=v: bytes(v.content))) for v in found])
 
 
-def functions_using(user, version: LayerVersion) -> list[str]:
-    """Returns the names of `user`'s functions whose draft or deployed version lists `version`."""
-    arn = layer_arn(user, version.layer.name, version.version)
-    return sorted(f.name for f in Function.objects.filter(owner=user).select_related("deployed")
-                  if arn in f.layers or (f.deployed is not None and arn in f.deployed.layers))
+def usage(user) -> dict[str, set]:
+    """Returns {layer version ARN: names of `user`'s functions whose draft or deployed version
+    lists it}."""
+    used: dict[str, set] = {}
+    for function in Function.objects.filter(owner=user).select_related("deployed"):
+        for arn in {*function.layers, *(function.deployed.layers if function.deployed else ())}:
+            used.setdefault(arn, set()).add(function.name)
+    return used
 
 
 def content_token(version: LayerVersion) -> str:

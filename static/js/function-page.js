@@ -454,6 +454,7 @@ function fillConfig(config) {
   $("cfg-memory").value = config.memory;
   $("cfg-concurrency").value = config.reserved_concurrency ?? "";
   $("cfg-network").checked = config.network;
+  $("cfg-layers").value = (config.layers || []).join("\n");
   $("env-table").querySelector("tbody").replaceChildren(...config.env.map((e) => envRow(e.key, e.value)));
   checkEnv();
 }
@@ -467,6 +468,7 @@ $("config-form").addEventListener("submit", async (event) => {
     description: $("cfg-description").value, handler: $("cfg-handler").value.trim(),
     timeout: number("cfg-timeout"), memory: number("cfg-memory"),
     reserved_concurrency: number("cfg-concurrency"), network: $("cfg-network").checked, env: envItems(),
+    layers: $("cfg-layers").value.split("\n").map((line) => line.trim()).filter(Boolean),
   };
   try {
     fn = await api("PUT", `${BASE}/configuration`, payload);
