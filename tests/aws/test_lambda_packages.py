@@ -50,3 +50,15 @@ def test_a_creation_whose_install_fails_stores_no_function(aws, alice):
     with pytest.raises(ClientError) as missing:
         lam.get_function(FunctionName=name)
     assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_a_node_function_with_a_package_json_dependency_runs_with_it(aws, alice):
+    lam, name = aws(alice, "lambda"), unique("npm")
+    package = json.dumps({"name": "fn", "version": "1.0.0", "dependencies": {"is-odd": "3.0.1"}})
+    lam.create_function(
+        FunctionName=name, Runtime="nodejs20.x", Handler="index.handler", Role=role_of(aws, alice),
+        Code={"ZipFile": zipped({"package.json": package, "index.mjs":
+                                 "import isOdd from 'is-odd';\nexport const handler = async (e) => [isOdd(3), isOdd(4)];\n"})})
+    answer = lam.invoke(FunctionName=name, Payload=b"{}")
+    assert answer.get("FunctionError") is None
+    assert json.loads(answer["Payload"].read()) == [True, False]

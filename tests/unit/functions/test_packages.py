@@ -1,6 +1,7 @@
 """Dependencies from requirements.txt and package.json: installed once per content into a
 package that every worker mounts read-only, on both sandbox backends."""
 
+import json
 import os
 import shutil
 import signal
@@ -130,3 +131,28 @@ def test_an_install_killed_midway_leaves_no_package_that_is_used(cache):
     assert made == path
     assert os.path.isfile(os.path.join(path, "python", "six.py"))
     assert not [n for n in os.listdir(cache.root) if n.startswith(f"{BUILD_PREFIX}{key}-")]
+
+
+def test_install_scripts_run_sandboxed_with_a_clean_environment_and_a_failed_build_fails(cache, monkeypatch):
+    # The server's secrets must not reach an install script, nor the host's files.
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "server-secret")
+    script = ("env; test -e /work && echo HOST-$((1+1))-FILES; test -e /root && ls /root && echo HOST-$((1+2))-HOME;"
+              " echo building native code >&2; exit 3")
+    files = {"package.json": json.dumps({"name": "fn", "version": "1.0.0", "scripts": {"install": script}})}
+    lines = []
+    with pytest.raises(InstallFailed) as caught:
+        cache.ensure(NODE, files, on_line=lines.append)
+    assert "building native code" in str(caught.value)
+    said = "\n".join(lines)
+    assert "npm" in str(caught.value) and "HOST-2-FILES" not in said and "HOST-3-HOME" not in said
+    assert "server-secret" not in said and "AWS_SECRET_ACCESS_KEY" not in said
+    assert not os.path.exists(cache.path(NODE, files))
+
+
+def test_an_install_past_its_time_limit_is_killed(cache):
+    files = {"package.json": json.dumps({"name": "fn", "version": "1.0.0",
+                                         "scripts": {"install": "echo started; sleep 600"}})}
+    with pytest.raises(InstallFailed) as caught:
+        cache.ensure(NODE, files, timeout=3)
+    assert "did not finish within 3 seconds" in str(caught.value)
+    assert not os.path.exists(cache.path(NODE, files))
