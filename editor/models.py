@@ -41,6 +41,10 @@ class Function(models.Model):
     tags = models.JSONField(default=dict, blank=True)
     # The layer versions it runs with, as ARNs, in the order they are extracted under /opt.
     layers = models.JSONField(default=list, blank=True)
+    # Lambda's State: Pending while CreateFunction's dependencies install in the background,
+    # Failed (with pip's or npm's message in `state_reason`) when they could not, else Active.
+    state = models.CharField(max_length=16, default="Active")
+    state_reason = models.TextField(blank=True, default="")
     deployed = models.ForeignKey("FunctionVersion", null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -14,7 +14,7 @@ from editor.models import Function, FunctionVersion
 from editor.services import validation
 from editor.services.invocations import runner_namespace
 from editor.services.layers import checked_layers
-from editor.services.packages import install_packages
+from editor.services.packages import in_background, install_packages, packages_cached
 from editor.services.runner import available_runtimes, retire_function
 
 HELLO_WORLD = {
@@ -84,37 +84,76 @@ def create_function(user, *, name, runtime, starting_point="hello-world", descri
                               description=description, timeout=timeout, memory=memory, env=env)
 
 
-def _create_and_deploy(user, *, name: str, **fields) -> Function:
+def _create_and_deploy(user, *, name: str, pending: bool = False, publish: bool = False, **fields) -> Function:
     """Stores a new function of `user` and deploys it; refuses a name the user already has.
+
     Its dependencies are installed first, outside any transaction (an install takes seconds to
-    minutes and must not hold the database): nothing is stored when the install fails."""
+    minutes and must not hold the database): nothing is stored when the install fails. With
+    `pending` (the Lambda API's CreateFunction) a function whose dependencies are not cached is
+    stored at once in State Pending, with nothing deployed, and deployed (then published, with
+    `publish`) by a background install that leaves it Active, or Failed with pip's or npm's
+    message."""
     if Function.objects.filter(owner=user, name=name).exists():
         raise ApiError("ResourceConflict", f"You already have a function called {name}.", status=409, field="name")
-    install_packages(fields["runtime"], fields["files"])
+    pending = pending and not packages_cached(fields["runtime"], fields["files"])
+    if not pending:
+        install_packages(fields["runtime"], fields["files"])
     with transaction.atomic():
         try:
             with transaction.atomic():
-                function = Function.objects.create(owner=user, name=name, **fields)
+                function = Function.objects.create(owner=user, name=name, state="Pending" if pending else "Active",
+                                                   **fields)
         except IntegrityError:
             raise ApiError("ResourceConflict", f"You already have a function called {name}.", status=409,
                            field="name") from None
-        deploy_function(function)
+        if pending:
+            in_background(lambda: _finish_pending(function.pk, publish))
+        else:
+            deploy_function(function)
+            if publish:
+                publish_version(function)
     return Function.objects.select_related("deployed").get(pk=function.pk)
 
 
+def _finish_pending(function_id: int, publish: bool) -> None:
+    """Installs a Pending function's dependencies, then deploys it (Active) or says why not
+    (Failed, reason DependencyError); a function deleted meanwhile is left alone."""
+    function = Function.objects.filter(pk=function_id, state="Pending").first()
+    if function is None:
+        return
+    try:
+        install_packages(function.runtime, function.files, function.pk)
+        with transaction.atomic():
+            deploy_function(function)
+            if publish:
+                publish_version(function)
+            Function.objects.filter(pk=function_id).update(state="Active", state_reason="")
+    except ApiError as error:
+        Function.objects.filter(pk=function_id).update(state="Failed", state_reason=error.message)
+
+
+def draft_version(function: Function) -> FunctionVersion:
+    """Returns an unsaved FunctionVersion of the draft: what a Pending or Failed function, which has
+    nothing deployed, reports as its $LATEST."""
+    digest, size = _code_digest(function.files)
+    return FunctionVersion(function=function, number=None, code_sha256=digest, code_size=size,
+                           created_at=function.updated_at, **function.draft_snapshot())
+
+
 def create_function_from_code(user, *, name, runtime, handler, files, aws_runtime="", role=None, description="",
-                              timeout=3, memory=128, env=None, tags=None, layers=None) -> Function:
+                              timeout=3, memory=128, env=None, tags=None, layers=None, pending=False,
+                              publish=False) -> Function:
     """Creates a function from given code and configuration and deploys it, as the Lambda API's
     CreateFunction does; `aws_runtime` is the AWS runtime id the caller named ("python3.12"),
-    `runtime` the installed family that runs it. Returns it; nothing is stored when anything is
-    refused."""
+    `runtime` the installed family that runs it; `pending` and `publish` as _create_and_deploy
+    says. Returns it; nothing is stored when anything is refused."""
     name = validation.function_name(name, "FunctionName")
     runtimes = {r["id"] for r in available_runtimes()}
     if runtime not in runtimes:
         raise ApiError("InvalidRuntime", f"The {aws_runtime or runtime} runtime is not installed here.",
                        field="Runtime")
     return _create_and_deploy(
-        user, name=name, runtime=runtime, aws_runtime=aws_runtime, role=role,
+        user, name=name, pending=pending, publish=publish, runtime=runtime, aws_runtime=aws_runtime, role=role,
         handler=validation.handler(handler, "Handler"), files=validation.files(files, "ZipFile"),
         description=validation.text(description, "Description", max_length=256),
         timeout=validation.integer(timeout, "Timeout", *validation.TIMEOUT_RANGE),
@@ -246,7 +285,9 @@ def _deploy_snapshot(function: Function, snapshot: dict) -> FunctionVersion:
     version = FunctionVersion.objects.create(function=function, number=None, code_sha256=digest, code_size=size,
                                              **snapshot)
     function.deployed = version
-    function.save(update_fields=["deployed", "updated_at"])
+    # Deployed code runs: a function that was Pending or Failed (its dependencies) is Active now.
+    function.state, function.state_reason = "Active", ""
+    function.save(update_fields=["deployed", "state", "state_reason", "updated_at"])
     # $LATEST's warm workers run the code just replaced: they go (busy ones once they finish).
     transaction.on_commit(lambda: retire_function(function.name, runner_namespace(function), "$LATEST"))
     return version

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -19,10 +20,13 @@ from django.conf import settings
 from editor import messages
 from editor.errors import ApiError
 
-__all__ = ["install_packages", "deploy_group"]
+__all__ = ["install_packages", "packages_cached", "deploy_group", "in_background"]
 
 _lock = threading.Lock()
 _cache = None
+# Installs CreateFunction leaves Pending run here, off the request thread (pip and npm themselves
+# run in their own sandboxed processes).
+_installers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="flowbench-install")
 
 
 def deploy_group(function_id) -> str:
@@ -71,3 +75,19 @@ def install_packages(runtime_family: str, files: dict, function_id=None) -> str:
         on_line(str(failed))
         raise ApiError("InstallationFailed", f"Installing {next(iter(deps))} failed: {failed}",
                        field=next(iter(deps))) from None
+
+
+def packages_cached(runtime_family: str, files: dict) -> bool:
+    """Returns whether `files` need no install: they declare no dependencies, or their package is
+    made already."""
+    from runtime.functions import resolve_runtime
+
+    path = _package_cache().path(resolve_runtime(runtime_family), files)
+    return not path or os.path.isdir(path)
+
+
+def in_background(job) -> None:
+    """Runs `job()` on the installers' thread, after the current transaction commits."""
+    from django.db import transaction
+
+    transaction.on_commit(lambda: _installers.submit(job))

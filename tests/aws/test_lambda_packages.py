@@ -3,9 +3,10 @@ requirements.txt before anything is stored; a failed install is refused and the 
 running."""
 
 import json
+import uuid
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, WaiterError
 
 from tests.aws.lambda_kit import role_of, unique, zipped
 
@@ -18,12 +19,16 @@ def invoke(lam, name):
     return answer.get("FunctionError"), json.loads(answer["Payload"].read())
 
 
-def test_a_function_with_requirements_runs_with_them_and_a_failed_install_changes_nothing(aws, alice):
+def test_a_function_with_requirements_is_pending_then_active_and_a_failed_update_changes_nothing(aws, alice):
     lam, name = aws(alice, "lambda"), unique("pkg")
+    # A requirements file of this run's own, so that it is not in the cache yet.
+    requirements = f"six==1.16.0  # {uuid.uuid4().hex}\n"
     created = lam.create_function(
         FunctionName=name, Runtime="python3.11", Handler="app.handler", Role=role_of(aws, alice),
-        Code={"ZipFile": zipped({"app.py": USES_SIX, "requirements.txt": "six==1.16.0\n"})})
-    assert created["State"] == "Active"
+        Code={"ZipFile": zipped({"app.py": USES_SIX, "requirements.txt": requirements})})
+    assert (created["State"], created["LastUpdateStatus"]) == ("Pending", "InProgress")
+    lam.get_waiter("function_active_v2").wait(FunctionName=name)
+    assert lam.get_function_configuration(FunctionName=name)["LastUpdateStatus"] == "Successful"
     assert invoke(lam, name) == (None, {"six": "1.16.0", "from_package": True})
 
     with pytest.raises(ClientError) as caught:
@@ -35,21 +40,29 @@ def test_a_function_with_requirements_runs_with_them_and_a_failed_install_change
     assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert "requirements.txt" in error["Error"]["Message"]
     assert "flowbench-no-such-package-xyz" in error["Error"]["Message"]
-    # The previous deployment still runs, and its code is what GetFunction reports.
+    # The previous deployment still runs.
     assert invoke(lam, name) == (None, {"six": "1.16.0", "from_package": True})
 
 
-def test_a_creation_whose_install_fails_stores_no_function(aws, alice):
+def test_a_creation_whose_install_fails_is_failed_with_pips_message_and_runs_nothing(aws, alice):
     lam, name = aws(alice, "lambda"), unique("pkg")
-    with pytest.raises(ClientError) as caught:
-        lam.create_function(
-            FunctionName=name, Runtime="python3.11", Handler="app.handler", Role=role_of(aws, alice),
-            Code={"ZipFile": zipped({"app.py": USES_SIX,
-                                     "requirements.txt": "flowbench-no-such-package-xyz==1.0\n"})})
-    assert caught.value.response["Error"]["Code"] == "InvalidParameterValueException"
-    with pytest.raises(ClientError) as missing:
-        lam.get_function(FunctionName=name)
-    assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    created = lam.create_function(
+        FunctionName=name, Runtime="python3.11", Handler="app.handler", Role=role_of(aws, alice),
+        Code={"ZipFile": zipped({"app.py": USES_SIX, "requirements.txt": "flowbench-no-such-package-xyz==1.0\n"})})
+    assert created["State"] == "Pending"
+    with pytest.raises(WaiterError):
+        lam.get_waiter("function_active_v2").wait(FunctionName=name)
+    config = lam.get_function_configuration(FunctionName=name)
+    assert (config["State"], config["StateReasonCode"], config["LastUpdateStatus"]) == \
+        ("Failed", "DependencyError", "Failed")
+    assert "flowbench-no-such-package-xyz" in config["StateReason"]
+    with pytest.raises(ClientError) as refused:
+        lam.invoke(FunctionName=name, Payload=b"{}")
+    assert refused.value.response["Error"]["Code"] == "ResourceConflictException"
+    # Fixed code deploys and runs.
+    lam.update_function_code(FunctionName=name, ZipFile=zipped({"app.py": USES_SIX, "requirements.txt": "six==1.16.0\n"}))
+    assert lam.get_function_configuration(FunctionName=name)["State"] == "Active"
+    assert invoke(lam, name) == (None, {"six": "1.16.0", "from_package": True})
 
 
 def test_a_node_function_with_a_package_json_dependency_runs_with_it(aws, alice):
@@ -59,6 +72,7 @@ def test_a_node_function_with_a_package_json_dependency_runs_with_it(aws, alice)
         FunctionName=name, Runtime="nodejs20.x", Handler="index.handler", Role=role_of(aws, alice),
         Code={"ZipFile": zipped({"package.json": package, "index.mjs":
                                  "import isOdd from 'is-odd';\nexport const handler = async (e) => [isOdd(3), isOdd(4)];\n"})})
+    lam.get_waiter("function_active_v2").wait(FunctionName=name)   # Pending while npm installs
     answer = lam.invoke(FunctionName=name, Payload=b"{}")
     assert answer.get("FunctionError") is None
     assert json.loads(answer["Payload"].read()) == [True, False]

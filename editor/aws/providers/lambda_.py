@@ -234,11 +234,25 @@ class LambdaProvider(LayersMixin, Provider):
             "CodeSha256": _code_sha256(version), "Version": version.label,
             "Environment": {"Variables": dict(version.env)} if version.env else None,
             "TracingConfig": {"Mode": "PassThrough"}, "RevisionId": self._revision(function, version),
-            "State": "Active", "LastUpdateStatus": "Successful", "PackageType": "Zip",
+            **self._state(function, version), "PackageType": "Zip",
             "Architectures": ["x86_64"], "EphemeralStorage": {"Size": 512},
             "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{function.name}"},
             "Layers": self._layers_of(version) or None,
         }
+
+    @staticmethod
+    def _state(function: Function, version: FunctionVersion) -> dict:
+        """Returns State and LastUpdateStatus (with their reasons): a deployed version is Active;
+        a function whose dependencies still install is Pending (InProgress), one whose install
+        failed Failed, reason DependencyError and pip's or npm's message."""
+        if version.pk is not None or function.state == "Active":
+            return {"State": "Active", "LastUpdateStatus": "Successful"}
+        if function.state == "Pending":
+            return {"State": "Pending", "StateReason": "The function's dependencies are being installed.",
+                    "StateReasonCode": "Creating", "LastUpdateStatus": "InProgress"}
+        return {"State": "Failed", "StateReason": function.state_reason, "StateReasonCode": "DependencyError",
+                "LastUpdateStatus": "Failed", "LastUpdateStatusReason": function.state_reason,
+                "LastUpdateStatusReasonCode": "DependencyError"}
 
     def _alias(self, alias: FunctionAlias) -> dict:
         return {"AliasArn": self._arn(alias.function.name, alias.name), "Name": alias.name,
@@ -269,9 +283,8 @@ class LambdaProvider(LayersMixin, Provider):
         family, aws_id = self._runtime(params["Runtime"])
         role = self._role(params["Role"])
         files = code_archive.unpack_zip(data)
-        # Dependencies install before the transaction (minutes, not under a database lock); the
-        # service finds them cached. A failed install stores nothing.
-        install_packages(family, files)
+        # Dependencies not cached yet install in the background: the function answers State
+        # Pending until they are (then Active, or Failed with pip's or npm's message).
         with transaction.atomic():
             try:
                 function = functions.create_function_from_code(
@@ -279,19 +292,26 @@ class LambdaProvider(LayersMixin, Provider):
                     files=files, role=role, description=params.get("Description", ""),
                     timeout=params.get("Timeout", 3), memory=params.get("MemorySize", 128),
                     env=(params.get("Environment") or {}).get("Variables") or {}, tags=params.get("Tags"),
-                    layers=params.get("Layers"))
+                    layers=params.get("Layers"), pending=True, publish=bool(params.get("Publish")))
             except ApiError as error:
                 if error.code == "ResourceConflict":
                     raise AwsError("ResourceConflictException", f"Function already exist: {name}", 409) from None
                 raise
-            version = function.deployed
-            if params.get("Publish"):
-                version = functions.publish_version(function)
+            version = function.deployed or functions.draft_version(function)
+            if params.get("Publish") and function.deployed is not None:
+                version = function.versions.filter(number__isnull=False).order_by("-number").first()
         return self._configuration(function, version, None if version.number is None else version.label)
+
+    def _reported_version(self, function: Function, qualifier: str | None) -> FunctionVersion:
+        """Returns the version GetFunction reports: the draft for a Pending or Failed function's
+        $LATEST, which has nothing deployed."""
+        if qualifier in (None, "$LATEST") and function.deployed is None and function.state != "Active":
+            return functions.draft_version(function)
+        return self._version(function, qualifier)
 
     def GetFunction(self, params: dict) -> dict:
         function, qualifier = self._function(params, "lambda:GetFunction", qualified=True)
-        version = self._version(function, qualifier)
+        version = self._reported_version(function, qualifier)
         token = code_archive.download_token(version)
         location = settings.FLOWBENCH_BASE_URL + reverse("lambda-code", args=[token])
         concurrency = function.reserved_concurrency
@@ -302,7 +322,7 @@ class LambdaProvider(LayersMixin, Provider):
 
     def GetFunctionConfiguration(self, params: dict) -> dict:
         function, qualifier = self._function(params, "lambda:GetFunctionConfiguration", qualified=True)
-        return self._configuration(function, self._version(function, qualifier), qualifier)
+        return self._configuration(function, self._reported_version(function, qualifier), qualifier)
 
     def ListFunctions(self, params: dict) -> dict:
         self.authorize("lambda:ListFunctions", "*")
@@ -331,7 +351,8 @@ class LambdaProvider(LayersMixin, Provider):
         with transaction.atomic():
             function = Function.objects.select_for_update(of=("self",)).select_related("deployed", "role").get(
                 pk=function.pk)
-            self._check_revision(params.get("RevisionId"), self._revision(function, self._version(function, None)))
+            self._check_revision(params.get("RevisionId"),
+                                 self._revision(function, self._reported_version(function, None)))
             version = functions.replace_code(function, files)
             function.refresh_from_db()
             if params.get("Publish"):
