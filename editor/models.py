@@ -90,6 +90,9 @@ class FunctionVersion(models.Model):
     env = models.JSONField(default=dict)
     network = models.BooleanField(default=False)
     layers = models.JSONField(default=list, blank=True)
+    # What installing its dependencies printed at Deploy (pip's or npm's output, or that the
+    # package was cached); "" when it has none.
+    install_log = models.TextField(blank=True, default="")
     code_sha256 = models.CharField(max_length=64)
     code_size = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)

@@ -51,6 +51,7 @@ def version_json(version: FunctionVersion, *, with_code: bool = False) -> dict:
         "code_sha256": version.code_sha256,
         "code_size": version.code_size,
         "created_at": _iso(version.created_at),
+        "install_log": version.install_log,
     }
     if with_code:
         data["files"] = version.files

@@ -268,22 +268,23 @@ def deploy_function(function: Function) -> FunctionVersion:
         runtimes = {r["id"] for r in available_runtimes()}
         if draft.runtime not in runtimes:
             raise ApiError("InvalidRuntime", f"The {draft.runtime} runtime is not installed here.", field="runtime")
-        install_packages(draft.runtime, draft.files, draft.pk)
+        log: list[str] = []
+        install_packages(draft.runtime, draft.files, draft.pk, log=log)
         with transaction.atomic():
             function = Function.objects.select_for_update().get(pk=function.pk)
             if (function.runtime, function.files) != (draft.runtime, draft.files):
                 continue   # saved while installing: install what is there now
-            return _deploy_snapshot(function, function.draft_snapshot())
+            return _deploy_snapshot(function, function.draft_snapshot(), install_log="\n".join(log))
 
 
-def _deploy_snapshot(function: Function, snapshot: dict) -> FunctionVersion:
+def _deploy_snapshot(function: Function, snapshot: dict, install_log: str = "") -> FunctionVersion:
     """Makes `snapshot` (code and configuration) what $LATEST runs; returns its version, the
     deployed one when nothing differs. The caller holds the function's row lock."""
     if function.deployed is not None and function.deployed.snapshot() == snapshot:
         return function.deployed
     digest, size = _code_digest(snapshot["files"])
     version = FunctionVersion.objects.create(function=function, number=None, code_sha256=digest, code_size=size,
-                                             **snapshot)
+                                             install_log=install_log, **snapshot)
     function.deployed = version
     # Deployed code runs: a function that was Pending or Failed (its dependencies) is Active now.
     function.state, function.state_reason = "Active", ""
@@ -310,7 +311,7 @@ def publish_version(function: Function, description="") -> FunctionVersion:
     snapshot = head.snapshot()
     snapshot["description"] = description or head.description
     return FunctionVersion.objects.create(function=function, number=number, code_sha256=head.code_sha256,
-                                          code_size=head.code_size, **snapshot)
+                                          code_size=head.code_size, install_log=head.install_log, **snapshot)
 
 
 def get_version(function: Function, qualifier: str) -> FunctionVersion:

@@ -49,10 +49,10 @@ def _package_cache():
         return _cache
 
 
-def install_packages(runtime_family: str, files: dict, function_id=None) -> str:
+def install_packages(runtime_family: str, files: dict, function_id=None, log: list | None = None) -> str:
     """Installs the dependencies `files` declare for the runtime (nothing when cached, as at every
-    invocation) and returns their package's path ("" for none). Raises ApiError
-    InstallationFailed naming the file."""
+    invocation) and returns their package's path ("" for none); its output goes to the Deploy's
+    group and, given `log`, into that list. Raises ApiError InstallationFailed naming the file."""
     from runtime.functions import resolve_runtime
     from runtime.functions.packages import InstallFailed, dependency_files
 
@@ -65,6 +65,8 @@ def install_packages(runtime_family: str, files: dict, function_id=None) -> str:
     layer = get_channel_layer() if group else None
 
     def on_line(line: str) -> None:
+        if log is not None:
+            log.append(line)
         if layer is not None:
             async_to_sync(layer.group_send)(group, messages.deploy_log(line))
 

@@ -6,6 +6,19 @@ from tests.web.base import WebTestCase
 
 
 class DeployPackagesTests(WebTestCase):
+    def test_a_deploy_keeps_its_install_log_and_runs_with_the_package(self):
+        self.make_function(name="hello", deploy=True)
+        self.call("PUT", "/api/functions/hello/code", {"files": {
+            "lambda_function.py": "import six\n\ndef lambda_handler(e, c):\n    return six.__version__\n",
+            "requirements.txt": "six==1.16.0\n"}})
+        response = self.call("POST", "/api/functions/hello/deploy")
+        self.assertEqual(response.status_code, 200, response.data)
+        log = response.data["version"]["install_log"]
+        # Installed now, or by an earlier run into the same cache: either way the log says which.
+        self.assertTrue("Successfully installed six-1.16.0" in log or "cached package" in log, log)
+        result = self.call("POST", "/api/functions/hello/test", {"event": {}})
+        self.assertEqual(result.data["response"], "1.16.0", result.data)
+
     def test_a_requirement_that_does_not_resolve_fails_the_deploy_and_keeps_the_deployed_version(self):
         function = self.make_function(name="hello", deploy=True)
         before = FunctionVersion.objects.filter(function=function).count()
