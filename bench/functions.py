@@ -8,6 +8,8 @@ Prints, in one run:
             and the whole cold invoke, for a no-op handler in each language
   warm      warm invoke latency, p50 and p99, measured around FunctionRunner.invoke
   2 callers invocations per second with two threads invoking the same function
+  deploy    installing a function's dependencies (requirements.txt, package.json) into an empty
+            package cache, and the same Deploy again with the package cached
 Targets: cold start under half of AWS's Init Duration (88 ms python3.11, 142 ms nodejs20.x),
 warm p50 within 2x the round-trip floor.
 """
@@ -182,7 +184,42 @@ def main(argv: list[str] | None = None) -> int:
         if backend == "bubblewrap" and init_ms > target:
             missed = True
     print(f"\nwarm p50 target: within 2x the round-trip floor = {2 * floor_us:.1f} µs")
+    print()
+    print(f"{'deploy':<11} {'runtime':<11} {'no cache ms':>12} {'cached ms':>12}  dependencies")
+    for family in families:
+        runtime_id, cold, cached, what = deploy_ms(family)
+        print(f"{'':<11} {runtime_id:<11} {cold:12.1f} {cached:12.3f}  {what}")
     return 1 if missed else 0
+
+
+DEPENDENCIES = {"python": {"requirements.txt": "six==1.16.0\n"},
+                "nodejs": {"package.json": '{"name": "bench", "version": "1.0.0", '
+                                           '"dependencies": {"is-odd": "3.0.1"}}'}}
+
+
+def deploy_ms(family: str) -> tuple[str, float, float, str]:
+    """Returns (runtime id, ms to install the family's sample dependencies into an empty cache,
+    ms for the same Deploy with the package cached, what was installed)."""
+    import shutil
+    import tempfile
+
+    from runtime.functions.packages import PackageCache
+
+    runtime = resolve_runtime(family)
+    root = tempfile.mkdtemp(prefix="flowbench-bench-packages-")
+    os.chmod(root, 0o755)   # the installer runs under a uid of its own (as root)
+    try:
+        cache = PackageCache(os.path.join(root, "packages"))
+        files = DEPENDENCIES[family]
+        started = time.perf_counter()
+        cache.ensure(runtime, files)
+        cold = (time.perf_counter() - started) * 1000
+        started = time.perf_counter()
+        cache.ensure(runtime, files)
+        cached = (time.perf_counter() - started) * 1000
+        return runtime.id, cold, cached, " ".join(files.values()).strip()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _installed(family: str) -> bool:

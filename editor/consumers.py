@@ -22,6 +22,7 @@ from editor import messages
 from editor.models import Execution, ExecutionEvent, Function, Invocation
 from editor.services.broadcast import execution_group, register_event_loop
 from editor.services.invocations import invocation_group
+from editor.services.packages import deploy_group
 
 CATCH_UP_BATCH = 500
 
@@ -85,6 +86,43 @@ class InvocationLogConsumer(AsyncJsonWebsocketConsumer):
 
     async def invocation_end(self, event):
         await self.send_json(messages.to_client(event))
+
+
+@database_sync_to_async
+def _own_function_id(user, name: str):
+    function = Function.objects.filter(owner=user, name=name).only("id").first()
+    return None if function is None else function.pk
+
+
+class DeployLogConsumer(AsyncJsonWebsocketConsumer):
+    """The install log of the user's function's Deploys, line by line as pip or npm prints it.
+    The page opens it, waits for `ready`, then POSTs the Deploy (editor.messages: DEPLOY_FIELDS)."""
+
+    group = None
+
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await refuse(self, 4401)
+            return
+        function_id = await _own_function_id(user, self.scope["url_route"]["kwargs"]["name"])
+        if function_id is None:
+            await refuse(self, 4404)
+            return
+        self.group = deploy_group(function_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self.send_json({"type": "ready"})
+
+    async def disconnect(self, code):
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        return   # one-way, as the invocation stream
+
+    async def deploy_log(self, event):
+        await self.send_json(messages.deploy_to_client(event))
 
 
 @database_sync_to_async

@@ -53,6 +53,30 @@ def end(invocation: Invocation) -> dict:
             "invocation": invocation_json(invocation, full=False)}
 
 
+# -- the Deploy log stream (/ws/functions/<name>/deploy/) ------------------------------------
+#
+# Group message (deploy.<function id>): "deploy.log" {line}, one line of pip's or npm's output (or
+# Flowbench's own: what it installs, that the cache had it, why it failed) as the install runs.
+# Server -> client: "ready" once the socket listens (the page then POSTs the Deploy), then
+# "log" {line} for each line. Close codes as the invocation stream's (4401, 4404).
+
+DEPLOY_FIELDS = {"ready": {"type"}, "log": {"type", "line"}}
+
+
+def deploy_log(line: str) -> dict:
+    """Returns the group message of one line of a Deploy's install log."""
+    return {"type": "deploy.log", "line": line}
+
+
+def deploy_to_client(group_message: dict) -> dict:
+    """Returns what the browser receives for a Deploy group message."""
+    kind = group_message["type"].removeprefix("deploy.")
+    message = {**group_message, "type": kind}
+    if set(message) != DEPLOY_FIELDS[kind]:
+        raise ValueError(f"deploy {kind} message: fields {sorted(message)}")
+    return message
+
+
 # -- the execution stream (/ws/executions/<id>/) ----------------------------------------------
 #
 # Group messages (executor -> consumers): "execution.events" {events: the batch one checkpoint

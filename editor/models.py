@@ -39,6 +39,12 @@ class Function(models.Model):
     # studio made the function (then the installed interpreter's id is reported).
     aws_runtime = models.CharField(max_length=32, blank=True, default="")
     tags = models.JSONField(default=dict, blank=True)
+    # The layer versions it runs with, as ARNs, in the order they are extracted under /opt.
+    layers = models.JSONField(default=list, blank=True)
+    # Lambda's State: Pending while CreateFunction's dependencies install in the background,
+    # Failed (with pip's or npm's message in `state_reason`) when they could not, else Active.
+    state = models.CharField(max_length=16, default="Active")
+    state_reason = models.TextField(blank=True, default="")
     deployed = models.ForeignKey("FunctionVersion", null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -56,7 +62,7 @@ class Function(models.Model):
         return {
             "runtime": self.runtime, "handler": self.handler, "files": self.files,
             "description": self.description, "timeout": self.timeout, "memory": self.memory,
-            "env": self.env, "network": self.network,
+            "env": self.env, "network": self.network, "layers": self.layers,
         }
 
     @property
@@ -83,6 +89,10 @@ class FunctionVersion(models.Model):
     memory = models.PositiveIntegerField()
     env = models.JSONField(default=dict)
     network = models.BooleanField(default=False)
+    layers = models.JSONField(default=list, blank=True)
+    # What installing its dependencies printed at Deploy (pip's or npm's output, or that the
+    # package was cached); "" when it has none.
+    install_log = models.TextField(blank=True, default="")
     code_sha256 = models.CharField(max_length=64)
     code_size = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
@@ -102,7 +112,7 @@ class FunctionVersion(models.Model):
         return {
             "runtime": self.runtime, "handler": self.handler, "files": self.files,
             "description": self.description, "timeout": self.timeout, "memory": self.memory,
-            "env": self.env, "network": self.network,
+            "env": self.env, "network": self.network, "layers": self.layers,
         }
 
 
@@ -469,3 +479,47 @@ class RoleSession(models.Model):
 
     def __str__(self):
         return f"{self.role.name}/{self.name}"
+
+
+class Layer(models.Model):
+    """A Lambda layer of a user: a name whose versions hold zips extracted under /opt.
+
+    `next_version` only grows: as on Lambda, a deleted version's number is never given again."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="layers")
+    name = models.CharField(max_length=140)
+    next_version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="layer_name_unique_per_owner")]
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class LayerVersion(models.Model):
+    """One immutable version of a layer: its zip and what it says of itself.
+
+    A deleted version (`deleted`) is gone from every listing and lookup, and functions that
+    already list it keep running with it, as on Lambda."""
+
+    layer = models.ForeignKey(Layer, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    description = models.CharField(max_length=256, blank=True, default="")
+    license_info = models.CharField(max_length=512, blank=True, default="")
+    compatible_runtimes = models.JSONField(default=list, blank=True)
+    compatible_architectures = models.JSONField(default=list, blank=True)
+    content = models.BinaryField()
+    code_sha256 = models.CharField(max_length=64)
+    code_size = models.PositiveIntegerField()
+    deleted = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["layer", "version"], name="layer_version_unique")]
+        ordering = ["layer__name", "-version"]
+
+    def __str__(self):
+        return f"{self.layer.name}:{self.version}"

@@ -51,6 +51,7 @@ def version_json(version: FunctionVersion, *, with_code: bool = False) -> dict:
         "code_sha256": version.code_sha256,
         "code_size": version.code_size,
         "created_at": _iso(version.created_at),
+        "install_log": version.install_log,
     }
     if with_code:
         data["files"] = version.files
@@ -78,6 +79,7 @@ def function_json(function: Function, *, last_invocation: Invocation | None = No
                 "timeout": function.timeout, "memory": function.memory,
                 "env": [{"key": k, "value": v} for k, v in function.env.items()],
                 "network": function.network, "reserved_concurrency": function.reserved_concurrency,
+                "layers": function.layers,
             },
             deployed_version=None if function.deployed is None else version_json(function.deployed),
         )

@@ -3,7 +3,7 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path, re_path
 
-from editor import api, api_keys, api_machines, api_tasks, views, views_lambda, views_machines, views_operations
+from editor import api, api_keys, api_layers, api_machines, api_tasks, views, views_lambda, views_machines, views_operations
 
 api_patterns = [
     path("api/runtimes", api.runtimes, name="api-runtimes"),
@@ -64,6 +64,10 @@ urlpatterns = [
     path("functions/new", views.function_create, name="function-create"),
     path("functions/<str:name>/", views.function_page, name="function"),
     path("security-credentials/", views.security_credentials, name="security-credentials"),
+    path("layers/", views.layer_list, name="layer-list"),
+    path("api/layers", api_layers.layer_list, name="api-layers"),
+    path("api/layers/<str:name>/versions", api_layers.layer_versions, name="api-layer-versions"),
+    path("api/layers/<str:name>/versions/<int:version>", api_layers.layer_version, name="api-layer-version"),
     path("roles/", views_machines.role_list, name="role-list"),
     path("roles/new", views_machines.role_create, name="role-create"),
     path("roles/<str:name>/", views_machines.role_page, name="role"),
@@ -75,4 +79,5 @@ urlpatterns = [
     *api_patterns,
     # GetFunction's Code.Location: a signed link that downloads a version's zip, without sign-in.
     path("lambda/code/<str:token>", views_lambda.function_code_zip, name="lambda-code"),
+    path("lambda/layer/<str:token>", views_lambda.layer_content_zip, name="lambda-layer-content"),
 ]

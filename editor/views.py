@@ -84,3 +84,8 @@ def csrf_failure(request, reason=""):
     from django.views.csrf import csrf_failure as default
 
     return default(request, reason)
+
+
+def layer_list(request):
+    """The Layers page: each layer's versions, the functions using them, upload and delete."""
+    return render(request, "editor/layer_list.html", {"page": "layers"})

@@ -20,3 +20,16 @@ def function_code_zip(request, token):
     name = f"{version.function.name}-{version.label.replace('$', '')}.zip"
     return HttpResponse(pack_zip(version.files), content_type="application/zip",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@login_not_required
+@require_GET
+def layer_content_zip(request, token):
+    """Downloads a layer version's zip: GetLayerVersion's `Content.Location`, signed as the code's."""
+    from editor.services.layers import layer_version_for_token
+
+    version = layer_version_for_token(token)
+    if version is None:
+        raise Http404("This link is not valid, or has expired: call GetLayerVersion for a new one.")
+    return HttpResponse(bytes(version.content), content_type="application/zip",
+                        headers={"Content-Disposition": f'attachment; filename="{version.layer.name}-{version.version}.zip"'})

@@ -176,6 +176,14 @@ if FLOWBENCH_SANDBOX not in {"bubblewrap", "plain"}:
 # pinned recipe in runtime/functions/sdk/; kept outside the data folder so that installs share it.
 FLOWBENCH_SDK_CACHE = env_str("FLOWBENCH_SDK_CACHE", str(BASE_DIR / ".cache" / "sdk"))
 
+# Functions' installed dependencies (requirements.txt, package.json), one folder per content hash,
+# and how long one install may take (seconds). Workers run under uids of their own and mount their
+# package from there, so it must be reachable by them: not inside the data folder (0700) but, as
+# the runner's work folders, in the temporary folder by default (a cache: lost at reboot, remade).
+FLOWBENCH_PACKAGES_DIR = Path(env_str(
+    "FLOWBENCH_PACKAGES_DIR", os.path.join(tempfile.gettempdir(), f"flowbench-packages-{os.geteuid()}"))).resolve()
+FLOWBENCH_INSTALL_TIMEOUT = env_int("FLOWBENCH_INSTALL_TIMEOUT", 300, minimum=1, maximum=3600)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -13,6 +13,8 @@ from editor.errors import ApiError, not_found
 from editor.models import Function, FunctionVersion
 from editor.services import validation
 from editor.services.invocations import runner_namespace
+from editor.services.layers import checked_layers
+from editor.services.packages import in_background, install_packages, packages_cached
 from editor.services.runner import available_runtimes, retire_function
 
 HELLO_WORLD = {
@@ -58,7 +60,6 @@ def starting_points(runtime: str) -> list[dict]:
     return points
 
 
-@transaction.atomic
 def create_function(user, *, name, runtime, starting_point="hello-world", description="") -> Function:
     """Creates a function with the starting point's code and deploys it (as Lambda's
     CreateFunction does), so it can be tested at once; returns it."""
@@ -83,49 +84,95 @@ def create_function(user, *, name, runtime, starting_point="hello-world", descri
                               description=description, timeout=timeout, memory=memory, env=env)
 
 
-def _create_and_deploy(user, *, name: str, **fields) -> Function:
-    """Stores a new function of `user` and deploys it; refuses a name the user already has."""
+def _create_and_deploy(user, *, name: str, pending: bool = False, publish: bool = False, **fields) -> Function:
+    """Stores a new function of `user` and deploys it; refuses a name the user already has.
+
+    Its dependencies are installed first, outside any transaction (an install takes seconds to
+    minutes and must not hold the database): nothing is stored when the install fails. With
+    `pending` (the Lambda API's CreateFunction) a function whose dependencies are not cached is
+    stored at once in State Pending, with nothing deployed, and deployed (then published, with
+    `publish`) by a background install that leaves it Active, or Failed with pip's or npm's
+    message."""
     if Function.objects.filter(owner=user, name=name).exists():
         raise ApiError("ResourceConflict", f"You already have a function called {name}.", status=409, field="name")
-    try:
-        with transaction.atomic():
-            function = Function.objects.create(owner=user, name=name, **fields)
-    except IntegrityError:
-        raise ApiError("ResourceConflict", f"You already have a function called {name}.", status=409,
-                       field="name") from None
-    deploy_function(function)
+    pending = pending and not packages_cached(fields["runtime"], fields["files"])
+    if not pending:
+        install_packages(fields["runtime"], fields["files"])
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                function = Function.objects.create(owner=user, name=name, state="Pending" if pending else "Active",
+                                                   **fields)
+        except IntegrityError:
+            raise ApiError("ResourceConflict", f"You already have a function called {name}.", status=409,
+                           field="name") from None
+        if pending:
+            in_background(lambda: _finish_pending(function.pk, publish))
+        else:
+            deploy_function(function)
+            if publish:
+                publish_version(function)
     return Function.objects.select_related("deployed").get(pk=function.pk)
 
 
-@transaction.atomic
+def _finish_pending(function_id: int, publish: bool) -> None:
+    """Installs a Pending function's dependencies, then deploys it (Active) or says why not
+    (Failed, reason DependencyError); a function deleted meanwhile is left alone."""
+    function = Function.objects.filter(pk=function_id, state="Pending").first()
+    if function is None:
+        return
+    try:
+        install_packages(function.runtime, function.files, function.pk)
+        with transaction.atomic():
+            deploy_function(function)
+            if publish:
+                publish_version(function)
+            Function.objects.filter(pk=function_id).update(state="Active", state_reason="")
+    except ApiError as error:
+        Function.objects.filter(pk=function_id).update(state="Failed", state_reason=error.message)
+
+
+def draft_version(function: Function) -> FunctionVersion:
+    """Returns an unsaved FunctionVersion of the draft: what a Pending or Failed function, which has
+    nothing deployed, reports as its $LATEST."""
+    digest, size = _code_digest(function.files)
+    return FunctionVersion(function=function, number=None, code_sha256=digest, code_size=size,
+                           created_at=function.updated_at, **function.draft_snapshot())
+
+
 def create_function_from_code(user, *, name, runtime, handler, files, aws_runtime="", role=None, description="",
-                              timeout=3, memory=128, env=None, tags=None) -> Function:
+                              timeout=3, memory=128, env=None, tags=None, layers=None, pending=False,
+                              publish=False) -> Function:
     """Creates a function from given code and configuration and deploys it, as the Lambda API's
     CreateFunction does; `aws_runtime` is the AWS runtime id the caller named ("python3.12"),
-    `runtime` the installed family that runs it. Returns it; nothing is stored when anything is
-    refused."""
+    `runtime` the installed family that runs it; `pending` and `publish` as _create_and_deploy
+    says. Returns it; nothing is stored when anything is refused."""
     name = validation.function_name(name, "FunctionName")
     runtimes = {r["id"] for r in available_runtimes()}
     if runtime not in runtimes:
         raise ApiError("InvalidRuntime", f"The {aws_runtime or runtime} runtime is not installed here.",
                        field="Runtime")
     return _create_and_deploy(
-        user, name=name, runtime=runtime, aws_runtime=aws_runtime, role=role,
+        user, name=name, pending=pending, publish=publish, runtime=runtime, aws_runtime=aws_runtime, role=role,
         handler=validation.handler(handler, "Handler"), files=validation.files(files, "ZipFile"),
         description=validation.text(description, "Description", max_length=256),
         timeout=validation.integer(timeout, "Timeout", *validation.TIMEOUT_RANGE),
         memory=validation.integer(memory, "MemorySize", *validation.MEMORY_RANGE),
-        env=validation.environment(env or {}, "Environment"), tags=dict(tags or {}))
+        env=validation.environment(env or {}, "Environment"), tags=dict(tags or {}),
+        layers=checked_layers(user, layers, "Layers"))
 
 
-@transaction.atomic
 def replace_code(function: Function, files) -> FunctionVersion:
     """Makes `files` the function's code and deploys it (Lambda's UpdateFunctionCode): the draft's
-    undeployed edits are replaced. Returns the version $LATEST now runs."""
-    function = Function.objects.select_for_update().get(pk=function.pk)
-    function.files = validation.files(files, "ZipFile")
-    function.save(update_fields=["files", "updated_at"])
-    return deploy_function(function)
+    undeployed edits are replaced. Returns the version $LATEST now runs. Its dependencies are
+    installed first; when that fails nothing changes."""
+    files = validation.files(files, "ZipFile")
+    install_packages(function.runtime, files, function.pk)
+    with transaction.atomic():
+        function = Function.objects.select_for_update().get(pk=function.pk)
+        function.files = files
+        function.save(update_fields=["files", "updated_at"])
+        return deploy_function(function)
 
 
 @transaction.atomic
@@ -136,11 +183,11 @@ def save_code(function: Function, files) -> Function:
     return function
 
 
-CONFIG_FIELDS = ("description", "handler", "timeout", "memory", "env", "network", "reserved_concurrency")
+CONFIG_FIELDS = ("description", "handler", "timeout", "memory", "env", "network", "reserved_concurrency", "layers")
 
 
 # The settings a version holds (reserved concurrency belongs to the function itself).
-VERSION_CONFIG_FIELDS = ("description", "handler", "timeout", "memory", "env", "network", "runtime")
+VERSION_CONFIG_FIELDS = ("description", "handler", "timeout", "memory", "env", "network", "runtime", "layers")
 
 
 _UNCHANGED = object()
@@ -176,6 +223,8 @@ def update_configuration(function: Function, data, *, role=_UNCHANGED,
         checked["env"] = validation.environment(data["env"])
     if "network" in data:
         checked["network"] = validation.boolean(data["network"], "network")
+    if "layers" in data:
+        checked["layers"] = checked_layers(function.owner, data["layers"], "layers")
     if "reserved_concurrency" in data:
         value = data["reserved_concurrency"]
         checked["reserved_concurrency"] = (
@@ -205,28 +254,41 @@ def _code_digest(files: dict) -> tuple[str, int]:
     return hashlib.sha256(blob).hexdigest(), size
 
 
-@transaction.atomic
 def deploy_function(function: Function) -> FunctionVersion:
-    """Snapshots the draft (code + configuration) into an immutable version that $LATEST runs."""
-    function = Function.objects.select_for_update().get(pk=function.pk)
-    validation.files(function.files)
-    validation.handler(function.handler)
-    runtimes = {r["id"] for r in available_runtimes()}
-    if function.runtime not in runtimes:
-        raise ApiError("InvalidRuntime", f"The {function.runtime} runtime is not installed here.", field="runtime")
-    return _deploy_snapshot(function, function.draft_snapshot())
+    """Snapshots the draft (code + configuration) into an immutable version that $LATEST runs.
+
+    The draft's dependencies (requirements.txt, package.json) are installed first, outside the
+    transaction, their output streamed to the page; a failed install refuses the Deploy
+    (InstallationFailed) and the previous version keeps running. The row lock then checks the
+    draft did not change meanwhile (it installs again if it did: a cache hit when unchanged)."""
+    while True:
+        draft = Function.objects.get(pk=function.pk)
+        validation.files(draft.files)
+        validation.handler(draft.handler)
+        runtimes = {r["id"] for r in available_runtimes()}
+        if draft.runtime not in runtimes:
+            raise ApiError("InvalidRuntime", f"The {draft.runtime} runtime is not installed here.", field="runtime")
+        log: list[str] = []
+        install_packages(draft.runtime, draft.files, draft.pk, log=log)
+        with transaction.atomic():
+            function = Function.objects.select_for_update().get(pk=function.pk)
+            if (function.runtime, function.files) != (draft.runtime, draft.files):
+                continue   # saved while installing: install what is there now
+            return _deploy_snapshot(function, function.draft_snapshot(), install_log="\n".join(log))
 
 
-def _deploy_snapshot(function: Function, snapshot: dict) -> FunctionVersion:
+def _deploy_snapshot(function: Function, snapshot: dict, install_log: str = "") -> FunctionVersion:
     """Makes `snapshot` (code and configuration) what $LATEST runs; returns its version, the
     deployed one when nothing differs. The caller holds the function's row lock."""
     if function.deployed is not None and function.deployed.snapshot() == snapshot:
         return function.deployed
     digest, size = _code_digest(snapshot["files"])
     version = FunctionVersion.objects.create(function=function, number=None, code_sha256=digest, code_size=size,
-                                             **snapshot)
+                                             install_log=install_log, **snapshot)
     function.deployed = version
-    function.save(update_fields=["deployed", "updated_at"])
+    # Deployed code runs: a function that was Pending or Failed (its dependencies) is Active now.
+    function.state, function.state_reason = "Active", ""
+    function.save(update_fields=["deployed", "state", "state_reason", "updated_at"])
     # $LATEST's warm workers run the code just replaced: they go (busy ones once they finish).
     transaction.on_commit(lambda: retire_function(function.name, runner_namespace(function), "$LATEST"))
     return version
@@ -249,7 +311,7 @@ def publish_version(function: Function, description="") -> FunctionVersion:
     snapshot = head.snapshot()
     snapshot["description"] = description or head.description
     return FunctionVersion.objects.create(function=function, number=number, code_sha256=head.code_sha256,
-                                          code_size=head.code_size, **snapshot)
+                                          code_size=head.code_size, install_log=head.install_log, **snapshot)
 
 
 def get_version(function: Function, qualifier: str) -> FunctionVersion:

@@ -70,6 +70,8 @@ def runner_namespace(function: Function) -> str:
 def function_spec(function: Function, version: FunctionVersion):
     """Returns the runtime.functions FunctionSpec that runs `version` of `function`."""
     from editor.services.role_sessions import execution_role, function_credentials
+    from editor.services.layers import opt_dir_for
+    from editor.services.packages import install_packages
     from runtime.functions import FunctionSpec
 
     role = execution_role(function)
@@ -79,7 +81,8 @@ def function_spec(function: Function, version: FunctionVersion):
         name=function.name, namespace=runner_namespace(function), version=version.label,
         runtime=version.runtime, handler=version.handler, files=dict(version.files),
         env=dict(version.env), timeout=version.timeout, memory=version.memory,
-        network=version.network,
+        network=version.network, packages=install_packages(version.runtime, version.files),
+        layers=opt_dir_for(function.owner, version.layers),
     )
 
 

@@ -455,6 +455,10 @@ class FunctionRunner:
             with open(target, "wb") as f:
                 f.write(content.encode() if isinstance(content, str) else bytes(content))
         make_readable(code_dir)
+        root = self._sandbox_class.packages_root(spec)
+        if root and not any(p.split("/")[0] == "node_modules" for p in spec.files):
+            # ES modules ignore NODE_PATH: they find packages in node_modules beside the code.
+            os.symlink(f"{root}/nodejs/node_modules", os.path.join(code_dir, "node_modules"))
         return code_dir
 
     def _drop_empty_pools(self) -> None:

@@ -23,6 +23,10 @@ class FunctionSpec:
     bytes. `version` is the Lambda version ("$LATEST" or "1", "2", ...); together with a hash of
     the code and configuration it names the warm workers, so a redeploy never reuses old ones.
     `timeout` is in seconds, `memory` in MB (as Lambda: 128..10240), `tmp_mb` the size of /tmp.
+    `packages` is the host path of the version's installed dependencies (runtime.functions.
+    packages: `python/` or `nodejs/node_modules/` inside), mounted read-only; "" for none.
+    `layers` the host path of its layers merged (runtime.functions.layers), mounted read-only
+    at /opt where the sandbox can; "" for none.
     `namespace` keeps apart functions that share a name but not an owner (two users' "hello"):
     it is part of the workers' identity and of the concurrency count, and the function never
     sees it (its name, ARN and log group are its own `name`).
@@ -46,6 +50,8 @@ class FunctionSpec:
     # they expire (runner.py).
     role: str = ""
     credentials: Callable[[], tuple[dict, float]] | None = field(default=None, compare=False, repr=False)
+    packages: str = ""
+    layers: str = ""
 
     def __post_init__(self):
         if not self.name or "/" in self.name or ":" in self.name:
@@ -86,6 +92,6 @@ class FunctionSpec:
         """Returns the identity of this version's warm workers: namespace, name, version and a
         hash of the code and of every setting a running worker depends on."""
         config = json.dumps([self.runtime, self.handler, self.env, self.timeout, self.memory,
-                             self.network, self.tmp_mb, self.role], sort_keys=True, default=str)
+                             self.network, self.tmp_mb, self.role, self.packages, self.layers], sort_keys=True, default=str)
         digest = hashlib.sha256((self.code_sha256 + config).encode()).hexdigest()[:16]
         return f"{self.function_key}:{self.version}:{digest}"

@@ -149,16 +149,42 @@ function renderDeployState() {
   $("deployed-state").hidden = pending || !(fn && fn.deployed);
 }
 
+// The install log of a Deploy (pip / npm) streams into its panel while the Deploy request runs.
+const deployLog = new LogView($("deploy-log"), document.createElement("p"));
+function openDeployStream() {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const socket = new WebSocket(`${scheme}://${location.host}/ws/functions/${encodeURIComponent(NAME)}/deploy/`);
+  const ready = new Promise((resolve, reject) => {
+    socket.addEventListener("message", (message) => {
+      const data = JSON.parse(message.data);
+      if (data.type === "ready") resolve();
+      else if (data.type === "log") { $("deploy-log-panel").hidden = false; deployLog.append([data.line]); }
+    });
+    socket.addEventListener("close", () => reject(new Error("The deploy log stream closed.")));
+    socket.addEventListener("error", () => reject(new Error("The deploy log stream could not open.")));
+  });
+  return { socket, ready };
+}
+
 $("deploy").addEventListener("click", async () => {
   if (unsaved && !(await saveDraft())) return;
   status("Deploying…");
+  deployLog.clear();
+  $("deploy-log-panel").hidden = true;
+  $("deploy").disabled = true;
+  const stream = openDeployStream();
   try {
+    // Without the stream the Deploy still works; only its live log is missing.
+    await stream.ready.catch(() => {});
     const result = await api("POST", `${BASE}/deploy`);
     fn = result.function;
     renderDeployState();
     status(`Deployed: $LATEST now runs code ${result.version.code_sha256.slice(0, 12)}.`, "ok");
   } catch (error) {
     status(error.message, "error");
+  } finally {
+    stream.socket.close();
+    $("deploy").disabled = false;
   }
 });
 
@@ -428,6 +454,7 @@ function fillConfig(config) {
   $("cfg-memory").value = config.memory;
   $("cfg-concurrency").value = config.reserved_concurrency ?? "";
   $("cfg-network").checked = config.network;
+  $("cfg-layers").value = (config.layers || []).join("\n");
   $("env-table").querySelector("tbody").replaceChildren(...config.env.map((e) => envRow(e.key, e.value)));
   checkEnv();
 }
@@ -441,6 +468,7 @@ $("config-form").addEventListener("submit", async (event) => {
     description: $("cfg-description").value, handler: $("cfg-handler").value.trim(),
     timeout: number("cfg-timeout"), memory: number("cfg-memory"),
     reserved_concurrency: number("cfg-concurrency"), network: $("cfg-network").checked, env: envItems(),
+    layers: $("cfg-layers").value.split("\n").map((line) => line.trim()).filter(Boolean),
   };
   try {
     fn = await api("PUT", `${BASE}/configuration`, payload);

@@ -16,7 +16,6 @@ import base64
 import json
 import re
 import uuid
-from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
@@ -25,11 +24,14 @@ from django.urls import reverse
 from editor.aws.errors import AwsError
 from editor.aws.pagination import paginate, paginate_list
 from editor.aws.providers.base import Provider
+from editor.aws.providers.lambda_layers import _INVALID_MARKER, LayersMixin
+from editor.aws.providers.lambda_layers import aws_time as _aws_time
 from editor.errors import ApiError
 from editor.models import Function, FunctionAlias, FunctionVersion, Invocation, Role
 from editor.services import code_archive, functions, invocations
 from editor.services import function_aliases as aliases
 from editor.services.accounts import account_id, function_arn, role_arn
+from editor.services.packages import install_packages
 from editor.services.runner import available_runtimes
 from editor.services.validation import PAYLOAD_LIMIT_BYTES, json_text
 from runtime.arn import parse_function
@@ -50,24 +52,18 @@ SERVICE_ERRORS = {
     "ServiceException": ("ServiceException", 500),
 }
 # Settings Flowbench has no counterpart for: refused rather than ignored.
-UNSUPPORTED = ("Layers", "FileSystemConfigs", "ImageConfig", "CodeSigningConfigArn", "DeadLetterConfig",
+UNSUPPORTED = ("FileSystemConfigs", "ImageConfig", "CodeSigningConfigArn", "DeadLetterConfig",
                "KMSKeyArn", "SnapStart")
 _ROLE_ARN = re.compile(r"arn:aws[a-zA-Z-]*:iam::(?P<account>\d{12}):role(?P<path>/(?:[^/]+/)*)(?P<name>[^/]+)")
 _REVISIONS = uuid.UUID("6f1c8a56-3b0e-4b57-9a43-5d1c0e7f1a20")
-_INVALID_MARKER = AwsError("InvalidParameterValueException", "Invalid Marker: pass the NextMarker a listing returned.")
 
 _MEMBERS = {"name": "FunctionName", "runtime": "Runtime", "handler": "Handler", "description": "Description",
             "timeout": "Timeout", "memory": "MemorySize", "env": "Environment.Variables",
-            "reserved_concurrency": "ReservedConcurrentExecutions", "files": "ZipFile"}
+            "reserved_concurrency": "ReservedConcurrentExecutions", "files": "ZipFile", "layers": "Layers"}
 
 
 def invalid(message: str) -> AwsError:
     return AwsError("InvalidParameterValueException", message, 400)
-
-
-def _aws_time(moment: datetime) -> str:
-    """Returns `moment` as Lambda writes LastModified: 2024-01-01T00:00:00.000+0000."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}" + moment.strftime("%z")
 
 
 def _code_sha256(version: FunctionVersion) -> str:
@@ -102,13 +98,14 @@ def _client_context(value: str | None) -> dict | None:
     return found
 
 
-class LambdaProvider(Provider):
+class LambdaProvider(LayersMixin, Provider):
     API_ERRORS = {
         "ResourceNotFound": ("ResourceNotFoundException", 404),
         "ResourceConflict": ("ResourceConflictException", 409),
         "NotDeployed": ("ResourceConflictException", 409),
         "RequestTooLarge": ("RequestEntityTooLargeException", 413),
         "SandboxUnavailable": ("ServiceException", 500),
+        "InstallationFailed": ("InvalidParameterValueException", 400),
         **{code: ("InvalidParameterValueException", 400) for code in (
             "InvalidParameterValue", "InvalidName", "InvalidHandler", "InvalidRuntime", "InvalidEnvKey",
             "ReservedEnvKey", "DuplicateEnvKey", "EnvTooLarge", "OutOfRange", "InvalidFileName", "TooManyFiles",
@@ -237,10 +234,25 @@ class LambdaProvider(Provider):
             "CodeSha256": _code_sha256(version), "Version": version.label,
             "Environment": {"Variables": dict(version.env)} if version.env else None,
             "TracingConfig": {"Mode": "PassThrough"}, "RevisionId": self._revision(function, version),
-            "State": "Active", "LastUpdateStatus": "Successful", "PackageType": "Zip",
+            **self._state(function, version), "PackageType": "Zip",
             "Architectures": ["x86_64"], "EphemeralStorage": {"Size": 512},
             "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{function.name}"},
+            "Layers": self._layers_of(version) or None,
         }
+
+    @staticmethod
+    def _state(function: Function, version: FunctionVersion) -> dict:
+        """Returns State and LastUpdateStatus (with their reasons): a deployed version is Active;
+        a function whose dependencies still install is Pending (InProgress), one whose install
+        failed Failed, reason DependencyError and pip's or npm's message."""
+        if version.pk is not None or function.state == "Active":
+            return {"State": "Active", "LastUpdateStatus": "Successful"}
+        if function.state == "Pending":
+            return {"State": "Pending", "StateReason": "The function's dependencies are being installed.",
+                    "StateReasonCode": "Creating", "LastUpdateStatus": "InProgress"}
+        return {"State": "Failed", "StateReason": function.state_reason, "StateReasonCode": "DependencyError",
+                "LastUpdateStatus": "Failed", "LastUpdateStatusReason": function.state_reason,
+                "LastUpdateStatusReasonCode": "DependencyError"}
 
     def _alias(self, alias: FunctionAlias) -> dict:
         return {"AliasArn": self._arn(alias.function.name, alias.name), "Name": alias.name,
@@ -271,25 +283,35 @@ class LambdaProvider(Provider):
         family, aws_id = self._runtime(params["Runtime"])
         role = self._role(params["Role"])
         files = code_archive.unpack_zip(data)
+        # Dependencies not cached yet install in the background: the function answers State
+        # Pending until they are (then Active, or Failed with pip's or npm's message).
         with transaction.atomic():
             try:
                 function = functions.create_function_from_code(
                     self.owner, name=name, runtime=family, aws_runtime=aws_id, handler=params["Handler"],
                     files=files, role=role, description=params.get("Description", ""),
                     timeout=params.get("Timeout", 3), memory=params.get("MemorySize", 128),
-                    env=(params.get("Environment") or {}).get("Variables") or {}, tags=params.get("Tags"))
+                    env=(params.get("Environment") or {}).get("Variables") or {}, tags=params.get("Tags"),
+                    layers=params.get("Layers"), pending=True, publish=bool(params.get("Publish")))
             except ApiError as error:
                 if error.code == "ResourceConflict":
                     raise AwsError("ResourceConflictException", f"Function already exist: {name}", 409) from None
                 raise
-            version = function.deployed
-            if params.get("Publish"):
-                version = functions.publish_version(function)
+            version = function.deployed or functions.draft_version(function)
+            if params.get("Publish") and function.deployed is not None:
+                version = function.versions.filter(number__isnull=False).order_by("-number").first()
         return self._configuration(function, version, None if version.number is None else version.label)
+
+    def _reported_version(self, function: Function, qualifier: str | None) -> FunctionVersion:
+        """Returns the version GetFunction reports: the draft for a Pending or Failed function's
+        $LATEST, which has nothing deployed."""
+        if qualifier in (None, "$LATEST") and function.deployed is None and function.state != "Active":
+            return functions.draft_version(function)
+        return self._version(function, qualifier)
 
     def GetFunction(self, params: dict) -> dict:
         function, qualifier = self._function(params, "lambda:GetFunction", qualified=True)
-        version = self._version(function, qualifier)
+        version = self._reported_version(function, qualifier)
         token = code_archive.download_token(version)
         location = settings.FLOWBENCH_BASE_URL + reverse("lambda-code", args=[token])
         concurrency = function.reserved_concurrency
@@ -300,7 +322,7 @@ class LambdaProvider(Provider):
 
     def GetFunctionConfiguration(self, params: dict) -> dict:
         function, qualifier = self._function(params, "lambda:GetFunctionConfiguration", qualified=True)
-        return self._configuration(function, self._version(function, qualifier), qualifier)
+        return self._configuration(function, self._reported_version(function, qualifier), qualifier)
 
     def ListFunctions(self, params: dict) -> dict:
         self.authorize("lambda:ListFunctions", "*")
@@ -325,10 +347,12 @@ class LambdaProvider(Provider):
         files = code_archive.unpack_zip(data)
         if params.get("DryRun"):
             return self._configuration(function, self._version(function, None))
+        install_packages(function.runtime, files, function.pk)
         with transaction.atomic():
             function = Function.objects.select_for_update(of=("self",)).select_related("deployed", "role").get(
                 pk=function.pk)
-            self._check_revision(params.get("RevisionId"), self._revision(function, self._version(function, None)))
+            self._check_revision(params.get("RevisionId"),
+                                 self._revision(function, self._reported_version(function, None)))
             version = functions.replace_code(function, files)
             function.refresh_from_db()
             if params.get("Publish"):
@@ -343,6 +367,8 @@ class LambdaProvider(Provider):
             ("MemorySize", "memory")) if member in params}
         if "Environment" in params:
             data["env"] = (params["Environment"] or {}).get("Variables") or {}
+        if "Layers" in params:
+            data["layers"] = params["Layers"]
         extra = {}
         if "Role" in params:
             extra["role"] = self._role(params["Role"])

@@ -219,6 +219,16 @@ def main():
     requests = os.fdopen(REQUESTS, "rb", buffering=65536)
     task_root = os.environ["LAMBDA_TASK_ROOT"]
     sys.path.insert(0, task_root)
+    # After the code, as on Lambda: the layers' python folders, then requirements.txt's package.
+    after_code = []
+    layers = os.environ.get("LAMBDA_LAYERS_ROOT")
+    if layers:
+        after_code += [os.path.join(layers, "python", "lib", "python%d.%d" % sys.version_info[:2],
+                                    "site-packages"), os.path.join(layers, "python")]
+    packages = os.environ.get("LAMBDA_PACKAGES_ROOT")
+    if packages:
+        after_code.append(os.path.join(packages, "python"))
+    sys.path[1:1] = after_code
     if os.environ.get("FLOWBENCH_API_SOCKET"):   # network off: the API alone, through the host
         bridge_api(os.environ.pop("FLOWBENCH_API_SOCKET"), int(os.environ.pop("FLOWBENCH_API_PORT")))
     if os.environ.get("FLOWBENCH_SDK_DIR"):   # boto3, as AWS's runtime has it: after the code

@@ -184,6 +184,36 @@ class Sandbox(ABC):
     def cleanup(self) -> None:
         """Removes what the backend created for this worker (called after kill_all)."""
 
+    @classmethod
+    def packages_root(cls, spec) -> str:
+        """Returns where the worker sees the version's installed dependencies (`spec.packages`,
+        mounted read-only); "" when it has none."""
+        return spec.packages
+
+    @classmethod
+    def layers_root(cls, spec) -> str:
+        """Returns where the worker sees its layers (`spec.layers`): /opt where the backend can
+        mount it; "" when it has none."""
+        return spec.layers
+
+    def package_env(self) -> dict:
+        """Returns the variables that tell the worker's bootstrap where its layers and
+        dependencies are, in Lambda's order (the code, then layers, then the rest):
+        LAMBDA_LAYERS_ROOT and LAMBDA_PACKAGES_ROOT (the Python worker puts their `python/`
+        folders on sys.path after the code) and NODE_PATH (for require)."""
+        env, node_path = {}, []
+        layers, packages = self.layers_root(self.spec), self.packages_root(self.spec)
+        if layers:
+            env["LAMBDA_LAYERS_ROOT"] = layers
+            major = self.runtime.version[0] if self.runtime.family == "nodejs" else 0
+            node_path += [f"{layers}/nodejs/node{major}/node_modules", f"{layers}/nodejs/node_modules"]
+        if packages:
+            env["LAMBDA_PACKAGES_ROOT"] = packages
+            node_path.append(f"{packages}/nodejs/node_modules")
+        if node_path:
+            env["NODE_PATH"] = ":".join(node_path)
+        return env
+
     # --- lifecycle ---------------------------------------------------------------------------
 
     def start(self, on_line: Callable[[str], None], timeout: float = INIT_TIMEOUT,

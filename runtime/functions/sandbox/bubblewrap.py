@@ -2,7 +2,8 @@
 namespace.
 
 Inside, the worker sees /usr (read-only, with the usual /bin, /lib symlinks), a few files of /etc
-that name resolution and TLS need, its code read-only at /var/task as on Lambda, the bootstrap at
+that name resolution and TLS need, its code read-only at /var/task as on Lambda, its installed dependencies read-only at
+/var/lang/packages, its layers read-only at /opt, the bootstrap at
 /var/runtime, a private size-limited /tmp and /dev/shm, and its own /proc and /dev. Everything
 else (/, /etc, /dev) is read-only, so memory-backed files can only grow where they are sized and
 counted. Nothing of the project, its database, settings or the user's home is mounted. The
@@ -30,6 +31,8 @@ __all__ = ["BubblewrapSandbox", "bubblewrap_path", "bubblewrap_problem", "bubble
 
 ETC_FILES = ("/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/ssl",
              "/etc/ca-certificates", "/etc/localtime")
+# Where a version's installed dependencies appear (read-only), beside the runtime as on Lambda.
+PACKAGES_MOUNT = "/var/lang/packages"
 
 
 def bubblewrap_path() -> str | None:
@@ -80,7 +83,8 @@ class BubblewrapSandbox(Sandbox):
         spec = self.spec
         runtime_dir = os.path.join(self.settings.work_dir, "runtime")
         bootstrap = "/var/runtime/" + os.path.basename(self.runtime.bootstrap)
-        env = dict(self.env, LAMBDA_TASK_ROOT="/var/task", LAMBDA_RUNTIME_DIR="/var/runtime")
+        env = dict(self.env, LAMBDA_TASK_ROOT="/var/task", LAMBDA_RUNTIME_DIR="/var/runtime",
+                   **self.package_env())
         options = ["--die-with-parent", "--new-session",
                 "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
                 "--hostname", "localhost",
@@ -101,6 +105,8 @@ class BubblewrapSandbox(Sandbox):
             env.update(bridge)
         options += ["--ro-bind", self.code_dir, "/var/task",
                     "--ro-bind", runtime_dir, "/var/runtime",
+                    *(["--ro-bind", spec.packages, PACKAGES_MOUNT] if spec.packages else []),
+                    *(["--ro-bind", spec.layers, "/opt"] if spec.layers else []),
                     "--size", str(spec.tmp_mb << 20), "--perms", "1777", "--tmpfs", "/tmp",
                     "--proc", "/proc", "--dev", "/dev",
                     "--size", str(spec.memory << 20), "--perms", "1777", "--tmpfs", "/dev/shm",
@@ -114,6 +120,14 @@ class BubblewrapSandbox(Sandbox):
             "--", *interpreter_argv(self.runtime, bootstrap, spec.memory),
             str(request_fd), str(response_fd)])
         return argv, {**popen, "env": env, "cwd": "/", "pass_fds": [options_r]}
+
+    @classmethod
+    def packages_root(cls, spec):
+        return PACKAGES_MOUNT if spec.packages else ""
+
+    @classmethod
+    def layers_root(cls, spec):
+        return "/opt" if spec.layers else ""
 
     def find_worker_pid(self):
         # bwrap (our child) -> the namespace's init -> the worker.

@@ -113,12 +113,12 @@ class PlainSandbox(Sandbox):
         runtime_dir = os.path.join(self.settings.work_dir, "runtime")
         bootstrap = os.path.join(runtime_dir, os.path.basename(self.runtime.bootstrap))
         env = dict(self.env, LAMBDA_TASK_ROOT=self.code_dir, LAMBDA_RUNTIME_DIR=runtime_dir,
-                   TMPDIR=self.tmp)
+                   TMPDIR=self.tmp, **self.package_env())
         sdk = self.settings.sdk_dirs.get(self.runtime.family)
         if sdk:   # the AWS SDK, which the worker reads after the function's own code
             env["FLOWBENCH_SDK_DIR"] = sdk
             if self.runtime.family == "nodejs":
-                env["NODE_PATH"] = sdk   # require() reads it; import does not (see runtime/functions/sdk)
+                env["NODE_PATH"] = ":".join(filter(None, [env.get("NODE_PATH"), sdk]))   # require() reads it; import does not (see runtime/functions/sdk)
         if self.uid is not None and self.settings.api_socket:   # its network is off (see below)
             env.update(self.api_bridge_env(self.settings.api_socket))
         keeper = [sys.executable, "-I", "-S", os.path.join(runtime_dir, "keeper.py")]
