@@ -38,6 +38,9 @@ from runtime.arn import parse_function
 RUNTIMES = {
     **{f"python3.{minor}": "python" for minor in range(9, 14)},
     **{f"nodejs{major}.x": "nodejs" for major in (18, 20, 22)},
+    # AWS's Ruby ids, and the Debian ruby's own (ruby3.1 on Debian 12) that GetFunction reports.
+    **{f"ruby3.{minor}": "ruby" for minor in range(1, 5)},
+    "provided.al2023": "provided.al2023", "provided.al2": "provided.al2",
 }
 # How much of the log `LogType: Tail` returns (its last bytes).
 TAIL_BYTES = 4096

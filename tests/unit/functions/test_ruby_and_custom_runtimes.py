@@ -36,6 +36,7 @@ end
 # A custom runtime in bash alone: it speaks HTTP/1.0 to the Runtime API over /dev/tcp.
 SHELL_BOOTSTRAP = r'''#!/bin/bash
 set -euo pipefail
+LC_ALL=C
 HOST=${AWS_LAMBDA_RUNTIME_API%:*}; PORT=${AWS_LAMBDA_RUNTIME_API#*:}
 echo "bootstrap starting for $_HANDLER"
 call() {   # call METHOD PATH [BODY [ERROR-TYPE]]: prints the response headers, then the body
