@@ -24,8 +24,8 @@ _runner = None
 _pool: ThreadPoolExecutor | None = None
 
 RUNTIME_LABELS = {"python": "Python", "nodejs": "Node.js", "ruby": "Ruby",
-                  "provided.al2023": "Amazon Linux 2023 (custom runtime: your bootstrap)",
-                  "provided.al2": "Amazon Linux 2 (custom runtime: your bootstrap)"}
+                  "provided.al2023": "Custom runtime on Amazon Linux 2023",
+                  "provided.al2": "Custom runtime on Amazon Linux 2"}
 # The studio's runtime ids, in the Create form's order. A custom runtime is one id per AWS id (the
 # studio keeps which one the function asked for); the others are a family, its newest version.
 STUDIO_RUNTIMES = ("python", "nodejs", "ruby", "provided.al2023", "provided.al2")
