@@ -15,6 +15,10 @@ network switched off: the sandbox's own network namespace keeps its loopback):
     POST /2018-06-01/runtime/invocation/{id}/error        its error (Lambda-Runtime-Function-Error-Type)
     POST /2018-06-01/runtime/init/error                   the runtime could not start
 
+With the network on, the sandbox shares the host's loopback, where other functions could reach the
+port: the server answers only connections from sockets of its own user id (each worker has one
+of its own when Flowbench runs as root), read from /proc/net/tcp, and drops the others.
+
 The worker is ready when the bootstrap first asks for an event. When the bootstrap exits, the
 worker exits the same way, so the host reports Runtime.ExitError with its status, as AWS does. A
 bootstrap that is missing is Runtime.InvalidEntrypoint; one that cannot be executed,
@@ -144,6 +148,33 @@ class RuntimeApi(BaseHTTPRequestHandler):
             outcomes.put((b"B", body))
 
 
+def peer_uid(client_address, server_address):
+    """Returns the user id owning the connecting socket (as /proc/net/tcp shows it), or None."""
+    def hexed(address):
+        host, port = address
+        return "%08X:%04X" % (int.from_bytes(bytes(map(int, host.split("."))), "little"), port)
+
+    local, remote = hexed(client_address), hexed(server_address)
+    try:
+        with open("/proc/net/tcp") as table:
+            for line in table:
+                fields = line.split()
+                if len(fields) > 7 and fields[1] == local and fields[2] == remote:
+                    return int(fields[7])
+    except OSError:
+        pass
+    return None
+
+
+class OwnServer(ThreadingHTTPServer):
+    """The Runtime API's server: answers the sockets of this worker's user id only."""
+
+    daemon_threads = True
+
+    def verify_request(self, request, client_address):
+        return peer_uid(client_address, self.server_address) == os.getuid()
+
+
 def find_bootstrap():
     for path in BOOTSTRAPS:
         task_path = path.replace("/var/task", os.environ.get("LAMBDA_TASK_ROOT", "/var/task"), 1)
@@ -183,8 +214,7 @@ def exit_with(process):
 def main():
     os.set_inheritable(REQUESTS, False)
     os.set_inheritable(RESPONSES, False)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), RuntimeApi)
-    server.daemon_threads = True
+    server = OwnServer(("127.0.0.1", 0), RuntimeApi)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     process = start_bootstrap(f"127.0.0.1:{server.server_address[1]}")
     threading.Thread(target=exit_with, args=(process,), daemon=True).start()

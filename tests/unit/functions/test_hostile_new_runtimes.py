@@ -182,3 +182,61 @@ def test_a_bootstrap_cannot_answer_for_another_request(runner):
                   "    return {'refused': None}\n", marker, timeout=30)
     inv = runner.invoke(spec, {})
     assert inv.payload == {"refused": 400}, inv.logs
+
+
+VICTIM_BOOTSTRAP = '''#!/usr/bin/python3
+import json, os, socket, urllib.request
+ADDRESS = os.environ["AWS_LAMBDA_RUNTIME_API"]
+API = "http://" + ADDRESS + "/2018-06-01/runtime/invocation/"
+while True:
+    with urllib.request.urlopen(API + "next") as reply:
+        request_id = reply.headers["Lambda-Runtime-Aws-Request-Id"]
+        gate = json.loads(reply.read())
+    print("api", ADDRESS, "id", request_id, flush=True)
+    with socket.create_connection(("127.0.0.1", gate)) as conn:
+        conn.recv(2)
+    urllib.request.urlopen(urllib.request.Request(API + request_id + "/response", data=b'"mine"',
+                                                  method="POST")).read()
+'''
+FORGER = ("import urllib.request\n"
+          "def handler(event, context):\n"
+          "    url = f\"http://{event['address']}/2018-06-01/runtime/invocation/{event['id']}/response\"\n"
+          "    try:\n"
+          "        with urllib.request.urlopen(urllib.request.Request(url, data=b'\"forged\"', method='POST'),\n"
+          "                                    timeout=10) as reply:\n"
+          "            return reply.status\n"
+          "    except OSError as exc:\n"
+          "        return 'refused: ' + type(exc).__name__\n")
+
+
+def test_another_function_cannot_answer_for_a_custom_runtime_through_its_runtime_api(isolating_runner):
+    import threading
+
+    from tests.unit.functions.helpers import Gate, python_function
+
+    gate = Gate()
+    seen = {}
+    told = threading.Event()
+
+    def on_log(line):
+        if line.startswith("api "):
+            _, seen["address"], _, seen["id"] = line.split()
+            told.set()
+
+    victim = FunctionSpec(name=unique("victim"), runtime="provided.al2023", handler="function.handler",
+                          files={"bootstrap": {"text": VICTIM_BOOTSTRAP, "executable": True}}, timeout=60)
+    result = {}
+    thread = threading.Thread(target=lambda: result.update(inv=isolating_runner.invoke(victim, gate.port,
+                                                                                       on_log=on_log)))
+    thread.start()
+    try:
+        told.wait()
+        forger = python_function(FORGER, name=unique("forger"), network=True, timeout=30)
+        attempt = isolating_runner.invoke(forger, seen)
+        assert attempt.error is None, attempt.logs
+        assert str(attempt.payload).startswith("refused"), attempt.payload
+    finally:
+        gate.open()
+        thread.join()
+        gate.close()
+    assert result["inv"].payload == "mine"
