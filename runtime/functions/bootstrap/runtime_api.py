@@ -176,11 +176,13 @@ class OwnServer(ThreadingHTTPServer):
 
 
 def find_bootstrap():
-    for path in BOOTSTRAPS:
-        task_path = path.replace("/var/task", os.environ.get("LAMBDA_TASK_ROOT", "/var/task"), 1)
-        if os.path.lexists(task_path):
-            return task_path
-    return None
+    """Returns the bootstrap's path: the code's own, else a layer's under /opt, which only the
+    bubblewrap sandbox mounts (the plain backend's /opt is the host's, never looked at)."""
+    task_root = os.environ.get("LAMBDA_TASK_ROOT", "/var/task")
+    candidates = [os.path.join(task_root, "bootstrap")]
+    if task_root == "/var/task":
+        candidates.append("/opt/bootstrap")
+    return next((path for path in candidates if os.path.lexists(path)), None)
 
 
 def start_bootstrap(address):
