@@ -265,3 +265,36 @@ def test_a_go_program_speaking_the_runtime_api_runs_warm(runner, go_bootstrap):
     assert second.error["errorType"] == "BadEvent"
     third = runner.invoke(spec, {"name": "Grace"})
     assert third.payload["greeting"] == "Hello, Grace!" and "Init Duration" not in third.logs
+
+
+HEADERS_BOOTSTRAP = '''#!/usr/bin/python3
+import json, os, urllib.request
+API = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime/invocation/"
+while True:
+    with urllib.request.urlopen(API + "next") as reply:
+        headers = {k.lower(): v for k, v in reply.headers.items()}
+        event = json.loads(reply.read())
+    request_id = headers["lambda-runtime-aws-request-id"]
+    if event == "plain-error":
+        urllib.request.urlopen(urllib.request.Request(
+            API + request_id + "/error", data=b"it broke", method="POST",
+            headers={"Lambda-Runtime-Function-Error-Type": "Custom.Broken"})).read()
+        continue
+    body = json.dumps({k: v for k, v in headers.items() if k.startswith("lambda-runtime-")}).encode()
+    urllib.request.urlopen(urllib.request.Request(API + request_id + "/response", data=body,
+                                                  method="POST")).read()
+'''
+
+
+def test_the_runtime_api_sends_aws_s_headers_and_takes_an_error_type_header(runner):
+    spec = custom({"bootstrap": executable(HEADERS_BOOTSTRAP)}, timeout=30)
+    inv = runner.invoke(spec, {}, client_context={"custom": {"k": "v"}})
+    assert inv.error is None, inv.logs
+    headers = inv.payload
+    assert headers["lambda-runtime-aws-request-id"] == inv.request_id
+    assert headers["lambda-runtime-invoked-function-arn"].endswith(f":function:{spec.name}")
+    assert int(headers["lambda-runtime-deadline-ms"]) > 0
+    assert headers["lambda-runtime-trace-id"].startswith("Root=1-")
+    assert json.loads(headers["lambda-runtime-client-context"]) == {"custom": {"k": "v"}}
+    failed = runner.invoke(spec, "plain-error")
+    assert failed.error == {"errorType": "Custom.Broken", "errorMessage": "it broke"}
