@@ -200,7 +200,7 @@ class FunctionRunner:
             if sandbox is None:
                 sandbox = self._new_sandbox(pool)
                 emit(f"INIT_START Runtime Version: {runtime.family}:"
-                     f"{runtime.id.removeprefix(runtime.family)}")
+                     f"{runtime.id.removeprefix(runtime.family).lstrip('.')}")
                 try:
                     inv.init_ms = round(sandbox.start(emit, seconds, spec.memory), 2)
                 except InitFailed as failure:

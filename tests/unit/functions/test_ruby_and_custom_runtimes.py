@@ -153,6 +153,7 @@ def test_a_shell_bootstrap_serves_invocations_through_the_runtime_api(runner):
                              "arn": f"arn:aws:lambda:us-east-1:000000000000:function:{spec.name}",
                              "traced": "Root="}
     assert "bootstrap starting for function.handler" in first.logs
+    assert "INIT_START Runtime Version: provided:al2023" in first.logs
     assert f"handling {first.request_id}" in first.logs
     second = runner.invoke(spec, [1, 2])
     assert second.payload["event"] == [1, 2] and "Init Duration" not in second.logs
