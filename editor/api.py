@@ -14,7 +14,7 @@ from editor.models import Function, Invocation
 from editor.serializers import (
     function_json, invocation_json, test_event_json, version_json,
 )
-from editor.services import validation
+from editor.services import code_archive, validation
 from editor.services.invocations import parse_invocation_id
 from editor.services.test_events import TEMPLATES
 
@@ -97,6 +97,27 @@ def function_code(request, name):
     if "files" not in data:
         raise ApiError("Required", "files is required.", field="files")
     services.save_code(function, data["files"])
+    return JsonResponse(function_json(function, full=True))
+
+
+@api("GET", "PUT")
+def function_code_zip(request, name):
+    """GET: the deployed version's code as a zip ("Download"). PUT: a zip (the body, as is) whose
+    files replace the draft's ("Upload from .zip file"); Deploy then runs them."""
+    function = services.get_function(request.user, name)
+    if request.method == "GET":
+        version = function.deployed
+        if version is None:
+            raise ApiError("NotDeployed", "Deploy the function first: the download is the deployed code.",
+                           status=404)
+        return HttpResponse(code_archive.pack_zip(version.files), content_type="application/zip", headers={
+            "Content-Disposition": f'attachment; filename="{function.name}.zip"'})
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if not length.isdigit() or int(length) > code_archive.ZIPPED_LIMIT:
+        raise ApiError("RequestTooLarge", f"Zipped size must be smaller than {code_archive.ZIPPED_LIMIT} bytes "
+                       "(50 MB).", status=413, field="ZipFile")
+    # Read past DATA_UPLOAD_MAX_MEMORY_SIZE (7 MB): a package may hold up to Lambda's 50 MB.
+    services.upload_zip(function, request.read(code_archive.ZIPPED_LIMIT + 1))
     return JsonResponse(function_json(function, full=True))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from editor.models import Function, FunctionVersion, Invocation, TestEvent
+from editor.services.validation import CODE_LIMIT_BYTES, code_size
 
 
 def _iso(value):
@@ -72,8 +73,11 @@ def function_json(function: Function, *, last_invocation: Invocation | None = No
             "started_at": _iso(last_invocation.started_at)},
     }
     if full:
+        editable = code_size(function.files) <= CODE_LIMIT_BYTES
         data.update(
-            files=function.files,
+            # A package past the console's inline limit is not sent to the editor (it says so).
+            files=function.files if editable else None,
+            code_editable=editable,
             configuration={
                 "description": function.description, "handler": function.handler,
                 "timeout": function.timeout, "memory": function.memory,

@@ -10,6 +10,7 @@ api_patterns = [
     path("api/functions", api.functions, name="api-functions"),
     path("api/functions/<str:name>", api.function_detail, name="api-function"),
     path("api/functions/<str:name>/code", api.function_code, name="api-function-code"),
+    path("api/functions/<str:name>/code.zip", api.function_code_zip, name="api-function-code-zip"),
     path("api/functions/<str:name>/configuration", api.function_configuration, name="api-function-configuration"),
     path("api/functions/<str:name>/deploy", api.function_deploy, name="api-function-deploy"),
     path("api/functions/<str:name>/versions", api.function_versions, name="api-function-versions"),

@@ -2,6 +2,7 @@
 # Installs the Debian packages Flowbench needs when they are missing. Needs root or sudo.
 #
 #   system-deps.sh        what the test suite needs: bubblewrap (the function sandbox), nodejs,
+#                         ruby (the Ruby runtime), golang-go (builds the Go custom-runtime test),
 #                         chromium (browser tests) and fonts-noto-cjk (the seed's Korean text);
 #                         fails when it cannot install them.
 #   system-deps.sh run    what serving needs: bubblewrap only. When it cannot install it (no root,
@@ -13,6 +14,8 @@ want=()
 command -v bwrap >/dev/null 2>&1 || want+=(bubblewrap)
 if [ "$mode" != run ]; then
   command -v node >/dev/null 2>&1 || want+=(nodejs)
+  [ -x /usr/bin/ruby ] || want+=(ruby)
+  [ -x /usr/bin/go ] || want+=(golang-go)
   [ -x /usr/bin/chromium ] || want+=(chromium)
   fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || want+=(fonts-noto-cjk)
 fi

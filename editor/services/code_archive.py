@@ -1,23 +1,28 @@
 """A function's code as Lambda carries it: a zip archive. Unpacking one into the studio's files
-(text files under the function's root, as the code editor holds them), packing files back into
-one, and the short-lived signed links that download a version's zip as GetFunction's
+(text files under the function's root as the code editor holds them; a binary or executable file
+in its stored form, see runtime.functions.spec.file_content), packing files back into one (the
+executable bit kept), and the short-lived signed links that download a version's zip as GetFunction's
 `Code.Location` does (a presigned URL: no sign-in, valid for ten minutes).
 
-    files = unpack_zip(data)            # {"lambda_function.py": "..."}, or ApiError naming the file
+    files = unpack_zip(data)            # {"lambda_function.py": "...", "bootstrap": {"base64": ..,
+                                        #  "executable": True}}, or ApiError naming the file
     data = pack_zip(files)              # the same bytes for the same files
     token = download_token(version)     # version_for_token(token) -> FunctionVersion, or None
 """
 
 from __future__ import annotations
 
+import base64
 import io
 import posixpath
+import stat
 import zipfile
 
 from django.core import signing
 
 from editor.errors import ApiError
 from editor.models import FunctionVersion
+from runtime.functions.spec import file_content
 
 __all__ = ["unpack_zip", "pack_zip", "download_token", "version_for_token", "ZIPPED_LIMIT", "UNZIPPED_LIMIT",
            "LINK_SECONDS"]
@@ -47,10 +52,11 @@ def _member_path(name: str) -> str | None:
     return "" if name.endswith("/") or normal == "." else normal
 
 
-def unpack_zip(data: bytes) -> dict[str, str]:
-    """Returns the files of the zip archive `data` (path -> text); refuses, naming the entry, what
-    the studio cannot hold: a corrupt archive, a path escaping the root, a binary (not UTF-8) file,
-    more than Lambda's 50 MB zipped or 250 MB unzipped. Never inflates more than the limit."""
+def unpack_zip(data: bytes) -> dict:
+    """Returns the files of the zip archive `data`: path -> text, or the stored form of a binary
+    (not UTF-8) or executable file. A symbolic link inside the root becomes a copy of the file it
+    names. Refuses, naming the entry: a corrupt archive, a path or link escaping the root, more than
+    Lambda's 50 MB zipped or 250 MB unzipped. Never inflates more than the limit."""
     if len(data) > ZIPPED_LIMIT:
         raise ApiError("RequestTooLarge", f"Zipped size must be smaller than {ZIPPED_LIMIT} bytes.", status=413,
                        field="ZipFile")
@@ -62,7 +68,8 @@ def unpack_zip(data: bytes) -> dict[str, str]:
     with archive:
         if sum(entry.file_size for entry in entries) > UNZIPPED_LIMIT:
             raise _refuse(f"Unzipped size must be smaller than {UNZIPPED_LIMIT} bytes")
-        files: dict[str, str] = {}
+        files: dict = {}
+        links: dict[str, str] = {}
         inflated = 0
         for entry in entries:
             path = _member_path(entry.filename)
@@ -73,14 +80,44 @@ def unpack_zip(data: bytes) -> dict[str, str]:
                 continue
             content = _read(archive, entry, UNZIPPED_LIMIT - inflated)
             inflated += len(content)
-            try:
-                files[path] = content.decode("utf-8")
-            except UnicodeDecodeError:
-                raise _refuse(f"The file {path} in the zip file is binary: Flowbench holds a function's code "
-                              "as text files (UTF-8) only.") from None
+            mode = entry.external_attr >> 16
+            if stat.S_ISLNK(mode):
+                links[path] = _link_target(path, content)
+                continue
+            files[path] = _stored(content, executable=bool(mode & 0o111))
+    for path, target in links.items():
+        if target not in files:
+            raise _refuse(f"The symbolic link {path} in the zip file names {target}, which is not a file of the zip.")
+        files[path] = files[target]
     if not files:
         raise _refuse("The zip file has no files: a function needs at least one.")
     return files
+
+
+def _link_target(path: str, content: bytes) -> str:
+    """Returns the path inside the root that the symbolic link at `path` names, refusing one that
+    points out of it (an absolute target, or `..` climbing past the root)."""
+    target = content.decode("utf-8", "replace")
+    joined = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
+    if target.startswith("/") or joined == ".." or joined.startswith("../"):
+        raise _refuse(f"The symbolic link {path} in the zip file points outside the function's root "
+                      f"({target}): links must stay inside it.")
+    return joined
+
+
+def _stored(content: bytes, *, executable: bool):
+    """Returns a file's stored form: its text when it is UTF-8 and not executable, else an object."""
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        stored = {"base64": base64.b64encode(content).decode("ascii")}
+    else:
+        if not executable:
+            return text
+        stored = {"text": text}
+    if executable:
+        stored["executable"] = True
+    return stored
 
 
 def _read(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, room: int) -> bytes:
@@ -101,14 +138,17 @@ def _read(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, room: int) -> bytes:
     return b"".join(chunks)
 
 
-def pack_zip(files: dict[str, str]) -> bytes:
-    """Returns a zip archive of `files` (path -> text), the same bytes for the same files."""
+def pack_zip(files: dict) -> bytes:
+    """Returns a zip archive of `files` (path -> text or stored form), the same bytes for the same
+    files; executable files keep their x bits."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(files):
             entry = zipfile.ZipInfo(path, date_time=_EPOCH)
-            entry.external_attr = 0o644 << 16
-            archive.writestr(entry, files[path].encode("utf-8"), zipfile.ZIP_DEFLATED)
+            content, executable = file_content(files[path])
+            entry.external_attr = (stat.S_IFREG | (0o755 if executable else 0o644)) << 16
+            entry.create_system = 3   # Unix: the mode bits above are read by unzip and Lambda
+            archive.writestr(entry, content, zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
 
 

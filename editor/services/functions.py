@@ -11,7 +11,7 @@ from django.db.models import Max
 from editor import samples
 from editor.errors import ApiError, not_found
 from editor.models import Function, FunctionVersion
-from editor.services import validation
+from editor.services import code_archive, validation
 from editor.services.invocations import runner_namespace
 from editor.services.layers import checked_layers
 from editor.services.packages import in_background, install_packages, packages_cached
@@ -40,7 +40,44 @@ HELLO_WORLD = {
             "};\n"
         ),
     }),
+    "ruby": ("function.handler", {
+        "function.rb": (
+            "require 'json'\n\n"
+            "def handler(event:, context:)\n"
+            "  puts \"event: #{JSON.generate(event)}\"\n"
+            "  { statusCode: 200, body: JSON.generate('Hello from Flowbench!') }\n"
+            "end\n"
+        ),
+    }),
 }
+# A custom runtime's starting point: a bootstrap in bash alone (no curl in the sandbox), which
+# speaks the Lambda Runtime API over bash's /dev/tcp, as AWS's tutorial bootstrap does with curl.
+SHELL_BOOTSTRAP = (
+    "#!/bin/bash\n"
+    "# A custom runtime: ask the Runtime API for the next event, answer it, repeat.\n"
+    "set -euo pipefail\n"
+    "LC_ALL=C  # ${#BODY} counts bytes, as Content-Length does\n"
+    "API_HOST=${AWS_LAMBDA_RUNTIME_API%:*}; API_PORT=${AWS_LAMBDA_RUNTIME_API#*:}\n"
+    "BASE=/2018-06-01/runtime/invocation\n\n"
+    "# request METHOD PATH [BODY]: prints the HTTP response (headers, blank line, body)\n"
+    "request() {\n"
+    "  exec 3<>\"/dev/tcp/$API_HOST/$API_PORT\"\n"
+    "  printf '%s %s HTTP/1.0\\r\\nContent-Length: %d\\r\\n\\r\\n%s' \"$1\" \"$2\" \"${#3}\" \"$3\" >&3\n"
+    "  cat <&3\n"
+    "  exec 3<&-\n"
+    "}\n\n"
+    "while true; do\n"
+    "  RESPONSE=$(request GET \"$BASE/next\" \"\")\n"
+    "  EVENT=${RESPONSE#*$'\\r\\n\\r\\n'}\n"
+    "  REQUEST_ID=$(printf '%s\\n' \"${RESPONSE%%$'\\r\\n\\r\\n'*}\" | tr -d '\\r' |\n"
+    "    sed -n 's/^Lambda-Runtime-Aws-Request-Id: //p')\n"
+    "  echo \"event: $EVENT\"\n"
+    "  BODY=\"{\\\"statusCode\\\": 200, \\\"body\\\": \\\"Hello from Flowbench!\\\", \\\"event\\\": $EVENT}\"\n"
+    "  request POST \"$BASE/$REQUEST_ID/response\" \"$BODY\" >/dev/null\n"
+    "done\n"
+)
+HELLO_WORLD.update({runtime: ("function.handler", {"bootstrap": {"text": SHELL_BOOTSTRAP, "executable": True}})
+                    for runtime in ("provided.al2023", "provided.al2")})
 
 
 def get_function(user, name: str) -> Function:
@@ -154,7 +191,7 @@ def create_function_from_code(user, *, name, runtime, handler, files, aws_runtim
                        field="Runtime")
     return _create_and_deploy(
         user, name=name, pending=pending, publish=publish, runtime=runtime, aws_runtime=aws_runtime, role=role,
-        handler=validation.handler(handler, "Handler"), files=validation.files(files, "ZipFile"),
+        handler=validation.handler(handler, "Handler"), files=validation.files(files, "ZipFile", validation.STORED_CODE_LIMIT),
         description=validation.text(description, "Description", max_length=256),
         timeout=validation.integer(timeout, "Timeout", *validation.TIMEOUT_RANGE),
         memory=validation.integer(memory, "MemorySize", *validation.MEMORY_RANGE),
@@ -166,13 +203,22 @@ def replace_code(function: Function, files) -> FunctionVersion:
     """Makes `files` the function's code and deploys it (Lambda's UpdateFunctionCode): the draft's
     undeployed edits are replaced. Returns the version $LATEST now runs. Its dependencies are
     installed first; when that fails nothing changes."""
-    files = validation.files(files, "ZipFile")
+    files = validation.files(files, "ZipFile", validation.STORED_CODE_LIMIT)
     install_packages(function.runtime, files, function.pk)
     with transaction.atomic():
         function = Function.objects.select_for_update().get(pk=function.pk)
         function.files = files
         function.save(update_fields=["files", "updated_at"])
         return deploy_function(function)
+
+
+@transaction.atomic
+def upload_zip(function: Function, data: bytes) -> Function:
+    """Makes the files of the zip archive `data` the draft's ("Upload from .zip file"); the deployed
+    version is untouched until Deploy. Refuses, naming the entry, what unpack_zip refuses."""
+    function.files = validation.files(code_archive.unpack_zip(data), "ZipFile", validation.STORED_CODE_LIMIT)
+    function.save(update_fields=["files", "updated_at"])
+    return function
 
 
 @transaction.atomic
@@ -250,7 +296,7 @@ def update_configuration(function: Function, data, *, role=_UNCHANGED,
 
 def _code_digest(files: dict) -> tuple[str, int]:
     blob = json.dumps(files, sort_keys=True, ensure_ascii=False).encode("utf-8")
-    size = sum(len(s.encode("utf-8")) for s in files.values())
+    size = validation.code_size(files)
     return hashlib.sha256(blob).hexdigest(), size
 
 
@@ -263,7 +309,7 @@ def deploy_function(function: Function) -> FunctionVersion:
     draft did not change meanwhile (it installs again if it did: a cache hit when unchanged)."""
     while True:
         draft = Function.objects.get(pk=function.pk)
-        validation.files(draft.files)
+        validation.files(draft.files, limit=validation.STORED_CODE_LIMIT)
         validation.handler(draft.handler)
         runtimes = {r["id"] for r in available_runtimes()}
         if draft.runtime not in runtimes:

@@ -24,7 +24,12 @@ _lock = threading.Lock()
 _runner = None
 _pool: ThreadPoolExecutor | None = None
 
-RUNTIME_LABELS = {"python": "Python", "nodejs": "Node.js"}
+RUNTIME_LABELS = {"python": "Python", "nodejs": "Node.js", "ruby": "Ruby",
+                  "provided.al2023": "Custom runtime on Amazon Linux 2023",
+                  "provided.al2": "Custom runtime on Amazon Linux 2"}
+# The studio's runtime ids, in the Create form's order. A custom runtime is one id per AWS id (the
+# studio keeps which one the function asked for); the others are a family, its newest version.
+STUDIO_RUNTIMES = ("python", "nodejs", "ruby", "provided.al2023", "provided.al2")
 
 
 def get_runner():
@@ -75,15 +80,16 @@ def close_runner() -> None:
 
 def available_runtimes() -> list[dict]:
     """Returns the runtime families installed on this machine, newest version of each:
-    [{"id": "python", "label": "Python", "version": "python3.11"}, ...]."""
+    [{"id": "python", "label": "Python", "version": "python3.11"}, ..., {"id": "provided.al2023",
+    ...}]."""
     from runtime.functions import available_runtimes as installed
 
     found: dict[str, dict] = {}
     for runtime in installed():
-        if runtime.family not in found:  # newest first within each family
-            found[runtime.family] = {"id": runtime.family, "label": RUNTIME_LABELS.get(runtime.family, runtime.family),
-                                     "version": runtime.id}
-    return [found[family] for family in ("python", "nodejs") if family in found]
+        key = runtime.id if runtime.family == "provided" else runtime.family
+        if key not in found:  # newest first within each family
+            found[key] = {"id": key, "label": RUNTIME_LABELS.get(key, key), "version": runtime.id}
+    return [found[key] for key in STUDIO_RUNTIMES if key in found]
 
 
 def sandbox_backend() -> str:

@@ -119,6 +119,10 @@ def error_log_lines(error: dict, family: str, request_id: str) -> list[str]:
             lines.append("Traceback (most recent call last):")
             lines += "".join(error["stackTrace"]).rstrip("\n").split("\n")
         return lines
+    if family == "ruby":
+        return ["Error raised from handler method", json.dumps(error)]
+    if family == "provided":
+        return []   # a custom runtime logs its own errors, as on AWS
     return [f"{timestamp()}\t{request_id}\tERROR\tInvoke Error \t"
             f"{json.dumps(error, separators=(',', ':'))}"]
 

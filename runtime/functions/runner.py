@@ -27,7 +27,7 @@ from .runtimes import BOOTSTRAP_DIR, Runtime, resolve_runtime
 from .sandbox import (BACKENDS, InitFailed, Sandbox, SandboxSettings, WorkerReply,
                       find_cgroups, sandbox_problem)
 from .sandbox.plain import UIDS
-from .spec import FunctionSpec
+from .spec import FunctionSpec, file_content
 from .workdir import WorkDir
 
 __all__ = ["FunctionRunner", "InvalidRequestContentException", "RequestTooLargeException",
@@ -226,7 +226,7 @@ class FunctionRunner:
             hidden.extend(sandbox.secrets)
             if cold:
                 emit(f"INIT_START Runtime Version: {runtime.family}:"
-                     f"{runtime.id.removeprefix(runtime.family)}")
+                     f"{runtime.id.removeprefix(runtime.family).lstrip('.')}")
                 try:
                     inv.init_ms = round(sandbox.start(emit, seconds, spec.memory), 2)
                 except InitFailed as failure:
@@ -449,12 +449,18 @@ class FunctionRunner:
         code_dir = os.path.join(self._work_dir, "code", spec.version_key.replace("/", "_") +
                                 "-" + os.urandom(16).hex())
         os.makedirs(code_dir, mode=0o755)
+        executables = []
         for path, content in spec.files.items():
             target = os.path.join(code_dir, path)
             os.makedirs(os.path.dirname(target), mode=0o755, exist_ok=True)
+            data, executable = file_content(content)
             with open(target, "wb") as f:
-                f.write(content.encode() if isinstance(content, str) else bytes(content))
+                f.write(data)
+            if executable:
+                executables.append(target)
         make_readable(code_dir)
+        for target in executables:   # a custom runtime's bootstrap, a compiled program
+            os.chmod(target, 0o755)
         root = self._sandbox_class.packages_root(spec)
         if root and not any(p.split("/")[0] == "node_modules" for p in spec.files):
             # ES modules ignore NODE_PATH: they find packages in node_modules beside the code.

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Callable
 
-__all__ = ["FunctionSpec", "InvalidFunctionSpec"]
+__all__ = ["FunctionSpec", "InvalidFunctionSpec", "file_content"]
+
+
+def file_content(value) -> tuple[bytes, bool]:
+    """Returns (bytes, executable) of one code file as a spec holds it: text (str), bytes, or the
+    stored form of a file that is binary or executable, {"base64": ...} or {"text": ...} with
+    "executable": true when its mode has the x bit (a custom runtime's `bootstrap`)."""
+    if isinstance(value, str):
+        return value.encode(), False
+    if isinstance(value, dict):
+        if "base64" in value:
+            data = base64.b64decode(value["base64"])
+        else:
+            data = str(value.get("text", "")).encode()
+        return data, bool(value.get("executable"))
+    return bytes(value), False
 
 
 class InvalidFunctionSpec(ValueError):
@@ -19,8 +35,8 @@ class InvalidFunctionSpec(ValueError):
 class FunctionSpec:
     """One version of a function, as deployed: everything a worker needs to run it.
 
-    `files` maps relative paths (subdirectories allowed, e.g. "lib/util.py") to their text or
-    bytes. `version` is the Lambda version ("$LATEST" or "1", "2", ...); together with a hash of
+    `files` maps relative paths (subdirectories allowed, e.g. "lib/util.py") to their text,
+    bytes, or stored form (see `file_content`: binary, executable). `version` is the Lambda version ("$LATEST" or "1", "2", ...); together with a hash of
     the code and configuration it names the warm workers, so a redeploy never reuses old ones.
     `timeout` is in seconds, `memory` in MB (as Lambda: 128..10240), `tmp_mb` the size of /tmp.
     `packages` is the host path of the version's installed dependencies (runtime.functions.
@@ -77,9 +93,9 @@ class FunctionSpec:
         """Returns the hex SHA-256 of the code files, stable across dict order."""
         digest = hashlib.sha256()
         for path in sorted(self.files):
-            content = self.files[path]
-            data = content.encode() if isinstance(content, str) else bytes(content)
-            digest.update(path.encode() + b"\0" + str(len(data)).encode() + b"\0" + data)
+            data, executable = file_content(self.files[path])
+            digest.update(path.encode() + (b"\0x" if executable else b"\0") +
+                          str(len(data)).encode() + b"\0" + data)
         return digest.hexdigest()
 
     @property

@@ -33,6 +33,15 @@ export async function api(method, path, body) {
   return data;
 }
 
+// Sends a file's bytes as the body (a zip upload), with the same session, token and errors as api().
+export async function upload(method, path, blob, contentType) {
+  const response = await fetch(path, { method, body: blob, credentials: "same-origin",
+    headers: { Accept: "application/json", "Content-Type": contentType, "X-CSRFToken": csrfToken() } });
+  const data = await response.json().catch(() => null);
+  if (!response.ok) throw new ApiError(response.status, data);
+  return data;
+}
+
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {

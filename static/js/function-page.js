@@ -1,6 +1,6 @@
 // The function page: code editor (tabs of files), Deploy, Test with streaming logs, configuration,
 // versions and monitor. Everything goes through the JSON API; logs arrive over a WebSocket.
-import { api, el, fmtMs, showFieldErrors, timeAgo, CSP_NONCE } from "./api.js";
+import { api, el, fmtMs, showFieldErrors, timeAgo, upload, CSP_NONCE } from "./api.js";
 import { drawChart } from "./charts.js";
 import { LogView } from "./log-view.js";
 import { download } from "./ui.js";
@@ -45,15 +45,31 @@ function languageFor(name) {
   return [];
 }
 
+// A file is its text, or (binary, or executable) an object: {text} or {base64}, and executable.
+function textOf(content) {
+  return typeof content === "string" ? content : (content.text ?? null);
+}
+function binaryNote(content) {
+  const bytes = Math.floor(content.base64.length * 3 / 4) - (content.base64.match(/=*$/)[0].length);
+  return `This is a binary file (${bytes.toLocaleString()} bytes${content.executable ? ", executable" : ""}): ` +
+    "the editor shows text files only. It is kept as it is and deployed with the others.";
+}
+
 const saveKeys = keymap.of([{ key: "Mod-s", preventDefault: true, run: () => { saveDraft(); return true; } }]);
 
-function makeState(name, text) {
+function makeState(name, content) {
+  const text = textOf(content);
+  if (text === null) {
+    return EditorState.create({ doc: binaryNote(content), extensions: [EditorView.cspNonce.of(CSP_NONCE),
+      EditorState.readOnly.of(true), EditorView.editable.of(false), EditorView.lineWrapping] });
+  }
   return EditorState.create({
     doc: text,
     extensions: [basicSetup, EditorView.cspNonce.of(CSP_NONCE), keymap.of([indentWithTab]), saveKeys, languageFor(name),
       EditorView.updateListener.of((update) => {
         if (update.docChanged && active === name) {
-          files[name] = update.state.doc.toString();
+          const doc = update.state.doc.toString();
+          files[name] = typeof files[name] === "string" ? doc : { ...files[name], text: doc };
           markUnsaved();
         }
       })],
@@ -85,6 +101,13 @@ function openFile(name) {
 }
 
 function loadFiles(newFiles) {
+  const editable = newFiles !== null;
+  $("code-notice").hidden = editable;
+  $("code-notice").textContent = editable ? "" : "The deployment package of this function is too large to " +
+    "enable inline code editing (over 3 MB). You can still test and invoke it, download it, and upload a new .zip file.";
+  for (const id of ["file-add", "file-rename", "file-delete"]) $(id).disabled = !editable;
+  $("code-editor").hidden = !editable;
+  if (!editable) { files = {}; states = {}; active = null; renderFileTabs(); return; }
   files = { ...newFiles };
   states = {};
   const names = Object.keys(files).sort();
@@ -125,9 +148,9 @@ $("file-rename").addEventListener("click", () => {
   if (!name || name === active) return;
   if (files[name] !== undefined) { status(`${name} already exists.`, "error"); return; }
   states[active] = codeView.state;
-  const text = states[active].doc.toString();
+  const moved = files[active];
   delete files[active]; delete states[active];
-  files[name] = text;
+  files[name] = moved;
   active = null;
   markUnsaved();
   openFile(name);
@@ -141,6 +164,32 @@ $("file-delete").addEventListener("click", () => {
   markUnsaved();
   openFile(Object.keys(files).sort()[0]);
 });
+
+// ---- zip upload / download ---------------------------------------------------------------------
+$("zip-upload").addEventListener("change", async (event) => {
+  const file = event.target.files[0];
+  event.target.value = "";
+  if (!file) return;
+  if (unsaved && !confirm("Uploading replaces the draft's files, with your unsaved changes. Go on?")) return;
+  status(`Uploading ${file.name}…`);
+  try {
+    fn = await upload("PUT", `${BASE}/code.zip`, file, "application/zip");
+    unsaved = false;
+    loadFiles(fn.files);
+    $("save-state").textContent = "Draft replaced by the upload";
+    renderDeployState();
+    status(`Uploaded ${file.name}: Deploy to run its code.`, "ok");
+  } catch (error) {
+    status(`${file.name}: ${error.message}`, "error");
+  }
+});
+$("zip-download").addEventListener("click", (event) => {
+  if (!fn || !fn.deployed) {
+    event.preventDefault();
+    status("Nothing is deployed yet: the download is the deployed code.", "error");
+  }
+});
+$("zip-download").href = `${BASE}/code.zip`;
 
 // ---- deploy / publish -----------------------------------------------------------------------
 function renderDeployState() {
@@ -496,7 +545,8 @@ async function showVersion(label) {
   $("version-title").textContent = `Version ${version.version} (read-only)`;
   const names = Object.keys(version.files).sort();
   const show = (name) => {
-    $("version-code").textContent = version.files[name];
+    const content = version.files[name];
+    $("version-code").textContent = textOf(content) ?? binaryNote(content);
     document.querySelectorAll("#version-files .filetab").forEach((b) => b.classList.toggle("active", b.textContent === name));
   };
   $("version-files").replaceChildren(...names.map((n) => el("button", { class: "filetab", text: n, onclick: () => show(n) })));

@@ -53,3 +53,16 @@ def create(aws, person, name: str | None = None, **extra) -> dict:
     arguments = {"FunctionName": name or unique(), "Runtime": "python3.12", "Handler": "app.handler",
                  "Role": role_of(aws, person), "Code": {"ZipFile": echo_zip()}, **extra}
     return aws(person, "lambda").create_function(**arguments)
+
+
+def zipped_with_modes(entries: list[tuple[str, str | bytes, int]]) -> bytes:
+    """Returns a zip archive of (path, content, Unix mode) entries: an executable (0o100755), a
+    symbolic link (0o120777, its content the target), as `zip -y` writes them."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path, content, mode in entries:
+            entry = zipfile.ZipInfo(path, date_time=(2024, 1, 1, 0, 0, 0))
+            entry.create_system = 3
+            entry.external_attr = mode << 16
+            archive.writestr(entry, content, zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()

@@ -84,7 +84,7 @@ def test_create_edit_deploy_and_test_with_streaming_logs(server, page, shot):
     shot(page, "01-function-list")
 
     page.click("#create-function")
-    expect(page.locator("#runtime option")).to_have_count(2)
+    expect(page.locator("#runtime option")).to_have_count(5)
     page.fill("#name", "bad name!")
     page.click("#create")
     expect(page.locator('.field-error[data-field="name"]')).to_contain_text("1 to 64 letters")

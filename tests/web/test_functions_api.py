@@ -95,7 +95,7 @@ class CreateTests(WebTestCase):
             ({"name": "x" * 65, "runtime": "python"}, 400, "InvalidName", "name"),
             ({"name": "ünïcode", "runtime": "python"}, 400, "InvalidName", "name"),
             ({"name": 12, "runtime": "python"}, 400, "InvalidName", "name"),
-            ({"name": "ok", "runtime": "ruby"}, 400, "InvalidRuntime", "runtime"),
+            ({"name": "ok", "runtime": "cobol"}, 400, "InvalidRuntime", "runtime"),
             ({"name": "ok", "runtime": ["python"]}, 400, "InvalidRuntime", "runtime"),
             ({"name": "ok", "runtime": "python", "starting_point": "team-picker"}, 400, "InvalidStartingPoint",
              "starting_point"),

@@ -3,9 +3,11 @@ aliases, and Invoke. editor.services.functions and editor.services.invocations a
 the function pages show what this creates, and the reverse.
 
 A function's code travels as a zip (CreateFunction's and UpdateFunctionCode's `ZipFile`; the
-`Code.Location` link of GetFunction downloads one) and is held as the studio's text files
-(editor.services.code_archive). AWS's runtime ids map to the installed families ("python3.12" ->
-the installed Python); the id the caller gave is kept, so the Get* operations return it.
+`Code.Location` link of GetFunction downloads one) and is held as the studio's files: text, and
+binary or executable ones in their stored form, x bits kept (editor.services.code_archive). AWS's
+runtime ids map to the installed families ("python3.12" -> the installed Python, "ruby3.3" -> the
+Debian Ruby, "provided.al2023" -> the function's own `bootstrap`); the id the caller gave is kept,
+so the Get* operations return it.
 Everything is done by the time an operation answers, so a function is always `Active` with its
 last update `Successful`: the SDKs' waiters (function_active_v2, function_updated_v2) end at once.
 """
@@ -40,6 +42,9 @@ from runtime.arn import parse_function
 RUNTIMES = {
     **{f"python3.{minor}": "python" for minor in range(9, 14)},
     **{f"nodejs{major}.x": "nodejs" for major in (18, 20, 22)},
+    # AWS's Ruby ids, and the Debian ruby's own (ruby3.1 on Debian 12) that GetFunction reports.
+    **{f"ruby3.{minor}": "ruby" for minor in range(1, 5)},
+    "provided.al2023": "provided.al2023", "provided.al2": "provided.al2",
 }
 # How much of the log `LogType: Tail` returns (its last bytes).
 TAIL_BYTES = 4096

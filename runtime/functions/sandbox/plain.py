@@ -43,6 +43,12 @@ def interpreter_argv(runtime, bootstrap: str, memory_mb: int) -> list[str]:
         # -I: ignore PYTHON* variables and the user site; -S: no site-packages (Lambda's
         # Python has none of the host's either, and it halves start-up); -u: prints stream.
         return [runtime.executable, "-I", "-S", "-B", "-u", bootstrap]
+    if runtime.family == "provided":
+        # The Runtime API server (under the system Python) runs the function's bootstrap.
+        return [runtime.executable, "-I", "-S", "-B", bootstrap]
+    if runtime.family == "ruby":
+        # No RubyGems: the standard library only (json is part of it), and a faster start.
+        return [runtime.executable, "--disable-gems", bootstrap]
     # As Lambda does, keep V8's heap under the function's memory size.
     return [runtime.executable, f"--max-old-space-size={max(memory_mb * 9 // 10, 64)}",
             bootstrap]

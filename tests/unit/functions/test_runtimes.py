@@ -25,8 +25,9 @@ def test_a_python_version_that_is_not_installed_runs_on_the_hosts_python():
 
 
 def test_an_unknown_runtime_is_refused_naming_the_supported_ones():
-    with pytest.raises(RuntimeNotAvailable, match="use python, python3.N, nodejs or nodejsN.x"):
-        resolve_runtime("ruby3.3")
+    with pytest.raises(RuntimeNotAvailable, match="use python, python3.N, nodejs, nodejsN.x, ruby, ruby3.N, "
+                                                  "provided.al2023 or provided.al2"):
+        resolve_runtime("java21")
 
 
 def test_a_missing_language_says_what_to_install(monkeypatch):
@@ -34,6 +35,8 @@ def test_a_missing_language_says_what_to_install(monkeypatch):
     monkeypatch.setattr(runtimes, "available_runtimes", lambda: python_only)
     with pytest.raises(RuntimeNotAvailable, match=r"install Node.js .*apt-get install nodejs"):
         resolve_runtime("nodejs20.x")
+    with pytest.raises(RuntimeNotAvailable, match=r"install Ruby 3 .*apt-get install ruby"):
+        resolve_runtime("ruby3.3")
 
 
 def test_invoking_a_runtime_that_is_not_installed_raises_before_running(monkeypatch):
