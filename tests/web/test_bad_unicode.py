@@ -20,6 +20,8 @@ POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "
 
 # A valid body of every endpoint that takes one, by URL name and method (None: it reads no body).
 BODIES = {
+    # The body is a zip, not JSON: a JSON body is refused as a broken zip (a 400), never a 500.
+    ("api-function-code-zip", "PUT"): None,
     ("api-functions", "POST"): {"name": "other", "runtime": "python", "starting_point": "hello-world",
                                 "description": "a function"},
     ("api-function-code", "PUT"): {"files": {"lambda_function.py": "def lambda_handler(e, c):\n    return e\n"}},
