@@ -16,8 +16,16 @@ Errors the runner raises instead of running a function:
     └── RequestTooLargeException        the event is over 6 MB
     RuntimeNotAvailable                 the runtime's language is not installed here
     InvalidFunctionSpec (ValueError)    a spec Lambda would refuse
+
+Dependencies and layers, made once and mounted read-only (FunctionSpec.packages, .layers):
+
+    PackageCache(root).ensure(runtime, files)   requirements.txt / package.json -> a package
+    check_layer_zip(data); opt_dir(root, layers) a layer's zip checked; layers merged as /opt
+    InstallFailed, InvalidLayerZip (ValueError)  pip/npm failed; a zip refused (names the entry)
 """
 
+from .layers import InvalidLayerZip, check_layer_zip, opt_dir
+from .packages import InstallFailed, PackageCache
 from .invocation import (FunctionError, Invocation, SandboxUnavailable, TooManyRequestsException,
                          service_error)
 from .runner import FunctionRunner, InvalidRequestContentException, RequestTooLargeException
@@ -33,4 +41,5 @@ __all__ = [
     "RuntimeNotAvailable",
     "Runtime", "available_runtimes", "resolve_runtime", "bubblewrap_works", "sandbox_problem",
     "service_error", "remove_abandoned_work_dirs",
+    "PackageCache", "InstallFailed", "InvalidLayerZip", "check_layer_zip", "opt_dir",
 ]

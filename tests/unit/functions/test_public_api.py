@@ -9,6 +9,7 @@ def test_the_functions_package_exports_exactly_its_public_names():
         "InvalidRequestContentException", "RequestTooLargeException", "InvalidFunctionSpec",
         "RuntimeNotAvailable", "Runtime", "available_runtimes", "resolve_runtime",
         "bubblewrap_works", "sandbox_problem", "service_error", "remove_abandoned_work_dirs",
+        "PackageCache", "InstallFailed", "InvalidLayerZip", "check_layer_zip", "opt_dir",
     ])
     for name in runtime.functions.__all__:
         assert hasattr(runtime.functions, name)
