@@ -180,9 +180,9 @@ def test_json_10_and_rest_json_services_are_routed_to_their_not_yet_implemented_
     assert sfn.value.response["Error"]["Code"] == "UnknownOperationException"
     assert "ListActivities" in sfn.value.response["Error"]["Message"]
     with pytest.raises(ClientError) as function:
-        aws(alice, "lambda").list_layers()
+        aws(alice, "lambda").list_code_signing_configs()   # (code signing is not served)
     assert function.value.response["Error"]["Code"] == "UnknownOperationException"
-    assert "ListLayers" in function.value.response["Error"]["Message"]
+    assert "ListCodeSigningConfigs" in function.value.response["Error"]["Message"]
 
 
 def test_the_studio_keeps_its_pages_sign_in_and_json_api_beside_the_aws_api(server, fresh):
