@@ -21,7 +21,7 @@ import threading
 from datetime import timedelta
 
 from cryptography.fernet import InvalidToken
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
 from editor.models import Role, RoleSession
@@ -100,7 +100,11 @@ def active_session(access_key_id: str, token: str) -> tuple[RoleSession, str]:
 
 def _in_own_thread(work):
     """Returns work()'s result, computed on a thread of its own whose database connection is
-    closed after: the runner calls `give` on its pool's long-lived threads, which hold none."""
+    closed after: the runner calls `give` on its pool's long-lived threads, which hold none.
+    Inside a transaction (a caller's, or a test's) it runs where it is: another connection would
+    neither see what the transaction holds nor, on SQLite, be let write beside it."""
+    if connection.in_atomic_block:
+        return work()
     outcome: dict = {}
 
     def run():

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from editor.models import Function, Invocation
 from editor.services.metrics import percentile
-from tests.web.base import WebTestCase
+from tests.web.base import LiveWebTestCase, WebTestCase
 
 
 class MetricsTests(WebTestCase):
@@ -79,6 +79,11 @@ class SampleTests(WebTestCase):
     def test_load_samples_names_an_unknown_user(self):
         with self.assertRaisesMessage(CommandError, "No user called 'carol'"):
             call_command("load_samples", "--user", "carol", stdout=StringIO())
+
+
+class SampleFunctionTests(LiveWebTestCase):
+    """The samples' functions run: they get their role's credentials at a cold start, which a
+    runner thread writes (real commits, so not inside a test's transaction)."""
 
     def test_each_training_returns_its_drill_and_passes_the_player_through(self):
         call_command("load_samples", "--user", "alice", stdout=StringIO())
