@@ -47,36 +47,48 @@ def _function_of(user, name: str, invocation_id: uuid.UUID):
     return None if taken else function.pk
 
 
-class InvocationLogConsumer(AsyncJsonWebsocketConsumer):
+class OneWayStreamConsumer(AsyncJsonWebsocketConsumer):
+    """A one-way stream of a group to a signed-in person: `subscription` finds the group the URL
+    names among the person's things (None: 4404) and the `ready` message sent once it is joined;
+    anything the browser sends (text, binary, empty) is ignored."""
+
     group = None
+
+    async def subscription(self, user, kwargs) -> tuple[str, dict] | None:
+        raise NotImplementedError
 
     async def connect(self):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await refuse(self, 4401)
             return
-        kwargs = self.scope["url_route"]["kwargs"]
-        try:
-            invocation_id = uuid.UUID(kwargs["invocation_id"])
-        except ValueError:
+        found = await self.subscription(user, self.scope["url_route"]["kwargs"])
+        if found is None:
             await refuse(self, 4404)
             return
-        function_id = await _function_of(user, kwargs["name"], invocation_id)
-        if function_id is None:
-            await refuse(self, 4404)
-            return
-        self.group = invocation_group(function_id, invocation_id)
+        self.group, ready = found
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        await self.send_json(messages.ready(invocation_id))
+        await self.send_json(ready)
 
     async def disconnect(self, code):
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        # The stream is one-way; anything the browser sends (text, binary, empty) is ignored.
         return
+
+
+class InvocationLogConsumer(OneWayStreamConsumer):
+    async def subscription(self, user, kwargs):
+        try:
+            invocation_id = uuid.UUID(kwargs["invocation_id"])
+        except ValueError:
+            return None
+        function_id = await _function_of(user, kwargs["name"], invocation_id)
+        if function_id is None:
+            return None
+        return invocation_group(function_id, invocation_id), messages.ready(invocation_id)
 
     async def invocation_start(self, event):
         await self.send_json(messages.to_client(event))
@@ -94,32 +106,15 @@ def _own_function_id(user, name: str):
     return None if function is None else function.pk
 
 
-class DeployLogConsumer(AsyncJsonWebsocketConsumer):
+class DeployLogConsumer(OneWayStreamConsumer):
     """The install log of the user's function's Deploys, line by line as pip or npm prints it.
     The page opens it, waits for `ready`, then POSTs the Deploy (editor.messages: DEPLOY_FIELDS)."""
 
-    group = None
-
-    async def connect(self):
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await refuse(self, 4401)
-            return
-        function_id = await _own_function_id(user, self.scope["url_route"]["kwargs"]["name"])
+    async def subscription(self, user, kwargs):
+        function_id = await _own_function_id(user, kwargs["name"])
         if function_id is None:
-            await refuse(self, 4404)
-            return
-        self.group = deploy_group(function_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.accept()
-        await self.send_json({"type": "ready"})
-
-    async def disconnect(self, code):
-        if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-
-    async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        return   # one-way, as the invocation stream
+            return None
+        return deploy_group(function_id), {"type": "ready"}
 
     async def deploy_log(self, event):
         await self.send_json(messages.deploy_to_client(event))

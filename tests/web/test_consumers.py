@@ -182,3 +182,24 @@ async def test_a_million_log_lines_arrive_in_a_few_batches_and_the_end_leaves_th
     assert not {"logs", "request", "response"} & set(end["invocation"])
     await communicator.disconnect()
 
+
+
+async def test_the_deploy_log_stream_is_its_owners_and_relays_install_lines():
+    from channels.layers import get_channel_layer
+
+    from editor import messages
+    from editor.services.packages import deploy_group
+
+    _, function, session = await make_user_function("alice")
+    _, _, bob_session = await make_user_function("bob", name="bobs")
+    await assert_refused(connect(f"/ws/functions/{function.name}/deploy/"), 4401)
+    await assert_refused(connect(f"/ws/functions/{function.name}/deploy/", bob_session), 4404)
+    await assert_refused(connect("/ws/functions/nothing-here/deploy/", session), 4404)
+    communicator = connect(f"/ws/functions/{function.name}/deploy/", session)
+    connected, _ = await communicator.connect()
+    assert connected
+    assert await communicator.receive_json_from() == {"type": "ready"}
+    await communicator.send_to(text_data="anything")            # one-way: ignored
+    await get_channel_layer().group_send(deploy_group(function.pk), messages.deploy_log("Collecting pyyaml"))
+    assert await communicator.receive_json_from() == {"type": "log", "line": "Collecting pyyaml"}
+    await communicator.disconnect()
