@@ -126,6 +126,8 @@ if FLOWBENCH_EXECUTOR == "celery" and not _redis_url:
     raise ImproperlyConfigured("FLOWBENCH_EXECUTOR=celery needs REDIS_URL for the broker")
 FLOWBENCH_REDIS_URL = _redis_url
 CELERY_BROKER_URL = _redis_url or "memory://"
+# Kombu's Redis transport, repaired for a job acknowledged across a Redis restart (flowbench.broker).
+CELERY_BROKER_TRANSPORT = "flowbench.broker:Transport" if _redis_url else None
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
