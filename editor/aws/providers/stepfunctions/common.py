@@ -11,17 +11,12 @@ whatever the ARN says), and nextToken pages.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import uuid
+
 from dataclasses import dataclass
-from datetime import datetime
-
-from django.core.exceptions import ValidationError
-from django.db.models import Q
-
 from editor.aws.errors import AwsError
+from editor.aws.pagination import paginate
 from editor.models import Execution, StateMachine, StateMachineAlias, StateMachineVersion
 from editor.services.accounts import region
 from editor.services.machine_aliases import ALIAS_NAME
@@ -182,50 +177,6 @@ def page_size(params: dict, most: int = 1000) -> int:
 
 
 def page(rows, params: dict, order: tuple[str, ...]) -> tuple[list, str | None]:
-    """Returns the page of `rows` in `order` (field names, "-" for descending, the last one
-    unique) that params' nextToken and maxResults ask for, and the next page's token (None on the
-    last). The token holds where the page ended (keyset paging, as editor.aws.pagination, here
-    over several fields and either direction), so rows added meanwhile (a new execution at the
-    head of the list) neither repeat nor hide rows on the next page."""
-    rows = rows.order_by(*order)
-    token = params.get("nextToken")
-    size = page_size(params)
-    try:
-        if token:
-            rows = rows.filter(_after(_read_token(token, len(order)), order))
-        found = list(rows[:size + 1])
-    except (ValidationError, ValueError, TypeError):   # a token whose values are not the fields'
-        raise _bad_token() from None
-    if len(found) <= size:
-        return found, None
-    found = found[:size]
-    last = [_plain(getattr(found[-1], field.lstrip("-"))) for field in order]
-    return found, base64.urlsafe_b64encode(json.dumps({"after": last}).encode()).decode()
-
-
-def _plain(value):
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value) if isinstance(value, uuid.UUID) else value
-
-
-def _read_token(token: str, count: int) -> list:
-    try:
-        after = json.loads(base64.urlsafe_b64decode(token.encode()))["after"]
-    except (binascii.Error, ValueError, UnicodeError, KeyError, TypeError):
-        raise _bad_token() from None
-    if not isinstance(after, list) or len(after) != count:
-        raise _bad_token()
-    return after
-
-
-def _after(values: list, order: tuple[str, ...]) -> Q:
-    """Returns the condition of the rows after `values` in `order`: past the first field, or
-    equal there and past the next one, and so on."""
-    condition = Q(pk__in=[])
-    equal = Q()
-    for field, value in zip(order, values):
-        name = field.lstrip("-")
-        condition |= equal & Q(**{f"{name}__{'lt' if field.startswith('-') else 'gt'}": value})
-        equal &= Q(**{name: value})
-    return condition
+    """Returns the page of `rows` in `order` that params' nextToken and maxResults ask for, and
+    the next page's token (None on the last): editor.aws.pagination's keyset pages."""
+    return paginate(rows, order, params.get("nextToken"), page_size(params), invalid=_bad_token())
