@@ -138,6 +138,7 @@ class Invocation(models.Model):
         TEST = "test", "Test"
         STATE_MACHINE = "state_machine", "State machine"
         API = "api", "Invoke API"
+        FUNCTION_URL = "function_url", "Function URL"
 
     class Status(models.TextChoices):
         RUNNING = "running", "Running"
@@ -523,3 +524,49 @@ class LayerVersion(models.Model):
 
     def __str__(self):
         return f"{self.layer.name}:{self.version}"
+
+
+class FunctionUrl(models.Model):
+    """A function URL (Lambda's FunctionUrlConfig): an HTTP address on the studio's own that
+    invokes $LATEST, or the version an alias points at, with each request as its event.
+
+    `url_id` is the address's own part (AWS's `<url-id>`); `qualifier` is "" for $LATEST or the
+    alias's name, and the URL goes with its alias. `cors` holds Lambda's Cors member as given."""
+
+    class AuthType(models.TextChoices):
+        NONE = "NONE", "None (public)"
+        AWS_IAM = "AWS_IAM", "AWS_IAM (signed)"
+
+    function = models.ForeignKey(Function, on_delete=models.CASCADE, related_name="urls")
+    qualifier = models.CharField(max_length=128, blank=True, default="")
+    alias = models.ForeignKey(FunctionAlias, null=True, blank=True, on_delete=models.CASCADE, related_name="urls")
+    url_id = models.CharField(max_length=32, unique=True)
+    auth_type = models.CharField(max_length=8, choices=AuthType.choices)
+    cors = models.JSONField(default=dict, blank=True)
+    invoke_mode = models.CharField(max_length=16, default="BUFFERED")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["function", "qualifier"], name="function_url_unique_per_qualifier")]
+        ordering = ["function", "qualifier"]
+
+    def __str__(self):
+        return f"{self.function.name}{':' + self.qualifier if self.qualifier else ''} -> {self.url_id}"
+
+
+class FunctionPermission(models.Model):
+    """One statement of a function's resource-based policy (Lambda's AddPermission): who may call
+    an action on the function (or on one of its aliases or versions, `qualifier`). The statement
+    is kept in the policy's own JSON shape, as GetPolicy returns it."""
+
+    function = models.ForeignKey(Function, on_delete=models.CASCADE, related_name="permissions")
+    qualifier = models.CharField(max_length=128, blank=True, default="")
+    statement_id = models.CharField(max_length=100)
+    statement = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["function", "qualifier", "statement_id"],
+                                               name="function_permission_sid_unique")]
+        ordering = ["created_at", "id"]
