@@ -149,8 +149,8 @@ def http_answer(payload: Any, *, bare_strings: bool = False) -> Answer:
         status = int(status)
     if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
         raise BadResponse(f"statusCode {status!r} is not an HTTP status")
-    headers = payload.get("headers") or {}
-    cookies = payload.get("cookies") or []
+    headers = {} if payload.get("headers") is None else payload["headers"]
+    cookies = [] if payload.get("cookies") is None else payload["cookies"]
     if not isinstance(headers, dict):
         raise BadResponse("headers is not an object")
     if not isinstance(cookies, list) or not all(isinstance(c, str) for c in cookies):
