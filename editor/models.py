@@ -139,6 +139,7 @@ class Invocation(models.Model):
         STATE_MACHINE = "state_machine", "State machine"
         API = "api", "Invoke API"
         FUNCTION_URL = "function_url", "Function URL"
+        HTTP_API = "http_api", "HTTP API"
 
     class Status(models.TextChoices):
         RUNNING = "running", "Running"
@@ -570,3 +571,79 @@ class FunctionPermission(models.Model):
         constraints = [models.UniqueConstraint(fields=["function", "qualifier", "statement_id"],
                                                name="function_permission_sid_unique")]
         ordering = ["created_at", "id"]
+
+
+class HttpApi(models.Model):
+    """An API Gateway HTTP API (apigatewayv2's Api, ProtocolType HTTP): routes to integrations,
+    served on the studio's address under its stages."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="http_apis")
+    api_id = models.CharField(max_length=10, unique=True)
+    name = models.CharField(max_length=128)
+    protocol_type = models.CharField(max_length=16, default="HTTP")
+    description = models.CharField(max_length=1024, blank=True, default="")
+    route_selection_expression = models.CharField(max_length=256, default="$request.method $request.path")
+    cors = models.JSONField(default=dict, blank=True)
+    version = models.CharField(max_length=64, blank=True, default="")
+    disable_execute_api_endpoint = models.BooleanField(default=False)
+    tags = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.name} ({self.api_id})"
+
+
+class ApiIntegration(models.Model):
+    """Where an HTTP API's route sends its requests: a function (AWS_PROXY, payload format 2.0)."""
+
+    api = models.ForeignKey(HttpApi, on_delete=models.CASCADE, related_name="integrations")
+    integration_id = models.CharField(max_length=7)
+    integration_type = models.CharField(max_length=16, default="AWS_PROXY")
+    integration_uri = models.CharField(max_length=2048)
+    integration_method = models.CharField(max_length=16, blank=True, default="POST")
+    payload_format_version = models.CharField(max_length=8, default="2.0")
+    timeout_ms = models.PositiveIntegerField(default=30000)
+    description = models.CharField(max_length=1024, blank=True, default="")
+    managed = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["api", "integration_id"], name="api_integration_id_unique")]
+        ordering = ["id"]
+
+
+class ApiRoute(models.Model):
+    """A route of an HTTP API: its key ("GET /items/{id}", "ANY /{proxy+}", "$default") and the
+    integration it targets ("integrations/<id>")."""
+
+    api = models.ForeignKey(HttpApi, on_delete=models.CASCADE, related_name="routes")
+    route_id = models.CharField(max_length=7)
+    route_key = models.CharField(max_length=512)
+    target = models.CharField(max_length=128, blank=True, default="")
+    authorization_type = models.CharField(max_length=16, default="NONE")
+    operation_name = models.CharField(max_length=128, blank=True, default="")
+    managed = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["api", "route_id"], name="api_route_id_unique"),
+                       models.UniqueConstraint(fields=["api", "route_key"], name="api_route_key_unique")]
+        ordering = ["id"]
+
+
+class ApiStage(models.Model):
+    """A stage of an HTTP API: "$default" serves at the API's root, another name under /<name>/."""
+
+    api = models.ForeignKey(HttpApi, on_delete=models.CASCADE, related_name="stages")
+    name = models.CharField(max_length=128)
+    auto_deploy = models.BooleanField(default=False)
+    description = models.CharField(max_length=1024, blank=True, default="")
+    stage_variables = models.JSONField(default=dict, blank=True)
+    managed = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["api", "name"], name="api_stage_name_unique")]
+        ordering = ["name"]

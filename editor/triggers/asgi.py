@@ -1,5 +1,5 @@
-"""The HTTP door of triggers, in front of Django: requests to a function URL (and, as they come,
-HTTP APIs) are answered here, whole, and everything else goes on to the studio and the AWS API.
+"""The HTTP door of triggers, in front of Django: requests to a function URL or an HTTP API are
+answered here, whole, and everything else goes on to the studio and the AWS API.
 
 It sits in front of Django rather than in its middleware because an endpoint's response is the
 function's: several Set-Cookie lines, any header, no session, CSRF or sign-in; and because a body
@@ -17,7 +17,7 @@ from typing import Any, Callable
 from asgiref.sync import sync_to_async
 
 from editor.aws.http import Request
-from editor.triggers import function_urls
+from editor.triggers import function_urls, http_apis
 from editor.triggers.http_events import Answer, message_answer
 
 __all__ = ["HttpTriggers", "Door", "DOORS"]
@@ -40,6 +40,7 @@ def _function_url(request: Request, found, **where) -> Answer:
 
 DOORS: list[Door] = [
     Door("function URL", function_urls.match, _function_url, function_urls.BODY_LIMIT),
+    Door("HTTP API", http_apis.match, http_apis.answer, http_apis.BODY_LIMIT),
 ]
 
 
