@@ -241,3 +241,18 @@ def get_stage(api: HttpApi, name: str) -> ApiStage:
 @transaction.atomic
 def delete_stage(stage: ApiStage) -> None:
     stage.delete()
+
+
+def triggers_for(function) -> list[dict]:
+    """Returns the function's HTTP API triggers for its page's overview: one per API with a route
+    whose integration calls it (editor.services.triggers)."""
+    found = []
+    apis = HttpApi.objects.filter(owner_id=function.owner_id).prefetch_related("integrations", "routes")
+    for api in apis:
+        calling = {f"integrations/{i.integration_id}" for i in api.integrations.all()
+                   if (ref := integration_function(i)) is not None and ref.name == function.name}
+        keys = [r.route_key for r in api.routes.all() if r.target in calling]
+        if keys:
+            found.append({"kind": "http-api", "title": f"API Gateway: {api.name}", "label": ", ".join(sorted(keys)),
+                          "detail": api_endpoint(api), "href": api_endpoint(api)})
+    return found

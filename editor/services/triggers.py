@@ -6,7 +6,8 @@ triggers of that kind, each a dict
     {"kind": "function-url", "title": "Function URL", "label": "$LATEST · NONE",
      "detail": "http://.../lambda-url/<id>/", "href": "http://.../lambda-url/<id>/"}
 
-Buckets, HTTP APIs, WebSocket APIs and schedules add a row each (a callable in their own module)
+HTTP APIs are the second row (editor.services.http_apis.triggers_for). Buckets, WebSocket APIs
+and schedules add a row each (a callable in their own module)
 and the page shows them with no change of its own.
 """
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 from typing import Callable
 
 from editor.models import Function
-from editor.services import function_urls
+from editor.services import function_urls, http_apis
 
 __all__ = ["TRIGGER_SOURCES", "triggers_of"]
 
@@ -27,7 +28,7 @@ def _function_urls(function: Function) -> list[dict]:
             for url in function_urls.list_urls(function)]
 
 
-TRIGGER_SOURCES: list[Callable[[Function], list[dict]]] = [_function_urls]
+TRIGGER_SOURCES: list[Callable[[Function], list[dict]]] = [_function_urls, http_apis.triggers_for]
 
 
 def triggers_of(function: Function) -> list[dict]:

@@ -11,6 +11,15 @@ import httpx
 from playwright.sync_api import expect
 
 from tests.e2e.test_function_flow import create_function
+from tests.live_server import manage
+
+API = """
+from django.contrib.auth import get_user_model
+from editor.services import http_apis
+from editor.services.accounts import function_arn
+admin = get_user_model().objects.get(username="admin")
+http_apis.create_api(admin, name="shop", target=function_arn(admin, {name!r}), route_key="GET /items/{{id}}")
+"""
 
 
 def test_a_function_url_is_created_shown_changed_and_deleted_from_the_page(server, page, shot):
@@ -43,13 +52,21 @@ def test_a_function_url_is_created_shown_changed_and_deleted_from_the_page(serve
     answer = httpx.get(url + "hello", headers={"Origin": "https://app.example"})
     assert answer.status_code == 200 and answer.json() == "Hello from Flowbench!"
     assert answer.headers["access-control-allow-origin"] == "https://app.example"
-    page.evaluate("window.scrollTo(0, 0)")
+    # An HTTP API calling the function joins the overview's trigger boxes.
+    manage(server["env"], code=API.format(name=name))
+    page.reload()
+    expect(page.locator("#function-app")).to_have_attribute("data-ready", "true")
+    api_box = page.locator('#trigger-list .trigger-box[data-kind="http-api"]')
+    expect(api_box).to_contain_text("API Gateway: shop")
+    expect(api_box).to_contain_text("GET /items/{id}")
+    page.click('.tabs [data-tab="configuration"]')
     shot(page, "function-url-panel")
 
     page.click("#url-edit")
     page.fill("#url-methods", "FETCH")
     page.click("#url-save")
     expect(page.locator('#url-form .field-error[data-field="Cors"]')).to_contain_text("FETCH is not an HTTP method")
+    shot(page, "function-url-form")
     page.fill("#url-methods", "GET")
     page.check("#url-auth-iam")
     page.click("#url-save")
@@ -61,5 +78,6 @@ def test_a_function_url_is_created_shown_changed_and_deleted_from_the_page(serve
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("#url-delete")
     expect(page.locator("#url-none")).to_be_visible()
-    expect(page.locator("#trigger-list")).to_contain_text("No triggers")
+    expect(box).to_have_count(0)
+    expect(api_box).to_have_count(1)
     assert httpx.get(url).status_code == 404

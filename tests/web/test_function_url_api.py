@@ -110,3 +110,19 @@ class PayloadFormatTests(WebTestCase):
         self.assertEqual(answer.header("access-control-allow-origin"), "*")
         with_credentials = preflight({"AllowOrigins": ["*"], "AllowCredentials": True}, request)
         self.assertEqual(with_credentials.header("access-control-allow-origin"), "https://a.example")
+
+
+class HttpApiTriggerTests(WebTestCase):
+    def test_an_http_api_calling_the_function_is_one_of_its_triggers_and_not_of_others(self):
+        from editor.services import http_apis
+        from editor.services.accounts import function_arn
+
+        self.make_function(name="hello", deploy=True)
+        self.make_function(name="other", deploy=True)
+        api = http_apis.create_api(self.alice, name="shop", target=function_arn(self.alice, "hello"),
+                                   route_key="GET /items/{id}")
+        triggers = self.call("GET", "/api/functions/hello/triggers").data["triggers"]
+        self.assertEqual([(t["kind"], t["title"], t["label"]) for t in triggers],
+                         [("http-api", "API Gateway: shop", "GET /items/{id}")])
+        self.assertTrue(triggers[0]["href"].endswith(f"/http-api/{api.api_id}"))
+        self.assertEqual(self.call("GET", "/api/functions/other/triggers").data["triggers"], [])
