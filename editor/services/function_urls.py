@@ -15,13 +15,12 @@ from __future__ import annotations
 import re
 import secrets
 import string
-from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from editor.errors import ApiError
 from editor.models import Function, FunctionAlias, FunctionUrl
+from editor.services.addresses import host_form, path_form
 
 __all__ = ["AUTH_TYPES", "PATH_PREFIX", "HOST_LABEL", "create_url", "update_url", "delete_url", "get_url",
            "list_urls", "find_url", "path_url", "host_url", "normalize_cors"]
@@ -44,17 +43,12 @@ def _new_url_id() -> str:
 
 def path_url(url_id: str) -> str:
     """Returns the URL's path form on FLOWBENCH_BASE_URL (ends with "/", as AWS's URLs do)."""
-    return f"{settings.FLOWBENCH_BASE_URL}{PATH_PREFIX}{url_id}/"
+    return path_form(PATH_PREFIX, url_id) + "/"
 
 
 def host_url(url_id: str) -> str:
     """Returns the URL's host form: <url-id>.lambda-url.<base host>, "localhost" for an IP."""
-    base = urlsplit(settings.FLOWBENCH_BASE_URL)
-    host = base.hostname or "localhost"
-    if re.fullmatch(r"[\d.]+|[0-9a-fA-F:]+", host):
-        host = "localhost"
-    port = f":{base.port}" if base.port else ""
-    return f"{base.scheme}://{url_id}{HOST_LABEL}{host}{port}/"
+    return host_form(f"{url_id}{HOST_LABEL.rstrip('.')}") + "/"
 
 
 def _qualifier(function: Function, qualifier: str | None) -> tuple[str, FunctionAlias | None]:

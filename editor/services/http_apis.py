@@ -16,13 +16,12 @@ from __future__ import annotations
 import re
 import secrets
 import string
-from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from editor.errors import ApiError
 from editor.models import ApiIntegration, ApiRoute, ApiStage, HttpApi
+from editor.services.addresses import host_form, path_form
 from editor.services.route_keys import parse_route_key
 from runtime.arn import parse_function
 
@@ -44,15 +43,11 @@ def _id(length: int) -> str:
 
 def api_endpoint(api: HttpApi) -> str:
     """Returns the API's ApiEndpoint: its path form on FLOWBENCH_BASE_URL (no trailing slash)."""
-    return f"{settings.FLOWBENCH_BASE_URL}{PATH_PREFIX}{api.api_id}"
+    return path_form(PATH_PREFIX, api.api_id)
 
 
 def host_endpoint(api: HttpApi) -> str:
-    base = urlsplit(settings.FLOWBENCH_BASE_URL)
-    host = base.hostname or "localhost"
-    if re.fullmatch(r"[\d.]+|[0-9a-fA-F:]+", host):
-        host = "localhost"
-    return f"{base.scheme}://{api.api_id}.execute-api.{host}{f':{base.port}' if base.port else ''}"
+    return host_form(f"{api.api_id}.execute-api")
 
 
 def _not_found(what: str, value: str) -> ApiError:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import uuid
 
 from django.utils import timezone
@@ -28,6 +27,7 @@ from editor.aws.http import Request
 from editor.errors import ApiError
 from editor.models import FunctionUrl, Invocation
 from editor.services import function_permissions, function_urls, invocations
+from editor.services.addresses import matcher
 from editor.services.accounts import account_id, function_arn
 from editor.services.validation import PAYLOAD_LIMIT_BYTES
 from editor.triggers.http_events import (Answer, BadResponse, Endpoint, http_answer, http_event, message_answer,
@@ -38,24 +38,14 @@ __all__ = ["match", "answer", "BODY_LIMIT"]
 log = logging.getLogger(__name__)
 
 BODY_LIMIT = PAYLOAD_LIMIT_BYTES
-_HOST = re.compile(r"^(?P<id>[a-z0-9]{32})\.lambda-url\.", re.IGNORECASE)
-_PATH = re.compile(r"^/lambda-url/(?P<id>[a-z0-9]{32})(?P<rest>/.*)?$", re.DOTALL)
 # The runner's refusals that are Lambda's (not the function's), as a function URL answers them.
 _SERVICE_ANSWERS = {"TooManyRequestsException": (429, "Rate Exceeded."),
                     "RequestTooLargeException": (413, "Request must be smaller than 6291456 bytes for the "
                                                       "InvokeFunction operation")}
 
 
-def match(host: str, raw_path: str) -> tuple[str, str] | None:
-    """Returns (url id, the function's rawPath) when the request is for a function URL: by its
-    Host (<url-id>.lambda-url.<anything>) or its path (/lambda-url/<url-id>/...)."""
-    found = _HOST.match(host or "")
-    if found:
-        return found["id"].lower(), raw_path or "/"
-    found = _PATH.match(raw_path or "")
-    if found:
-        return found["id"], found["rest"] or "/"
-    return None
+# (url id, the path under it) of a request by its Host (<id>.lambda-url.<anything>) or its path (/lambda-url/<id>/...).
+match = matcher(r"[a-z0-9]{32}", "lambda-url", "/lambda-url/")
 
 
 def _forbidden() -> Answer:

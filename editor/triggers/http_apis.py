@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import uuid
 
 from django.utils import timezone
@@ -24,6 +23,7 @@ from django.utils import timezone
 from editor.errors import ApiError
 from editor.models import Function, HttpApi, Invocation
 from editor.services import http_apis, invocations
+from editor.services.addresses import matcher
 from editor.services.accounts import account_id
 from editor.services.route_keys import parse_route_key, select
 from editor.services.validation import PAYLOAD_LIMIT_BYTES
@@ -35,20 +35,10 @@ __all__ = ["match", "answer", "BODY_LIMIT"]
 log = logging.getLogger(__name__)
 
 BODY_LIMIT = PAYLOAD_LIMIT_BYTES
-_HOST = re.compile(r"^(?P<id>[a-z0-9]{10})\.execute-api\.", re.IGNORECASE)
-_PATH = re.compile(r"^/http-api/(?P<id>[a-z0-9]{10})(?P<rest>/.*)?$", re.DOTALL)
 
 
-def match(host: str, raw_path: str):
-    """Returns (api id, the path under the API) for a request to an HTTP API, by its Host
-    (<api-id>.execute-api.<anything>) or its path (/http-api/<api-id>/...), else None."""
-    found = _HOST.match(host or "")
-    if found:
-        return found["id"].lower(), raw_path or "/"
-    found = _PATH.match(raw_path or "")
-    if found:
-        return found["id"], found["rest"] or "/"
-    return None
+# (url id, the path under it) of a request by its Host (<id>.execute-api.<anything>) or its path (/http-api/<id>/...).
+match = matcher(r"[a-z0-9]{10}", "execute-api", "/http-api/")
 
 
 def _message(status: int, message: str) -> Answer:
