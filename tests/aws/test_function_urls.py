@@ -1,6 +1,7 @@
 """Function URLs against a running server: the Lambda API's URL and permission operations through
 boto3, and plain HTTP requests to the URLs (httpx): the payload format 2.0 event, each response
-form, function errors, AWS_IAM signed and unsigned, NONE needing its public statement, CORS,
+form, function errors, AWS_IAM signed (an access key, a role session by its policy) and unsigned,
+NONE needing its public statement, CORS,
 another person refused, a deleted URL gone, and bodies up to 6 MB."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from tests.aws.conftest import signed
 from tests.aws.lambda_kit import create, zipped
 from tests.aws.test_iam_sts_live import studio
 from tests.aws.test_lambda_functions import error_of
+from tests.live_server import manage
 
 WEB = '''import base64, json
 
@@ -324,3 +326,45 @@ def test_bodies_up_to_6_mb_are_taken_and_larger_ones_refused(aws, alice):
     refused = httpx.post(url + "size", content=b"a" * (6 * 1024 * 1024 + 1), headers={"Content-Type": "text/plain"},
                          timeout=60)
     assert refused.status_code == 413 and "smaller than" in refused.json()["Message"]
+
+
+SESSION = """
+import json
+from editor.models import Role
+from editor.services.role_sessions import issue_session
+role = Role.objects.get(owner__username={person!r}, name={role!r})
+session, secret, token = issue_session(role, "caller", seconds=900)
+print(json.dumps({{"key": session.access_key_id, "secret": secret, "token": token}}))
+"""
+
+
+def session_of(server, aws, person, policy: dict) -> dict:
+    """Returns temporary credentials of a new role of `person`'s whose inline policy is `policy`."""
+    iam = aws(person, "iam")
+    role = unique("caller")
+    iam.create_role(RoleName=role, AssumeRolePolicyDocument=TRUST_LAMBDA)
+    iam.put_role_policy(RoleName=role, PolicyName="urls", PolicyDocument=json.dumps(policy))
+    return json.loads(manage(server["env"], code=SESSION.format(person=person["name"], role=role)).strip().splitlines()[-1])
+
+
+def signed_by_session(session: dict, url: str) -> httpx.Response:
+    request = AWSRequest(method="GET", url=url)
+    SigV4Auth(Credentials(session["key"], session["secret"], session["token"]), "lambda", "us-east-1").add_auth(request)
+    return httpx.get(url, headers=dict(request.headers.items()))
+
+
+def test_a_role_session_calls_an_aws_iam_url_only_when_its_policy_allows_invoke_function_url(server, aws, alice):
+    lam = aws(alice, "lambda")
+    name = make_function(aws, alice)
+    url = lam.create_function_url_config(FunctionName=name, AuthType="AWS_IAM")["FunctionUrl"]
+    arn = f"arn:aws:lambda:us-east-1:{alice['account']}:function:{name}"
+    allowed = session_of(server, aws, alice, {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "lambda:InvokeFunctionUrl", "Resource": arn}]})
+    invoke_only = session_of(server, aws, alice, {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": arn}]})
+
+    answer = signed_by_session(allowed, url + "who")
+    assert answer.status_code == 200, answer.text
+    iam = answer.json()["event"]["requestContext"]["authorizer"]["iam"]
+    assert iam["accessKey"] == allowed["key"] and ":assumed-role/" in iam["userArn"]
+    assert signed_by_session(invoke_only, url + "who").status_code == 403
