@@ -1,8 +1,8 @@
 """Function URLs against a running server: the Lambda API's URL and permission operations through
 boto3, and plain HTTP requests to the URLs (httpx): the payload format 2.0 event, each response
 form, function errors, AWS_IAM signed (an access key, a role session by its policy) and unsigned,
-NONE needing its public statement, CORS,
-another person refused, a deleted URL gone, and bodies up to 6 MB."""
+NONE needing its public statement, CORS, another person refused, a deleted URL gone, and bodies up
+to 6 MB."""
 
 from __future__ import annotations
 
@@ -10,8 +10,12 @@ import base64
 import json
 
 import httpx
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
 from tests.aws.conftest import signed
-from tests.aws.lambda_kit import create, zipped
+from tests.aws.lambda_kit import TRUST_LAMBDA, create, unique, zipped
 from tests.aws.test_iam_sts_live import studio
 from tests.aws.test_lambda_functions import error_of
 from tests.live_server import manage
