@@ -17,7 +17,7 @@ from botocore.credentials import Credentials
 from tests.aws.conftest import signed
 from tests.aws.lambda_kit import TRUST_LAMBDA, create, unique, zipped
 from tests.aws.test_iam_sts_live import studio
-from tests.aws.test_lambda_functions import error_of
+from tests.aws.test_lambda_functions import cli, error_of
 from tests.live_server import manage
 
 WEB = '''import base64, json
@@ -372,3 +372,22 @@ def test_a_role_session_calls_an_aws_iam_url_only_when_its_policy_allows_invoke_
     iam = answer.json()["event"]["requestContext"]["authorizer"]["iam"]
     assert iam["accessKey"] == allowed["key"] and ":assumed-role/" in iam["userArn"]
     assert signed_by_session(invoke_only, url + "who").status_code == 403
+
+
+def test_the_aws_cli_makes_a_public_url_and_an_http_api(server, aws, alice):
+    name = make_function(aws, alice)
+    made = cli(server, alice, "lambda", "create-function-url-config", "--function-name", name, "--auth-type", "NONE",
+               "--cors", '{"AllowOrigins": ["*"]}')
+    cli(server, alice, "lambda", "add-permission", "--function-name", name, "--statement-id", "public-url",
+        "--action", "lambda:InvokeFunctionUrl", "--principal", "*", "--function-url-auth-type", "NONE")
+    assert cli(server, alice, "lambda", "get-function-url-config", "--function-name", name)["Cors"] == {
+        "AllowOrigins": ["*"]}
+    assert httpx.get(made["FunctionUrl"] + "cli?from=cli").json()["event"]["queryStringParameters"] == {"from": "cli"}
+
+    arn = f"arn:aws:lambda:us-east-1:{alice['account']}:function:{name}"
+    api = cli(server, alice, "apigatewayv2", "create-api", "--name", "cli-api", "--protocol-type", "HTTP",
+              "--target", arn, "--route-key", "GET /things/{id}")
+    event = httpx.get(api["ApiEndpoint"] + "/things/9").json()["event"]
+    assert event["routeKey"] == "GET /things/{id}" and event["pathParameters"] == {"id": "9"}
+    cli(server, alice, "lambda", "delete-function-url-config", "--function-name", name)
+    assert httpx.get(made["FunctionUrl"]).status_code == 404
