@@ -107,13 +107,13 @@ class HttpTriggers:
         client = scope.get("client") or ("", 0)
         where = {"source_ip": client[0] or "", "protocol": f"HTTP/{scope.get('http_version', '1.1')}"}
         answer = await sync_to_async(_answer_on_thread, thread_sensitive=False)(door, request, found, where)
-        await _send(send, answer)
+        await _send(send, answer, head=scope["method"] == "HEAD")
 
 
-async def _send(send, answer: Answer) -> None:
+async def _send(send, answer: Answer, *, head: bool = False) -> None:
     # The length is the body's own: a function's Content-Length or Transfer-Encoding is dropped.
     headers = [(k.encode("latin-1", "replace"), v.encode("latin-1", "replace")) for k, v in answer.headers
                if k.lower() not in ("content-length", "transfer-encoding")]
     headers.append((b"Content-Length", str(len(answer.body)).encode()))
     await send({"type": "http.response.start", "status": answer.status, "headers": headers})
-    await send({"type": "http.response.body", "body": answer.body})
+    await send({"type": "http.response.body", "body": b"" if head else answer.body})

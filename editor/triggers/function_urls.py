@@ -30,8 +30,8 @@ from editor.services import function_permissions, function_urls, invocations
 from editor.services.addresses import matcher
 from editor.services.accounts import account_id, function_arn
 from editor.services.validation import PAYLOAD_LIMIT_BYTES
-from editor.triggers.http_events import (Answer, BadResponse, Endpoint, http_answer, http_event, message_answer,
-                                         preflight, with_cors)
+from editor.triggers.http_events import (Answer, BadResponse, Endpoint, host_name, http_answer, http_event,
+                                         message_answer, preflight, with_cors)
 
 __all__ = ["match", "answer", "BODY_LIMIT"]
 
@@ -93,7 +93,7 @@ def _answer(request: Request, url_id: str, raw_path: str, request_id: str, sourc
     if version is None:
         return message_answer(502, "The function has nothing deployed yet.", error_type="ResourceConflictException")
     host = request.headers.get("host", "")
-    endpoint = Endpoint(account_id=account_id(function.owner), api_id=url.url_id, domain_name=host.split(":")[0] or host,
+    endpoint = Endpoint(account_id=account_id(function.owner), api_id=url.url_id, domain_name=host_name(host),
                         domain_prefix=url.url_id, raw_path=raw_path, authorizer=authorizer, source_ip=source_ip,
                         protocol=protocol)
     event = http_event(request, endpoint, request_id=request_id, now=timezone.now())

@@ -27,8 +27,8 @@ from editor.services.addresses import matcher
 from editor.services.accounts import account_id
 from editor.services.route_keys import parse_route_key, select
 from editor.services.validation import PAYLOAD_LIMIT_BYTES
-from editor.triggers.http_events import (Answer, BadResponse, Endpoint, http_answer, http_event, preflight,
-                                         with_cors)
+from editor.triggers.http_events import (Answer, BadResponse, Endpoint, host_name, http_answer, http_event,
+                                         preflight, with_cors)
 
 __all__ = ["match", "answer", "BODY_LIMIT"]
 
@@ -101,7 +101,7 @@ def _answer(request, api_id: str, path: str, request_id: str, source_ip: str, pr
         return with_cors(_message(500, "Internal Server Error"), api.cors, request)
     function, version, alias = target
     host = request.headers.get("host", "")
-    endpoint = Endpoint(account_id=account_id(api.owner), api_id=api.api_id, domain_name=host.split(":")[0] or host,
+    endpoint = Endpoint(account_id=account_id(api.owner), api_id=api.api_id, domain_name=host_name(host),
                         domain_prefix=api.api_id, raw_path=path, route_key=route.route_key, stage=stage.name,
                         path_parameters=params or None, stage_variables=stage.stage_variables or None,
                         source_ip=source_ip, protocol=protocol)

@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl
 from editor.aws.http import Request
 
 __all__ = ["Endpoint", "Answer", "BadResponse", "http_event", "http_answer", "preflight", "with_cors",
-           "is_text_type", "message_answer"]
+           "is_text_type", "message_answer", "host_name"]
 
 # Content types whose bodies a function gets as text (anything else arrives base64-encoded).
 _TEXT_TYPES = ("text/", "application/json", "application/javascript", "application/xml", "application/yaml",
@@ -61,6 +61,13 @@ class Answer:
 
 class BadResponse(ValueError):
     """A function's result that is not a valid payload 2.0 response (its reason in the message)."""
+
+
+def host_name(host: str) -> str:
+    """Returns a Host header's name without its port ("[::1]:8000" -> "[::1]")."""
+    if host.startswith("["):
+        return host[:host.find("]") + 1] or host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
 def is_text_type(content_type: str) -> bool:
