@@ -101,7 +101,8 @@ def test_routes_with_path_parameters_pick_the_most_specific_on_a_named_stage(aws
     posted = httpx.post(base + "/dev/items/42").json()["event"]
     assert posted["routeKey"] == "ANY /{proxy+}"
 
-    gw.delete_route(ApiId=api_id, RouteId=gw.get_routes(ApiId=api_id)["Items"][2]["RouteId"])
+    proxy_route = next(r for r in gw.get_routes(ApiId=api_id)["Items"] if r["RouteKey"] == "ANY /{proxy+}")
+    gw.delete_route(ApiId=api_id, RouteId=proxy_route["RouteId"])
     assert httpx.post(base + "/dev/items/42").status_code == 404
     assert error_of(lambda: gw.delete_integration(ApiId=api_id, IntegrationId=integration["IntegrationId"]))[:2] == (
         "ConflictException", 409)
