@@ -26,10 +26,10 @@ class ApiGatewayV2Provider(Provider):
     }
 
     def translate(self, error):
-        translated = super().translate(error)
-        if translated.code == "ValidationException":   # an unmapped studio refusal
-            translated.code = "BadRequestException"
-        return translated
+        """API Gateway answers every refusal of bad input as BadRequestException."""
+        if error.code not in self.API_ERRORS:
+            return AwsError("BadRequestException", error.message, 400)
+        return super().translate(error)
 
     def _resource(self, path: str = "") -> str:
         return f"arn:aws:apigateway:{self.context.region}::/apis{path}"
