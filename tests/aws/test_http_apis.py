@@ -123,3 +123,17 @@ def test_another_person_neither_reaches_nor_targets_an_api(aws, alice, bob):
     assert error_of(lambda: theirs.create_api(Name="ws", ProtocolType="WEBSOCKET",
                                               RouteSelectionExpression="$request.body.action"))[:2] == (
         "BadRequestException", 400)
+
+
+def test_an_apis_cors_configuration_answers_preflights_and_marks_responses(aws, alice):
+    api = aws(alice, "apigatewayv2").create_api(
+        Name="cors", ProtocolType="HTTP", Target=function_arn(aws, alice),
+        CorsConfiguration={"AllowOrigins": ["https://shop.example"], "AllowMethods": ["GET"], "MaxAge": 60})
+    assert api["CorsConfiguration"] == {"AllowOrigins": ["https://shop.example"], "AllowMethods": ["GET"],
+                                        "MaxAge": 60}
+    preflight = httpx.options(api["ApiEndpoint"] + "/x", headers={"Origin": "https://shop.example",
+                                                                  "Access-Control-Request-Method": "GET"})
+    assert preflight.status_code == 200 and preflight.headers["access-control-allow-methods"] == "GET"
+    assert preflight.headers["access-control-max-age"] == "60"
+    real = httpx.get(api["ApiEndpoint"] + "/x", headers={"Origin": "https://shop.example"})
+    assert real.status_code == 200 and real.headers["access-control-allow-origin"] == "https://shop.example"
