@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
 
 from editor.aws.http import Request
 from editor.triggers import function_urls, http_apis
@@ -106,7 +106,10 @@ class HttpTriggers:
                           body=bytes(body))
         client = scope.get("client") or ("", 0)
         where = {"source_ip": client[0] or "", "protocol": f"HTTP/{scope.get('http_version', '1.1')}"}
-        answer = await sync_to_async(_answer_on_thread, thread_sensitive=False)(door, request, found, where)
+        # A thread of the request's own, as Django gives each request: a function that runs for
+        # minutes holds only it, never a thread of a shared pool.
+        async with ThreadSensitiveContext():
+            answer = await sync_to_async(_answer_on_thread)(door, request, found, where)
         await _send(send, answer, head=scope["method"] == "HEAD")
 
 
