@@ -54,6 +54,14 @@ def _not_found(what: str, value: str) -> ApiError:
     return ApiError("NotFound", f"Invalid {what} identifier specified {value}", status=404)
 
 
+def _child(children, what: str, **lookup):
+    """Returns the one of an API's routes, integrations or stages that `lookup` names; else NotFound."""
+    found = children.filter(**lookup).first()
+    if found is None:
+        raise _not_found(what, next(iter(lookup.values())))
+    return found
+
+
 def get_api(user, api_id: str) -> HttpApi:
     """Returns `user`'s API `api_id`; another person's is not found, as a missing one."""
     found = HttpApi.objects.filter(owner=user, api_id=api_id).first() if isinstance(api_id, str) else None
@@ -155,10 +163,7 @@ def create_integration(api: HttpApi, *, integration_type, integration_uri, paylo
 
 
 def get_integration(api: HttpApi, integration_id: str) -> ApiIntegration:
-    found = api.integrations.filter(integration_id=integration_id).first()
-    if found is None:
-        raise _not_found("Integration", integration_id)
-    return found
+    return _child(api.integrations, "Integration", integration_id=integration_id)
 
 
 @transaction.atomic
@@ -204,10 +209,7 @@ def create_route(api: HttpApi, *, route_key, target=None, authorization_type=Non
 
 
 def get_route(api: HttpApi, route_id: str) -> ApiRoute:
-    found = api.routes.filter(route_id=route_id).first()
-    if found is None:
-        raise _not_found("Route", route_id)
-    return found
+    return _child(api.routes, "Route", route_id=route_id)
 
 
 @transaction.atomic
@@ -227,10 +229,7 @@ def create_stage(api: HttpApi, *, name, auto_deploy=False, description="", stage
 
 
 def get_stage(api: HttpApi, name: str) -> ApiStage:
-    found = api.stages.filter(name=name).first()
-    if found is None:
-        raise _not_found("Stage", name)
-    return found
+    return _child(api.stages, "Stage", name=name)
 
 
 @transaction.atomic
