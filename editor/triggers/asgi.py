@@ -27,20 +27,19 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Door:
+    """One kind of endpoint: how it knows its requests, answers them, and refuses a body over its limit."""
+
     name: str
     match: Callable[[str, str], Any]
     answer: Callable[..., Answer]
     body_limit: int
-
-
-def _function_url(request: Request, found, **where) -> Answer:
-    url_id, raw_path = found
-    return function_urls.answer(request, url_id, raw_path, **where)
+    too_large: Callable[[], Answer]
 
 
 DOORS: list[Door] = [
-    Door("function URL", function_urls.match, _function_url, function_urls.BODY_LIMIT),
-    Door("HTTP API", http_apis.match, http_apis.answer, http_apis.BODY_LIMIT),
+    Door("function URL", function_urls.match, function_urls.answer, function_urls.BODY_LIMIT,
+         function_urls.too_large),
+    Door("HTTP API", http_apis.match, http_apis.answer, http_apis.BODY_LIMIT, http_apis.too_large),
 ]
 
 
@@ -97,9 +96,7 @@ class HttpTriggers:
             body += message.get("body", b"")
             more = message.get("more_body", False)
             if len(body) > door.body_limit:
-                await _send(send, message_answer(413, f"Request must be smaller than {door.body_limit} bytes for "
-                                                      "the InvokeFunction operation",
-                                                 error_type="RequestTooLargeException"))
+                await _send(send, door.too_large())
                 return
         request = Request(method=scope["method"], path=scope["path"], raw_path=raw_path.split("?")[0],
                           raw_query=scope.get("query_string", b"").decode("latin-1"), headers=headers,

@@ -5,7 +5,7 @@ everyone call it), invoke the function synchronously with the payload format 2.0
 editor.services.invocations, as Invoke does) and turn its result into the HTTP response.
 
     match(host, path)          -> (url_id, the path the function sees) or None
-    answer(request, url_id, raw_path, source_ip=..., protocol=...) -> Answer
+    answer(request, found, source_ip=..., protocol=...) -> Answer
 
 Lambda's own refusals are {"Message": ...} with x-amzn-ErrorType: 403 Forbidden, 404 for an
 address no URL has (or had), 413 for a request over 6 MB, 429 when the function's concurrency is
@@ -33,7 +33,7 @@ from editor.services.validation import PAYLOAD_LIMIT_BYTES
 from editor.triggers.http_events import (Answer, BadResponse, Endpoint, host_name, http_answer, http_event,
                                          message_answer, preflight, with_cors)
 
-__all__ = ["match", "answer", "BODY_LIMIT"]
+__all__ = ["match", "answer", "too_large", "BODY_LIMIT"]
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +70,14 @@ def _caller(url: FunctionUrl, request: Request) -> tuple[dict | None, Answer | N
                     "userArn": principal.arn, "userId": principal.user_id}}, None
 
 
-def answer(request: Request, url_id: str, raw_path: str, *, source_ip: str = "", protocol: str = "HTTP/1.1") -> Answer:
-    """Returns the HTTP response to `request`, addressed to the URL `url_id` with path `raw_path`."""
+def too_large() -> Answer:
+    status, message = _SERVICE_ANSWERS["RequestTooLargeException"]
+    return message_answer(status, message, error_type="RequestTooLargeException")
+
+
+def answer(request: Request, found: tuple[str, str], *, source_ip: str = "", protocol: str = "HTTP/1.1") -> Answer:
+    """Returns the HTTP response to `request`, addressed to the URL and path `found` (match's)."""
+    url_id, raw_path = found
     request_id = str(uuid.uuid4())
     result = _answer(request, url_id, raw_path, request_id, source_ip, protocol)
     result.headers.append(("x-amzn-RequestId", request_id))
@@ -98,8 +104,7 @@ def _answer(request: Request, url_id: str, raw_path: str, request_id: str, sourc
                         protocol=protocol)
     event = http_event(request, endpoint, request_id=request_id, now=timezone.now())
     if len(json.dumps(event, ensure_ascii=False).encode("utf-8")) > BODY_LIMIT:
-        status, message = _SERVICE_ANSWERS["RequestTooLargeException"]
-        return message_answer(status, message, error_type="RequestTooLargeException")
+        return too_large()
     try:
         invocation = invocations.invoke_function(function, event, source=Invocation.Source.FUNCTION_URL,
                                                  version=version, alias=url.qualifier)

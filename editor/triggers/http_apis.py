@@ -30,7 +30,7 @@ from editor.services.validation import PAYLOAD_LIMIT_BYTES
 from editor.triggers.http_events import (Answer, BadResponse, Endpoint, host_name, http_answer, http_event,
                                          preflight, with_cors)
 
-__all__ = ["match", "answer", "BODY_LIMIT"]
+__all__ = ["match", "answer", "too_large", "BODY_LIMIT"]
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,10 @@ def _function(api: HttpApi, integration):
     return (function, alias.version, alias.name) if alias else None
 
 
+def too_large() -> Answer:
+    return _message(413, "Request Entity Too Large")
+
+
 def answer(request, found, *, source_ip: str = "", protocol: str = "HTTP/1.1") -> Answer:
     api_id, path = found
     request_id = str(uuid.uuid4())
@@ -107,7 +111,7 @@ def _answer(request, api_id: str, path: str, request_id: str, source_ip: str, pr
                         source_ip=source_ip, protocol=protocol)
     event = http_event(request, endpoint, request_id=request_id, now=timezone.now())
     if len(json.dumps(event, ensure_ascii=False).encode("utf-8")) > BODY_LIMIT:
-        return _message(413, "Request Entity Too Large")
+        return too_large()
     try:
         invocation = invocations.invoke_function(function, event, source=Invocation.Source.HTTP_API,
                                                  version=version, alias=alias)
