@@ -25,9 +25,9 @@ from editor.services.addresses import host_form, path_form
 from editor.services.route_keys import parse_route_key
 from runtime.arn import parse_function
 
-__all__ = ["create_api", "get_api", "list_apis", "delete_api", "create_route", "get_route", "delete_route",
-           "create_integration", "get_integration", "delete_integration", "create_stage", "get_stage",
-           "delete_stage", "api_endpoint", "host_endpoint", "find_api", "integration_function", "PATH_PREFIX"]
+__all__ = ["create_api", "get_api", "list_apis", "update_api", "delete_api", "create_route", "get_route",
+           "update_route", "delete_route", "create_integration", "get_integration", "update_integration",
+           "delete_integration", "create_stage", "get_stage", "update_stage", "delete_stage", "api_endpoint", "host_endpoint", "find_api", "integration_function", "PATH_PREFIX"]
 
 PATH_PREFIX = "/http-api/"
 _ALPHABET = string.ascii_lowercase + string.digits
@@ -132,6 +132,29 @@ def create_api(user, *, name, protocol_type="HTTP", description="", target=None,
 
 
 @transaction.atomic
+def update_api(api: HttpApi, *, name=None, description=None, cors=None, version=None,
+               disable_execute_api_endpoint=None) -> HttpApi:
+    """Changes what is given of the API's name, description, CORS, version and endpoint switch."""
+    from editor.services.function_urls import normalize_cors
+
+    api = HttpApi.objects.select_for_update().get(pk=api.pk)
+    if name is not None:
+        if not isinstance(name, str) or not 1 <= len(name) <= 128:
+            raise ApiError("BadRequest", "Name has 1 to 128 characters.", field="Name")
+        api.name = name
+    if description is not None:
+        api.description = description
+    if cors is not None:
+        api.cors = normalize_cors(cors)
+    if version is not None:
+        api.version = version
+    if disable_execute_api_endpoint is not None:
+        api.disable_execute_api_endpoint = bool(disable_execute_api_endpoint)
+    api.save()
+    return api
+
+
+@transaction.atomic
 def delete_api(api: HttpApi) -> None:
     HttpApi.objects.filter(pk=api.pk).delete()
 
@@ -164,6 +187,25 @@ def create_integration(api: HttpApi, *, integration_type, integration_uri, paylo
 
 def get_integration(api: HttpApi, integration_id: str) -> ApiIntegration:
     return _child(api.integrations, "Integration", integration_id=integration_id)
+
+
+@transaction.atomic
+def update_integration(integration: ApiIntegration, *, integration_uri=None, payload_format_version=None,
+                       timeout_ms=None, description=None) -> ApiIntegration:
+    integration = ApiIntegration.objects.select_for_update().select_related("api__owner").get(pk=integration.pk)
+    if integration_uri is not None:
+        integration.integration_uri = _check_target(integration.api.owner, integration_uri)
+    if payload_format_version not in (None, "2.0"):
+        raise ApiError("BadRequest", f"Flowbench sends payload format 2.0 to functions, not {payload_format_version}.",
+                       field="PayloadFormatVersion")
+    if timeout_ms is not None:
+        if not 50 <= timeout_ms <= 30000:
+            raise ApiError("BadRequest", "TimeoutInMillis is between 50 and 30000.", field="TimeoutInMillis")
+        integration.timeout_ms = timeout_ms
+    if description is not None:
+        integration.description = description
+    integration.save()
+    return integration
 
 
 @transaction.atomic
@@ -213,6 +255,25 @@ def get_route(api: HttpApi, route_id: str) -> ApiRoute:
 
 
 @transaction.atomic
+def update_route(route: ApiRoute, *, route_key=None, target=None) -> ApiRoute:
+    """Changes the route's key and/or target ("" detaches it from its integration)."""
+    route = ApiRoute.objects.select_for_update().select_related("api").get(pk=route.pk)
+    if route_key is not None:
+        try:
+            key = parse_route_key(route_key)
+        except ValueError as error:
+            raise ApiError("BadRequest", str(error), field="RouteKey") from None
+        if route.api.routes.filter(route_key=key.text).exclude(pk=route.pk).exists():
+            raise ApiError("Conflict", f"Unable to update route to {key.text}. The route already exists.",
+                           status=409, field="RouteKey")
+        route.route_key = key.text
+    if target is not None:
+        route.target = _check_route_target(route.api, target)
+    route.save()
+    return route
+
+
+@transaction.atomic
 def delete_route(route: ApiRoute) -> None:
     route.delete()
 
@@ -230,6 +291,19 @@ def create_stage(api: HttpApi, *, name, auto_deploy=False, description="", stage
 
 def get_stage(api: HttpApi, name: str) -> ApiStage:
     return _child(api.stages, "Stage", name=name)
+
+
+@transaction.atomic
+def update_stage(stage: ApiStage, *, auto_deploy=None, description=None, stage_variables=None) -> ApiStage:
+    stage = ApiStage.objects.select_for_update().get(pk=stage.pk)
+    if auto_deploy is not None:
+        stage.auto_deploy = bool(auto_deploy)
+    if description is not None:
+        stage.description = description
+    if stage_variables is not None:
+        stage.stage_variables = stage_variables
+    stage.save()
+    return stage
 
 
 @transaction.atomic

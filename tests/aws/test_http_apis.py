@@ -9,6 +9,7 @@ from __future__ import annotations
 import httpx
 
 from tests.aws.lambda_kit import create, zipped
+from tests.aws.test_iam_sts_live import studio
 from tests.aws.test_lambda_functions import error_of
 
 ROUTER = '''def handler(event, context):
@@ -137,3 +138,28 @@ def test_an_apis_cors_configuration_answers_preflights_and_marks_responses(aws, 
     assert preflight.headers["access-control-max-age"] == "60"
     real = httpx.get(api["ApiEndpoint"] + "/x", headers={"Origin": "https://shop.example"})
     assert real.status_code == 200 and real.headers["access-control-allow-origin"] == "https://shop.example"
+
+
+def test_apis_routes_integrations_and_stages_are_updated(server, aws, alice):
+    gw = aws(alice, "apigatewayv2")
+    api = gw.create_api(Name="before", ProtocolType="HTTP", Target=function_arn(aws, alice), RouteKey="GET /old")
+    api_id = api["ApiId"]
+    assert gw.update_api(ApiId=api_id, Name="after", Description="renamed")["Name"] == "after"
+    assert gw.get_api(ApiId=api_id)["Description"] == "renamed"
+    route = gw.get_routes(ApiId=api_id)["Items"][0]
+    assert gw.update_route(ApiId=api_id, RouteId=route["RouteId"], RouteKey="GET /new/{n}")["RouteKey"] == "GET /new/{n}"
+    assert httpx.get(api["ApiEndpoint"] + "/old").status_code == 404
+    assert httpx.get(api["ApiEndpoint"] + "/new/5").json()["event"]["pathParameters"] == {"n": "5"}
+
+    other = function_arn(aws, alice)
+    integration = gw.get_integrations(ApiId=api_id)["Items"][0]
+    assert gw.update_integration(ApiId=api_id, IntegrationId=integration["IntegrationId"], IntegrationUri=other,
+                                 TimeoutInMillis=5000)["IntegrationUri"] == other
+    stage = gw.update_stage(ApiId=api_id, StageName="$default", StageVariables={"color": "blue"})
+    assert stage["StageVariables"] == {"color": "blue"}
+    event = httpx.get(api["ApiEndpoint"] + "/new/6").json()["event"]
+    assert event["stageVariables"] == {"color": "blue"}
+    ran = studio(server, alice).get(f"/api/functions/{other.rsplit(':', 1)[1]}/invocations").json()["invocations"]
+    assert [i["source"] for i in ran] == ["http_api"]   # the updated integration's function ran it
+    assert error_of(lambda: gw.update_route(ApiId=api_id, RouteId=route["RouteId"], Target="integrations/nope"))[
+        :2] == ("BadRequestException", 400)

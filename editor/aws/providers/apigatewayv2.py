@@ -97,6 +97,20 @@ class ApiGatewayV2Provider(Provider):
         page, token = self._page(http_apis.list_apis(self.owner), lambda a: a.api_id, params)
         return {"Items": [self._api_shape(a) for a in page], "NextToken": token}
 
+    def UpdateApi(self, params: dict) -> dict:
+        self._refuse_quick_create(params)
+        api = http_apis.update_api(self._api(params, "PATCH"), name=params.get("Name"),
+                                   description=params.get("Description"), cors=params.get("CorsConfiguration"),
+                                   version=params.get("Version"),
+                                   disable_execute_api_endpoint=params.get("DisableExecuteApiEndpoint"))
+        return self._api_shape(api)
+
+    @staticmethod
+    def _refuse_quick_create(params: dict) -> None:
+        if params.get("Target") or params.get("RouteKey"):
+            raise AwsError("BadRequestException", "Flowbench's UpdateApi changes the API itself: change its route and "
+                           "integration with UpdateRoute and UpdateIntegration.")
+
     def DeleteApi(self, params: dict) -> dict:
         http_apis.delete_api(self._api(params, "DELETE"))
         return {}
@@ -118,6 +132,14 @@ class ApiGatewayV2Provider(Provider):
         api = self._api(params, "GET", "/routes")
         page, token = self._page(list(api.routes.order_by("route_id")), lambda r: r.route_id, params)
         return {"Items": [self._route_shape(r) for r in page], "NextToken": token}
+
+    def UpdateRoute(self, params: dict) -> dict:
+        api = self._api(params, "PATCH", f"/routes/{params['RouteId']}")
+        if params.get("AuthorizationType") not in (None, "NONE"):
+            raise AwsError("BadRequestException", "Flowbench's HTTP API routes take AuthorizationType NONE only.")
+        route = http_apis.update_route(http_apis.get_route(api, params["RouteId"]), route_key=params.get("RouteKey"),
+                                       target=params.get("Target"))
+        return self._route_shape(route)
 
     def DeleteRoute(self, params: dict) -> dict:
         api = self._api(params, "DELETE", f"/routes/{params['RouteId']}")
@@ -145,6 +167,16 @@ class ApiGatewayV2Provider(Provider):
                                  params)
         return {"Items": [self._integration_shape(i) for i in page], "NextToken": token}
 
+    def UpdateIntegration(self, params: dict) -> dict:
+        api = self._api(params, "PATCH", f"/integrations/{params['IntegrationId']}")
+        if params.get("IntegrationType") not in (None, "AWS_PROXY"):
+            raise AwsError("BadRequestException", "Flowbench's HTTP APIs integrate functions (AWS_PROXY).")
+        integration = http_apis.update_integration(
+            http_apis.get_integration(api, params["IntegrationId"]), integration_uri=params.get("IntegrationUri"),
+            payload_format_version=params.get("PayloadFormatVersion"), timeout_ms=params.get("TimeoutInMillis"),
+            description=params.get("Description"))
+        return self._integration_shape(integration)
+
     def DeleteIntegration(self, params: dict) -> dict:
         api = self._api(params, "DELETE", f"/integrations/{params['IntegrationId']}")
         http_apis.delete_integration(http_apis.get_integration(api, params["IntegrationId"]))
@@ -167,6 +199,13 @@ class ApiGatewayV2Provider(Provider):
         api = self._api(params, "GET", "/stages")
         page, token = self._page(list(api.stages.order_by("name")), lambda s: s.name, params)
         return {"Items": [self._stage_shape(s) for s in page], "NextToken": token}
+
+    def UpdateStage(self, params: dict) -> dict:
+        api = self._api(params, "PATCH", f"/stages/{params['StageName']}")
+        stage = http_apis.update_stage(http_apis.get_stage(api, params["StageName"]),
+                                       auto_deploy=params.get("AutoDeploy"), description=params.get("Description"),
+                                       stage_variables=params.get("StageVariables"))
+        return self._stage_shape(stage)
 
     def DeleteStage(self, params: dict) -> dict:
         api = self._api(params, "DELETE", f"/stages/{params['StageName']}")
