@@ -167,18 +167,27 @@ def _unique(model, api: HttpApi, field: str, make, **fields):
             return model.objects.create(api=api, **{field: value}, **fields)
 
 
+def _payload_version(version: str) -> str:
+    if version != "2.0":
+        raise ApiError("BadRequest", f"Flowbench sends payload format 2.0 to functions, not {version}.",
+                       field="PayloadFormatVersion")
+    return version
+
+
+def _timeout(timeout_ms):
+    if timeout_ms is not None and not 50 <= timeout_ms <= 30000:
+        raise ApiError("BadRequest", "TimeoutInMillis is between 50 and 30000.", field="TimeoutInMillis")
+    return timeout_ms
+
+
 @transaction.atomic
 def create_integration(api: HttpApi, *, integration_type, integration_uri, payload_format_version=None,
                        integration_method=None, timeout_ms=None, description="", managed=False) -> ApiIntegration:
     if integration_type != "AWS_PROXY":
         raise ApiError("BadRequest", f"Flowbench's HTTP APIs integrate functions (AWS_PROXY), not {integration_type}.",
                        field="IntegrationType")
-    version = payload_format_version or "2.0"
-    if version != "2.0":
-        raise ApiError("BadRequest", f"Flowbench sends payload format 2.0 to functions, not {version}.",
-                       field="PayloadFormatVersion")
-    if timeout_ms is not None and not 50 <= timeout_ms <= 30000:
-        raise ApiError("BadRequest", "TimeoutInMillis is between 50 and 30000.", field="TimeoutInMillis")
+    version = _payload_version(payload_format_version or "2.0")
+    _timeout(timeout_ms)
     return _unique(ApiIntegration, api, "integration_id", lambda: _id(7), integration_type=integration_type,
                    integration_uri=_check_target(api.owner, integration_uri), payload_format_version=version,
                    integration_method=integration_method or "POST", timeout_ms=timeout_ms or 30000,
@@ -195,13 +204,10 @@ def update_integration(integration: ApiIntegration, *, integration_uri=None, pay
     integration = ApiIntegration.objects.select_for_update().select_related("api__owner").get(pk=integration.pk)
     if integration_uri is not None:
         integration.integration_uri = _check_target(integration.api.owner, integration_uri)
-    if payload_format_version not in (None, "2.0"):
-        raise ApiError("BadRequest", f"Flowbench sends payload format 2.0 to functions, not {payload_format_version}.",
-                       field="PayloadFormatVersion")
+    if payload_format_version is not None:
+        _payload_version(payload_format_version)
     if timeout_ms is not None:
-        if not 50 <= timeout_ms <= 30000:
-            raise ApiError("BadRequest", "TimeoutInMillis is between 50 and 30000.", field="TimeoutInMillis")
-        integration.timeout_ms = timeout_ms
+        integration.timeout_ms = _timeout(timeout_ms)
     if description is not None:
         integration.description = description
     integration.save()
