@@ -3,7 +3,7 @@
 import importlib
 import sys
 
-BENCHMARKS = ("asl", "functions", "live", "load", "api")
+BENCHMARKS = ("asl", "functions", "live", "load", "api", "http")
 
 
 def main(argv: list[str]) -> int:

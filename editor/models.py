@@ -138,6 +138,8 @@ class Invocation(models.Model):
         TEST = "test", "Test"
         STATE_MACHINE = "state_machine", "State machine"
         API = "api", "Invoke API"
+        FUNCTION_URL = "function_url", "Function URL"
+        HTTP_API = "http_api", "HTTP API"
 
     class Status(models.TextChoices):
         RUNNING = "running", "Running"
@@ -523,3 +525,125 @@ class LayerVersion(models.Model):
 
     def __str__(self):
         return f"{self.layer.name}:{self.version}"
+
+
+class FunctionUrl(models.Model):
+    """A function URL (Lambda's FunctionUrlConfig): an HTTP address on the studio's own that
+    invokes $LATEST, or the version an alias points at, with each request as its event.
+
+    `url_id` is the address's own part (AWS's `<url-id>`); `qualifier` is "" for $LATEST or the
+    alias's name, and the URL goes with its alias. `cors` holds Lambda's Cors member as given."""
+
+    class AuthType(models.TextChoices):
+        NONE = "NONE", "None (public)"
+        AWS_IAM = "AWS_IAM", "AWS_IAM (signed)"
+
+    function = models.ForeignKey(Function, on_delete=models.CASCADE, related_name="urls")
+    qualifier = models.CharField(max_length=128, blank=True, default="")
+    alias = models.ForeignKey(FunctionAlias, null=True, blank=True, on_delete=models.CASCADE, related_name="urls")
+    url_id = models.CharField(max_length=32, unique=True)
+    auth_type = models.CharField(max_length=8, choices=AuthType.choices)
+    cors = models.JSONField(default=dict, blank=True)
+    invoke_mode = models.CharField(max_length=16, default="BUFFERED")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["function", "qualifier"], name="function_url_unique_per_qualifier")]
+        ordering = ["function", "qualifier"]
+
+    def __str__(self):
+        return f"{self.function.name}{':' + self.qualifier if self.qualifier else ''} -> {self.url_id}"
+
+
+class FunctionPermission(models.Model):
+    """One statement of a function's resource-based policy (Lambda's AddPermission): who may call
+    an action on the function (or on one of its aliases or versions, `qualifier`). The statement
+    is kept in the policy's own JSON shape, as GetPolicy returns it."""
+
+    function = models.ForeignKey(Function, on_delete=models.CASCADE, related_name="permissions")
+    qualifier = models.CharField(max_length=128, blank=True, default="")
+    statement_id = models.CharField(max_length=100)
+    statement = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["function", "qualifier", "statement_id"],
+                                               name="function_permission_sid_unique")]
+        ordering = ["created_at", "id"]
+
+
+class HttpApi(models.Model):
+    """An API Gateway HTTP API (apigatewayv2's Api, ProtocolType HTTP): routes to integrations,
+    served on the studio's address under its stages."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="http_apis")
+    api_id = models.CharField(max_length=10, unique=True)
+    name = models.CharField(max_length=128)
+    protocol_type = models.CharField(max_length=16, default="HTTP")
+    description = models.CharField(max_length=1024, blank=True, default="")
+    route_selection_expression = models.CharField(max_length=256, default="$request.method $request.path")
+    cors = models.JSONField(default=dict, blank=True)
+    version = models.CharField(max_length=64, blank=True, default="")
+    disable_execute_api_endpoint = models.BooleanField(default=False)
+    tags = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.name} ({self.api_id})"
+
+
+class ApiIntegration(models.Model):
+    """Where an HTTP API's route sends its requests: a function (AWS_PROXY, payload format 2.0)."""
+
+    api = models.ForeignKey(HttpApi, on_delete=models.CASCADE, related_name="integrations")
+    integration_id = models.CharField(max_length=7)
+    integration_type = models.CharField(max_length=16, default="AWS_PROXY")
+    integration_uri = models.CharField(max_length=2048)
+    integration_method = models.CharField(max_length=16, blank=True, default="POST")
+    payload_format_version = models.CharField(max_length=8, default="2.0")
+    timeout_ms = models.PositiveIntegerField(default=30000)
+    description = models.CharField(max_length=1024, blank=True, default="")
+    managed = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["api", "integration_id"], name="api_integration_id_unique")]
+        ordering = ["id"]
+
+
+class ApiRoute(models.Model):
+    """A route of an HTTP API: its key ("GET /items/{id}", "ANY /{proxy+}", "$default") and the
+    integration it targets ("integrations/<id>")."""
+
+    api = models.ForeignKey(HttpApi, on_delete=models.CASCADE, related_name="routes")
+    route_id = models.CharField(max_length=7)
+    route_key = models.CharField(max_length=512)
+    target = models.CharField(max_length=128, blank=True, default="")
+    authorization_type = models.CharField(max_length=16, default="NONE")
+    operation_name = models.CharField(max_length=128, blank=True, default="")
+    managed = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["api", "route_id"], name="api_route_id_unique"),
+                       models.UniqueConstraint(fields=["api", "route_key"], name="api_route_key_unique")]
+        ordering = ["id"]
+
+
+class ApiStage(models.Model):
+    """A stage of an HTTP API: "$default" serves at the API's root, another name under /<name>/."""
+
+    api = models.ForeignKey(HttpApi, on_delete=models.CASCADE, related_name="stages")
+    name = models.CharField(max_length=128)
+    auto_deploy = models.BooleanField(default=False)
+    description = models.CharField(max_length=1024, blank=True, default="")
+    stage_variables = models.JSONField(default=dict, blank=True)
+    managed = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["api", "name"], name="api_stage_name_unique")]
+        ordering = ["name"]

@@ -3,7 +3,8 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path, re_path
 
-from editor import api, api_keys, api_layers, api_machines, api_tasks, views, views_lambda, views_machines, views_operations
+from editor import (api, api_keys, api_layers, api_machines, api_tasks, api_triggers, views, views_lambda, views_machines,
+                    views_operations)
 
 api_patterns = [
     path("api/runtimes", api.runtimes, name="api-runtimes"),
@@ -22,6 +23,8 @@ api_patterns = [
     path("api/functions/<str:name>/invocations/<str:invocation_id>", api.invocation_detail,
          name="api-invocation"),
     path("api/functions/<str:name>/metrics", api.function_metrics, name="api-function-metrics"),
+    path("api/functions/<str:name>/triggers", api_triggers.function_triggers, name="api-function-triggers"),
+    path("api/functions/<str:name>/url", api_triggers.function_url, name="api-function-url"),
     path("api/roles", api_machines.role_list, name="api-roles"),
     path("api/roles/default-policy", api_machines.role_default_policy, name="api-role-default-policy"),
     path("api/roles/<str:name>", api_machines.role_detail, name="api-role"),

@@ -65,8 +65,11 @@ def function_page(request, name):
         raise Http404("Function not found") from None
     from editor.services.runner import sandbox_backend
 
+    from editor.services.accounts import function_arn
+
     return render(request, "editor/function.html",
-                  {"page": "functions", "function": function, "sandbox": sandbox_backend()})
+                  {"page": "functions", "function": function, "sandbox": sandbox_backend(),
+                   "function_arn": function_arn(request.user, function.name)})
 
 
 def security_credentials(request):

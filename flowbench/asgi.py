@@ -35,6 +35,11 @@ if settings.FLOWBENCH_SERVE_STATIC:
 
     http_app = StaticFilesHandler(django_asgi)
 
+# Function URLs (editor.triggers) are answered before Django: the function's response is sent as it is.
+from editor.triggers.asgi import HttpTriggers  # noqa: E402
+
+http_app = HttpTriggers(http_app)
+
 # A server that runs this application resumes the executions a previous process left RUNNING as
 # it starts, and hands its own back when it is stopped (flowbench.lifecycle).
 application = lifecycle.attach(ProtocolTypeRouter({

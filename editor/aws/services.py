@@ -28,6 +28,7 @@ class Service:
 
 
 def _services() -> dict[str, Service]:
+    from editor.aws.providers.apigatewayv2 import ApiGatewayV2Provider
     from editor.aws.providers.iam import IamProvider
     from editor.aws.providers.lambda_ import LambdaProvider
     from editor.aws.providers.stepfunctions import StepFunctionsProvider
@@ -40,6 +41,8 @@ def _services() -> dict[str, Service]:
         # limit for that request is 70,167,211 bytes); Step Functions speaks JSON 1.0.
         Service("lambda", "lambda", LambdaProvider, max_body=70_167_211),
         Service("states", "stepfunctions", StepFunctionsProvider, max_body=2 * MB),
+        # API Gateway's v2 API (HTTP APIs) signs as `apigateway`.
+        Service("apigateway", "apigatewayv2", ApiGatewayV2Provider),
     ]
     return {row.signing_name: row for row in rows}
 

@@ -2,6 +2,7 @@
 // versions and monitor. Everything goes through the JSON API; logs arrive over a WebSocket.
 import { api, el, fmtMs, showFieldErrors, timeAgo, upload, CSP_NONCE } from "./api.js";
 import { drawChart } from "./charts.js";
+import { startTriggers } from "./function-triggers.js";
 import { LogView } from "./log-view.js";
 import { download } from "./ui.js";
 import {
@@ -596,7 +597,7 @@ async function start() {
   loadFiles(fn.files);
   fillConfig(fn.configuration);
   renderDeployState();
-  await loadTestEvents();
+  await Promise.all([loadTestEvents(), startTriggers(BASE, status)]);
   root.dataset.ready = "true";
 }
 start().catch((error) => status(error.message, "error"));

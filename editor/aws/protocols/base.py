@@ -81,6 +81,27 @@ def to_json(shape: Shape | None, value: Any, default_timestamps: str = "unixTime
     return value
 
 
+def from_json(shape: Shape | None, value: Any) -> Any:
+    """Returns JSON `value` with the members of its structures under their member names (the
+    inverse of to_json's naming: apigatewayv2 writes `allowOrigins` for AllowOrigins); values stay
+    as they are, for the shape reader to check."""
+    if shape is None or value is None:
+        return value
+    kind = shape.type_name
+    if kind == "structure" and isinstance(value, dict):
+        found = {}
+        for name, member in shape.members.items():
+            wire = member.serialization.get("name", name)
+            if wire in value:
+                found[name] = from_json(member, value[wire])
+        return found
+    if kind == "list" and isinstance(value, list):
+        return [from_json(shape.member, item) for item in value]
+    if kind == "map" and isinstance(value, dict):
+        return {key: from_json(shape.value, item) for key, item in value.items()}
+    return value
+
+
 def json_bytes(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 

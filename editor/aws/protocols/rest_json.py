@@ -9,7 +9,7 @@ from botocore.model import OperationModel
 
 from editor.aws.errors import AwsError, refusal
 from editor.aws.http import Request, Response
-from editor.aws.protocols.base import Protocol, json_bytes, read_json_object, timestamp, to_json
+from editor.aws.protocols.base import Protocol, from_json, json_bytes, read_json_object, timestamp, to_json
 from editor.aws.shapes import read_members
 from editor.aws.specs import ServiceSpec
 
@@ -62,7 +62,7 @@ class RestJsonProtocol(Protocol):
             elif name == payload:
                 values[name] = (self._payload(member, request.body), False)
             elif body is not None:
-                values[name] = (body.get(member.serialization.get("name", name)), False)
+                values[name] = (from_json(member, body.get(member.serialization.get("name", name))), False)
         return read_members(shape, values)
 
     def _payload(self, member, body: bytes):

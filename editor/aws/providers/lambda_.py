@@ -28,6 +28,7 @@ from editor.aws.pagination import paginate, paginate_list
 from editor.aws.providers.base import Provider
 from editor.aws.providers.lambda_layers import _INVALID_MARKER, LayersMixin
 from editor.aws.providers.lambda_layers import aws_time as _aws_time
+from editor.aws.providers.lambda_urls import FunctionUrlsMixin
 from editor.errors import ApiError
 from editor.models import Function, FunctionAlias, FunctionVersion, Invocation, Role
 from editor.services import code_archive, functions, invocations
@@ -103,7 +104,7 @@ def _client_context(value: str | None) -> dict | None:
     return found
 
 
-class LambdaProvider(LayersMixin, Provider):
+class LambdaProvider(LayersMixin, FunctionUrlsMixin, Provider):
     API_ERRORS = {
         "ResourceNotFound": ("ResourceNotFoundException", 404),
         "ResourceConflict": ("ResourceConflictException", 409),

@@ -1,0 +1,332 @@
+"""API Gateway HTTP APIs: the only code that writes them (their routes, integrations and stages),
+and the lookups a request to one needs.
+
+An API is served on the studio's address, in two forms reaching the same stage:
+
+    path form   {FLOWBENCH_BASE_URL}/http-api/<api-id>/<stage>/<path>     ($default: .../<api-id>/<path>)
+    host form   http://<api-id>.execute-api.<host>:<port>/<stage>/<path>  (AWS: <api-id>.execute-api.<region>.amazonaws.com)
+
+Every stage serves the API's routes as they are now, as if each change were deployed at once
+(AutoDeploy); Flowbench keeps no deployments. Integrations are Lambda proxies (AWS_PROXY,
+payload format 2.0) to a function of the API's owner.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+
+from django.db import IntegrityError, transaction
+
+from editor.errors import ApiError
+from editor.models import ApiIntegration, ApiRoute, ApiStage, HttpApi
+from editor.services.addresses import host_form, path_form
+from editor.services.route_keys import parse_route_key
+from runtime.arn import parse_function
+
+__all__ = ["create_api", "get_api", "list_apis", "update_api", "delete_api", "create_route", "get_route",
+           "update_route", "delete_route", "create_integration", "get_integration", "update_integration",
+           "delete_integration", "create_stage", "get_stage", "update_stage", "delete_stage", "api_endpoint", "host_endpoint", "find_api", "integration_function", "PATH_PREFIX"]
+
+PATH_PREFIX = "/http-api/"
+_ALPHABET = string.ascii_lowercase + string.digits
+_API_ID = re.compile(r"^[a-z0-9]{10}$")
+_STAGE = re.compile(r"^(\$default|[A-Za-z0-9_-]{1,128})$")
+# arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<function ARN>/invocations
+_INVOKE_URI = re.compile(r"^arn:[^:]+:apigateway:[^:]*:lambda:path/[^/]+/functions/(?P<arn>.+)/invocations$")
+
+
+def _id(length: int) -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+
+
+def api_endpoint(api: HttpApi) -> str:
+    """Returns the API's ApiEndpoint: its path form on FLOWBENCH_BASE_URL (no trailing slash)."""
+    return path_form(PATH_PREFIX, api.api_id)
+
+
+def host_endpoint(api: HttpApi) -> str:
+    return host_form(f"{api.api_id}.execute-api")
+
+
+def _not_found(what: str, value: str) -> ApiError:
+    return ApiError("NotFound", f"Invalid {what} identifier specified {value}", status=404)
+
+
+def _child(children, what: str, **lookup):
+    """Returns the one of an API's routes, integrations or stages that `lookup` names; else NotFound."""
+    found = children.filter(**lookup).first()
+    if found is None:
+        raise _not_found(what, next(iter(lookup.values())))
+    return found
+
+
+def get_api(user, api_id: str) -> HttpApi:
+    """Returns `user`'s API `api_id`; another person's is not found, as a missing one."""
+    found = HttpApi.objects.filter(owner=user, api_id=api_id).first() if isinstance(api_id, str) else None
+    if found is None:
+        raise _not_found("API", api_id)
+    return found
+
+
+def list_apis(user) -> list[HttpApi]:
+    return list(HttpApi.objects.filter(owner=user).order_by("api_id"))
+
+
+def find_api(api_id: str) -> HttpApi | None:
+    """Returns the API whose id is `api_id` (whoever owns it), for a request to its address."""
+    if not _API_ID.match(api_id or ""):
+        return None
+    return HttpApi.objects.select_related("owner").filter(api_id=api_id).first()
+
+
+def integration_function(integration: ApiIntegration):
+    """Returns the FunctionRef an integration's IntegrationUri names (a function ARN, or API
+    Gateway's .../functions/<ARN>/invocations form), or None."""
+    uri = integration.integration_uri
+    found = _INVOKE_URI.match(uri)
+    return parse_function(found["arn"] if found else uri)
+
+
+def _check_target(user, uri) -> str:
+    from editor.services.accounts import account_id
+
+    if not isinstance(uri, str) or not uri:
+        raise ApiError("BadRequest", "IntegrationUri is a Lambda function's ARN.", field="IntegrationUri")
+    ref = parse_function(_INVOKE_URI.match(uri)["arn"] if _INVOKE_URI.match(uri) else uri)
+    if ref is None or not uri.startswith("arn:") or ref.account not in (None, account_id(user)):
+        raise ApiError("BadRequest", f"IntegrationUri {uri} is not the ARN of one of your functions.",
+                       field="IntegrationUri")
+    return uri
+
+
+@transaction.atomic
+def create_api(user, *, name, protocol_type="HTTP", description="", target=None, route_key=None, cors=None,
+               version="", route_selection_expression=None, disable_execute_api_endpoint=False, tags=None) -> HttpApi:
+    """Creates an HTTP API; with `target` (a function ARN), quick-creates it as API Gateway does: a
+    Lambda proxy integration, the route `route_key` ($default unless given) and the auto-deployed
+    $default stage."""
+    from editor.services.function_urls import normalize_cors
+
+    if protocol_type != "HTTP":
+        raise ApiError("BadRequest", f"Flowbench serves ProtocolType HTTP only, not {protocol_type}.",
+                       field="ProtocolType")
+    if not isinstance(name, str) or not 1 <= len(name) <= 128:
+        raise ApiError("BadRequest", "Name has 1 to 128 characters.", field="Name")
+    if route_key is not None and target is None:
+        raise ApiError("BadRequest", "RouteKey is for quick create only: give Target as well.", field="RouteKey")
+    if route_selection_expression not in (None, "$request.method $request.path"):
+        raise ApiError("BadRequest", "An HTTP API's RouteSelectionExpression is $request.method $request.path.",
+                       field="RouteSelectionExpression")
+    api = HttpApi.objects.create(owner=user, api_id=_id(10), name=name, description=description or "",
+                                 cors=normalize_cors(cors), version=version or "", tags=tags or {},
+                                 disable_execute_api_endpoint=bool(disable_execute_api_endpoint))
+    if target is not None:
+        integration = create_integration(api, integration_type="AWS_PROXY", integration_uri=target,
+                                         payload_format_version="2.0", managed=True)
+        create_route(api, route_key=route_key or "$default", target=f"integrations/{integration.integration_id}",
+                     managed=True)
+        create_stage(api, name="$default", auto_deploy=True, managed=True)
+    return api
+
+
+@transaction.atomic
+def update_api(api: HttpApi, *, name=None, description=None, cors=None, version=None,
+               disable_execute_api_endpoint=None) -> HttpApi:
+    """Changes what is given of the API's name, description, CORS, version and endpoint switch."""
+    from editor.services.function_urls import normalize_cors
+
+    api = HttpApi.objects.select_for_update().get(pk=api.pk)
+    if name is not None:
+        if not isinstance(name, str) or not 1 <= len(name) <= 128:
+            raise ApiError("BadRequest", "Name has 1 to 128 characters.", field="Name")
+        api.name = name
+    if description is not None:
+        api.description = description
+    if cors is not None:
+        api.cors = normalize_cors(cors)
+    if version is not None:
+        api.version = version
+    if disable_execute_api_endpoint is not None:
+        api.disable_execute_api_endpoint = bool(disable_execute_api_endpoint)
+    api.save()
+    return api
+
+
+@transaction.atomic
+def delete_api(api: HttpApi) -> None:
+    HttpApi.objects.filter(pk=api.pk).delete()
+
+
+def _unique(model, api: HttpApi, field: str, make, **fields):
+    """Creates a `model` row of `api` with a fresh id in `field`."""
+    while True:
+        value = make()
+        if not model.objects.filter(api=api, **{field: value}).exists():
+            return model.objects.create(api=api, **{field: value}, **fields)
+
+
+def _payload_version(version: str) -> str:
+    if version != "2.0":
+        raise ApiError("BadRequest", f"Flowbench sends payload format 2.0 to functions, not {version}.",
+                       field="PayloadFormatVersion")
+    return version
+
+
+def _timeout(timeout_ms):
+    if timeout_ms is not None and not 50 <= timeout_ms <= 30000:
+        raise ApiError("BadRequest", "TimeoutInMillis is between 50 and 30000.", field="TimeoutInMillis")
+    return timeout_ms
+
+
+@transaction.atomic
+def create_integration(api: HttpApi, *, integration_type, integration_uri, payload_format_version=None,
+                       integration_method=None, timeout_ms=None, description="", managed=False) -> ApiIntegration:
+    if integration_type != "AWS_PROXY":
+        raise ApiError("BadRequest", f"Flowbench's HTTP APIs integrate functions (AWS_PROXY), not {integration_type}.",
+                       field="IntegrationType")
+    version = _payload_version(payload_format_version or "2.0")
+    _timeout(timeout_ms)
+    return _unique(ApiIntegration, api, "integration_id", lambda: _id(7), integration_type=integration_type,
+                   integration_uri=_check_target(api.owner, integration_uri), payload_format_version=version,
+                   integration_method=integration_method or "POST", timeout_ms=timeout_ms or 30000,
+                   description=description or "", managed=managed)
+
+
+def get_integration(api: HttpApi, integration_id: str) -> ApiIntegration:
+    return _child(api.integrations, "Integration", integration_id=integration_id)
+
+
+@transaction.atomic
+def update_integration(integration: ApiIntegration, *, integration_uri=None, payload_format_version=None,
+                       timeout_ms=None, description=None) -> ApiIntegration:
+    integration = ApiIntegration.objects.select_for_update().select_related("api__owner").get(pk=integration.pk)
+    if integration_uri is not None:
+        integration.integration_uri = _check_target(integration.api.owner, integration_uri)
+    if payload_format_version is not None:
+        _payload_version(payload_format_version)
+    if timeout_ms is not None:
+        integration.timeout_ms = _timeout(timeout_ms)
+    if description is not None:
+        integration.description = description
+    integration.save()
+    return integration
+
+
+@transaction.atomic
+def delete_integration(integration: ApiIntegration) -> None:
+    target = f"integrations/{integration.integration_id}"
+    if integration.api.routes.filter(target=target).exists():
+        raise ApiError("Conflict", f"Cannot delete integration {integration.integration_id}: a route targets it.",
+                       status=409)
+    integration.delete()
+
+
+def _check_route_target(api: HttpApi, target) -> str:
+    if target in (None, ""):
+        return ""
+    found = re.fullmatch(r"integrations/([a-z0-9]+)", target) if isinstance(target, str) else None
+    if found is None or not api.integrations.filter(integration_id=found.group(1)).exists():
+        raise ApiError("BadRequest", f"Target {target} is not integrations/<id> of an integration of this API.",
+                       field="Target")
+    return target
+
+
+@transaction.atomic
+def create_route(api: HttpApi, *, route_key, target=None, authorization_type=None, operation_name="",
+                 managed=False) -> ApiRoute:
+    try:
+        key = parse_route_key(route_key)
+    except ValueError as error:
+        raise ApiError("BadRequest", str(error), field="RouteKey") from None
+    if authorization_type not in (None, "NONE"):
+        raise ApiError("BadRequest", "Flowbench's HTTP API routes take AuthorizationType NONE only.",
+                       field="AuthorizationType")
+    if api.routes.filter(route_key=key.text).exists():
+        raise ApiError("Conflict", f"Unable to create route {key.text}. The route already exists.", status=409,
+                       field="RouteKey")
+    try:
+        with transaction.atomic():
+            return _unique(ApiRoute, api, "route_id", lambda: _id(7), route_key=key.text,
+                           target=_check_route_target(api, target), operation_name=operation_name or "",
+                           managed=managed)
+    except IntegrityError:
+        raise ApiError("Conflict", f"Unable to create route {key.text}. The route already exists.", status=409,
+                       field="RouteKey") from None
+
+
+def get_route(api: HttpApi, route_id: str) -> ApiRoute:
+    return _child(api.routes, "Route", route_id=route_id)
+
+
+@transaction.atomic
+def update_route(route: ApiRoute, *, route_key=None, target=None) -> ApiRoute:
+    """Changes the route's key and/or target ("" detaches it from its integration)."""
+    route = ApiRoute.objects.select_for_update().select_related("api").get(pk=route.pk)
+    if route_key is not None:
+        try:
+            key = parse_route_key(route_key)
+        except ValueError as error:
+            raise ApiError("BadRequest", str(error), field="RouteKey") from None
+        if route.api.routes.filter(route_key=key.text).exclude(pk=route.pk).exists():
+            raise ApiError("Conflict", f"Unable to update route to {key.text}. The route already exists.",
+                           status=409, field="RouteKey")
+        route.route_key = key.text
+    if target is not None:
+        route.target = _check_route_target(route.api, target)
+    route.save()
+    return route
+
+
+@transaction.atomic
+def delete_route(route: ApiRoute) -> None:
+    route.delete()
+
+
+@transaction.atomic
+def create_stage(api: HttpApi, *, name, auto_deploy=False, description="", stage_variables=None,
+                 managed=False) -> ApiStage:
+    if not isinstance(name, str) or not _STAGE.match(name):
+        raise ApiError("BadRequest", "StageName is $default or 1 to 128 letters, digits, - and _.", field="StageName")
+    if api.stages.filter(name=name).exists():
+        raise ApiError("Conflict", f"Stage already exists: {name}", status=409, field="StageName")
+    return ApiStage.objects.create(api=api, name=name, auto_deploy=bool(auto_deploy), description=description or "",
+                                   stage_variables=stage_variables or {}, managed=managed)
+
+
+def get_stage(api: HttpApi, name: str) -> ApiStage:
+    return _child(api.stages, "Stage", name=name)
+
+
+@transaction.atomic
+def update_stage(stage: ApiStage, *, auto_deploy=None, description=None, stage_variables=None) -> ApiStage:
+    stage = ApiStage.objects.select_for_update().get(pk=stage.pk)
+    if auto_deploy is not None:
+        stage.auto_deploy = bool(auto_deploy)
+    if description is not None:
+        stage.description = description
+    if stage_variables is not None:
+        stage.stage_variables = stage_variables
+    stage.save()
+    return stage
+
+
+@transaction.atomic
+def delete_stage(stage: ApiStage) -> None:
+    stage.delete()
+
+
+def triggers_for(function) -> list[dict]:
+    """Returns the function's HTTP API triggers for its page's overview: one per API with a route
+    whose integration calls it (editor.services.triggers)."""
+    found = []
+    apis = HttpApi.objects.filter(owner_id=function.owner_id).prefetch_related("integrations", "routes")
+    for api in apis:
+        calling = {f"integrations/{i.integration_id}" for i in api.integrations.all()
+                   if (ref := integration_function(i)) is not None and ref.name == function.name}
+        keys = [r.route_key for r in api.routes.all() if r.target in calling]
+        if keys:
+            found.append({"kind": "http-api", "title": f"API Gateway: {api.name}", "label": ", ".join(sorted(keys)),
+                          "detail": api_endpoint(api), "href": api_endpoint(api)})
+    return found
