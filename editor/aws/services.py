@@ -30,6 +30,7 @@ class Service:
 def _services() -> dict[str, Service]:
     from editor.aws.providers.iam import IamProvider
     from editor.aws.providers.lambda_ import LambdaProvider
+    from editor.aws.providers.scheduler import SchedulerProvider
     from editor.aws.providers.stepfunctions import StepFunctionsProvider
     from editor.aws.providers.sts import StsProvider
 
@@ -40,6 +41,9 @@ def _services() -> dict[str, Service]:
         # limit for that request is 70,167,211 bytes); Step Functions speaks JSON 1.0.
         Service("lambda", "lambda", LambdaProvider, max_body=70_167_211),
         Service("states", "stepfunctions", StepFunctionsProvider, max_body=2 * MB),
+        # EventBridge Scheduler: REST-JSON under /schedules and /schedule-groups (the studio's page
+        # is /scheduler/, so the two never meet).
+        Service("scheduler", "scheduler", SchedulerProvider),
     ]
     return {row.signing_name: row for row in rows}
 
