@@ -59,7 +59,7 @@ def group_arn(user, name: str) -> str:
     return f"arn:aws:scheduler:{region()}:{account_id(user)}:schedule-group/{name}"
 
 
-def _name(value, field: str) -> str:
+def schedule_name(value, field: str = "Name") -> str:
     if not isinstance(value, str) or not NAME.match(value):
         raise ApiError("InvalidName", f"{field} has 1 to 64 letters, digits or . _ -.", field=field)
     return value
@@ -83,7 +83,7 @@ def get_group(user, name, *, create_default: bool = True) -> ScheduleGroup:
 
 
 def create_group(user, name, tags=None) -> ScheduleGroup:
-    _name(name, "Name")
+    schedule_name(name)
     try:
         with transaction.atomic():
             return ScheduleGroup.objects.create(owner=user, name=name, tags=tags or [])
@@ -242,7 +242,7 @@ def _arm(schedule: Schedule, now: datetime) -> None:
 
 
 def create_schedule(user, name, data: dict, now: datetime | None = None) -> Schedule:
-    _name(name, "Name")
+    schedule_name(name)
     fields = _fields(user, data)
     group = get_group(user, data.get("GroupName"))
     now = now or timezone.now()
