@@ -91,6 +91,7 @@ def _start(schedule: Schedule, tick: datetime, now: datetime) -> ScheduleFire:
     schedule, saying why."""
     from editor.services.executions import start_execution
     from editor.services.invocations import start_invocation
+    from editor.services.machines import current_version
 
     fire = ScheduleFire(owner=schedule.owner, schedule=schedule, group_name=schedule.group.name,
                         schedule_name=schedule.name, tick_at=tick, fired_at=now, target_arn=schedule.target_arn)
@@ -108,8 +109,11 @@ def _start(schedule: Schedule, tick: datetime, now: datetime) -> ScheduleFire:
                 fire.invocation = start_invocation(target.function, json.loads(text), source=Invocation.Source.SCHEDULE,
                                                    version=version)
             else:
+                # As StartExecution on the machine's ARN: its latest revision, published now if new.
+                version = current_version(target.machine)
                 fire.execution = start_execution(schedule.owner, target.machine, text,
-                                                 name=f"{schedule.name[:43]}-{fire_id.hex}")
+                                                 name=f"{schedule.name[:43]}-{fire_id.hex}",
+                                                 version=version.number if version else None)
     except ApiError as error:
         fire.error = error.message
         if error.field in ("Target.Arn", "Target.RoleArn"):

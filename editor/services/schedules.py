@@ -135,6 +135,9 @@ def check_target(user, arn: str, role_arn: str) -> Target:
     role = resolve_role(user, role_arn)
     if role is None:
         raise ApiError("InvalidRole", f"The role {role_arn} is not a role of this account.", field="Target.RoleArn")
+    if "scheduler" not in role.trusted:
+        raise ApiError("InvalidRole", f"The role {role.name} does not trust scheduler.amazonaws.com (its trust "
+                                      "policy), so schedules cannot assume it.", field="Target.RoleArn")
     if evaluate(role.policy, target.action, arn) != "allow":
         raise ApiError("InvalidRole", f"The role {role.name} is not allowed to perform {target.action} on {arn}.",
                        field="Target.RoleArn")

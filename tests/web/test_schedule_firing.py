@@ -25,8 +25,9 @@ MACHINE_POLICY = {"Version": "2012-10-17", "Statement": [
 class ScheduleSetup:
     def prepare(self):
         self.function = self.make_function(name="tick", deploy=True)
-        self.invoker = roles.create_role(self.alice, {"name": "scheduler-invoke"})
-        self.starter = roles.create_role(self.alice, {"name": "scheduler-start", "policy": MACHINE_POLICY})
+        self.invoker = roles.create_role(self.alice, {"name": "scheduler-invoke", "trusted": ["scheduler"]})
+        self.starter = roles.create_role(self.alice, {"name": "scheduler-start", "policy": MACHINE_POLICY,
+                                                      "trusted": ["scheduler", "states"]})
         self.machine = machines.create_machine(self.alice, {
             "name": "flow", "type": "STANDARD", "role": "scheduler-start",
             "definition": json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})})
@@ -142,6 +143,13 @@ class FiringTests(ScheduleSetup, WebTestCase):
                          ("rate(1 hour)", None, T0 + timedelta(hours=1)))
         fire = fire_due(T0 + timedelta(hours=1))[0]
         self.assertEqual(json.loads(fire.execution.input), {})
+
+    def test_a_role_that_does_not_trust_the_scheduler_is_refused(self):
+        roles.create_role(self.alice, {"name": "machines-only", "trusted": ["states"]})
+        with self.assertRaises(ApiError) as refused:
+            self.schedule(Target={"Arn": function_arn(self.alice, "tick"), "RoleArn": role_arn(self.alice, "machines-only")})
+        self.assertEqual(refused.exception.field, "Target.RoleArn")
+        self.assertIn("scheduler.amazonaws.com", refused.exception.message)
 
     def test_a_target_of_another_person_or_a_role_that_does_not_allow_it_is_refused(self):
         bobs = self.make_function(self.bob, name="bobs", deploy=True)
