@@ -123,3 +123,5 @@ form.addEventListener("submit", async (event) => {
 
 field("schedule-cancel").addEventListener("click", reset);
 load();
+// Fires happen on the server's clock: the table follows them.
+setInterval(() => { if (!document.hidden) load().catch(() => {}); }, 5000);
