@@ -331,7 +331,7 @@ class Cluster:
         self.web = None
         self.redis = None
         self.worker_processes: dict[int, subprocess.Popen] = {}
-        self.beat = None
+        self.beats: list[subprocess.Popen] = []
         self._clients: dict[str, ApiClient] = {}
         self._logs: list = []
         self._created_database = False
@@ -397,9 +397,7 @@ class Cluster:
         for client in self._clients.values():
             client.close()
         self._clients.clear()
-        if self.beat is not None:
-            self._end(self.beat, signal.SIGTERM)
-            self.beat = None
+        self.stop_beats()
         for index in list(self.worker_processes):
             self._end(self.worker_processes.pop(index), signal.SIGKILL)
         if self.web is not None:
@@ -512,12 +510,16 @@ class Cluster:
             f"worker-{index}")
 
     def start_beat(self) -> None:
-        """Starts Celery beat, which sends `flowbench.fire_schedules` every second (its schedule
-        file in the data folder)."""
-        if self.beat is not None and self.beat.poll() is None:
-            raise RuntimeError("beat is already running")
-        self.beat = self._spawn([sys.executable, "-m", "celery", "-A", "flowbench", "beat", "-l", "info",
-                                 "-s", str(self.data_dir / "celerybeat-schedule")], "beat")
+        """Starts a Celery beat, which sends `flowbench.fire_schedules` every second (its schedule
+        file in the data folder). One is what a cluster runs; a second one makes every tick's
+        job arrive twice, as a test of firing once wants."""
+        index = len(self.beats)
+        self.beats.append(self._spawn([sys.executable, "-m", "celery", "-A", "flowbench", "beat", "-l", "info",
+                                       "-s", str(self.data_dir / f"celerybeat-schedule-{index}")], f"beat-{index}"))
+
+    def stop_beats(self) -> None:
+        while self.beats:
+            self._end(self.beats.pop(), signal.SIGTERM)
 
     def kill_worker(self, index: int, sig=signal.SIGKILL, timeout: float = 60) -> int:
         """Sends `sig` to worker `index` and waits for it to exit; returns its exit status.
@@ -567,8 +569,8 @@ class Cluster:
         found = {f"worker-{i}": p for i, p in self.worker_processes.items()}
         if self.web is not None:
             found["web"] = self.web
-        if self.beat is not None:
-            found["beat"] = self.beat
+        for index, beat in enumerate(self.beats):
+            found[f"beat-{index}"] = beat
         if self.redis is not None:
             found["redis"] = self.redis
         return found
