@@ -298,3 +298,15 @@ def disable(schedule: Schedule, reason: str) -> None:
     """Disables a schedule Flowbench cannot fire any more, recording why."""
     Schedule.objects.filter(pk=schedule.pk).update(state=Schedule.State.DISABLED, next_fire_at=None,
                                                    disabled_reason=reason, updated_at=timezone.now())
+
+
+def target_deleted(user, arn: str, what: str) -> int:
+    """Disables the user's enabled schedules whose target is `arn` (or one of its versions or
+    aliases), recording that the `what` was deleted; returns how many."""
+    from django.db.models import Q
+
+    found = Schedule.objects.filter(owner=user, state=Schedule.State.ENABLED).filter(
+        Q(target_arn=arn) | Q(target_arn__startswith=f"{arn}:"))
+    return found.update(state=Schedule.State.DISABLED, next_fire_at=None, updated_at=timezone.now(),
+                        disabled_reason=f"Disabled on {timezone.now():%Y-%m-%d %H:%M:%S} UTC: its target, the "
+                                        f"{what} {arn}, was deleted.")

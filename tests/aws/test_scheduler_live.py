@@ -7,7 +7,6 @@ Invocation, a state machine an Execution with the input."""
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from datetime import datetime, timedelta, timezone
 

@@ -63,12 +63,12 @@ def test_schedules_are_made_fired_shown_and_changed_on_the_page(server, page, sh
     expect(once.locator("td.fires a")).to_have_attribute("href", f"/functions/{function}/")
     expect(once.locator("td.next-runs")).to_contain_text("none")
 
-    # Its target deleted before it fires: disabled, with the reason shown.
+    # Its target deleted before it fires: disabled at once, with the reason shown.
     fill(page, f"orphan-{tag}", f"at({soon(4)})", doomed_arn, role_arn)
     orphan = page.locator("#schedules tbody tr", has_text=f"orphan-{tag}")
     expect(orphan).to_contain_text("ENABLED")
     call("DELETE", f"/api/functions/{doomed}")
-    expect(orphan.locator(".reason")).to_contain_text("not a function or a state machine", timeout=30_000)
+    expect(orphan.locator(".reason")).to_contain_text(f"the function {doomed_arn}, was deleted", timeout=30_000)
     expect(orphan).to_contain_text("DISABLED")
     shot(page, "schedules")
 

@@ -119,13 +119,27 @@ class FiringTests(ScheduleSetup, WebTestCase):
 
     def test_a_deleted_target_disables_the_schedule_with_the_reason(self):
         self.schedule()
+        self.schedule("flow-hourly", "rate(1 hour)", target="machine")
         functions.delete_function(self.function)
-        fired = fire_due(T0 + timedelta(minutes=5))
-        self.assertIn("not a function or a state machine", fired[0].error)
         schedule = Schedule.objects.get(name="every5")
         self.assertEqual((schedule.state, schedule.next_fire_at), ("DISABLED", None))
-        self.assertIn("tick", schedule.disabled_reason)
-        self.assertEqual(fire_due(T0 + timedelta(minutes=10)), [])
+        self.assertIn(f"the function {function_arn(self.alice, 'tick')}, was deleted", schedule.disabled_reason)
+        self.assertEqual(Schedule.objects.get(name="flow-hourly").state, "ENABLED")
+        machines.delete_machine(self.machine)
+        self.assertIn("the state machine", Schedule.objects.get(name="flow-hourly").disabled_reason)
+        self.assertEqual(fire_due(T0 + timedelta(hours=1)), [])
+
+    def test_a_role_that_stopped_allowing_the_target_disables_the_schedule_at_its_fire(self):
+        self.schedule()
+        roles.put_role_policy(self.invoker, "flowbench-policy", {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Deny", "Action": "lambda:InvokeFunction", "Resource": "*"}]})
+        fired = fire_due(T0 + timedelta(minutes=5))
+        self.assertIn("not allowed to perform lambda:InvokeFunction", fired[0].error)
+        self.assertIsNone(fired[0].invocation)
+        schedule = Schedule.objects.get(name="every5")
+        self.assertEqual(schedule.state, "DISABLED")
+        self.assertIn("not allowed", schedule.disabled_reason)
+        self.assertFalse(Invocation.objects.filter(source=Invocation.Source.SCHEDULE).exists())
 
     def test_the_input_gets_the_schedulers_context_attributes(self):
         self.schedule(Target={"Arn": function_arn(self.alice, "tick"), "RoleArn": role_arn(self.alice, "scheduler-invoke"),
