@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
+from unittest import mock
 from datetime import datetime, timedelta, timezone
 
 from editor.models import Execution, Invocation, Schedule, ScheduleFire
@@ -140,6 +141,19 @@ class FiringTests(ScheduleSetup, WebTestCase):
         self.assertEqual(schedule.state, "DISABLED")
         self.assertIn("not allowed", schedule.disabled_reason)
         self.assertFalse(Invocation.objects.filter(source=Invocation.Source.SCHEDULE).exists())
+
+    def test_a_firer_that_dies_before_its_commit_leaves_the_tick_to_the_next_one(self):
+        self.schedule()
+        tick = T0 + timedelta(minutes=5)
+        # The process fails between claiming the tick and committing (as a SIGKILL would cut it):
+        # the claim, the fire row and the invocation go together.
+        with mock.patch("editor.services.invocations.start_invocation", side_effect=RuntimeError("killed")):
+            self.assertEqual(fire_due(tick), [])
+        self.assertEqual(Schedule.objects.get(name="every5").next_fire_at, tick)
+        self.assertEqual((self.fires(), Invocation.objects.filter(source=Invocation.Source.SCHEDULE).count()), ([], 0))
+        fired = fire_due(tick + timedelta(seconds=1))
+        self.assertEqual([f.tick_at for f in fired], [tick])
+        self.assertEqual(Invocation.objects.filter(source=Invocation.Source.SCHEDULE).count(), 1)
 
     def test_the_input_gets_the_schedulers_context_attributes(self):
         self.schedule(Target={"Arn": function_arn(self.alice, "tick"), "RoleArn": role_arn(self.alice, "scheduler-invoke"),
