@@ -31,7 +31,8 @@ def _fire_json(fire: ScheduleFire) -> dict:
              "error": fire.error or None, "invocation": None, "execution": None, "link": None}
     if fire.invocation_id:
         found["invocation"] = str(fire.invocation_id)
-        found["link"] = reverse("function", args=[fire.invocation.function.name]) if fire.invocation else None
+        found["link"] = (reverse("function", args=[fire.invocation.function.name]) + f"#invocation-{fire.invocation_id}"
+                         if fire.invocation else None)
     if fire.execution_id:
         found["execution"] = str(fire.execution_id)
         found["link"] = reverse("execution", args=[str(fire.execution_id)])

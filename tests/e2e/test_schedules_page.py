@@ -60,8 +60,10 @@ def test_schedules_are_made_fired_shown_and_changed_on_the_page(server, page, sh
     fill(page, f"once-{tag}", f"at({soon(3)})", function_arn, role_arn, '{"from": "the page"}')
     once = page.locator("#schedules tbody tr", has_text=f"once-{tag}")
     expect(once.locator("td.fires a")).to_contain_text("invocation", timeout=30_000)
-    expect(once.locator("td.fires a")).to_have_attribute("href", f"/functions/{function}/")
+    link = once.locator("td.fires a")
+    expect(link).to_have_attribute("href", re.compile(rf"^/functions/{function}/#invocation-[0-9a-f-]{{36}}$"))
     expect(once.locator("td.next-runs")).to_contain_text("none")
+    invocation = link.get_attribute("href").rsplit("#invocation-", 1)[1]
 
     # Its target deleted before it fires: disabled at once, with the reason shown.
     fill(page, f"orphan-{tag}", f"at({soon(4)})", doomed_arn, role_arn)
@@ -71,6 +73,16 @@ def test_schedules_are_made_fired_shown_and_changed_on_the_page(server, page, sh
     expect(orphan.locator(".reason")).to_contain_text(f"the function {doomed_arn}, was deleted", timeout=30_000)
     expect(orphan).to_contain_text("DISABLED")
     shot(page, "schedules")
+
+    # The fire's link opens the function's Monitor tab on that invocation, started by the schedule.
+    link.click()
+    page.wait_for_url(re.compile(rf"/functions/{function}/#invocation-"))
+    row = page.locator(f"#invocation-{invocation}")
+    expect(row).to_have_class(re.compile("linked"))
+    expect(row).to_contain_text("schedule")
+    shot(page, "function-invocation-from-schedule")
+    page.goto(f"{base}/scheduler/")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
 
     # Disable, edit (a full replace), delete.
     weekly.get_by_role("button", name="Disable").click()
