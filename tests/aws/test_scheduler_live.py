@@ -247,3 +247,25 @@ def test_a_schedule_invokes_a_function_and_the_studio_shows_the_fire(aws, crew, 
         assert json.loads(json.dumps(invocation["request"])) == {"tick": True}
     finally:
         studio.close()
+
+
+def test_the_aws_cli_creates_lists_and_deletes_a_schedule(server, crew):
+    from tests.aws.sfn_support import cli
+
+    called = name("cli")
+    code, created, error = cli(server, crew, "scheduler", "create-schedule", "--name", called,
+                               "--schedule-expression", "cron(15 10 ? * 6L 2030-2032)",
+                               "--schedule-expression-timezone", "Asia/Seoul",
+                               "--flexible-time-window", "Mode=OFF",
+                               "--target", json.dumps(target(crew, Input='{"via": "cli"}')))
+    assert code == 0, error
+    assert created["ScheduleArn"].endswith(f":schedule/default/{called}")
+    code, listed, error = cli(server, crew, "scheduler", "list-schedules", "--name-prefix", called)
+    assert code == 0, error
+    assert [s["Name"] for s in listed["Schedules"]] == [called]
+    code, _, error = cli(server, crew, "scheduler", "create-schedule", "--name", name("cli"),
+                         "--schedule-expression", "cron(15 10 ? * 6L)", "--flexible-time-window", "Mode=OFF",
+                         "--target", json.dumps(target(crew)))
+    assert code != 0 and "ValidationException" in error and "6 fields" in error
+    code, _, error = cli(server, crew, "scheduler", "delete-schedule", "--name", called)
+    assert code == 0, error
