@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -240,8 +240,10 @@ def upcoming_ticks(schedule: Schedule, count: int = 3, now: datetime | None = No
 
 
 def _arm(schedule: Schedule, now: datetime) -> None:
-    """Sets next_fire_at from `now` on (never a tick before now: nothing is replayed)."""
-    schedule.next_fire_at = next_tick(schedule, now) if schedule.state == Schedule.State.ENABLED else None
+    """Sets next_fire_at from `now` on (a tick at `now` itself included, so a rate without a start
+    date fires at once; never one before: nothing is replayed)."""
+    enabled = schedule.state == Schedule.State.ENABLED
+    schedule.next_fire_at = next_tick(schedule, now - timedelta(microseconds=1)) if enabled else None
 
 
 def create_schedule(user, name, data: dict, now: datetime | None = None) -> Schedule:

@@ -9,6 +9,10 @@ The translation: day-of-week 1-7 (SUN-SAT) becomes cronsim's 0-6; `?` becomes `*
 becomes `a-<max>/b`; `nW` (the weekday nearest day n) becomes the days n-2..n+2 filtered by the
 rule; the year field is a filter of its own. A field that does not read raises CronError naming
 the field, its place among the six (1-based) and the character where it starts.
+
+Daylight saving time as Scheduler keeps it: a time the clocks skip does not fire, a time they
+repeat fires once (the first time). cronsim is given a seconds field ("0 ...") for that: its
+Debian-cron handling (a skipped time fires at the jump) is only for five-field expressions.
 """
 
 from __future__ import annotations
@@ -51,7 +55,8 @@ class CronError(ValueError):
 
 @dataclass(frozen=True)
 class AwsCron:
-    """A parsed AWS cron expression: `unix` is what cronsim evaluates; `years` (None: every year)
+    """A parsed AWS cron expression: `unix` is what cronsim evaluates (six fields, seconds first);
+    `years` (None: every year)
     and `nearest_weekday` (the n of `nW`, or None) filter its ticks."""
 
     text: str
@@ -84,7 +89,7 @@ class AwsCron:
             years = _years(parts[5])
         except CronError as error:
             raise CronError(str(error), "year", 6, columns[5]) from None
-        unix = " ".join(translated)
+        unix = " ".join(["0", *translated])   # with seconds: see the module's docstring on DST
         try:
             CronSim(unix, datetime(2000, 1, 1))
         except CronSimError as error:   # (what reads field by field but never matches a day)
@@ -110,6 +115,8 @@ class AwsCron:
                 if self.nearest_weekday is not None and tick.day != _nearest_weekday(tick.year, tick.month,
                                                                                      self.nearest_weekday):
                     continue
+                if tick.fold and tick.utcoffset() != tick.replace(fold=0).utcoffset():
+                    continue   # the second pass of an hour the clocks repeat: it fired in the first
                 yield tick
             else:
                 return

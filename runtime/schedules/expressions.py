@@ -6,9 +6,10 @@
     next_fire(expression, after=now, zone="Europe/Paris", anchor=created, start=None, end=None)
         -> the first fire time strictly after `after` (aware, UTC), or None when none is left
 
-A rate fires every period from its anchor (the start date, or when the schedule was made); a cron
-and an at() are read in the schedule's time zone (IANA names, through zoneinfo); no fire is before
-the start date or after the end date.
+A rate fires every period from its anchor (the start date, or when the schedule was made: its
+first fire is then at once); a cron and an at() are read in the schedule's time zone (IANA names,
+through zoneinfo); a recurring schedule never fires before its start date or after its end date,
+which a one-time at() ignores, as Scheduler does.
 """
 
 from __future__ import annotations
@@ -115,6 +116,8 @@ def next_fire(expression: Rate | Cron | At, *, after: datetime, zone_name: str |
     """Returns the first time the expression fires strictly after `after` and not before `start`
     nor after `end` (aware datetimes; the answer is in UTC), or None when it never fires again."""
     tz = zone(zone_name)
+    if isinstance(expression, At):
+        start = end = None
     floor = after if start is None else max(after, start - timedelta(microseconds=1))
     if isinstance(expression, Rate):
         origin = start or anchor

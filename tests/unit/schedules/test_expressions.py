@@ -93,12 +93,16 @@ def test_time_zones_are_read_with_their_daylight_saving_time():
     assert found == [datetime(2027, 1, 1, 9, 30, tzinfo=paris).astimezone(UTC)] == [utc(2027, 1, 1, 8, 30)]
     summer = ticks("cron(30 9 * * ? *)", 1, after=utc(2027, 7, 1), zone_name="Europe/Paris")
     assert summer == [utc(2027, 7, 1, 7, 30)]
-    # 28 March 2027 02:30 does not exist in Paris (clocks go 02:00 -> 03:00): it fires at 03:00 CEST.
+    # 28 March 2027 02:30 does not exist in Paris (clocks go 02:00 -> 03:00): as on Scheduler,
+    # that day's fire is skipped.
     spring = ticks("cron(30 2 * * ? *)", 3, after=utc(2027, 3, 26, 12), zone_name="Europe/Paris")
-    assert spring == [utc(2027, 3, 27, 1, 30), utc(2027, 3, 28, 1, 0), utc(2027, 3, 29, 0, 30)]
-    # 31 October 2027 02:30 happens twice in Paris: it fires once.
+    assert spring == [utc(2027, 3, 27, 1, 30), utc(2027, 3, 29, 0, 30), utc(2027, 3, 30, 0, 30)]
+    # 31 October 2027 02:30 happens twice in Paris: it fires once, the first time.
     autumn = ticks("cron(30 2 * * ? *)", 3, after=utc(2027, 10, 29, 12), zone_name="Europe/Paris")
     assert autumn == [utc(2027, 10, 30, 0, 30), utc(2027, 10, 31, 0, 30), utc(2027, 11, 1, 1, 30)]
+    repeated = ticks("cron(0/30 * * * ? *)", 6, after=utc(2027, 10, 30, 23, 15), zone_name="Europe/Paris")
+    assert repeated == [utc(2027, 10, 30, 23, 30), utc(2027, 10, 31, 0), utc(2027, 10, 31, 0, 30),
+                        utc(2027, 10, 31, 2), utc(2027, 10, 31, 2, 30), utc(2027, 10, 31, 3)]   # 02:00-02:59 once
     # An hourly expression keeps its hours across the change: 23 on the short day.
     short_day = [t for t in ticks("cron(0 * * * ? *)", 30, after=utc(2027, 3, 27, 22, 59), zone_name="Europe/Paris")
                  if t.astimezone(paris).date().isoformat() == "2027-03-28"]
@@ -107,6 +111,10 @@ def test_time_zones_are_read_with_their_daylight_saving_time():
 
 def test_a_rate_fires_every_period_from_its_anchor_or_start_date():
     assert parse_expression("rate(1 minute)") == Rate(1, "minute")
+    # Without a start date it fires at once (at its anchor, when it was made) when asked from just before.
+    at_once = next_fire(parse_expression("rate(5 minutes)"), after=START - timedelta(microseconds=1), zone_name="UTC",
+                        anchor=START)
+    assert at_once == START
     assert parse_expression("rate(5 minutes)").period == timedelta(minutes=5)
     assert ticks("rate(2 hours)", 2) == [START + timedelta(hours=2), START + timedelta(hours=4)]
     start = START + timedelta(days=1, seconds=7)
@@ -121,6 +129,10 @@ def test_an_at_fires_once_in_its_time_zone():
     assert parse_expression("at(2027-02-01T09:30:00)") == At(datetime(2027, 2, 1, 9, 30))
     assert ticks("at(2027-02-01T09:30:00)", 3, zone_name="America/New_York") == [utc(2027, 2, 1, 14, 30)]
     assert ticks("at(2026-02-01T09:30:00)", 1) == []   # already past
+    # A one-time schedule ignores the start and end dates.
+    found = next_fire(parse_expression("at(2027-02-01T09:30:00)"), after=START, zone_name="UTC", anchor=START,
+                      start=utc(2027, 6, 1), end=utc(2027, 1, 15))
+    assert found == utc(2027, 2, 1, 9, 30)
 
 
 def test_the_end_date_stops_the_ticks():
