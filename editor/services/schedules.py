@@ -177,6 +177,10 @@ def _fields(user, data: dict) -> dict:
     if data.get("KmsKeyArn"):
         raise ApiError("Unsupported", "Flowbench does not encrypt schedules with KMS keys.", field="KmsKeyArn")
     expression_text = data.get("ScheduleExpression")
+    for member, value, limit in (("ScheduleExpression", expression_text, 256),
+                                 ("ScheduleExpressionTimezone", data.get("ScheduleExpressionTimezone"), 50)):
+        if value is not None and (not isinstance(value, str) or len(value) > limit):
+            raise ApiError("TooLong", f"{member} is text of at most {limit} characters.", field=member)
     try:
         parse_expression(expression_text)
     except ExpressionError as error:
@@ -206,12 +210,19 @@ def _fields(user, data: dict) -> dict:
     target = data.get("Target")
     if not isinstance(target, dict) or not target.get("Arn") or not target.get("RoleArn"):
         raise ApiError("InvalidTarget", "Target has an Arn and a RoleArn.", field="Target")
+    for member in ("Arn", "RoleArn"):
+        if not isinstance(target[member], str) or len(target[member]) > 1600:
+            raise ApiError("InvalidTarget", f"Target.{member} is an ARN of at most 1600 characters.",
+                           field=f"Target.{member}")
     text = target.get("Input")
     if text is not None:
         if not isinstance(text, str) or len(text) > INPUT_LIMIT:
             raise ApiError("InvalidInput", f"Target.Input is text of at most {INPUT_LIMIT} characters.",
                            field="Target.Input")
         parse_json(text, "Target.Input", "Target.Input is not JSON")
+    retry = target.get("RetryPolicy")
+    if retry is not None and not isinstance(retry, dict):
+        raise ApiError("InvalidRetryPolicy", "Target.RetryPolicy is an object.", field="Target.RetryPolicy")
     check_target(user, target["Arn"], target["RoleArn"])
     description = data.get("Description") or ""
     if not isinstance(description, str) or len(description) > 512:

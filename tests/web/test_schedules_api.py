@@ -57,6 +57,9 @@ class SchedulesApiTests(WebTestCase):
             (self.body(StartDate="tomorrow"), "StartDate", "date"),
             (self.body(Name="no spaces"), "Name", "letters"),
             (self.body(Bogus=1), "Bogus", "Unknown"),
+            (self.body(ScheduleExpression="rate(" + "1" * 300 + " minutes)"), "ScheduleExpression", "256"),
+            (self.body(Target={"Arn": "a" * 2000, "RoleArn": role_arn(self.alice, "sched")}), "Target.Arn", "1600"),
+            (self.body(Target={"Arn": function_arn(self.alice, "tick"), "RoleArn": 7}), "Target.RoleArn", "ARN"),
         ]
         for body, field, words in cases:
             with self.subTest(field=field):
