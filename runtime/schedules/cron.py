@@ -35,6 +35,7 @@ BOUNDS = {
     "minutes": (0, 59, None), "hours": (0, 23, None), "day-of-month": (1, 31, None),
     "month": (1, 12, MONTHS), "day-of-week": (1, 7, DAYS), "year": (1970, 2199, None),
 }
+HORIZON_YEARS = 100
 _WEEKDAY = re.compile(r"(?P<day>\d{1,2})W")
 _NTH = re.compile(r"(?P<day>\w+)#(?P<nth>\d)")
 _LAST_DOW = re.compile(r"(?P<day>\w+)L")
@@ -56,8 +57,7 @@ class CronError(ValueError):
 @dataclass(frozen=True)
 class AwsCron:
     """A parsed AWS cron expression: `unix` is what cronsim evaluates (six fields, seconds first);
-    `years` (None: every year)
-    and `nearest_weekday` (the n of `nW`, or None) filter its ticks."""
+    `years` (None: every year) and `nearest_weekday` (the n of `nW`, or None) filter its ticks."""
 
     text: str
     unix: str
@@ -94,17 +94,25 @@ class AwsCron:
             CronSim(unix, datetime(2000, 1, 1))
         except CronSimError as error:   # (what reads field by field but never matches a day)
             raise CronError(f"{text!r} matches no time: {error}") from None
-        return cls(text, unix, years, nearest, tuple(columns))
+        found = cls(text, unix, years, nearest, tuple(columns))
+        if nearest is not None and next(found.ticks(datetime(1999, 12, 31, 23, 59)), None) is None:
+            raise CronError(f"{text!r} matches no time: no month it allows has a day {nearest}")
+        return found
 
     def ticks(self, after: datetime) -> Iterator[datetime]:
         """Yields the times the expression matches strictly after `after` (an aware datetime, in
         the time zone the expression is read in), in order; ends after the last year it allows."""
         last_year = max(self.years) if self.years else None
+        # Past this year nothing more is looked for: an expression whose ticks its filters all
+        # refuse (`30W` in February only) ends instead of searching for ever.
+        horizon = after.year + HORIZON_YEARS
         start = after
         while True:
             if last_year is not None and start.year > last_year:
                 return
             for tick in CronSim(self.unix, start):
+                if tick.year > horizon:
+                    return
                 if self.years is not None and tick.year not in self.years:
                     later = [y for y in self.years if y > tick.year]
                     if not later:

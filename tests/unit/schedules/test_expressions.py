@@ -157,6 +157,7 @@ def test_the_end_date_stops_the_ticks():
     ("cron(0 9 5-2 * ? *)", "the range ends before it starts", 10),
     ("cron(0 9 1W,15 * ? *)", "field 3", 10),
     ("cron(0 9 30 2 ? *)", "matches no time", None),
+    ("cron(0 9 30W 2 ? *)", "no month it allows has a day 30", None),
     ("rate(1 minutes)", "'minute', not 'minutes'", 8),
     ("rate(2 minute)", "'minutes', not 'minute'", 8),
     ("rate(0 hours)", "not a positive whole number", 6),
