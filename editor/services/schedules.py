@@ -24,7 +24,7 @@ from editor.services.accounts import account_id, region
 from editor.services.policy import evaluate
 from editor.services.validation import parse_json
 from runtime.arn import parse_function
-from runtime.schedules import ExpressionError, next_fire, parse_expression, upcoming, zone
+from runtime.schedules import At, ExpressionError, next_fire, parse_expression, upcoming, zone
 
 NAME = re.compile(r"^[0-9a-zA-Z._-]{1,64}$")
 DEFAULT_GROUP = "default"
@@ -167,8 +167,8 @@ def _date(value, field: str) -> datetime | None:
     return value
 
 
-def _fields(user, data: dict) -> dict:
-    """Returns the model fields of schedule members `data`, each checked."""
+def _fields(user, data: dict, now: datetime) -> dict:
+    """Returns the model fields of schedule members `data`, each checked (at `now`)."""
     if not isinstance(data, dict):
         raise ApiError("InvalidType", "A schedule is an object.")
     unknown = sorted(set(data) - MEMBERS)
@@ -182,7 +182,7 @@ def _fields(user, data: dict) -> dict:
         if value is not None and (not isinstance(value, str) or len(value) > limit):
             raise ApiError("TooLong", f"{member} is text of at most {limit} characters.", field=member)
     try:
-        parse_expression(expression_text)
+        expression = parse_expression(expression_text)
     except ExpressionError as error:
         where = f" (character {error.column})" if error.column else ""
         raise ApiError("InvalidExpression", f"{error}{where}", field="ScheduleExpression") from None
@@ -194,6 +194,9 @@ def _fields(user, data: dict) -> dict:
     start, end = _date(data.get("StartDate"), "StartDate"), _date(data.get("EndDate"), "EndDate")
     if start and end and end <= start:
         raise ApiError("InvalidDate", "EndDate is after StartDate.", field="EndDate")
+    if start and not isinstance(expression, At) and start < now - timedelta(minutes=5):
+        raise ApiError("InvalidDate", "The StartDate you specify cannot be earlier than 5 minutes ago.",
+                       field="StartDate")
     state = data.get("State") or Schedule.State.ENABLED
     if state not in Schedule.State.values:
         raise ApiError("InvalidState", "State is ENABLED or DISABLED.", field="State")
@@ -259,9 +262,9 @@ def _arm(schedule: Schedule, now: datetime) -> None:
 
 def create_schedule(user, name, data: dict, now: datetime | None = None) -> Schedule:
     schedule_name(name)
-    fields = _fields(user, data)
-    group = get_group(user, data.get("GroupName"))
     now = now or timezone.now()
+    fields = _fields(user, data, now)
+    group = get_group(user, data.get("GroupName"))
     try:
         with transaction.atomic():
             schedule = Schedule(owner=user, group=group, name=name, created_at=now, **fields)
@@ -275,8 +278,8 @@ def create_schedule(user, name, data: dict, now: datetime | None = None) -> Sche
 
 def update_schedule(user, name, data: dict, now: datetime | None = None) -> Schedule:
     """Replaces every member of the schedule (as UpdateSchedule does: what is left out is reset)."""
-    fields = _fields(user, data)
     now = now or timezone.now()
+    fields = _fields(user, data, now)
     with transaction.atomic():
         schedule = get_schedule(user, name, data.get("GroupName"))
         for key, value in fields.items():

@@ -137,6 +137,8 @@ def test_the_errors_are_awss(aws, crew):
     _, code, message = create(StartDate=datetime(2031, 1, 1, tzinfo=timezone.utc),
                               EndDate=datetime(2030, 1, 1, tzinfo=timezone.utc))
     assert code == "ValidationException" and "EndDate" in message
+    _, code, message = create(StartDate=datetime.now(timezone.utc) - timedelta(minutes=10))
+    assert code == "ValidationException" and "cannot be earlier than 5 minutes ago" in message
     status, code, _ = error_of(lambda: client.update_schedule(
         Name=name("missing"), ScheduleExpression="rate(1 day)", FlexibleTimeWindow={"Mode": "OFF"}, Target=target(crew)))
     assert (status, code) == (404, "ResourceNotFoundException")
