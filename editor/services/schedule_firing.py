@@ -57,7 +57,9 @@ def fire_due(now: datetime | None = None) -> list[ScheduleFire]:
 
 def _fire(pk: int, tick: datetime, now: datetime) -> ScheduleFire | None:
     with transaction.atomic():
-        schedule = (Schedule.objects.select_for_update(skip_locked=True).select_related("owner", "group")
+        # Only the schedule's row is locked (not its owner's or group's, which other schedules share).
+        schedule = (Schedule.objects.select_for_update(skip_locked=True, of=("self",))
+                    .select_related("owner", "group")
                     .filter(pk=pk, state=Schedule.State.ENABLED, next_fire_at=tick).first())
         if schedule is None:
             return None   # another firer took it (or it changed meanwhile)
