@@ -9,7 +9,7 @@ from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 
 from editor.api import api, read_json
-from editor.models import Function, Role, Schedule, ScheduleFire, StateMachine
+from editor.models import Function, Role, Schedule, ScheduleFire, ScheduleGroup, StateMachine
 from editor.serializers import _iso
 from editor.services import schedules
 from editor.services.accounts import function_arn, role_arn, state_machine_arn
@@ -70,6 +70,7 @@ def _choices(user) -> dict:
                      for m in StateMachine.objects.filter(owner=user).order_by("name")],
         "roles": [{"name": r.name, "arn": role_arn(user, r.name, r.path)}
                   for r in Role.objects.filter(owner=user).order_by("name")],
+        "groups": sorted({schedules.DEFAULT_GROUP, *ScheduleGroup.objects.filter(owner=user).values_list("name", flat=True)}),
     }
 
 

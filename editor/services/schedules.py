@@ -78,7 +78,7 @@ def get_group(user, name, *, create_default: bool = True) -> ScheduleGroup:
         except IntegrityError:
             return ScheduleGroup.objects.get(owner=user, name=DEFAULT_GROUP)
     if found is None:
-        raise ApiError("ResourceNotFound", f"Schedule group {name} does not exist.", status=404)
+        raise ApiError("ResourceNotFound", f"Schedule group {name} does not exist.", status=404, field="GroupName")
     return found
 
 

@@ -33,6 +33,10 @@ function edit(schedule) {
   field("form-title").textContent = `Edit ${schedule.name}`;
   field("schedule-name").value = schedule.name;
   field("schedule-name").disabled = true;
+  field("schedule-group").value = schedule.group;
+  field("schedule-group").disabled = true;
+  field("schedule-window").value = schedule.FlexibleTimeWindow.Mode;
+  field("schedule-window-minutes").value = schedule.FlexibleTimeWindow.MaximumWindowInMinutes ?? "";
   field("schedule-expression").value = schedule.ScheduleExpression;
   field("schedule-timezone").value = schedule.ScheduleExpressionTimezone;
   field("schedule-target").value = schedule.Target.Arn;
@@ -51,6 +55,7 @@ function reset() {
   editing = null;
   form.reset();
   field("schedule-name").disabled = false;
+  field("schedule-group").disabled = false;
   field("form-title").textContent = "Create a schedule";
   field("schedule-save").textContent = "Create";
   field("schedule-cancel").hidden = true;
@@ -88,9 +93,16 @@ async function load() {
   const target = field("schedule-target").value, role = field("schedule-role").value;
   options(field("schedule-target"), [["Functions", data.choices.functions], ["State machines", data.choices.machines]], target);
   options(field("schedule-role"), [["Roles", data.choices.roles]], role);
+  field("schedule-groups").replaceChildren(...data.choices.groups.map((g) => el("option", { value: g })));
   body.replaceChildren(...(data.schedules.length ? data.schedules.map(row)
     : [el("tr", {}, el("td", { colspan: 7, class: "muted", text: "No schedules yet. Create one below." }))]));
   document.body.dataset.ready = "true";
+}
+
+function timeWindow() {
+  const mode = field("schedule-window").value;
+  const minutes = field("schedule-window-minutes").value;
+  return mode === "FLEXIBLE" ? { Mode: mode, ...(minutes ? { MaximumWindowInMinutes: Number(minutes) } : {}) } : { Mode: mode };
 }
 
 form.addEventListener("submit", async (event) => {
@@ -101,7 +113,7 @@ form.addEventListener("submit", async (event) => {
     ScheduleExpression: field("schedule-expression").value.trim(),
     ScheduleExpressionTimezone: field("schedule-timezone").value.trim() || "UTC",
     State: field("schedule-enabled").checked ? "ENABLED" : "DISABLED",
-    FlexibleTimeWindow: { Mode: "OFF" },
+    FlexibleTimeWindow: timeWindow(),
     ActionAfterCompletion: field("schedule-after").value,
     Target: { Arn: field("schedule-target").value, RoleArn: field("schedule-role").value, ...(input ? { Input: input } : {}) },
     ...(field("schedule-start").value.trim() ? { StartDate: field("schedule-start").value.trim() } : {}),
@@ -111,7 +123,8 @@ form.addEventListener("submit", async (event) => {
   button.disabled = true;
   try {
     if (editing) await api("PUT", `/api/schedules/${encodeURIComponent(editing.group)}/${encodeURIComponent(editing.name)}`, members);
-    else await api("POST", "/api/schedules", { Name: field("schedule-name").value.trim(), ...members });
+    else await api("POST", "/api/schedules", { Name: field("schedule-name").value.trim(),
+      GroupName: field("schedule-group").value.trim() || "default", ...members });
     reset();
     await load();
   } catch (error) {

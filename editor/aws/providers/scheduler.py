@@ -49,7 +49,7 @@ class SchedulerProvider(Provider):
     def translate(self, error: ApiError) -> AwsError:
         """The studio's refusal, naming the member it is about."""
         translated = super().translate(error)
-        if error.field and error.field not in translated.message:
+        if error.field and translated.status == 400 and error.field not in translated.message:
             translated.message = f"Invalid {error.field}: {translated.message}"
             translated.args = (translated.message,)
         return translated
