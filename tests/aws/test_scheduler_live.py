@@ -217,8 +217,11 @@ def test_a_schedule_fires_a_state_machine_with_its_input(aws, crew):
     client.create_schedule(Name=once, ScheduleExpression=f"at({_soon(3)})", FlexibleTimeWindow={"Mode": "OFF"},
                            ActionAfterCompletion="DELETE", Target=target(crew, "machine", Input='{"from": "schedule"}'))
     sfn = aws(crew, "stepfunctions")
-    started = wait_until(lambda: sfn.list_executions(stateMachineArn=crew["machine"])["executions"], 30,
-                         "the schedule's execution")
+    def mine():
+        return [e for e in sfn.list_executions(stateMachineArn=crew["machine"])["executions"]
+                if e["name"].startswith(f"{once}-")]   # the schedule's executions are named after it
+
+    started = wait_until(mine, 30, "the schedule's execution")
     assert len(started) == 1
     described = sfn.describe_execution(executionArn=started[0]["executionArn"])
     assert json.loads(described["input"]) == {"from": "schedule"}
