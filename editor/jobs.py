@@ -31,3 +31,12 @@ def run_execution_job(execution_id: str) -> None:
     from editor.services.executor import get_executor
 
     get_executor().run(uuid.UUID(execution_id))
+
+
+@shared_task(name="flowbench.fire_schedules", ignore_result=True)
+def fire_schedules_job() -> None:
+    """Fires every schedule tick that is due (Celery beat sends this job every second in the
+    distributed mode; whichever worker takes it, each tick fires once)."""
+    from editor.services.schedule_firing import fire_due
+
+    fire_due()

@@ -140,6 +140,7 @@ class Invocation(models.Model):
         API = "api", "Invoke API"
         FUNCTION_URL = "function_url", "Function URL"
         HTTP_API = "http_api", "HTTP API"
+        SCHEDULE = "schedule", "Schedule"
 
     class Status(models.TextChoices):
         RUNNING = "running", "Running"
@@ -647,3 +648,84 @@ class ApiStage(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["api", "name"], name="api_stage_name_unique")]
         ordering = ["name"]
+
+
+class ScheduleGroup(models.Model):
+    """A group of schedules (EventBridge Scheduler's): every user has `default`, made on first use."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="schedule_groups")
+    name = models.CharField(max_length=64)
+    tags = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="schedule_group_unique_per_owner")]
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Schedule(models.Model):
+    """A schedule: when (`expression` read in `timezone`, between the start and end dates) it
+    starts its target (a function, invoked asynchronously, or a state machine's execution) with
+    `target_input`.
+
+    `next_fire_at` is the next tick still to fire (None: none is left, or it is disabled); a firer
+    claims a tick by moving it on with a compare-and-set (editor.services.schedule_firing)."""
+
+    class State(models.TextChoices):
+        ENABLED = "ENABLED", "Enabled"
+        DISABLED = "DISABLED", "Disabled"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="schedules")
+    group = models.ForeignKey(ScheduleGroup, on_delete=models.CASCADE, related_name="schedules")
+    name = models.CharField(max_length=64)
+    description = models.CharField(max_length=512, blank=True, default="")
+    expression = models.CharField(max_length=256)
+    timezone = models.CharField(max_length=64, default="UTC")
+    start_date = models.DateTimeField(null=True, blank=True)
+    end_date = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.ENABLED)
+    flexible_mode = models.CharField(max_length=8, default="OFF")
+    flexible_minutes = models.PositiveIntegerField(null=True, blank=True)
+    target_arn = models.CharField(max_length=1600)
+    target_role_arn = models.CharField(max_length=1600)
+    target_input = models.TextField(null=True, blank=True)
+    retry_policy = models.JSONField(default=dict, blank=True)
+    action_after_completion = models.CharField(max_length=8, default="NONE")
+    next_fire_at = models.DateTimeField(null=True, blank=True)
+    # Why Flowbench disabled it (its target was deleted, ...): shown on the Schedules page.
+    disabled_reason = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["group", "name"], name="schedule_name_unique_per_group")]
+        indexes = [models.Index(fields=["state", "next_fire_at"], name="schedule_due")]
+        ordering = ["group__name", "name"]
+
+    def __str__(self):
+        return f"{self.group.name}/{self.name}"
+
+
+class ScheduleFire(models.Model):
+    """One tick of a schedule that fired: when it was due and when it fired, the target, and what
+    it started (the invocation or the execution) or why it could not. At most one row a tick; the
+    row outlives its schedule (an at() schedule deleted after it fired keeps its history)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    schedule = models.ForeignKey(Schedule, null=True, blank=True, on_delete=models.SET_NULL, related_name="fires")
+    group_name = models.CharField(max_length=64)
+    schedule_name = models.CharField(max_length=64)
+    tick_at = models.DateTimeField()
+    fired_at = models.DateTimeField()
+    target_arn = models.CharField(max_length=1600)
+    invocation = models.ForeignKey(Invocation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    execution = models.ForeignKey(Execution, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    error = models.TextField(blank=True, default="")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["schedule", "tick_at"], name="schedule_fire_once_per_tick")]
+        ordering = ["-tick_at"]

@@ -3,8 +3,8 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path, re_path
 
-from editor import (api, api_keys, api_layers, api_machines, api_tasks, api_triggers, views, views_lambda, views_machines,
-                    views_operations)
+from editor import (api, api_keys, api_layers, api_machines, api_schedules, api_tasks, api_triggers, views, views_lambda,
+                    views_machines, views_operations)
 
 api_patterns = [
     path("api/runtimes", api.runtimes, name="api-runtimes"),
@@ -53,6 +53,9 @@ api_patterns = [
     path("api/task-tokens/heartbeat", api_tasks.send_heartbeat, name="api-task-heartbeat"),
     path("api/access-keys", api_keys.access_key_list, name="api-access-keys"),
     path("api/access-keys/<str:key_id>", api_keys.access_key_detail, name="api-access-key"),
+    path("api/schedules", api_schedules.schedule_list, name="api-schedules"),
+    path("api/schedules/<str:group>/<str:name>", api_schedules.schedule_detail, name="api-schedule"),
+    path("api/schedules/<str:group>/<str:name>/state", api_schedules.schedule_state, name="api-schedule-state"),
     re_path(r"^api/", api.api_not_found),
 ]
 
@@ -72,6 +75,8 @@ urlpatterns = [
     path("api/layers", api_layers.layer_list, name="api-layers"),
     path("api/layers/<str:name>/versions", api_layers.layer_versions, name="api-layer-versions"),
     path("api/layers/<str:name>/versions/<int:version>", api_layers.layer_version, name="api-layer-version"),
+    # Not /schedules/: that path is EventBridge Scheduler's API (editor.aws.router).
+    path("scheduler/", views.schedule_list, name="schedule-list"),
     path("roles/", views_machines.role_list, name="role-list"),
     path("roles/new", views_machines.role_create, name="role-create"),
     path("roles/<str:name>/", views_machines.role_page, name="role"),

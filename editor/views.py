@@ -89,6 +89,12 @@ def csrf_failure(request, reason=""):
     return default(request, reason)
 
 
+def schedule_list(request):
+    """The Schedules page: each schedule's expression, state, next runs, target and last fires;
+    create, edit, enable/disable and delete them."""
+    return render(request, "editor/schedule_list.html", {"page": "schedules"})
+
+
 def layer_list(request):
     """The Layers page: each layer's versions, the functions using them, upload and delete."""
     return render(request, "editor/layer_list.html", {"page": "layers"})

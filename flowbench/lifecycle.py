@@ -4,8 +4,9 @@ A web process (daphne, or any ASGI server that sends the lifespan protocol) and 
 each call `started()` once they run and `stopping()` when they are asked to stop (SIGTERM, Ctrl+C):
 
 - started: the process takes up its work. In the embedded mode that is every execution a previous
-  process left RUNNING (stopped or killed), resumed at once rather than on the first request; and
-  it removes the function code a killed process left in the temporary folder.
+  process left RUNNING (stopped or killed), resumed at once rather than on the first request, and
+  firing the schedules that are due (every second, from the lease keeper's thread); and it
+  removes the function code a killed process left in the temporary folder.
 - stopping: the process takes no new work and hands every running execution back, still RUNNING,
   with its events written (editor.services.executor.Executor.stop): the next start, or another
   worker, continues each one where it stood.
@@ -60,6 +61,10 @@ def started(loop: asyncio.AbstractEventLoop | None = None, name: str = "web", th
              settings.FLOWBENCH_THREADS_PER_USER, settings.FLOWBENCH_STOP_GRACE_SECONDS)
     if not executor.distributed:
         threading.Thread(target=_resume, name="flowbench-resume", daemon=True).start()
+        # Embedded, this process fires the schedules (Celery beat's job does it when distributed).
+        from editor.services.schedule_firing import fire_due
+
+        executor.keeper.every(settings.FLOWBENCH_SCHEDULE_TICK_SECONDS, fire_due)
 
 
 def _resume() -> None:

@@ -136,6 +136,19 @@ CELERY_TASK_ALWAYS_EAGER = FLOWBENCH_EXECUTOR != "celery"
 # (a new one too) can take them, instead of waiting in one worker's memory.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Schedules (editor.services.schedule_firing): in the distributed mode Celery beat
+# (`celery -A flowbench beat`, one process for the cluster) sends `flowbench.fire_schedules` every
+# FLOWBENCH_SCHEDULE_TICK_SECONDS; each tick fires once whoever runs the job, so a second beat
+# costs only queries. Embedded, the process's lease keeper calls the same function as often.
+FLOWBENCH_SCHEDULE_TICK_SECONDS = env_int("FLOWBENCH_SCHEDULE_TICK_SECONDS", 1, minimum=1, maximum=60)
+# A tick found overdue by more than this was missed while Flowbench was down: skipped, not replayed.
+FLOWBENCH_SCHEDULE_LATE_SECONDS = env_int("FLOWBENCH_SCHEDULE_LATE_SECONDS", 60, minimum=5, maximum=86400)
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "fire-schedules": {"task": "flowbench.fire_schedules", "schedule": float(FLOWBENCH_SCHEDULE_TICK_SECONDS),
+                       # a job older than a tick is superseded by the next one
+                       "options": {"expires": float(FLOWBENCH_SCHEDULE_TICK_SECONDS) * 5}},
+}
 # A worker's lease on an execution it runs (seconds): a worker that dies (SIGKILL, machine gone)
 # has its executions resumed by another this long after its last renewal, and a top-level Wait
 # at least this long gives its thread back until it is due.

@@ -31,6 +31,7 @@ def _services() -> dict[str, Service]:
     from editor.aws.providers.apigatewayv2 import ApiGatewayV2Provider
     from editor.aws.providers.iam import IamProvider
     from editor.aws.providers.lambda_ import LambdaProvider
+    from editor.aws.providers.scheduler import SchedulerProvider
     from editor.aws.providers.stepfunctions import StepFunctionsProvider
     from editor.aws.providers.sts import StsProvider
 
@@ -43,6 +44,9 @@ def _services() -> dict[str, Service]:
         Service("states", "stepfunctions", StepFunctionsProvider, max_body=2 * MB),
         # API Gateway's v2 API (HTTP APIs) signs as `apigateway`.
         Service("apigateway", "apigatewayv2", ApiGatewayV2Provider),
+        # EventBridge Scheduler: REST-JSON under /schedules and /schedule-groups (the studio's page
+        # is /scheduler/, so the two never meet).
+        Service("scheduler", "scheduler", SchedulerProvider),
     ]
     return {row.signing_name: row for row in rows}
 

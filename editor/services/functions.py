@@ -376,8 +376,13 @@ def get_version(function: Function, qualifier: str) -> FunctionVersion:
 
 @transaction.atomic
 def delete_function(function: Function) -> None:
-    """Deletes the function with its versions, test events and invocations, and stops its workers."""
+    """Deletes the function with its versions, test events and invocations, and stops its workers;
+    the schedules that invoke it are disabled, saying why."""
+    from editor.services.accounts import function_arn
+    from editor.services.schedules import target_deleted
+
     name, namespace = function.name, runner_namespace(function)
+    target_deleted(function.owner, function_arn(function.owner, name), "function")
     function.delete()
     transaction.on_commit(lambda: retire_function(name, namespace))
 

@@ -149,6 +149,9 @@ class Keeper:
         self.last_renewal = 0.0
         self.last_sweep = 0.0
         self.closed = False
+        # (every how many seconds, what, when it last ran): other periodic work of the process,
+        # such as firing due schedules in the embedded mode.
+        self.periodic: list[list] = []
 
     def start(self) -> None:
         with self.condition:
@@ -222,6 +225,12 @@ class Keeper:
         tracked.cancel.set()
         return True
 
+    def every(self, seconds: float, work) -> None:
+        """Calls `work()` from this thread about every `seconds` (at least STOP_CHECK_SECONDS)."""
+        with self.condition:
+            self.periodic.append([seconds, work, 0.0])
+        self.start()
+
     def wake_at(self, execution_id, when: datetime) -> None:
         self.start()
         with self.condition:
@@ -255,6 +264,7 @@ class Keeper:
             while self.wakeups and self.wakeups[0][0] <= now:
                 due.append(heapq.heappop(self.wakeups)[1])
         renewal_due = time.monotonic() - self.last_renewal >= lease_seconds() / 3
+        self._run_periodic()
         if not (runs or due or reserved or self.sweep):
             return   # nothing to do: no database work at all
         # The keeper keeps its connection between rounds (the loop closes it after an error):
@@ -274,6 +284,17 @@ class Keeper:
         if self.sweep and time.monotonic() - self.last_sweep >= SWEEP_SECONDS:
             self.last_sweep = time.monotonic()
             self._sweep()
+
+    def _run_periodic(self) -> None:
+        with self.condition:
+            periodic = [entry for entry in self.periodic if time.monotonic() - entry[2] >= entry[0]]
+        for entry in periodic:
+            entry[2] = time.monotonic()
+            try:
+                entry[1]()
+            except Exception:   # its trouble never keeps the leases from being renewed
+                log.exception("the keeper's periodic %s failed; it runs again next time", entry[1])
+                connection.close()
 
     def _pass_stops(self, runs: dict[str, Tracked]) -> None:
         stopping = Execution.objects.filter(pk__in=list(runs), stop_requested=True).values_list("pk", flat=True)

@@ -187,8 +187,12 @@ def delete_machine(machine: StateMachine) -> None:
     if machine.executions.filter(status=Execution.Status.RUNNING).exists():
         raise ApiError("ExecutionsRunning", "Stop the running executions before deleting the state machine.",
                        status=409)
+    from editor.services.accounts import state_machine_arn
+    from editor.services.schedules import target_deleted
+
     # Executions protect the versions they ran; they go first, with their events and invocations.
     machine.executions.all().delete()
+    target_deleted(machine.owner, state_machine_arn(machine.owner, machine.name), "state machine")
     machine.delete()
 
 

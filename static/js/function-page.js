@@ -567,7 +567,10 @@ async function loadMonitor() {
     { label: "p50", kind: "line", color: "#0d9488", values: metrics.buckets.map((b) => b.p50_ms) },
     { label: "p99", kind: "line", color: "#d97706", values: metrics.buckets.map((b) => b.p99_ms) },
   ]);
-  $("invocations").querySelector("tbody").replaceChildren(...(recent.invocations.length ? recent.invocations.map((i) => el("tr", {},
+  // A link to one invocation (a schedule's fire: #invocation-<id>) marks its row.
+  const linked = location.hash.startsWith("#invocation-") ? location.hash.slice("#invocation-".length) : null;
+  $("invocations").querySelector("tbody").replaceChildren(...(recent.invocations.length ? recent.invocations.map((i) => el("tr", {
+    id: `invocation-${i.id}`, class: i.id === linked ? "linked" : null },
     el("td", { text: timeAgo(i.started_at), title: i.started_at }),
     el("td", {}, el("span", { class: `status ${i.status}`, text: i.status })),
     el("td", { text: i.source }), el("td", { text: i.version }), el("td", { class: "mono", text: i.request_id || "—" }),
@@ -575,6 +578,7 @@ async function loadMonitor() {
     el("td", { text: i.max_memory_mb === null ? "—" : `${Math.round(i.max_memory_mb)} / ${i.memory_mb} MB` }),
     el("td", { text: fmtMs(i.init_ms) }))) :
     [el("tr", {}, el("td", { colspan: 9, class: "muted", text: "No invocations yet." }))]));
+  if (linked) document.getElementById(`invocation-${linked}`)?.scrollIntoView({ block: "center" });
 }
 $("metrics-window").addEventListener("change", loadMonitor);
 $("metrics-refresh").addEventListener("click", loadMonitor);
@@ -599,5 +603,8 @@ async function start() {
   renderDeployState();
   await Promise.all([loadTestEvents(), startTriggers(BASE, status)]);
   root.dataset.ready = "true";
+  if (location.hash.startsWith("#invocation-")) {
+    showTab("monitor");
+  }
 }
 start().catch((error) => status(error.message, "error"));

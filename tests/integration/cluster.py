@@ -314,8 +314,9 @@ class Cluster:
     folder, executions on its own threads (what `make run` starts), no other service."""
 
     def __init__(self, workers: int = 2, lease_seconds: int = 4, threads: int = 16, env: dict | None = None,
-                 embedded: bool = False):
+                 embedded: bool = False, beat: bool = False):
         self.embedded = embedded
+        self.with_beat = beat and not embedded   # Celery beat, which sends flowbench.fire_schedules
         self.workers = 0 if embedded else workers
         self.lease_seconds = lease_seconds
         self.threads = threads
@@ -330,6 +331,7 @@ class Cluster:
         self.web = None
         self.redis = None
         self.worker_processes: dict[int, subprocess.Popen] = {}
+        self.beats: list[subprocess.Popen] = []
         self._clients: dict[str, ApiClient] = {}
         self._logs: list = []
         self._created_database = False
@@ -386,6 +388,8 @@ class Cluster:
         self.start_web()
         for index in range(self.workers):
             self.start_worker(index)
+        if self.with_beat:
+            self.start_beat()
 
     def stop(self, keep_data: bool = False) -> None:
         """Ends every process of the cluster, drops its database and (unless `keep_data`) removes
@@ -393,6 +397,7 @@ class Cluster:
         for client in self._clients.values():
             client.close()
         self._clients.clear()
+        self.stop_beats()
         for index in list(self.worker_processes):
             self._end(self.worker_processes.pop(index), signal.SIGKILL)
         if self.web is not None:
@@ -504,6 +509,18 @@ class Cluster:
              "-n", f"w{index}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "warning"],
             f"worker-{index}")
 
+    def start_beat(self) -> None:
+        """Starts a Celery beat, which sends `flowbench.fire_schedules` every second (its schedule
+        file in the data folder). One is what a cluster runs; a second one makes every tick's
+        job arrive twice, as a test of firing once wants."""
+        index = len(self.beats)
+        self.beats.append(self._spawn([sys.executable, "-m", "celery", "-A", "flowbench", "beat", "-l", "info",
+                                       "-s", str(self.data_dir / f"celerybeat-schedule-{index}")], f"beat-{index}"))
+
+    def stop_beats(self) -> None:
+        while self.beats:
+            self._end(self.beats.pop(), signal.SIGTERM)
+
     def kill_worker(self, index: int, sig=signal.SIGKILL, timeout: float = 60) -> int:
         """Sends `sig` to worker `index` and waits for it to exit; returns its exit status.
 
@@ -552,6 +569,8 @@ class Cluster:
         found = {f"worker-{i}": p for i, p in self.worker_processes.items()}
         if self.web is not None:
             found["web"] = self.web
+        for index, beat in enumerate(self.beats):
+            found[f"beat-{index}"] = beat
         if self.redis is not None:
             found["redis"] = self.redis
         return found
