@@ -241,10 +241,19 @@ def sweep_updates() -> int:
     due = list(FunctionUpdate.objects.filter(status=FunctionUpdate.Status.IN_PROGRESS)
                .filter(Q(lease_until__lt=timezone.now()) | Q(lease_until__isnull=True))
                .values_list("pk", "runner")[:SWEEP_BATCH])
+    sent = 0
     for update_id, runner in due:
+        # Queued again under a fresh lease, by one sweeper only: its job then finds it free to
+        # claim, and it is not sent again unless that job is lost too.
+        now = timezone.now()
+        if not (FunctionUpdate.objects.filter(pk=update_id, status=FunctionUpdate.Status.IN_PROGRESS, runner=runner)
+                .filter(Q(lease_until__lt=now) | Q(lease_until__isnull=True))
+                .update(runner="", lease_until=now + timedelta(seconds=lease_seconds()))):
+            continue
         log.info("taking up update %s%s (its lease ran out)", update_id, f" from {runner}" if runner else "")
         dispatch(update_id)
-    return len(due)
+        sent += 1
+    return sent
 
 
 def resume_updates() -> int:

@@ -315,3 +315,5 @@ class Keeper:
                 if owner:
                     log.info("taking over execution %s from %s (its lease ran out)", execution_id, owner)
                 self.dispatch(execution_id)
+        for sweeper in self.sweepers:
+            sweeper()
