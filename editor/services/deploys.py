@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -48,6 +49,7 @@ log = logging.getLogger(__name__)
 # How many installers may die on one update before it fails.
 MAX_ATTEMPTS = 3
 SWEEP_BATCH = 50
+LOG_SECONDS = 1.0
 _installers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="flowbench-install")
 
 
@@ -155,21 +157,35 @@ def _claim(update_id, take_over: bool) -> bool:
 
 
 class _Renewal(threading.Thread):
-    """Keeps an update's lease while its install runs, and stores the log so far (a page opened
-    meanwhile shows it)."""
+    """Keeps an update's lease while its install runs, and stores the log so far every
+    LOG_SECONDS (a page opened meanwhile shows it, then follows the socket)."""
 
     def __init__(self, update_id, lines: list[str]):
         super().__init__(name="flowbench-install-lease", daemon=True)
         self.update_id, self.lines, self.done = update_id, lines, threading.Event()
 
     def run(self) -> None:
+        stored, renewed = 0, time.monotonic()
         try:
-            while not self.done.wait(lease_seconds() / 3):
-                FunctionUpdate.objects.filter(pk=self.update_id, runner=process_id(),
-                                              status=FunctionUpdate.Status.IN_PROGRESS).update(
-                    lease_until=timezone.now() + timedelta(seconds=lease_seconds()), log="\n".join(self.lines))
-        except Exception:
-            log.exception("could not renew the lease of update %s", self.update_id)
+            while not self.done.wait(LOG_SECONDS):
+                fields = {}
+                if len(self.lines) != stored:
+                    fields["log"] = "\n".join(self.lines[:len(self.lines)])
+                if time.monotonic() - renewed >= lease_seconds() / 3:
+                    fields["lease_until"] = timezone.now() + timedelta(seconds=lease_seconds())
+                if not fields:
+                    continue
+                try:
+                    FunctionUpdate.objects.filter(pk=self.update_id, runner=process_id(),
+                                                  status=FunctionUpdate.Status.IN_PROGRESS).update(**fields)
+                except Exception:   # the database busy a moment: the next round tries again
+                    log.exception("could not renew the lease of update %s", self.update_id)
+                    connection.close()
+                    continue
+                if "log" in fields:
+                    stored = fields["log"].count("\n") + 1
+                if "lease_until" in fields:
+                    renewed = time.monotonic()
         finally:
             connection.close()
 

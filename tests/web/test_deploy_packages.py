@@ -55,6 +55,9 @@ class DeployPackagesTests(LiveWebTestCase):
                 "lambda_function.py": USES_PROBE, "requirements.txt": wheels.requirements()}})
             self.assertEqual(self.call("POST", "/api/functions/hello/deploy").status_code, 202)
             wheels.wait_for_download()
+            # The log so far is kept while pip runs: a page opened now shows it.
+            wait_until(lambda: "Installing dependencies" in self.call("GET", "/api/functions/hello").data[
+                "last_update"]["log"], 30, "the install's log so far to be stored")
             self.assertApiError(self.call("POST", "/api/functions/hello/deploy"), 409, "UpdateInProgress")
             self.assertApiError(self.call("PUT", "/api/functions/hello/configuration", {"timeout": 9}), 409,
                                 "UpdateInProgress")
