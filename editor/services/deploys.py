@@ -22,7 +22,6 @@ import logging
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from asgiref.sync import async_to_sync
@@ -50,7 +49,10 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 SWEEP_BATCH = 50
 LOG_SECONDS = 1.0
-_installers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="flowbench-install")
+# At most this many installs at once in a process of the embedded mode. Its installer threads are
+# daemons: a web process that stops does not wait for pip; its next start installs again.
+INSTALLER_THREADS = 2
+_installer_slots = threading.BoundedSemaphore(INSTALLER_THREADS)
 
 
 def update_in_progress(function: Function) -> FunctionUpdate | None:
@@ -128,7 +130,7 @@ def dispatch(update_id, take_over: bool = False) -> None:
     """Hands the update to an installer: this process's threads, or a Celery worker. A job the
     broker refuses is not lost: the update's lease runs out and a worker's sweep sends it again."""
     if settings.FLOWBENCH_EXECUTOR != "celery":
-        _installers.submit(_run_here, update_id, take_over)
+        threading.Thread(target=_run_here, args=(update_id, take_over), name="flowbench-install", daemon=True).start()
         return
     from celery import current_app
 
@@ -140,7 +142,8 @@ def dispatch(update_id, take_over: bool = False) -> None:
 
 def _run_here(update_id, take_over: bool) -> None:
     try:
-        run_update(update_id, take_over=take_over)
+        with _installer_slots:
+            run_update(update_id, take_over=take_over)
     except Exception:
         log.exception("the install of update %s failed unexpectedly", update_id)
     finally:

@@ -17,25 +17,13 @@ import socket
 import threading
 from urllib.parse import urlsplit
 
+from .bootstrap.api_relay import pump as _pump
+
 __all__ = ["ApiBridge", "BRIDGE_PORT", "SOCKET_MOUNT", "RELAY_FAMILIES"]
 
 BRIDGE_PORT = 9009                              # the worker's relay, on the sandbox's own loopback
 SOCKET_MOUNT = "/var/run/flowbench-api.sock"    # where a bubblewrap sandbox sees the socket
 RELAY_FAMILIES = ("python", "nodejs", "ruby", "provided")   # the runtimes whose workers run the relay
-
-
-def _pump(source: socket.socket, target: socket.socket) -> None:
-    """Copies bytes from `source` to `target` until `source` ends, then ends `target`'s writing."""
-    try:
-        while data := source.recv(65536):
-            target.sendall(data)
-    except OSError:
-        pass
-    finally:
-        try:
-            target.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
 
 
 class ApiBridge:

@@ -1,4 +1,5 @@
-"""A Deploy's install survives its installer being killed mid-install (SIGKILL, as a crash), in
+"""A Deploy's install survives its installer being stopped mid-install (SIGKILL as a crash; and
+SIGTERM, for the web process), in
 both modes: the embedded install (the web process installs on a thread; the restarted process takes
 the install up again as it starts) and the distributed one (a Celery worker runs the install job;
 another worker's lease sweep sends it again once the dead one's lease ran out). Either way the
@@ -47,14 +48,15 @@ def assert_runs_with_the_package(client, name: str, update: dict) -> None:
 
 
 @pytest.mark.slow
-def test_an_install_cut_off_by_the_web_process_dying_is_taken_up_when_it_starts_again():
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_an_install_cut_off_by_the_web_process_stopping_is_taken_up_when_it_starts_again(sig):
     server = Cluster(embedded=True, lease_seconds=30).start()
     try:
         with WheelServer() as wheels:
             client = server.client()
             name = start_install(client, wheels)
             wheels.wait_for_download()   # pip is installing, in the web process's sandbox
-            server.kill_web(signal.SIGKILL)
+            server.kill_web(sig)   # SIGTERM: the process stops without waiting for pip
             server.start_web()
             # The restarted process installs again without any request: pip asks for the wheel anew.
             wheels.wait_for_download(2)

@@ -25,6 +25,7 @@ import uuid
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 
 from editor.aws.errors import AwsError
@@ -359,14 +360,16 @@ class LambdaProvider(LayersMixin, Provider):
     def ListFunctions(self, params: dict) -> dict:
         self.authorize("lambda:ListFunctions", "*")
         limit = params.get("MaxItems") or 50
-        found = Function.objects.select_related("deployed", "role").filter(owner=self.owner,
-                                                                           deployed__isnull=False)
+        # Pending and Failed functions too (their draft), as Lambda lists them.
+        found = Function.objects.select_related("deployed", "role").filter(owner=self.owner).filter(
+            Q(deployed__isnull=False) | Q(state__in=("Pending", "Failed")))
         if params.get("FunctionVersion") != "ALL":
             page, marker = paginate(found, "name", params.get("Marker"), limit, invalid=_INVALID_MARKER)
-            return {"Functions": [self._configuration(f, f.deployed) for f in page], "NextMarker": marker}
+            return {"Functions": [self._configuration(f, self._reported_version(f, None)) for f in page],
+                    "NextMarker": marker}
         entries = []
         for function in found:
-            entries.append((f"{function.name}\0", function, function.deployed, None))
+            entries.append((f"{function.name}\0", function, self._reported_version(function, None), None))
             entries += [(f"{function.name}\0{v.number:010d}", function, v, v.label)
                         for v in function.versions.filter(number__isnull=False)]
         page, marker = paginate_list(entries, lambda e: e[0], params.get("Marker"), limit, invalid=_INVALID_MARKER)

@@ -6,14 +6,15 @@ Every connection made to 127.0.0.1:`port` (the sandbox's own loopback) is relaye
 socket `socket_path`, which the host bound into the sandbox and relays to the API alone
 (runtime/functions/api_bridge.py). The Python worker and the custom runtimes' worker
 (runtime_api.py) load this file by its path, before any function code can shadow it; the Ruby
-and Node.js workers hold the same relay in their own language. Standard library only.
+and Node.js workers hold the same relay in their own language; the host's end
+(runtime/functions/api_bridge.py) copies bytes with the same `pump`. Standard library only.
 """
 
 import socket
 import threading
 
 
-def _pump(source, target):
+def pump(source, target):
     """Copies bytes from `source` to `target` until `source` ends, then ends `target`'s writing."""
     try:
         while True:
@@ -46,7 +47,7 @@ def relay_api(socket_path, port):
                 client.close()
                 continue
             for pair in ((client, upstream), (upstream, client)):
-                threading.Thread(target=_pump, args=pair, daemon=True).start()
+                threading.Thread(target=pump, args=pair, daemon=True).start()
 
     threading.Thread(target=serve, name="flowbench-api-relay", daemon=True).start()
 
