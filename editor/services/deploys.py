@@ -48,7 +48,8 @@ log = logging.getLogger(__name__)
 # How many installers may die on one update before it fails.
 MAX_ATTEMPTS = 3
 SWEEP_BATCH = 50
-LOG_SECONDS = 1.0
+LOG_SECONDS = 0.25        # how often, at most, the log so far is stored while pip prints
+LEASE_CHECK_SECONDS = 1.0
 # At most this many installs at once in a process of the embedded mode. Its installer threads are
 # daemons: a web process that stops does not wait for pip; its next start installs again.
 INSTALLER_THREADS = 2
@@ -159,24 +160,39 @@ def _claim(update_id, take_over: bool) -> bool:
                         attempts=F("attempts") + 1) == 1
 
 
-class _Renewal(threading.Thread):
-    """Keeps an update's lease while its install runs, and stores the log so far every
-    LOG_SECONDS (a page opened meanwhile shows it, then follows the socket)."""
+class _Log(list):
+    """The lines of an install as they come (install_packages appends them), with an event set
+    at each new one."""
 
-    def __init__(self, update_id, lines: list[str]):
+    def __init__(self):
+        super().__init__()
+        self.grew = threading.Event()
+
+    def append(self, line: str) -> None:
+        super().append(line)
+        self.grew.set()
+
+
+class _Renewal(threading.Thread):
+    """Keeps an update's lease while its install runs, and stores its log as it grows (at most
+    every LOG_SECONDS): a page opened meanwhile shows it, then follows the socket."""
+
+    def __init__(self, update_id, lines: _Log):
         super().__init__(name="flowbench-install-lease", daemon=True)
         self.update_id, self.lines, self.done = update_id, lines, threading.Event()
 
     def run(self) -> None:
         stored, renewed = 0, time.monotonic()
         try:
-            while not self.done.wait(LOG_SECONDS):
+            while not self.done.is_set():
+                self.lines.grew.wait(LEASE_CHECK_SECONDS)
                 fields = {}
                 if len(self.lines) != stored:
+                    self.lines.grew.clear()
                     fields["log"] = "\n".join(self.lines[:len(self.lines)])
                 if time.monotonic() - renewed >= lease_seconds() / 3:
                     fields["lease_until"] = timezone.now() + timedelta(seconds=lease_seconds())
-                if not fields:
+                if not fields or self.done.is_set():
                     continue
                 try:
                     FunctionUpdate.objects.filter(pk=self.update_id, runner=process_id(),
@@ -189,6 +205,7 @@ class _Renewal(threading.Thread):
                     stored = fields["log"].count("\n") + 1
                 if "lease_until" in fields:
                     renewed = time.monotonic()
+                self.done.wait(LOG_SECONDS)   # a burst of lines is stored once, not line by line
         finally:
             connection.close()
 
@@ -205,7 +222,7 @@ def run_update(update_id, take_over: bool = False) -> None:
         _finish(update_id, [], failed=f"The install stopped {update.attempts - 1} times (its installer process "
                                       "went away before it finished). Deploy again.")
         return
-    lines: list[str] = []
+    lines = _Log()
     if update.attempts > 1:
         lines.append(f"The previous installer stopped before it finished: installing again (attempt "
                      f"{update.attempts} of {MAX_ATTEMPTS}).")
@@ -223,6 +240,7 @@ def run_update(update_id, take_over: bool = False) -> None:
         _finish(update_id, lines)
     finally:
         renewal.done.set()
+        renewal.lines.grew.set()
 
 
 def _finish(update_id, lines: list[str], failed: str | None = None) -> None:

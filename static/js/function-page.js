@@ -214,17 +214,29 @@ function openDeployStream() {
   const socket = new WebSocket(`${scheme}://${location.host}/ws/functions/${encodeURIComponent(NAME)}/deploy/`);
   let ended;
   const end = new Promise((resolve) => { ended = resolve; });
-  const ready = new Promise((resolve, reject) => {
+  // Lines are held back while `held` is an array (the page is catching up from the stored log).
+  const stream = { socket, end, held: null };
+  stream.ready = new Promise((resolve, reject) => {
     socket.addEventListener("message", (message) => {
       const data = JSON.parse(message.data);
       if (data.type === "ready") resolve();
+      else if (data.type === "log" && stream.held) stream.held.push(data.line);
       else if (data.type === "log") { $("deploy-log-panel").hidden = false; deployLog.append([data.line]); }
       else if (data.type === "end") ended(data);
     });
     socket.addEventListener("close", () => { reject(new Error("The deploy log stream closed.")); ended(null); });
     socket.addEventListener("error", () => reject(new Error("The deploy log stream could not open.")));
   });
-  return { socket, ready, end };
+  return stream;
+}
+
+// Shows the log an install stored so far, then the lines the socket brought meanwhile that it
+// does not end with (the two overlap by the lines both saw).
+function catchUp(stored, held) {
+  let overlap = Math.min(stored.length, held.length);
+  while (overlap > 0 && stored.slice(stored.length - overlap).join("\n") !== held.slice(0, overlap).join("\n")) overlap -= 1;
+  const lines = stored.concat(held.slice(overlap));
+  if (lines.length) { $("deploy-log-panel").hidden = false; deployLog.append(lines); }
 }
 
 // Follows a Deploy installing in the background until it ends (the page may have been opened
@@ -232,14 +244,17 @@ function openDeployStream() {
 async function followInstall(stream) {
   status("Deploying: installing the dependencies…");
   renderDeployState();
-  const ended = await stream.end;
+  await stream.end;
   stream.socket.close();
   fn = await api("GET", BASE);
+  // Without the socket (it closed, or never opened) the page asks until the install ends.
+  while (installing()) {
+    await new Promise((resolve) => { setTimeout(resolve, 2000); });
+    fn = await api("GET", BASE);
+  }
   renderDeployState();
   const update = fn.last_update;
-  if (!ended && update && update.status === "InProgress") {
-    status("The deploy log stream closed: reload the page to see how the Deploy ends.", "warn");
-  } else if (update && update.status === "Failed") {
+  if (update && update.status === "Failed") {
     status(`Deploy failed: ${update.reason}`, "error");
   } else {
     status(`Deployed: $LATEST now runs code ${fn.deployed_version.code_sha256.slice(0, 12)}.`, "ok");
@@ -635,6 +650,21 @@ $("delete-function").addEventListener("click", async () => {
 });
 
 // ---- start ----------------------------------------------------------------------------------
+// A Deploy still installing when the page opens (started here before, or from the Lambda API):
+// the socket first, then the log stored so far, then the rest live, until it ends.
+async function followOpenedInstall() {
+  deployLog.clear();
+  const stream = openDeployStream();
+  stream.held = [];
+  await stream.ready.catch(() => {});
+  const now = await api("GET", BASE);
+  const stored = now.last_update && now.last_update.log ? now.last_update.log.split("\n") : [];
+  catchUp(stored, stream.held);
+  stream.held = null;
+  if (!(now.last_update && now.last_update.status === "InProgress")) stream.socket.close();   // ended meanwhile
+  await followInstall(stream);
+}
+
 window.addEventListener("beforeunload", (event) => { if (unsaved) event.preventDefault(); });
 
 async function start() {
@@ -642,18 +672,7 @@ async function start() {
   loadFiles(fn.files);
   fillConfig(fn.configuration);
   renderDeployState();
-  if (installing()) {
-    // A Deploy still installing (started here before, or from the Lambda API): show it until it ends.
-    deployLog.clear();
-    if (fn.last_update.log) { $("deploy-log-panel").hidden = false; deployLog.append(fn.last_update.log.split("\n")); }
-    const stream = openDeployStream();
-    stream.ready.then(async () => {
-      // It may have ended between the page's load and the socket's start.
-      const now = await api("GET", BASE);
-      if (now.last_update && now.last_update.status !== "InProgress") stream.socket.close();
-    }).catch(() => {});
-    followInstall(stream);
-  }
+  if (installing()) followOpenedInstall();
   await loadTestEvents();
   root.dataset.ready = "true";
 }
