@@ -65,11 +65,15 @@ def last_update(function: Function) -> FunctionUpdate | None:
     return FunctionUpdate.objects.filter(function_id=function.pk).order_by("-created_at").first()
 
 
+def _busy(function: Function) -> ApiError:
+    return ApiError("UpdateInProgress", f"{function.name} is being updated: its dependencies are installing. "
+                    "Wait for that Deploy to finish, then try again.", status=409)
+
+
 def refuse_while_updating(function: Function) -> None:
     """Raises UpdateInProgress (409) while the function's dependencies install."""
     if update_in_progress(function) is not None:
-        raise ApiError("UpdateInProgress", f"{function.name} is being updated: its dependencies are installing. "
-                       "Wait for that Deploy to finish, then try again.", status=409)
+        raise _busy(function)
 
 
 def _checked_snapshot(function: Function) -> dict:
@@ -107,8 +111,7 @@ def start_deploy(function: Function, *, files: dict | None = None,
                     function=function, snapshot=snapshot, publish=publish,
                     lease_until=timezone.now() + timedelta(seconds=lease_seconds()))
         except IntegrityError:   # another request started one between the check and here
-            raise ApiError("UpdateInProgress", f"{function.name} is being updated: its dependencies are "
-                           "installing. Wait for that Deploy to finish, then try again.", status=409) from None
+            raise _busy(function) from None
         if function.deployed is None:
             function.state, function.state_reason = "Pending", ""
             function.save(update_fields=["state", "state_reason", "updated_at"])
