@@ -244,11 +244,21 @@ function catchUp(stored, held) {
 async function followInstall(stream) {
   status("Deploying: installing the dependencies…");
   renderDeployState();
-  await stream.end;
+  // The end comes over the socket; the page also asks now and then, in case that message is lost
+  // (the socket closed, or the installer's process died just after it deployed).
+  let waiting = true;
+  const asked = (async () => {
+    while (waiting) {
+      await new Promise((resolve) => { setTimeout(resolve, 5000); });
+      const now = waiting ? await api("GET", BASE).catch(() => null) : null;
+      if (now && !(now.last_update && now.last_update.status === "InProgress")) return;
+    }
+  })();
+  await Promise.race([stream.end, asked]);
+  waiting = false;
   stream.socket.close();
   fn = await api("GET", BASE);
-  // Without the socket (it closed, or never opened) the page asks until the install ends.
-  while (installing()) {
+  while (installing()) {   // the socket closed early: ask until the install ends
     await new Promise((resolve) => { setTimeout(resolve, 2000); });
     fn = await api("GET", BASE);
   }
