@@ -8,16 +8,16 @@ from editor import samples
 from editor.errors import ApiError, not_found
 from editor.models import Function, FunctionVersion
 from editor.services import code_archive, validation
+from editor.services.deploys import refuse_while_updating, start_deploy
 from editor.services.invocations import runner_namespace
 from editor.services.layers import checked_layers
-from editor.services.deploys import refuse_while_updating, start_deploy
 from editor.services.packages import install_packages
 from editor.services.runner import available_runtimes, retire_function
-from editor.services.versions import code_digest, deploy_snapshot, publish_version, snapshot_version
+from editor.services.versions import deploy_snapshot, publish_version, snapshot_version
 
 __all__ = ["HELLO_WORLD", "get_function", "starting_points", "create_function", "create_function_from_code",
            "draft_version", "replace_code", "upload_zip", "save_code", "update_configuration", "deploy_function",
-           "publish_version", "get_version", "delete_function", "delete_version", "code_digest"]
+           "publish_version", "get_version", "delete_function", "delete_version"]
 
 HELLO_WORLD = {
     "python": ("lambda_function.lambda_handler", {
