@@ -130,9 +130,13 @@ def function_configuration(request, name):
 
 @api("POST")
 def function_deploy(request, name):
+    """Deploys the draft: 200 with the version deployed, or 202 when its dependencies install in
+    the background (the deploy socket says when that Deploy ends); 409 while one installs."""
     function = services.get_function(request.user, name)
-    version = services.deploy_function(function)
+    version, update = services.start_deploy(function)
     function = services.get_function(request.user, name)
+    if update is not None:
+        return JsonResponse({"function": function_json(function, full=True), "version": None}, status=202)
     return JsonResponse({"function": function_json(function, full=True), "version": version_json(version)})
 
 

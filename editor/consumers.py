@@ -119,6 +119,9 @@ class DeployLogConsumer(OneWayStreamConsumer):
     async def deploy_log(self, event):
         await self.send_json(messages.deploy_to_client(event))
 
+    async def deploy_end(self, event):
+        await self.send_json(messages.deploy_to_client(event))
+
 
 @database_sync_to_async
 def _owned_execution(user, execution_id: uuid.UUID):

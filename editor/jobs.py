@@ -1,5 +1,6 @@
 """Celery jobs: thin calls into services, named "jobs" so that "task" keeps its States Language
-meaning. Services send them by name (`flowbench.run_execution`, `flowbench.invoke_function`),
+meaning. Services send them by name (`flowbench.run_execution`, `flowbench.invoke_function`,
+`flowbench.install_packages`),
 so nothing in editor/services imports this module. The worker's start and stop hooks live with
 the Celery app (flowbench/celery.py)."""
 
@@ -40,3 +41,12 @@ def fire_schedules_job() -> None:
     from editor.services.schedule_firing import fire_due
 
     fire_due()
+
+
+@shared_task(name="flowbench.install_packages", ignore_result=True)
+def install_packages_job(update_id: str) -> None:
+    """Installs the dependencies of a Deploy in progress (pip or npm in this worker's sandbox),
+    then deploys it; another live installer holding it makes this job end at once."""
+    from editor.services.deploys import run_update
+
+    run_update(uuid.UUID(update_id))

@@ -57,15 +57,23 @@ def end(invocation: Invocation) -> dict:
 #
 # Group message (deploy.<function id>): "deploy.log" {line}, one line of pip's or npm's output (or
 # Flowbench's own: what it installs, that the cache had it, why it failed) as the install runs.
+# Group message "deploy.end" {status, reason, version}: a Deploy whose install ran in the
+# background ended (status Successful or Failed, reason pip's or npm's message, version the label
+# it deployed or published, None when it failed).
 # Server -> client: "ready" once the socket listens (the page then POSTs the Deploy), then
-# "log" {line} for each line. Close codes as the invocation stream's (4401, 4404).
+# "log" {line} for each line, and "end" as above. Close codes as the invocation stream's (4401, 4404).
 
-DEPLOY_FIELDS = {"ready": {"type"}, "log": {"type", "line"}}
+DEPLOY_FIELDS = {"ready": {"type"}, "log": {"type", "line"}, "end": {"type", "status", "reason", "version"}}
 
 
 def deploy_log(line: str) -> dict:
     """Returns the group message of one line of a Deploy's install log."""
     return {"type": "deploy.log", "line": line}
+
+
+def deploy_end(status: str, reason: str, version: str | None) -> dict:
+    """Returns the group message of a background Deploy's end."""
+    return {"type": "deploy.end", "status": status, "reason": reason, "version": version}
 
 
 def deploy_to_client(group_message: dict) -> dict:

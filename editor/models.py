@@ -116,6 +116,46 @@ class FunctionVersion(models.Model):
         }
 
 
+class FunctionUpdate(models.Model):
+    """A Deploy whose dependencies install outside the request (the studio's Deploy, the Lambda
+    API's CreateFunction and UpdateFunctionCode): Lambda's LastUpdateStatus of the function.
+
+    It holds the snapshot (code and configuration) it deploys once pip or npm is done. An
+    installer (a thread of the web process, or a Celery worker) holds it under a lease, as
+    executions are held (editor.services.leases): a dead installer's update is taken up again
+    when the lease runs out, and failed after `MAX_ATTEMPTS` installers died on it.
+    """
+
+    class Status(models.TextChoices):
+        IN_PROGRESS = "InProgress"
+        SUCCESSFUL = "Successful"
+        FAILED = "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    function = models.ForeignKey(Function, on_delete=models.CASCADE, related_name="updates")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.IN_PROGRESS)
+    # Why it failed: pip's or npm's message, or that its installers kept dying.
+    reason = models.TextField(blank=True, default="")
+    snapshot = models.JSONField()
+    publish = models.BooleanField(default=False)
+    log = models.TextField(blank=True, default="")
+    version = models.ForeignKey(FunctionVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    runner = models.CharField(max_length=128, blank=True, default="")
+    lease_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["function"], condition=models.Q(status="InProgress"),
+                                               name="one_update_in_progress_per_function")]
+        indexes = [models.Index(fields=["status", "lease_until"], name="update_status_lease")]
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.function_id}:{self.status}"
+
+
 class TestEvent(models.Model):
     """A saved event for the Test button: a name and a JSON document."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from editor.models import Function, FunctionVersion, Invocation, TestEvent
+from editor.models import Function, FunctionUpdate, FunctionVersion, Invocation, TestEvent
 from editor.services.validation import CODE_LIMIT_BYTES, code_size
 
 
@@ -59,6 +59,15 @@ def version_json(version: FunctionVersion, *, with_code: bool = False) -> dict:
     return data
 
 
+def update_json(update: FunctionUpdate | None) -> dict | None:
+    """A Deploy whose dependencies installed (or install) in the background."""
+    if update is None:
+        return None
+    return {"status": update.status, "reason": update.reason, "log": update.log,
+            "started_at": _iso(update.created_at), "finished_at": _iso(update.finished_at),
+            "version": update.version.label if update.version is not None else None}
+
+
 def function_json(function: Function, *, last_invocation: Invocation | None = None, full: bool = False) -> dict:
     data = {
         "name": function.name,
@@ -86,6 +95,7 @@ def function_json(function: Function, *, last_invocation: Invocation | None = No
                 "layers": function.layers,
             },
             deployed_version=None if function.deployed is None else version_json(function.deployed),
+            last_update=update_json(function.updates.order_by("-created_at").first()),
         )
     return data
 

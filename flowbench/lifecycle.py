@@ -5,8 +5,9 @@ each call `started()` once they run and `stopping()` when they are asked to stop
 
 - started: the process takes up its work. In the embedded mode that is every execution a previous
   process left RUNNING (stopped or killed), resumed at once rather than on the first request, and
-  firing the schedules that are due (every second, from the lease keeper's thread); and it
-  removes the function code a killed process left in the temporary folder.
+  firing the schedules that are due (every second, from the lease keeper's thread); it removes the
+  function code a killed process left in the temporary folder, and Deploys whose install the
+  previous process left unfinished install again (editor.services.deploys).
 - stopping: the process takes no new work and hands every running execution back, still RUNNING,
   with its events written (editor.services.executor.Executor.stop): the next start, or another
   worker, continues each one where it stood.
@@ -68,14 +69,18 @@ def started(loop: asyncio.AbstractEventLoop | None = None, name: str = "web", th
 
 
 def _resume() -> None:
+    from editor.services.deploys import resume_updates
     from editor.services.executor import resume_running_executions
 
     try:
         resumed = resume_running_executions()
         if resumed:
             log.warning("resumed %d execution(s) left running by the previous process", len(resumed))
+        installs = resume_updates()
+        if installs:
+            log.warning("resumed %d Deploy install(s) left unfinished by the previous process", installs)
     except Exception:
-        log.exception("could not resume the running executions")
+        log.exception("could not resume the running executions and installs")
     finally:
         connection.close()
 

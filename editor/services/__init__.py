@@ -4,6 +4,7 @@ from editor.services.functions import (
     create_function, delete_function, deploy_function, get_function, get_version, publish_version,
     save_code, starting_points, update_configuration,
 )
+from editor.services.deploys import start_deploy
 from editor.services.functions import upload_zip
 from editor.services.invocations import get_invocation, invocation_group, invoke_function
 from editor.services.metrics import function_metrics
@@ -18,6 +19,6 @@ __all__ = [
     "delete_function", "delete_test_event", "deploy_function", "ensure_administrator", "function_metrics",
     "get_function", "get_invocation", "get_runner", "get_test_event", "get_version", "invocation_group",
     "invoke_function", "publish_version", "save_code", "starting_points", "update_configuration",
-    "update_test_event", "use_signin_link",
+    "start_deploy", "update_test_event", "use_signin_link",
     "upload_zip",
 ]

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 
 from editor import samples
 from editor.errors import ApiError, not_found
 from editor.models import Function, FunctionVersion
 from editor.services import code_archive, validation
+from editor.services.deploys import refuse_while_updating, start_deploy
 from editor.services.invocations import runner_namespace
 from editor.services.layers import checked_layers
-from editor.services.packages import in_background, install_packages, packages_cached
+from editor.services.packages import install_packages
 from editor.services.runner import available_runtimes, retire_function
+from editor.services.versions import deploy_snapshot, publish_version, snapshot_version
+
+__all__ = ["HELLO_WORLD", "get_function", "starting_points", "create_function", "create_function_from_code",
+           "draft_version", "replace_code", "upload_zip", "save_code", "update_configuration", "deploy_function",
+           "publish_version", "get_version", "delete_function", "delete_version"]
 
 HELLO_WORLD = {
     "python": ("lambda_function.lambda_handler", {
@@ -124,27 +126,25 @@ def create_function(user, *, name, runtime, starting_point="hello-world", descri
 def _create_and_deploy(user, *, name: str, pending: bool = False, publish: bool = False, **fields) -> Function:
     """Stores a new function of `user` and deploys it; refuses a name the user already has.
 
-    Its dependencies are installed first, outside any transaction (an install takes seconds to
-    minutes and must not hold the database): nothing is stored when the install fails. With
-    `pending` (the Lambda API's CreateFunction) a function whose dependencies are not cached is
-    stored at once in State Pending, with nothing deployed, and deployed (then published, with
-    `publish`) by a background install that leaves it Active, or Failed with pip's or npm's
-    message."""
+    Without `pending` (the studio's Create) its dependencies are installed first, outside any
+    transaction (an install takes seconds to minutes and must not hold the database): nothing is
+    stored when the install fails. With `pending` (the Lambda API's CreateFunction) a function
+    whose dependencies are not cached is stored at once in State Pending, with nothing deployed,
+    and an installer (editor.services.deploys) deploys it (then publishes it, with `publish`),
+    leaving it Active, or Failed with pip's or npm's message."""
     if Function.objects.filter(owner=user, name=name).exists():
         raise ApiError("ResourceConflict", f"You already have a function called {name}.", status=409, field="name")
-    pending = pending and not packages_cached(fields["runtime"], fields["files"])
     if not pending:
         install_packages(fields["runtime"], fields["files"])
     with transaction.atomic():
         try:
             with transaction.atomic():
-                function = Function.objects.create(owner=user, name=name, state="Pending" if pending else "Active",
-                                                   **fields)
+                function = Function.objects.create(owner=user, name=name, state="Active", **fields)
         except IntegrityError:
             raise ApiError("ResourceConflict", f"You already have a function called {name}.", status=409,
                            field="name") from None
         if pending:
-            in_background(lambda: _finish_pending(function.pk, publish))
+            start_deploy(function, publish=publish)
         else:
             deploy_function(function)
             if publish:
@@ -152,29 +152,10 @@ def _create_and_deploy(user, *, name: str, pending: bool = False, publish: bool 
     return Function.objects.select_related("deployed").get(pk=function.pk)
 
 
-def _finish_pending(function_id: int, publish: bool) -> None:
-    """Installs a Pending function's dependencies, then deploys it (Active) or says why not
-    (Failed, reason DependencyError); a function deleted meanwhile is left alone."""
-    function = Function.objects.filter(pk=function_id, state="Pending").first()
-    if function is None:
-        return
-    try:
-        install_packages(function.runtime, function.files, function.pk)
-        with transaction.atomic():
-            deploy_function(function)
-            if publish:
-                publish_version(function)
-            Function.objects.filter(pk=function_id).update(state="Active", state_reason="")
-    except ApiError as error:
-        Function.objects.filter(pk=function_id).update(state="Failed", state_reason=error.message)
-
-
 def draft_version(function: Function) -> FunctionVersion:
     """Returns an unsaved FunctionVersion of the draft: what a Pending or Failed function, which has
     nothing deployed, reports as its $LATEST."""
-    digest, size = _code_digest(function.files)
-    return FunctionVersion(function=function, number=None, code_sha256=digest, code_size=size,
-                           created_at=function.updated_at, **function.draft_snapshot())
+    return snapshot_version(function)
 
 
 def create_function_from_code(user, *, name, runtime, handler, files, aws_runtime="", role=None, description="",
@@ -199,17 +180,12 @@ def create_function_from_code(user, *, name, runtime, handler, files, aws_runtim
         layers=checked_layers(user, layers, "Layers"))
 
 
-def replace_code(function: Function, files) -> FunctionVersion:
+def replace_code(function: Function, files, publish: bool = False):
     """Makes `files` the function's code and deploys it (Lambda's UpdateFunctionCode): the draft's
-    undeployed edits are replaced. Returns the version $LATEST now runs. Its dependencies are
-    installed first; when that fails nothing changes."""
+    undeployed edits are replaced. Returns start_deploy's (version, update): the version $LATEST
+    runs now, or the update whose dependencies install in the background."""
     files = validation.files(files, "ZipFile", validation.STORED_CODE_LIMIT)
-    install_packages(function.runtime, files, function.pk)
-    with transaction.atomic():
-        function = Function.objects.select_for_update().get(pk=function.pk)
-        function.files = files
-        function.save(update_fields=["files", "updated_at"])
-        return deploy_function(function)
+    return start_deploy(function, files=files, publish=publish)
 
 
 @transaction.atomic
@@ -278,6 +254,8 @@ def update_configuration(function: Function, data, *, role=_UNCHANGED,
     # Only the function's row is locked: PostgreSQL refuses FOR UPDATE on the nullable side of
     # the outer join to its deployed version.
     function = Function.objects.select_for_update(of=("self",)).select_related("deployed").get(pk=function.pk)
+    # The install's Deploy applies the configuration it started with: a change now would be lost.
+    refuse_while_updating(function)
     for key, value in checked.items():
         setattr(function, key, value)
     if role is not _UNCHANGED:
@@ -290,18 +268,14 @@ def update_configuration(function: Function, data, *, role=_UNCHANGED,
             function.runtime, function.aws_runtime, checked["runtime"] = family, aws_id, family
     function.save()
     if function.deployed is not None and set(checked) & set(VERSION_CONFIG_FIELDS):
-        _deploy_snapshot(function, {**function.draft_snapshot(), "files": function.deployed.files})
+        deploy_snapshot(function, {**function.draft_snapshot(), "files": function.deployed.files})
     return function
 
 
-def _code_digest(files: dict) -> tuple[str, int]:
-    blob = json.dumps(files, sort_keys=True, ensure_ascii=False).encode("utf-8")
-    size = validation.code_size(files)
-    return hashlib.sha256(blob).hexdigest(), size
-
-
 def deploy_function(function: Function) -> FunctionVersion:
-    """Snapshots the draft (code + configuration) into an immutable version that $LATEST runs.
+    """Snapshots the draft (code + configuration) into an immutable version that $LATEST runs,
+    waiting for its install (samples, scripts, tests; the studio's Deploy button and the Lambda
+    API start theirs with editor.services.deploys.start_deploy, which does not wait).
 
     The draft's dependencies (requirements.txt, package.json) are installed first, outside the
     transaction, their output streamed to the page; a failed install refuses the Deploy
@@ -318,46 +292,10 @@ def deploy_function(function: Function) -> FunctionVersion:
         install_packages(draft.runtime, draft.files, draft.pk, log=log)
         with transaction.atomic():
             function = Function.objects.select_for_update().get(pk=function.pk)
+            refuse_while_updating(function)
             if (function.runtime, function.files) != (draft.runtime, draft.files):
                 continue   # saved while installing: install what is there now
-            return _deploy_snapshot(function, function.draft_snapshot(), install_log="\n".join(log))
-
-
-def _deploy_snapshot(function: Function, snapshot: dict, install_log: str = "") -> FunctionVersion:
-    """Makes `snapshot` (code and configuration) what $LATEST runs; returns its version, the
-    deployed one when nothing differs. The caller holds the function's row lock."""
-    if function.deployed is not None and function.deployed.snapshot() == snapshot:
-        return function.deployed
-    digest, size = _code_digest(snapshot["files"])
-    version = FunctionVersion.objects.create(function=function, number=None, code_sha256=digest, code_size=size,
-                                             install_log=install_log, **snapshot)
-    function.deployed = version
-    # Deployed code runs: a function that was Pending or Failed (its dependencies) is Active now.
-    function.state, function.state_reason = "Active", ""
-    function.save(update_fields=["deployed", "state", "state_reason", "updated_at"])
-    # $LATEST's warm workers run the code just replaced: they go (busy ones once they finish).
-    transaction.on_commit(lambda: retire_function(function.name, runner_namespace(function), "$LATEST"))
-    return version
-
-
-@transaction.atomic
-def publish_version(function: Function, description="") -> FunctionVersion:
-    """Copies the deployed $LATEST into the next numbered version; refuses when nothing is deployed
-    or when the deployed code and configuration are already published."""
-    function = Function.objects.select_for_update(of=("self",)).select_related("deployed").get(pk=function.pk)
-    description = validation.text(description, "description", max_length=256)
-    head = function.deployed
-    if head is None:
-        raise ApiError("NotDeployed", "Deploy the function before publishing a version.", status=409)
-    last = function.versions.filter(number__isnull=False).order_by("-number").first()
-    if last is not None and last.snapshot() | {"description": ""} == head.snapshot() | {"description": ""}:
-        raise ApiError("NothingToPublish", f"Version {last.number} already has this code and configuration.",
-                       status=409)
-    number = (function.versions.aggregate(n=Max("number"))["n"] or 0) + 1
-    snapshot = head.snapshot()
-    snapshot["description"] = description or head.description
-    return FunctionVersion.objects.create(function=function, number=number, code_sha256=head.code_sha256,
-                                          code_size=head.code_size, install_log=head.install_log, **snapshot)
+            return deploy_snapshot(function, function.draft_snapshot(), install_log="\n".join(log))
 
 
 def get_version(function: Function, qualifier: str) -> FunctionVersion:

@@ -138,9 +138,11 @@ class Tracked:
 class Keeper:
     """The lease keeper of one process (see the module docstring)."""
 
-    def __init__(self, dispatch, sweep: bool):
+    def __init__(self, dispatch, sweep: bool, sweepers=()):
         self.dispatch = dispatch
         self.sweep = sweep
+        # More work whose holders' leases run out, swept with the executions (Deploys' installs).
+        self.sweepers = tuple(sweepers)
         self.runs: dict[str, Tracked] = {}
         self.reserved: set[str] = set()   # executions whose jobs this process took, not yet run
         self.wakeups: list[tuple[datetime, str]] = []
@@ -334,3 +336,5 @@ class Keeper:
                 if owner:
                     log.info("taking over execution %s from %s (its lease ran out)", execution_id, owner)
                 self.dispatch(execution_id)
+        for sweeper in self.sweepers:
+            sweeper()

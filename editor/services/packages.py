@@ -1,8 +1,8 @@
 """Installing a function's dependencies at Deploy (runtime.functions.packages), for the studio.
 
-Deploy, CreateFunction and UpdateFunctionCode call `install_packages` before they store anything:
-a failed install refuses the Deploy with pip's or npm's last lines and leaves the deployed version
-as it was. The install runs in its own processes (pip or npm in bubblewrap), never under the web
+Deploys (editor.services.deploys: the studio's Deploy, CreateFunction, UpdateFunctionCode) call
+`install_packages` before they deploy anything: a failed install fails the Deploy with pip's or
+npm's last lines and leaves the deployed version as it was. The install runs in its own processes (pip or npm in bubblewrap), never under the web
 process's or anyone's credentials, within FLOWBENCH_INSTALL_TIMEOUT; its output streams line by
 line to the Channels group `deploy.<function id>` (the function page shows it as it comes).
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -20,13 +19,10 @@ from django.conf import settings
 from editor import messages
 from editor.errors import ApiError
 
-__all__ = ["install_packages", "packages_cached", "deploy_group", "in_background"]
+__all__ = ["install_packages", "packages_cached", "deploy_group"]
 
 _lock = threading.Lock()
 _cache = None
-# Installs CreateFunction leaves Pending run here, off the request thread (pip and npm themselves
-# run in their own sandboxed processes).
-_installers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="flowbench-install")
 
 
 def deploy_group(function_id) -> str:
@@ -86,10 +82,3 @@ def packages_cached(runtime_family: str, files: dict) -> bool:
 
     path = _package_cache().path(resolve_runtime(runtime_family), files)
     return not path or os.path.isdir(path)
-
-
-def in_background(job) -> None:
-    """Runs `job()` on the installers' thread, after the current transaction commits."""
-    from django.db import transaction
-
-    transaction.on_commit(lambda: _installers.submit(job))

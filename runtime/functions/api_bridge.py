@@ -5,8 +5,9 @@ bound into the sandbox, whose every connection is relayed to the API's address a
     bridge.start()      # relays until close()
 
 Inside the sandbox the worker listens on 127.0.0.1:BRIDGE_PORT of its own network namespace and
-relays each connection to the socket (bootstrap/python_worker.py, node_worker.cjs), so the SDK's AWS_ENDPOINT_URL
-is an ordinary http:// address; nothing else outside is reachable, as the network switch says.
+relays each connection to the socket (bootstrap/api_relay.py in the Python and custom-runtime
+workers, node_worker.cjs, ruby_worker.rb), so the SDK's AWS_ENDPOINT_URL is an ordinary http://
+address; nothing else outside is reachable, as the network switch says.
 """
 
 from __future__ import annotations
@@ -16,25 +17,13 @@ import socket
 import threading
 from urllib.parse import urlsplit
 
+from .bootstrap.api_relay import pump as _pump
+
 __all__ = ["ApiBridge", "BRIDGE_PORT", "SOCKET_MOUNT", "RELAY_FAMILIES"]
 
 BRIDGE_PORT = 9009                              # the worker's relay, on the sandbox's own loopback
 SOCKET_MOUNT = "/var/run/flowbench-api.sock"    # where a bubblewrap sandbox sees the socket
-RELAY_FAMILIES = ("python", "nodejs")          # the runtimes whose workers run the relay
-
-
-def _pump(source: socket.socket, target: socket.socket) -> None:
-    """Copies bytes from `source` to `target` until `source` ends, then ends `target`'s writing."""
-    try:
-        while data := source.recv(65536):
-            target.sendall(data)
-    except OSError:
-        pass
-    finally:
-        try:
-            target.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
+RELAY_FAMILIES = ("python", "nodejs", "ruby", "provided")   # the runtimes whose workers run the relay
 
 
 class ApiBridge:

@@ -193,27 +193,84 @@ $("zip-download").addEventListener("click", (event) => {
 $("zip-download").href = `${BASE}/code.zip`;
 
 // ---- deploy / publish -----------------------------------------------------------------------
+function installing() {
+  return Boolean(fn && fn.last_update && fn.last_update.status === "InProgress");
+}
 function renderDeployState() {
   const pending = unsaved || (fn && fn.undeployed_changes);
   $("undeployed").hidden = !pending;
-  $("deployed-state").hidden = pending || !(fn && fn.deployed);
+  $("deployed-state").hidden = pending || !(fn && fn.deployed) || installing();
+  // A Deploy whose dependencies install in the background: no second one until it ends.
+  $("deploy").disabled = installing();
+  $("deploy").textContent = installing() ? "Installing…" : "Deploy";
+  $("deploy").title = installing() ? "The last Deploy's dependencies are installing: Deploy again once it ends." : "";
 }
 
-// The install log of a Deploy (pip / npm) streams into its panel while the Deploy request runs.
+// The install log of a Deploy (pip / npm) streams into its panel; a Deploy whose install runs in
+// the background ends with an "end" message on the same socket.
 const deployLog = new LogView($("deploy-log"), document.createElement("p"));
+let deployStream = null;
 function openDeployStream() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const socket = new WebSocket(`${scheme}://${location.host}/ws/functions/${encodeURIComponent(NAME)}/deploy/`);
-  const ready = new Promise((resolve, reject) => {
+  let ended;
+  const end = new Promise((resolve) => { ended = resolve; });
+  // Lines are held back while `held` is an array (the page is catching up from the stored log).
+  const stream = { socket, end, held: null };
+  stream.ready = new Promise((resolve, reject) => {
     socket.addEventListener("message", (message) => {
       const data = JSON.parse(message.data);
       if (data.type === "ready") resolve();
+      else if (data.type === "log" && stream.held) stream.held.push(data.line);
       else if (data.type === "log") { $("deploy-log-panel").hidden = false; deployLog.append([data.line]); }
+      else if (data.type === "end") ended(data);
     });
-    socket.addEventListener("close", () => reject(new Error("The deploy log stream closed.")));
+    socket.addEventListener("close", () => { reject(new Error("The deploy log stream closed.")); ended(null); });
     socket.addEventListener("error", () => reject(new Error("The deploy log stream could not open.")));
   });
-  return { socket, ready };
+  return stream;
+}
+
+// Shows the log an install stored so far, then the lines the socket brought meanwhile that it
+// does not end with (the two overlap by the lines both saw).
+function catchUp(stored, held) {
+  let overlap = Math.min(stored.length, held.length);
+  while (overlap > 0 && stored.slice(stored.length - overlap).join("\n") !== held.slice(0, overlap).join("\n")) overlap -= 1;
+  const lines = stored.concat(held.slice(overlap));
+  if (lines.length) { $("deploy-log-panel").hidden = false; deployLog.append(lines); }
+}
+
+// Follows a Deploy installing in the background until it ends (the page may have been opened
+// while it ran: the log so far comes from the function, the rest from the socket).
+async function followInstall(stream) {
+  status("Deploying: installing the dependencies…");
+  renderDeployState();
+  // The end comes over the socket; the page also asks now and then, in case that message is lost
+  // (the socket closed, or the installer's process died just after it deployed).
+  let waiting = true;
+  const asked = (async () => {
+    while (waiting) {
+      await new Promise((resolve) => { setTimeout(resolve, 5000); });
+      const now = waiting ? await api("GET", BASE).catch(() => null) : null;
+      if (now && !(now.last_update && now.last_update.status === "InProgress")) return;
+    }
+  })();
+  await Promise.race([stream.end, asked]);
+  waiting = false;
+  stream.socket.close();
+  fn = await api("GET", BASE);
+  while (installing()) {   // the socket closed early: ask until the install ends
+    await new Promise((resolve) => { setTimeout(resolve, 2000); });
+    fn = await api("GET", BASE);
+  }
+  renderDeployState();
+  const update = fn.last_update;
+  if (update && update.status === "Failed") {
+    status(`Deploy failed: ${update.reason}`, "error");
+  } else {
+    status(`Deployed: $LATEST now runs code ${fn.deployed_version.code_sha256.slice(0, 12)}.`, "ok");
+  }
+  if (!$("versions").closest(".tabpanel").hidden) loadVersions();
 }
 
 $("deploy").addEventListener("click", async () => {
@@ -223,18 +280,24 @@ $("deploy").addEventListener("click", async () => {
   $("deploy-log-panel").hidden = true;
   $("deploy").disabled = true;
   const stream = openDeployStream();
+  let background = false;
   try {
     // Without the stream the Deploy still works; only its live log is missing.
     await stream.ready.catch(() => {});
     const result = await api("POST", `${BASE}/deploy`);
     fn = result.function;
+    if (!result.version) {
+      background = true;
+      await followInstall(stream);
+      return;
+    }
     renderDeployState();
     status(`Deployed: $LATEST now runs code ${result.version.code_sha256.slice(0, 12)}.`, "ok");
   } catch (error) {
     status(error.message, "error");
   } finally {
-    stream.socket.close();
-    $("deploy").disabled = false;
+    if (!background) stream.socket.close();
+    renderDeployState();
   }
 });
 
@@ -537,8 +600,16 @@ async function loadVersions() {
   body.replaceChildren(...(data.versions.length ? data.versions.map((v) => el("tr", { class: "clickable", onclick: () => showVersion(v.version) },
     el("td", {}, el("a", { href: "#", "data-version": v.version, text: v.version, onclick: (e) => e.preventDefault() })),
     el("td", { text: v.description || "—" }), el("td", { text: v.runtime }), el("td", { text: v.handler }),
-    el("td", { class: "mono", text: v.code_sha256.slice(0, 16) }), el("td", { text: timeAgo(v.created_at) }))) :
-    [el("tr", {}, el("td", { colspan: 6, class: "muted", text: "Nothing deployed yet." }))]));
+    el("td", { class: "mono", text: v.code_sha256.slice(0, 16) }), el("td", { text: timeAgo(v.created_at) }),
+    el("td", {}, v.install_log ? el("a", { href: "#", class: "install-log-link", "data-version": v.version, text: "Install log",
+      onclick: (e) => { e.preventDefault(); e.stopPropagation(); showInstallLog(v); } }) : el("span", { class: "muted", text: "—" })))) :
+    [el("tr", {}, el("td", { colspan: 7, class: "muted", text: "Nothing deployed yet." }))]));
+}
+function showInstallLog(v) {
+  $("version-view").hidden = false;
+  $("version-title").textContent = `Install log of version ${v.version}`;
+  $("version-files").replaceChildren();
+  $("version-code").textContent = v.install_log;
 }
 async function showVersion(label) {
   const version = await api("GET", `${BASE}/versions/${encodeURIComponent(label)}`);
@@ -594,6 +665,21 @@ $("delete-function").addEventListener("click", async () => {
 });
 
 // ---- start ----------------------------------------------------------------------------------
+// A Deploy still installing when the page opens (started here before, or from the Lambda API):
+// the socket first, then the log stored so far, then the rest live, until it ends.
+async function followOpenedInstall() {
+  deployLog.clear();
+  const stream = openDeployStream();
+  stream.held = [];
+  await stream.ready.catch(() => {});
+  const now = await api("GET", BASE);
+  const stored = now.last_update && now.last_update.log ? now.last_update.log.split("\n") : [];
+  catchUp(stored, stream.held);
+  stream.held = null;
+  if (!(now.last_update && now.last_update.status === "InProgress")) stream.socket.close();   // ended meanwhile
+  await followInstall(stream);
+}
+
 window.addEventListener("beforeunload", (event) => { if (unsaved) event.preventDefault(); });
 
 async function start() {
@@ -601,6 +687,7 @@ async function start() {
   loadFiles(fn.files);
   fillConfig(fn.configuration);
   renderDeployState();
+  if (installing()) followOpenedInstall();
   await Promise.all([loadTestEvents(), startTriggers(BASE, status)]);
   root.dataset.ready = "true";
   if (location.hash.startsWith("#invocation-")) {

@@ -8,8 +8,12 @@ binary or executable ones in their stored form, x bits kept (editor.services.cod
 runtime ids map to the installed families ("python3.12" -> the installed Python, "ruby3.3" -> the
 Debian Ruby, "provided.al2023" -> the function's own `bootstrap`); the id the caller gave is kept,
 so the Get* operations return it.
-Everything is done by the time an operation answers, so a function is always `Active` with its
-last update `Successful`: the SDKs' waiters (function_active_v2, function_updated_v2) end at once.
+A function whose dependencies (requirements.txt, package.json) are not in the package cache
+installs them in the background (editor.services.deploys): CreateFunction answers State `Pending`,
+UpdateFunctionCode LastUpdateStatus `InProgress`, until the installer is done (then `Active` /
+`Successful`, or `Failed` with pip's or npm's message), as the SDKs' waiters (function_active_v2,
+function_updated_v2) expect. Meanwhile Invoke of a Pending function, and another update of a
+function being updated, are refused with ResourceConflictException, as Lambda refuses them.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import uuid
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 
 from editor.aws.errors import AwsError
@@ -31,12 +36,12 @@ from editor.aws.providers.lambda_layers import aws_time as _aws_time
 from editor.aws.providers.lambda_urls import FunctionUrlsMixin
 from editor.errors import ApiError
 from editor.models import Function, FunctionAlias, FunctionVersion, Invocation, Role
-from editor.services import code_archive, functions, invocations
+from editor.services import code_archive, deploys, functions, invocations
 from editor.services import function_aliases as aliases
 from editor.services.accounts import account_id, function_arn, role_arn
-from editor.services.packages import install_packages
 from editor.services.runner import available_runtimes
 from editor.services.validation import PAYLOAD_LIMIT_BYTES, json_text
+from editor.services.versions import snapshot_version
 from runtime.arn import parse_function
 
 # AWS's runtime ids Flowbench runs, by the family of installed interpreters that runs them.
@@ -112,6 +117,7 @@ class LambdaProvider(LayersMixin, FunctionUrlsMixin, Provider):
         "RequestTooLarge": ("RequestEntityTooLargeException", 413),
         "SandboxUnavailable": ("ServiceException", 500),
         "InstallationFailed": ("InvalidParameterValueException", 400),
+        "UpdateInProgress": ("ResourceConflictException", 409),
         **{code: ("InvalidParameterValueException", 400) for code in (
             "InvalidParameterValue", "InvalidName", "InvalidHandler", "InvalidRuntime", "InvalidEnvKey",
             "ReservedEnvKey", "DuplicateEnvKey", "EnvTooLarge", "OutOfRange", "InvalidFileName", "TooManyFiles",
@@ -166,7 +172,8 @@ class LambdaProvider(LayersMixin, FunctionUrlsMixin, Provider):
         """Returns the version `qualifier` names: $LATEST (or none), a number, or an alias."""
         if qualifier in (None, "$LATEST"):
             if function.deployed is None:
-                raise AwsError("ResourceConflictException", f"{function.name} has nothing deployed yet.", 409)
+                raise AwsError("ResourceConflictException", "The operation cannot be performed at this time. The "
+                               f"function is currently in the following state: {function.state}", 409)
             return function.deployed
         if qualifier.isdigit():
             found = function.versions.filter(number=int(qualifier)).first()
@@ -248,17 +255,34 @@ class LambdaProvider(LayersMixin, FunctionUrlsMixin, Provider):
 
     @staticmethod
     def _state(function: Function, version: FunctionVersion) -> dict:
-        """Returns State and LastUpdateStatus (with their reasons): a deployed version is Active;
-        a function whose dependencies still install is Pending (InProgress), one whose install
-        failed Failed, reason DependencyError and pip's or npm's message."""
-        if version.pk is not None or function.state == "Active":
+        """Returns State and LastUpdateStatus (with their reasons). A function with nothing
+        deployed is Pending while its dependencies install, Failed (reason DependencyError, pip's
+        or npm's message) when they could not; a deployed one is Active, its $LATEST's last update
+        InProgress while a new Deploy installs and Failed when the last one failed."""
+        if version.number is not None:
             return {"State": "Active", "LastUpdateStatus": "Successful"}
-        if function.state == "Pending":
+        if function.deployed is None and function.state == "Pending":
             return {"State": "Pending", "StateReason": "The function's dependencies are being installed.",
                     "StateReasonCode": "Creating", "LastUpdateStatus": "InProgress"}
-        return {"State": "Failed", "StateReason": function.state_reason, "StateReasonCode": "DependencyError",
-                "LastUpdateStatus": "Failed", "LastUpdateStatusReason": function.state_reason,
-                "LastUpdateStatusReasonCode": "DependencyError"}
+        if function.deployed is None and function.state == "Failed":
+            return {"State": "Failed", "StateReason": function.state_reason, "StateReasonCode": "DependencyError",
+                    "LastUpdateStatus": "Failed", "LastUpdateStatusReason": function.state_reason,
+                    "LastUpdateStatusReasonCode": "DependencyError"}
+        update = deploys.last_update(function)
+        if update is not None and update.status == update.Status.IN_PROGRESS:
+            return {"State": "Active", "LastUpdateStatus": "InProgress",
+                    "LastUpdateStatusReason": "The function is being updated: its dependencies are installing."}
+        if (update is not None and update.status == update.Status.FAILED and function.deployed is not None
+                and update.created_at > function.deployed.created_at):
+            return {"State": "Active", "LastUpdateStatus": "Failed", "LastUpdateStatusReason": update.reason,
+                    "LastUpdateStatusReasonCode": "DependencyError"}
+        return {"State": "Active", "LastUpdateStatus": "Successful"}
+
+    def _refuse_while_updating(self, function: Function) -> None:
+        """Lambda's refusal of a change while the function's last update is in progress."""
+        if deploys.update_in_progress(function) is not None:
+            raise AwsError("ResourceConflictException", "The operation cannot be performed at this time. An update "
+                           f"is in progress for resource: {self._arn(function.name)}", 409)
 
     def _alias(self, alias: FunctionAlias) -> dict:
         return {"AliasArn": self._arn(alias.function.name, alias.name), "Name": alias.name,
@@ -309,10 +333,14 @@ class LambdaProvider(LayersMixin, FunctionUrlsMixin, Provider):
         return self._configuration(function, version, None if version.number is None else version.label)
 
     def _reported_version(self, function: Function, qualifier: str | None) -> FunctionVersion:
-        """Returns the version GetFunction reports: the draft for a Pending or Failed function's
-        $LATEST, which has nothing deployed."""
-        if qualifier in (None, "$LATEST") and function.deployed is None and function.state != "Active":
-            return functions.draft_version(function)
+        """Returns the version GetFunction reports: for $LATEST, the code an update in progress
+        deploys, or the draft of a Pending or Failed function, which has nothing deployed."""
+        if qualifier in (None, "$LATEST"):
+            update = deploys.update_in_progress(function)
+            if update is not None:
+                return snapshot_version(function, update.snapshot)
+            if function.deployed is None and function.state != "Active":
+                return functions.draft_version(function)
         return self._version(function, qualifier)
 
     def GetFunction(self, params: dict) -> dict:
@@ -333,14 +361,16 @@ class LambdaProvider(LayersMixin, FunctionUrlsMixin, Provider):
     def ListFunctions(self, params: dict) -> dict:
         self.authorize("lambda:ListFunctions", "*")
         limit = params.get("MaxItems") or 50
-        found = Function.objects.select_related("deployed", "role").filter(owner=self.owner,
-                                                                           deployed__isnull=False)
+        # Pending and Failed functions too (their draft), as Lambda lists them.
+        found = Function.objects.select_related("deployed", "role").filter(owner=self.owner).filter(
+            Q(deployed__isnull=False) | Q(state__in=("Pending", "Failed")))
         if params.get("FunctionVersion") != "ALL":
             page, marker = paginate(found, "name", params.get("Marker"), limit, invalid=_INVALID_MARKER)
-            return {"Functions": [self._configuration(f, f.deployed) for f in page], "NextMarker": marker}
+            return {"Functions": [self._configuration(f, self._reported_version(f, None)) for f in page],
+                    "NextMarker": marker}
         entries = []
         for function in found:
-            entries.append((f"{function.name}\0", function, function.deployed, None))
+            entries.append((f"{function.name}\0", function, self._reported_version(function, None), None))
             entries += [(f"{function.name}\0{v.number:010d}", function, v, v.label)
                         for v in function.versions.filter(number__isnull=False)]
         page, marker = paginate_list(entries, lambda e: e[0], params.get("Marker"), limit, invalid=_INVALID_MARKER)
@@ -353,21 +383,24 @@ class LambdaProvider(LayersMixin, FunctionUrlsMixin, Provider):
         files = code_archive.unpack_zip(data)
         if params.get("DryRun"):
             return self._configuration(function, self._version(function, None))
-        install_packages(function.runtime, files, function.pk)
+        self._refuse_while_updating(function)
+        # Dependencies not cached install in the background: LastUpdateStatus is InProgress until
+        # they are (then Successful, or Failed with pip's or npm's message and the code unchanged).
         with transaction.atomic():
             function = Function.objects.select_for_update(of=("self",)).select_related("deployed", "role").get(
                 pk=function.pk)
             self._check_revision(params.get("RevisionId"),
                                  self._revision(function, self._reported_version(function, None)))
-            version = functions.replace_code(function, files)
+            version, update = functions.replace_code(function, files, publish=bool(params.get("Publish")))
             function.refresh_from_db()
-            if params.get("Publish"):
-                version = self._publish(function, "")
+        if version is None:
+            return self._configuration(function, snapshot_version(function, update.snapshot))
         return self._configuration(function, version, None if version.number is None else version.label)
 
     def UpdateFunctionConfiguration(self, params: dict) -> dict:
         function, _ = self._function(params, "lambda:UpdateFunctionConfiguration")
         self._refuse_unsupported(params)
+        self._refuse_while_updating(function)
         data = {studio: params[member] for member, studio in (
             ("Description", "description"), ("Handler", "handler"), ("Timeout", "timeout"),
             ("MemorySize", "memory")) if member in params}
@@ -411,6 +444,7 @@ class LambdaProvider(LayersMixin, FunctionUrlsMixin, Provider):
 
     def PublishVersion(self, params: dict) -> dict:
         function, _ = self._function(params, "lambda:PublishVersion")
+        self._refuse_while_updating(function)
         with transaction.atomic():
             function = Function.objects.select_for_update(of=("self",)).select_related("deployed", "role").get(
                 pk=function.pk)

@@ -172,43 +172,15 @@ def run(handler, requests):
 
 def bridge_api(path, port):
     """Relays connections to 127.0.0.1:`port` (the sandbox's own loopback) to the unix socket
-    `path`, the host's way to Flowbench's API when the function's network is off."""
-    import socket
-    import threading
+    `path`, the host's way to Flowbench's API when the function's network is off (api_relay.py,
+    loaded from this worker's own folder)."""
+    import importlib.util
 
-    server = socket.socket()
-    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    server.bind(("127.0.0.1", port))
-    server.listen(16)
-
-    def pump(source, target):
-        try:
-            while True:
-                data = source.recv(65536)
-                if not data:
-                    break
-                target.sendall(data)
-        except OSError:
-            pass
-        finally:
-            try:
-                target.shutdown(socket.SHUT_WR)
-            except OSError:
-                pass
-
-    def serve():
-        while True:
-            client, _ = server.accept()
-            upstream = socket.socket(socket.AF_UNIX)
-            try:
-                upstream.connect(path)
-            except OSError:
-                client.close()
-                continue
-            for pair in ((client, upstream), (upstream, client)):
-                threading.Thread(target=pump, args=pair, daemon=True).start()
-
-    threading.Thread(target=serve, daemon=True).start()
+    here = os.path.dirname(os.path.abspath(__file__))
+    spec = importlib.util.spec_from_file_location("flowbench_api_relay", os.path.join(here, "api_relay.py"))
+    relay = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(relay)
+    relay.relay_api(path, port)
 
 
 def main():

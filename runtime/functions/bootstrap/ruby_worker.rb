@@ -164,6 +164,46 @@ def run(handler)
   end
 end
 
+# With the network off, the way to Flowbench's API (the host's unix socket, bound into the
+# sandbox): connections to 127.0.0.1:FLOWBENCH_API_PORT of the sandbox's own loopback, which the
+# function's AWS_ENDPOINT_URL names, are relayed to it (the twin of api_relay.py).
+def pump(source, target)
+  loop { target.write(source.readpartial(65_536)) }
+rescue EOFError, IOError, SystemCallError
+  nil
+ensure
+  begin
+    target.close_write
+  rescue IOError, SystemCallError
+    nil
+  end
+end
+
+def relay_api(path, port)
+  require 'socket'
+  listener = TCPServer.new('127.0.0.1', port)
+  Thread.new do
+    loop do
+      client = listener.accept
+      Thread.new(client) do |inside|
+        begin
+          upstream = UNIXSocket.new(path)
+        rescue SystemCallError
+          inside.close
+          next
+        end
+        [[inside, upstream], [upstream, inside]].map { |pair| Thread.new { pump(*pair) } }.each(&:join)
+        inside.close
+        upstream.close
+      end
+    end
+  end
+end
+
+api_socket = ENV.delete('FLOWBENCH_API_SOCKET')
+api_port = ENV.delete('FLOWBENCH_API_PORT')
+relay_api(api_socket, Integer(api_port)) if api_socket
+
 begin
   handler = load_handler(ENV['_HANDLER'])
 rescue LoadFailure => e

@@ -213,9 +213,26 @@ def exit_with(process):
     os._exit(status)
 
 
+def relay_api():
+    """With the network off, serves the way to Flowbench's API on the sandbox's loopback
+    (api_relay.py, loaded from this worker's own folder); the bootstrap's AWS_ENDPOINT_URL names
+    it. The relay's own variables are not passed on to the bootstrap."""
+    import importlib.util
+
+    path, port = os.environ.pop("FLOWBENCH_API_SOCKET", None), os.environ.pop("FLOWBENCH_API_PORT", None)
+    if not path:
+        return
+    here = os.path.dirname(os.path.abspath(__file__))
+    spec = importlib.util.spec_from_file_location("flowbench_api_relay", os.path.join(here, "api_relay.py"))
+    relay = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(relay)
+    relay.relay_api(path, int(port))
+
+
 def main():
     os.set_inheritable(REQUESTS, False)
     os.set_inheritable(RESPONSES, False)
+    relay_api()
     server = OwnServer(("127.0.0.1", 0), RuntimeApi)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     process = start_bootstrap(f"127.0.0.1:{server.server_address[1]}")

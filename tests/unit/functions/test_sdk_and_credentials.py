@@ -1,7 +1,8 @@
 """The runner's seams for the AWS SDK inside functions: an execution role's credentials, given to
 each new worker in its environment, never in its logs, renewed (a new worker) before they would
 expire mid-invocation; the relay that gives a worker whose network is off Flowbench's API and
-nothing else; and the SDKs, importable read-only after the function's own code."""
+nothing else (Python, Node.js, Ruby and a custom runtime's bootstrap alike); and the SDKs,
+importable read-only after the function's own code."""
 
 from __future__ import annotations
 
@@ -92,6 +93,43 @@ NODE_REACH = ("exports.handler = async (event) => {\n"
               "};\n")
 
 
+RUBY_REACH = ("require 'net/http'\n\n"
+              "def handler(event:, context:)\n"
+              "  found = { 'endpoint' => ENV['AWS_ENDPOINT_URL'] }\n"
+              "  found['api'] = Net::HTTP.get(URI(\"#{ENV['AWS_ENDPOINT_URL']}/ping\"))\n"
+              "  begin\n"
+              "    Net::HTTP.start(URI(event['elsewhere']).host, URI(event['elsewhere']).port, open_timeout: 3) {}\n"
+              "    found['elsewhere'] = 'reached'\n"
+              "  rescue StandardError\n"
+              "    found['elsewhere'] = 'unreachable'\n"
+              "  end\n"
+              "  found\n"
+              "end\n")
+
+# A custom runtime's bootstrap (a Python script here): REACH's handler in a Runtime API loop.
+BOOTSTRAP_REACH = ("#!/usr/bin/python3\n" + REACH +
+                   "\n\nimport json\n"
+                   "api = 'http://' + os.environ['AWS_LAMBDA_RUNTIME_API'] + '/2018-06-01/runtime/invocation/'\n"
+                   "while True:\n"
+                   "    got = urllib.request.urlopen(api + 'next')\n"
+                   "    request_id = got.headers['Lambda-Runtime-Aws-Request-Id']\n"
+                   "    body = json.dumps(handler(json.loads(got.read()), None)).encode()\n"
+                   "    urllib.request.urlopen(urllib.request.Request(api + request_id + '/response', data=body))\n")
+
+
+def reaching(language: str, **config):
+    """Returns the spec of a function that calls the API's /ping and tries `elsewhere`."""
+    from .test_ruby_and_custom_runtimes import custom, executable, ruby_function
+
+    if language == "python":
+        return python_function(REACH, **config)
+    if language == "nodejs":
+        return node_function(NODE_REACH, **config)
+    if language == "ruby":
+        return ruby_function(RUBY_REACH, **config)
+    return custom({"bootstrap": executable(BOOTSTRAP_REACH)}, **config)
+
+
 @pytest.fixture
 def api():
     """A stand-in for Flowbench's API on the host: answers every GET with its path."""
@@ -112,13 +150,12 @@ def api():
     server.shutdown()
 
 
-@pytest.mark.parametrize("language", ["python", "nodejs"])
+@pytest.mark.parametrize("language", ["python", "nodejs", "ruby", "custom"])
 @pytest.mark.parametrize("backend", ISOLATING)
 def test_a_worker_with_its_network_off_reaches_the_api_alone(api, backend, language):
-    make, source = (python_function, REACH) if language == "python" else (node_function, NODE_REACH)
     with FunctionRunner(backend=backend, api_url=api) as own:
-        spec = make(source, name=unique("bridged"), network=False, memory=256,
-                    credentials=lambda: ({"AWS_ENDPOINT_URL": api}, time.time() + 3600))
+        spec = reaching(language, name=unique("bridged"), network=False, memory=256,
+                        credentials=lambda: ({"AWS_ENDPOINT_URL": api}, time.time() + 3600))
         found = own.invoke(spec, {"elsewhere": api + "/other"})
     assert found.error is None, found.logs
     assert found.payload["endpoint"].startswith("http://127.0.0.1:") and found.payload["endpoint"] != api
