@@ -16,6 +16,11 @@ api("GET", "/api/runtimes").then((data) => {
   runtimes = data.runtimes;
   runtimeSelect.replaceChildren(...runtimes.map((r) => el("option", { value: r.id, text: r.version ? `${r.label} (${r.version})` : r.label })));
   fillStartingPoints();
+  // Create is offered once the runtimes are known (a click before would send no runtime).
+  document.getElementById("create").disabled = false;
+}).catch((error) => {
+  formError.textContent = error.message;
+  formError.hidden = false;
 });
 runtimeSelect.addEventListener("change", fillStartingPoints);
 form.addEventListener("input", (event) => {
