@@ -55,6 +55,12 @@ def started(loop: asyncio.AbstractEventLoop | None = None, name: str = "web", th
     runs_executions = name != "web" or not executor.distributed
     if runs_executions:
         executor.keeper.start()
+        if executor.distributed:
+            # A worker also sends again the Deploys whose installer died (its lease ran out).
+            from editor.services.deploys import sweep_updates
+            from editor.services.leases import SWEEP_SECONDS
+
+            executor.keeper.every(SWEEP_SECONDS, sweep_updates)
     log.info("%s started as %s: %s; lease %d s, at most %d helper threads an execution and %d a user, "
              "stop grace %d s", name, process_id(),
              f"runs executions on {threads or executor.workers} threads" if runs_executions else "runs no executions",

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db.models import F
 
 from editor.models import Execution
-from editor.services import deploys, leases, runs
+from editor.services import leases, runs
 
 __all__ = ["Executor", "get_executor", "replace_executor", "dispatch", "request_stop",
            "resume_running_executions"]
@@ -40,7 +40,7 @@ class Executor:
     def __init__(self, workers: int | None = None, *, distributed: bool | None = None):
         self.distributed = _distributed() if distributed is None else distributed
         self.workers = workers or settings.FLOWBENCH_EXECUTION_THREADS
-        self.keeper = leases.Keeper(self.dispatch, sweep=self.distributed, sweepers=(deploys.sweep_updates,))
+        self.keeper = leases.Keeper(self.dispatch, sweep=self.distributed)
         self.abandoned = False   # acts as if its process died: its runs write nothing more
         self.stopping = False    # its process stops: no run starts here any more
         self._queue: queue.SimpleQueue = queue.SimpleQueue()

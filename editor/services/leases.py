@@ -138,11 +138,9 @@ class Tracked:
 class Keeper:
     """The lease keeper of one process (see the module docstring)."""
 
-    def __init__(self, dispatch, sweep: bool, sweepers=()):
+    def __init__(self, dispatch, sweep: bool):
         self.dispatch = dispatch
         self.sweep = sweep
-        # More work whose holders' leases run out, swept with the executions (Deploys' installs).
-        self.sweepers = tuple(sweepers)
         self.runs: dict[str, Tracked] = {}
         self.reserved: set[str] = set()   # executions whose jobs this process took, not yet run
         self.wakeups: list[tuple[datetime, str]] = []
@@ -152,7 +150,8 @@ class Keeper:
         self.last_sweep = 0.0
         self.closed = False
         # (every how many seconds, what, when it last ran): other periodic work of the process,
-        # such as firing due schedules in the embedded mode.
+        # such as firing due schedules in the embedded mode and sweeping installs whose lease ran
+        # out in a worker (flowbench.lifecycle).
         self.periodic: list[list] = []
 
     def start(self) -> None:
@@ -336,5 +335,3 @@ class Keeper:
                 if owner:
                     log.info("taking over execution %s from %s (its lease ran out)", execution_id, owner)
                 self.dispatch(execution_id)
-        for sweeper in self.sweepers:
-            sweeper()
