@@ -186,6 +186,18 @@ FLOWBENCH_PACKAGES_DIR = Path(env_str(
     "FLOWBENCH_PACKAGES_DIR", os.path.join(tempfile.gettempdir(), f"flowbench-packages-{os.geteuid()}"))).resolve()
 FLOWBENCH_INSTALL_TIMEOUT = env_int("FLOWBENCH_INSTALL_TIMEOUT", 300, minimum=1, maximum=3600)
 
+# Buckets (S3's API). Objects' bytes are kept by a Django storage: "filesystem" (default: files under
+# the data folder's objects/), "database" (chunks in the database: every process of the distributed
+# mode reaches it with no other service) or the dotted path of a Storage class (its options from
+# FLOWBENCH_OBJECT_STORAGE_OPTIONS, a JSON object). The largest object (multipart uploads included;
+# S3's own limit is 5 TB) and the largest body one request may carry (a PutObject, an UploadPart;
+# S3's is 5 GB, read in full before it is stored, so kept smaller here) in bytes.
+FLOWBENCH_OBJECT_STORAGE = env_str("FLOWBENCH_OBJECT_STORAGE", "filesystem")
+FLOWBENCH_OBJECT_STORAGE_OPTIONS = env_str("FLOWBENCH_OBJECT_STORAGE_OPTIONS", "{}")
+FLOWBENCH_OBJECT_MAX_BYTES = env_int("FLOWBENCH_OBJECT_MAX_BYTES", 5 * 1024 ** 3, minimum=1)
+FLOWBENCH_OBJECT_MAX_REQUEST_BYTES = env_int("FLOWBENCH_OBJECT_MAX_REQUEST_BYTES", 256 * 1024 ** 2, minimum=1024,
+                                             maximum=5 * 1024 ** 3)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -103,7 +103,8 @@ def authenticate(request: Request, now: datetime) -> Principal:
     credentials = next(filter(None, (source(signed) for source in CREDENTIAL_SOURCES)), None)
     if credentials is None:
         raise refusal("unrecognized_client", INVALID_TOKEN)
-    check_signature(request, signed, credentials.secret)
+    # An aws-chunked upload's payload replaces its body once every chunk is checked.
+    request.body = check_signature(request, signed, credentials.secret)
     credentials.used(signed.service, signed.region)
     return credentials.principal
 

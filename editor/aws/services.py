@@ -28,8 +28,11 @@ class Service:
 
 
 def _services() -> dict[str, Service]:
+    from django.conf import settings
+
     from editor.aws.providers.iam import IamProvider
     from editor.aws.providers.lambda_ import LambdaProvider
+    from editor.aws.providers.s3 import S3Provider
     from editor.aws.providers.stepfunctions import StepFunctionsProvider
     from editor.aws.providers.sts import StsProvider
 
@@ -40,6 +43,8 @@ def _services() -> dict[str, Service]:
         # limit for that request is 70,167,211 bytes); Step Functions speaks JSON 1.0.
         Service("lambda", "lambda", LambdaProvider, max_body=70_167_211),
         Service("states", "stepfunctions", StepFunctionsProvider, max_body=2 * MB),
+        # S3 takes an object's bytes in one request (PutObject, UploadPart), up to the setting.
+        Service("s3", "s3", S3Provider, max_body=settings.FLOWBENCH_OBJECT_MAX_REQUEST_BYTES),
     ]
     return {row.signing_name: row for row in rows}
 
@@ -58,7 +63,8 @@ class Registry:
     @cached_property
     def rest_prefixes(self) -> dict[str, Service]:
         """The REST services by the first segment of their URIs ("2015-03-31" -> Lambda)."""
-        return {prefix: s for s in self.by_signing_name.values() if s.spec.protocol.startswith("rest-")
+        # S3's paths start with a bucket's name, any name: it is found by its signature's scope.
+        return {prefix: s for s in self.by_signing_name.values() if s.spec.protocol == "rest-json"
                 for prefix in s.spec.path_prefixes}
 
     @cached_property

@@ -1,0 +1,137 @@
+"""Objects in buckets: put, read, copy and delete, the one writer of StoredObject rows.
+
+    put_object(bucket, "a/b.txt", [b"..."], content_type="text/plain", metadata={"k": "v"})
+    find_object(bucket, "a/b.txt")          -> StoredObject (NoSuchKey)
+    copy_object(source, bucket, key, ...)   -> StoredObject, a copy of the bytes
+    delete_object(bucket, key)              -> whether there was one
+
+The bytes are saved to a blob first; the row that names them is written in one transaction that
+also drops the blob the key named before (deleted once that commits). Refusals are ApiErrors with
+S3's codes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from editor.errors import ApiError
+from editor.models import Bucket, StoredObject
+from editor.services.object_store import forget_blobs, read_blob, save_blob
+
+__all__ = ["key_problem", "check_key", "put_object", "store_blob", "find_object", "copy_object", "delete_object",
+           "object_events"]
+
+MAX_KEY_BYTES = 1024
+DEFAULT_TYPE = "binary/octet-stream"
+
+# Called with (event name, bucket, key, object or None) after each change commits: bucket
+# notifications subscribe here. The names are S3's ("ObjectCreated:Put", "ObjectRemoved:Delete").
+object_events: list = []
+
+
+def key_problem(key: str) -> str | None:
+    """Returns why `key` cannot name an object, or None."""
+    if not key:
+        return "A key must not be empty."
+    if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
+        return f"Your key is too long: a key is at most {MAX_KEY_BYTES} bytes of UTF-8."
+    if "\x00" in key:
+        return "A key must not contain the NUL character."
+    return None
+
+
+def check_key(key: str) -> None:
+    why = key_problem(key)
+    if why:
+        raise ApiError("KeyTooLongError" if "too long" in why else "InvalidArgument", why, 400, field="Key")
+
+
+def _announce(event: str, bucket: Bucket, key: str, found: StoredObject | None) -> None:
+    for listener in object_events:
+        transaction.on_commit(lambda listener=listener: listener(event, bucket, key, found))
+
+
+def store_blob(bucket: Bucket, key: str, blob: str, size: int, etag: str, *, content_type: str | None,
+               metadata: dict[str, str], headers: dict[str, Any], event: str) -> StoredObject:
+    """Returns the object `key` of `bucket`, now naming the saved `blob` (the blob it named before
+    is deleted once this commits). Called inside no transaction or an outer one."""
+    values = {"size": size, "etag": etag, "content_type": content_type or DEFAULT_TYPE, "metadata": metadata,
+              "headers": headers, "blob": blob, "last_modified": timezone.now()}
+    for attempt in (1, 2):
+        try:
+            with transaction.atomic():
+                if not Bucket.objects.filter(pk=bucket.pk).exists():
+                    forget_blobs([blob])
+                    raise ApiError("NoSuchBucket", "The specified bucket does not exist", 404, field="Bucket")
+                found = StoredObject.objects.select_for_update().filter(bucket=bucket, key=key).first()
+                if found is None:
+                    found = StoredObject.objects.create(bucket=bucket, key=key, **values)
+                else:
+                    forget_blobs([found.blob])
+                    for name, value in values.items():
+                        setattr(found, name, value)
+                    found.save()
+                _announce(event, bucket, key, found)
+                return found
+        except IntegrityError:
+            if attempt == 2:   # created by another request at the same moment twice over: give up cleanly
+                forget_blobs([blob])
+                raise
+    raise AssertionError("unreachable")
+
+
+def put_object(bucket: Bucket, key: str, pieces: Iterable[bytes], *, content_type: str | None = None,
+               metadata: dict[str, str] | None = None, headers: dict[str, Any] | None = None,
+               content_md5: str | None = None) -> StoredObject:
+    """Returns the object `key` of `bucket` holding the bytes `pieces` yields (replacing any)."""
+    check_key(key)
+    limit = min(settings.FLOWBENCH_OBJECT_MAX_BYTES, settings.FLOWBENCH_OBJECT_MAX_REQUEST_BYTES)
+    blob, size, md5 = save_blob(pieces, limit)
+    if content_md5 is not None and content_md5 != md5:
+        forget_blobs([blob])
+        raise ApiError("BadDigest", "The Content-MD5 you specified did not match what we received.", 400,
+                       field="Content-MD5")
+    return store_blob(bucket, key, blob, size, f'"{md5}"', content_type=content_type, metadata=metadata or {},
+                      headers=headers or {}, event="ObjectCreated:Put")
+
+
+def find_object(bucket: Bucket, key: str) -> StoredObject:
+    found = StoredObject.objects.filter(bucket=bucket, key=key).first()
+    if found is None:
+        raise ApiError("NoSuchKey", "The specified key does not exist.", 404, field="Key")
+    return found
+
+
+def copy_object(source: StoredObject, bucket: Bucket, key: str, *, replace: bool, content_type: str | None,
+                metadata: dict[str, str] | None, headers: dict[str, Any] | None) -> StoredObject:
+    """Returns the object `key` of `bucket`, a copy of `source`'s bytes with its metadata (or the
+    given ones when `replace`, S3's MetadataDirective=REPLACE)."""
+    check_key(key)
+    if source.bucket_id == bucket.pk and source.key == key and not replace:
+        raise ApiError("InvalidRequest", "This copy request is illegal because it is trying to copy an object to "
+                                         "itself without changing the object's metadata, storage class, website "
+                                         "redirect location or encryption attributes.", 400)
+    blob, size, md5 = save_blob(read_blob(source.blob), settings.FLOWBENCH_OBJECT_MAX_BYTES)
+    if replace:
+        kept_type, kept_metadata, kept_headers = content_type, metadata or {}, headers or {}
+    else:
+        kept_type, kept_metadata, kept_headers = source.content_type, source.metadata, source.headers
+    return store_blob(bucket, key, blob, size, f'"{md5}"', content_type=kept_type, metadata=kept_metadata,
+                      headers=kept_headers, event="ObjectCreated:Copy")
+
+
+def delete_object(bucket: Bucket, key: str) -> bool:
+    """Deletes the object `key` of `bucket`; returns whether there was one (S3 answers alike)."""
+    with transaction.atomic():
+        found = StoredObject.objects.select_for_update().filter(bucket=bucket, key=key).first()
+        if found is None:
+            return False
+        forget_blobs([found.blob])
+        found.delete()
+        _announce("ObjectRemoved:Delete", bucket, key, None)
+    return True
