@@ -21,22 +21,24 @@ from daphne.server import Server
 
 
 def keep_metadata_names_lowercase() -> None:
-    """Makes Twisted write `x-amz-meta-*` header names as they are (lower case)."""
+    """Makes Twisted write `x-amz-meta-*` header names as they are (lower case). Twisted's name
+    encoder looks a name up in its cache before title-casing it; the cache answers those names."""
     from twisted.web import http_headers
 
     encoder = http_headers._nameEncoder
-    if getattr(encoder, "keeps_metadata_case", False):
-        return
-    title_case = encoder.encode
 
-    def encode(name):
-        raw = name.encode("iso-8859-1") if isinstance(name, str) else name
-        if raw[:11].lower() == b"x-amz-meta-" and http_headers._istoken(raw):
-            return raw.lower()
-        return title_case(name)
+    class Cache(dict):
+        def get(self, name, default=None):
+            found = super().get(name)
+            if found is not None:
+                return found
+            raw = name.encode("iso-8859-1", "replace") if isinstance(name, str) else name
+            if raw[:11].lower() == b"x-amz-meta-" and http_headers._istoken(raw):
+                return raw.lower()
+            return default
 
-    encoder.encode = encode
-    encoder.keeps_metadata_case = True
+    if type(encoder._canonicalHeaderCache) is dict:   # once per process
+        encoder._canonicalHeaderCache = Cache(encoder._canonicalHeaderCache)
 
 
 class FlowbenchServer(Server):

@@ -20,11 +20,11 @@ from xml.sax.saxutils import escape
 from botocore.model import OperationModel, Shape
 
 from editor.aws.addressing import Address, address_of
-from editor.aws.errors import AwsError, refusal, validation_error
+from editor.aws.errors import AwsError, refusal
 from editor.aws.http import Request, Response
 from editor.aws.protocols.base import Protocol, timestamp
 from editor.aws.protocols.xml import xml_of
-from editor.aws.shapes import read, read_members
+from editor.aws.shapes import read_members
 from editor.aws.specs import ServiceSpec
 
 XML = "application/xml"
@@ -35,8 +35,9 @@ ROOTS = {
     "ListBucketsOutput": "ListAllMyBucketsResult", "CreateMultipartUploadOutput": "InitiateMultipartUploadResult",
     "CompleteMultipartUploadOutput": "CompleteMultipartUploadResult", "DeleteObjectsOutput": "DeleteResult",
     "ListPartsOutput": "ListPartsResult", "ListMultipartUploadsOutput": "ListMultipartUploadsResult",
-    "GetBucketLocationOutput": "LocationConstraint",
 }
+# Outputs S3 writes as one element holding a member's text (`<LocationConstraint>eu-west-1</..>`).
+TEXT_ROOTS = {"GetBucketLocationOutput": "LocationConstraint"}
 # Operations S3 still answers beside the newer one on the same request (the older is deprecated).
 _PREFERRED = {"ListBuckets"}
 
@@ -165,18 +166,8 @@ class RestXmlProtocol(Protocol):
                 found = {k[len(prefix):]: v for k, v in request.headers.items() if k.startswith(prefix)}
                 values[name] = (found or None, True)
             elif name == payload:
-                values[name] = (self._payload(member, request.body), member.type_name != "structure")
-        found = read_members(shape, {k: v for k, v in values.items() if k != payload})
-        if payload and values.get(payload, (None,))[0] is not None:
-            value, _ = values[payload]
-            member = shape.members[payload]
-            if member.type_name == "structure":
-                problems: list[str] = []
-                value = read(member, value, payload, problems, True)
-                if problems:
-                    raise validation_error(problems)
-            found[payload] = value
-        return found
+                values[name] = (self._payload(member, request.body), True)   # XML's scalars are text
+        return read_members(shape, values)
 
     def _payload(self, member: Shape, body: bytes):
         if member.type_name == "blob":
@@ -227,6 +218,10 @@ class RestXmlProtocol(Protocol):
                 root = member.serialization.get("name", payload)
                 body = self._document(spec, root, member, value or {})
                 headers.setdefault("Content-Type", XML)
+        elif shape.name in TEXT_ROOTS:
+            root = TEXT_ROOTS[shape.name]
+            body = self._document(spec, root, None, escape(str(result.get(root) or "")))
+            headers.setdefault("Content-Type", XML)
         elif body_members:
             body = self._document(spec, ROOTS.get(shape.name, shape.name.removesuffix("Output")), shape, body_members)
             headers.setdefault("Content-Type", XML)
@@ -234,9 +229,11 @@ class RestXmlProtocol(Protocol):
             body = b""
         return Response(status, headers, body)
 
-    def _document(self, spec, root: str, shape: Shape, value: dict) -> bytes:
+    def _document(self, spec, root: str, shape: Shape | None, value) -> bytes:
+        """Returns the XML document `<root>` holding `value` written as `shape` (or text as it is)."""
         namespace = "http://s3.amazonaws.com/doc/2006-03-01/"
-        return (f'{DECLARATION}<{root} xmlns="{namespace}">{xml_of(shape, value)}</{root}>').encode("utf-8")
+        inner = xml_of(shape, value) if shape is not None else value
+        return f'{DECLARATION}<{root} xmlns="{namespace}">{inner}</{root}>'.encode("utf-8")
 
     def serialize_error(self, spec, error: AwsError, request_id) -> Response:
         code, status = error.resolve(self.family)
