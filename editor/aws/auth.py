@@ -103,8 +103,10 @@ def authenticate(request: Request, now: datetime) -> Principal:
     credentials = next(filter(None, (source(signed) for source in CREDENTIAL_SOURCES)), None)
     if credentials is None:
         raise refusal("unrecognized_client", INVALID_TOKEN)
-    # An aws-chunked upload's payload replaces its body once every chunk is checked.
-    request.body = check_signature(request, signed, credentials.secret)
+    # An aws-chunked upload's payload replaces its body once every chunk is checked, and its
+    # trailing checksum is read as the header it stands for.
+    request.body, trailers = check_signature(request, signed, credentials.secret)
+    request.headers.update(trailers)
     credentials.used(signed.service, signed.region)
     return credentials.principal
 

@@ -181,10 +181,10 @@ def expected_signature(request: Request, signed: Signed, secret: str) -> str:
     return signer.signature(signer.string_to_sign(rebuilt, canonical), rebuilt)
 
 
-def check_signature(request: Request, signed: Signed, secret: str) -> bytes:
+def check_signature(request: Request, signed: Signed, secret: str) -> tuple[bytes, dict[str, str]]:
     """Refuses the request unless its signature is the one its key's secret makes; returns its
-    payload: the body, or what an aws-chunked body (S3's streamed uploads) carries, every
-    chunk's signature checked."""
+    payload and trailing headers: the body and {}, or what an aws-chunked body (S3's streamed
+    uploads) carries, every chunk's signature checked."""
     if "host" not in signed.signed_headers:
         raise refusal("invalid_signature", "The host header must be signed.")
     declared = request.headers.get("x-amz-content-sha256")
@@ -198,12 +198,12 @@ def check_signature(request: Request, signed: Signed, secret: str) -> bytes:
                                            "provided. Check your AWS Secret Access Key and signing method. Consult "
                                            "the service documentation for details.")
     if declared not in chunked.MODES:
-        return request.body
+        return request.body, {}
     chain = chunked.Chain(chunked.signing_key(secret, signed.date, signed.region, signed.service), signed.amz_date,
                           f"{signed.date}/{signed.region}/{signed.service}/aws4_request", signed.signature)
-    payload, _trailers = chunked.decode(request.body, declared, chain)
+    payload, trailers = chunked.decode(request.body, declared, chain)
     length = request.headers.get("x-amz-decoded-content-length")
     if length is not None and length.strip() != str(len(payload)):
         raise refusal("incomplete_signature", f"The aws-chunked body carries {len(payload)} bytes, not the "
                                               f"{length.strip()} its x-amz-decoded-content-length says.")
-    return payload
+    return payload, trailers
