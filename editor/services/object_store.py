@@ -124,7 +124,7 @@ def save_blob(pieces: Iterable[bytes], limit: int) -> tuple[str, int, str]:
     content = _Measured(pieces, limit)
     try:
         saved = storage().save(name, content)
-    except TooLarge:
+    except BaseException:   # too large, or the client went away: no half blob is kept
         _delete_quietly(name)
         raise
     return saved, content.size_so_far, content.md5.hexdigest()
