@@ -138,6 +138,7 @@ class Invocation(models.Model):
         TEST = "test", "Test"
         STATE_MACHINE = "state_machine", "State machine"
         API = "api", "Invoke API"
+        BUCKET = "bucket", "Bucket notification"
 
     class Status(models.TextChoices):
         RUNNING = "running", "Running"
@@ -532,6 +533,8 @@ class Bucket(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="buckets")
     name = models.CharField(max_length=63, unique=True)
     region = models.CharField(max_length=32)
+    # S3's LambdaFunctionConfigurations as PutBucketNotificationConfiguration last set them
+    notifications = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -592,6 +595,25 @@ class UploadedPart(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["upload", "number"], name="part_number_unique_per_upload")]
         ordering = ["number"]
+
+
+class NotificationDelivery(models.Model):
+    """One event a bucket's notification delivered: which change, to which configuration, and
+    the asynchronous invocation it started (recorded with the change, in its transaction, so each
+    change is delivered once), or why none was started."""
+
+    bucket = models.ForeignKey(Bucket, on_delete=models.CASCADE, related_name="deliveries")
+    configuration_id = models.CharField(max_length=256)
+    event_name = models.CharField(max_length=64)
+    key = models.CharField(max_length=1024)
+    function_arn = models.CharField(max_length=256)
+    invocation = models.ForeignKey("Invocation", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
 
 
 class BlobChunk(models.Model):

@@ -6,7 +6,8 @@
     delete_object(bucket, key)              -> whether there was one
 
 The bytes are saved to a blob first; the row that names them is written in one transaction that
-also drops the blob the key named before (deleted once that commits). Refusals are ApiErrors with
+also drops the blob the key named before (deleted once that commits) and records the bucket
+notifications the change calls for (editor.services.notifications). Refusals are ApiErrors with
 S3's codes.
 """
 
@@ -23,15 +24,10 @@ from editor.errors import ApiError
 from editor.models import Bucket, StoredObject
 from editor.services.object_store import forget_blobs, read_blob, save_blob
 
-__all__ = ["key_problem", "check_key", "put_object", "store_blob", "find_object", "copy_object", "delete_object",
-           "object_events"]
+__all__ = ["key_problem", "check_key", "put_object", "store_blob", "find_object", "copy_object", "delete_object"]
 
 MAX_KEY_BYTES = 1024
 DEFAULT_TYPE = "binary/octet-stream"
-
-# Called with (event name, bucket, key, object or None) after each change commits: bucket
-# notifications subscribe here. The names are S3's ("ObjectCreated:Put", "ObjectRemoved:Delete").
-object_events: list = []
 
 
 def key_problem(key: str) -> str | None:
@@ -52,8 +48,10 @@ def check_key(key: str) -> None:
 
 
 def _announce(event: str, bucket: Bucket, key: str, found: StoredObject | None) -> None:
-    for listener in object_events:
-        transaction.on_commit(lambda listener=listener: listener(event, bucket, key, found))
+    """Records the bucket notifications the change calls for, in the change's transaction."""
+    from editor.services.notifications import notify
+
+    notify(bucket, event, key, found)
 
 
 def store_blob(bucket: Bucket, key: str, blob: str, size: int, etag: str, *, content_type: str | None,

@@ -1,6 +1,7 @@
 """Amazon S3: buckets, objects and multipart uploads, one method per operation.
 
-    buckets.py     CreateBucket, ListBuckets, DeleteBucket, HeadBucket, GetBucketLocation, ListObjects(V2)
+    buckets.py     CreateBucket, ListBuckets, DeleteBucket, HeadBucket, GetBucketLocation, ListObjects(V2),
+                   Put/GetBucketNotificationConfiguration
     objects.py     PutObject, GetObject, HeadObject, DeleteObject(s), CopyObject
     multipart.py   Create/Complete/AbortMultipartUpload, UploadPart, ListParts, ListMultipartUploads
 """

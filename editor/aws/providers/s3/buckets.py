@@ -9,6 +9,7 @@ from urllib.parse import quote
 from editor.aws.errors import AwsError
 from editor.aws.providers.s3.base import S3Base, bucket_arn
 from editor.services import buckets as service
+from editor.services import notifications
 
 MAX_KEYS = 1000
 
@@ -110,3 +111,17 @@ class BucketOperations(S3Base):
         listing, shared, encode = self._listing(params, marker)
         return {**shared, "Marker": encode(marker),
                 "NextMarker": encode(listing.last) if listing.truncated else None}
+
+    def PutBucketNotificationConfiguration(self, params: dict) -> dict:
+        bucket = self.bucket(params["Bucket"], "s3:PutBucketNotification")
+        configuration = params["NotificationConfiguration"]
+        for other in ("TopicConfigurations", "QueueConfigurations", "EventBridgeConfiguration"):
+            if configuration.get(other):
+                raise AwsError("InvalidArgument", f"Flowbench delivers bucket notifications to functions "
+                                                  f"(LambdaFunctionConfigurations), not {other}.", 400)
+        notifications.set_notifications(bucket, configuration.get("LambdaFunctionConfigurations") or [])
+        return {}
+
+    def GetBucketNotificationConfiguration(self, params: dict) -> dict:
+        bucket = self.bucket(params["Bucket"], "s3:GetBucketNotification")
+        return {"LambdaFunctionConfigurations": bucket.notifications or None}
