@@ -3,7 +3,7 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path, re_path
 
-from editor import api, api_keys, api_layers, api_machines, api_tasks, views, views_lambda, views_machines, views_operations
+from editor import api, api_buckets, api_keys, api_layers, api_machines, api_tasks, views, views_lambda, views_machines, views_operations
 
 api_patterns = [
     path("api/runtimes", api.runtimes, name="api-runtimes"),
@@ -50,6 +50,11 @@ api_patterns = [
     path("api/task-tokens/heartbeat", api_tasks.send_heartbeat, name="api-task-heartbeat"),
     path("api/access-keys", api_keys.access_key_list, name="api-access-keys"),
     path("api/access-keys/<str:key_id>", api_keys.access_key_detail, name="api-access-key"),
+    path("api/buckets", api_buckets.bucket_list, name="api-buckets"),
+    path("api/buckets/<str:name>", api_buckets.bucket_detail, name="api-bucket"),
+    path("api/buckets/<str:name>/objects", api_buckets.bucket_objects, name="api-bucket-objects"),
+    path("api/buckets/<str:name>/objects/<path:key>", api_buckets.bucket_object, name="api-bucket-object"),
+    path("api/buckets/<str:name>/notifications", api_buckets.bucket_notifications, name="api-bucket-notifications"),
     re_path(r"^api/", api.api_not_found),
 ]
 
@@ -66,6 +71,8 @@ urlpatterns = [
     path("functions/<str:name>/", views.function_page, name="function"),
     path("security-credentials/", views.security_credentials, name="security-credentials"),
     path("layers/", views.layer_list, name="layer-list"),
+    path("buckets/", views.bucket_list, name="bucket-list"),
+    path("buckets/<str:name>/", views.bucket_page, name="bucket"),
     path("api/layers", api_layers.layer_list, name="api-layers"),
     path("api/layers/<str:name>/versions", api_layers.layer_versions, name="api-layer-versions"),
     path("api/layers/<str:name>/versions/<int:version>", api_layers.layer_version, name="api-layer-version"),

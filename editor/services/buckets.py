@@ -15,12 +15,14 @@ import re
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Sum
 
 from editor.errors import ApiError
 from editor.models import Bucket, StoredObject
 from editor.services.object_store import forget_blobs
 
-__all__ = ["bucket_name_problem", "create_bucket", "owned_bucket", "list_buckets", "delete_bucket",
+__all__ = ["bucket_name_problem", "create_bucket", "owned_bucket", "list_buckets", "list_buckets_with_totals",
+           "delete_bucket",
            "list_objects", "Listing"]
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
@@ -87,6 +89,12 @@ def owned_bucket(user, name: str, *, lock: bool = False) -> Bucket:
 
 def list_buckets(user) -> list[Bucket]:
     return list(Bucket.objects.filter(owner=user).order_by("name"))
+
+
+def list_buckets_with_totals(user) -> list[Bucket]:
+    """Returns the user's buckets, each with `object_count` and `total_size` (bytes, or None)."""
+    return list(Bucket.objects.filter(owner=user).annotate(object_count=Count("stored_objects"),
+                                                           total_size=Sum("stored_objects__size")).order_by("name"))
 
 
 def delete_bucket(user, name: str) -> None:
