@@ -30,7 +30,7 @@ function crumbs() {
 
 function folderRow(common) {
   return el("tr", { class: "folder", "data-prefix": common },
-    el("td", {}, el("a", { href: `?prefix=${encodeURIComponent(common)}`, class: "fname", text: `📁 ${leaf(common)}`,
+    el("td", {}, el("a", { href: `?prefix=${encodeURIComponent(common)}`, class: "fname folder-name", text: leaf(common),
       onclick: (e) => { e.preventDefault(); open(common); } })),
     el("td", { class: "muted", text: "—" }), el("td", { class: "muted", text: "folder" }), el("td", {}), el("td", {}));
 }
@@ -81,7 +81,7 @@ async function show(object) {
   const facts = [["Key", object.key], ["Size", byteSize(object.size)], ["Type", object.content_type],
     ["ETag", object.etag], ...Object.entries(object.metadata).map(([k, v]) => [`x-amz-meta-${k}`, v])];
   document.getElementById("preview-facts").replaceChildren(...facts.map(([k, v]) =>
-    el("div", { class: "fact" }, el("span", { class: "muted", text: k }), el("span", { class: "mono", text: v }))));
+    el("div", { class: "preview-fact" }, el("span", { class: "muted", text: k }), el("span", { class: "mono", text: v }))));
   const target = document.getElementById("preview-body");
   const url = `${objectUrl(object.key)}?inline=1`;
   if (/^image\/(png|jpeg|gif|webp|avif|bmp)$/.test(object.content_type)) {
