@@ -23,7 +23,7 @@ from django.utils import timezone
 from editor.errors import ApiError
 from editor.models import Bucket, MultipartUpload, StoredObject, UploadedPart
 from editor.services.object_store import blob_pieces, forget_blobs, save_blob
-from editor.services.objects import check_key, store_blob
+from editor.services.objects import check_key, save_upload, store_blob
 
 __all__ = ["create_upload", "find_upload", "upload_part", "complete_upload", "abort_upload", "MIN_PART_BYTES",
            "MAX_PARTS"]
@@ -60,12 +60,7 @@ def upload_part(bucket: Bucket, upload_id: str, key: str, number: int, pieces, *
         raise ApiError("InvalidArgument", f"Part number must be an integer between 1 and {MAX_PARTS}, inclusive",
                        400, field="PartNumber")
     find_upload(bucket, upload_id, key)
-    limit = min(settings.FLOWBENCH_OBJECT_MAX_BYTES, settings.FLOWBENCH_OBJECT_MAX_REQUEST_BYTES)
-    blob, size, md5 = save_blob(pieces, limit)
-    if content_md5 is not None and content_md5 != md5:
-        forget_blobs([blob])
-        raise ApiError("BadDigest", "The Content-MD5 you specified did not match what we received.", 400,
-                       field="Content-MD5")
+    blob, size, md5 = save_upload(pieces, content_md5)
     values = {"size": size, "etag": f'"{md5}"', "blob": blob, "last_modified": timezone.now()}
     try:
         with transaction.atomic():

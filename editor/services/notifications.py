@@ -22,6 +22,7 @@ from django.db import transaction
 from editor.errors import ApiError
 from editor.models import Bucket, Function, Invocation, NotificationDelivery, StoredObject
 from editor.services.accounts import account_id
+from editor.services.functions import version_named
 from runtime.arn import parse_function
 
 __all__ = ["EVENTS", "set_notifications", "notify", "event_record"]
@@ -161,16 +162,9 @@ def _target(bucket: Bucket, arn: str):
     function = Function.objects.select_related("deployed").filter(owner=bucket.owner, name=ref.name).first()
     if function is None:
         raise ApiError("ResourceNotFound", f"The function {arn} no longer exists.", 404)
-    qualifier = ref.qualifier
-    if qualifier in (None, "", "$LATEST"):
-        if function.deployed is None:
-            raise ApiError("ResourceConflict", f"{function.name} has nothing deployed yet.", 409)
-        return function, function.deployed
-    if qualifier.isdigit():
-        version = function.versions.filter(number=int(qualifier)).first()
-    else:
-        alias = function.aliases.select_related("version").filter(name=qualifier).first()
-        version = alias.version if alias is not None else None
+    version = version_named(function, ref.qualifier)
+    if version is None and ref.qualifier in (None, "", "$LATEST"):
+        raise ApiError("ResourceConflict", f"{function.name} has nothing deployed yet.", 409)
     if version is None:
         raise ApiError("ResourceNotFound", f"The function version {arn} no longer exists.", 404)
     return function, version

@@ -24,7 +24,7 @@ from editor.errors import ApiError
 from editor.models import Bucket, StoredObject
 from editor.services.object_store import forget_blobs, read_blob, save_blob
 
-__all__ = ["key_problem", "check_key", "put_object", "store_blob", "find_object", "copy_object", "delete_object"]
+__all__ = ["key_problem", "check_key", "put_object", "save_upload", "store_blob", "find_object", "copy_object", "delete_object"]
 
 MAX_KEY_BYTES = 1024
 DEFAULT_TYPE = "binary/octet-stream"
@@ -88,14 +88,21 @@ def put_object(bucket: Bucket, key: str, pieces: Iterable[bytes], *, content_typ
                content_md5: str | None = None) -> StoredObject:
     """Returns the object `key` of `bucket` holding the bytes `pieces` yields (replacing any)."""
     check_key(key)
+    blob, size, md5 = save_upload(pieces, content_md5)
+    return store_blob(bucket, key, blob, size, f'"{md5}"', content_type=content_type, metadata=metadata or {},
+                      headers=headers or {}, event="ObjectCreated:Put")
+
+
+def save_upload(pieces: Iterable[bytes], content_md5: str | None) -> tuple[str, int, str]:
+    """Returns (blob, size, MD5 hex) of the bytes one request uploads (an object or a part), within
+    the object and request limits, refused (nothing kept) unless its MD5 is `content_md5` if given."""
     limit = min(settings.FLOWBENCH_OBJECT_MAX_BYTES, settings.FLOWBENCH_OBJECT_MAX_REQUEST_BYTES)
     blob, size, md5 = save_blob(pieces, limit)
     if content_md5 is not None and content_md5 != md5:
         forget_blobs([blob])
         raise ApiError("BadDigest", "The Content-MD5 you specified did not match what we received.", 400,
                        field="Content-MD5")
-    return store_blob(bucket, key, blob, size, f'"{md5}"', content_type=content_type, metadata=metadata or {},
-                      headers=headers or {}, event="ObjectCreated:Put")
+    return blob, size, md5
 
 
 def find_object(bucket: Bucket, key: str) -> StoredObject:

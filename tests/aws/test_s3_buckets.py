@@ -4,19 +4,10 @@ delimiters and pages."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from botocore.exceptions import ClientError
 
-
-def bucket_name(tag: str = "b") -> str:
-    return f"{tag}-{uuid.uuid4().hex[:12]}"
-
-
-def error_of(excinfo) -> tuple[str, int]:
-    response = excinfo.value.response
-    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]
+from tests.aws.s3_support import bucket_name, error_of
 
 
 def test_a_bucket_is_created_listed_headed_and_deleted(aws, alice):

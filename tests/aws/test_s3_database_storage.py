@@ -14,7 +14,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.aws.test_s3_buckets import bucket_name, error_of
+from tests.aws.s3_support import bucket_name, error_of
 from tests.live_server import manage, new_person, running_server
 
 MB = 1024 * 1024

@@ -13,21 +13,13 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.aws.test_s3_buckets import bucket_name, error_of
+from tests.aws.s3_support import bucket_name, error_of
 
 MB = 1024 * 1024
 
 
-@pytest.fixture
-def bucket(aws, alice):
-    s3 = aws(alice, "s3")
-    name = bucket_name("mp")
-    s3.create_bucket(Bucket=name)
-    return s3, name
-
-
-def test_parts_are_put_together_in_order_with_s3s_etag(bucket):
-    s3, name = bucket
+def test_parts_are_put_together_in_order_with_s3s_etag(s3_bucket):
+    s3, name = s3_bucket
     parts = [os.urandom(5 * MB), os.urandom(5 * MB), b"tail bytes"]
     upload = s3.create_multipart_upload(Bucket=name, Key="big/file.bin", ContentType="application/x-test",
                                         Metadata={"origin": "parts"})
@@ -60,8 +52,8 @@ def test_parts_are_put_together_in_order_with_s3s_etag(bucket):
     assert error_of(twice) == ("NoSuchUpload", 404)
 
 
-def test_a_wrong_completion_is_refused_and_the_upload_stays(bucket):
-    s3, name = bucket
+def test_a_wrong_completion_is_refused_and_the_upload_stays(s3_bucket):
+    s3, name = s3_bucket
     uid = s3.create_multipart_upload(Bucket=name, Key="k")["UploadId"]
     small = s3.upload_part(Bucket=name, Key="k", UploadId=uid, PartNumber=1, Body=b"small")["ETag"]
     other = s3.upload_part(Bucket=name, Key="k", UploadId=uid, PartNumber=2, Body=b"other")["ETag"]
@@ -86,8 +78,8 @@ def test_a_wrong_completion_is_refused_and_the_upload_stays(bucket):
     assert s3.get_object(Bucket=name, Key="k")["Body"].read() == b"other"
 
 
-def test_an_aborted_upload_is_gone(bucket):
-    s3, name = bucket
+def test_an_aborted_upload_is_gone(s3_bucket):
+    s3, name = s3_bucket
     uid = s3.create_multipart_upload(Bucket=name, Key="k")["UploadId"]
     s3.upload_part(Bucket=name, Key="k", UploadId=uid, PartNumber=1, Body=b"x")
     assert s3.abort_multipart_upload(Bucket=name, Key="k", UploadId=uid)["ResponseMetadata"]["HTTPStatusCode"] == 204

@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.aws import lambda_kit
-from tests.aws.test_s3_buckets import bucket_name, error_of
+from tests.aws.s3_support import bucket_name, error_of
 from tests.integration.cluster import wait_until
 from tests.live_server import manage
 

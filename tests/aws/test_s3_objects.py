@@ -13,19 +13,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.aws.test_s3_buckets import bucket_name, error_of
+from tests.aws.s3_support import bucket_name, error_of
 
 
-@pytest.fixture
-def bucket(aws, alice):
-    s3 = aws(alice, "s3")
-    name = bucket_name("obj")
-    s3.create_bucket(Bucket=name)
-    return s3, name
-
-
-def test_an_object_keeps_its_bytes_type_metadata_and_headers(bucket):
-    s3, name = bucket
+def test_an_object_keeps_its_bytes_type_metadata_and_headers(s3_bucket):
+    s3, name = s3_bucket
     body = os.urandom(70_000)
     put = s3.put_object(Bucket=name, Key="photos/cat.jpg", Body=body, ContentType="image/jpeg",
                         Metadata={"camera": "Pentax", "taken-by": "Ann"}, CacheControl="max-age=60",
@@ -45,8 +37,8 @@ def test_an_object_keeps_its_bytes_type_metadata_and_headers(bucket):
     assert s3.head_object(Bucket=name, Key="empty")["ContentType"] == "binary/octet-stream"
 
 
-def test_putting_a_key_again_replaces_the_object(bucket):
-    s3, name = bucket
+def test_putting_a_key_again_replaces_the_object(s3_bucket):
+    s3, name = s3_bucket
     s3.put_object(Bucket=name, Key="k", Body=b"first", Metadata={"v": "1"})
     s3.put_object(Bucket=name, Key="k", Body=b"second")
     got = s3.get_object(Bucket=name, Key="k")
@@ -54,8 +46,8 @@ def test_putting_a_key_again_replaces_the_object(bucket):
     assert [o["Key"] for o in s3.list_objects_v2(Bucket=name)["Contents"]] == ["k"]
 
 
-def test_ranges_are_served_as_s3_serves_them(bucket):
-    s3, name = bucket
+def test_ranges_are_served_as_s3_serves_them(s3_bucket):
+    s3, name = s3_bucket
     body = bytes(range(256)) * 4
     s3.put_object(Bucket=name, Key="r", Body=body)
     cases = {"bytes=0-9": body[:10], "bytes=1000-": body[1000:], "bytes=-24": body[-24:],
@@ -72,8 +64,8 @@ def test_ranges_are_served_as_s3_serves_them(bucket):
     assert error_of(beyond) == ("InvalidRange", 416)
 
 
-def test_conditional_reads_answer_not_modified_and_precondition_failed(bucket):
-    s3, name = bucket
+def test_conditional_reads_answer_not_modified_and_precondition_failed(s3_bucket):
+    s3, name = s3_bucket
     etag = s3.put_object(Bucket=name, Key="c", Body=b"cached")["ETag"]
     with pytest.raises(ClientError) as same:
         s3.get_object(Bucket=name, Key="c", IfNoneMatch=etag)
@@ -89,8 +81,8 @@ def test_conditional_reads_answer_not_modified_and_precondition_failed(bucket):
     assert unchanged.value.response["ResponseMetadata"]["HTTPStatusCode"] == 304
 
 
-def test_a_copy_has_its_own_bytes_and_keeps_or_replaces_metadata(bucket, aws, alice):
-    s3, name = bucket
+def test_a_copy_has_its_own_bytes_and_keeps_or_replaces_metadata(s3_bucket, aws, alice):
+    s3, name = s3_bucket
     s3.put_object(Bucket=name, Key="src/a b.txt", Body=b"original", ContentType="text/plain", Metadata={"m": "1"})
     other = bucket_name("dst")
     s3.create_bucket(Bucket=other)
@@ -112,8 +104,8 @@ def test_a_copy_has_its_own_bytes_and_keeps_or_replaces_metadata(bucket, aws, al
     assert error_of(missing) == ("NoSuchKey", 404)
 
 
-def test_deletes_one_at_a_time_and_many_at_once(bucket):
-    s3, name = bucket
+def test_deletes_one_at_a_time_and_many_at_once(s3_bucket):
+    s3, name = s3_bucket
     for key in ("a", "b", "c", "d"):
         s3.put_object(Bucket=name, Key=key, Body=key.encode())
     assert s3.delete_object(Bucket=name, Key="a")["ResponseMetadata"]["HTTPStatusCode"] == 204
@@ -128,8 +120,8 @@ def test_deletes_one_at_a_time_and_many_at_once(bucket):
     assert error_of(missing) == ("NoSuchKey", 404)
 
 
-def test_keys_that_look_like_paths_are_names_and_never_reach_outside_the_store(bucket, server):
-    s3, name = bucket
+def test_keys_that_look_like_paths_are_names_and_never_reach_outside_the_store(s3_bucket, server):
+    s3, name = s3_bucket
     keys = ["../../../../etc/passwd", "/leading/slash", "a//b", "./dot", "..", "%2e%2e/encoded", "back\\slash",
             "sp ace/ü?#&=+.txt"]
     for key in keys:
@@ -146,8 +138,8 @@ def test_keys_that_look_like_paths_are_names_and_never_reach_outside_the_store(b
         assert not (base / "etc").exists() and not (base / "leading").exists()
 
 
-def test_a_wrong_content_md5_or_checksum_is_refused_and_nothing_is_stored(bucket):
-    s3, name = bucket
+def test_a_wrong_content_md5_or_checksum_is_refused_and_nothing_is_stored(s3_bucket):
+    s3, name = s3_bucket
     wrong = base64.b64encode(hashlib.md5(b"something else").digest()).decode()
     with pytest.raises(ClientError) as bad:
         s3.put_object(Bucket=name, Key="md5", Body=b"payload", ContentMD5=wrong)
@@ -160,8 +152,8 @@ def test_a_wrong_content_md5_or_checksum_is_refused_and_nothing_is_stored(bucket
     assert s3.put_object(Bucket=name, Key="md5", Body=b"payload", ContentMD5=right)["ETag"]
 
 
-def test_a_key_over_1024_bytes_is_refused(bucket):
-    s3, name = bucket
+def test_a_key_over_1024_bytes_is_refused(s3_bucket):
+    s3, name = s3_bucket
     with pytest.raises(ClientError) as refused:
         s3.put_object(Bucket=name, Key="é" * 513, Body=b"x")
     assert error_of(refused) == ("KeyTooLongError", 400)

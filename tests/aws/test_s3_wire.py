@@ -25,16 +25,8 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from tests.aws.test_s3_buckets import bucket_name, error_of
+from tests.aws.s3_support import bucket_name, error_of
 from tests.live_server import manage
-
-
-@pytest.fixture
-def bucket(aws, alice):
-    s3 = aws(alice, "s3")
-    name = bucket_name("wire")
-    s3.create_bucket(Bucket=name)
-    return s3, name
 
 
 def s3_client(server, person, **config):
@@ -67,8 +59,8 @@ def test_virtual_host_style_names_the_bucket_in_the_host(server, alice):
     assert path_style.get_object(Bucket=name, Key="dir/file name.txt")["Body"].read() == b"virtual"
 
 
-def test_presigned_urls_get_and_put_with_plain_http_until_they_expire(bucket, server, alice, bob):
-    _, name = bucket
+def test_presigned_urls_get_and_put_with_plain_http_until_they_expire(s3_bucket, server, alice, bob):
+    _, name = s3_bucket
     s3 = s3_client(server, alice, signature_version="s3v4")
     s3.put_object(Bucket=name, Key="shared/report.txt", Body=b"quarterly", ContentType="text/plain")
     url = s3.generate_presigned_url("get_object", Params={"Bucket": name, "Key": "shared/report.txt"}, ExpiresIn=60)
@@ -103,8 +95,8 @@ def _code(response: httpx.Response) -> str:
     return ElementTree.fromstring(response.content).findtext("Code")
 
 
-def test_an_unsigned_payload_is_accepted(bucket, server, alice):
-    s3, name = bucket
+def test_an_unsigned_payload_is_accepted(s3_bucket, server, alice):
+    s3, name = s3_bucket
     sent = []
     plain = s3_client(server, alice, s3={"payload_signing_enabled": False})
     plain.meta.events.register("before-send", lambda request, **_: sent.append(
@@ -158,8 +150,8 @@ def unsigned_trailer_put(server, person, bucket: str, key: str, chunks: list[byt
     return httpx.put(url, content=body, headers=dict(request.headers.items()))
 
 
-def test_a_streamed_upload_with_a_trailing_checksum_is_checked_against_it(bucket, server, alice):
-    s3, name = bucket
+def test_a_streamed_upload_with_a_trailing_checksum_is_checked_against_it(s3_bucket, server, alice):
+    s3, name = s3_bucket
     chunks = [b"first chunk " * 100, b"second"]
     right = base64.b64encode(zlib.crc32(b"".join(chunks)).to_bytes(4, "big")).decode()
     answer = unsigned_trailer_put(server, alice, name, "trailed.txt", chunks, right)
@@ -170,8 +162,8 @@ def test_a_streamed_upload_with_a_trailing_checksum_is_checked_against_it(bucket
     assert [o["Key"] for o in s3.list_objects_v2(Bucket=name)["Contents"]] == ["trailed.txt"]
 
 
-def test_a_streamed_upload_signed_chunk_by_chunk_is_stored_and_a_tampered_chunk_refused(bucket, server, alice):
-    s3, name = bucket
+def test_a_streamed_upload_signed_chunk_by_chunk_is_stored_and_a_tampered_chunk_refused(s3_bucket, server, alice):
+    s3, name = s3_bucket
     chunks = [b"a" * 65536, b"b" * 65536, b"tail"]
     answer = streamed_put(server, alice, name, "streamed.bin", chunks)
     assert answer.status_code == 200, answer.text
@@ -182,8 +174,8 @@ def test_a_streamed_upload_signed_chunk_by_chunk_is_stored_and_a_tampered_chunk_
     assert [o["Key"] for o in s3.list_objects_v2(Bucket=name)["Contents"]] == ["streamed.bin"]
 
 
-def test_a_body_that_is_not_what_its_sha256_header_says_is_refused(bucket, server, alice):
-    s3, name = bucket
+def test_a_body_that_is_not_what_its_sha256_header_says_is_refused(s3_bucket, server, alice):
+    s3, name = s3_bucket
     url = f"{server['base']}/{name}/k"
     request = AWSRequest(method="PUT", url=url, data=b"what was signed")
     S3SigV4Auth(Credentials(alice["key"], alice["secret"]), "s3", "us-east-1").add_auth(request)
@@ -193,8 +185,8 @@ def test_a_body_that_is_not_what_its_sha256_header_says_is_refused(bucket, serve
     assert s3.list_objects_v2(Bucket=name)["KeyCount"] == 0
 
 
-def test_errors_are_s3s_xml_with_a_request_id(bucket, server, alice, aws):
-    s3, name = bucket
+def test_errors_are_s3s_xml_with_a_request_id(s3_bucket, server, alice, aws):
+    s3, name = s3_bucket
     url = f"{server['base']}/{name}/missing.txt"
     request = AWSRequest(method="GET", url=url)
     request.headers["x-amz-content-sha256"] = hashlib.sha256(b"").hexdigest()
@@ -234,8 +226,8 @@ print(json.dumps({{"key": session.access_key_id, "secret": secret, "token": toke
 """
 
 
-def test_a_role_session_does_what_its_policy_allows_on_the_objects_it_names(bucket, server, aws, alice):
-    s3, name = bucket
+def test_a_role_session_does_what_its_policy_allows_on_the_objects_it_names(s3_bucket, server, aws, alice):
+    s3, name = s3_bucket
     s3.put_object(Bucket=name, Key="public/readme.txt", Body=b"readable")
     s3.put_object(Bucket=name, Key="private/secret.txt", Body=b"hidden")
     role = f"reader-{uuid.uuid4().hex[:6]}"

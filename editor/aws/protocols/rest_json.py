@@ -9,17 +9,9 @@ from botocore.model import OperationModel
 
 from editor.aws.errors import AwsError, refusal
 from editor.aws.http import Request, Response
-from editor.aws.protocols.base import Protocol, json_bytes, read_json_object, timestamp, to_json
+from editor.aws.protocols.base import Protocol, header_text, json_bytes, read_json_object, to_json
 from editor.aws.shapes import read_members
 from editor.aws.specs import ServiceSpec
-
-
-def _header_text(shape, value) -> str:
-    if shape.type_name == "timestamp":
-        return timestamp(value, shape.serialization.get("timestampFormat", "rfc822"))
-    if shape.type_name == "boolean":
-        return "true" if value else "false"
-    return str(value)
 
 
 class RestJsonProtocol(Protocol):
@@ -90,7 +82,7 @@ class RestJsonProtocol(Protocol):
                 continue
             wire = member.serialization.get("name", name)
             if location == "header":
-                headers[wire] = _header_text(member, value)
+                headers[wire] = header_text(member, value)
             elif location == "headers":
                 headers.update({f"{wire}{k}": str(v) for k, v in value.items()})
             elif location == "statusCode":
@@ -115,7 +107,7 @@ class RestJsonProtocol(Protocol):
         for name, value in error.fields.items():
             member = shape.members.get(name) if shape is not None else None
             if member is not None and member.serialization.get("location") == "header":
-                headers[member.serialization.get("name", name)] = _header_text(member, value)
+                headers[member.serialization.get("name", name)] = header_text(member, value)
             else:
                 body[name] = value
         return Response(status, headers, json_bytes(body))

@@ -22,7 +22,7 @@ from botocore.model import OperationModel, Shape
 from editor.aws.addressing import Address, address_of
 from editor.aws.errors import AwsError, refusal
 from editor.aws.http import Request, Response
-from editor.aws.protocols.base import Protocol, timestamp
+from editor.aws.protocols.base import Protocol, header_text
 from editor.aws.protocols.xml import xml_of
 from editor.aws.shapes import read_members
 from editor.aws.specs import ServiceSpec
@@ -100,14 +100,6 @@ def from_xml(shape: Shape, element: ElementTree.Element) -> Any:
                 found[_text_of(parts[key_name])] = from_xml(shape.value, parts[value_name])
         return found
     return _text_of(element)
-
-
-def _header_text(shape: Shape, value: Any) -> str:
-    if shape.type_name == "timestamp":
-        return timestamp(value, shape.serialization.get("timestampFormat", "rfc822"))
-    if shape.type_name == "boolean":
-        return "true" if value else "false"
-    return str(value)
 
 
 class RestXmlProtocol(Protocol):
@@ -199,7 +191,7 @@ class RestXmlProtocol(Protocol):
                 continue
             wire = member.serialization.get("name", name)
             if location == "header":
-                headers[wire] = _header_text(member, value)
+                headers[wire] = header_text(member, value)
             elif location == "headers":
                 headers.update({f"{wire}{k}": str(v) for k, v in value.items()})
             elif location == "statusCode":
