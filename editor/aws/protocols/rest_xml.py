@@ -22,7 +22,8 @@ from botocore.model import OperationModel, Shape
 from editor.aws.addressing import Address, address_of
 from editor.aws.errors import AwsError, refusal
 from editor.aws.http import Request, Response
-from editor.aws.protocols.base import Protocol, header_text
+from editor.aws.protocols.base import Protocol
+from editor.aws.protocols.rest import NOT_LOCATED, located_input, located_output
 from editor.aws.protocols.xml import xml_of
 from editor.aws.shapes import read_members
 from editor.aws.specs import ServiceSpec
@@ -142,21 +143,9 @@ class RestXmlProtocol(Protocol):
         payload = shape.serialization.get("payload")
         values: dict = {}
         for name, member in shape.members.items():
-            location = member.serialization.get("location")
-            wire = member.serialization.get("name", name)
-            if location == "uri":
-                values[name] = (labels.get(wire.rstrip("+")) or None, True)
-            elif location == "querystring":
-                if member.type_name == "list":
-                    values[name] = ([v for k, v in request.query if k == wire] or None, True)
-                else:
-                    values[name] = (request.query_dict.get(wire), True)
-            elif location == "header":
-                values[name] = (request.headers.get(wire.lower()), True)
-            elif location == "headers":
-                prefix = wire.lower()
-                found = {k[len(prefix):]: v for k, v in request.headers.items() if k.startswith(prefix)}
-                values[name] = (found or None, True)
+            found = located_input(member, name, request, labels)
+            if found is not NOT_LOCATED:
+                values[name] = (found, True)
             elif name == payload:
                 values[name] = (self._payload(member, request.body), True)   # XML's scalars are text
         return read_members(shape, values)
@@ -183,21 +172,10 @@ class RestXmlProtocol(Protocol):
         if shape is None:
             return Response(status, headers, b"")
         payload = shape.serialization.get("payload")
-        body_members = {}
-        for name, member in shape.members.items():
-            value = result.get(name)
-            location = member.serialization.get("location")
-            if value is None:
-                continue
-            wire = member.serialization.get("name", name)
-            if location == "header":
-                headers[wire] = header_text(member, value)
-            elif location == "headers":
-                headers.update({f"{wire}{k}": str(v) for k, v in value.items()})
-            elif location == "statusCode":
-                status = int(value)
-            elif name != payload:
-                body_members[name] = value
+        located, written_status, body_members = located_output(shape, result)
+        headers.update(located)
+        status = written_status or status
+        body_members.pop(payload, None)
         if "ContentRange" in result and status == 200:
             status = 206   # a part of the representation, as Range asked
         if payload:
