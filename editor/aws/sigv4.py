@@ -45,7 +45,8 @@ class Signed:
     signature: str
     amz_date: str        # X-Amz-Date, YYYYMMDDTHHMMSSZ
     session_token: str | None
-    expires: int | None  # presigned URLs: seconds after amz_date
+    expires: int | None  # presigned URLs: seconds after amz_date (S3's older query signature: the epoch second)
+    version: int = 4     # 2: S3's older query signature (editor.aws.sigv2)
 
 
 def is_signed(request: Request) -> bool:

@@ -91,6 +91,29 @@ def test_presigned_urls_get_and_put_with_plain_http_until_they_expire(s3_bucket,
     assert (httpx.get(bobs).status_code, _code(httpx.get(bobs))) == (403, "AccessDenied")
 
 
+def test_s3s_older_query_signature_presigns_as_boto3_does_by_default(s3_bucket, server, alice):
+    s3, name = s3_bucket
+    s3.put_object(Bucket=name, Key="old style/report.txt", Body=b"signed the old way")
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": name, "Key": "old style/report.txt"},
+                                    ExpiresIn=60)
+    assert "AWSAccessKeyId=" in url and "X-Amz-Algorithm" not in url
+    assert httpx.get(url).content == b"signed the old way"
+    renamed = s3.generate_presigned_url("get_object", ExpiresIn=60, Params={
+        "Bucket": name, "Key": "old style/report.txt", "ResponseContentType": "text/markdown"})
+    assert httpx.get(renamed).headers["content-type"] == "text/markdown"
+    upload = s3.generate_presigned_url("put_object", Params={"Bucket": name, "Key": "in/new.bin"}, ExpiresIn=60)
+    assert httpx.put(upload, content=b"put the old way").status_code == 200
+    assert s3.get_object(Bucket=name, Key="in/new.bin")["Body"].read() == b"put the old way"
+    tampered = httpx.get(url.replace("report.txt", "other.txt"))
+    assert (tampered.status_code, _code(tampered)) == (403, "SignatureDoesNotMatch")
+    expired = s3.generate_presigned_url("get_object", Params={"Bucket": name, "Key": "old style/report.txt"},
+                                        ExpiresIn=-5)
+    answer = httpx.get(expired)
+    assert (answer.status_code, _code(answer)) == (403, "AccessDenied")
+    forged = url.replace(alice["key"], "AKIANOTAKEY000000000")
+    assert (httpx.get(forged).status_code, _code(httpx.get(forged))) == (403, "InvalidAccessKeyId")
+
+
 def _code(response: httpx.Response) -> str:
     return ElementTree.fromstring(response.content).findtext("Code")
 
