@@ -14,8 +14,9 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Sum
+from django.db.models.functions import Collate
 
 from editor.errors import ApiError
 from editor.models import Bucket, StoredObject
@@ -127,6 +128,15 @@ def _common_prefix(key: str, prefix: str, delimiter: str) -> str | None:
     return key[:at + len(delimiter)] if at >= 0 else None
 
 
+def _in_key_order(rows):
+    """Returns (rows, the field to compare and order keys by): S3 lists keys in the order of their
+    UTF-8 bytes, which SQLite's text comparison is; PostgreSQL compares them in that order under the
+    "C" collation, not in its database's (language-aware) one."""
+    if connection.vendor == "postgresql":
+        return rows.annotate(key_bytes=Collate("key", "C")), "key_bytes"
+    return rows, "key"
+
+
 def list_objects(bucket: Bucket, *, prefix: str = "", delimiter: str = "", after: str = "",
                  limit: int = 1000) -> Listing:
     """Returns the page of the bucket's keys starting with `prefix` and after `after`, at most
@@ -137,13 +147,13 @@ def list_objects(bucket: Bucket, *, prefix: str = "", delimiter: str = "", after
     rolled = _common_prefix(after, prefix, delimiter) if after.startswith(prefix) else None
     if rolled:
         cursor = rolled + _PAST   # that common prefix was on an earlier page
-    rows = StoredObject.objects.filter(bucket=bucket)
+    rows, key = _in_key_order(StoredObject.objects.filter(bucket=bucket))
     if prefix:
         rows = rows.filter(key__startswith=prefix)
     batch = max(limit, 1) + 1
     while True:
-        page = list(rows.filter(key__gt=cursor).order_by("key")[:batch]) if cursor else \
-            list(rows.order_by("key")[:batch])
+        page = list(rows.filter(**{f"{key}__gt": cursor}).order_by(key)[:batch]) if cursor else \
+            list(rows.order_by(key)[:batch])
         if not page:
             return found
         for row in page:
