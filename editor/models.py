@@ -623,6 +623,7 @@ class BlobChunk(models.Model):
     name = models.CharField(max_length=200)
     index = models.PositiveIntegerField()
     data = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["name", "index"], name="blob_chunk_unique")]

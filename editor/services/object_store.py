@@ -5,6 +5,7 @@ can reach a path outside the store.
     name, size, md5 = save_blob(chunks, limit)   # the whole blob written, or nothing named
     for piece in read_blob(name, start, end): ...
     forget_blobs(names)                          # removed once the transaction that dropped them commits
+    sweep_blobs(older_than)                      # what killed processes left: blobs no row names
 
 A blob is written in full before any row names it; a process killed while writing leaves an
 unnamed blob behind, never a half object in a listing.
@@ -18,6 +19,7 @@ import json
 import logging
 import uuid
 from collections.abc import Iterable, Iterator
+from datetime import timedelta
 from functools import lru_cache
 
 from django.conf import settings
@@ -25,6 +27,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import File
 from django.core.files.storage import FileSystemStorage, Storage
 from django.db import transaction
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from editor.errors import ApiError
@@ -32,7 +35,7 @@ from editor.errors import ApiError
 log = logging.getLogger(__name__)
 
 PIECE = 1024 * 1024   # bytes read or kept at a time
-__all__ = ["storage", "save_blob", "read_blob", "forget_blobs", "DatabaseStorage", "TooLarge"]
+__all__ = ["storage", "save_blob", "read_blob", "forget_blobs", "sweep_blobs", "DatabaseStorage", "TooLarge"]
 
 
 class TooLarge(ApiError):
@@ -166,6 +169,34 @@ def forget_blobs(names: Iterable[str]) -> None:
         transaction.on_commit(lambda: [_delete_quietly(n) for n in names])
 
 
+def _blob_names(folder: str = "blobs") -> Iterator[str]:
+    folders, files = storage().listdir(folder)
+    for name in files:
+        yield f"{folder}/{name}"
+    for inner in folders:
+        yield from _blob_names(f"{folder}/{inner}")
+
+
+def sweep_blobs(older_than: timedelta) -> list[str]:
+    """Deletes the blobs no object or part names that were written more than `older_than` ago
+    (a process killed between writing a blob and naming it leaves one; a younger one may be
+    about to be named); returns their names."""
+    from editor.models import StoredObject, UploadedPart
+
+    store = storage()
+    try:
+        found = list(_blob_names())
+    except FileNotFoundError:
+        return []
+    named = set(StoredObject.objects.values_list("blob", flat=True)) | set(
+        UploadedPart.objects.values_list("blob", flat=True))
+    before = timezone.now() - older_than
+    swept = [name for name in found if name not in named and store.get_modified_time(name) < before]
+    for name in swept:
+        _delete_quietly(name)
+    return swept
+
+
 class _ChunkReader(io.RawIOBase):
     """Reads a blob kept in the database, a chunk row at a time, seekable."""
 
@@ -244,6 +275,24 @@ class DatabaseStorage(Storage):
             raise FileNotFoundError(name)
         last = BlobChunk.objects.get(name=name, index=found["last"])
         return found["last"] * self.chunk + len(bytes(last.data))
+
+    def listdir(self, path):
+        from editor.models import BlobChunk
+
+        prefix = path.rstrip("/") + "/"
+        folders, files = set(), set()
+        for name in BlobChunk.objects.filter(name__startswith=prefix).values_list("name", flat=True).distinct():
+            head, slash, _rest = name[len(prefix):].partition("/")
+            (folders if slash else files).add(head)
+        return sorted(folders), sorted(files)
+
+    def get_modified_time(self, name):
+        from editor.models import BlobChunk
+
+        found = BlobChunk.objects.filter(name=name, index=0).values_list("created_at", flat=True).first()
+        if found is None:
+            raise FileNotFoundError(name)
+        return found
 
     def url(self, name):
         raise NotImplementedError("objects are read through the AWS API or the studio, not by URL")

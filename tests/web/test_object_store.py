@@ -5,12 +5,15 @@ database storage reading back any range of its chunks."""
 from __future__ import annotations
 
 import tempfile
+from datetime import timedelta
 from pathlib import Path
+from unittest import mock
 
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.test import TestCase, override_settings
+from django.utils import timezone
 
 from editor.errors import ApiError
 from editor.models import BlobChunk, StoredObject
@@ -41,7 +44,26 @@ class StoreCase(TestCase):
             return objects.put_object(self.bucket, key, pieces)
 
 
-class FilesystemStore(StoreCase):
+class SweepMixin:
+    """What a killed upload leaves (a blob no row names) is swept once old; named and young blobs stay."""
+
+    def test_the_sweep_deletes_only_old_unnamed_blobs(self):
+        self.put("kept", [b"named"])
+        orphan, _size, _md5 = object_store.save_blob([b"left by a killed upload"], 1000)
+        young, _size, _md5 = object_store.save_blob([b"about to be named"], 1000)
+        self.assertEqual(object_store.sweep_blobs(timedelta(hours=1)), [])
+        later = timezone.now() + timedelta(hours=2)
+        store = object_store.storage()
+        with mock.patch.object(type(store), "get_modified_time",
+                               lambda _self, name: later - timedelta(hours=4) if name == orphan else later):
+            self.assertEqual(object_store.sweep_blobs(timedelta(hours=1)), [orphan])
+        self.assertFalse(store.exists(orphan))
+        self.assertTrue(store.exists(young))
+        kept = StoredObject.objects.get(key="kept")
+        self.assertEqual(b"".join(object_store.read_blob(kept.blob)), b"named")
+
+
+class FilesystemStore(SweepMixin, StoreCase):
     def test_an_upload_cut_off_midway_leaves_the_old_object_and_no_blob(self):
         self.put("k", [b"old bytes"])
         before = self.blobs()
@@ -85,7 +107,7 @@ class FilesystemStore(StoreCase):
         self.assertEqual(refused.exception.code, "BucketNotEmpty")
 
 
-class DatabaseStore(StoreCase):
+class DatabaseStore(SweepMixin, StoreCase):
     storage_choice = "database"
 
     def test_the_database_storage_reads_any_range_across_its_chunks(self):
