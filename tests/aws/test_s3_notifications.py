@@ -105,3 +105,21 @@ def test_configurations_s3_refuses_are_refused_and_the_old_one_stays(aws, alice,
     assert error_of(other) == ("AccessDenied", 403)
     s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration={})
     assert "LambdaFunctionConfigurations" not in s3.get_bucket_notification_configuration(Bucket=name)
+
+
+FAILED_DELIVERIES = """
+import json
+from editor.models import NotificationDelivery
+rows = NotificationDelivery.objects.filter(bucket__name={bucket!r}).order_by("created_at")
+print(json.dumps([{{"key": d.key, "error": d.error, "invocation": d.invocation_id is not None}} for d in rows]))
+"""
+
+
+def test_a_deleted_function_fails_the_delivery_and_never_the_upload(server, aws, alice, wired):
+    s3, name, function, _arn = wired
+    aws(alice, "lambda").delete_function(FunctionName=function)
+    s3.put_object(Bucket=name, Key="uploads/after.jpg", Body=b"still stored")
+    assert s3.get_object(Bucket=name, Key="uploads/after.jpg")["Body"].read() == b"still stored"
+    found = json.loads(manage(server["env"], code=FAILED_DELIVERIES.format(bucket=name)).strip().splitlines()[-1])
+    assert len(found) == 1 and found[0]["key"] == "uploads/after.jpg" and not found[0]["invocation"]
+    assert "no longer exists" in found[0]["error"]
