@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 from botocore.exceptions import ClientError
 
@@ -124,6 +125,10 @@ def test_the_aws_cli_copies_lists_syncs_and_removes(server, alice, aws, tmp_path
     assert any(line.strip() == "PRE css/" for line in lines) and any(line.endswith(" index.html") for line in lines)
     again = aws_cli(server, alice, "s3", "sync", str(folder), f"s3://{name}/site", cwd=tmp_path)
     assert again.returncode == 0 and "upload:" not in again.stdout   # nothing changed, nothing sent
+    presigned = aws_cli(server, alice, "s3", "presign", f"s3://{name}/site/index.html", "--expires-in", "60",
+                        cwd=tmp_path)
+    assert presigned.returncode == 0, presigned.stderr
+    assert httpx.get(presigned.stdout.strip()).text == "<h1>hi</h1>"
     buckets = aws_cli(server, alice, "s3", "ls", cwd=tmp_path)
     assert name in buckets.stdout
     removed = aws_cli(server, alice, "s3", "rb", f"s3://{name}", "--force", cwd=tmp_path)
