@@ -13,7 +13,7 @@ from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from editor.api import api, read_json
 from editor.errors import ApiError
 from editor.serializers import _iso
-from editor.services import buckets, objects
+from editor.services import buckets, notifications, objects
 from editor.services.accounts import region
 from editor.services.object_store import read_blob
 
@@ -101,13 +101,29 @@ def _download(found, *, inline: bool) -> StreamingHttpResponse:
     return response
 
 
-@api("GET")
+@api("GET", "PUT")
 def bucket_notifications(request, name):
+    """GET: the bucket's notifications and last deliveries. PUT {"state_machines": [{"StateMachineArn"
+    (or a name), "Events", "Filter"}]}: the state machines its changes start."""
     bucket = buckets.owned_bucket(request.user, name)
-    deliveries = bucket.deliveries.select_related("invocation__function")[:DELIVERIES_SHOWN]
-    return JsonResponse({"configurations": bucket.notifications, "deliveries": [{
-        "event_name": d.event_name, "key": d.key, "function_arn": d.function_arn,
-        "configuration_id": d.configuration_id, "created_at": _iso(d.created_at), "error": d.error,
-        "invocation_id": str(d.invocation_id) if d.invocation_id else None,
-        "status": d.invocation.status if d.invocation else "not started",
-        "function": d.invocation.function.name if d.invocation else None} for d in deliveries]})
+    if request.method == "PUT":
+        configurations = read_json(request).get("state_machines")
+        if not isinstance(configurations, list) or not all(isinstance(c, dict) for c in configurations):
+            raise ApiError("InvalidType", "state_machines is a list of configurations.", field="state_machines")
+        notifications.set_machine_notifications(bucket, configurations)
+    deliveries = bucket.deliveries.select_related("invocation__function", "execution")[:DELIVERIES_SHOWN]
+    return JsonResponse({"configurations": bucket.notifications, "state_machines": bucket.machine_notifications,
+                         "deliveries": [_delivery_json(d) for d in deliveries]})
+
+
+def _delivery_json(delivery) -> dict:
+    found = {"event_name": delivery.event_name, "key": delivery.key, "target_arn": delivery.target_arn,
+             "configuration_id": delivery.configuration_id, "created_at": _iso(delivery.created_at),
+             "error": delivery.error, "status": "not started", "invocation_id": None, "function": None,
+             "execution_id": None}
+    if delivery.invocation is not None:
+        found.update(status=delivery.invocation.status, invocation_id=str(delivery.invocation_id),
+                     function=delivery.invocation.function.name)
+    elif delivery.execution is not None:
+        found.update(status=delivery.execution.status, execution_id=str(delivery.execution_id))
+    return found

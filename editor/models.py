@@ -535,6 +535,8 @@ class Bucket(models.Model):
     region = models.CharField(max_length=32)
     # S3's LambdaFunctionConfigurations as PutBucketNotificationConfiguration last set them
     notifications = models.JSONField(default=list, blank=True)
+    # state machines started with the EventBridge event of a change, set from the studio
+    machine_notifications = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -599,16 +601,17 @@ class UploadedPart(models.Model):
 
 class NotificationDelivery(models.Model):
     """One event a bucket's notification delivered: which change, to which configuration, and
-    the asynchronous invocation it started (recorded with the change, in its transaction, so each
-    change is delivered once), or why none was started."""
+    the asynchronous invocation or the execution it started (recorded with the change, in its
+    transaction, so each change is delivered once), or why none was started."""
 
     bucket = models.ForeignKey(Bucket, on_delete=models.CASCADE, related_name="deliveries")
     configuration_id = models.CharField(max_length=256)
     event_name = models.CharField(max_length=64)
     key = models.CharField(max_length=1024)
-    function_arn = models.CharField(max_length=256)
+    target_arn = models.CharField(max_length=256)   # the function or state machine notified
     invocation = models.ForeignKey("Invocation", null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
+    execution = models.ForeignKey("Execution", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -1,31 +1,33 @@
-"""Bucket notifications: functions invoked asynchronously when objects are created or removed, with
-S3's event record, as S3's LambdaFunctionConfigurations describe them.
+"""Bucket notifications: functions invoked asynchronously with S3's event record (S3's
+LambdaFunctionConfigurations, set through its API), and state machines started with EventBridge's
+event (set from the studio, as an EventBridge rule on the bucket's events would), when objects are
+created or removed.
 
     set_notifications(bucket, [{"LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:*"],
                                 "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "in/"}]}}}])
+    set_machine_notifications(bucket, [{"StateMachineArn": arn, "Events": [...], "Filter": {...}}])
     notify(bucket, "ObjectCreated:Put", key, stored_object)   # inside the change's transaction
 
-notify records each delivery and its Invocation in the transaction that changes the object, so a
-change and its deliveries commit together (a rolled back change delivers nothing, a committed one
-is delivered once); the invocation starts after the commit, as Lambda's Event invocations do.
+notify records each delivery and its Invocation or Execution in the transaction that changes the
+object, so a change and its deliveries commit together (a rolled back change delivers nothing, a
+committed one is delivered once); they start after the commit.
 """
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import datetime, timezone
-from urllib.parse import quote_plus
 
 from django.db import transaction
 
 from editor.errors import ApiError
-from editor.models import Bucket, Function, Invocation, NotificationDelivery, StoredObject
-from editor.services.accounts import account_id
+from editor.models import Bucket, Function, Invocation, NotificationDelivery, StateMachine, StoredObject
+from editor.services.accounts import account_id, state_machine_arn
 from editor.services.functions import version_named
+from editor.services.notification_events import event_record, eventbridge_event
 from runtime.arn import parse_function
 
-__all__ = ["EVENTS", "set_notifications", "notify", "event_record"]
+__all__ = ["EVENTS", "set_notifications", "set_machine_notifications", "notify"]
 
 EVENTS = frozenset({
     "s3:ObjectCreated:*", "s3:ObjectCreated:Put", "s3:ObjectCreated:Post", "s3:ObjectCreated:Copy",
@@ -53,11 +55,29 @@ def _rules(configuration: dict, where: str) -> list[dict]:
     return found
 
 
+def _configuration(configuration: dict, where: str, ids: set, target_member: str, target_arn: str) -> dict:
+    """Returns a configuration's events, filter and Id checked (an Id made when none is given)."""
+    events = configuration.get("Events") or []
+    if not events:
+        raise _invalid("A notification configuration names at least one event.", f"{where}/Events")
+    for event in events:
+        if event not in EVENTS:
+            raise _invalid(f"The event is not supported for notifications: {event}", f"{where}/Events")
+    identifier = configuration.get("Id") or str(uuid.uuid4())
+    if identifier in ids:
+        raise _invalid(f"Two configurations have the same Id {identifier!r}.", f"{where}/Id")
+    ids.add(identifier)
+    rules = _rules(configuration, where)
+    entry = {"Id": identifier, target_member: target_arn, "Events": sorted(set(events))}
+    if rules:
+        entry["Filter"] = {"Key": {"FilterRules": rules}}
+    return entry
+
+
 def set_notifications(bucket: Bucket, configurations: list[dict]) -> list[dict]:
     """Replaces the bucket's function notifications with `configurations` once each names an
     event S3 has and a function of the bucket owner's; returns them as kept."""
-    kept = []
-    ids = set()
+    kept, ids = [], set()
     owner_account = account_id(bucket.owner)
     for index, configuration in enumerate(configurations):
         where = f"/LambdaFunctionConfigurations/{index}"
@@ -69,23 +89,28 @@ def set_notifications(bucket: Bucket, configurations: list[dict]) -> list[dict]:
         if function is None:
             raise _invalid(f"Unable to validate the following destination configurations: {arn} is not a function "
                            f"of this bucket owner's account.", f"{where}/LambdaFunctionArn")
-        events = configuration.get("Events") or []
-        if not events:
-            raise _invalid("A notification configuration names at least one event.", f"{where}/Events")
-        for event in events:
-            if event not in EVENTS:
-                raise _invalid(f"The event is not supported for notifications: {event}", f"{where}/Events")
-        identifier = configuration.get("Id") or str(uuid.uuid4())
-        if identifier in ids:
-            raise _invalid(f"Two configurations have the same Id {identifier!r}.", f"{where}/Id")
-        ids.add(identifier)
-        rules = _rules(configuration, where)
-        entry = {"Id": identifier, "LambdaFunctionArn": arn, "Events": sorted(set(events))}
-        if rules:
-            entry["Filter"] = {"Key": {"FilterRules": rules}}
-        kept.append(entry)
+        kept.append(_configuration(configuration, where, ids, "LambdaFunctionArn", arn))
     Bucket.objects.filter(pk=bucket.pk).update(notifications=kept)
     bucket.notifications = kept
+    return kept
+
+
+def set_machine_notifications(bucket: Bucket, configurations: list[dict]) -> list[dict]:
+    """Replaces the state machines the bucket's changes start with `configurations`, each naming a
+    state machine of the bucket owner's (`StateMachineArn`, or its name); returns them as kept."""
+    kept, ids = [], set()
+    for index, configuration in enumerate(configurations):
+        where = f"/{index}"
+        named = configuration.get("StateMachineArn") or ""
+        name = named.rsplit(":", 1)[-1] if named.startswith("arn:") else named
+        machine = StateMachine.objects.filter(owner=bucket.owner, name=name).first() if name else None
+        arn = state_machine_arn(bucket.owner, name) if machine is not None else ""
+        if machine is None or (named.startswith("arn:") and named != arn):
+            raise _invalid(f"{named or 'Nothing'} is not a state machine of this bucket owner's account.",
+                           f"{where}/StateMachineArn")
+        kept.append(_configuration(configuration, where, ids, "StateMachineArn", arn))
+    Bucket.objects.filter(pk=bucket.pk).update(machine_notifications=kept)
+    bucket.machine_notifications = kept
     return kept
 
 
@@ -101,53 +126,50 @@ def _wants(configuration: dict, event_name: str, key: str) -> bool:
     return True
 
 
-def event_record(bucket: Bucket, event_name: str, key: str, found: StoredObject | None, configuration_id: str,
-                 *, when: datetime, request_id: str, principal: str) -> dict:
-    """Returns S3's event (Records with one record) for the change of `key`."""
-    sequencer = f"{time.time_ns():016X}"
-    described = {"key": quote_plus(key, safe="/"), "sequencer": sequencer}
-    if found is not None:
-        described.update({"size": found.size, "eTag": found.etag.strip('"')})
-    owner = {"principalId": account_id(bucket.owner)}
-    return {"Records": [{
-        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": bucket.region,
-        "eventTime": when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
-        "eventName": event_name, "userIdentity": {"principalId": principal},
-        "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-        "responseElements": {"x-amz-request-id": request_id, "x-amz-id-2": request_id},
-        "s3": {"s3SchemaVersion": "1.0", "configurationId": configuration_id,
-               "bucket": {"name": bucket.name, "ownerIdentity": owner, "arn": f"arn:aws:s3:::{bucket.name}"},
-               "object": described},
-    }]}
-
-
 def notify(bucket: Bucket, event_name: str, key: str, found: StoredObject | None) -> list[NotificationDelivery]:
     """Records and starts (after the commit) the deliveries the change `event_name` of `key` calls
     for; called inside the change's transaction."""
-    from editor.services.invocations import start_invocation
-
-    configurations = Bucket.objects.filter(pk=bucket.pk).values_list("notifications", flat=True).first() or []
-    deliveries = []
+    functions, machines = Bucket.objects.filter(pk=bucket.pk).values_list(
+        "notifications", "machine_notifications").first() or ([], [])
     when = datetime.now(timezone.utc)
     request_id = uuid.uuid4().hex.upper()[:16]
-    for configuration in configurations:
+    deliveries = []
+    for configuration in functions + machines:
         if not _wants(configuration, event_name, key):
             continue
-        arn = configuration["LambdaFunctionArn"]
+        arn = configuration.get("LambdaFunctionArn") or configuration["StateMachineArn"]
         delivery = NotificationDelivery(bucket=bucket, configuration_id=configuration["Id"], event_name=event_name,
-                                        key=key, function_arn=arn)
-        event = event_record(bucket, event_name, key, found, configuration["Id"], when=when, request_id=request_id,
-                             principal=account_id(bucket.owner))
+                                        key=key, target_arn=arn)
         try:
             with transaction.atomic():
-                function, version = _target(bucket, arn)
-                delivery.invocation = start_invocation(function, event, source=Invocation.Source.BUCKET,
-                                                       version=version, alias=_alias_of(arn))
-        except ApiError as error:   # the function is gone or has nothing deployed: said on the delivery
+                if "LambdaFunctionArn" in configuration:
+                    delivery.invocation = _invoke(bucket, arn, event_record(
+                        bucket, event_name, key, found, configuration["Id"], when=when, request_id=request_id,
+                        principal=account_id(bucket.owner)))
+                else:
+                    delivery.execution = _start(bucket, arn, eventbridge_event(
+                        bucket, event_name, key, found, when=when, request_id=request_id))
+        except ApiError as error:   # the target is gone or cannot run: said on the delivery
             delivery.error = error.message
         delivery.save()
         deliveries.append(delivery)
     return deliveries
+
+
+def _start(bucket: Bucket, arn: str, event: dict):
+    from editor.services.executions import start_execution
+
+    machine = StateMachine.objects.filter(owner=bucket.owner, name=arn.rsplit(":", 1)[-1]).first()
+    if machine is None:
+        raise ApiError("ResourceNotFound", f"The state machine {arn} no longer exists.", 404)
+    return start_execution(bucket.owner, machine, event)
+
+
+def _invoke(bucket: Bucket, arn: str, event: dict) -> Invocation:
+    from editor.services.invocations import start_invocation
+
+    function, version = _target(bucket, arn)
+    return start_invocation(function, event, source=Invocation.Source.BUCKET, version=version, alias=_alias_of(arn))
 
 
 def _alias_of(arn: str) -> str:

@@ -145,22 +145,67 @@ function filterText(configuration) {
   return rules.map((r) => `${r.Name}: ${r.Value}`).join(", ") || "every key";
 }
 
-async function notifications() {
-  const data = await api("GET", `${base}/notifications`);
+let machineConfigurations = [];
+
+async function saveMachines(configurations) {
+  const error = document.getElementById("machine-error");
+  error.textContent = "";
+  try {
+    render(await api("PUT", `${base}/notifications`, { state_machines: configurations }));
+    return true;
+  } catch (failure) {
+    error.textContent = failure.message;
+    return false;
+  }
+}
+
+function target(d) {
+  if (d.invocation_id) {
+    return el("a", { href: `/functions/${encodeURIComponent(d.function)}/`, text: `function: ${d.status}` });
+  }
+  if (d.execution_id) return el("a", { href: `/executions/${d.execution_id}/`, text: `execution: ${d.status}` });
+  return el("span", { class: "muted", text: d.error || d.status });
+}
+
+function render(data) {
   const configurations = data.configurations.map((c) => el("tr", {},
     el("td", { class: "mono", text: c.Id }), el("td", { class: "mono", text: c.LambdaFunctionArn }),
     el("td", { text: c.Events.join(", ") }), el("td", { text: filterText(c) })));
   document.querySelector("#configurations tbody").replaceChildren(...(configurations.length ? configurations :
-    [el("tr", {}, el("td", { colspan: 4, class: "muted", text: "No notifications." }))]));
+    [el("tr", {}, el("td", { colspan: 4, class: "muted", text: "No functions notified." }))]));
+  machineConfigurations = data.state_machines;
+  const machines = data.state_machines.map((c, index) => el("tr", { "data-machine": c.StateMachineArn },
+    el("td", { class: "mono", text: c.Id }), el("td", { class: "mono", text: c.StateMachineArn }),
+    el("td", { text: c.Events.join(", ") }), el("td", { text: filterText(c) }),
+    el("td", {}, el("button", { type: "button", class: "small danger", text: "Remove",
+      onclick: () => saveMachines(machineConfigurations.filter((_, i) => i !== index)) }))));
+  document.querySelector("#machine-configurations tbody").replaceChildren(...(machines.length ? machines :
+    [el("tr", {}, el("td", { colspan: 5, class: "muted", text: "No state machines started." }))]));
   const deliveries = data.deliveries.map((d) => el("tr", {},
     el("td", { text: timeAgo(d.created_at), title: d.created_at }), el("td", { text: d.event_name }),
     el("td", { class: "mono", text: d.key }), el("td", { class: "mono", text: d.configuration_id }),
-    el("td", {}, d.invocation_id
-      ? el("a", { href: `/functions/${encodeURIComponent(d.function)}/?invocation=${d.invocation_id}`, text: d.status })
-      : el("span", { class: "muted", text: d.error || d.status }))));
+    el("td", {}, target(d))));
   document.querySelector("#deliveries tbody").replaceChildren(...(deliveries.length ? deliveries :
     [el("tr", {}, el("td", { colspan: 5, class: "muted", text: "Nothing delivered yet." }))]));
 }
+
+async function notifications() {
+  render(await api("GET", `${base}/notifications`));
+  const names = (await api("GET", "/api/state-machines")).state_machines.map((m) => m.name);
+  document.getElementById("machine-name").replaceChildren(...names.map((n) => el("option", { value: n, text: n })));
+  document.getElementById("notifications").dataset.ready = "true";
+}
+
+document.getElementById("machine-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const rules = [["prefix", "machine-prefix"], ["suffix", "machine-suffix"]]
+    .map(([name, id]) => ({ Name: name, Value: document.getElementById(id).value }))
+    .filter((rule) => rule.Value);
+  const added = { StateMachineArn: document.getElementById("machine-name").value,
+    Events: [document.getElementById("machine-events").value] };
+  if (rules.length) added.Filter = { Key: { FilterRules: rules } };
+  if (await saveMachines([...machineConfigurations, added])) event.target.reset();
+});
 
 crumbs();
 load();

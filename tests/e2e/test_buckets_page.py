@@ -105,8 +105,26 @@ def test_a_bucket_is_made_filled_by_drag_and_drop_browsed_previewed_and_emptied(
     expect(page.locator('#objects tr[data-key="docs/readme.txt"]')).to_be_visible()
     assert s3.get_object(Bucket=name, Key="docs/readme.txt")["Body"].read() == b"inside docs"
 
+    # A state machine started by uploads under docs/guide/, set on the page.
+    machine = f"on-guide-{uuid.uuid4().hex[:6]}"
+    call("POST", "/api/state-machines", {"name": machine, "type": "STANDARD", "role": "flowbench-sample-role",
+                                         "definition": json.dumps({"StartAt": "P", "States": {
+                                             "P": {"Type": "Pass", "End": True}}})})
+    call("POST", f"/api/state-machines/{machine}/versions")
+    page.reload()
+    expect(page.locator("#notifications")).to_have_attribute("data-ready", "true")
+    page.select_option("#machine-name", machine)
+    page.fill("#machine-prefix", "docs/guide/")
+    page.click("#machine-add")
+    expect(page.locator("#machine-configurations")).to_contain_text("prefix: docs/guide/")
+    s3.put_object(Bucket=name, Key="docs/guide/next.md", Body=b"# Next", ContentType="text/markdown")
+    started = wait_until(lambda: [d for d in call("GET", f"/api/buckets/{name}/notifications")["deliveries"]
+                                  if d["execution_id"]], 30, "the execution")
+    assert started[0]["key"] == "docs/guide/next.md" and started[0]["target_arn"].endswith(f":stateMachine:{machine}")
+
     wait_until(lambda: call("GET", f"/api/buckets/{name}/notifications")["deliveries"], 30, "the delivery")
     page.reload()
+    expect(page.locator("#deliveries")).to_contain_text("execution:")
     expect(page.locator("#configurations")).to_contain_text("docs-created")
     expect(page.locator("#configurations")).to_contain_text("prefix: docs/")
     expect(page.locator("#deliveries")).to_contain_text("docs/readme.txt")

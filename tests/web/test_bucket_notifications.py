@@ -4,6 +4,7 @@ invocation is only started after the commit."""
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 
@@ -11,9 +12,9 @@ from django.db import transaction
 from django.test import TestCase, override_settings
 
 from editor.errors import ApiError
-from editor.models import Invocation, NotificationDelivery
-from editor.services import accounts, buckets, object_store, objects
-from editor.services.notifications import set_notifications
+from editor.models import Execution, Invocation, NotificationDelivery
+from editor.services import accounts, buckets, machines, object_store, objects, roles
+from editor.services.notifications import set_machine_notifications, set_notifications
 from tests.web.base import TwoUsersMixin
 
 
@@ -61,3 +62,65 @@ class Deliveries(TwoUsersMixin, TestCase):
         self.assertEqual((refused.exception.code, refused.exception.field),
                          ("InvalidArgument", "/LambdaFunctionConfigurations/0/LambdaFunctionArn"))
         self.assertEqual([c["Id"] for c in buckets.owned_bucket(self.alice, "alice-in").notifications], ["in"])
+
+
+class MachineDeliveries(TwoUsersMixin, TestCase):
+    """A change starts the bucket owner's state machine with EventBridge's event, in the change's
+    transaction; another person's state machine cannot be named."""
+
+    def setUp(self):
+        folder = tempfile.TemporaryDirectory()
+        self.addCleanup(folder.cleanup)
+        settings = override_settings(DATA_DIR=Path(folder.name))
+        settings.enable()
+        self.addCleanup(settings.disable)
+        object_store.storage.cache_clear()
+        self.addCleanup(object_store.storage.cache_clear)
+        self.make_users()
+        for user, name in ((self.alice, "pipeline"), (self.bob, "bobs-pipeline")):
+            roles.create_role(user, {"name": f"{name}-role"})
+            machine = machines.create_machine(user, {"name": name, "type": "STANDARD", "role": f"{name}-role",
+                                                     "definition": json.dumps({"StartAt": "P", "States": {
+                                                         "P": {"Type": "Pass", "End": True}}})})
+            machines.publish_version(machine)
+        self.bucket = buckets.create_bucket(self.alice, "alice-pipeline", "us-east-1")
+
+    def test_an_upload_under_the_prefix_starts_the_machine_with_eventbridges_event(self):
+        kept = set_machine_notifications(self.bucket, [{"StateMachineArn": "pipeline", "Events": ["s3:ObjectCreated:*"],
+                                                        "Filter": {"Key": {"FilterRules": [
+                                                            {"Name": "prefix", "Value": "uploads/"}]}}}])
+        self.assertEqual(kept[0]["StateMachineArn"], accounts.state_machine_arn(self.alice, "pipeline"))
+        with self.captureOnCommitCallbacks(execute=False):
+            objects.put_object(self.bucket, "elsewhere/x.jpg", [b"x"])
+            objects.put_object(self.bucket, "uploads/cat.jpg", [b"meow"])
+        execution = Execution.objects.get()
+        event = json.loads(execution.input)
+        self.assertEqual((event["source"], event["detail-type"], event["resources"]),
+                         ("aws.s3", "Object Created", ["arn:aws:s3:::alice-pipeline"]))
+        self.assertEqual(event["detail"]["object"]["key"], "uploads/cat.jpg")
+        self.assertEqual((event["detail"]["object"]["size"], event["detail"]["reason"]), (4, "PutObject"))
+        self.assertEqual(NotificationDelivery.objects.get().execution, execution)
+
+    def test_a_rolled_back_upload_starts_nothing(self):
+        set_machine_notifications(self.bucket, [{"StateMachineArn": "pipeline", "Events": ["s3:ObjectCreated:*"]}])
+        try:
+            with transaction.atomic():
+                objects.put_object(self.bucket, "k", [b"x"])
+                raise RuntimeError("rolled back")
+        except RuntimeError:
+            pass
+        self.assertEqual((Execution.objects.count(), NotificationDelivery.objects.count()), (0, 0))
+
+    def test_another_persons_machine_is_refused_through_the_studio_api(self):
+        bobs = accounts.state_machine_arn(self.bob, "bobs-pipeline")
+        for named in (bobs, "bobs-pipeline", "no-such-machine"):
+            response = self.call("PUT", "/api/buckets/alice-pipeline/notifications",
+                                 {"state_machines": [{"StateMachineArn": named, "Events": ["s3:ObjectCreated:*"]}]})
+            self.assertApiError(response, 400, "InvalidArgument", "/0/StateMachineArn")
+        self.assertEqual(self.call("GET", "/api/buckets/alice-pipeline/notifications").data["state_machines"], [])
+        refused = self.call("PUT", "/api/buckets/alice-pipeline/notifications", {"state_machines": []},
+                            client=self.bob_client)
+        self.assertEqual(refused.status_code, 403)
+        saved = self.call("PUT", "/api/buckets/alice-pipeline/notifications", {"state_machines": [
+            {"StateMachineArn": "pipeline", "Events": ["s3:ObjectRemoved:*"]}]})
+        self.assertEqual([c["Events"] for c in saved.data["state_machines"]], [["s3:ObjectRemoved:*"]])
