@@ -103,15 +103,18 @@ def complete_upload(bucket: Bucket, upload_id: str, key: str, listed: list[tuple
                                              f"{MIN_PART_BYTES}.", 400)
     digest = hashlib.md5(b"".join(bytes.fromhex(p.etag.strip('"')) for p in chosen)).hexdigest()
     blob, size, _md5 = save_blob(blob_pieces(p.blob for p in chosen), settings.FLOWBENCH_OBJECT_MAX_BYTES)
-    with transaction.atomic():
-        if not MultipartUpload.objects.select_for_update().filter(pk=upload.pk).exists():
-            forget_blobs([blob])
-            raise _no_such_upload()   # completed or aborted meanwhile
-        forget_blobs(UploadedPart.objects.filter(upload=upload).values_list("blob", flat=True))
-        upload.delete()
-        return store_blob(bucket, key, blob, size, f'"{digest}-{len(chosen)}"', content_type=upload.content_type,
-                          metadata=upload.metadata, headers=upload.headers,
-                          event="ObjectCreated:CompleteMultipartUpload")
+    try:
+        with transaction.atomic():
+            if not MultipartUpload.objects.select_for_update().filter(pk=upload.pk).exists():
+                raise _no_such_upload()   # completed or aborted meanwhile
+            forget_blobs(UploadedPart.objects.filter(upload=upload).values_list("blob", flat=True))
+            upload.delete()
+            return store_blob(bucket, key, blob, size, f'"{digest}-{len(chosen)}"', content_type=upload.content_type,
+                              metadata=upload.metadata, headers=upload.headers,
+                              event="ObjectCreated:CompleteMultipartUpload")
+    except BaseException:
+        forget_blobs([blob])   # outside the rolled-back block, so it is not forgotten with it
+        raise
 
 
 def abort_upload(bucket: Bucket, upload_id: str, key: str) -> None:

@@ -13,7 +13,7 @@ S3's codes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
@@ -24,7 +24,7 @@ from editor.errors import ApiError
 from editor.models import Bucket, StoredObject
 from editor.services.object_store import forget_blobs, read_blob, save_blob
 
-__all__ = ["key_problem", "check_key", "put_object", "save_upload", "store_blob", "find_object", "copy_object", "delete_object"]
+__all__ = ["key_problem", "check_key", "put_object", "save_upload", "write_condition", "store_blob", "find_object", "copy_object", "delete_object"]
 
 MAX_KEY_BYTES = 1024
 DEFAULT_TYPE = "binary/octet-stream"
@@ -55,42 +55,78 @@ def _announce(event: str, bucket: Bucket, key: str, found: StoredObject | None) 
 
 
 def store_blob(bucket: Bucket, key: str, blob: str, size: int, etag: str, *, content_type: str | None,
-               metadata: dict[str, str], headers: dict[str, Any], event: str) -> StoredObject:
+               metadata: dict[str, str], headers: dict[str, Any], event: str,
+               condition: Callable[[StoredObject | None], None] | None = None) -> StoredObject:
     """Returns the object `key` of `bucket`, now naming the saved `blob` (the blob it named before
-    is deleted once this commits). Called inside no transaction or an outer one."""
+    is deleted once this commits); `condition`, given the object the key names now (or None), may
+    refuse the write, decided under the row's lock. Called inside no transaction or an outer one."""
     values = {"size": size, "etag": etag, "content_type": content_type or DEFAULT_TYPE, "metadata": metadata,
               "headers": headers, "blob": blob, "last_modified": timezone.now()}
-    for attempt in (1, 2):
-        try:
-            with transaction.atomic():
-                if not Bucket.objects.filter(pk=bucket.pk).exists():
-                    forget_blobs([blob])
-                    raise ApiError("NoSuchBucket", "The specified bucket does not exist", 404, field="Bucket")
-                found = StoredObject.objects.select_for_update().filter(bucket=bucket, key=key).first()
-                if found is None:
-                    found = StoredObject.objects.create(bucket=bucket, key=key, **values)
-                else:
-                    forget_blobs([found.blob])
-                    for name, value in values.items():
-                        setattr(found, name, value)
-                    found.save()
-                _announce(event, bucket, key, found)
-                return found
-        except IntegrityError:
-            if attempt == 2:   # created by another request at the same moment twice over: give up cleanly
-                forget_blobs([blob])
-                raise
+    try:
+        for attempt in (1, 2):
+            try:
+                return _name_blob(bucket, key, values, event, condition)
+            except IntegrityError:
+                if attempt == 2:   # created by another request at the same moment twice over: give up cleanly
+                    raise
+    except BaseException:
+        forget_blobs([blob])   # outside the rolled-back block, so it is not forgotten with it
+        raise
     raise AssertionError("unreachable")
+
+
+def _name_blob(bucket: Bucket, key: str, values: dict, event: str, condition) -> StoredObject:
+    with transaction.atomic():
+        if not Bucket.objects.filter(pk=bucket.pk).exists():
+            raise ApiError("NoSuchBucket", "The specified bucket does not exist", 404, field="Bucket")
+        found = StoredObject.objects.select_for_update().filter(bucket=bucket, key=key).first()
+        if condition is not None:
+            condition(found)
+        if found is None:
+            found = StoredObject.objects.create(bucket=bucket, key=key, **values)
+        else:
+            forget_blobs([found.blob])
+            for name, value in values.items():
+                setattr(found, name, value)
+            found.save()
+        _announce(event, bucket, key, found)
+        return found
+
+
+def write_condition(if_match: str | None, if_none_match: str | None):
+    """Returns the condition of a conditional write (S3's If-Match: the ETag the key must have now;
+    If-None-Match: "*", the key must name nothing yet), or None."""
+    if if_match is None and if_none_match is None:
+        return None
+    if if_none_match is not None and if_none_match.strip() != "*":
+        raise ApiError("NotImplemented", "A header you provided implies functionality that is not implemented: "
+                                         "If-None-Match takes only *.", 501, field="If-None-Match")
+
+    def condition(found: StoredObject | None) -> None:
+        if if_none_match is not None and found is not None:
+            raise ApiError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold",
+                           412, field="If-None-Match")
+        if if_match is not None:
+            if found is None:
+                raise ApiError("NoSuchKey", "The specified key does not exist.", 404, field="Key")
+            if found.etag.strip('"') != if_match.strip().strip('"'):
+                raise ApiError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold",
+                               412, field="If-Match")
+    return condition
 
 
 def put_object(bucket: Bucket, key: str, pieces: Iterable[bytes], *, content_type: str | None = None,
                metadata: dict[str, str] | None = None, headers: dict[str, Any] | None = None,
-               content_md5: str | None = None) -> StoredObject:
-    """Returns the object `key` of `bucket` holding the bytes `pieces` yields (replacing any)."""
+               content_md5: str | None = None, if_match: str | None = None,
+               if_none_match: str | None = None) -> StoredObject:
+    """Returns the object `key` of `bucket` holding the bytes `pieces` yields (replacing any; only
+    when the key names nothing yet with `if_none_match="*"`, only an object of that ETag with
+    `if_match`)."""
     check_key(key)
+    condition = write_condition(if_match, if_none_match)
     blob, size, md5 = save_upload(pieces, content_md5)
     return store_blob(bucket, key, blob, size, f'"{md5}"', content_type=content_type, metadata=metadata or {},
-                      headers=headers or {}, event="ObjectCreated:Put")
+                      headers=headers or {}, event="ObjectCreated:Put", condition=condition)
 
 
 def save_upload(pieces: Iterable[bytes], content_md5: str | None) -> tuple[str, int, str]:

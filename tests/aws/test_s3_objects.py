@@ -157,3 +157,21 @@ def test_a_key_over_1024_bytes_is_refused(s3_bucket):
     with pytest.raises(ClientError) as refused:
         s3.put_object(Bucket=name, Key="é" * 513, Body=b"x")
     assert error_of(refused) == ("KeyTooLongError", 400)
+
+
+def test_conditional_writes_put_only_when_the_key_is_as_expected(s3_bucket):
+    s3, name = s3_bucket
+    first = s3.put_object(Bucket=name, Key="room.json", Body=b'["a"]', IfNoneMatch="*")["ETag"]
+    with pytest.raises(ClientError) as taken:
+        s3.put_object(Bucket=name, Key="room.json", Body=b'["b"]', IfNoneMatch="*")
+    assert error_of(taken) == ("PreconditionFailed", 412)
+    second = s3.put_object(Bucket=name, Key="room.json", Body=b'["a", "b"]', IfMatch=first)["ETag"]
+    with pytest.raises(ClientError) as stale:
+        s3.put_object(Bucket=name, Key="room.json", Body=b'["a", "c"]', IfMatch=first)
+    assert error_of(stale) == ("PreconditionFailed", 412)
+    assert s3.get_object(Bucket=name, Key="room.json")["Body"].read() == b'["a", "b"]'
+    assert s3.head_object(Bucket=name, Key="room.json")["ETag"] == second
+    with pytest.raises(ClientError) as missing:
+        s3.put_object(Bucket=name, Key="nothing-yet.json", Body=b"{}", IfMatch=first)
+    assert error_of(missing) == ("NoSuchKey", 404)
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=name)["Contents"]] == ["room.json"]

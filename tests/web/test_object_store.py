@@ -100,6 +100,15 @@ class FilesystemStore(SweepMixin, StoreCase):
         self.assertEqual(len(self.blobs()), 2)   # the rolled-back "second" is unnamed; "first" is gone
         self.assertNotIn(Path(first).name, self.blobs())
 
+    def test_a_refused_conditional_write_keeps_no_blob(self):
+        self.put("k", [b"first"])
+        before = self.blobs()
+        with self.assertRaises(ApiError) as refused:
+            with self.captureOnCommitCallbacks(execute=True):
+                objects.put_object(self.bucket, "k", [b"second"], if_none_match="*")
+        self.assertEqual(refused.exception.code, "PreconditionFailed")
+        self.assertEqual(self.blobs(), before)
+
     def test_deleting_a_bucket_with_an_object_is_refused(self):
         self.put("k", [b"x"])
         with self.assertRaises(ApiError) as refused:

@@ -120,7 +120,8 @@ class ObjectOperations(S3Base):
         md5 = check_upload(params, body)
         found = service.put_object(bucket, params["Key"], [body], content_type=params.get("ContentType"),
                                    metadata=params.get("Metadata") or {}, headers=kept_headers(params),
-                                   content_md5=md5)
+                                   content_md5=md5, if_match=params.get("IfMatch"),
+                                   if_none_match=params.get("IfNoneMatch"))
         return {"ETag": found.etag, "Size": found.size,
                 **{m: params[m] for m in CHECKSUMS if params.get(m) is not None}}
 
