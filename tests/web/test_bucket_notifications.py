@@ -5,28 +5,21 @@ invocation is only started after the commit."""
 from __future__ import annotations
 
 import json
-import tempfile
-from pathlib import Path
 
 from django.db import transaction
-from django.test import TestCase, override_settings
+from django.test import TestCase
 
 from editor.errors import ApiError
 from editor.models import Execution, Invocation, NotificationDelivery
-from editor.services import accounts, buckets, machines, object_store, objects, roles
+from editor.services import accounts, buckets, machines, objects, roles
 from editor.services.notifications import set_machine_notifications, set_notifications
 from tests.web.base import TwoUsersMixin
+from tests.web.object_stores import TemporaryObjectStore
 
 
-class Deliveries(TwoUsersMixin, TestCase):
+class Deliveries(TemporaryObjectStore, TwoUsersMixin, TestCase):
     def setUp(self):
-        folder = tempfile.TemporaryDirectory()
-        self.addCleanup(folder.cleanup)
-        settings = override_settings(DATA_DIR=Path(folder.name))
-        settings.enable()
-        self.addCleanup(settings.disable)
-        object_store.storage.cache_clear()
-        self.addCleanup(object_store.storage.cache_clear)
+        self.use_temporary_store()
         self.make_users()
         self.function = self.make_function(name="on-upload", deploy=True)
         self.bucket = buckets.create_bucket(self.alice, "alice-in", "us-east-1")
@@ -64,18 +57,12 @@ class Deliveries(TwoUsersMixin, TestCase):
         self.assertEqual([c["Id"] for c in buckets.owned_bucket(self.alice, "alice-in").notifications], ["in"])
 
 
-class MachineDeliveries(TwoUsersMixin, TestCase):
+class MachineDeliveries(TemporaryObjectStore, TwoUsersMixin, TestCase):
     """A change starts the bucket owner's state machine with EventBridge's event, in the change's
     transaction; another person's state machine cannot be named."""
 
     def setUp(self):
-        folder = tempfile.TemporaryDirectory()
-        self.addCleanup(folder.cleanup)
-        settings = override_settings(DATA_DIR=Path(folder.name))
-        settings.enable()
-        self.addCleanup(settings.disable)
-        object_store.storage.cache_clear()
-        self.addCleanup(object_store.storage.cache_clear)
+        self.use_temporary_store()
         self.make_users()
         for user, name in ((self.alice, "pipeline"), (self.bob, "bobs-pipeline")):
             roles.create_role(user, {"name": f"{name}-role"})

@@ -4,24 +4,15 @@ content on the studio's own address."""
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
+from django.test import TestCase
 
-from django.test import TestCase, override_settings
-
-from editor.services import object_store
 from tests.web.base import TwoUsersMixin
+from tests.web.object_stores import TemporaryObjectStore
 
 
-class BucketsApi(TwoUsersMixin, TestCase):
+class BucketsApi(TemporaryObjectStore, TwoUsersMixin, TestCase):
     def setUp(self):
-        folder = tempfile.TemporaryDirectory()
-        self.addCleanup(folder.cleanup)
-        settings = override_settings(DATA_DIR=Path(folder.name))
-        settings.enable()
-        self.addCleanup(settings.disable)
-        object_store.storage.cache_clear()
-        self.addCleanup(object_store.storage.cache_clear)
+        self.use_temporary_store()
         self.make_users()
         self.assertEqual(self.call("POST", "/api/buckets", {"name": "alice-photos"}).status_code, 201)
 

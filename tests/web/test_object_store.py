@@ -4,7 +4,6 @@ database storage reading back any range of its chunks."""
 
 from __future__ import annotations
 
-import tempfile
 from datetime import timedelta
 from pathlib import Path
 from unittest import mock
@@ -12,27 +11,21 @@ from unittest import mock
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.test import TestCase, override_settings
+from django.test import TestCase
 from django.utils import timezone
 
 from editor.errors import ApiError
 from editor.models import BlobChunk, StoredObject
 from editor.services import buckets, object_store, objects
+from tests.web.object_stores import TemporaryObjectStore
 
 
-class StoreCase(TestCase):
+class StoreCase(TemporaryObjectStore, TestCase):
     storage_choice = "filesystem"
 
     def setUp(self):
-        folder = tempfile.TemporaryDirectory()
-        self.addCleanup(folder.cleanup)
-        self.data = Path(folder.name)
-        limits = override_settings(DATA_DIR=self.data, FLOWBENCH_OBJECT_STORAGE=self.storage_choice,
-                                   FLOWBENCH_OBJECT_MAX_BYTES=1000, FLOWBENCH_OBJECT_MAX_REQUEST_BYTES=1000)
-        limits.enable()
-        self.addCleanup(limits.disable)
-        object_store.storage.cache_clear()
-        self.addCleanup(object_store.storage.cache_clear)
+        self.data = self.use_temporary_store(FLOWBENCH_OBJECT_STORAGE=self.storage_choice,
+                                             FLOWBENCH_OBJECT_MAX_BYTES=1000, FLOWBENCH_OBJECT_MAX_REQUEST_BYTES=1000)
         self.user = get_user_model().objects.create_user("ann")
         self.bucket = buckets.create_bucket(self.user, "ann-bucket", "us-east-1")
 
