@@ -64,11 +64,12 @@ class Request:
 
 
 async def _pieces(pieces):
-    """Yields the pieces of a sync iterator without blocking the event loop (each read in a
-    thread), so a large body streams rather than being read whole first."""
+    """Yields the pieces of a sync iterator without blocking the event loop, so a large body
+    streams rather than being read whole first. Each read runs on the request's own sync thread,
+    the one its database connection belongs to (a blob kept in the database is read there)."""
     from asgiref.sync import sync_to_async
 
-    take = sync_to_async(next, thread_sensitive=False)
+    take = sync_to_async(next, thread_sensitive=True)
     try:
         while True:
             piece = await take(pieces, None)
@@ -78,7 +79,7 @@ async def _pieces(pieces):
     finally:
         close = getattr(pieces, "close", None)
         if close is not None:
-            await sync_to_async(close, thread_sensitive=False)()
+            await sync_to_async(close, thread_sensitive=True)()
 
 
 @dataclass
