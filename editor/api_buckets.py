@@ -11,6 +11,7 @@ from urllib.parse import quote
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 
 from editor.api import api, read_json
+from editor.aws.http import streamed
 from editor.errors import ApiError
 from editor.serializers import _iso
 from editor.services import buckets, notifications, objects
@@ -85,13 +86,13 @@ def _download(found, *, inline: bool) -> StreamingHttpResponse:
     first 64 kB), downloaded otherwise."""
     is_text = found.content_type.startswith("text/") or found.content_type in ("application/json",)
     if inline and is_text:
-        response = StreamingHttpResponse(read_blob(found.blob, 0, min(found.size, TEXT_PREVIEW_BYTES)),
+        response = StreamingHttpResponse(streamed(read_blob(found.blob, 0, min(found.size, TEXT_PREVIEW_BYTES))),
                                          content_type="text/plain; charset=utf-8")
     elif inline and found.content_type in PREVIEWED:
-        response = StreamingHttpResponse(read_blob(found.blob), content_type=found.content_type)
+        response = StreamingHttpResponse(streamed(read_blob(found.blob)), content_type=found.content_type)
         response["Content-Length"] = str(found.size)
     else:
-        response = StreamingHttpResponse(read_blob(found.blob), content_type="application/octet-stream")
+        response = StreamingHttpResponse(streamed(read_blob(found.blob)), content_type="application/octet-stream")
         response["Content-Length"] = str(found.size)
         filename = found.key.rsplit("/", 1)[-1] or "object"
         response["Content-Disposition"] = "attachment; filename*=UTF-8''" + quote(filename, safe="")

@@ -63,7 +63,7 @@ class Request:
                    headers=dict(request.headers), body=body)
 
 
-async def _pieces(pieces):
+async def streamed(pieces):
     """Yields the pieces of a sync iterator without blocking the event loop, so a large body
     streams rather than being read whole first. Each read runs on the request's own sync thread,
     the one its database connection belongs to (a blob kept in the database is read there)."""
@@ -97,7 +97,7 @@ class Response:
         if isinstance(self.body, (bytes, bytearray)):
             response = HttpResponse(self.body, status=self.status, content_type=content_type)
         else:   # an iterator of bytes (an object's body), read a piece at a time as the client takes it
-            response = StreamingHttpResponse(_pieces(iter(self.body)), status=self.status, content_type=content_type)
+            response = StreamingHttpResponse(streamed(iter(self.body)), status=self.status, content_type=content_type)
         for name, value in self.headers.items():
             if name != "Content-Type":
                 response[name] = value
