@@ -136,26 +136,41 @@ def _signing_key(secret: str, day: str) -> bytes:
     return key
 
 
-def streamed_put(server, person, bucket: str, key: str, chunks: list[bytes], *, tamper: bool = False):
+def streamed_put(server, person, bucket: str, key: str, chunks: list[bytes], *, tamper: bool = False,
+                 trailer_crc32: str | None = None, tamper_trailer: bool = False):
     """PUTs `chunks` as a STREAMING-AWS4-HMAC-SHA256-PAYLOAD body, each chunk signed in the chain
-    from the request's own signature (built here as SigV4's specification lays it out)."""
+    from the request's own signature (built here as SigV4's specification lays it out); with
+    `trailer_crc32`, as STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER ending with that checksum, signed."""
     url = f"{server['base']}/{bucket}/{key}"
     total = sum(len(c) for c in chunks)
-    request = AWSRequest(method="PUT", url=url, headers={
-        "x-amz-content-sha256": "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", "content-encoding": "aws-chunked",
-        "x-amz-decoded-content-length": str(total)})
+    mode = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" + ("-TRAILER" if trailer_crc32 else "")
+    headers = {"x-amz-content-sha256": mode, "content-encoding": "aws-chunked",
+               "x-amz-decoded-content-length": str(total)}
+    if trailer_crc32:
+        headers["x-amz-trailer"] = "x-amz-checksum-crc32"
+    request = AWSRequest(method="PUT", url=url, headers=headers)
     SigV4Auth(Credentials(person["key"], person["secret"]), "s3", "us-east-1").add_auth(request)
     previous = request.headers["Authorization"].rpartition("Signature=")[2]
     amz_date = request.headers["X-Amz-Date"]
     scope = f"{amz_date[:8]}/us-east-1/s3/aws4_request"
     key_bytes = _signing_key(person["secret"], amz_date[:8])
+
+    def sign(*lines: str) -> str:
+        return hmac.new(key_bytes, "\n".join(lines).encode(), hashlib.sha256).hexdigest()
+
     body = b""
     for chunk in chunks + [b""]:
-        text = "\n".join(["AWS4-HMAC-SHA256-PAYLOAD", amz_date, scope, previous, hashlib.sha256(b"").hexdigest(),
-                          hashlib.sha256(chunk).hexdigest()])
-        previous = hmac.new(key_bytes, text.encode(), hashlib.sha256).hexdigest()
+        previous = sign("AWS4-HMAC-SHA256-PAYLOAD", amz_date, scope, previous, hashlib.sha256(b"").hexdigest(),
+                        hashlib.sha256(chunk).hexdigest())
         sent = chunk[:-1] + b"!" if tamper and chunk else chunk
-        body += f"{len(chunk):x};chunk-signature={previous}\r\n".encode() + sent + b"\r\n"
+        body += f"{len(chunk):x};chunk-signature={previous}\r\n".encode() + sent
+        body += b"\r\n" if chunk or not trailer_crc32 else b""
+    if trailer_crc32:
+        trailer = f"x-amz-checksum-crc32:{trailer_crc32}\n"
+        signature = sign("AWS4-HMAC-SHA256-TRAILER", amz_date, scope, previous,
+                         hashlib.sha256(trailer.encode()).hexdigest())
+        sent_crc = "AAAAAA==" if tamper_trailer else trailer_crc32
+        body += f"x-amz-checksum-crc32:{sent_crc}\r\nx-amz-trailer-signature:{signature}\r\n\r\n".encode()
     headers = dict(request.headers.items())
     headers["Content-Length"] = str(len(body))
     return httpx.put(url, content=body, headers=headers)
@@ -195,6 +210,22 @@ def test_a_streamed_upload_signed_chunk_by_chunk_is_stored_and_a_tampered_chunk_
     refused = streamed_put(server, alice, name, "tampered.bin", chunks, tamper=True)
     assert (refused.status_code, _code(refused)) == (403, "SignatureDoesNotMatch")
     assert [o["Key"] for o in s3.list_objects_v2(Bucket=name)["Contents"]] == ["streamed.bin"]
+
+
+def test_a_streamed_upload_with_a_signed_trailer_checks_the_trailers_signature_and_checksum(s3_bucket, server,
+                                                                                           alice):
+    s3, name = s3_bucket
+    chunks = [b"c" * 70000, b"end"]
+    crc = base64.b64encode(zlib.crc32(b"".join(chunks)).to_bytes(4, "big")).decode()
+    answer = streamed_put(server, alice, name, "signed-trailer.bin", chunks, trailer_crc32=crc)
+    assert answer.status_code == 200, answer.text
+    assert s3.get_object(Bucket=name, Key="signed-trailer.bin")["Body"].read() == b"".join(chunks)
+    forged = streamed_put(server, alice, name, "forged-trailer.bin", chunks, trailer_crc32=crc, tamper_trailer=True)
+    assert (forged.status_code, _code(forged)) == (403, "SignatureDoesNotMatch")
+    wrong = base64.b64encode(zlib.crc32(b"other").to_bytes(4, "big")).decode()
+    mismatched = streamed_put(server, alice, name, "wrong-crc.bin", chunks, trailer_crc32=wrong)
+    assert (mismatched.status_code, _code(mismatched)) == (400, "BadDigest")
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=name)["Contents"]] == ["signed-trailer.bin"]
 
 
 def test_a_body_that_is_not_what_its_sha256_header_says_is_refused(s3_bucket, server, alice):
