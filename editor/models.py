@@ -181,6 +181,7 @@ class Invocation(models.Model):
         FUNCTION_URL = "function_url", "Function URL"
         HTTP_API = "http_api", "HTTP API"
         SCHEDULE = "schedule", "Schedule"
+        BUCKET = "bucket", "Bucket notification"
 
     class Status(models.TextChoices):
         RUNNING = "running", "Running"
@@ -769,3 +770,109 @@ class ScheduleFire(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["schedule", "tick_at"], name="schedule_fire_once_per_tick")]
         ordering = ["-tick_at"]
+
+
+class Bucket(models.Model):
+    """A bucket of a user (S3's API). Bucket names are one namespace for everyone, as S3's are
+    (virtual-host addressing names a bucket in the Host header, before any user is known)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="buckets")
+    name = models.CharField(max_length=63, unique=True)
+    region = models.CharField(max_length=32)
+    # S3's LambdaFunctionConfigurations as PutBucketNotificationConfiguration last set them
+    notifications = models.JSONField(default=list, blank=True)
+    # state machines started with the EventBridge event of a change, set from the studio
+    machine_notifications = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class StoredObject(models.Model):
+    """One object of a bucket: its key, what S3 says of it (size, ETag, content type, user
+    metadata) and `blob`, the name of its bytes in the object storage (editor.services.object_store).
+    A blob is written in full before the row names it, so an object is never seen half written."""
+
+    bucket = models.ForeignKey(Bucket, on_delete=models.CASCADE, related_name="stored_objects")
+    key = models.CharField(max_length=1024)
+    size = models.BigIntegerField()
+    etag = models.CharField(max_length=80)
+    content_type = models.CharField(max_length=256, default="binary/octet-stream")
+    headers = models.JSONField(default=dict, blank=True)    # Content-Disposition, Cache-Control, ...
+    metadata = models.JSONField(default=dict, blank=True)   # x-amz-meta-*, names in lower case
+    blob = models.CharField(max_length=200)
+    last_modified = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["bucket", "key"], name="object_key_unique_per_bucket")]
+        ordering = ["key"]
+
+    def __str__(self):
+        return f"{self.bucket.name}/{self.key}"
+
+
+class MultipartUpload(models.Model):
+    """A multipart upload under way: the object it will make, and its parts (UploadedPart)."""
+
+    bucket = models.ForeignKey(Bucket, on_delete=models.CASCADE, related_name="uploads")
+    upload_id = models.CharField(max_length=64, unique=True)
+    key = models.CharField(max_length=1024)
+    content_type = models.CharField(max_length=256, default="binary/octet-stream")
+    headers = models.JSONField(default=dict, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    initiated = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["key", "initiated"]
+
+
+class UploadedPart(models.Model):
+    """One part of a multipart upload; uploading a part number again replaces it."""
+
+    upload = models.ForeignKey(MultipartUpload, on_delete=models.CASCADE, related_name="parts")
+    number = models.PositiveIntegerField()
+    size = models.BigIntegerField()
+    etag = models.CharField(max_length=80)
+    blob = models.CharField(max_length=200)
+    last_modified = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["upload", "number"], name="part_number_unique_per_upload")]
+        ordering = ["number"]
+
+
+class NotificationDelivery(models.Model):
+    """One event a bucket's notification delivered: which change, to which configuration, and
+    the asynchronous invocation or the execution it started (recorded with the change, in its
+    transaction, so each change is delivered once), or why none was started."""
+
+    bucket = models.ForeignKey(Bucket, on_delete=models.CASCADE, related_name="deliveries")
+    configuration_id = models.CharField(max_length=256)
+    event_name = models.CharField(max_length=64)
+    key = models.CharField(max_length=1024)
+    target_arn = models.CharField(max_length=256)   # the function or state machine notified
+    invocation = models.ForeignKey("Invocation", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    execution = models.ForeignKey("Execution", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
+class BlobChunk(models.Model):
+    """A piece of a blob kept in the database (FLOWBENCH_OBJECT_STORAGE=database, the store every
+    process of the distributed mode reaches without another service)."""
+
+    name = models.CharField(max_length=200)
+    index = models.PositiveIntegerField()
+    data = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["name", "index"], name="blob_chunk_unique")]

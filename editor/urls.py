@@ -3,8 +3,8 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path, re_path
 
-from editor import (api, api_keys, api_layers, api_machines, api_schedules, api_tasks, api_triggers, views, views_lambda,
-                    views_machines, views_operations)
+from editor import (api, api_buckets, api_keys, api_layers, api_machines, api_schedules, api_tasks, api_triggers, views,
+                    views_lambda, views_machines, views_operations)
 
 api_patterns = [
     path("api/runtimes", api.runtimes, name="api-runtimes"),
@@ -56,6 +56,11 @@ api_patterns = [
     path("api/schedules", api_schedules.schedule_list, name="api-schedules"),
     path("api/schedules/<str:group>/<str:name>", api_schedules.schedule_detail, name="api-schedule"),
     path("api/schedules/<str:group>/<str:name>/state", api_schedules.schedule_state, name="api-schedule-state"),
+    path("api/buckets", api_buckets.bucket_list, name="api-buckets"),
+    path("api/buckets/<str:name>", api_buckets.bucket_detail, name="api-bucket"),
+    path("api/buckets/<str:name>/objects", api_buckets.bucket_objects, name="api-bucket-objects"),
+    path("api/buckets/<str:name>/objects/<path:key>", api_buckets.bucket_object, name="api-bucket-object"),
+    path("api/buckets/<str:name>/notifications", api_buckets.bucket_notifications, name="api-bucket-notifications"),
     re_path(r"^api/", api.api_not_found),
 ]
 
@@ -72,6 +77,8 @@ urlpatterns = [
     path("functions/<str:name>/", views.function_page, name="function"),
     path("security-credentials/", views.security_credentials, name="security-credentials"),
     path("layers/", views.layer_list, name="layer-list"),
+    path("buckets/", views.bucket_list, name="bucket-list"),
+    path("buckets/<str:name>/", views.bucket_page, name="bucket"),
     path("api/layers", api_layers.layer_list, name="api-layers"),
     path("api/layers/<str:name>/versions", api_layers.layer_versions, name="api-layer-versions"),
     path("api/layers/<str:name>/versions/<int:version>", api_layers.layer_version, name="api-layer-version"),

@@ -95,6 +95,23 @@ def schedule_list(request):
     return render(request, "editor/schedule_list.html", {"page": "schedules"})
 
 
+def bucket_list(request):
+    """The Buckets page: the user's buckets, with their sizes; create and delete."""
+    return render(request, "editor/bucket_list.html", {"page": "buckets"})
+
+
+def bucket_page(request, name):
+    """One bucket: browse it by folder, upload by drag and drop, preview, download, delete; its
+    notifications with their last deliveries."""
+    from editor.services.buckets import owned_bucket
+
+    try:
+        bucket = owned_bucket(request.user, name)
+    except ApiError:
+        raise Http404("No such bucket") from None
+    return render(request, "editor/bucket.html", {"page": "buckets", "bucket": bucket})
+
+
 def layer_list(request):
     """The Layers page: each layer's versions, the functions using them, upload and delete."""
     return render(request, "editor/layer_list.html", {"page": "layers"})

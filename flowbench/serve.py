@@ -8,12 +8,37 @@ the network had failed. With failByDrop off, autobahn sends a close frame with c
 too big) and closes cleanly; protocol errors likewise close with their code. Daphne's command line
 has no switch for it, so this server sets it on daphne's WebSocket factory once the reactor starts,
 before any connection is accepted (each connection copies the factory's options when it is made).
+
+Twisted writes response header names in Title-Case; S3's user metadata travels in header names
+(`x-amz-meta-<name>`), and SDKs hand the rest of the name to their callers as it came, so those
+names are written in lower case, as S3 writes them (a client reading `Metadata["colour"]` finds it).
 """
 
 from __future__ import annotations
 
 from daphne.cli import CommandLineInterface
 from daphne.server import Server
+
+
+def keep_metadata_names_lowercase() -> None:
+    """Makes Twisted write `x-amz-meta-*` header names as they are (lower case). Twisted's name
+    encoder looks a name up in its cache before title-casing it; the cache answers those names."""
+    from twisted.web import http_headers
+
+    encoder = http_headers._nameEncoder
+
+    class Cache(dict):
+        def get(self, name, default=None):
+            found = super().get(name)
+            if found is not None:
+                return found
+            raw = name.encode("iso-8859-1", "replace") if isinstance(name, str) else name
+            if raw[:11].lower() == b"x-amz-meta-" and http_headers._istoken(raw):
+                return raw.lower()
+            return default
+
+    if type(encoder._canonicalHeaderCache) is dict:   # once per process
+        encoder._canonicalHeaderCache = Cache(encoder._canonicalHeaderCache)
 
 
 class FlowbenchServer(Server):
@@ -23,6 +48,7 @@ class FlowbenchServer(Server):
         from twisted.internet import reactor   # daphne.server has installed the asyncio reactor
 
         reactor.callWhenRunning(lambda: self.ws_factory.setProtocolOptions(failByDrop=False))
+        keep_metadata_names_lowercase()
         super().run()
 
 

@@ -4,6 +4,7 @@ A fresh checkout runs on a SQLite file in `data/`, the in-memory channel layer a
 executor. DATABASE_URL, REDIS_URL and FLOWBENCH_EXECUTOR=celery switch to the distributed mode.
 """
 
+import json
 import os
 import tempfile
 from datetime import timedelta
@@ -198,6 +199,27 @@ FLOWBENCH_SDK_CACHE = env_str("FLOWBENCH_SDK_CACHE", str(BASE_DIR / ".cache" / "
 FLOWBENCH_PACKAGES_DIR = Path(env_str(
     "FLOWBENCH_PACKAGES_DIR", os.path.join(tempfile.gettempdir(), f"flowbench-packages-{os.geteuid()}"))).resolve()
 FLOWBENCH_INSTALL_TIMEOUT = env_int("FLOWBENCH_INSTALL_TIMEOUT", 300, minimum=1, maximum=3600)
+
+# Buckets (S3's API). Objects' bytes are kept by a Django storage: "filesystem" (default: files under
+# the data folder's objects/), "database" (chunks in the database: every process of the distributed
+# mode reaches it with no other service) or the dotted path of a Storage class (its options from
+# FLOWBENCH_OBJECT_STORAGE_OPTIONS, a JSON object). The largest object (multipart uploads included;
+# S3's own limit is 5 TB) and the largest body one request may carry (a PutObject, an UploadPart;
+# S3's is 5 GB, read in full before it is stored, so kept smaller here) in bytes.
+FLOWBENCH_OBJECT_STORAGE = env_str("FLOWBENCH_OBJECT_STORAGE", "filesystem")
+if FLOWBENCH_OBJECT_STORAGE not in {"filesystem", "database"} and "." not in FLOWBENCH_OBJECT_STORAGE:
+    raise ImproperlyConfigured(f"FLOWBENCH_OBJECT_STORAGE must be 'filesystem', 'database' or the dotted path of a "
+                               f"Storage class, not {FLOWBENCH_OBJECT_STORAGE!r}")
+FLOWBENCH_OBJECT_STORAGE_OPTIONS = env_str("FLOWBENCH_OBJECT_STORAGE_OPTIONS", "{}")
+try:
+    if not isinstance(json.loads(FLOWBENCH_OBJECT_STORAGE_OPTIONS), dict):
+        raise ValueError
+except ValueError:
+    raise ImproperlyConfigured(f"FLOWBENCH_OBJECT_STORAGE_OPTIONS must be a JSON object, not "
+                               f"{FLOWBENCH_OBJECT_STORAGE_OPTIONS[:80]!r}") from None
+FLOWBENCH_OBJECT_MAX_BYTES = env_int("FLOWBENCH_OBJECT_MAX_BYTES", 5 * 1024 ** 3, minimum=1)
+FLOWBENCH_OBJECT_MAX_REQUEST_BYTES = env_int("FLOWBENCH_OBJECT_MAX_REQUEST_BYTES", 256 * 1024 ** 2, minimum=1024,
+                                             maximum=5 * 1024 ** 3)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

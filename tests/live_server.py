@@ -24,7 +24,8 @@ def new_signin_link(env: dict) -> str:
 @contextmanager
 def running_server(data: Path):
     """Runs `manage.py prepare` then daphne on a free port with its data in `data`; yields {"base": URL,
-    "link": the administrator's sign-in link, "data": the folder, "env": the server's environment}."""
+    "link": the administrator's sign-in link, "data": the folder, "env": the server's environment,
+    "process": daphne's Popen}."""
     # The test binds the port and hands the socket to daphne (--fd): connections wait in its
     # backlog until daphne accepts them, so nothing polls or sleeps until the server is up.
     listener = socket.socket()
@@ -43,7 +44,7 @@ def running_server(data: Path):
                               stdout=log, stderr=subprocess.STDOUT, pass_fds=[listener.fileno()])
     listener.close()
     try:
-        yield {"base": base, "link": link, "data": data, "env": env}
+        yield {"base": base, "link": link, "data": data, "env": env, "process": daphne}
     finally:
         daphne.terminate()
         daphne.wait(timeout=20)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
+from editor.aws import sigv2
 from editor.aws.errors import refusal
 from editor.aws.http import Request
 from editor.aws.sigv4 import Signed, check_signature, check_time, signature_of
@@ -96,14 +97,20 @@ CREDENTIAL_SOURCES: list[Callable[[Signed], Credentials | None]] = [_access_keys
 def authenticate(request: Request, now: datetime) -> Principal:
     """Returns who signed the request; refuses an unsigned request, an unknown or inactive key, a
     request signed at another time than now (15 minutes either way) and a wrong signature."""
-    signed = signature_of(request)
+    signed = signature_of(request) or sigv2.signature_of(request)
     if signed is None:
         raise refusal("missing_authentication", "Missing Authentication Token")
-    check_time(signed, now)
+    (sigv2.check_time if signed.version == 2 else check_time)(signed, now)
     credentials = next(filter(None, (source(signed) for source in CREDENTIAL_SOURCES)), None)
     if credentials is None:
         raise refusal("unrecognized_client", INVALID_TOKEN)
-    check_signature(request, signed, credentials.secret)
+    if signed.version == 2:
+        sigv2.check_signature(request, signed, credentials.secret)
+    else:
+        # An aws-chunked upload's payload replaces its body once every chunk is checked, and its
+        # trailing checksum is read as the header it stands for.
+        request.body, trailers = check_signature(request, signed, credentials.secret)
+        request.headers.update(trailers)
     credentials.used(signed.service, signed.region)
     return credentials.principal
 

@@ -18,23 +18,42 @@ from typing import Any
 __all__ = ["AwsError", "Refusal", "refusal", "validation_error", "KINDS"]
 
 # kind -> {protocol family: (code, HTTP status)}. The families: "json" (JSON 1.0/1.1 and REST-JSON)
-# and "query" (Query; REST-XML will join with S3's own codes).
+# "query" (Query) and "s3" (REST-XML, S3's own codes).
 KINDS: dict[str, dict[str, tuple[str, int]]] = {
     "missing_authentication": {"json": ("MissingAuthenticationTokenException", 403),
-                               "query": ("MissingAuthenticationToken", 403)},
+                               "query": ("MissingAuthenticationToken", 403),
+                               "s3": ("AccessDenied", 403)},
     "incomplete_signature": {"json": ("IncompleteSignatureException", 400),
-                             "query": ("IncompleteSignature", 400)},
+                             "query": ("IncompleteSignature", 400),
+                             "s3": ("AuthorizationHeaderMalformed", 400)},
     "unrecognized_client": {"json": ("UnrecognizedClientException", 403),
-                            "query": ("InvalidClientTokenId", 403)},
+                            "query": ("InvalidClientTokenId", 403),
+                            "s3": ("InvalidAccessKeyId", 403)},
     "invalid_signature": {"json": ("InvalidSignatureException", 403),
-                          "query": ("SignatureDoesNotMatch", 403)},
-    "expired_token": {"json": ("ExpiredTokenException", 403), "query": ("ExpiredToken", 403)},
-    "access_denied": {"json": ("AccessDeniedException", 403), "query": ("AccessDenied", 403)},
-    "validation": {"json": ("ValidationException", 400), "query": ("ValidationError", 400)},
-    "malformed": {"json": ("SerializationException", 400), "query": ("MalformedInput", 400)},
-    "unknown_operation": {"json": ("UnknownOperationException", 400), "query": ("InvalidAction", 400)},
-    "too_large": {"json": ("RequestEntityTooLargeException", 413), "query": ("RequestEntityTooLarge", 413)},
-    "internal": {"json": ("InternalFailure", 500), "query": ("InternalFailure", 500)},
+                          "query": ("SignatureDoesNotMatch", 403),
+                          "s3": ("SignatureDoesNotMatch", 403)},
+    "expired_token": {"json": ("ExpiredTokenException", 403), "query": ("ExpiredToken", 403),
+                      "s3": ("ExpiredToken", 400)},
+    # A presigned URL past its X-Amz-Expires, and a request signed too far from now.
+    "expired_request": {"json": ("InvalidSignatureException", 403), "query": ("SignatureDoesNotMatch", 403),
+                        "s3": ("AccessDenied", 403)},
+    "skewed_time": {"json": ("InvalidSignatureException", 403), "query": ("SignatureDoesNotMatch", 403),
+                    "s3": ("RequestTimeTooSkewed", 403)},
+    "content_sha256_mismatch": {"json": ("InvalidSignatureException", 403),
+                                "query": ("SignatureDoesNotMatch", 403),
+                                "s3": ("XAmzContentSHA256Mismatch", 400)},
+    "access_denied": {"json": ("AccessDeniedException", 403), "query": ("AccessDenied", 403),
+                      "s3": ("AccessDenied", 403)},
+    "validation": {"json": ("ValidationException", 400), "query": ("ValidationError", 400),
+                   "s3": ("InvalidArgument", 400)},
+    "malformed": {"json": ("SerializationException", 400), "query": ("MalformedInput", 400),
+                  "s3": ("MalformedXML", 400)},
+    "unknown_operation": {"json": ("UnknownOperationException", 400), "query": ("InvalidAction", 400),
+                          "s3": ("NotImplemented", 501)},
+    "too_large": {"json": ("RequestEntityTooLargeException", 413), "query": ("RequestEntityTooLarge", 413),
+                  "s3": ("EntityTooLarge", 400)},
+    "internal": {"json": ("InternalFailure", 500), "query": ("InternalFailure", 500),
+                 "s3": ("InternalError", 500)},
 }
 
 

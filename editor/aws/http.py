@@ -8,6 +8,7 @@ and serializers are tested on requests botocore itself prepared.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Iterator
 from functools import cached_property
 from urllib.parse import parse_qsl, quote
 
@@ -62,17 +63,41 @@ class Request:
                    headers=dict(request.headers), body=body)
 
 
+async def streamed(pieces):
+    """Yields the pieces of a sync iterator without blocking the event loop, so a large body
+    streams rather than being read whole first. Each read runs on the request's own sync thread,
+    the one its database connection belongs to (a blob kept in the database is read there)."""
+    from asgiref.sync import sync_to_async
+
+    take = sync_to_async(next, thread_sensitive=True)
+    try:
+        while True:
+            piece = await take(pieces, None)
+            if piece is None:
+                return
+            yield piece
+    finally:
+        close = getattr(pieces, "close", None)
+        if close is not None:
+            await sync_to_async(close, thread_sensitive=True)()
+
+
 @dataclass
 class Response:
+    """`body` is bytes, or an iterator of bytes streamed to the client."""
+
     status: int
     headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
+    body: bytes | Iterator[bytes] = b""
 
     def as_django(self):
-        from django.http import HttpResponse
+        from django.http import HttpResponse, StreamingHttpResponse
 
-        response = HttpResponse(self.body, status=self.status,
-                                content_type=self.headers.get("Content-Type", "application/json"))
+        content_type = self.headers.get("Content-Type", "application/json")
+        if isinstance(self.body, (bytes, bytearray)):
+            response = HttpResponse(self.body, status=self.status, content_type=content_type)
+        else:   # an iterator of bytes (an object's body), read a piece at a time as the client takes it
+            response = StreamingHttpResponse(streamed(iter(self.body)), status=self.status, content_type=content_type)
         for name, value in self.headers.items():
             if name != "Content-Type":
                 response[name] = value

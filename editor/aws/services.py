@@ -28,9 +28,12 @@ class Service:
 
 
 def _services() -> dict[str, Service]:
+    from django.conf import settings
+
     from editor.aws.providers.apigatewayv2 import ApiGatewayV2Provider
     from editor.aws.providers.iam import IamProvider
     from editor.aws.providers.lambda_ import LambdaProvider
+    from editor.aws.providers.s3 import S3Provider
     from editor.aws.providers.scheduler import SchedulerProvider
     from editor.aws.providers.stepfunctions import StepFunctionsProvider
     from editor.aws.providers.sts import StsProvider
@@ -47,6 +50,8 @@ def _services() -> dict[str, Service]:
         # EventBridge Scheduler: REST-JSON under /schedules and /schedule-groups (the studio's page
         # is /scheduler/, so the two never meet).
         Service("scheduler", "scheduler", SchedulerProvider),
+        # S3 takes an object's bytes in one request (PutObject, UploadPart), up to the setting.
+        Service("s3", "s3", S3Provider, max_body=settings.FLOWBENCH_OBJECT_MAX_REQUEST_BYTES),
     ]
     return {row.signing_name: row for row in rows}
 
@@ -65,7 +70,8 @@ class Registry:
     @cached_property
     def rest_prefixes(self) -> dict[str, Service]:
         """The REST services by the first segment of their URIs ("2015-03-31" -> Lambda)."""
-        return {prefix: s for s in self.by_signing_name.values() if s.spec.protocol.startswith("rest-")
+        # S3's paths start with a bucket's name, any name: it is found by its signature's scope.
+        return {prefix: s for s in self.by_signing_name.values() if s.spec.protocol == "rest-json"
                 for prefix in s.spec.path_prefixes}
 
     @cached_property

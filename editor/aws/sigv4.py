@@ -21,10 +21,12 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest, HTTPHeaders
 from botocore.credentials import Credentials
 
+from editor.aws import chunked
 from editor.aws.errors import refusal
 from editor.aws.http import Request
 
 ALGORITHM = "AWS4-HMAC-SHA256"
+UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 AMZ_DATE = "%Y%m%dT%H%M%SZ"
 # How far a request's time may be from the server's, as AWS allows.
 SKEW = timedelta(minutes=15)
@@ -43,7 +45,8 @@ class Signed:
     signature: str
     amz_date: str        # X-Amz-Date, YYYYMMDDTHHMMSSZ
     session_token: str | None
-    expires: int | None  # presigned URLs: seconds after amz_date
+    expires: int | None  # presigned URLs: seconds after amz_date (S3's older query signature: the epoch second)
+    version: int = 4     # 2: S3's older query signature (editor.aws.sigv2)
 
 
 def is_signed(request: Request) -> bool:
@@ -123,31 +126,42 @@ def check_time(signed: Signed, now: datetime) -> None:
     stamp = now.strftime(AMZ_DATE)
     if signed.expires is not None:
         if now > when + timedelta(seconds=signed.expires):
-            raise refusal("invalid_signature", f"Signature expired: {signed.amz_date} is now earlier than "
+            raise refusal("expired_request", f"Signature expired: {signed.amz_date} is now earlier than "
                                                f"{(now - timedelta(seconds=signed.expires)).strftime(AMZ_DATE)} "
                                                f"({stamp} - {signed.expires} sec.)")
         return
     if when < now - SKEW:
-        raise refusal("invalid_signature", f"Signature expired: {signed.amz_date} is now earlier than "
+        raise refusal("skewed_time", f"Signature expired: {signed.amz_date} is now earlier than "
                                            f"{(now - SKEW).strftime(AMZ_DATE)} ({stamp} - 15 min.)")
     if when > now + SKEW:
-        raise refusal("invalid_signature", f"Signature not yet current: {signed.amz_date} is still later than "
+        raise refusal("skewed_time", f"Signature not yet current: {signed.amz_date} is still later than "
                                            f"{(now + SKEW).strftime(AMZ_DATE)} ({stamp} + 15 min.)")
 
 
 class _Recomputer(SigV4Auth):
     """botocore's SigV4 signer, signing exactly the headers the client said it signed (botocore
-    would choose its own list, leaving out some a client may have signed)."""
+    would choose its own list, leaving out some a client may have signed). For S3 it signs the
+    path as sent (S3 does not normalize it) and a presigned URL's payload as UNSIGNED-PAYLOAD."""
 
-    def __init__(self, credentials, service, region, signed_headers):
+    def __init__(self, credentials, service, region, signed_headers, *, presigned: bool):
         super().__init__(credentials, service, region)
         self._signed_headers = signed_headers
+        self._s3 = service == "s3"
+        self._presigned = presigned
 
     def headers_to_sign(self, request):
         found = HTTPHeaders()
         for name in self._signed_headers:
             found[name] = request.headers.get(name, "")
         return found
+
+    def _normalize_url_path(self, path):
+        return path if self._s3 else super()._normalize_url_path(path)
+
+    def payload(self, request):
+        if self._s3 and self._presigned:
+            return UNSIGNED_PAYLOAD
+        return super().payload(request)
 
 
 def expected_signature(request: Request, signed: Signed, secret: str) -> str:
@@ -162,20 +176,35 @@ def expected_signature(request: Request, signed: Signed, secret: str) -> str:
             rebuilt.headers[name] = request.headers[name]
     rebuilt.context["timestamp"] = signed.amz_date
     signer = _Recomputer(Credentials(signed.access_key_id, secret), signed.service, signed.region,
-                         signed.signed_headers)
+                         signed.signed_headers, presigned=signed.expires is not None or "authorization" not in
+                         request.headers)
     canonical = signer.canonical_request(rebuilt)
     return signer.signature(signer.string_to_sign(rebuilt, canonical), rebuilt)
 
 
-def check_signature(request: Request, signed: Signed, secret: str) -> None:
-    """Refuses the request unless its signature is the one its key's secret makes."""
+def check_signature(request: Request, signed: Signed, secret: str) -> tuple[bytes, dict[str, str]]:
+    """Refuses the request unless its signature is the one its key's secret makes; returns its
+    payload and trailing headers: the body and {}, or what an aws-chunked body (S3's streamed
+    uploads) carries, every chunk's signature checked."""
     if "host" not in signed.signed_headers:
         raise refusal("invalid_signature", "The host header must be signed.")
     declared = request.headers.get("x-amz-content-sha256")
-    if declared is not None and declared != hashlib.sha256(request.body).hexdigest():
-        raise refusal("invalid_signature", "The x-amz-content-sha256 header is not the SHA-256 of the body.")
+    if declared is not None and declared != UNSIGNED_PAYLOAD and declared not in chunked.MODES \
+            and declared != hashlib.sha256(request.body).hexdigest():
+        raise refusal("content_sha256_mismatch", "The provided 'x-amz-content-sha256' header does not match what "
+                                                 "was computed.")
     expected = expected_signature(request, signed, secret)
     if not hmac.compare_digest(expected.encode(), signed.signature.encode()):
         raise refusal("invalid_signature", "The request signature we calculated does not match the signature you "
                                            "provided. Check your AWS Secret Access Key and signing method. Consult "
                                            "the service documentation for details.")
+    if declared not in chunked.MODES:
+        return request.body, {}
+    chain = chunked.Chain(chunked.signing_key(secret, signed.date, signed.region, signed.service), signed.amz_date,
+                          f"{signed.date}/{signed.region}/{signed.service}/aws4_request", signed.signature)
+    payload, trailers = chunked.decode(request.body, declared, chain)
+    length = request.headers.get("x-amz-decoded-content-length")
+    if length is not None and length.strip() != str(len(payload)):
+        raise refusal("incomplete_signature", f"The aws-chunked body carries {len(payload)} bytes, not the "
+                                              f"{length.strip()} its x-amz-decoded-content-length says.")
+    return payload, trailers

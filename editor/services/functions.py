@@ -92,6 +92,17 @@ def get_function(user, name: str) -> Function:
         raise not_found() from None
 
 
+def version_named(function: Function, qualifier: str | None):
+    """Returns the FunctionVersion `qualifier` names: the deployed $LATEST (None or "$LATEST"), a
+    published number, or an alias's version; None when there is none."""
+    if qualifier in (None, "", "$LATEST"):
+        return function.deployed
+    if qualifier.isdigit():
+        return function.versions.filter(number=int(qualifier)).first()
+    alias = function.aliases.select_related("version").filter(name=qualifier).first()
+    return alias.version if alias is not None else None
+
+
 def starting_points(runtime: str) -> list[dict]:
     """Returns what a new function may start from: hello world, then the samples of that runtime."""
     points = [{"id": "hello-world", "label": "Hello world"}]

@@ -55,7 +55,7 @@ class ClusterCollector:
                 .annotate(n=Count("id"), seconds=Sum("duration_ms"), timed=Count("duration_ms"),
                           throttled=Count("id", filter=Q(error__errorType=THROTTLED)), **buckets))
         total = CounterMetricFamily("flowbench_invocations", "Function invocations, by source (test, state_machine, "
-                                    "api, schedule) and outcome.", labels=["source", "status"])
+                                    "api, schedule, bucket) and outcome.", labels=["source", "status"])
         throttled = CounterMetricFamily("flowbench_invocations_throttled", "Invocations refused with "
                                         "TooManyRequestsException, by source.", labels=["source"])
         durations = HistogramMetricFamily("flowbench_invocation_duration_seconds", "How long functions ran.",

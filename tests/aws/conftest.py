@@ -57,3 +57,14 @@ def signed(person, method, url, *, service, body=b"", headers=None, when: dateti
     with mock.patch("botocore.auth.get_current_datetime", return_value=when or datetime.now(timezone.utc)):
         SigV4Auth(credentials, service, "us-east-1").add_auth(request)
     return httpx.request(method, url, content=body, headers=dict(request.headers.items()))
+
+
+@pytest.fixture
+def s3_bucket(aws, alice):
+    """Returns (alice's boto3 S3 client, the name of a new bucket of hers)."""
+    from tests.aws.s3_support import bucket_name
+
+    s3 = aws(alice, "s3")
+    name = bucket_name()
+    s3.create_bucket(Bucket=name)
+    return s3, name

@@ -83,6 +83,22 @@ def test_settings_refuse_an_account_id_that_is_not_twelve_digits(tmp_path):
     assert "FLOWBENCH_ACCOUNT_ID must be 12 digits" in done.stderr
 
 
+@pytest.mark.parametrize("name, value, said", [
+    ("FLOWBENCH_OBJECT_STORAGE", "s3", "FLOWBENCH_OBJECT_STORAGE must be 'filesystem', 'database'"),
+    ("FLOWBENCH_OBJECT_STORAGE_OPTIONS", "[1]", "FLOWBENCH_OBJECT_STORAGE_OPTIONS must be a JSON object"),
+    ("FLOWBENCH_OBJECT_MAX_REQUEST_BYTES", "12", "FLOWBENCH_OBJECT_MAX_REQUEST_BYTES must be at least 1024"),
+])
+def test_settings_refuse_a_bad_object_store_naming_the_variable(tmp_path, name, value, said):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, name: value, "FLOWBENCH_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "flowbench.settings"}
+    done = subprocess.run([sys.executable, "-c", "import django; django.setup()"], env=env, capture_output=True,
+                          text=True, cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    assert done.returncode != 0 and said in done.stderr
+
+
 def test_private_paths_are_for_their_owner_only_sqlites_companions_too(tmp_path):
     from flowbench.env import private_dir, private_file
 

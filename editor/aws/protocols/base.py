@@ -56,6 +56,15 @@ def timestamp(value: Any, fmt: str) -> Any:
     return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
+def header_text(shape: Shape, value: Any) -> str:
+    """Returns `value` written as a REST protocol writes the header of `shape` (timestamps in RFC 822)."""
+    if shape.type_name == "timestamp":
+        return timestamp(value, shape.serialization.get("timestampFormat", "rfc822"))
+    if shape.type_name == "boolean":
+        return "true" if value else "false"
+    return str(value)
+
+
 def to_json(shape: Shape | None, value: Any, default_timestamps: str = "unixTimestamp") -> Any:
     """Returns `value` as the JSON the shape says: members under their wire names, timestamps as
     the protocol writes them, blobs in base64; members set to None are left out."""

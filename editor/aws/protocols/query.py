@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -13,7 +12,8 @@ from botocore.model import OperationModel, Shape
 
 from editor.aws.errors import AwsError, refusal
 from editor.aws.http import Request, Response
-from editor.aws.protocols.base import Protocol, timestamp
+from editor.aws.protocols.base import Protocol
+from editor.aws.protocols.xml import xml_of
 from editor.aws.shapes import read_input
 from editor.aws.specs import ServiceSpec
 
@@ -68,35 +68,6 @@ def _nested(shape: Shape) -> bool:
     return shape.type_name in ("structure", "list", "map")
 
 
-def _xml(shape: Shape, value: Any) -> str:
-    """Returns the XML of `value` written as `shape` (without the element around it)."""
-    kind = shape.type_name
-    if kind == "structure":
-        return "".join(_element(member.serialization.get("name", name), member, value[name])
-                       for name, member in shape.members.items() if value.get(name) is not None)
-    if kind == "list":
-        name = shape.member.serialization.get("name", "member")
-        return "".join(_element(name, shape.member, item) for item in value)
-    if kind == "map":
-        key_name = shape.key.serialization.get("name", "key")
-        value_name = shape.value.serialization.get("name", "value")
-        return "".join(f"<entry>{_element(key_name, shape.key, k)}{_element(value_name, shape.value, v)}</entry>"
-                       for k, v in value.items())
-    if kind == "timestamp":
-        return escape(str(timestamp(value, shape.serialization.get("timestampFormat", "iso8601"))))
-    if kind == "boolean":
-        return "true" if value else "false"
-    if kind == "blob":
-        return base64.b64encode(value if isinstance(value, bytes) else str(value).encode()).decode()
-    return escape(str(value))
-
-
-def _element(name: str, shape: Shape, value: Any) -> str:
-    if shape.type_name == "list" and shape.serialization.get("flattened"):
-        return "".join(_element(name, shape.member, item) for item in value)
-    return f"<{name}>{_xml(shape, value)}</{name}>"
-
-
 class QueryProtocol(Protocol):
     name = "query"
     family = "query"
@@ -127,7 +98,7 @@ class QueryProtocol(Protocol):
         inner = ""
         if shape is not None:
             wrapper = shape.serialization.get("resultWrapper", f"{name}Result")
-            inner = f"<{wrapper}>{_xml(shape, result or {})}</{wrapper}>"
+            inner = f"<{wrapper}>{xml_of(shape, result or {})}</{wrapper}>"
         body = (f'<{name}Response xmlns="{self._namespace(spec)}">{inner}'
                 f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{name}Response>")
         return Response(200, {"Content-Type": XML, "x-amzn-RequestId": request_id}, body.encode("utf-8"))

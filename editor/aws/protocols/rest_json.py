@@ -9,17 +9,10 @@ from botocore.model import OperationModel
 
 from editor.aws.errors import AwsError, refusal
 from editor.aws.http import Request, Response
-from editor.aws.protocols.base import Protocol, from_json, json_bytes, read_json_object, timestamp, to_json
+from editor.aws.protocols.base import Protocol, from_json, header_text, json_bytes, read_json_object, to_json
+from editor.aws.protocols.rest import NOT_LOCATED, located_input, located_output
 from editor.aws.shapes import read_members
 from editor.aws.specs import ServiceSpec
-
-
-def _header_text(shape, value) -> str:
-    if shape.type_name == "timestamp":
-        return timestamp(value, shape.serialization.get("timestampFormat", "rfc822"))
-    if shape.type_name == "boolean":
-        return "true" if value else "false"
-    return str(value)
 
 
 class RestJsonProtocol(Protocol):
@@ -41,24 +34,9 @@ class RestJsonProtocol(Protocol):
         body = None if payload else read_json_object(request.body)
         values: dict = {}
         for name, member in shape.members.items():
-            location = member.serialization.get("location")
-            wire = member.serialization.get("name", name)
-            if location == "uri":
-                values[name] = (labels.get(wire), True)
-            elif location == "querystring":
-                if member.type_name == "list":
-                    found = [v for k, v in request.query if k == wire] or None
-                elif member.type_name == "map":
-                    found = {k: v for k, v in request.query} or None
-                else:
-                    found = request.query_dict.get(wire)
+            found = located_input(member, name, request, labels)
+            if found is not NOT_LOCATED:
                 values[name] = (found, True)
-            elif location == "header":
-                values[name] = (request.headers.get(wire.lower()), True)
-            elif location == "headers":
-                prefix = wire.lower()
-                found = {k[len(prefix):]: v for k, v in request.headers.items() if k.startswith(prefix)}
-                values[name] = (found or None, True)
             elif name == payload:
                 values[name] = (self._payload(member, request.body), False)
             elif body is not None:
@@ -83,18 +61,9 @@ class RestJsonProtocol(Protocol):
         if shape is None:
             return Response(status, headers, b"" if status == 204 else b"{}")
         payload = shape.serialization.get("payload")
-        for name, member in shape.members.items():
-            value = result.get(name)
-            location = member.serialization.get("location")
-            if value is None or location is None:
-                continue
-            wire = member.serialization.get("name", name)
-            if location == "header":
-                headers[wire] = _header_text(member, value)
-            elif location == "headers":
-                headers.update({f"{wire}{k}": str(v) for k, v in value.items()})
-            elif location == "statusCode":
-                status = int(value)
+        located, written_status, _body = located_output(shape, result)
+        headers.update(located)
+        status = written_status or status
         if payload:
             member, value = shape.members[payload], result.get(payload)
             if member.type_name == "blob":
@@ -115,7 +84,7 @@ class RestJsonProtocol(Protocol):
         for name, value in error.fields.items():
             member = shape.members.get(name) if shape is not None else None
             if member is not None and member.serialization.get("location") == "header":
-                headers[member.serialization.get("name", name)] = _header_text(member, value)
+                headers[member.serialization.get("name", name)] = header_text(member, value)
             else:
                 body[name] = value
         return Response(status, headers, json_bytes(body))

@@ -170,16 +170,10 @@ class LambdaProvider(LayersMixin, FunctionUrlsMixin, Provider):
 
     def _version(self, function: Function, qualifier: str | None) -> FunctionVersion:
         """Returns the version `qualifier` names: $LATEST (or none), a number, or an alias."""
-        if qualifier in (None, "$LATEST"):
-            if function.deployed is None:
-                raise AwsError("ResourceConflictException", "The operation cannot be performed at this time. The "
-                               f"function is currently in the following state: {function.state}", 409)
-            return function.deployed
-        if qualifier.isdigit():
-            found = function.versions.filter(number=int(qualifier)).first()
-        else:
-            alias = function.aliases.select_related("version").filter(name=qualifier).first()
-            found = alias.version if alias is not None else None
+        found = functions.version_named(function, qualifier)
+        if found is None and qualifier in (None, "$LATEST"):
+            raise AwsError("ResourceConflictException", "The operation cannot be performed at this time. The "
+                           f"function is currently in the following state: {function.state}", 409)
         if found is None:
             raise self._not_found(function.name, qualifier)
         return found
