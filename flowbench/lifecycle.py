@@ -5,7 +5,8 @@ each call `started()` once they run and `stopping()` when they are asked to stop
 
 - started: the process takes up its work. In the embedded mode that is every execution a previous
   process left RUNNING (stopped or killed), resumed at once rather than on the first request; and
-  it removes the function code a killed process left in the temporary folder.
+  it removes the function code a killed process left in the temporary folder. A web process also
+  forgets the WebSocket API connections that stopped web processes of its machine held.
 - stopping: the process takes no new work and hands every running execution back, still RUNNING,
   with its events written (editor.services.executor.Executor.stop): the next start, or another
   worker, continues each one where it stood.
@@ -60,6 +61,21 @@ def started(loop: asyncio.AbstractEventLoop | None = None, name: str = "web", th
              settings.FLOWBENCH_THREADS_PER_USER, settings.FLOWBENCH_STOP_GRACE_SECONDS)
     if not executor.distributed:
         threading.Thread(target=_resume, name="flowbench-resume", daemon=True).start()
+    if name == "web":
+        threading.Thread(target=_drop_dead_connections, name="flowbench-sockets", daemon=True).start()
+
+
+def _drop_dead_connections() -> None:
+    from editor.services.websocket_apis import drop_dead_connections
+
+    try:
+        dropped = drop_dead_connections()
+        if dropped:
+            log.warning("dropped %d WebSocket API connection(s) a stopped web process held", dropped)
+    except Exception:
+        log.exception("could not drop the WebSocket API connections of stopped web processes")
+    finally:
+        connection.close()
 
 
 def _resume() -> None:

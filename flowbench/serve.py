@@ -8,12 +8,29 @@ the network had failed. With failByDrop off, autobahn sends a close frame with c
 too big) and closes cleanly; protocol errors likewise close with their code. Daphne's command line
 has no switch for it, so this server sets it on daphne's WebSocket factory once the reactor starts,
 before any connection is accepted (each connection copies the factory's options when it is made).
+
+A WebSocket API's connection takes messages of 128 KB at most, as API Gateway's do: its
+connection's own limit is lowered as it opens, so a larger message is refused with 1009 too
+(an ASGI application cannot send that code itself: autobahn refuses it from the application).
 """
 
 from __future__ import annotations
 
 from daphne.cli import CommandLineInterface
 from daphne.server import Server
+from daphne.ws_protocol import WebSocketProtocol
+
+
+class FlowbenchWebSocketProtocol(WebSocketProtocol):
+    """Daphne's WebSocket protocol, with API Gateway's message limit on a WebSocket API's connections."""
+
+    def onConnect(self, request):
+        from editor.services.websocket_apis import MESSAGE_LIMIT
+        from editor.triggers.websocket_apis import match
+
+        if match(request.headers.get("host", ""), request.path) is not None:
+            self.maxMessagePayloadSize = MESSAGE_LIMIT
+        return super().onConnect(request)
 
 
 class FlowbenchServer(Server):
@@ -22,8 +39,13 @@ class FlowbenchServer(Server):
     def run(self):
         from twisted.internet import reactor   # daphne.server has installed the asyncio reactor
 
-        reactor.callWhenRunning(lambda: self.ws_factory.setProtocolOptions(failByDrop=False))
+        reactor.callWhenRunning(self._set_protocol_options)
         super().run()
+
+
+    def _set_protocol_options(self):
+        self.ws_factory.setProtocolOptions(failByDrop=False)
+        self.ws_factory.protocol = FlowbenchWebSocketProtocol
 
 
 class FlowbenchCommandLine(CommandLineInterface):

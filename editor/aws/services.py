@@ -21,6 +21,9 @@ class Service:
     model_name: str
     provider: type | None
     max_body: int = 1 * MB
+    # A pattern of what may come before the operations' URIs and is not theirs (a stage name),
+    # dropped once the signature is checked.
+    base_path: str | None = None
 
     @cached_property
     def spec(self) -> ServiceSpec:
@@ -28,6 +31,7 @@ class Service:
 
 
 def _services() -> dict[str, Service]:
+    from editor.aws.providers.apigatewaymanagementapi import ApiGatewayManagementProvider
     from editor.aws.providers.apigatewayv2 import ApiGatewayV2Provider
     from editor.aws.providers.iam import IamProvider
     from editor.aws.providers.lambda_ import LambdaProvider
@@ -43,6 +47,9 @@ def _services() -> dict[str, Service]:
         Service("states", "stepfunctions", StepFunctionsProvider, max_body=2 * MB),
         # API Gateway's v2 API (HTTP APIs) signs as `apigateway`.
         Service("apigateway", "apigatewayv2", ApiGatewayV2Provider),
+        # WebSocket APIs' @connections, reached at https://{domainName}/{stage}/@connections/... as well.
+        Service("execute-api", "apigatewaymanagementapi", ApiGatewayManagementProvider,
+                base_path=r"/[^/]+(?=/@connections/)"),
     ]
     return {row.signing_name: row for row in rows}
 
