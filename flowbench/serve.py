@@ -12,6 +12,7 @@ before any connection is accepted (each connection copies the factory's options 
 A WebSocket API's connection takes messages of 128 KB at most, as API Gateway's do: its
 connection's own limit is lowered as it opens, so a larger message is refused with 1009 too
 (an ASGI application cannot send that code itself: autobahn refuses it from the application).
+Its handshake may take as long as its `$connect` function: 30 s unless --websocket_connect_timeout says.
 """
 
 from __future__ import annotations
@@ -50,6 +51,12 @@ class FlowbenchServer(Server):
 
 class FlowbenchCommandLine(CommandLineInterface):
     server_class = FlowbenchServer
+
+    def __init__(self):
+        super().__init__()
+        # A WebSocket API's handshake waits for its $connect function, which API Gateway gives 29 s
+        # (daphne's own default, 5 s, is shorter than a function's cold start on a busy machine).
+        self.parser.set_defaults(websocket_connect_timeout=30)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ servers that do not, and closes with 1009 where the server lets an application s
 
 from __future__ import annotations
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from editor.services.websocket_apis import MESSAGE_LIMIT, connection_group
@@ -34,7 +34,10 @@ def _on_thread(function, *args, **kwargs):
 
 
 async def _run(function, *args, **kwargs):
-    return await sync_to_async(_on_thread, thread_sensitive=False)(function, *args, **kwargs)
+    # A thread of the call's own, as Django gives each request (and editor.triggers.asgi each
+    # endpoint request): a function that runs for seconds holds no thread of a shared pool.
+    async with ThreadSensitiveContext():
+        return await sync_to_async(_on_thread)(function, *args, **kwargs)
 
 
 def _headers(scope) -> dict[str, str]:
