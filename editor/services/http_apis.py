@@ -168,8 +168,9 @@ def create_api(user, *, name, protocol_type="HTTP", description="", target=None,
 
 @transaction.atomic
 def update_api(api: HttpApi, *, name=None, description=None, cors=None, version=None,
-               disable_execute_api_endpoint=None) -> HttpApi:
-    """Changes what is given of the API's name, description, CORS, version and endpoint switch."""
+               disable_execute_api_endpoint=None, route_selection_expression=None) -> HttpApi:
+    """Changes what is given of the API's name, description, CORS, version, endpoint switch and (a
+    WebSocket API's) route selection expression."""
     from editor.services.function_urls import normalize_cors
 
     api = HttpApi.objects.select_for_update().get(pk=api.pk)
@@ -180,7 +181,15 @@ def update_api(api: HttpApi, *, name=None, description=None, cors=None, version=
     if description is not None:
         api.description = description
     if cors is not None:
+        if api.protocol_type == "WEBSOCKET":
+            raise ApiError("BadRequest", "CorsConfiguration is for HTTP APIs.", field="CorsConfiguration")
         api.cors = normalize_cors(cors)
+    if route_selection_expression is not None:
+        if api.protocol_type == "WEBSOCKET":
+            api.route_selection_expression = websocket_apis.check_selection_expression(route_selection_expression)
+        elif route_selection_expression != api.route_selection_expression:
+            raise ApiError("BadRequest", "An HTTP API's RouteSelectionExpression is $request.method $request.path.",
+                           field="RouteSelectionExpression")
     if version is not None:
         api.version = version
     if disable_execute_api_endpoint is not None:

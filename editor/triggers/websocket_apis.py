@@ -6,7 +6,7 @@ these on a thread; editor.services.websocket_apis keeps the connections.
 
     match(host, path)                      -> (api id, "/<stage>") or None
     connect(found, headers=..., raw_query=..., source_ip=...) -> Socket, or None to refuse
-    message(socket, data)                  -> the frames to send back
+    message(socket, data)                  -> the frames to send back (None: the API is gone)
     disconnect(socket, code, reason)
 
 API Gateway's own frames are {"message": ..., "connectionId": ..., "requestId": ...}: "Forbidden"
@@ -89,11 +89,12 @@ def _route(api: HttpApi, data: str | bytes) -> ApiRoute | None:
     return routes.get("$default")
 
 
-def message(socket: Socket, data: str | bytes) -> list[str]:
-    """Runs the message's route; returns the frames to send back to its client."""
+def message(socket: Socket, data: str | bytes) -> list[str] | None:
+    """Runs the message's route; returns the frames to send back to its client (None: the API
+    was deleted, the connection ends)."""
     api = HttpApi.objects.filter(api_id=socket.api_id).first()
     if api is None:
-        return []
+        return None
     websocket_apis.touch(socket.connection_id)
     request_id = str(uuid.uuid4())
     route = _route(api, data)

@@ -21,6 +21,8 @@ from editor.triggers import websocket_apis
 __all__ = ["WebSocketApis", "WebSocketApiConsumer"]
 
 TOO_BIG = 1009
+# The code the server closes with (the WebSocket server takes 1000 and 3000-4999 from an application).
+CLOSED = 1000
 
 
 def _on_thread(function, *args, **kwargs):
@@ -70,7 +72,11 @@ class WebSocketApiConsumer(AsyncWebsocketConsumer):
         if size > MESSAGE_LIMIT:
             await self.close(code=TOO_BIG, reason="Message too big")
             return
-        for frame in await _run(websocket_apis.message, self.socket, data):
+        frames = await _run(websocket_apis.message, self.socket, data)
+        if frames is None:   # the API was deleted
+            await self.close(code=CLOSED)
+            return
+        for frame in frames:
             await self.send(text_data=frame)
 
     async def disconnect(self, code):
@@ -90,7 +96,7 @@ class WebSocketApiConsumer(AsyncWebsocketConsumer):
 
     async def ws_drop(self, event):
         """DeleteConnection: the server closes the connection."""
-        await self.close(code=1000)
+        await self.close(code=CLOSED)
 
 
 class WebSocketApis:

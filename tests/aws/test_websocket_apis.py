@@ -296,3 +296,21 @@ def test_a_function_with_network_reaches_connections_at_its_domain_name_and_stag
         listener_id = _whoami(listener)["connectionId"]
         assert _ask(talker, {"action": "tell", "to": listener_id, "text": "via domain", "via": "domain"}) == "sent"
         assert listener.recv(timeout=60) == "via domain"
+
+
+def test_the_selection_expression_changes_and_a_deleted_api_ends_its_connections(aws, alice, chat):
+    gw = aws(alice, "apigatewayv2")
+    api = _api(aws, alice, chat["arn"], ["whoami"], ["whoami"], name="changing")
+    with connect(f"{api['ApiEndpoint']}/dev", open_timeout=60) as socket:
+        assert json.loads(_ask(socket, {"action": "whoami"}))["context"]["routeKey"] == "whoami"
+        changed = gw.update_api(ApiId=api["ApiId"], RouteSelectionExpression="$request.body.message.kind")
+        assert changed["RouteSelectionExpression"] == "$request.body.message.kind"
+        assert json.loads(_ask(socket, {"message": {"kind": "whoami"}}))["context"]["routeKey"] == "whoami"
+        assert json.loads(_ask(socket, {"action": "whoami"}))["message"] == "Forbidden"   # no $default
+        assert error_of(lambda: gw.update_api(ApiId=api["ApiId"], RouteSelectionExpression="$request.path")
+                        )[:2] == ("BadRequestException", 400)
+        gw.delete_api(ApiId=api["ApiId"])
+        socket.send(json.dumps({"action": "whoami"}))
+        with pytest.raises(ConnectionClosed) as closed:
+            socket.recv(timeout=60)
+        assert closed.value.rcvd.code == 1000

@@ -107,7 +107,8 @@ class ApiGatewayV2Provider(Provider):
         api = http_apis.update_api(self._api(params, "PATCH"), name=params.get("Name"),
                                    description=params.get("Description"), cors=params.get("CorsConfiguration"),
                                    version=params.get("Version"),
-                                   disable_execute_api_endpoint=params.get("DisableExecuteApiEndpoint"))
+                                   disable_execute_api_endpoint=params.get("DisableExecuteApiEndpoint"),
+                                   route_selection_expression=params.get("RouteSelectionExpression"))
         return self._api_shape(api)
 
     @staticmethod
