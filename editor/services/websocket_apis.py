@@ -20,6 +20,7 @@ import os
 import re
 import secrets
 import socket
+import time
 from datetime import timedelta
 
 from django.db import transaction
@@ -33,7 +34,7 @@ from editor.services.leases import process_id
 
 __all__ = ["PATH_PREFIX", "MESSAGE_LIMIT", "DEFAULT_SELECTION", "check_selection_expression", "check_route_key",
            "select_route_key", "api_endpoint", "connection_group", "open_connection", "close_connection",
-           "touch", "find_connection", "list_connections", "record", "recent_messages", "post_to_connection",
+           "find_connection", "list_connections", "record", "recent_messages", "post_to_connection",
            "delete_connection", "drop_dead_connections", "create_route_response", "get_route_response",
            "delete_route_response", "is_two_way"]
 
@@ -41,6 +42,8 @@ PATH_PREFIX = "/ws-api/"
 MESSAGE_LIMIT = 128 * 1024          # API Gateway's largest WebSocket message
 DEFAULT_SELECTION = "$request.body.action"
 KEEP_MESSAGES = timedelta(minutes=15)
+PRUNE_SECONDS = 30.0                # how often a process forgets an API's old messages
+_pruned: dict[int, float] = {}      # API pk -> when this process last did (time.monotonic())
 _SELECTION = re.compile(r"^\$request\.body\.([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)$")
 _ROUTE_KEY = re.compile(r"^[^\s]{1,128}$")
 _EXCERPT = 500
@@ -147,10 +150,6 @@ def close_connection(connection_id: str) -> None:
     WebSocketConnection.objects.filter(connection_id=connection_id).delete()
 
 
-def touch(connection_id: str) -> None:
-    WebSocketConnection.objects.filter(connection_id=connection_id).update(last_active_at=timezone.now())
-
-
 def find_connection(user, connection_id) -> WebSocketConnection:
     """Returns `user`'s API's connection `connection_id`; GoneException (410) for any other."""
     found = WebSocketConnection.objects.select_related("api").filter(
@@ -191,14 +190,21 @@ def _runs(pid: int) -> bool:
 
 # -- messages of the last minutes ---------------------------------------------------------------
 
-def record(api_pk: int, connection_id: str, direction: str, *, route_key: str = "", data: str | bytes = "") -> None:
-    """Keeps a message for the API's studio page (and forgets those older than KEEP_MESSAGES)."""
+def record(api_pk: int, connection_id: str, direction: str, *, route_key: str = "", data: str | bytes = "",
+           touch_connection: bool = False) -> None:
+    """Keeps a message for the API's studio page (and, now and then, forgets those older than
+    KEEP_MESSAGES); `touch_connection`: the message is the client's, its connection was active."""
     now = timezone.now()
     text = data if isinstance(data, str) else f"<{len(data)} bytes of binary data>"
     size = len(data.encode("utf-8")) if isinstance(data, str) else len(data)
-    WebSocketMessage.objects.create(api_id=api_pk, connection_id=connection_id, direction=direction,
-                                    route_key=route_key[:128], size=size, excerpt=text[:_EXCERPT], at=now)
-    WebSocketMessage.objects.filter(api_id=api_pk, at__lt=now - KEEP_MESSAGES).delete()
+    with transaction.atomic():   # one commit for the message's bookkeeping
+        if touch_connection:
+            WebSocketConnection.objects.filter(connection_id=connection_id).update(last_active_at=now)
+        WebSocketMessage.objects.create(api_id=api_pk, connection_id=connection_id, direction=direction,
+                                        route_key=route_key[:128], size=size, excerpt=text[:_EXCERPT], at=now)
+    if time.monotonic() - _pruned.get(api_pk, float("-inf")) >= PRUNE_SECONDS:
+        _pruned[api_pk] = time.monotonic()
+        WebSocketMessage.objects.filter(api_id=api_pk, at__lt=now - KEEP_MESSAGES).delete()
 
 
 def recent_messages(api: HttpApi, minutes: int = 5, limit: int = 100) -> list[WebSocketMessage]:

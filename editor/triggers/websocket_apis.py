@@ -95,11 +95,10 @@ def message(socket: Socket, data: str | bytes) -> list[str] | None:
     api = HttpApi.objects.filter(api_id=socket.api_id).first()
     if api is None:
         return None
-    websocket_apis.touch(socket.connection_id)
     request_id = str(uuid.uuid4())
     route = _route(api, data)
     websocket_apis.record(api.pk, socket.connection_id, WebSocketMessage.Direction.IN,
-                          route_key=route.route_key if route else "", data=data)
+                          route_key=route.route_key if route else "", data=data, touch_connection=True)
     if route is None:
         return [error_frame("Forbidden", socket.connection_id, request_id)]
     event = socket_event(socket, "MESSAGE", route.route_key, request_id=request_id, now=timezone.now(), body=data)
