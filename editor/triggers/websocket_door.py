@@ -12,7 +12,9 @@ servers that do not, and closes with 1009 where the server lets an application s
 
 from __future__ import annotations
 
-from asgiref.sync import ThreadSensitiveContext, sync_to_async
+import asyncio
+import threading
+
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from editor.services.websocket_apis import MESSAGE_LIMIT, connection_group
@@ -36,10 +38,34 @@ def _on_thread(function, *args, **kwargs):
 
 
 async def _run(function, *args, **kwargs):
-    # A thread of the call's own, as Django gives each request (and editor.triggers.asgi each
-    # endpoint request): a function that runs for seconds holds no thread of a shared pool.
-    async with ThreadSensitiveContext():
-        return await sync_to_async(_on_thread)(function, *args, **kwargs)
+    """Returns what `function(*args, **kwargs)` returns, run on a daemon thread of the call's own.
+
+    Its own thread: a function that runs for seconds holds no thread the other sockets share. A
+    daemon thread, unbound to the server's event loop: a web process told to stop, whose clients'
+    $disconnect functions are still running, exits without waiting for them, and nothing they do
+    waits on its stopped loop (as the executions' threads, editor.services.executor)."""
+    loop = asyncio.get_running_loop()
+    done = loop.create_future()
+
+    def settle(outcome, failure):
+        if not done.cancelled():
+            if failure is not None:
+                done.set_exception(failure)
+            else:
+                done.set_result(outcome)
+
+    def work():
+        try:
+            outcome, failure = _on_thread(function, *args, **kwargs), None
+        except Exception as error:   # handed to the awaiting consumer
+            outcome, failure = None, error
+        try:
+            loop.call_soon_threadsafe(settle, outcome, failure)
+        except RuntimeError:   # the loop is closed: the process is stopping
+            pass
+
+    threading.Thread(target=work, name="flowbench-websocket-api", daemon=True).start()
+    return await done
 
 
 def _headers(scope) -> dict[str, str]:

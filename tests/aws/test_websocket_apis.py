@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from socket import create_connection
 
 import boto3
 import pytest
@@ -177,6 +178,12 @@ def test_connect_is_accepted_or_refused_by_the_connect_function(chat):
         assert context["connectionId"] and context["messageId"] and context["requestId"]
         assert context["identity"]["sourceIp"] == "127.0.0.1" and context["connectedAt"] <= context["requestTimeEpoch"]
         assert context["domainName"].startswith("127.0.0.1:")
+    # The host form: <api-id>.execute-api.<host>/<stage> (connected to 127.0.0.1, named as a client resolving it would).
+    port = int(chat["url"].split(":")[2].split("/")[0])
+    host_form = f"ws://{chat['api']['ApiId']}.execute-api.localhost:{port}/dev?token=ok"
+    with connect(host_form, sock=create_connection(("127.0.0.1", port)), additional_headers={"x-team": "blue"},
+                 open_timeout=60) as by_host:
+        assert _whoami(by_host)["domainName"] == f"{chat['api']['ApiId']}.execute-api.localhost:{port}"
 
 
 def test_messages_are_routed_by_their_action_with_default_for_the_rest(chat):
@@ -227,6 +234,11 @@ def test_a_function_posts_to_another_client_and_disconnect_calls_its_function(aw
         left = json.loads(watcher.recv(timeout=60))
         assert left == {"left": talker_id, "eventType": "DISCONNECT", "code": 1000}
         assert _ask(watcher, {"action": "tell", "to": talker_id, "text": "x"}) == "refused GoneException"
+        # The server closing a connection (DeleteConnection) calls $disconnect as well.
+        with _join(chat["url"]) as dropped:
+            dropped_id = _whoami(dropped)["connectionId"]
+            aws(alice, "apigatewaymanagementapi").delete_connection(ConnectionId=dropped_id)
+            assert json.loads(watcher.recv(timeout=60))["left"] == dropped_id
     lam.update_function_configuration(FunctionName=chat["arn"], Environment={"Variables": {}})
     _wait_updated(lam, chat["arn"])
 
@@ -314,3 +326,4 @@ def test_the_selection_expression_changes_and_a_deleted_api_ends_its_connections
         with pytest.raises(ConnectionClosed) as closed:
             socket.recv(timeout=60)
         assert closed.value.rcvd.code == 1000
+
