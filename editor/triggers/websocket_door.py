@@ -13,8 +13,10 @@ servers that do not, and closes with 1009 where the server lets an application s
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 
+from asgiref.sync import SyncToAsync
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from editor.services.websocket_apis import MESSAGE_LIMIT, connection_group
@@ -41,9 +43,9 @@ async def _run(function, *args, **kwargs):
     """Returns what `function(*args, **kwargs)` returns, run on a daemon thread of the call's own.
 
     Its own thread: a function that runs for seconds holds no thread the other sockets share. A
-    daemon thread, unbound to the server's event loop: a web process told to stop, whose clients'
-    $disconnect functions are still running, exits without waiting for them, and nothing they do
-    waits on its stopped loop (as the executions' threads, editor.services.executor)."""
+    daemon thread: a web process told to stop, whose clients' $disconnect functions are still
+    running (and may wait on its stopped loop), exits without waiting for them, as it does for
+    the executions' threads (editor.services.executor)."""
     loop = asyncio.get_running_loop()
     done = loop.create_future()
 
@@ -55,6 +57,11 @@ async def _run(function, *args, **kwargs):
                 done.set_result(outcome)
 
     def work():
+        # As in a thread of sync_to_async's: what the call awaits through async_to_sync (the
+        # channel layer: a Celery worker's answer, log lines) runs on the server's loop, where the
+        # layer's connections and receivers are.
+        SyncToAsync.threadlocal.main_event_loop = loop
+        SyncToAsync.threadlocal.main_event_loop_pid = os.getpid()
         try:
             outcome, failure = _on_thread(function, *args, **kwargs), None
         except Exception as error:   # handed to the awaiting consumer

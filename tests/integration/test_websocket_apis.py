@@ -56,7 +56,9 @@ def test_a_worker_run_function_posts_to_a_client_of_another_web_process(cluster,
         second_url = f"{second_base.replace('http', 'ws')}/ws-api/{api['ApiId']}/dev"
         with connect(first_url, open_timeout=120) as talker, connect(second_url, open_timeout=120) as listener:
             listener.send(json.dumps({"action": "whoami"}))
-            listener_id = json.loads(listener.recv(timeout=120))["context"]["connectionId"]
+            answer = json.loads(listener.recv(timeout=120))
+            assert "context" in answer, answer
+            listener_id = answer["context"]["connectionId"]
             talker.send(json.dumps({"action": "tell", "to": listener_id, "text": "across processes"}))
             assert talker.recv(timeout=120) == "sent"
             assert listener.recv(timeout=120) == "across processes"
