@@ -387,7 +387,7 @@ def triggers_for(function) -> list[dict]:
         if keys and api.protocol_type == "WEBSOCKET":
             found.append({"kind": "websocket-api", "title": f"API Gateway (WebSocket): {api.name}",
                           "label": ", ".join(sorted(keys)), "detail": api_endpoint(api),
-                          "href": f"/websocket-apis/{api.api_id}/"})
+                          "href": f"/websocket-apis/#{api.api_id}"})
         elif keys:
             found.append({"kind": "http-api", "title": f"API Gateway: {api.name}", "label": ", ".join(sorted(keys)),
                           "detail": api_endpoint(api), "href": api_endpoint(api)})

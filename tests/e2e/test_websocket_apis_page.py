@@ -66,3 +66,7 @@ def test_the_page_shows_routes_live_connections_and_recent_messages(server, page
     box = page.locator('#trigger-list .trigger-box[data-kind="websocket-api"]')
     expect(box).to_contain_text(api_name)
     expect(box).to_contain_text("$default, sendmessage")
+    assert box.get_attribute("href") == f"/websocket-apis/#{api_id}"
+    shot(page, "websocket-api-trigger")
+    page.goto(f"{base}/websocket-apis/#{api_id}")
+    expect(page.locator(f'section[data-api="{api_id}"]')).to_be_visible()
