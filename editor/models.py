@@ -182,6 +182,7 @@ class Invocation(models.Model):
         HTTP_API = "http_api", "HTTP API"
         SCHEDULE = "schedule", "Schedule"
         BUCKET = "bucket", "Bucket notification"
+        WEBSOCKET_API = "websocket_api", "WebSocket API"
 
     class Status(models.TextChoices):
         RUNNING = "running", "Running"
@@ -667,6 +668,10 @@ class ApiRoute(models.Model):
     authorization_type = models.CharField(max_length=16, default="NONE")
     operation_name = models.CharField(max_length=128, blank=True, default="")
     managed = models.BooleanField(default=False)
+    # WebSocket APIs: a route with a route response ($default) is two-way, its function's result
+    # is sent back to the client.
+    route_response_selection_expression = models.CharField(max_length=256, blank=True, default="")
+    route_response_id = models.CharField(max_length=7, blank=True, default="")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["api", "route_id"], name="api_route_id_unique"),
@@ -876,3 +881,42 @@ class BlobChunk(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["name", "index"], name="blob_chunk_unique")]
+
+
+class WebSocketConnection(models.Model):
+    """A client connected to a WebSocket API's stage, on the web process `server` (whose Channels
+    group ws-connection.<connection_id> reaches it). Removed when it disconnects."""
+
+    connection_id = models.CharField(max_length=32, unique=True)
+    api = models.ForeignKey(HttpApi, on_delete=models.CASCADE, related_name="connections")
+    stage = models.CharField(max_length=128)
+    source_ip = models.CharField(max_length=64, blank=True, default="")
+    user_agent = models.CharField(max_length=512, blank=True, default="")
+    server = models.CharField(max_length=128)
+    connected_at = models.DateTimeField()
+    last_active_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["connected_at", "id"]
+
+
+class WebSocketMessage(models.Model):
+    """A message of a WebSocket API's last minutes, as its studio page lists them: a client's
+    (in), one sent to a client (out), a connect or a disconnect. Older ones are pruned."""
+
+    class Direction(models.TextChoices):
+        IN = "in", "In"
+        OUT = "out", "Out"
+        CONNECT = "connect", "Connect"
+        DISCONNECT = "disconnect", "Disconnect"
+
+    api = models.ForeignKey(HttpApi, on_delete=models.CASCADE, related_name="socket_messages")
+    connection_id = models.CharField(max_length=32)
+    direction = models.CharField(max_length=16, choices=Direction.choices)
+    route_key = models.CharField(max_length=128, blank=True, default="")
+    size = models.PositiveIntegerField(default=0)
+    excerpt = models.CharField(max_length=512, blank=True, default="")
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]

@@ -112,6 +112,11 @@ def bucket_page(request, name):
     return render(request, "editor/bucket.html", {"page": "buckets", "bucket": bucket})
 
 
+def websocket_api_list(request):
+    """The WebSocket APIs page: each API's routes, live connections and recent messages."""
+    return render(request, "editor/websocket_api_list.html", {"page": "websocket-apis"})
+
+
 def layer_list(request):
     """The Layers page: each layer's versions, the functions using them, upload and delete."""
     return render(request, "editor/layer_list.html", {"page": "layers"})

@@ -37,6 +37,7 @@ if settings.FLOWBENCH_SERVE_STATIC:
 
 # Function URLs (editor.triggers) are answered before Django: the function's response is sent as it is.
 from editor.triggers.asgi import HttpTriggers  # noqa: E402
+from editor.triggers.websocket_door import WebSocketApis  # noqa: E402
 
 http_app = HttpTriggers(http_app)
 
@@ -44,5 +45,6 @@ http_app = HttpTriggers(http_app)
 # it starts, and hands its own back when it is stopped (flowbench.lifecycle).
 application = lifecycle.attach(ProtocolTypeRouter({
     "http": http_app,
-    "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+    # A WebSocket API's clients come from any origin and sign in nowhere (editor.triggers.websocket_door).
+    "websocket": WebSocketApis(AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))),
 }))

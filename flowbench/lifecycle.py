@@ -7,7 +7,8 @@ each call `started()` once they run and `stopping()` when they are asked to stop
   process left RUNNING (stopped or killed), resumed at once rather than on the first request, and
   firing the schedules that are due (every second, from the lease keeper's thread); it removes the
   function code a killed process left in the temporary folder, and Deploys whose install the
-  previous process left unfinished install again (editor.services.deploys).
+  previous process left unfinished install again (editor.services.deploys). A web process also
+  forgets the WebSocket API connections that stopped web processes of its machine held.
 - stopping: the process takes no new work and hands every running execution back, still RUNNING,
   with its events written (editor.services.executor.Executor.stop): the next start, or another
   worker, continues each one where it stood.
@@ -72,6 +73,21 @@ def started(loop: asyncio.AbstractEventLoop | None = None, name: str = "web", th
         from editor.services.schedule_firing import fire_due
 
         executor.keeper.every(settings.FLOWBENCH_SCHEDULE_TICK_SECONDS, fire_due)
+    if name == "web":
+        threading.Thread(target=_drop_dead_connections, name="flowbench-sockets", daemon=True).start()
+
+
+def _drop_dead_connections() -> None:
+    from editor.services.websocket_apis import drop_dead_connections
+
+    try:
+        dropped = drop_dead_connections()
+        if dropped:
+            log.warning("dropped %d WebSocket API connection(s) a stopped web process held", dropped)
+    except Exception:
+        log.exception("could not drop the WebSocket API connections of stopped web processes")
+    finally:
+        connection.close()
 
 
 def _resume() -> None:

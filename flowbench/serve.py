@@ -12,12 +12,30 @@ before any connection is accepted (each connection copies the factory's options 
 Twisted writes response header names in Title-Case; S3's user metadata travels in header names
 (`x-amz-meta-<name>`), and SDKs hand the rest of the name to their callers as it came, so those
 names are written in lower case, as S3 writes them (a client reading `Metadata["colour"]` finds it).
+
+A WebSocket API's connection takes messages of 128 KB at most, as API Gateway's do: its
+connection's own limit is lowered as it opens, so a larger message is refused with 1009 too
+(an ASGI application cannot send that code itself: autobahn refuses it from the application).
+Its handshake may take as long as its `$connect` function: 30 s unless --websocket_connect_timeout says.
 """
 
 from __future__ import annotations
 
 from daphne.cli import CommandLineInterface
 from daphne.server import Server
+from daphne.ws_protocol import WebSocketProtocol
+
+
+class FlowbenchWebSocketProtocol(WebSocketProtocol):
+    """Daphne's WebSocket protocol, with API Gateway's message limit on a WebSocket API's connections."""
+
+    def onConnect(self, request):
+        from editor.services.websocket_apis import MESSAGE_LIMIT
+        from editor.triggers.websocket_apis import match
+
+        if match(request.headers.get("host", ""), request.path) is not None:
+            self.maxMessagePayloadSize = MESSAGE_LIMIT
+        return super().onConnect(request)
 
 
 def keep_metadata_names_lowercase() -> None:
@@ -47,13 +65,24 @@ class FlowbenchServer(Server):
     def run(self):
         from twisted.internet import reactor   # daphne.server has installed the asyncio reactor
 
-        reactor.callWhenRunning(lambda: self.ws_factory.setProtocolOptions(failByDrop=False))
+        reactor.callWhenRunning(self._set_protocol_options)
         keep_metadata_names_lowercase()
         super().run()
 
 
+    def _set_protocol_options(self):
+        self.ws_factory.setProtocolOptions(failByDrop=False)
+        self.ws_factory.protocol = FlowbenchWebSocketProtocol
+
+
 class FlowbenchCommandLine(CommandLineInterface):
     server_class = FlowbenchServer
+
+    def __init__(self):
+        super().__init__()
+        # A WebSocket API's handshake waits for its $connect function, which API Gateway gives 29 s
+        # (daphne's own default, 5 s, is shorter than a function's cold start on a busy machine).
+        self.parser.set_defaults(websocket_connect_timeout=30)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,9 @@ exception is logged and answered as AWS's InternalFailure (500), never as a stac
 from __future__ import annotations
 
 import logging
+import re
 import uuid
+from dataclasses import replace
 
 from django.utils import timezone
 
@@ -49,6 +51,8 @@ def _call(service: Service, protocol, request: Request, request_id: str):
     if len(request.body) > service.max_body:
         raise too_large(service)
     principal = authenticate(request, timezone.now())
+    if service.base_path is not None:
+        request = _under_base(service.base_path, request)
     spec = service.spec
     operation = protocol.operation(spec, request)
     params = protocol.parse(spec, operation, request)
@@ -61,6 +65,16 @@ def _call(service: Service, protocol, request: Request, request_id: str):
         return operation, method(params)
     except ApiError as error:
         raise provider.translate(error) from None
+
+
+def _under_base(base_path: str, request: Request) -> Request:
+    """Returns the request with what `base_path` matches at the start of its path taken away."""
+    raw = re.match(base_path, request.raw_path)
+    if raw is None:
+        return request
+    path = re.match(base_path, request.path)
+    return replace(request, raw_path=request.raw_path[raw.end():],
+                   path=request.path[path.end():] if path else request.path)
 
 
 def too_large(service: Service) -> AwsError:

@@ -21,6 +21,9 @@ class Service:
     model_name: str
     provider: type | None
     max_body: int = 1 * MB
+    # A pattern of what may come before the operations' URIs and is not theirs (a stage name),
+    # dropped once the signature is checked.
+    base_path: str | None = None
 
     @cached_property
     def spec(self) -> ServiceSpec:
@@ -30,6 +33,7 @@ class Service:
 def _services() -> dict[str, Service]:
     from django.conf import settings
 
+    from editor.aws.providers.apigatewaymanagementapi import ApiGatewayManagementProvider
     from editor.aws.providers.apigatewayv2 import ApiGatewayV2Provider
     from editor.aws.providers.iam import IamProvider
     from editor.aws.providers.lambda_ import LambdaProvider
@@ -52,6 +56,9 @@ def _services() -> dict[str, Service]:
         Service("scheduler", "scheduler", SchedulerProvider),
         # S3 takes an object's bytes in one request (PutObject, UploadPart), up to the setting.
         Service("s3", "s3", S3Provider, max_body=settings.FLOWBENCH_OBJECT_MAX_REQUEST_BYTES),
+        # WebSocket APIs' @connections, reached at https://{domainName}/{stage}/@connections/... as well.
+        Service("execute-api", "apigatewaymanagementapi", ApiGatewayManagementProvider,
+                base_path=r"/[^/]+(?=/@connections/)"),
     ]
     return {row.signing_name: row for row in rows}
 

@@ -22,12 +22,14 @@ from django.db import IntegrityError, transaction
 from editor.errors import ApiError
 from editor.models import ApiIntegration, ApiRoute, ApiStage, HttpApi
 from editor.services.addresses import host_form, path_form
+from editor.services import websocket_apis
 from editor.services.route_keys import parse_route_key
 from runtime.arn import parse_function
 
 __all__ = ["create_api", "get_api", "list_apis", "update_api", "delete_api", "create_route", "get_route",
            "update_route", "delete_route", "create_integration", "get_integration", "update_integration",
-           "delete_integration", "create_stage", "get_stage", "update_stage", "delete_stage", "api_endpoint", "host_endpoint", "find_api", "integration_function", "PATH_PREFIX"]
+           "delete_integration", "create_stage", "get_stage", "update_stage", "delete_stage", "api_endpoint", "host_endpoint", "find_api", "integration_function", "route_function",
+           "PATH_PREFIX"]
 
 PATH_PREFIX = "/http-api/"
 _ALPHABET = string.ascii_lowercase + string.digits
@@ -43,6 +45,8 @@ def _id(length: int) -> str:
 
 def api_endpoint(api: HttpApi) -> str:
     """Returns the API's ApiEndpoint: its path form on FLOWBENCH_BASE_URL (no trailing slash)."""
+    if api.protocol_type == "WEBSOCKET":
+        return websocket_apis.api_endpoint(api)
     return path_form(PATH_PREFIX, api.api_id)
 
 
@@ -89,6 +93,27 @@ def integration_function(integration: ApiIntegration):
     return parse_function(found["arn"] if found else uri)
 
 
+def route_function(api: HttpApi, route: ApiRoute):
+    """Returns (function, version, alias name) the route's integration calls, or None when the
+    route has no integration or its function (version, alias) is gone."""
+    from editor.models import Function
+
+    integration = api.integrations.filter(integration_id=route.target.split("/", 1)[1]).first() \
+        if route.target else None
+    ref = integration_function(integration) if integration is not None else None
+    function = Function.objects.select_related("deployed").filter(owner=api.owner, name=ref.name).first() if ref else None
+    if function is None:
+        return None
+    qualifier = ref.qualifier
+    if qualifier in (None, "$LATEST"):
+        return (function, function.deployed, "") if function.deployed else None
+    if qualifier.isdigit():
+        version = function.versions.filter(number=int(qualifier)).first()
+        return (function, version, "") if version else None
+    alias = function.aliases.select_related("version").filter(name=qualifier).first()
+    return (function, alias.version, alias.name) if alias else None
+
+
 def _check_target(user, uri) -> str:
     from editor.services.accounts import account_id
 
@@ -109,17 +134,27 @@ def create_api(user, *, name, protocol_type="HTTP", description="", target=None,
     $default stage."""
     from editor.services.function_urls import normalize_cors
 
-    if protocol_type != "HTTP":
-        raise ApiError("BadRequest", f"Flowbench serves ProtocolType HTTP only, not {protocol_type}.",
+    if protocol_type not in ("HTTP", "WEBSOCKET"):
+        raise ApiError("BadRequest", f"ProtocolType is HTTP or WEBSOCKET, not {protocol_type}.",
                        field="ProtocolType")
     if not isinstance(name, str) or not 1 <= len(name) <= 128:
         raise ApiError("BadRequest", "Name has 1 to 128 characters.", field="Name")
     if route_key is not None and target is None:
         raise ApiError("BadRequest", "RouteKey is for quick create only: give Target as well.", field="RouteKey")
-    if route_selection_expression not in (None, "$request.method $request.path"):
+    if protocol_type == "WEBSOCKET":
+        if target is not None:
+            raise ApiError("BadRequest", "Quick create (Target) is for HTTP APIs: give a WebSocket API its routes "
+                           "with CreateIntegration and CreateRoute.", field="Target")
+        if cors:
+            raise ApiError("BadRequest", "CorsConfiguration is for HTTP APIs.", field="CorsConfiguration")
+        selection = websocket_apis.check_selection_expression(route_selection_expression)
+    elif route_selection_expression not in (None, "$request.method $request.path"):
         raise ApiError("BadRequest", "An HTTP API's RouteSelectionExpression is $request.method $request.path.",
                        field="RouteSelectionExpression")
+    else:
+        selection = "$request.method $request.path"
     api = HttpApi.objects.create(owner=user, api_id=_id(10), name=name, description=description or "",
+                                 protocol_type=protocol_type, route_selection_expression=selection,
                                  cors=normalize_cors(cors), version=version or "", tags=tags or {},
                                  disable_execute_api_endpoint=bool(disable_execute_api_endpoint))
     if target is not None:
@@ -133,8 +168,9 @@ def create_api(user, *, name, protocol_type="HTTP", description="", target=None,
 
 @transaction.atomic
 def update_api(api: HttpApi, *, name=None, description=None, cors=None, version=None,
-               disable_execute_api_endpoint=None) -> HttpApi:
-    """Changes what is given of the API's name, description, CORS, version and endpoint switch."""
+               disable_execute_api_endpoint=None, route_selection_expression=None) -> HttpApi:
+    """Changes what is given of the API's name, description, CORS, version, endpoint switch and (a
+    WebSocket API's) route selection expression."""
     from editor.services.function_urls import normalize_cors
 
     api = HttpApi.objects.select_for_update().get(pk=api.pk)
@@ -145,7 +181,15 @@ def update_api(api: HttpApi, *, name=None, description=None, cors=None, version=
     if description is not None:
         api.description = description
     if cors is not None:
+        if api.protocol_type == "WEBSOCKET":
+            raise ApiError("BadRequest", "CorsConfiguration is for HTTP APIs.", field="CorsConfiguration")
         api.cors = normalize_cors(cors)
+    if route_selection_expression is not None:
+        if api.protocol_type == "WEBSOCKET":
+            api.route_selection_expression = websocket_apis.check_selection_expression(route_selection_expression)
+        elif route_selection_expression != api.route_selection_expression:
+            raise ApiError("BadRequest", "An HTTP API's RouteSelectionExpression is $request.method $request.path.",
+                           field="RouteSelectionExpression")
     if version is not None:
         api.version = version
     if disable_execute_api_endpoint is not None:
@@ -167,9 +211,14 @@ def _unique(model, api: HttpApi, field: str, make, **fields):
             return model.objects.create(api=api, **{field: value}, **fields)
 
 
-def _payload_version(version: str) -> str:
-    if version != "2.0":
-        raise ApiError("BadRequest", f"Flowbench sends payload format 2.0 to functions, not {version}.",
+def _payload_version(version: str, protocol_type: str = "HTTP") -> str:
+    """Returns the integration's payload format: 2.0 for HTTP APIs, 1.0 for WebSocket APIs (as AWS)."""
+    wanted = "1.0" if protocol_type == "WEBSOCKET" else "2.0"
+    if version is None:
+        return wanted
+    if version != wanted:
+        raise ApiError("BadRequest", f"Flowbench sends payload format {wanted} to the functions of "
+                       f"{'a WebSocket' if wanted == '1.0' else 'an HTTP'} API, not {version}.",
                        field="PayloadFormatVersion")
     return version
 
@@ -186,7 +235,7 @@ def create_integration(api: HttpApi, *, integration_type, integration_uri, paylo
     if integration_type != "AWS_PROXY":
         raise ApiError("BadRequest", f"Flowbench's HTTP APIs integrate functions (AWS_PROXY), not {integration_type}.",
                        field="IntegrationType")
-    version = _payload_version(payload_format_version or "2.0")
+    version = _payload_version(payload_format_version, api.protocol_type)
     _timeout(timeout_ms)
     return _unique(ApiIntegration, api, "integration_id", lambda: _id(7), integration_type=integration_type,
                    integration_uri=_check_target(api.owner, integration_uri), payload_format_version=version,
@@ -205,7 +254,7 @@ def update_integration(integration: ApiIntegration, *, integration_uri=None, pay
     if integration_uri is not None:
         integration.integration_uri = _check_target(integration.api.owner, integration_uri)
     if payload_format_version is not None:
-        _payload_version(payload_format_version)
+        _payload_version(payload_format_version, integration.api.protocol_type)
     if timeout_ms is not None:
         integration.timeout_ms = _timeout(timeout_ms)
     if description is not None:
@@ -233,26 +282,38 @@ def _check_route_target(api: HttpApi, target) -> str:
     return target
 
 
-@transaction.atomic
-def create_route(api: HttpApi, *, route_key, target=None, authorization_type=None, operation_name="",
-                 managed=False) -> ApiRoute:
+def _route_key(api: HttpApi, route_key) -> str:
+    """Returns the route key as the API's kind takes it; refuses a malformed one."""
+    if api.protocol_type == "WEBSOCKET":
+        return websocket_apis.check_route_key(route_key)
     try:
-        key = parse_route_key(route_key)
+        return parse_route_key(route_key).text
     except ValueError as error:
         raise ApiError("BadRequest", str(error), field="RouteKey") from None
+
+
+@transaction.atomic
+def create_route(api: HttpApi, *, route_key, target=None, authorization_type=None, operation_name="",
+                 managed=False, route_response_selection_expression=None) -> ApiRoute:
+    text = _route_key(api, route_key)
+    if route_response_selection_expression not in (None, "", "$default") or (
+            route_response_selection_expression and api.protocol_type != "WEBSOCKET"):
+        raise ApiError("BadRequest", "RouteResponseSelectionExpression is $default, on a WebSocket API's route.",
+                       field="RouteResponseSelectionExpression")
     if authorization_type not in (None, "NONE"):
         raise ApiError("BadRequest", "Flowbench's HTTP API routes take AuthorizationType NONE only.",
                        field="AuthorizationType")
-    if api.routes.filter(route_key=key.text).exists():
-        raise ApiError("Conflict", f"Unable to create route {key.text}. The route already exists.", status=409,
+    if api.routes.filter(route_key=text).exists():
+        raise ApiError("Conflict", f"Unable to create route {text}. The route already exists.", status=409,
                        field="RouteKey")
     try:
         with transaction.atomic():
-            return _unique(ApiRoute, api, "route_id", lambda: _id(7), route_key=key.text,
+            return _unique(ApiRoute, api, "route_id", lambda: _id(7), route_key=text,
                            target=_check_route_target(api, target), operation_name=operation_name or "",
-                           managed=managed)
+                           managed=managed,
+                           route_response_selection_expression=route_response_selection_expression or "")
     except IntegrityError:
-        raise ApiError("Conflict", f"Unable to create route {key.text}. The route already exists.", status=409,
+        raise ApiError("Conflict", f"Unable to create route {text}. The route already exists.", status=409,
                        field="RouteKey") from None
 
 
@@ -265,14 +326,11 @@ def update_route(route: ApiRoute, *, route_key=None, target=None) -> ApiRoute:
     """Changes the route's key and/or target ("" detaches it from its integration)."""
     route = ApiRoute.objects.select_for_update().select_related("api").get(pk=route.pk)
     if route_key is not None:
-        try:
-            key = parse_route_key(route_key)
-        except ValueError as error:
-            raise ApiError("BadRequest", str(error), field="RouteKey") from None
-        if route.api.routes.filter(route_key=key.text).exclude(pk=route.pk).exists():
-            raise ApiError("Conflict", f"Unable to update route to {key.text}. The route already exists.",
+        text = _route_key(route.api, route_key)
+        if route.api.routes.filter(route_key=text).exclude(pk=route.pk).exists():
+            raise ApiError("Conflict", f"Unable to update route to {text}. The route already exists.",
                            status=409, field="RouteKey")
-        route.route_key = key.text
+        route.route_key = text
     if target is not None:
         route.target = _check_route_target(route.api, target)
     route.save()
@@ -326,7 +384,11 @@ def triggers_for(function) -> list[dict]:
         calling = {f"integrations/{i.integration_id}" for i in api.integrations.all()
                    if (ref := integration_function(i)) is not None and ref.name == function.name}
         keys = [r.route_key for r in api.routes.all() if r.target in calling]
-        if keys:
+        if keys and api.protocol_type == "WEBSOCKET":
+            found.append({"kind": "websocket-api", "title": f"API Gateway (WebSocket): {api.name}",
+                          "label": ", ".join(sorted(keys)), "detail": api_endpoint(api),
+                          "href": f"/websocket-apis/#{api.api_id}"})
+        elif keys:
             found.append({"kind": "http-api", "title": f"API Gateway: {api.name}", "label": ", ".join(sorted(keys)),
                           "detail": api_endpoint(api), "href": api_endpoint(api)})
     return found

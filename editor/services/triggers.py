@@ -6,8 +6,9 @@ triggers of that kind, each a dict
     {"kind": "function-url", "title": "Function URL", "label": "$LATEST · NONE",
      "detail": "http://.../lambda-url/<id>/", "href": "http://.../lambda-url/<id>/"}
 
-HTTP APIs are the second row (editor.services.http_apis.triggers_for). Buckets, WebSocket APIs
-and schedules add a row each (a callable in their own module)
+HTTP and WebSocket APIs are the second row (editor.services.http_apis.triggers_for: a WebSocket
+API's box links to the WebSocket APIs page). Buckets and schedules add a row each (a callable in
+their own module)
 and the page shows them with no change of its own.
 """
 

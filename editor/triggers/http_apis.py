@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
 
 from django.utils import timezone
 
 from editor.errors import ApiError
-from editor.models import Function, HttpApi, Invocation
+from editor.models import HttpApi, Invocation
 from editor.services import http_apis, invocations
 from editor.services.addresses import matcher
 from editor.services.accounts import account_id
@@ -37,8 +38,16 @@ log = logging.getLogger(__name__)
 BODY_LIMIT = PAYLOAD_LIMIT_BYTES
 
 
-# (url id, the path under it) of a request by its Host (<id>.execute-api.<anything>) or its path (/http-api/<id>/...).
-match = matcher(r"[a-z0-9]{10}", "execute-api", "/http-api/")
+# (api id, the path under it) of a request by its Host (<id>.execute-api.<anything>) or its path (/http-api/<id>/...).
+_match = matcher(r"[a-z0-9]{10}", "execute-api", "/http-api/")
+# The @connections management API's requests, which the AWS API answers on an API's host too.
+_MANAGEMENT = re.compile(r"^(/[^/]+)?/@connections/")
+
+
+def match(host: str, raw_path: str):
+    if _MANAGEMENT.match(raw_path or ""):
+        return None
+    return _match(host, raw_path)
 
 
 def _message(status: int, message: str) -> Answer:
@@ -55,22 +64,6 @@ def _stage(api: HttpApi, path: str):
     return api.stages.filter(name="$default").first(), path
 
 
-def _function(api: HttpApi, integration):
-    """Returns (function, version, alias name) the integration calls, or None when it is gone."""
-    ref = http_apis.integration_function(integration)
-    function = Function.objects.select_related("deployed").filter(owner=api.owner, name=ref.name).first() if ref else None
-    if function is None:
-        return None
-    qualifier = ref.qualifier
-    if qualifier in (None, "$LATEST"):
-        return (function, function.deployed, "") if function.deployed else None
-    if qualifier.isdigit():
-        version = function.versions.filter(number=int(qualifier)).first()
-        return (function, version, "") if version else None
-    alias = function.aliases.select_related("version").filter(name=qualifier).first()
-    return (function, alias.version, alias.name) if alias else None
-
-
 def too_large() -> Answer:
     return _message(413, "Request Entity Too Large")
 
@@ -85,7 +78,7 @@ def answer(request, found, *, source_ip: str = "", protocol: str = "HTTP/1.1") -
 
 def _answer(request, api_id: str, path: str, request_id: str, source_ip: str, protocol: str) -> Answer:
     api = http_apis.find_api(api_id)
-    if api is None or api.disable_execute_api_endpoint:
+    if api is None or api.disable_execute_api_endpoint or api.protocol_type != "HTTP":
         return _message(404, "Not Found")
     stage, route_path = _stage(api, path)
     if stage is None:
@@ -98,8 +91,7 @@ def _answer(request, api_id: str, path: str, request_id: str, source_ip: str, pr
     if chosen is None or not chosen[0].target:
         return with_cors(_message(404, "Not Found"), api.cors, request)
     route, params = chosen
-    integration = api.integrations.filter(integration_id=route.target.split("/", 1)[1]).first()
-    target = _function(api, integration) if integration is not None else None
+    target = http_apis.route_function(api, route)
     if target is None:
         log.info("HTTP API %s: the route %s has no function to call", api.api_id, route.route_key)
         return with_cors(_message(500, "Internal Server Error"), api.cors, request)

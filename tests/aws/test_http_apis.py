@@ -121,8 +121,10 @@ def test_another_person_neither_reaches_nor_targets_an_api(aws, alice, bob):
     # Bob's API cannot send requests to Alice's function.
     assert error_of(lambda: theirs.create_api(Name="steal", ProtocolType="HTTP",
                                               Target=function_arn(aws, alice)))[:2] == ("BadRequestException", 400)
-    assert error_of(lambda: theirs.create_api(Name="ws", ProtocolType="WEBSOCKET",
-                                              RouteSelectionExpression="$request.body.action"))[:2] == (
+    # Nor can a WebSocket API of theirs integrate it.
+    socket_api = theirs.create_api(Name="ws", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action")
+    assert error_of(lambda: theirs.create_integration(ApiId=socket_api["ApiId"], IntegrationType="AWS_PROXY",
+                                                      IntegrationUri=function_arn(aws, alice)))[:2] == (
         "BadRequestException", 400)
 
 

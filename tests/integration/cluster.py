@@ -492,6 +492,17 @@ class Cluster:
         finally:
             listener.close()
 
+    def spawn_web(self, name: str, port: int = 0) -> tuple[subprocess.Popen, str]:
+        """Starts one more web process (daphne) of the cluster on its own port (a free one unless
+        given), logging to `name`.log; returns it and its base URL. The caller ends it."""
+        listener = self._bind(port)
+        try:
+            process = self._spawn([sys.executable, "-m", "flowbench.serve", "--fd", str(listener.fileno()),
+                                   "flowbench.asgi:application"], name, pass_fds=[listener.fileno()])
+            return process, f"http://127.0.0.1:{listener.getsockname()[1]}"
+        finally:
+            listener.close()
+
     def kill_web(self, sig=signal.SIGKILL) -> int:
         """Ends the web process (SIGKILL: as a crash) and returns its exit status."""
         web, self.web = self.web, None

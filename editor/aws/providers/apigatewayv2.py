@@ -1,5 +1,5 @@
-"""API Gateway v2 (REST-JSON, signing name `apigateway`): HTTP APIs with their routes, Lambda proxy
-integrations and stages. editor.services.http_apis is the writer; requests to an API's address
+"""API Gateway v2 (REST-JSON, signing name `apigateway`): HTTP and WebSocket APIs with their
+routes (a WebSocket route's route response), Lambda proxy integrations and stages. editor.services.http_apis is the writer; requests to an API's address
 are answered in editor.triggers.http_apis.
 
 Each action is authorized as IAM names API Gateway's: `apigateway:<HTTP method>` on
@@ -12,7 +12,7 @@ from editor.aws.pagination import paginate_list
 from editor.aws.errors import AwsError
 from editor.aws.providers.base import Provider
 from editor.models import ApiIntegration, ApiRoute, ApiStage, HttpApi
-from editor.services import http_apis
+from editor.services import http_apis, websocket_apis
 
 _INVALID_TOKEN = AwsError("BadRequestException", "Invalid NextToken: pass the NextToken a listing returned.")
 
@@ -60,7 +60,12 @@ class ApiGatewayV2Provider(Provider):
     def _route_shape(route: ApiRoute) -> dict:
         return {"RouteId": route.route_id, "RouteKey": route.route_key, "Target": route.target or None,
                 "AuthorizationType": route.authorization_type, "ApiKeyRequired": False,
-                "ApiGatewayManaged": route.managed, "OperationName": route.operation_name or None}
+                "ApiGatewayManaged": route.managed, "OperationName": route.operation_name or None,
+                "RouteResponseSelectionExpression": route.route_response_selection_expression or None}
+
+    @staticmethod
+    def _route_response_shape(route: ApiRoute) -> dict:
+        return {"RouteResponseId": route.route_response_id, "RouteResponseKey": "$default"}
 
     @staticmethod
     def _integration_shape(integration: ApiIntegration) -> dict:
@@ -102,7 +107,8 @@ class ApiGatewayV2Provider(Provider):
         api = http_apis.update_api(self._api(params, "PATCH"), name=params.get("Name"),
                                    description=params.get("Description"), cors=params.get("CorsConfiguration"),
                                    version=params.get("Version"),
-                                   disable_execute_api_endpoint=params.get("DisableExecuteApiEndpoint"))
+                                   disable_execute_api_endpoint=params.get("DisableExecuteApiEndpoint"),
+                                   route_selection_expression=params.get("RouteSelectionExpression"))
         return self._api_shape(api)
 
     @staticmethod
@@ -121,7 +127,9 @@ class ApiGatewayV2Provider(Provider):
         api = self._api(params, "POST", "/routes")
         route = http_apis.create_route(api, route_key=params["RouteKey"], target=params.get("Target"),
                                        authorization_type=params.get("AuthorizationType"),
-                                       operation_name=params.get("OperationName", ""))
+                                       operation_name=params.get("OperationName", ""),
+                                       route_response_selection_expression=params.get(
+                                           "RouteResponseSelectionExpression"))
         return self._route_shape(route)
 
     def GetRoute(self, params: dict) -> dict:
@@ -144,6 +152,32 @@ class ApiGatewayV2Provider(Provider):
     def DeleteRoute(self, params: dict) -> dict:
         api = self._api(params, "DELETE", f"/routes/{params['RouteId']}")
         http_apis.delete_route(http_apis.get_route(api, params["RouteId"]))
+        return {}
+
+    # -- route responses (a WebSocket route's, which makes it two-way) -------------------------
+
+    def CreateRouteResponse(self, params: dict) -> dict:
+        api = self._api(params, "POST", f"/routes/{params['RouteId']}/routeresponses")
+        route = websocket_apis.create_route_response(http_apis.get_route(api, params["RouteId"]),
+                                                     params["RouteResponseKey"])
+        return self._route_response_shape(route)
+
+    def GetRouteResponse(self, params: dict) -> dict:
+        api = self._api(params, "GET", f"/routes/{params['RouteId']}/routeresponses/{params['RouteResponseId']}")
+        route = websocket_apis.get_route_response(http_apis.get_route(api, params["RouteId"]),
+                                                  params["RouteResponseId"])
+        return self._route_response_shape(route)
+
+    def GetRouteResponses(self, params: dict) -> dict:
+        api = self._api(params, "GET", f"/routes/{params['RouteId']}/routeresponses")
+        route = http_apis.get_route(api, params["RouteId"])
+        return {"Items": [self._route_response_shape(route)] if route.route_response_id else []}
+
+    def DeleteRouteResponse(self, params: dict) -> dict:
+        api = self._api(params, "DELETE", f"/routes/{params['RouteId']}/routeresponses/{params['RouteResponseId']}")
+        route = websocket_apis.get_route_response(http_apis.get_route(api, params["RouteId"]),
+                                                  params["RouteResponseId"])
+        websocket_apis.delete_route_response(route)
         return {}
 
     # -- integrations -------------------------------------------------------------------------
