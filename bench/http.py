@@ -19,43 +19,21 @@ same warm worker; client and server share the machine's cores.
 from __future__ import annotations
 
 import argparse
-import io
-import json
 import sys
 import tempfile
 import time
-import uuid
-import zipfile
 from pathlib import Path
 
-BATCH = 50
+from bench.endpoints import invoke_batch, measure, new_function
+
 HANDLER = ("import json\n\n\ndef handler(event, context):\n"
            "    return {'statusCode': 200, 'headers': {'Content-Type': 'application/json'},\n"
            "            'body': json.dumps({'path': event.get('rawPath'), 'ok': True})}\n")
 
 
-def _zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", HANDLER)
-    return buffer.getvalue()
-
-
 def _setup(server: dict):
     """Returns (function URL, HTTP API endpoint, a boto3 Lambda client, the function's name)."""
-    import boto3
-    from botocore.config import Config
-
-    from tests.live_server import new_person
-
-    person = new_person(server["env"], f"bench-{uuid.uuid4().hex[:6]}")
-    session = boto3.session.Session(aws_access_key_id=person["key"], aws_secret_access_key=person["secret"],
-                                    region_name="us-east-1")
-    config = Config(retries={"max_attempts": 1})
-    lam = session.client("lambda", endpoint_url=server["base"], config=config)
-    name = f"bench-{uuid.uuid4().hex[:6]}"
-    arn = lam.create_function(FunctionName=name, Runtime="python3.12", Handler="app.handler", Code={"ZipFile": _zip()},
-                              Role=f"arn:aws:iam::{person['account']}:role/flowbench-sample-role")["FunctionArn"]
+    session, config, lam, name, arn = new_function(server, HANDLER)
     url = lam.create_function_url_config(FunctionName=name, AuthType="NONE")["FunctionUrl"]
     lam.add_permission(FunctionName=name, StatementId="public", Action="lambda:InvokeFunctionUrl", Principal="*",
                        FunctionUrlAuthType="NONE")
@@ -71,16 +49,6 @@ def _http_batch(client, url: str, count: int) -> float:
     return time.perf_counter() - started
 
 
-def _invoke_batch(lam, name: str, count: int) -> float:
-    started = time.perf_counter()
-    for index in range(count):
-        answer = lam.invoke(FunctionName=name, Payload=json.dumps({"rawPath": f"/items/{index}"}).encode())
-        answer["Payload"].read()
-        if answer.get("FunctionError"):
-            raise RuntimeError("the function failed")
-    return time.perf_counter() - started
-
-
 def run(requests: int) -> list[tuple[str, int, float]]:
     """Returns [(path, requests, seconds)] measured on a fresh server."""
     import httpx
@@ -90,17 +58,10 @@ def run(requests: int) -> list[tuple[str, int, float]]:
     with tempfile.TemporaryDirectory(prefix="flowbench-bench-http-") as data, running_server(Path(data)) as server:
         url, api, lam, name = _setup(server)
         client = httpx.Client(timeout=60)
-        paths = {"url": lambda n: _http_batch(client, url, n), "api": lambda n: _http_batch(client, api + "/", n),
-                 "invoke": lambda n: _invoke_batch(lam, name, n)}
-        for measure in paths.values():       # warm-up, untimed: the worker starts here
-            measure(BATCH // 5)
-        totals = dict.fromkeys(paths, 0.0)
-        done = 0
-        while done < requests:
-            count = min(BATCH, requests - done)
-            for key, measure in paths.items():
-                totals[key] += measure(count)
-            done += count
+        totals = measure({"url": lambda n: _http_batch(client, url, n),
+                          "api": lambda n: _http_batch(client, api + "/", n),
+                          "invoke": lambda n: invoke_batch(lam, name, n, lambda i: {"rawPath": f"/items/{i}"})},
+                         requests)
         client.close()
     return [("function URL: GET /lambda-url/<id>/items/N", requests, totals["url"]),
             ("HTTP API: GET /http-api/<id>/items/{id}", requests, totals["api"]),

@@ -19,44 +19,23 @@ batch each; client and server share the machine's cores.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import sys
 import tempfile
 import time
-import uuid
-import zipfile
 from pathlib import Path
 
-BATCH = 50
+from bench.endpoints import invoke_batch, measure, new_function
+
 HANDLER = ("import json\n\n\ndef handler(event, context):\n"
            "    if json.loads(event['body']).get('whoami'):\n"
            "        return {'statusCode': 200, 'body': event['requestContext']['connectionId']}\n"
            "    return {'statusCode': 200, 'body': event['body']}\n")
 
 
-def _zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", HANDLER)
-    return buffer.getvalue()
-
-
 def _setup(server: dict):
     """Returns (the stage's WebSocket address, a boto3 Lambda client, a management client, the function's name)."""
-    import boto3
-    from botocore.config import Config
-
-    from tests.live_server import new_person
-
-    person = new_person(server["env"], f"bench-{uuid.uuid4().hex[:6]}")
-    session = boto3.session.Session(aws_access_key_id=person["key"], aws_secret_access_key=person["secret"],
-                                    region_name="us-east-1")
-    config = Config(retries={"max_attempts": 1})
-    lam = session.client("lambda", endpoint_url=server["base"], config=config)
-    name = f"bench-{uuid.uuid4().hex[:6]}"
-    arn = lam.create_function(FunctionName=name, Runtime="python3.12", Handler="app.handler", Code={"ZipFile": _zip()},
-                              Role=f"arn:aws:iam::{person['account']}:role/flowbench-sample-role")["FunctionArn"]
+    session, config, lam, name, arn = new_function(server, HANDLER)
     gw = session.client("apigatewayv2", endpoint_url=server["base"], config=config)
     api = gw.create_api(Name=name, ProtocolType="WEBSOCKET")
     integration = gw.create_integration(ApiId=api["ApiId"], IntegrationType="AWS_PROXY", IntegrationUri=arn)
@@ -85,16 +64,6 @@ def _post_batch(manager, socket, connection_id: str, count: int) -> float:
     return time.perf_counter() - started
 
 
-def _invoke_batch(lam, name: str, count: int) -> float:
-    started = time.perf_counter()
-    for index in range(count):
-        answer = lam.invoke(FunctionName=name, Payload=json.dumps({"body": json.dumps({"n": index})}).encode())
-        answer["Payload"].read()
-        if answer.get("FunctionError"):
-            raise RuntimeError("the function failed")
-    return time.perf_counter() - started
-
-
 def run(messages: int) -> list[tuple[str, int, float]]:
     """Returns [(path, messages, seconds)] measured on a fresh server."""
     from websockets.sync.client import connect
@@ -107,18 +76,11 @@ def run(messages: int) -> list[tuple[str, int, float]]:
             # The listener learns its id from the event its own message carries.
             listener.send(json.dumps({"action": "echo", "whoami": True}))
             connection_id = listener.recv(timeout=60)
-            paths = {"route": lambda n: _route_batch(talker, n),
-                     "post": lambda n: _post_batch(manager, listener, connection_id, n),
-                     "invoke": lambda n: _invoke_batch(lam, name, n)}
-            for measure in paths.values():       # warm-up, untimed: the worker starts here
-                measure(BATCH // 5)
-            totals = dict.fromkeys(paths, 0.0)
-            done = 0
-            while done < messages:
-                count = min(BATCH, messages - done)
-                for key, measure in paths.items():
-                    totals[key] += measure(count)
-                done += count
+            totals = measure({"route": lambda n: _route_batch(talker, n),
+                              "post": lambda n: _post_batch(manager, listener, connection_id, n),
+                              "invoke": lambda n: invoke_batch(lam, name, n,
+                                                               lambda i: {"body": json.dumps({"n": i})})},
+                             messages)
     return [("WebSocket route: echo (two-way)", messages, totals["route"]),
             ("PostToConnection (boto3)", messages, totals["post"]),
             ("boto3: Invoke (RequestResponse)", messages, totals["invoke"])]
