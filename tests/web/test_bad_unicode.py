@@ -10,6 +10,8 @@ from django.urls import URLPattern, reverse
 
 from editor.models import AccessKey, Function, Role, RolePolicy, StateMachine, TestEvent
 from editor.services.access_keys import create_access_key
+from editor.services.accounts import region
+from editor.services.buckets import create_bucket
 from editor.urls import api_patterns
 from tests.web.base import LiveWebTestCase
 
@@ -51,6 +53,24 @@ BODIES = {
     ("api-task-success", "POST"): {"taskToken": "token", "output": '{"a": "b"}'},
     ("api-task-failure", "POST"): {"taskToken": "token", "error": "Broken", "cause": "by hand"},
     ("api-task-heartbeat", "POST"): {"taskToken": "token"},
+    ("api-function-url", "POST"): {"auth_type": "NONE", "cors": {"AllowOrigins": ["https://example.com"],
+                                                                 "AllowMethods": ["GET"], "MaxAge": 60}},
+    ("api-function-url", "PUT"): {"auth_type": "AWS_IAM", "cors": {"AllowHeaders": ["x-team"]}},
+    ("api-schedules", "POST"): {"Name": "tick", "ScheduleExpression": "rate(5 minutes)",
+                                "ScheduleExpressionTimezone": "Asia/Seoul", "Description": "a schedule",
+                                "FlexibleTimeWindow": {"Mode": "OFF"}, "GroupName": "default",
+                                "Target": {"Arn": "arn:aws:lambda:us-east-1:1:function:hello",
+                                           "RoleArn": "arn:aws:iam::1:role/runner", "Input": "{}"}},
+    ("api-schedule", "PUT"): {"ScheduleExpression": "cron(0 9 ? * MON *)", "FlexibleTimeWindow": {"Mode": "OFF"},
+                              "Target": {"Arn": "arn:aws:lambda:us-east-1:1:function:hello",
+                                         "RoleArn": "arn:aws:iam::1:role/runner"}},
+    ("api-schedule-state", "POST"): {"State": "DISABLED"},
+    ("api-buckets", "POST"): {"name": "photos"},
+    # The body is the object's bytes, not JSON.
+    ("api-bucket-object", "PUT"): None,
+    ("api-bucket-notifications", "PUT"): {"state_machines": [
+        {"StateMachineArn": "flow", "Events": ["s3:ObjectCreated:*"],
+         "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "uploads/"}]}}}]},
 }
 
 
@@ -79,12 +99,13 @@ class LoneSurrogateTests(LiveWebTestCase):
         self.call("POST", "/api/functions/hello/test-events", {"name": "ev1", "body": {}})
         self.execution = self.make_finished_execution()
         self.key, _secret = create_access_key(self.alice)
+        create_bucket(self.alice, "hello", region())
 
     def path_of(self, pattern: URLPattern) -> str:
         kwargs = {"name": {"api-role": "runner", "api-role-policy": "runner", "api-machine": "flow", "api-machine-versions": "flow",
                            "api-machine-executions": "flow", "api-machine-recent-inputs": "flow",
                            "api-machine-version": "flow", "api-machine-test-state": "flow"}.get(pattern.name, "hello"),
-                  "qualifier": "$LATEST", "number": "1", "policy": "flowbench-policy", "key_id": self.key.access_key_id, "execution_id": self.execution,
+                  "qualifier": "$LATEST", "number": "1", "group": "default", "key": "uploads/a.txt", "policy": "flowbench-policy", "key_id": self.key.access_key_id, "execution_id": self.execution,
                   "invocation_id": "00000000-0000-0000-0000-000000000000",
                   "event_id": str(TestEvent.objects.get(name="ev1").pk)}
         return reverse(pattern.name, kwargs={k: kwargs[k] for k in pattern.pattern.converters})
