@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,27 @@ def server(tmp_path_factory):
 
     with running_server(tmp_path_factory.mktemp("flowbench-data")) as found:
         yield found
+
+
+@pytest.fixture(scope="session")
+def admin_keys(server) -> dict:
+    """One access key of the server's first administrator for the whole run ({"key", "secret",
+    "account"}): an administrator may hold two keys, so tests share this one rather than each
+    making its own (the key page's own test needs the second place)."""
+    from tests.live_server import manage
+
+    return json.loads(manage(server["env"], code=ADMIN_KEY).strip().splitlines()[-1])
+
+
+ADMIN_KEY = """
+import json
+from django.contrib.auth import get_user_model
+from editor.services.access_keys import create_access_key
+user = get_user_model().objects.filter(is_superuser=True).order_by("pk").first()
+key, secret = create_access_key(user)
+print(json.dumps({"name": user.username, "key": key.access_key_id, "secret": secret,
+                  "account": user.aws_account.account_id}))
+"""
 
 
 @pytest.fixture(scope="session")

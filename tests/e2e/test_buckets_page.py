@@ -15,17 +15,6 @@ from playwright.sync_api import expect
 
 from tests.e2e.test_machine_executions import api_caller
 from tests.integration.cluster import wait_until
-from tests.live_server import manage
-
-ADMIN_KEY = """
-import json
-from django.contrib.auth import get_user_model
-from editor.services.access_keys import create_access_key
-user = get_user_model().objects.filter(is_superuser=True).order_by("pk").first()
-key, secret = create_access_key(user)
-print(json.dumps({"name": user.username, "key": key.access_key_id, "secret": secret,
-                  "account": user.aws_account.account_id}))
-"""
 
 DROP = """([selector, files]) => {
   const transfer = new DataTransfer();
@@ -45,7 +34,7 @@ def png(width: int = 96, height: int = 64) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
-def test_a_bucket_is_made_filled_by_drag_and_drop_browsed_previewed_and_emptied(server, page, shot, tmp_path):
+def test_a_bucket_is_made_filled_by_drag_and_drop_browsed_previewed_and_emptied(server, admin_keys, page, shot, tmp_path):
     base, name, fn = server["base"], f"page-{uuid.uuid4().hex[:8]}", f"on-upload-{uuid.uuid4().hex[:6]}"
     page.goto(f"{base}/buckets/")
     expect(page.locator("body")).to_have_attribute("data-ready", "true")
@@ -61,7 +50,7 @@ def test_a_bucket_is_made_filled_by_drag_and_drop_browsed_previewed_and_emptied(
     call = api_caller(page)
     call("POST", "/api/functions", {"name": fn, "runtime": "python"})
     call("POST", f"/api/functions/{fn}/deploy")
-    admin = json.loads(manage(server["env"], code=ADMIN_KEY).strip().splitlines()[-1])
+    admin = admin_keys
     s3 = boto3.session.Session(aws_access_key_id=admin["key"], aws_secret_access_key=admin["secret"],
                                region_name="us-east-1").client("s3", endpoint_url=base,
                                                                config=Config(retries={"max_attempts": 1}))

@@ -10,20 +10,15 @@ import boto3
 from botocore.config import Config
 from playwright.sync_api import expect
 
-from tests.live_server import manage
 
 PASS = {"StartAt": "Hello", "States": {"Hello": {"Type": "Pass", "End": True}}}
 
 
-def test_the_config_tab_shows_aliases_and_tags_set_through_the_api(server, page, shot):
-    keys = dict(line.split("=", 1) for line in manage(server["env"], "create_access_key", "admin").splitlines())
-    sfn = boto3.session.Session(aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
-                                aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"], region_name="us-east-1").client(
+def test_the_config_tab_shows_aliases_and_tags_set_through_the_api(server, admin_keys, page, shot):
+    sfn = boto3.session.Session(aws_access_key_id=admin_keys["key"],
+                                aws_secret_access_key=admin_keys["secret"], region_name="us-east-1").client(
         "stepfunctions", endpoint_url=server["base"], config=Config(retries={"max_attempts": 1}))
-    account = boto3.session.Session(aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
-                                    aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
-                                    region_name="us-east-1").client(
-        "sts", endpoint_url=server["base"]).get_caller_identity()["Account"]
+    account = admin_keys["account"]
     name = f"api-{uuid.uuid4().hex[:6]}"
     arn = sfn.create_state_machine(name=name, definition=json.dumps(PASS), publish=True,
                                    roleArn=f"arn:aws:iam::{account}:role/flowbench-sample-role",

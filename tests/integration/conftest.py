@@ -70,6 +70,17 @@ def cluster(request):
 
 
 @pytest.fixture(scope="session")
+def admin_session(cluster):
+    """A boto3 session with the cluster's administrator's one access key, shared by the tests (an
+    administrator may hold two keys)."""
+    import boto3
+
+    lines = dict(line.split("=", 1) for line in cluster.manage("create_access_key", "admin").split())
+    return boto3.session.Session(aws_access_key_id=lines["AWS_ACCESS_KEY_ID"],
+                                 aws_secret_access_key=lines["AWS_SECRET_ACCESS_KEY"], region_name="us-east-1")
+
+
+@pytest.fixture(scope="session")
 def admin(cluster):
     """The administrator's signed-in client (owner of the samples and the workload)."""
     return cluster.client()

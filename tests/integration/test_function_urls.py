@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import httpx
 from botocore.config import Config
 
 from tests.aws.lambda_kit import TRUST_LAMBDA, echo_zip, unique
 
 
-def test_urls_and_http_apis_answer_with_what_a_worker_ran(cluster, admin):
-    lines = dict(line.split("=", 1) for line in cluster.manage("create_access_key", "admin").split())
-    session = boto3.session.Session(aws_access_key_id=lines["AWS_ACCESS_KEY_ID"],
-                                    aws_secret_access_key=lines["AWS_SECRET_ACCESS_KEY"], region_name="us-east-1")
+def test_urls_and_http_apis_answer_with_what_a_worker_ran(cluster, admin, admin_session):
+    session = admin_session
     config = Config(retries={"max_attempts": 1}, read_timeout=120)
     lam = session.client("lambda", endpoint_url=cluster.base_url, config=config)
     iam = session.client("iam", endpoint_url=cluster.base_url, config=config)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
@@ -17,10 +16,8 @@ from tests.integration.cluster import wait_until
 
 
 @pytest.fixture(scope="module")
-def lam_and_iam(cluster):
-    lines = dict(line.split("=", 1) for line in cluster.manage("create_access_key", "admin").split())
-    session = boto3.session.Session(aws_access_key_id=lines["AWS_ACCESS_KEY_ID"],
-                                    aws_secret_access_key=lines["AWS_SECRET_ACCESS_KEY"], region_name="us-east-1")
+def lam_and_iam(cluster, admin_session):
+    session = admin_session
     config = Config(retries={"max_attempts": 1}, read_timeout=120)
     return (session.client("lambda", endpoint_url=cluster.base_url, config=config),
             session.client("iam", endpoint_url=cluster.base_url, config=config))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-import boto3
 from botocore.config import Config
 
 SLOW = {"StartAt": "Nap", "States": {
@@ -14,17 +13,14 @@ SLOW = {"StartAt": "Nap", "States": {
                "End": True}}}
 
 
-def _client(cluster):
-    lines = dict(line.split("=", 1) for line in cluster.manage("create_access_key", "admin").splitlines())
-    session = boto3.session.Session(aws_access_key_id=lines["AWS_ACCESS_KEY_ID"],
-                                    aws_secret_access_key=lines["AWS_SECRET_ACCESS_KEY"], region_name="us-east-1")
+def _client(cluster, session):
     config = Config(retries={"max_attempts": 1}, inject_host_prefix=False, read_timeout=120)
     return (session.client("stepfunctions", endpoint_url=cluster.base_url, config=config),
             session.client("sts", endpoint_url=cluster.base_url, config=config))
 
 
-def test_a_sync_express_execution_run_by_a_worker_answers_the_call(cluster):
-    sfn, sts = _client(cluster)
+def test_a_sync_express_execution_run_by_a_worker_answers_the_call(cluster, admin_session):
+    sfn, sts = _client(cluster, admin_session)
     account = sts.get_caller_identity()["Account"]
     machine = sfn.create_state_machine(
         name="sync-sum", type="EXPRESS", definition=json.dumps(SLOW),

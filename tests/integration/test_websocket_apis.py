@@ -8,19 +8,12 @@ from __future__ import annotations
 import json
 import signal
 
-import boto3
 from botocore.config import Config
 from websockets.sync.client import connect
 
 from tests.aws.lambda_kit import TRUST_LAMBDA, unique, zipped
 from tests.aws.test_websocket_apis import CHATTER, MANAGE
 from tests.integration.cluster import wait_until
-
-
-def _session(cluster):
-    lines = dict(line.split("=", 1) for line in cluster.manage("create_access_key", "admin").split())
-    return boto3.session.Session(aws_access_key_id=lines["AWS_ACCESS_KEY_ID"],
-                                 aws_secret_access_key=lines["AWS_SECRET_ACCESS_KEY"], region_name="us-east-1")
 
 
 def _gone(manager, connection_id) -> bool:
@@ -31,8 +24,8 @@ def _gone(manager, connection_id) -> bool:
     return False
 
 
-def test_a_worker_run_function_posts_to_a_client_of_another_web_process(cluster, admin):
-    session = _session(cluster)
+def test_a_worker_run_function_posts_to_a_client_of_another_web_process(cluster, admin, admin_session):
+    session = admin_session
     config = Config(retries={"max_attempts": 1}, read_timeout=120)
     iam = session.client("iam", endpoint_url=cluster.base_url, config=config)
     role = iam.create_role(RoleName=unique("it-ws-role"), AssumeRolePolicyDocument=TRUST_LAMBDA)["Role"]
