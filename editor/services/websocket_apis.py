@@ -31,6 +31,7 @@ from editor.models import ApiRoute, HttpApi, WebSocketConnection, WebSocketMessa
 from editor.services.addresses import path_form
 from editor.services.broadcast import broadcast
 from editor.services.leases import process_id
+from runtime.functions.sandbox.processes import alive
 
 __all__ = ["PATH_PREFIX", "MESSAGE_LIMIT", "DEFAULT_SELECTION", "check_selection_expression", "check_route_key",
            "select_route_key", "api_endpoint", "connection_group", "open_connection", "close_connection",
@@ -173,19 +174,9 @@ def drop_dead_connections() -> int:
         if row["server"] == mine:
             continue
         pid = row["server"].split(":")[1]
-        if not pid.isdigit() or int(pid) == os.getpid() or not _runs(int(pid)):
+        if not pid.isdigit() or int(pid) == os.getpid() or not alive(int(pid)):
             dead.append(row["pk"])
     return WebSocketConnection.objects.filter(pk__in=dead).delete()[0]
-
-
-def _runs(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 # -- messages of the last minutes ---------------------------------------------------------------

@@ -36,7 +36,7 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .processes import kill_until_gone
+from .processes import alive, kill_until_gone
 
 __all__ = ["CgroupHost", "WorkerCgroup", "find_cgroups"]
 
@@ -321,7 +321,7 @@ def _remove_abandoned(own: str) -> None:
         return
     for name in names:
         pid = name.removeprefix("flowbench-").removeprefix("server-")
-        if not (name.startswith("flowbench-") and pid.isdigit()) or _alive(int(pid)):
+        if not (name.startswith("flowbench-") and pid.isdigit()) or alive(int(pid)):
             continue
         parent = os.path.join(own, name)
         for child in _subdirs(parent):
@@ -329,16 +329,6 @@ def _remove_abandoned(own: str) -> None:
             kill_until_gone(lambda: _procs(path))
             _rmdir(path)
         _rmdir(parent)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _subdirs(path: str) -> list[str]:

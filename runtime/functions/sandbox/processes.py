@@ -16,11 +16,22 @@ import signal
 import threading
 import time
 
-__all__ = ["UidPool", "processes_of_uid", "kill_until_gone", "children", "first_child",
+__all__ = ["UidPool", "alive", "processes_of_uid", "kill_until_gone", "children", "first_child",
            "descendants", "pss_kb", "stop_all", "resume_all", "remove_files_of_uid"]
 
 WORKER_UIDS = range(61000, 65000)
 LOCK_DIR = "/tmp/flowbench-worker-uids"
+
+
+def alive(pid: int) -> bool:
+    """Whether process `pid` exists on this machine (one of another user's counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class UidPool:
