@@ -31,6 +31,9 @@ CSRF_TRUSTED_ORIGINS = env_list("FLOWBENCH_CSRF_TRUSTED_ORIGINS", [])
 FLOWBENCH_BASE_URL = env_str("FLOWBENCH_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Serve /static/ from the ASGI app itself (local mode, no collectstatic step).
 FLOWBENCH_SERVE_STATIC = env_bool("FLOWBENCH_SERVE_STATIC", True)
+# The seed's three apps (editor/samples/apps) are loaded for the administrator by the first
+# `manage.py prepare` unless this is off; anyone can still load them from the Samples page.
+FLOWBENCH_SAMPLE_APPS = env_bool("FLOWBENCH_SAMPLE_APPS", True)
 
 INSTALLED_APPS = [
     "daphne",

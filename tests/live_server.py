@@ -22,10 +22,11 @@ def new_signin_link(env: dict) -> str:
 
 
 @contextmanager
-def running_server(data: Path):
+def running_server(data: Path, *, sample_apps: bool = False):
     """Runs `manage.py prepare` then daphne on a free port with its data in `data`; yields {"base": URL,
     "link": the administrator's sign-in link, "data": the folder, "env": the server's environment,
-    "process": daphne's Popen}."""
+    "process": daphne's Popen}. The seed's three apps are loaded for the administrator only when
+    `sample_apps` is true (their schedule would otherwise fire into every other test's listings)."""
     # The test binds the port and hands the socket to daphne (--fd): connections wait in its
     # backlog until daphne accepts them, so nothing polls or sleeps until the server is up.
     listener = socket.socket()
@@ -34,7 +35,8 @@ def running_server(data: Path):
     port = listener.getsockname()[1]
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "FLOWBENCH_DATA_DIR": str(data), "FLOWBENCH_BASE_URL": base,
-           "DJANGO_SETTINGS_MODULE": "flowbench.settings", "PYTHONUNBUFFERED": "1"}
+           "DJANGO_SETTINGS_MODULE": "flowbench.settings", "PYTHONUNBUFFERED": "1",
+           "FLOWBENCH_SAMPLE_APPS": "1" if sample_apps else "0"}
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
     link = new_signin_link(env)

@@ -43,6 +43,25 @@ def welcome(user) -> list[str]:
     return load_samples(user) + load_sample_machine(user)
 
 
+def load_sample_apps(user) -> list[str]:
+    """Loads the seed's three apps (editor.samples.apps) the user lacks; returns what it created."""
+    from editor.samples.apps import all_apps
+
+    return [name for app in all_apps() for name in app.load(user)]
+
+
+def ensure_role(user, name: str, *, trusted: list[str], policy: dict, description: str):
+    """Returns the user's role of that name, creating it with the trust and the inline policy
+    "sample" when the user has none (a role the user already has is left as it is)."""
+    from editor.models import Role
+    from editor.services.roles import create_role
+
+    role = Role.objects.filter(owner=user, name=name).first()
+    if role is None:
+        role = create_role(user, {"name": name, "trusted": trusted, "description": description, "policy": policy})
+    return role
+
+
 SAMPLE_ROLE = "flowbench-sample-role"
 SAMPLE_MACHINE = "youth-football-training"
 

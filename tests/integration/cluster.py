@@ -377,6 +377,7 @@ class Cluster:
             "FLOWBENCH_SECRET_KEY": secrets.token_urlsafe(48),
             "DJANGO_SETTINGS_MODULE": "flowbench.settings",
             "PYTHONUNBUFFERED": "1",
+            "FLOWBENCH_SAMPLE_APPS": "0",   # the seed's apps have their own tests (and a schedule)
         })
         env.update(self.extra_env)
         self.env = env

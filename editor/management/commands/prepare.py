@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 
 from editor import services
 from editor.services.runner import install_function_sdks, sandbox_summary
-from editor.services.samples import welcome
+from editor.services.samples import load_sample_apps, welcome
 
 
 class Command(BaseCommand):
@@ -17,6 +17,8 @@ class Command(BaseCommand):
         admin, created = services.ensure_administrator()
         if created:
             names = welcome(admin)
+            if settings.FLOWBENCH_SAMPLE_APPS:
+                names += load_sample_apps(admin)
             self.stdout.write(f"Created the administrator {admin.username!r} and samples: {', '.join(names) or 'none'}.")
         token = services.create_signin_link(admin)
         hours = settings.FLOWBENCH_SIGNIN_LINK_SECONDS // 3600
