@@ -1,5 +1,5 @@
-"""Which requests are AWS's, and which service each calls, on the studio's one address (as
-LocalStack's single port routes them).
+"""Which requests are AWS's, and which service each calls, on the studio's one address (every
+service shares the studio's one port).
 
 A request is an AWS request when it is signed (an `Authorization: AWS4-HMAC-SHA256 ...` header,
 `X-Amz-Algorithm` in its query string, or S3's older `AWSAccessKeyId` and `Signature` there) or

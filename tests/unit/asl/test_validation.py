@@ -147,7 +147,7 @@ def test_the_create_message_of_text_that_is_not_an_object_has_no_pointer():
 
 
 def test_text_that_is_not_json_is_described_as_awss_parser_describes_it():
-    # ValidateStateMachineDefinition's recorded diagnostic (LocalStack's AWS snapshot, NOT_A_DEF).
+    # ValidateStateMachineDefinition's diagnostic as AWS records it (NOT_A_DEF).
     location = '[Source: (String)"not a definition"; line: 1, column: 4]'
     message = ("Unrecognized token 'not': was expecting (JSON String, Number, Array, Object or "
                "token 'null', 'true' or 'false')\n at " + location)
