@@ -3,8 +3,8 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path, re_path
 
-from editor import (api, api_buckets, api_keys, api_layers, api_machines, api_schedules, api_tasks, api_triggers,
-                    api_websockets, views, views_lambda, views_machines, views_operations)
+from editor import (api, api_buckets, api_keys, api_layers, api_machines, api_samples, api_schedules, api_tasks,
+                    api_triggers, api_websockets, views, views_lambda, views_machines, views_operations, views_samples)
 
 api_patterns = [
     path("api/runtimes", api.runtimes, name="api-runtimes"),
@@ -62,6 +62,7 @@ api_patterns = [
     path("api/buckets/<str:name>/objects", api_buckets.bucket_objects, name="api-bucket-objects"),
     path("api/buckets/<str:name>/objects/<path:key>", api_buckets.bucket_object, name="api-bucket-object"),
     path("api/buckets/<str:name>/notifications", api_buckets.bucket_notifications, name="api-bucket-notifications"),
+    path("api/samples/<str:name>/load", api_samples.sample_load, name="api-sample-load"),
     re_path(r"^api/", api.api_not_found),
 ]
 
@@ -86,6 +87,8 @@ urlpatterns = [
     path("api/layers/<str:name>/versions/<int:version>", api_layers.layer_version, name="api-layer-version"),
     # Not /schedules/: that path is EventBridge Scheduler's API (editor.aws.router).
     path("scheduler/", views.schedule_list, name="schedule-list"),
+    path("samples/", views_samples.sample_list, name="sample-list"),
+    path("samples/<str:app_id>/", views_samples.sample_page, name="sample"),
     path("roles/", views_machines.role_list, name="role-list"),
     path("roles/new", views_machines.role_create, name="role-create"),
     path("roles/<str:name>/", views_machines.role_page, name="role"),

@@ -40,7 +40,8 @@ from editor.services.packages import deploy_group, install_packages, packages_ca
 from editor.services.runner import available_runtimes
 from editor.services.versions import deploy_snapshot, publish_version
 
-__all__ = ["start_deploy", "run_update", "dispatch", "sweep_updates", "resume_updates", "update_in_progress",
+__all__ = ["start_deploy", "run_update", "dispatch", "join_installers", "sweep_updates", "resume_updates",
+           "update_in_progress",
            "refuse_while_updating", "last_update", "MAX_ATTEMPTS"]
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,8 @@ LEASE_CHECK_SECONDS = 1.0
 # daemons: a web process that stops does not wait for pip; its next start installs again.
 INSTALLER_THREADS = 2
 _installer_slots = threading.BoundedSemaphore(INSTALLER_THREADS)
+_installers: list[threading.Thread] = []     # this process's installer threads that may still run
+_installers_lock = threading.Lock()
 
 
 def update_in_progress(function: Function) -> FunctionUpdate | None:
@@ -134,7 +137,12 @@ def dispatch(update_id, take_over: bool = False) -> None:
     """Hands the update to an installer: this process's threads, or a Celery worker. A job the
     broker refuses is not lost: the update's lease runs out and a worker's sweep sends it again."""
     if settings.FLOWBENCH_EXECUTOR != "celery":
-        threading.Thread(target=_run_here, args=(update_id, take_over), name="flowbench-install", daemon=True).start()
+        thread = threading.Thread(target=_run_here, args=(update_id, take_over), name="flowbench-install",
+                                  daemon=True)
+        with _installers_lock:
+            _installers[:] = [t for t in _installers if t.is_alive()]
+            _installers.append(thread)
+        thread.start()
         return
     from celery import current_app
 
@@ -142,6 +150,17 @@ def dispatch(update_id, take_over: bool = False) -> None:
         current_app.send_task("flowbench.install_packages", args=[str(update_id)])
     except Exception as exc:
         log.warning("update %s: the broker refused its job (%s); a worker's sweep will send it", update_id, exc)
+
+
+def join_installers() -> int:
+    """Waits until every installer thread this process started has ended; returns how many it
+    waited for. A short-lived command that deploys (`manage.py prepare` loading the sample apps)
+    calls it so that its installs end before it does, rather than die with it."""
+    with _installers_lock:
+        running = [t for t in _installers if t.is_alive()]
+    for thread in running:
+        thread.join()
+    return len(running)
 
 
 def _run_here(update_id, take_over: bool) -> None:

@@ -88,3 +88,48 @@ def load_sample_machine(user) -> list[str]:
             publish_version(machine)
             created.append(SAMPLE_MACHINE)
     return created
+
+
+# -- the building blocks of the sample apps (editor.samples.apps) -----------------------------------
+
+def ensure_function(user, name: str, *, files: dict, role=None, handler: str = "lambda_function.lambda_handler",
+                    description: str = "", timeout: int = 3, memory: int = 128, network: bool = False,
+                    env: dict | None = None) -> bool:
+    """Creates the user's Python function `name` and deploys it unless the user has one of that
+    name (left as it is); returns whether it created it. A function whose requirements.txt is not
+    in the package cache is Pending until its install ends, in the background (as the Lambda API's
+    CreateFunction): its installer starts when the caller's transaction commits."""
+    from editor.services.deploys import start_deploy
+
+    if Function.objects.filter(owner=user, name=name).exists():
+        return False
+    function = Function.objects.create(owner=user, name=name, runtime="python", handler=handler, files=dict(files),
+                                       description=description, timeout=timeout, memory=memory, network=network,
+                                       env=dict(env or {}), role=role, state="Active")
+    start_deploy(function)
+    return True
+
+
+def ensure_machine(user, name: str, *, role, definition: str, description: str = "") -> bool:
+    """Creates the user's Standard state machine `name` with `definition` (its "{arn}" replaced by
+    the user's function ARN prefix) and publishes it as version 1, unless the user has one of that
+    name; returns whether it created it."""
+    from editor.models import StateMachine
+    from editor.services.accounts import function_arn
+    from editor.services.machines import publish_version
+
+    if StateMachine.objects.filter(owner=user, name=name).exists():
+        return False
+    machine = StateMachine.objects.create(owner=user, name=name, type="STANDARD", role=role, description=description,
+                                          definition=definition.replace("{arn}", function_arn(user, "")))
+    publish_version(machine)
+    return True
+
+
+def installing(user, names) -> list[str]:
+    """Returns which of the user's functions `names` wait for their packages to install."""
+    from editor.models import FunctionUpdate
+
+    return sorted(FunctionUpdate.objects.filter(function__owner=user, function__name__in=list(names),
+                                                status=FunctionUpdate.Status.IN_PROGRESS)
+                  .values_list("function__name", flat=True))

@@ -68,6 +68,8 @@ BODIES = {
     ("api-buckets", "POST"): {"name": "photos"},
     # The body is the object's bytes, not JSON.
     ("api-bucket-object", "PUT"): None,
+    # Loading a sample app reads no body.
+    ("api-sample-load", "POST"): None,
     ("api-bucket-notifications", "PUT"): {"state_machines": [
         {"StateMachineArn": "flow", "Events": ["s3:ObjectCreated:*"],
          "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "uploads/"}]}}}]},

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
-MODULES: tuple[str, ...] = ()
+MODULES: tuple[str, ...] = ("photo_proxies", "crawler")
+HERE = Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class SampleApp:
     template: str
     load: Callable[[Any], list[str]]
     resources: Callable[[Any], list[dict]]
+    functions: tuple[str, ...] = ()   # its functions whose packages may install after a load
 
 
 def all_apps() -> list[SampleApp]:
@@ -40,3 +43,16 @@ def all_apps() -> list[SampleApp]:
 
 def app_named(app_id: str) -> SampleApp | None:
     return next((app for app in all_apps() if app.id == app_id), None)
+
+
+def function_files(app_id: str, function: str) -> dict[str, str]:
+    """Returns the code of one of an app's functions: every file of its folder
+    editor/samples/apps/<app id>/<function>/, by name."""
+    folder = HERE / app_id / function
+    return {path.name: path.read_text(encoding="utf-8") for path in sorted(folder.iterdir()) if path.is_file()}
+
+
+def definition(app_id: str) -> str:
+    """Returns the text of an app's state machine (editor/samples/apps/<app id>/machine.json), whose
+    Task resources start with "{arn}", the function ARN prefix of the user who loads it."""
+    return (HERE / app_id / "machine.json").read_text(encoding="utf-8")
