@@ -1,0 +1,232 @@
+"""The seed's photo proxies and crawler apps, loaded by `manage.py prepare` on a server of their own
+(with a fresh package cache, so prepare really installs Pillow, requests and Beautiful Soup from
+PyPI and must wait for them), used from Chromium: the Samples pages; a PNG uploaded under uploads/
+on the Buckets page gets its smaller copy under proxies/ (previewed), a text file ends in
+NotAPhoto; the crawler's Run now and its schedule (moved by UpdateSchedule to an at() a moment
+ahead) go down the success branch and the failure branch."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from datetime import datetime, timedelta, timezone
+
+import boto3
+import pytest
+from botocore.config import Config
+from playwright.sync_api import expect
+
+from runtime.asl import state_id
+from tests.conftest import ADMIN_KEY
+from tests.e2e.test_machine_executions import api_caller
+from tests.e2e.test_real_functions import png
+from tests.integration.cluster import wait_until
+from tests.live_server import manage, running_server
+
+RUN_TIMEOUT = 120     # s: an execution whose functions start cold (Pillow, requests) on a loaded machine
+INSTALLS = """
+import json
+from django.contrib.auth import get_user_model
+from editor.models import FunctionUpdate
+admin = get_user_model().objects.filter(is_superuser=True).order_by("pk").first()
+print(json.dumps([{"function": u.function.name, "status": u.status, "attempts": u.attempts, "runner": u.runner,
+                   "log": u.log, "reason": u.reason, "deployed": u.function.deployed_id is not None, "state": u.function.state}
+                  for u in FunctionUpdate.objects.filter(function__owner=admin).select_related("function")]))
+"""
+
+
+@pytest.fixture(scope="module")
+def apps_server(tmp_path_factory):
+    data = tmp_path_factory.mktemp("flowbench-apps")
+    # A package cache of its own, empty: prepare installs from PyPI (pip in the sandbox, under uids of
+    # its own, must reach it: not below pytest's private temporary folder).
+    packages = tempfile.mkdtemp(prefix="flowbench-apps-packages-")
+    os.chmod(packages, 0o755)
+    try:
+        with running_server(data, sample_apps=True, extra_env={"FLOWBENCH_PACKAGES_DIR": packages}) as found:
+            found["keys"] = json.loads(manage(found["env"], code=ADMIN_KEY).strip().splitlines()[-1])
+            yield found
+    finally:
+        shutil.rmtree(packages, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def apps_signed_in(apps_server, browser, tmp_path_factory):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(apps_server["link"])
+    page.wait_for_url(f"{apps_server['base']}/")
+    state = tmp_path_factory.mktemp("apps-browser") / "state.json"
+    context.storage_state(path=str(state))
+    context.close()
+    return str(state)
+
+
+@pytest.fixture
+def apps_page(browser, apps_signed_in):
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-US", storage_state=apps_signed_in)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text else None)
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors or CSP refusals on the page: {errors}"
+
+
+def aws(server, service: str):
+    keys = server["keys"]
+    return boto3.session.Session(aws_access_key_id=keys["key"], aws_secret_access_key=keys["secret"],
+                                 region_name="us-east-1").client(service, endpoint_url=server["base"],
+                                                                 config=Config(retries={"max_attempts": 1}))
+
+
+def executions(call, machine: str) -> dict:
+    return {e["id"]: e for e in call("GET", f"/api/state-machines/{machine}/executions")["executions"]}
+
+
+def ended(call, machine: str, execution_id: str) -> dict | None:
+    found = executions(call, machine).get(execution_id)
+    return found if found and found["status"] != "RUNNING" else None
+
+
+def graph_state(page, name: str):
+    return page.locator(f'#exec-graph g.fb-state[id="{state_id("/States/" + name)}"]')
+
+
+def test_prepare_installed_the_packages_itself_before_the_server_started(apps_server):
+    installs = json.loads(manage(apps_server["env"], code=INSTALLS).strip().splitlines()[-1])
+    by_function = {i["function"]: i for i in installs}
+    assert set(by_function) == {"photo-proxy", "crawl-page"}, installs   # the others need no package
+    daphne = f":{apps_server['process'].pid}:"
+    for name, package in (("photo-proxy", "Pillow-11.0.0"), ("crawl-page", "beautifulsoup4-4.12.3")):
+        install = by_function[name]
+        # Installed once, by prepare's own process: the web server had nothing left to take up.
+        assert (install["status"], install["attempts"], install["deployed"], install["state"]) == \
+            ("Successful", 1, True, "Active"), install
+        assert daphne not in install["runner"], install
+        assert f"Successfully installed" in install["log"] and package in install["log"], install["log"][-500:]
+
+
+def test_the_photo_app_makes_a_proxy_of_an_uploaded_photo_and_refuses_a_text(apps_server, apps_page, shot):
+    page, base = apps_page, apps_server["base"]
+    bucket = f"photos-{apps_server['keys']['account']}"
+    page.goto(f"{base}/")
+    page.locator(".topnav").get_by_role("link", name="Samples").click()
+    page.wait_for_url(f"{base}/samples/")
+    for app in ("photo-proxies", "crawler"):
+        expect(page.locator(f'.sample-card[data-app="{app}"] .sample-state')).to_contain_text("Loaded")
+    expect(page.locator(".sample-card .installing")).to_have_count(0)
+    shot(page, "samples")
+    page.locator('.sample-card[data-app="photo-proxies"] h2 a').click()
+    page.wait_for_url(f"{base}/samples/photo-proxies/")
+    expect(page.locator("#sample-loaded")).to_be_visible()
+    expect(page.locator("#sample-load")).to_have_count(0)
+    expect(page.locator("#sample-resources")).to_contain_text(bucket)
+    expect(page.locator("#sample-resources tr.missing")).to_have_count(0)
+    shot(page, "sample-photo-proxies")
+
+    call = api_caller(page)
+    before = set(executions(call, "photo-proxies"))
+    page.click("#photo-upload-link")
+    page.wait_for_url(re.compile(re.escape(f"{base}/buckets/{bucket}/?prefix=uploads")))
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    expect(page.locator("#drop-prefix")).to_have_text(f"{bucket}/uploads/")
+    page.set_input_files("#file-input", files=[{"name": "pitch.png", "mimeType": "image/png", "buffer": png(400, 300)}])
+    expect(page.locator('#uploads li[data-name="pitch.png"]')).to_contain_text("uploaded")
+
+    proxy = wait_until(lambda: [o for o in call("GET", f"/api/buckets/{bucket}/objects?prefix=proxies/")["objects"]
+                                if o["key"] == "proxies/pitch.png"], RUN_TIMEOUT, "the proxy of pitch.png")[0]
+    run = wait_until(lambda: [e for i, e in executions(call, "photo-proxies").items()
+                              if i not in before and e["status"] != "RUNNING"], RUN_TIMEOUT, "the execution")[0]
+    assert run["status"] == "SUCCEEDED", run
+    head = aws(apps_server, "s3").head_object(Bucket=bucket, Key="proxies/pitch.png")
+    assert head["ContentType"] == "image/png" and proxy["size"] == head["ContentLength"]
+    assert {k.lower(): v for k, v in head["Metadata"].items()} == {"source": "uploads/pitch.png",
+                                                                   "source-size": "400x300"}
+
+    page.goto(f"{base}/buckets/{bucket}/?prefix=proxies/")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    page.locator('#objects tr[data-key="proxies/pitch.png"] a.fname').click()
+    image = page.locator("#preview img.preview-image")
+    expect(image).to_be_visible()
+    assert wait_until(lambda: image.evaluate("i => i.complete && [i.naturalWidth, i.naturalHeight]"), 10,
+                      "the proxy's preview") == [256, 192]
+    shot(page, "sample-photo-proxy-preview")
+
+    # Not a photo: the Choice sends it to the failure state, which says why.
+    page.goto(f"{base}/buckets/{bucket}/?prefix=uploads/")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    before = set(executions(call, "photo-proxies"))
+    page.set_input_files("#file-input", files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"kick-off"}])
+    expect(page.locator('#uploads li[data-name="notes.txt"]')).to_contain_text("uploaded")
+    refused = wait_until(lambda: [e for i, e in executions(call, "photo-proxies").items()
+                                  if i not in before and e["status"] != "RUNNING"], RUN_TIMEOUT, "the execution")[0]
+    assert refused["status"] == "FAILED", refused
+    page.goto(f"{base}/executions/{refused['id']}/")
+    expect(page.locator("#execution-app")).to_have_attribute("data-status", "FAILED")
+    expect(page.locator("#execution-error")).to_contain_text("NotAPhoto")
+    expect(graph_state(page, "Not a photo")).to_have_class(re.compile("fb-status-failed"))
+    expect(graph_state(page, "Make the proxy")).to_have_class(re.compile("fb-status-not-run"))
+    assert call("GET", f"/api/buckets/{bucket}/objects?prefix=proxies/")["objects"] == [proxy]
+    shot(page, "sample-photo-not-a-photo")
+
+
+def test_the_crawler_runs_now_and_on_its_schedule_down_the_success_and_the_failure_branch(apps_server, apps_page, shot):
+    page, base = apps_page, apps_server["base"]
+    page.goto(f"{base}/samples/crawler/")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    expect(page.locator("#crawler-schedule")).to_contain_text("ENABLED")
+    expect(page.locator("#crawler-next-runs time")).to_have_count(3)
+    shot(page, "sample-crawler")
+
+    page.click("#crawler-run-now")
+    page.wait_for_url(re.compile(re.escape(f"{base}/executions/")))
+    expect(page.locator("#execution-app")).to_have_attribute("data-status", "SUCCEEDED", timeout=RUN_TIMEOUT * 1000)
+    expect(graph_state(page, "Record the summary")).to_have_class(re.compile("fb-status-succeeded"))
+    expect(graph_state(page, "Record the failure")).to_have_class(re.compile("fb-status-not-run"))
+    call = api_caller(page)
+    execution_id = page.url.rstrip("/").rsplit("/", 1)[1]
+    output = json.loads(call("GET", f"/api/executions/{execution_id}")["output"])
+    assert output["crawl"]["title"] == "Flowbench youth football: this week"
+    assert [link["text"] for link in output["crawl"]["links"]] == ["Attack training", "Passing training",
+                                                                  "Defence training"]
+    assert output["summary"]["links"] == 3 and "/lambda-url/" in output["crawl"]["url"]
+    shot(page, "sample-crawler-succeeded")
+
+    # The schedule itself, moved to a moment ahead, with an input whose page answers 500.
+    scheduler = aws(apps_server, "scheduler")
+    current = scheduler.get_schedule(Name="crawler-every-10-minutes")
+    assert current["State"] == "ENABLED" and current["ScheduleExpression"] == "rate(10 minutes)"
+    before = set(executions(call, "crawler"))
+    moment = (datetime.now(timezone.utc) + timedelta(seconds=3)).strftime("%Y-%m-%dT%H:%M:%S")
+    scheduler.update_schedule(Name="crawler-every-10-minutes", ScheduleExpression=f"at({moment})",
+                              ScheduleExpressionTimezone="UTC", FlexibleTimeWindow={"Mode": "OFF"},
+                              Target={**current["Target"],
+                                      "Input": json.dumps({"function": "crawl-target", "query": "fail=500"})})
+    failed = wait_until(lambda: [e for i, e in executions(call, "crawler").items()
+                                 if i not in before and e["status"] != "RUNNING"], RUN_TIMEOUT,
+                        "the scheduled execution")[0]
+    assert failed["status"] == "FAILED", failed
+    fires = call("GET", "/api/schedules")["schedules"]
+    fired = next(s for s in fires if s["name"] == "crawler-every-10-minutes")["fires"]
+    assert fired[0]["execution"] == failed["id"], fired
+    page.goto(f"{base}/executions/{failed['id']}/")
+    expect(page.locator("#execution-app")).to_have_attribute("data-status", "FAILED")
+    expect(page.locator("#execution-error")).to_contain_text("CrawlFailed")
+    expect(graph_state(page, "Record the failure")).to_have_class(re.compile("fb-status-succeeded"))
+    expect(graph_state(page, "Record the summary")).to_have_class(re.compile("fb-status-not-run"))
+    detail = call("GET", f"/api/executions/{failed['id']}")
+    assert "answered 500" in detail["cause"], detail
+    shot(page, "sample-crawler-failed")
+
+    # Back to every 10 minutes, as loaded.
+    scheduler.update_schedule(Name="crawler-every-10-minutes", ScheduleExpression="rate(10 minutes)",
+                              ScheduleExpressionTimezone="UTC", FlexibleTimeWindow={"Mode": "OFF"},
+                              Target=current["Target"])
+    page.goto(f"{base}/samples/crawler/")
+    expect(page.locator("#crawler-next-runs time")).to_have_count(3)
