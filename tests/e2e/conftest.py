@@ -10,23 +10,23 @@ import pytest
 SCREENSHOTS = Path(os.environ.get("FLOWBENCH_SCREENSHOTS", "/tmp/flowbench-screenshots"))
 
 
-@pytest.fixture(scope="session")
-def signed_in(server, browser, tmp_path_factory):
-    """Signs in once with the one-time link; returns the saved session for new browser contexts."""
+def sign_in(server, browser, folder: Path) -> str:
+    """Signs in to `server` once with its one-time link; returns the file of the saved session."""
     context = browser.new_context()
     page = context.new_page()
     page.goto(server["link"])
     page.wait_for_url(f"{server['base']}/")
-    state = tmp_path_factory.mktemp("browser") / "state.json"
+    state = folder / "state.json"
     context.storage_state(path=str(state))
     context.close()
     return str(state)
 
 
-@pytest.fixture
-def page(browser, signed_in):
+def signed_in_page(browser, state: str):
+    """Yields a page of a new browser context with the saved session `state`; fails the test on
+    JavaScript errors and Content-Security-Policy refusals."""
     context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-US",
-                                  storage_state=signed_in)
+                                  storage_state=state)
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -36,6 +36,17 @@ def page(browser, signed_in):
     yield page
     context.close()
     assert not errors, f"JavaScript errors or CSP refusals on the page: {errors}"
+
+
+@pytest.fixture(scope="session")
+def signed_in(server, browser, tmp_path_factory):
+    """Signs in once with the one-time link; returns the saved session for new browser contexts."""
+    return sign_in(server, browser, tmp_path_factory.mktemp("browser"))
+
+
+@pytest.fixture
+def page(browser, signed_in):
+    yield from signed_in_page(browser, signed_in)
 
 
 @pytest.fixture

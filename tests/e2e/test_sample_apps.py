@@ -21,6 +21,7 @@ from playwright.sync_api import expect
 
 from runtime.asl import state_id
 from tests.conftest import ADMIN_KEY
+from tests.e2e.conftest import sign_in, signed_in_page
 from tests.e2e.test_machine_executions import api_caller
 from tests.e2e.test_real_functions import png
 from tests.integration.cluster import wait_until
@@ -55,27 +56,12 @@ def apps_server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def apps_signed_in(apps_server, browser, tmp_path_factory):
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(apps_server["link"])
-    page.wait_for_url(f"{apps_server['base']}/")
-    state = tmp_path_factory.mktemp("apps-browser") / "state.json"
-    context.storage_state(path=str(state))
-    context.close()
-    return str(state)
+    return sign_in(apps_server, browser, tmp_path_factory.mktemp("apps-browser"))
 
 
 @pytest.fixture
 def apps_page(browser, apps_signed_in):
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-US", storage_state=apps_signed_in)
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda message: errors.append(message.text)
-            if message.type == "error" and "Content Security Policy" in message.text else None)
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors or CSP refusals on the page: {errors}"
+    yield from signed_in_page(browser, apps_signed_in)
 
 
 def aws(server, service: str):
@@ -109,7 +95,7 @@ def test_prepare_installed_the_packages_itself_before_the_server_started(apps_se
         assert (install["status"], install["attempts"], install["deployed"], install["state"]) == \
             ("Successful", 1, True, "Active"), install
         assert daphne not in install["runner"], install
-        assert f"Successfully installed" in install["log"] and package in install["log"], install["log"][-500:]
+        assert "Successfully installed" in install["log"] and package in install["log"], install["log"][-500:]
 
 
 def test_the_photo_app_makes_a_proxy_of_an_uploaded_photo_and_refuses_a_text(apps_server, apps_page, shot):
