@@ -88,7 +88,7 @@ urlpatterns = [
     # Not /schedules/: that path is EventBridge Scheduler's API (editor.aws.router).
     path("scheduler/", views.schedule_list, name="schedule-list"),
     path("samples/", views_samples.sample_list, name="sample-list"),
-    path("samples/<str:app_id>/", views_samples.sample_page, name="sample"),
+    path("samples/<str:name>/", views_samples.sample_page, name="sample"),
     path("roles/", views_machines.role_list, name="role-list"),
     path("roles/new", views_machines.role_create, name="role-create"),
     path("roles/<str:name>/", views_machines.role_page, name="role"),

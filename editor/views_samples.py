@@ -17,10 +17,10 @@ def sample_list(request):
     return render(request, "editor/sample_list.html", {"page": "samples", "apps": apps})
 
 
-def sample_page(request, app_id):
+def sample_page(request, name):
     """One app: its explanation (app.template), its parts with links, Load this sample."""
     try:
-        app = find_app(app_id)
+        app = find_app(name)
     except ApiError:
         raise Http404("No such sample") from None
     state = app_state(app, request.user)

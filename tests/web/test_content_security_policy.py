@@ -37,7 +37,7 @@ class ContentSecurityPolicyTests(LiveWebTestCase):
         for pattern in urlpatterns:
             if pattern.name is None or pattern.name.startswith("api") or pattern.name == "logout":
                 continue
-            name = {"role": "runner", "machine": "flow", "execution-list": "flow"}.get(pattern.name, "hello")
+            name = {"role": "runner", "machine": "flow", "execution-list": "flow", "sample": "crawler"}.get(pattern.name, "hello")
             kwargs = {key: values[key] if key != "name" else name for key in pattern.pattern.converters}
             yield reverse(pattern.name, kwargs=kwargs)
 
