@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from editor.errors import ApiError
 from editor.samples.apps import SampleApp, all_apps, app_named
-from editor.services.samples import installing
+from editor.services.samples import failed, installing
 
 __all__ = ["app_state", "find_app", "load_app"]
 
@@ -23,12 +23,13 @@ def find_app(app_id) -> SampleApp:
 def app_state(app: SampleApp, user) -> dict:
     """Returns {"resources", "loaded" (the user has every part), "partial" (some only),
     "missing" (the parts' names the user lacks), "installing" (its functions whose packages are
-    still installing)}."""
+    still installing), "failed" (those whose packages failed to install, with nothing deployed)}."""
     resources = app.resources(user)
     missing = [r["name"] for r in resources if r.get("missing")]
     present = [r for r in resources if not r.get("missing")]
     return {"resources": resources, "loaded": bool(present) and not missing, "partial": bool(present) and bool(missing),
-            "missing": missing, "installing": installing(user, app.functions) if app.functions else []}
+            "missing": missing, "installing": installing(user, app.functions) if app.functions else [],
+            "failed": failed(user, app.functions) if app.functions else []}
 
 
 def load_app(app_id, user) -> dict:

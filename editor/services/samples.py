@@ -133,3 +133,10 @@ def installing(user, names) -> list[str]:
     return sorted(FunctionUpdate.objects.filter(function__owner=user, function__name__in=list(names),
                                                 status=FunctionUpdate.Status.IN_PROGRESS)
                   .values_list("function__name", flat=True))
+
+
+def failed(user, names) -> list[str]:
+    """Returns which of the user's functions `names` have nothing deployed because their packages
+    failed to install (State Failed: Deploy them again once PyPI is reachable)."""
+    return sorted(Function.objects.filter(owner=user, name__in=list(names), state="Failed", deployed__isnull=True)
+                  .values_list("name", flat=True))

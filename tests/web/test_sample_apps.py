@@ -233,6 +233,23 @@ class SamplePagesTests(WebTestCase):
         self.assertIn("crawler-every-10-minutes", html)
         self.assertIn("Partly loaded", self.client.get("/samples/").content.decode())
 
+    def test_the_pages_say_which_packages_still_install_and_which_failed(self):
+        self.call("POST", "/api/samples/crawler/load")
+        page = Function.objects.get(owner=self.alice, name="crawl-page")
+        if not FunctionUpdate.objects.filter(function=page, status=FunctionUpdate.Status.IN_PROGRESS).exists():
+            # Its packages were cached: deployed at once. Watch it as a Deploy that installs.
+            FunctionUpdate.objects.create(function=page, snapshot=page.draft_snapshot())
+        self.assertIn("Installing packages: crawl-page", self.client.get("/samples/").content.decode())
+        html = self.client.get("/samples/crawler/").content.decode()
+        self.assertIn('id="sample-installing"', html)
+        self.assertIn("crawl-page", html)
+        FunctionUpdate.objects.filter(function=page).update(status=FunctionUpdate.Status.FAILED, reason="no network")
+        Function.objects.filter(pk=page.pk).update(state="Failed", deployed=None)
+        listing = self.client.get("/samples/").content.decode()
+        self.assertNotIn("Installing packages", listing)
+        self.assertIn("Packages failed to install: crawl-page", listing)
+        self.assertIn('id="sample-failed"', self.client.get("/samples/crawler/").content.decode())
+
     def test_an_unknown_app_page_is_404(self):
         self.assertEqual(self.client.get("/samples/chess-club/").status_code, 404)
 
