@@ -158,8 +158,25 @@ def test_the_photo_app_makes_a_proxy_of_an_uploaded_photo_and_refuses_a_text(app
     expect(page.locator("#execution-error")).to_contain_text("NotAPhoto")
     expect(graph_state(page, "Not a photo")).to_have_class(re.compile("fb-status-failed"))
     expect(graph_state(page, "Make the proxy")).to_have_class(re.compile("fb-status-not-run"))
-    assert call("GET", f"/api/buckets/{bucket}/objects?prefix=proxies/")["objects"] == [proxy]
     shot(page, "sample-photo-not-a-photo")
+
+    # Named and typed as a PNG, yet not an image: the check lets it through, Pillow cannot read it,
+    # and the proxy Task's Catch ends it in NotAPhoto as well.
+    page.goto(f"{base}/buckets/{bucket}/?prefix=uploads/")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    before = set(executions(call, "photo-proxies"))
+    page.set_input_files("#file-input", files=[{"name": "fake.png", "mimeType": "image/png", "buffer": b"not a png"}])
+    expect(page.locator('#uploads li[data-name="fake.png"]')).to_contain_text("uploaded")
+    unreadable = wait_until(lambda: [e for i, e in executions(call, "photo-proxies").items()
+                                     if i not in before and e["status"] != "RUNNING"], RUN_TIMEOUT, "the execution")[0]
+    assert unreadable["status"] == "FAILED", unreadable
+    page.goto(f"{base}/executions/{unreadable['id']}/")
+    expect(page.locator("#execution-app")).to_have_attribute("data-status", "FAILED")
+    expect(page.locator("#execution-error")).to_contain_text("NotAPhoto")
+    expect(page.locator("#execution-error")).to_contain_text("not an image Pillow can read")
+    expect(graph_state(page, "Make the proxy")).to_have_class(re.compile("fb-status-caught"))
+    expect(graph_state(page, "Unreadable photo")).to_have_class(re.compile("fb-status-failed"))
+    assert call("GET", f"/api/buckets/{bucket}/objects?prefix=proxies/")["objects"] == [proxy]
 
 
 def test_the_crawler_runs_now_and_on_its_schedule_down_the_success_and_the_failure_branch(apps_server, apps_page, shot):

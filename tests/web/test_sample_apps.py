@@ -7,6 +7,7 @@ them (FLOWBENCH_SAMPLE_APPS=0 does not)."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from io import StringIO
 
 from django.contrib.auth import get_user_model
@@ -97,7 +98,9 @@ class SampleAppLoadingTests(WebTestCase):
         self.assertEqual((schedule.target_arn, schedule.target_role_arn),
                          (machine_arn, role_arn(self.alice, "crawler-scheduler")))
         self.assertEqual(json.loads(schedule.target_input), {"function": "crawl-target"})
-        self.assertIsNotNone(schedule.next_fire_at)
+        # The first crawl is one period after loading (crawl-page may be installing until then).
+        self.assertEqual(schedule.next_fire_at, schedule.start_date)
+        self.assertGreater(schedule.start_date, schedule.created_at + timedelta(minutes=9))
         self.assertEqual(check_target(self.alice, schedule.target_arn, schedule.target_role_arn).machine.name, "crawler")
 
         machine = StateMachine.objects.get(owner=self.alice, name="crawler")

@@ -14,9 +14,11 @@ An input {"url": "https://..."} crawls any other page.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from editor.models import Function, Role, Schedule, StateMachine
 from editor.samples.apps import SampleApp, definition, function_files
@@ -25,6 +27,7 @@ ID = "crawler"
 MACHINE = "crawler"
 SCHEDULE = "crawler-every-10-minutes"
 EXPRESSION = "rate(10 minutes)"
+FIRST_RUN_AFTER = timedelta(minutes=10)
 TARGET, PAGE, SUCCEEDED, FAILED = "crawl-target", "crawl-page", "crawl-succeeded", "crawl-failed"
 FUNCTIONS = (TARGET, PAGE, SUCCEEDED, FAILED)
 FUNCTION_ROLE = "crawler-functions"
@@ -80,6 +83,9 @@ def load(user) -> list[str]:
             created.append(MACHINE)
         if not Schedule.objects.filter(owner=user, name=SCHEDULE, group__name="default").exists():
             create_schedule(user, SCHEDULE, {
+                # The first crawl one period after loading, not at once: crawl-page's packages may
+                # still be installing then (Run now on the app's page crawls at once).
+                "StartDate": (timezone.now() + FIRST_RUN_AFTER).replace(microsecond=0),
                 "ScheduleExpression": EXPRESSION, "State": "ENABLED", "FlexibleTimeWindow": {"Mode": "OFF"},
                 "Description": "Crawls crawl-target's page every 10 minutes.",
                 "Target": {"Arn": machine_arn, "RoleArn": role_arn(user, SCHEDULER_ROLE), "Input": INPUT}})
