@@ -25,7 +25,7 @@ from tests.e2e.conftest import sign_in, signed_in_page
 from tests.e2e.test_machine_executions import api_caller
 from tests.e2e.test_real_functions import png
 from tests.integration.cluster import wait_until
-from tests.live_server import manage, running_server
+from tests.live_server import manage, new_person, running_server
 
 RUN_TIMEOUT = 120     # s: an execution whose functions start cold (Pillow, requests) on a loaded machine
 INSTALLS = """
@@ -233,3 +233,33 @@ def test_the_crawler_runs_now_and_on_its_schedule_down_the_success_and_the_failu
                               Target=current["Target"])
     page.goto(f"{base}/samples/crawler/")
     expect(page.locator("#crawler-next-runs time")).to_have_count(3)
+
+
+def test_a_person_without_the_samples_loads_them_with_the_button(apps_server, browser, tmp_path, shot):
+    person = new_person(apps_server["env"], "sam")
+    state = sign_in({**apps_server, "link": person["link"]}, browser, tmp_path)
+    for page in signed_in_page(browser, state):
+        base = apps_server["base"]
+        page.goto(f"{base}/samples/")
+        expect(page.locator(".sample-card .sample-state").filter(has_text="Not loaded")).to_have_count(2)
+        page.goto(f"{base}/samples/photo-proxies/")
+        expect(page.locator("body")).to_have_attribute("data-ready", "true")
+        expect(page.locator("#sample-resources tr.missing")).not_to_have_count(0)
+        shot(page, "sample-photo-proxies-not-loaded")
+        page.click("#sample-load")
+        expect(page.locator("#sample-loaded")).to_be_visible()
+        expect(page.locator("#sample-resources tr.missing")).to_have_count(0)
+        bucket = f"photos-{person['account']}"
+        expect(page.locator("#photo-upload-link")).to_have_attribute("href", f"/buckets/{bucket}/?prefix=uploads/")
+        page.goto(f"{base}/samples/crawler/")
+        page.click("#sample-load")
+        expect(page.locator("#sample-loaded")).to_be_visible()
+        expect(page.locator("#crawler-run-now")).to_be_visible()
+        page.goto(f"{base}/samples/")
+        expect(page.locator(".sample-card .sample-state").filter(has_text="Not loaded")).to_have_count(0)
+        # Their own copies: the administrator's are untouched and not theirs to see.
+        call = api_caller(page)
+        names = {f["name"] for f in call("GET", "/api/functions")["functions"]}
+        assert {"photo-check", "photo-proxy", "crawl-target", "crawl-page", "crawl-succeeded", "crawl-failed"} <= names
+        buckets = [b["name"] for b in call("GET", "/api/buckets")["buckets"]]
+        assert buckets == [bucket], buckets
