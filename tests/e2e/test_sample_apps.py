@@ -80,6 +80,28 @@ def ended(call, machine: str, execution_id: str) -> dict | None:
     return found if found and found["status"] != "RUNNING" else None
 
 
+def new_execution(call, machine: str, before: set) -> dict:
+    """Waits for an execution of `machine` not in `before` to end; returns it."""
+    return wait_until(lambda: [e for i, e in executions(call, machine).items() if i not in before
+                               and e["status"] != "RUNNING"], RUN_TIMEOUT, f"a new execution of {machine}")[0]
+
+
+def upload_and_run(page, call, name: str, mime: str, data: bytes) -> dict:
+    """Uploads a file with the Buckets page's upload control (into the folder it shows); returns
+    the photo-proxies execution the upload started, once it ended."""
+    before = set(executions(call, "photo-proxies"))
+    page.set_input_files("#file-input", files=[{"name": name, "mimeType": mime, "buffer": data}])
+    expect(page.locator(f'#uploads li[data-name="{name}"]')).to_contain_text("uploaded")
+    return new_execution(call, "photo-proxies", before)
+
+
+def open_failed(page, base: str, execution: dict, error: str) -> None:
+    assert execution["status"] == "FAILED", execution
+    page.goto(f"{base}/executions/{execution['id']}/")
+    expect(page.locator("#execution-app")).to_have_attribute("data-status", "FAILED")
+    expect(page.locator("#execution-error")).to_contain_text(error)
+
+
 def graph_state(page, name: str):
     return page.locator(f'#exec-graph g.fb-state[id="{state_id("/States/" + name)}"]')
 
@@ -117,19 +139,14 @@ def test_the_photo_app_makes_a_proxy_of_an_uploaded_photo_and_refuses_a_text(app
     shot(page, "sample-photo-proxies")
 
     call = api_caller(page)
-    before = set(executions(call, "photo-proxies"))
     page.click("#photo-upload-link")
     page.wait_for_url(re.compile(re.escape(f"{base}/buckets/{bucket}/?prefix=uploads")))
     expect(page.locator("body")).to_have_attribute("data-ready", "true")
     expect(page.locator("#drop-prefix")).to_have_text(f"{bucket}/uploads/")
-    page.set_input_files("#file-input", files=[{"name": "pitch.png", "mimeType": "image/png", "buffer": png(400, 300)}])
-    expect(page.locator('#uploads li[data-name="pitch.png"]')).to_contain_text("uploaded")
-
-    proxy = wait_until(lambda: [o for o in call("GET", f"/api/buckets/{bucket}/objects?prefix=proxies/")["objects"]
-                                if o["key"] == "proxies/pitch.png"], RUN_TIMEOUT, "the proxy of pitch.png")[0]
-    run = wait_until(lambda: [e for i, e in executions(call, "photo-proxies").items()
-                              if i not in before and e["status"] != "RUNNING"], RUN_TIMEOUT, "the execution")[0]
+    run = upload_and_run(page, call, "pitch.png", "image/png", png(400, 300))
     assert run["status"] == "SUCCEEDED", run
+    proxy = [o for o in call("GET", f"/api/buckets/{bucket}/objects?prefix=proxies/")["objects"]
+             if o["key"] == "proxies/pitch.png"][0]
     head = aws(apps_server, "s3").head_object(Bucket=bucket, Key="proxies/pitch.png")
     assert head["ContentType"] == "image/png" and proxy["size"] == head["ContentLength"]
     assert {k.lower(): v for k, v in head["Metadata"].items()} == {"source": "uploads/pitch.png",
@@ -144,38 +161,21 @@ def test_the_photo_app_makes_a_proxy_of_an_uploaded_photo_and_refuses_a_text(app
                       "the proxy's preview") == [256, 192]
     shot(page, "sample-photo-proxy-preview")
 
-    # Not a photo: the Choice sends it to the failure state, which says why.
-    page.goto(f"{base}/buckets/{bucket}/?prefix=uploads/")
-    expect(page.locator("body")).to_have_attribute("data-ready", "true")
-    before = set(executions(call, "photo-proxies"))
-    page.set_input_files("#file-input", files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"kick-off"}])
-    expect(page.locator('#uploads li[data-name="notes.txt"]')).to_contain_text("uploaded")
-    refused = wait_until(lambda: [e for i, e in executions(call, "photo-proxies").items()
-                                  if i not in before and e["status"] != "RUNNING"], RUN_TIMEOUT, "the execution")[0]
-    assert refused["status"] == "FAILED", refused
-    page.goto(f"{base}/executions/{refused['id']}/")
-    expect(page.locator("#execution-app")).to_have_attribute("data-status", "FAILED")
-    expect(page.locator("#execution-error")).to_contain_text("NotAPhoto")
-    expect(graph_state(page, "Not a photo")).to_have_class(re.compile("fb-status-failed"))
-    expect(graph_state(page, "Make the proxy")).to_have_class(re.compile("fb-status-not-run"))
-    shot(page, "sample-photo-not-a-photo")
-
-    # Named and typed as a PNG, yet not an image: the check lets it through, Pillow cannot read it,
-    # and the proxy Task's Catch ends it in NotAPhoto as well.
-    page.goto(f"{base}/buckets/{bucket}/?prefix=uploads/")
-    expect(page.locator("body")).to_have_attribute("data-ready", "true")
-    before = set(executions(call, "photo-proxies"))
-    page.set_input_files("#file-input", files=[{"name": "fake.png", "mimeType": "image/png", "buffer": b"not a png"}])
-    expect(page.locator('#uploads li[data-name="fake.png"]')).to_contain_text("uploaded")
-    unreadable = wait_until(lambda: [e for i, e in executions(call, "photo-proxies").items()
-                                     if i not in before and e["status"] != "RUNNING"], RUN_TIMEOUT, "the execution")[0]
-    assert unreadable["status"] == "FAILED", unreadable
-    page.goto(f"{base}/executions/{unreadable['id']}/")
-    expect(page.locator("#execution-app")).to_have_attribute("data-status", "FAILED")
-    expect(page.locator("#execution-error")).to_contain_text("NotAPhoto")
-    expect(page.locator("#execution-error")).to_contain_text("not an image Pillow can read")
-    expect(graph_state(page, "Make the proxy")).to_have_class(re.compile("fb-status-caught"))
-    expect(graph_state(page, "Unreadable photo")).to_have_class(re.compile("fb-status-failed"))
+    # Not a photo: the Choice sends a text to the failure state, which says why. A PNG by its name and
+    # type that is no image passes the check, Pillow cannot read it, and the proxy Task's Catch ends
+    # it in NotAPhoto as well.
+    for name, mime, data, cause, states in (
+            ("notes.txt", "text/plain", b"kick-off", "text/plain, not a photo",
+             {"Not a photo": "failed", "Make the proxy": "not-run"}),
+            ("fake.png", "image/png", b"not a png", "not an image Pillow can read",
+             {"Make the proxy": "caught", "Unreadable photo": "failed"})):
+        page.goto(f"{base}/buckets/{bucket}/?prefix=uploads/")
+        expect(page.locator("body")).to_have_attribute("data-ready", "true")
+        open_failed(page, base, upload_and_run(page, call, name, mime, data), "NotAPhoto")
+        expect(page.locator("#execution-error")).to_contain_text(cause)
+        for state, status in states.items():
+            expect(graph_state(page, state)).to_have_class(re.compile(f"fb-status-{status}"))
+        shot(page, f"sample-photo-refused-{name}")
     assert call("GET", f"/api/buckets/{bucket}/objects?prefix=proxies/")["objects"] == [proxy]
 
 
@@ -211,16 +211,11 @@ def test_the_crawler_runs_now_and_on_its_schedule_down_the_success_and_the_failu
                               ScheduleExpressionTimezone="UTC", FlexibleTimeWindow={"Mode": "OFF"},
                               Target={**current["Target"],
                                       "Input": json.dumps({"function": "crawl-target", "query": "fail=500"})})
-    failed = wait_until(lambda: [e for i, e in executions(call, "crawler").items()
-                                 if i not in before and e["status"] != "RUNNING"], RUN_TIMEOUT,
-                        "the scheduled execution")[0]
-    assert failed["status"] == "FAILED", failed
+    failed = new_execution(call, "crawler", before)
     fires = call("GET", "/api/schedules")["schedules"]
     fired = next(s for s in fires if s["name"] == "crawler-every-10-minutes")["fires"]
     assert fired[0]["execution"] == failed["id"], fired
-    page.goto(f"{base}/executions/{failed['id']}/")
-    expect(page.locator("#execution-app")).to_have_attribute("data-status", "FAILED")
-    expect(page.locator("#execution-error")).to_contain_text("CrawlFailed")
+    open_failed(page, base, failed, "CrawlFailed")
     expect(graph_state(page, "Record the failure")).to_have_class(re.compile("fb-status-succeeded"))
     expect(graph_state(page, "Record the summary")).to_have_class(re.compile("fb-status-not-run"))
     detail = call("GET", f"/api/executions/{failed['id']}")
