@@ -24,8 +24,8 @@ def lambda_handler(event, context):
     try:
         original = Image.open(io.BytesIO(data))
         original.load()
-    except (UnidentifiedImageError, OSError) as error:
-        raise NotAPhoto(f"{key} is not an image Pillow can read: {error}") from None
+    except (UnidentifiedImageError, OSError):
+        raise NotAPhoto(f"{key} is not an image Pillow can read (its bytes are no JPEG, PNG, GIF or WebP).") from None
     kind = original.format if original.format in FORMATS else "PNG"
     proxy = ImageOps.exif_transpose(original)
     proxy.thumbnail((MAX_SIDE, MAX_SIDE))
