@@ -140,3 +140,32 @@ def failed(user, names) -> list[str]:
     failed to install (State Failed: Deploy them again once PyPI is reachable)."""
     return sorted(Function.objects.filter(owner=user, name__in=list(names), state="Failed", deployed__isnull=True)
                   .values_list("name", flat=True))
+
+
+def finish_app_installs(user, out) -> None:
+    """Waits for the packages of the user's sample app functions to install (pip, from PyPI),
+    writing to `out` (a command's stdout) what it installs and how each ended: a command that loaded the apps (prepare,
+    load_samples --apps) calls it, since its installer threads would otherwise stop with it. In the
+    distributed mode the workers install them; it only says so."""
+    from django.conf import settings
+
+    from editor.models import FunctionUpdate
+    from editor.samples.apps import all_apps
+    from editor.services.deploys import join_installers
+
+    names = installing(user, [name for app in all_apps() for name in app.functions])
+    if not names:
+        return
+    if settings.FLOWBENCH_EXECUTOR == "celery":
+        out.write(f"The workers install the packages of {', '.join(names)} once they run.")
+        return
+    out.write(f"Installing the packages of {', '.join(names)} (pip, from PyPI)...")
+    out.flush()
+    join_installers()
+    for name in names:
+        update = FunctionUpdate.objects.filter(function__owner=user, function__name=name).order_by(
+            "-created_at").first()
+        if update.status == FunctionUpdate.Status.SUCCESSFUL:
+            out.write(f"    {name}: installed and deployed.")
+        else:
+            out.write(f"    {name}: {update.status}: {update.reason or 'still installing (the web server goes on)'}")

@@ -272,6 +272,14 @@ class PrepareLoadsTheAppsTests(WebTestCase):
         call_command("prepare", stdout=StringIO())   # a later run loads nothing again
         self.assertEqual(StateMachine.objects.filter(owner=admin, name="crawler").count(), 1)
 
+    def test_load_samples_loads_the_apps_too_when_asked(self):
+        call_command("load_samples", "--user", "alice", stdout=StringIO())
+        self.assertFalse(StateMachine.objects.filter(owner=self.alice, name="crawler").exists())
+        out = StringIO()
+        call_command("load_samples", "--user", "alice", "--apps", stdout=out)
+        self.assertTrue(StateMachine.objects.filter(owner=self.alice, name__in=["crawler", "photo-proxies"]).count() == 2)
+        self.assertIn("crawler-every-10-minutes", out.getvalue())
+
     @override_settings(FLOWBENCH_SAMPLE_APPS=False)
     def test_prepare_leaves_the_apps_out_when_told(self):
         call_command("prepare", stdout=StringIO())

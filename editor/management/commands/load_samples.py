@@ -1,10 +1,11 @@
-"""`manage.py load_samples [--user NAME]`: the seed's sample functions (deployed), the sample role and
-the youth football training state machine, for one user."""
+"""`manage.py load_samples [--user NAME] [--apps]`: the seed's sample functions (deployed), the sample
+role and the youth football training state machine, for one user; with --apps also the seed's apps
+(editor.samples.apps), waiting for their functions' packages to install."""
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from editor.services.samples import load_sample_machine, load_samples
+from editor.services.samples import finish_app_installs, load_sample_apps, load_sample_machine, load_samples
 
 
 class Command(BaseCommand):
@@ -13,6 +14,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--user", help="username (default: the first administrator)")
+        parser.add_argument("--apps", action="store_true",
+                            help="also the seed's apps (photo proxies, crawler, ...): what the Samples page loads")
 
     def handle(self, *args, **options):
         User = get_user_model()
@@ -25,4 +28,8 @@ class Command(BaseCommand):
             if user is None:
                 raise CommandError("No administrator yet: run `manage.py prepare` first.")
         created = load_samples(user) + load_sample_machine(user)
+        if options["apps"]:
+            created += load_sample_apps(user)
         self.stdout.write(f"Loaded for {user.username}: {', '.join(created) or 'nothing new'}.")
+        if options["apps"]:
+            finish_app_installs(user, self.stdout)

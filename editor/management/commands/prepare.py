@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 
 from editor import services
 from editor.services.runner import install_function_sdks, sandbox_summary
-from editor.services.samples import load_sample_apps, welcome
+from editor.services.samples import finish_app_installs, load_sample_apps, welcome
 
 
 class Command(BaseCommand):
@@ -21,7 +21,7 @@ class Command(BaseCommand):
                 names += load_sample_apps(admin)
             self.stdout.write(f"Created the administrator {admin.username!r} and samples: {', '.join(names) or 'none'}.")
             if settings.FLOWBENCH_SAMPLE_APPS:
-                self.finish_installs(admin)
+                finish_app_installs(admin, self.stdout)
         token = services.create_signin_link(admin)
         hours = settings.FLOWBENCH_SIGNIN_LINK_SECONDS // 3600
         database = settings.DATABASES["default"]
@@ -40,28 +40,3 @@ class Command(BaseCommand):
         if settings.FLOWBENCH_EXECUTOR == "celery":
             next_steps += " and the Celery workers that run executions and functions"
         self.stdout.write(next_steps + ": README, \"Running on several machines\".")
-
-    def finish_installs(self, admin) -> None:
-        """Waits for the packages of the sample apps' functions to install (pip, from PyPI), which
-        would otherwise stop with this command; in the distributed mode the workers install them."""
-        from editor.models import FunctionUpdate
-        from editor.samples.apps import all_apps
-        from editor.services.deploys import join_installers
-        from editor.services.samples import installing
-
-        names = installing(admin, [name for app in all_apps() for name in app.functions])
-        if not names:
-            return
-        if settings.FLOWBENCH_EXECUTOR == "celery":
-            self.stdout.write(f"The workers install the packages of {', '.join(names)} once they run.")
-            return
-        self.stdout.write(f"Installing the packages of {', '.join(names)} (pip, from PyPI)...")
-        self.stdout.flush()
-        join_installers()
-        for name in names:
-            update = FunctionUpdate.objects.filter(function__owner=admin, function__name=name).order_by(
-                "-created_at").first()
-            if update.status == FunctionUpdate.Status.SUCCESSFUL:
-                self.stdout.write(f"    {name}: installed and deployed.")
-            else:
-                self.stdout.write(f"    {name}: {update.status}: {update.reason or 'still installing (the web server goes on)'}")
