@@ -173,6 +173,10 @@ FLOWBENCH_ACCOUNT_CONCURRENCY = env_int("FLOWBENCH_ACCOUNT_CONCURRENCY", 1000, m
 # What one process runs at once (each invocation is a process): its capacity, not a limit of the
 # account. Invocations beyond it wait for a place; they never fail for it.
 FLOWBENCH_FUNCTIONS_PER_PROCESS = env_int("FLOWBENCH_FUNCTIONS_PER_PROCESS", 64, minimum=1, maximum=10_000)
+# Standby workers kept ready per shape of function (runtime, memory, /tmp, network) by every
+# process that runs functions, so a cold start takes one instead of starting a sandbox
+# (runtime/functions/standby.py); 0 keeps none.
+FLOWBENCH_STANDBY_WORKERS = env_int("FLOWBENCH_STANDBY_WORKERS", 1, minimum=0, maximum=16)
 # Execution pages one user may hold open at once in one web process: each socket's catch-up
 # (up to every event of the execution, some 5 MB for 24,000 events) waits in the process's send
 # buffers until its client reads (bench/socket_memory.py measures it).
