@@ -94,7 +94,8 @@ if _database_url:
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's SQLite backend, its writers taking turns without sleeping (flowbench/sqlite).
+            "ENGINE": "flowbench.sqlite",
             "NAME": DATA_DIR / "flowbench.sqlite3",
             # Invocations finish on worker threads while pages read: wait for the lock.
             "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
@@ -120,7 +121,7 @@ if _redis_url:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+if DATABASES["default"]["ENGINE"] == "flowbench.sqlite":
     private_file(Path(DATABASES["default"]["NAME"]))
 
 FLOWBENCH_EXECUTOR = env_str("FLOWBENCH_EXECUTOR", "threads")
