@@ -326,3 +326,38 @@ def target_deleted(user, arn: str, what: str) -> int:
     return found.update(state=Schedule.State.DISABLED, next_fire_at=None, updated_at=timezone.now(),
                         disabled_reason=f"Disabled on {timezone.now():%Y-%m-%d %H:%M:%S} UTC: its target, the "
                                         f"{what} {arn}, was deleted.")
+
+
+# -- triggers ----------------------------------------------------------------------------------
+
+def _triggers(user, arn: str) -> list[dict]:
+    from django.db.models import Q
+    from django.urls import reverse
+
+    found = []
+    for schedule in (Schedule.objects.select_related("group").filter(owner=user)
+                     .filter(Q(target_arn=arn) | Q(target_arn__startswith=f"{arn}:"))):
+        enabled = schedule.state == Schedule.State.ENABLED
+        upcoming_at = f"next run {schedule.next_fire_at:%Y-%m-%d %H:%M} UTC" if schedule.next_fire_at else "no next run"
+        name = schedule.name if schedule.group.name == DEFAULT_GROUP else f"{schedule.group.name}/{schedule.name}"
+        found.append({"kind": "schedule", "title": "EventBridge Scheduler", "label": name,
+                      "lines": [schedule.expression, f"{schedule.state} · {upcoming_at}" if enabled else schedule.state],
+                      "detail": schedule_arn(user, schedule.group.name, schedule.name),
+                      "href": reverse("schedule-list") + f"#{schedule.group.name}/{schedule.name}",
+                      "disabled": "" if enabled else schedule.disabled_reason or "The schedule is disabled."})
+    return found
+
+
+def triggers_for(function: Function) -> list[dict]:
+    """Returns the schedules that invoke the function as its page's trigger boxes
+    (editor.services.triggers), disabled ones saying why."""
+    from editor.services.accounts import function_arn
+
+    return _triggers(function.owner, function_arn(function.owner, function.name))
+
+
+def machine_triggers(machine: StateMachine) -> list[dict]:
+    """Returns the schedules that start the state machine, as triggers_for's boxes."""
+    from editor.services.accounts import state_machine_arn
+
+    return _triggers(machine.owner, state_machine_arn(machine.owner, machine.name))
