@@ -17,7 +17,8 @@ function options(select, groups, chosen) {
 }
 
 function fireItem(fire) {
-  const label = `${when(fire.tick_at)}`;
+  // A fire its RetryPolicy tried more than once says on which attempt it started (or failed).
+  const label = fire.attempts > 1 ? `${when(fire.tick_at)} (attempt ${fire.attempts})` : `${when(fire.tick_at)}`;
   if (fire.error) return el("li", { class: "bad", title: fire.error }, label, " — ", el("span", { text: fire.error }));
   const what = fire.execution ? "execution" : "invocation";
   return el("li", {}, label, " — ", fire.link ? el("a", { href: fire.link, text: `${what} ${(fire.execution || fire.invocation).slice(0, 8)}` }) : what);
