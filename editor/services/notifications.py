@@ -73,15 +73,22 @@ def _invalid(message: str, field: str) -> ApiError:
 
 
 def _rules(configuration: dict, where: str) -> list[dict]:
-    rules = (((configuration.get("Filter") or {}).get("Key") or {}).get("FilterRules")) or []
+    rules, at = configuration, where
+    for member in ("Filter", "Key", "FilterRules"):
+        rules, at = (rules or {}).get(member), f"{at}/{member}"
+        if rules is not None and not isinstance(rules, list if member == "FilterRules" else dict):
+            raise _invalid(f"{member} is {'a list of rules' if member == 'FilterRules' else 'an object'}.", at)
     seen = set()
     found = []
-    for index, rule in enumerate(rules):
+    for index, rule in enumerate(rules or []):
+        if not isinstance(rule, dict) or not isinstance(rule.get("Name", ""), str) \
+                or not isinstance(rule.get("Value", ""), str):
+            raise _invalid("A filter rule is {\"Name\": \"prefix\" or \"suffix\", \"Value\": text}.", f"{at}/{index}")
         name = (rule.get("Name") or "").lower()
         if name not in ("prefix", "suffix"):
-            raise _invalid("filter rule name must be either prefix or suffix", f"{where}/Filter/Key/FilterRules/{index}")
+            raise _invalid("filter rule name must be either prefix or suffix", f"{at}/{index}")
         if name in seen:
-            raise _invalid(f"Cannot specify more than one {name} rule in a filter.", f"{where}/Filter/Key/FilterRules")
+            raise _invalid(f"Cannot specify more than one {name} rule in a filter.", at)
         seen.add(name)
         found.append({"Name": name, "Value": rule.get("Value") or ""})
     return found
@@ -90,12 +97,14 @@ def _rules(configuration: dict, where: str) -> list[dict]:
 def _configuration(configuration: dict, where: str, ids: set, target_member: str, target_arn: str) -> dict:
     """Returns a configuration's events, filter and Id checked (an Id made when none is given)."""
     events = configuration.get("Events") or []
-    if not events:
-        raise _invalid("A notification configuration names at least one event.", f"{where}/Events")
+    if not isinstance(events, list) or not events:
+        raise _invalid("A notification configuration names at least one event (a list).", f"{where}/Events")
     for event in events:
-        if event not in EVENTS:
+        if not isinstance(event, str) or event not in EVENTS:
             raise _invalid(f"The event is not supported for notifications: {event}", f"{where}/Events")
     identifier = configuration.get("Id") or str(uuid.uuid4())
+    if not isinstance(identifier, str):
+        raise _invalid("Id is text.", f"{where}/Id")
     if identifier in ids:
         raise _invalid(f"Two configurations have the same Id {identifier!r}.", f"{where}/Id")
     ids.add(identifier)
