@@ -77,6 +77,10 @@ def test_bucket_and_schedule_boxes_and_a_deleted_targets_disabled_notification(s
     expect(schedule_box).to_contain_text("rate(1 hour)")
     expect(schedule_box).to_contain_text("ENABLED · next run")
     shot(page, "function-overview-s3-and-scheduler")
+    page.goto(base + schedule_box.get_attribute("href"))   # the box opens the Schedules page at its row
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    expect(page.locator(f'#schedules tr.targeted[data-name="hourly-{tag}"]')).to_be_in_viewport()
+    shot(page, "schedules-row-from-trigger-box")
 
     page.goto(f"{base}/state-machines/{machine}/")
     page.click('.modes [data-mode="config"]')
