@@ -92,9 +92,15 @@ def _fire(pk: int, tick: datetime, now: datetime) -> ScheduleFire | None:
             log.info("schedule %s skipped its tick %s, missed while Flowbench was not running", schedule, tick)
             return None
         fire = _start(schedule, tick, now)
-        if following is None and schedule.action_after_completion == "DELETE":
-            schedule.delete()
+        if following is None and fire.retry_at is None:
+            _completed(schedule)
     return fire
+
+
+def _completed(schedule: Schedule) -> None:
+    """The schedule fired its last tick (and made its last attempt): deletes it if it says so."""
+    if schedule.action_after_completion == "DELETE":
+        schedule.delete()
 
 
 def _input(schedule: Schedule, tick: datetime, fire_id: uuid.UUID, attempt: int) -> str:
@@ -191,4 +197,6 @@ def _retry(pk: int, due_at: datetime, now: datetime) -> ScheduleFire | None:
         fire.fired_at = now
         _attempt(schedule, fire, now)
         fire.save()
+        if fire.retry_at is None and schedule.next_fire_at is None:
+            _completed(schedule)
     return fire

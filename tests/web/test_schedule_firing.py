@@ -218,6 +218,17 @@ class FiringTests(ScheduleSetup, WebTestCase):
         self.assertEqual((young.attempts, young.retry_at, young.invocation), (2, None, None))
         self.assertIn("Not tried again: the event is older than MaximumEventAgeInSeconds (60).", young.error)
 
+    def test_an_at_schedule_that_deletes_itself_waits_for_its_last_attempt(self):
+        self.schedule("once", "at(2027-03-01T13:00:00)", ActionAfterCompletion="DELETE")
+        due = datetime(2027, 3, 1, 13, 0, tzinfo=timezone.utc)
+        with mock.patch("editor.services.invocations.start_invocation", side_effect=OperationalError("locked")):
+            fire_due(due)
+        self.assertTrue(Schedule.objects.filter(name="once").exists())   # an attempt is still to come
+        retried = fire_due(due + timedelta(seconds=1))
+        self.assertEqual((retried[0].attempts, retried[0].error), (2, ""))
+        self.assertFalse(Schedule.objects.filter(name="once").exists())
+        self.assertEqual(ScheduleFire.objects.get(schedule_name="once").invocation, retried[0].invocation)
+
     def test_a_disabled_schedule_is_not_tried_again(self):
         self.schedule()
         with mock.patch("editor.services.invocations.start_invocation", side_effect=OperationalError("locked")):
