@@ -68,7 +68,9 @@ BODIES = {
     ("api-buckets", "POST"): {"name": "photos"},
     # The body is the object's bytes, not JSON.
     ("api-bucket-object", "PUT"): None,
-    ("api-bucket-notifications", "PUT"): {"state_machines": [
+    ("api-bucket-notifications", "PUT"): {"functions": [
+        {"LambdaFunctionArn": "hello", "Events": ["s3:ObjectCreated:*"],
+         "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": ".jpg"}]}}}], "state_machines": [
         {"StateMachineArn": "flow", "Events": ["s3:ObjectCreated:*"],
          "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "uploads/"}]}}}]},
 }
