@@ -2,17 +2,21 @@
 floor. `python -m bench.functions [--quick] [--backend bubblewrap|plain|both] [--profile]`
 
 Prints, in one run:
-  floor     bare interpreter start (`python3 -S -c pass`, `node -e 0`, `ruby -e 0`) and a JSON round trip
-            over a pipe to a process that is already running (the least a warm invoke can cost)
+  floor     bare interpreter start (`python3 -I -S -c pass`, `node -e 0`, `ruby -e 0`) and a JSON round
+            trip over a pipe to a process that is already running (the least a warm invoke can cost)
   cold      Flowbench's Init Duration (worker start in the sandbox until the handler is loaded)
             and the whole cold invoke, for a no-op handler in each language (Ruby, and a
             custom runtime: a bash bootstrap speaking the Runtime API over HTTP, included)
+  standby   the Init Duration and whole cold invoke of a new function when a standby worker of its
+            shape is ready (runtime/functions/standby.py; FLOWBENCH_STANDBY_WORKERS), against the
+            bare interpreter start
   warm      warm invoke latency, p50 and p99, measured around FunctionRunner.invoke
   2 callers invocations per second with two threads invoking the same function
   deploy    installing a function's dependencies (requirements.txt, package.json) into an empty
             package cache, and the same Deploy again with the package cached
 Targets: cold start under half of AWS's Init Duration (88 ms python3.11, 142 ms nodejs20.x),
-warm p50 within 2x the round-trip floor. The Ruby and custom-runtime rows have no AWS target
+a cold start from a standby worker within 2x the bare interpreter start, warm p50 within 2x the
+round-trip floor. The Ruby and custom-runtime rows have no AWS target
 (they are measured, not judged): a custom runtime's warm invoke goes through HTTP, as on AWS.
 """
 
@@ -105,11 +109,14 @@ def spec_for(family: str, name: str) -> FunctionSpec:
     return FunctionSpec(name=name, runtime=family, handler=handler, files=files)
 
 
-def cold_starts(runner: FunctionRunner, family: str, runs: int) -> tuple[float, float]:
-    """Returns the medians (Init Duration ms, whole cold invoke ms) of `runs` cold starts."""
+def cold_starts(runner: FunctionRunner, family: str, runs: int, standby: bool = False) -> tuple[float, float]:
+    """Returns the medians (Init Duration ms, whole cold invoke ms) of `runs` cold starts, each
+    with a standby worker of the function's shape ready when `standby` (its start not timed)."""
     inits, totals = [], []
     for i in range(runs):
         spec = spec_for(family, f"bench-cold-{family}-{uuid.uuid4().hex[:8]}")
+        if standby:
+            runner.prestart(spec, wait=True)
         started = time.perf_counter()
         inv = runner.invoke(spec, {})
         totals.append((time.perf_counter() - started) * 1000)
@@ -154,14 +161,16 @@ def throughput(runner: FunctionRunner, spec: FunctionSpec, per_caller: int) -> f
 
 def bench_backend(backend: str, families: list[str], quick: bool) -> list[tuple]:
     rows = []
-    with FunctionRunner(backend=backend) as runner:
+    with FunctionRunner(backend=backend) as runner, FunctionRunner(backend=backend, standby=1) as kept:
         for family in families:
             runtime_id = resolve_runtime(family).id
             init_ms, cold_ms = cold_starts(runner, family, 5 if quick else 20)
+            standby_ms = cold_starts(kept, family, 5 if quick else 20, standby=True) if family != "provided" \
+                else (None, None)
             spec = spec_for(family, f"bench-warm-{family}")
             p50, p99 = warm_latency(runner, spec, 1000 if quick else 5000)
             rate = throughput(runner, spec, 1000 if quick else 5000)
-            rows.append((backend, runtime_id, family, init_ms, cold_ms, p50, p99, rate))
+            rows.append((backend, runtime_id, family, init_ms, cold_ms, *standby_ms, p50, p99, rate))
     return rows
 
 
@@ -184,11 +193,14 @@ def main(argv: list[str] | None = None) -> int:
     runs = 10 if args.quick else 30
     print(f"host: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
     print("floor")
-    print(f"  python3 -S -c pass           {start_ms([resolve_runtime('python').executable, '-S', '-c', 'pass'], runs):8.1f} ms")
+    bare = {"python": start_ms([resolve_runtime('python').executable, '-I', '-S', '-c', 'pass'], runs)}
+    print(f"  python3 -I -S -c pass        {bare['python']:8.1f} ms")
     if "nodejs" in families:
-        print(f"  node -e 0                    {start_ms([resolve_runtime('nodejs').executable, '-e', '0'], runs):8.1f} ms")
+        bare["nodejs"] = start_ms([resolve_runtime('nodejs').executable, '-e', '0'], runs)
+        print(f"  node -e 0                    {bare['nodejs']:8.1f} ms")
     if "ruby" in families:
-        print(f"  ruby --disable-gems -e 0     {start_ms([resolve_runtime('ruby').executable, '--disable-gems', '-e', '0'], runs):8.1f} ms")
+        bare["ruby"] = start_ms([resolve_runtime('ruby').executable, '--disable-gems', '-e', '0'], runs)
+        print(f"  ruby --disable-gems -e 0     {bare['ruby']:8.1f} ms")
     p50, p99 = round_trip_us(2000 if args.quick else 10000)
     floor_us = p50
     print(f"  JSON round trip over a pipe  {p50:8.1f} µs p50  {p99:8.1f} µs p99")
@@ -198,19 +210,23 @@ def main(argv: list[str] | None = None) -> int:
         rows += bench_backend(backend, families, args.quick)
     print()
     print(f"{'backend':<11} {'runtime':<15} {'init ms':>8} {'(AWS/2)':>8} {'cold ms':>8} "
+          f"{'standby init':>12} {'(2x bare)':>9} {'standby cold':>12} "
           f"{'warm p50 µs':>12} {'warm p99 µs':>12} {'2 callers/s':>12}")
     missed = False
-    for backend, runtime_id, family, init_ms, cold_ms, p50, p99, rate in rows:
+    for backend, runtime_id, family, init_ms, cold_ms, standby_init, standby_cold, p50, p99, rate in rows:
         target = AWS_INIT_MS[family] / 2 if family in AWS_INIT_MS else None
         shown = f"{target:8.1f}" if target is not None else f"{'—':>8}"
-        print(f"{backend:<11} {runtime_id:<15} {init_ms:8.1f} {shown} {cold_ms:8.1f} "
+        twice = 2 * bare[family] if family in bare else None
+        kept = (f"{standby_init:12.1f} {twice:9.1f} {standby_cold:12.1f}" if standby_init is not None
+                else f"{'—':>12} {'—':>9} {'—':>12}")
+        print(f"{backend:<11} {runtime_id:<15} {init_ms:8.1f} {shown} {cold_ms:8.1f} {kept} "
               f"{p50:12.1f} {p99:12.1f} {rate:12.0f}")
         if backend == "bubblewrap" and target is not None and init_ms > target:
             missed = True
     print(f"\nwarm p50 target: within 2x the round-trip floor = {2 * floor_us:.1f} µs")
     print()
     print(f"{'deploy':<11} {'runtime':<11} {'no cache ms':>12} {'cached ms':>12}  dependencies")
-    for family in families:
+    for family in (f for f in families if f in DEPENDENCIES):   # Ruby and custom runtimes install nothing
         runtime_id, cold, cached, what = deploy_ms(family)
         print(f"{'':<11} {runtime_id:<11} {cold:12.1f} {cached:12.3f}  {what}")
     return 1 if missed else 0

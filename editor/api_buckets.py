@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from django.db import transaction
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 
 from editor.api import api, read_json
@@ -104,17 +105,45 @@ def _download(found, *, inline: bool) -> StreamingHttpResponse:
 
 @api("GET", "PUT")
 def bucket_notifications(request, name):
-    """GET: the bucket's notifications and last deliveries. PUT {"state_machines": [{"StateMachineArn"
-    (or a name), "Events", "Filter"}]}: the state machines its changes start."""
+    """GET: the bucket's notifications (a disabled one with "Disabled": {"Reason", "At"}) and last
+    deliveries. PUT {"functions": [{"LambdaFunctionArn" (or a name), "Events", "Filter"}]}: the
+    functions its changes invoke (each function's policy gets the statement letting S3 invoke it
+    when it lacks one, as the S3 console adds it); {"state_machines": [{"StateMachineArn" (or a
+    name), "Events", "Filter"}]}: the state machines its changes start. Either or both, in one
+    transaction."""
     bucket = buckets.owned_bucket(request.user, name)
     if request.method == "PUT":
-        configurations = read_json(request).get("state_machines")
-        if not isinstance(configurations, list) or not all(isinstance(c, dict) for c in configurations):
-            raise ApiError("InvalidType", "state_machines is a list of configurations.", field="state_machines")
-        notifications.set_machine_notifications(bucket, configurations)
+        data = read_json(request)
+        if not isinstance(data, dict) or not ({"functions", "state_machines"} & set(data)):
+            raise ApiError("InvalidType", "Send functions or state_machines: a list of configurations.",
+                           field="state_machines")
+        lists = {}
+        for field in ("functions", "state_machines"):
+            if field in data:
+                configurations = data[field]
+                if not isinstance(configurations, list) or not all(isinstance(c, dict) for c in configurations):
+                    raise ApiError("InvalidType", f"{field} is a list of configurations.", field=field)
+                lists[field] = configurations
+        with transaction.atomic():
+            if "functions" in lists:
+                _set(notifications.set_notifications, bucket, lists["functions"], "functions", grant=True)
+            if "state_machines" in lists:
+                _set(notifications.set_machine_notifications, bucket, lists["state_machines"], "state_machines")
     deliveries = bucket.deliveries.select_related("invocation__function", "execution")[:DELIVERIES_SHOWN]
     return JsonResponse({"configurations": bucket.notifications, "state_machines": bucket.machine_notifications,
                          "deliveries": [_delivery_json(d) for d in deliveries]})
+
+
+def _set(setter, bucket, configurations, field: str, **options) -> None:
+    """Calls `setter`, its refusal's field said as a JSON pointer into the request (/functions/0/Events)."""
+    try:
+        setter(bucket, configurations, **options)
+    except ApiError as error:
+        where = error.field or ""
+        if where.startswith("/LambdaFunctionConfigurations"):
+            where = where[len("/LambdaFunctionConfigurations"):]
+        error.field = f"/{field}{where}"
+        raise
 
 
 def _delivery_json(delivery) -> dict:

@@ -28,7 +28,8 @@ def _target_link(user, arn: str) -> str | None:
 
 def _fire_json(fire: ScheduleFire) -> dict:
     found = {"tick_at": _iso(fire.tick_at), "fired_at": _iso(fire.fired_at), "target_arn": fire.target_arn,
-             "error": fire.error or None, "invocation": None, "execution": None, "link": None}
+             "error": fire.error or None, "invocation": None, "execution": None, "link": None,
+             "attempts": fire.attempts, "retry_at": _iso(fire.retry_at) if fire.retry_at else None}
     if fire.invocation_id:
         found["invocation"] = str(fire.invocation_id)
         found["link"] = (reverse("function", args=[fire.invocation.function.name]) + f"#invocation-{fire.invocation_id}"

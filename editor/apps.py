@@ -1,12 +1,4 @@
 from django.apps import AppConfig
-from django.db.backends.signals import connection_created
-
-
-def _sqlite_wal(sender, connection, **kwargs):
-    """SQLite in write-ahead-log mode: pages and sockets read while executions write, without
-    waiting for each other (a file setting, kept by the database once set)."""
-    if connection.vendor == "sqlite" and not connection.is_in_memory_db():
-        connection.connection.execute("PRAGMA journal_mode = WAL")
 
 
 def _give_account(sender, instance, created, raw=False, **kwargs):
@@ -24,7 +16,6 @@ class EditorConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        connection_created.connect(_sqlite_wal, dispatch_uid="flowbench-sqlite-wal")
         from django.conf import settings
         from django.db.models.signals import post_save
 

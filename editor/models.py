@@ -771,9 +771,14 @@ class ScheduleFire(models.Model):
     invocation = models.ForeignKey(Invocation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     execution = models.ForeignKey(Execution, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     error = models.TextField(blank=True, default="")
+    # How many times the target's start was attempted, and when the next attempt is due (the
+    # schedule's RetryPolicy, after a start that failed inside Flowbench); None: no more attempts.
+    attempts = models.PositiveIntegerField(default=1)
+    retry_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["schedule", "tick_at"], name="schedule_fire_once_per_tick")]
+        indexes = [models.Index(fields=["retry_at"], name="schedule_fire_retry_due")]
         ordering = ["-tick_at"]
 
 

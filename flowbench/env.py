@@ -130,7 +130,7 @@ def parse_database_url(name: str, url: str, pool_size: int = 16) -> dict:
         path = unquote(parsed.path)
         if not path:
             raise ImproperlyConfigured(f"{name} must give a file path, e.g. sqlite:////var/lib/flowbench/db.sqlite3")
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": path}
+        return {"ENGINE": "flowbench.sqlite", "NAME": path}
     raise ImproperlyConfigured(f"{name} must start with postgres:// or sqlite://, not {scheme or 'nothing'}://")
 
 

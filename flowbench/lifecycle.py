@@ -54,7 +54,10 @@ def started(loop: asyncio.AbstractEventLoop | None = None, name: str = "web", th
     executor = get_executor()
     # A web process of the distributed mode runs no execution: the workers keep the leases.
     runs_executions = name != "web" or not executor.distributed
-    if runs_executions:
+    if runs_executions:   # the processes that run functions
+        from editor.services.runner import prestart_standby_workers
+
+        threading.Thread(target=prestart_standby_workers, name="flowbench-standby", daemon=True).start()
         executor.keeper.start()
         if executor.distributed:
             # A worker also sends again the Deploys whose installer died (its lease ran out).

@@ -94,7 +94,8 @@ if _database_url:
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's SQLite backend, its writers taking turns without sleeping (flowbench/sqlite).
+            "ENGINE": "flowbench.sqlite",
             "NAME": DATA_DIR / "flowbench.sqlite3",
             # Invocations finish on worker threads while pages read: wait for the lock.
             "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
@@ -120,7 +121,7 @@ if _redis_url:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+if DATABASES["default"]["ENGINE"] == "flowbench.sqlite":
     private_file(Path(DATABASES["default"]["NAME"]))
 
 FLOWBENCH_EXECUTOR = env_str("FLOWBENCH_EXECUTOR", "threads")
@@ -173,6 +174,10 @@ FLOWBENCH_ACCOUNT_CONCURRENCY = env_int("FLOWBENCH_ACCOUNT_CONCURRENCY", 1000, m
 # What one process runs at once (each invocation is a process): its capacity, not a limit of the
 # account. Invocations beyond it wait for a place; they never fail for it.
 FLOWBENCH_FUNCTIONS_PER_PROCESS = env_int("FLOWBENCH_FUNCTIONS_PER_PROCESS", 64, minimum=1, maximum=10_000)
+# Standby workers kept ready per shape of function (runtime, memory, /tmp, network) by every
+# process that runs functions, so a cold start takes one instead of starting a sandbox
+# (runtime/functions/standby.py); 0 keeps none.
+FLOWBENCH_STANDBY_WORKERS = env_int("FLOWBENCH_STANDBY_WORKERS", 1, minimum=0, maximum=16)
 # Execution pages one user may hold open at once in one web process: each socket's catch-up
 # (up to every event of the execution, some 5 MB for 24,000 events) waits in the process's send
 # buffers until its client reads (bench/socket_memory.py measures it).

@@ -16,7 +16,7 @@ def pytest_sessionfinish(session):
     if not settings.configured:
         return
     name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
-    if name and settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    if name and settings.DATABASES["default"]["ENGINE"] == "flowbench.sqlite":
         for suffix in ("-wal", "-shm"):
             Path(f"{name}{suffix}").unlink(missing_ok=True)
 

@@ -6,9 +6,15 @@ function URL whose AuthType is NONE answers only when a statement lets everyone 
 "*"`) call lambda:InvokeFunctionUrl (or lambda:*) on the URL's function or alias, as on AWS
 (`aws lambda add-permission --action lambda:InvokeFunctionUrl --principal "*"
 --function-url-auth-type NONE`). The studio's Function URL panel adds that statement when it makes
-a NONE URL, as Lambda's console does. Other statements (a bucket or an API allowed to invoke) are
-stored and returned; since every person is an account of their own and nothing crosses accounts,
-Flowbench grants nothing by them.
+a NONE URL, as Lambda's console does.
+
+And a service invokes a function only when a statement lets it: a bucket's notification needs one
+that lets s3.amazonaws.com call lambda:InvokeFunction on the function (or on the alias or version
+the notification names), with its conditions on AWS:SourceArn (the bucket's ARN) and
+AWS:SourceAccount (the bucket owner's account) met, as Lambda evaluates them:
+
+    allows_service(function, "", "s3.amazonaws.com", source_arn="arn:aws:s3:::photos",
+                   source_account="123456789012")
 """
 
 from __future__ import annotations
@@ -22,9 +28,10 @@ from django.db import IntegrityError, transaction
 from editor.errors import ApiError
 from editor.models import Function, FunctionPermission
 from editor.services.accounts import function_arn
+from editor.services.policy import matches
 
 __all__ = ["add_permission", "remove_permission", "policy_of", "policy_revision", "allows_public_url",
-           "allow_public_url", "PUBLIC_URL_SID"]
+           "allow_public_url", "PUBLIC_URL_SID", "allows_service", "allow_service"]
 
 PUBLIC_URL_SID = "FunctionURLAllowPublicAccess"
 SID = re.compile(r"^[a-zA-Z0-9_-]{1,100}$")
@@ -157,3 +164,90 @@ def allow_public_url(function: Function, qualifier: str) -> None:
             sid = f"{PUBLIC_URL_SID}-{uuid.uuid4().hex[:8]}"
         add_permission(function, statement_id=sid, action="lambda:InvokeFunctionUrl", principal="*",
                        qualifier=qualifier or None, url_auth_type="NONE")
+
+
+# Condition operators a statement may use, as IAM reads them: (compare, negated). Arn* compare
+# with wildcards (case-sensitive), String*Like with wildcards, the others exactly.
+_OPERATORS = {
+    "StringEquals": (lambda pattern, value: pattern == value, False),
+    "StringNotEquals": (lambda pattern, value: pattern == value, True),
+    "StringEqualsIgnoreCase": (lambda pattern, value: pattern.lower() == value.lower(), False),
+    "StringNotEqualsIgnoreCase": (lambda pattern, value: pattern.lower() == value.lower(), True),
+    "StringLike": (lambda pattern, value: matches(pattern, value, False), False),
+    "StringNotLike": (lambda pattern, value: matches(pattern, value, False), True),
+    "ArnEquals": (lambda pattern, value: matches(pattern, value, False), False),
+    "ArnLike": (lambda pattern, value: matches(pattern, value, False), False),
+    "ArnNotEquals": (lambda pattern, value: matches(pattern, value, False), True),
+    "ArnNotLike": (lambda pattern, value: matches(pattern, value, False), True),
+}
+
+
+def _condition_met(condition, context: dict[str, str]) -> bool:
+    """Returns whether every test of a statement's Condition holds for the request's context keys
+    (lower-cased names). A key the request lacks fails a test unless it is negated or ...IfExists;
+    an operator Flowbench does not know fails (a policy is trusted no further than it is read)."""
+    if condition in (None, {}):
+        return True
+    if not isinstance(condition, dict):
+        return False
+    for operator, tests in condition.items():
+        base = operator[:-len("IfExists")] if operator.endswith("IfExists") else operator
+        if base not in _OPERATORS or not isinstance(tests, dict):
+            return False
+        compare, negated = _OPERATORS[base]
+        for key, patterns in tests.items():
+            value = context.get(key.lower())
+            if value is None:
+                if negated or base != operator:
+                    continue
+                return False
+            patterns = [patterns] if isinstance(patterns, str) else patterns
+            if not isinstance(patterns, list):
+                return False
+            hit = any(isinstance(p, str) and compare(p, value) for p in patterns)
+            if hit == negated:
+                return False
+    return True
+
+
+def _names_service(principal, service: str) -> bool:
+    if principal in ("*", {"AWS": "*"}):
+        return True
+    if not isinstance(principal, dict):
+        return False
+    services = principal.get("Service")
+    services = [services] if isinstance(services, str) else services or []
+    return service in services
+
+
+def allows_service(function: Function, qualifier: str | None, service: str, *, source_arn: str,
+                   source_account: str, action: str = "lambda:InvokeFunction") -> bool:
+    """Returns whether the policy of the function (or of its alias or version `qualifier`) lets the
+    AWS service `service` call `action` for the resource `source_arn` of `source_account`: an
+    Allow statement naming the service (or everyone), the action and the function, whose conditions
+    hold, and no Deny that matches."""
+    name = "" if qualifier in (None, "", "$LATEST") else qualifier
+    resource = function_arn(function.owner_id, function.name, name or None)
+    context = {"aws:sourcearn": source_arn, "aws:sourceaccount": source_account}
+    allowed = False
+    for statement in _statements(function, name):
+        if not (_names_service(statement.get("Principal"), service) and matches(statement.get("Action"), action, True)
+                and matches(statement.get("Resource"), resource, False)
+                and _condition_met(statement.get("Condition"), context)):
+            continue
+        if statement.get("Effect") == "Deny":
+            return False
+        allowed = allowed or statement.get("Effect") == "Allow"
+    return allowed
+
+
+def allow_service(function: Function, qualifier: str | None, service: str, *, source_arn: str,
+                  source_account: str, statement_prefix: str) -> dict | None:
+    """Adds the statement that lets `service` invoke the function for `source_arn` of
+    `source_account` (as the consoles do when they wire a trigger), unless the policy allows it
+    already; returns the statement added, or None."""
+    if allows_service(function, qualifier, service, source_arn=source_arn, source_account=source_account):
+        return None
+    sid = f"{statement_prefix}-{uuid.uuid4().hex[:12]}"
+    return add_permission(function, statement_id=sid, action="lambda:InvokeFunction", principal=service,
+                          qualifier=qualifier or None, source_arn=source_arn, source_account=source_account)

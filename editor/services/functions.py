@@ -13,11 +13,11 @@ from editor.services.invocations import runner_namespace
 from editor.services.layers import checked_layers
 from editor.services.packages import install_packages
 from editor.services.runner import available_runtimes, retire_function
-from editor.services.versions import deploy_snapshot, publish_version, snapshot_version
+from editor.services.versions import deploy_snapshot, publish_version, snapshot_version, version_named
 
 __all__ = ["HELLO_WORLD", "get_function", "starting_points", "create_function", "create_function_from_code",
            "draft_version", "replace_code", "upload_zip", "save_code", "update_configuration", "deploy_function",
-           "publish_version", "get_version", "delete_function", "delete_version"]
+           "publish_version", "get_version", "delete_function", "delete_version", "version_named"]
 
 HELLO_WORLD = {
     "python": ("lambda_function.lambda_handler", {
@@ -92,17 +92,6 @@ def get_function(user, name: str) -> Function:
         raise not_found() from None
 
 
-def version_named(function: Function, qualifier: str | None):
-    """Returns the FunctionVersion `qualifier` names: the deployed $LATEST (None or "$LATEST"), a
-    published number, or an alias's version; None when there is none."""
-    if qualifier in (None, "", "$LATEST"):
-        return function.deployed
-    if qualifier.isdigit():
-        return function.versions.filter(number=int(qualifier)).first()
-    alias = function.aliases.select_related("version").filter(name=qualifier).first()
-    return alias.version if alias is not None else None
-
-
 def starting_points(runtime: str) -> list[dict]:
     """Returns what a new function may start from: hello world, then the samples of that runtime."""
     points = [{"id": "hello-world", "label": "Hello world"}]
@@ -154,6 +143,7 @@ def _create_and_deploy(user, *, name: str, pending: bool = False, publish: bool 
         except IntegrityError:
             raise ApiError("ResourceConflict", f"You already have a function called {name}.", status=409,
                            field="name") from None
+        _target_created(user, name)
         if pending:
             start_deploy(function, publish=publish)
         else:
@@ -161,6 +151,14 @@ def _create_and_deploy(user, *, name: str, pending: bool = False, publish: bool 
             if publish:
                 publish_version(function)
     return Function.objects.select_related("deployed").get(pk=function.pk)
+
+
+def _target_created(user, name: str) -> None:
+    """Enables again the bucket notifications a deleted function of this name left disabled."""
+    from editor.services import notifications
+    from editor.services.accounts import function_arn
+
+    notifications.target_created(user, function_arn(user, name))
 
 
 def draft_version(function: Function) -> FunctionVersion:
@@ -326,12 +324,14 @@ def get_version(function: Function, qualifier: str) -> FunctionVersion:
 @transaction.atomic
 def delete_function(function: Function) -> None:
     """Deletes the function with its versions, test events and invocations, and stops its workers;
-    the schedules that invoke it are disabled, saying why."""
+    the schedules and bucket notifications that invoke it are disabled, saying why."""
+    from editor.services import notifications
     from editor.services.accounts import function_arn
     from editor.services.schedules import target_deleted
 
     name, namespace = function.name, runner_namespace(function)
     target_deleted(function.owner, function_arn(function.owner, name), "function")
+    notifications.target_deleted(function.owner, function_arn(function.owner, name), "function")
     function.delete()
     transaction.on_commit(lambda: retire_function(name, namespace))
 

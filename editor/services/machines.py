@@ -136,8 +136,13 @@ def create_machine(user, data) -> StateMachine:
         with transaction.atomic():
             if StateMachine.objects.filter(owner=user, name=name).exists():
                 raise IntegrityError
-            return StateMachine.objects.create(owner=user, name=name, type=type_, role=role,
-                                               description=description, definition=definition)
+            machine = StateMachine.objects.create(owner=user, name=name, type=type_, role=role,
+                                                  description=description, definition=definition)
+            from editor.services import notifications
+            from editor.services.accounts import state_machine_arn
+
+            notifications.target_created(user, state_machine_arn(user, name))
+            return machine
     except IntegrityError:
         raise ApiError("ResourceConflict", f"You already have a state machine called {name}.", status=409,
                        field="name") from None
@@ -187,12 +192,14 @@ def delete_machine(machine: StateMachine) -> None:
     if machine.executions.filter(status=Execution.Status.RUNNING).exists():
         raise ApiError("ExecutionsRunning", "Stop the running executions before deleting the state machine.",
                        status=409)
+    from editor.services import notifications
     from editor.services.accounts import state_machine_arn
     from editor.services.schedules import target_deleted
 
     # Executions protect the versions they ran; they go first, with their events and invocations.
     machine.executions.all().delete()
     target_deleted(machine.owner, state_machine_arn(machine.owner, machine.name), "state machine")
+    notifications.target_deleted(machine.owner, state_machine_arn(machine.owner, machine.name), "state machine")
     machine.delete()
 
 

@@ -152,6 +152,11 @@ def _matches(patterns, value: str, ignore_case: bool) -> bool:
     return any(isinstance(p, str) and _pattern(p, ignore_case).match(value) for p in patterns)
 
 
+def matches(patterns, value: str, ignore_case: bool) -> bool:
+    """Returns whether `value` matches one of `patterns` (a pattern or a list; `*` and `?` wildcards)."""
+    return _matches(patterns, value, ignore_case)
+
+
 def evaluate(policy: Any, action: str, resource: str) -> str:
     """Returns "allow", "deny" (an explicit Deny matched) or "implicit-deny" (no Allow matched).
 

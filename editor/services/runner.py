@@ -50,13 +50,28 @@ def get_runner():
                                           capacity=settings.FLOWBENCH_FUNCTIONS_PER_PROCESS,
                                           region=settings.FLOWBENCH_REGION,
                                           sdk_dirs=sdks,
-                                          api_url=settings.FLOWBENCH_BASE_URL)
+                                          api_url=settings.FLOWBENCH_BASE_URL,
+                                          standby=settings.FLOWBENCH_STANDBY_WORKERS)
         runner.__enter__()
         atexit.register(close_runner)
     level = (logging.ERROR if runner.unavailable else
              logging.WARNING if runner.backend_name == "plain" else logging.INFO)
     logger.log(level, sandbox_summary())
     return runner
+
+
+def prestart_standby_workers() -> None:
+    """Has standby workers started for a new function of each installed runtime as the studio
+    creates it (128 MB, network off), so the first Test of a new function is not a sandbox start;
+    other shapes get theirs after their first cold start (runtime/functions/standby.py)."""
+    from runtime.functions import FunctionSpec
+
+    runner = get_runner()
+    if runner.unavailable or not settings.FLOWBENCH_STANDBY_WORKERS:
+        return
+    for runtime in available_runtimes():
+        if runtime["id"] in ("python", "nodejs", "ruby"):
+            runner.prestart(FunctionSpec(name="standby", runtime=runtime["version"], network=False))
 
 
 def get_pool() -> ThreadPoolExecutor:

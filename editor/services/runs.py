@@ -75,7 +75,11 @@ def run_guarded(execution_id, host: Host, steal: bool = False, reserved: bool = 
     leaves the execution RUNNING (its lease runs out and a process that can reach the database
     resumes it); any other error is Flowbench's own and fails the execution, saying so, unless
     the run had already lost the execution."""
-    close_old_connections()
+    # A SQLite connection stays with its thread from one run to the next (opening one costs more
+    # than a short execution's writes); a pooled PostgreSQL one goes back to the pool after each.
+    keep = connection.vendor == "sqlite"
+    if not keep:
+        close_old_connections()
     token = None
     try:
         token = leases.acquire(execution_id, steal=steal, reserved=reserved)
@@ -84,13 +88,15 @@ def run_guarded(execution_id, host: Host, steal: bool = False, reserved: bool = 
     except Abandoned:
         pass
     except DatabaseError:
+        keep = False
         log.exception("execution %s: the database failed; it resumes when its lease runs out", execution_id)
     except Exception:
         log.exception("execution %s stopped on an internal error", execution_id)
         if token is not None and not host.abandoned:
             _fail_internal(execution_id, token)
     finally:
-        connection.close()
+        if not keep or connection.in_atomic_block:
+            connection.close()
     return token is not None
 
 

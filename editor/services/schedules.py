@@ -31,6 +31,8 @@ DEFAULT_GROUP = "default"
 INPUT_LIMIT = 8192
 _MACHINE_ARN = re.compile(r"arn:aws:states:(?P<region>[^:]*):(?P<account>\d{12}):stateMachine:(?P<name>[^:]+)")
 _ROLE_ARN = re.compile(r"arn:aws:iam::(?P<account>\d{12}):role/(?:[^/]+/)*(?P<name>[^/]+)")
+# RetryPolicy's members and their ranges; the upper bounds are also Scheduler's defaults.
+RETRY_LIMITS = {"MaximumRetryAttempts": (0, 185), "MaximumEventAgeInSeconds": (60, 86400)}
 MEMBERS = {"Name", "GroupName", "ScheduleExpression", "ScheduleExpressionTimezone", "StartDate", "EndDate",
            "Description", "State", "Target", "FlexibleTimeWindow", "ActionAfterCompletion", "ClientToken",
            "KmsKeyArn"}
@@ -223,9 +225,7 @@ def _fields(user, data: dict, now: datetime) -> dict:
             raise ApiError("InvalidInput", f"Target.Input is text of at most {INPUT_LIMIT} characters.",
                            field="Target.Input")
         parse_json(text, "Target.Input", "Target.Input is not JSON")
-    retry = target.get("RetryPolicy")
-    if retry is not None and not isinstance(retry, dict):
-        raise ApiError("InvalidRetryPolicy", "Target.RetryPolicy is an object.", field="Target.RetryPolicy")
+    retry = retry_policy(target.get("RetryPolicy"))
     check_target(user, target["Arn"], target["RoleArn"])
     description = data.get("Description") or ""
     if not isinstance(description, str) or len(description) > 512:
@@ -233,8 +233,35 @@ def _fields(user, data: dict, now: datetime) -> dict:
     return {"expression": expression_text, "timezone": tz, "start_date": start, "end_date": end, "state": state,
             "flexible_mode": window["Mode"], "flexible_minutes": minutes if window["Mode"] == "FLEXIBLE" else None,
             "target_arn": target["Arn"], "target_role_arn": target["RoleArn"], "target_input": text,
-            "retry_policy": target.get("RetryPolicy") or {}, "action_after_completion": after,
+            "retry_policy": retry, "action_after_completion": after,
             "description": description}
+
+
+def retry_policy(value) -> dict:
+    """Returns Target.RetryPolicy checked as Scheduler checks it: MaximumRetryAttempts 0-185,
+    MaximumEventAgeInSeconds 60-86400 (whole numbers), nothing else."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ApiError("InvalidRetryPolicy", "Target.RetryPolicy is an object.", field="Target.RetryPolicy")
+    for member in value:
+        if member not in RETRY_LIMITS:
+            raise ApiError("InvalidRetryPolicy", f"{member} is not a member of RetryPolicy (MaximumRetryAttempts, "
+                           "MaximumEventAgeInSeconds).", field=f"Target.RetryPolicy.{member}")
+    for member, (low, high) in RETRY_LIMITS.items():
+        number = value.get(member)
+        if number is not None and (not isinstance(number, int) or isinstance(number, bool) or not low <= number <= high):
+            raise ApiError("InvalidRetryPolicy", f"{member} is a whole number from {low} to {high}.",
+                           field=f"Target.RetryPolicy.{member}")
+    return dict(value)
+
+
+def retry_limits(schedule: Schedule) -> tuple[int, int]:
+    """Returns the schedule's (MaximumRetryAttempts, MaximumEventAgeInSeconds), Scheduler's
+    defaults (185, 86400) for what its RetryPolicy leaves out."""
+    policy = schedule.retry_policy or {}
+    return (policy.get("MaximumRetryAttempts", RETRY_LIMITS["MaximumRetryAttempts"][1]),
+            policy.get("MaximumEventAgeInSeconds", RETRY_LIMITS["MaximumEventAgeInSeconds"][1]))
 
 
 def next_tick(schedule: Schedule, after: datetime) -> datetime | None:
@@ -326,3 +353,38 @@ def target_deleted(user, arn: str, what: str) -> int:
     return found.update(state=Schedule.State.DISABLED, next_fire_at=None, updated_at=timezone.now(),
                         disabled_reason=f"Disabled on {timezone.now():%Y-%m-%d %H:%M:%S} UTC: its target, the "
                                         f"{what} {arn}, was deleted.")
+
+
+# -- triggers ----------------------------------------------------------------------------------
+
+def _triggers(user, arn: str) -> list[dict]:
+    from django.db.models import Q
+    from django.urls import reverse
+
+    found = []
+    for schedule in (Schedule.objects.select_related("group").filter(owner=user)
+                     .filter(Q(target_arn=arn) | Q(target_arn__startswith=f"{arn}:"))):
+        enabled = schedule.state == Schedule.State.ENABLED
+        upcoming_at = f"next run {schedule.next_fire_at:%Y-%m-%d %H:%M} UTC" if schedule.next_fire_at else "no next run"
+        name = schedule.name if schedule.group.name == DEFAULT_GROUP else f"{schedule.group.name}/{schedule.name}"
+        found.append({"kind": "schedule", "title": "EventBridge Scheduler", "label": name,
+                      "lines": [schedule.expression, f"{schedule.state} · {upcoming_at}" if enabled else schedule.state],
+                      "detail": schedule_arn(user, schedule.group.name, schedule.name),
+                      "href": reverse("schedule-list") + f"#{schedule.group.name}/{schedule.name}",
+                      "disabled": "" if enabled else schedule.disabled_reason or "The schedule is disabled."})
+    return found
+
+
+def triggers_for(function: Function) -> list[dict]:
+    """Returns the schedules that invoke the function as its page's trigger boxes
+    (editor.services.triggers), disabled ones saying why."""
+    from editor.services.accounts import function_arn
+
+    return _triggers(function.owner, function_arn(function.owner, function.name))
+
+
+def machine_triggers(machine: StateMachine) -> list[dict]:
+    """Returns the schedules that start the state machine, as triggers_for's boxes."""
+    from editor.services.accounts import state_machine_arn
+
+    return _triggers(machine.owner, state_machine_arn(machine.owner, machine.name))

@@ -16,7 +16,18 @@ from editor.services import validation
 from editor.services.invocations import runner_namespace
 from editor.services.runner import retire_function
 
-__all__ = ["code_digest", "deploy_snapshot", "publish_version", "snapshot_version"]
+__all__ = ["code_digest", "deploy_snapshot", "publish_version", "snapshot_version", "version_named"]
+
+
+def version_named(function: Function, qualifier: str | None):
+    """Returns the FunctionVersion `qualifier` names: the deployed $LATEST (None or "$LATEST"), a
+    published number, or an alias's version; None when there is none."""
+    if qualifier in (None, "", "$LATEST"):
+        return function.deployed
+    if qualifier.isdigit():
+        return function.versions.filter(number=int(qualifier)).first()
+    alias = function.aliases.select_related("version").filter(name=qualifier).first()
+    return alias.version if alias is not None else None
 
 
 def code_digest(files: dict) -> tuple[str, int]:

@@ -28,6 +28,7 @@ from .sandbox import (BACKENDS, InitFailed, Sandbox, SandboxSettings, WorkerRepl
                       find_cgroups, sandbox_problem)
 from .sandbox.plain import UIDS
 from .spec import FunctionSpec, file_content
+from .standby import Shape, StandbyPool
 from .workdir import WorkDir
 
 __all__ = ["FunctionRunner", "InvalidRequestContentException", "RequestTooLargeException",
@@ -45,6 +46,7 @@ RESERVED_ENV = ("AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION",
 # The variables of a worker's credentials that never reach a log: replaced there by this.
 SECRET_ENV = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 REDACTED = "****"
+WORKER_PATH = "/usr/local/bin:/usr/bin:/bin"
 # A warm worker is replaced when its role's credentials would expire before this many seconds
 # after the end of its function's timeout.
 CREDENTIALS_MARGIN = 60
@@ -66,7 +68,7 @@ def lambda_environment(spec: FunctionSpec, runtime: Runtime, handler: str, regio
                        log_stream: str) -> dict:
     """Returns a worker's environment: the function's variables, then Lambda's own; nothing
     of the host's. The backend adds LAMBDA_TASK_ROOT and LAMBDA_RUNTIME_DIR."""
-    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
+    env = {"PATH": WORKER_PATH, "LANG": "C.UTF-8"}
     env.update({k: str(v) for k, v in spec.env.items() if k not in RESERVED_ENV})
     env.update({
         "AWS_LAMBDA_FUNCTION_NAME": spec.name,
@@ -119,7 +121,8 @@ class FunctionRunner:
                  idle_timeout: float = 300.0, capacity: int = 64,
                  region: str = "us-east-1", account_id: str = "000000000000",
                  log_limit: int = 1 << 20, max_processes: int = 256,
-                 sdk_dirs: dict[str, str] | None = None, api_url: str | None = None):
+                 sdk_dirs: dict[str, str] | None = None, api_url: str | None = None,
+                 standby: int = 0):
         if backend not in BACKENDS:
             raise ValueError(f"Unknown sandbox backend {backend!r}: use "
                              f"{' or '.join(BACKENDS)}")
@@ -160,6 +163,7 @@ class FunctionRunner:
         self._housekeeper: threading.Thread | None = None
         self._runtimes: dict[str, Runtime] = {}
         self._arn_json: dict[str, bytes] = {}  # each ARN's JSON text, encoded once
+        self._standby = StandbyPool(standby, self._start_standby)
 
     def _resolve(self, runtime_id: str) -> Runtime:
         runtime = self._runtimes[runtime_id] = resolve_runtime(runtime_id)
@@ -221,14 +225,19 @@ class FunctionRunner:
         pool, sandbox = self._acquire(spec, runtime)
         try:
             cold = sandbox is None
+            standby = None
             if cold:
-                sandbox = self._new_sandbox(pool)
+                env, expires, secrets = self._environment(pool)
+                standby = self._standby.take(spec, runtime)
+                sandbox = standby or self._sandbox_class(spec, runtime, pool.code_dir, self._settings, env)
+                sandbox.credentials_expire, sandbox.secrets = expires, secrets
             hidden.extend(sandbox.secrets)
             if cold:
                 emit(f"INIT_START Runtime Version: {runtime.family}:"
                      f"{runtime.id.removeprefix(runtime.family).lstrip('.')}")
                 try:
-                    inv.init_ms = round(sandbox.start(emit, seconds, spec.memory), 2)
+                    inv.init_ms = round(sandbox.start(emit, seconds, spec.memory) if standby is None
+                                        else sandbox.assume(spec, env, pool.code_dir, emit, seconds), 2)
                 except InitFailed as failure:
                     sandbox = None
                     inv.init_ms = round(failure.init_ms, 2)
@@ -282,7 +291,7 @@ class FunctionRunner:
             self._drop_empty_pools()
         for sandbox in doomed:
             sandbox.stop()
-        return len(doomed)
+        return len(doomed) + self._standby.retire_unused(limit)
 
     def close(self) -> None:
         """Stops every idle worker now and every busy one when its invocation ends."""
@@ -296,6 +305,7 @@ class FunctionRunner:
             self._lock.notify_all()
         for sandbox in doomed:
             sandbox.stop()
+        self._standby.close()
         if self._bridge is not None:
             self._bridge.close()
         with self._lock:
@@ -429,7 +439,9 @@ class FunctionRunner:
         if not self._pools and not self._retiring:
             self._dir.remove()
 
-    def _new_sandbox(self, pool: _VersionPool) -> Sandbox:
+    def _environment(self, pool: _VersionPool) -> tuple[dict, float, tuple]:
+        """Returns a new worker's environment for the version, when its credentials expire (a
+        Unix time) and the secrets among them its logs must never show."""
         spec = pool.spec
         handler = spec.handler or pool.runtime.default_handler
         stream = (f"{datetime.now(timezone.utc):%Y/%m/%d}/[{spec.version}]"
@@ -438,10 +450,41 @@ class FunctionRunner:
         given, expires = spec.credentials() if spec.credentials is not None else ({}, float("inf"))
         # The credentials are Lambda's own; the rest (the endpoint) the function may set itself.
         env.update({k: v for k, v in given.items() if k in RESERVED_ENV or k not in spec.env})
-        sandbox = self._sandbox_class(spec, pool.runtime, pool.code_dir, self._settings, env)
-        sandbox.credentials_expire = expires
-        sandbox.secrets = tuple(given[name] for name in SECRET_ENV if given.get(name))
+        return env, expires, tuple(given[name] for name in SECRET_ENV if given.get(name))
+
+    def _start_standby(self, shape: Shape, spec: FunctionSpec, runtime: Runtime) -> Sandbox:
+        """Starts a standby worker of `spec`'s shape, with an empty code folder of its own and an
+        environment naming no function (standby.py)."""
+        code_dir = os.path.join(self._work_dir, "code", "standby-" + os.urandom(16).hex())
+        os.makedirs(code_dir, mode=0o755)
+        os.chmod(code_dir, 0o755)
+        blank = FunctionSpec(name="standby", runtime=runtime.id, memory=spec.memory, tmp_mb=spec.tmp_mb,
+                             network=spec.network)
+        sandbox = self._sandbox_class(blank, runtime, code_dir, self._settings,
+                                      {"PATH": WORKER_PATH, "LANG": "C.UTF-8", "TZ": ":UTC"}, standby=True)
+        try:
+            sandbox.start(lambda line: None)
+        except BaseException:
+            shutil.rmtree(code_dir, ignore_errors=True)
+            raise
         return sandbox
+
+    def prestart(self, spec: FunctionSpec, *, wait: bool = False) -> None:
+        """Keeps standby workers ready for functions of `spec`'s shape from now on (its runtime,
+        memory, /tmp size and network; `spec` names no real function); with `wait`, returns once
+        they are ready. Nothing happens when the runner keeps no standby workers or the shape
+        cannot have any (packages, layers, a custom runtime)."""
+        runtime = self._runtimes.get(spec.runtime) or self._resolve(spec.runtime)
+        self._standby.ensure(spec, runtime, pinned=True, wait=wait)
+
+    def standby_workers(self) -> dict[Shape, int]:
+        """Returns {(runtime id, memory MB, /tmp MB, network): standby workers ready}."""
+        return self._standby.counts()
+
+    @property
+    def standby_taken(self) -> int:
+        """Returns how many cold starts a standby worker has served."""
+        return self._standby.taken
 
     def _write_code(self, spec: FunctionSpec) -> str:
         # A random part makes the name unguessable to workers of other functions, and new for

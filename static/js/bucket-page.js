@@ -145,13 +145,16 @@ function filterText(configuration) {
   return rules.map((r) => `${r.Name}: ${r.Value}`).join(", ") || "every key";
 }
 
+let functionConfigurations = [];
 let machineConfigurations = [];
 
-async function saveMachines(configurations) {
-  const error = document.getElementById("machine-error");
+// Saves one list ("functions" or "state_machines") as the page shows it; a refusal is said
+// beside that list's form.
+async function save(field, configurations) {
+  const error = document.getElementById(field === "functions" ? "function-error" : "machine-error");
   error.textContent = "";
   try {
-    render(await api("PUT", `${base}/notifications`, { state_machines: configurations }));
+    render(await api("PUT", `${base}/notifications`, { [field]: configurations }));
     return true;
   } catch (failure) {
     error.textContent = failure.message;
@@ -159,28 +162,47 @@ async function saveMachines(configurations) {
   }
 }
 
+// A configuration's state: a red badge and the reason when its target was deleted.
+function stateCell(c) {
+  if (!c.Disabled) return el("span", { class: "badge ok tiny flush-left", text: "Enabled" });
+  return el("div", { class: "disabled-reason" }, el("span", { class: "badge danger tiny flush-left", text: "Disabled" }),
+    " ", el("span", { class: "small-text", text: c.Disabled.Reason }));
+}
+
+function configurationRows(configurations, member, field, empty) {
+  const rows = configurations.map((c, index) => el("tr", { "data-target": c[member], class: c.Disabled ? "disabled" : "" },
+    el("td", { class: "mono", text: c.Id }), el("td", {}, el("div", { class: "mono", text: c[member] }), stateCell(c)),
+    el("td", { text: c.Events.join(", ") }), el("td", { text: filterText(c) }),
+    el("td", {}, el("button", { type: "button", class: "small danger", text: "Remove",
+      onclick: () => save(field, configurations.filter((_, i) => i !== index)) }))));
+  return rows.length ? rows : [el("tr", {}, el("td", { colspan: 5, class: "muted", text: empty }))];
+}
+
+function formConfiguration(prefix, member) {
+  const rules = [["prefix", `${prefix}-prefix`], ["suffix", `${prefix}-suffix`]]
+    .map(([name, id]) => ({ Name: name, Value: document.getElementById(id).value }))
+    .filter((rule) => rule.Value);
+  const added = { [member]: document.getElementById(`${prefix}-name`).value,
+    Events: [document.getElementById(`${prefix}-events`).value] };
+  if (rules.length) added.Filter = { Key: { FilterRules: rules } };
+  return added;
+}
+
 function target(d) {
   if (d.invocation_id) {
     return el("a", { href: `/functions/${encodeURIComponent(d.function)}/`, text: `function: ${d.status}` });
   }
   if (d.execution_id) return el("a", { href: `/executions/${d.execution_id}/`, text: `execution: ${d.status}` });
-  return el("span", { class: "muted", text: d.error || d.status });
+  return el("span", { class: d.error ? "delivery-error" : "muted", text: d.error || d.status });
 }
 
 function render(data) {
-  const configurations = data.configurations.map((c) => el("tr", {},
-    el("td", { class: "mono", text: c.Id }), el("td", { class: "mono", text: c.LambdaFunctionArn }),
-    el("td", { text: c.Events.join(", ") }), el("td", { text: filterText(c) })));
-  document.querySelector("#configurations tbody").replaceChildren(...(configurations.length ? configurations :
-    [el("tr", {}, el("td", { colspan: 4, class: "muted", text: "No functions notified." }))]));
+  functionConfigurations = data.configurations;
   machineConfigurations = data.state_machines;
-  const machines = data.state_machines.map((c, index) => el("tr", { "data-machine": c.StateMachineArn },
-    el("td", { class: "mono", text: c.Id }), el("td", { class: "mono", text: c.StateMachineArn }),
-    el("td", { text: c.Events.join(", ") }), el("td", { text: filterText(c) }),
-    el("td", {}, el("button", { type: "button", class: "small danger", text: "Remove",
-      onclick: () => saveMachines(machineConfigurations.filter((_, i) => i !== index)) }))));
-  document.querySelector("#machine-configurations tbody").replaceChildren(...(machines.length ? machines :
-    [el("tr", {}, el("td", { colspan: 5, class: "muted", text: "No state machines started." }))]));
+  document.querySelector("#configurations tbody").replaceChildren(
+    ...configurationRows(functionConfigurations, "LambdaFunctionArn", "functions", "No functions notified."));
+  document.querySelector("#machine-configurations tbody").replaceChildren(
+    ...configurationRows(machineConfigurations, "StateMachineArn", "state_machines", "No state machines started."));
   const deliveries = data.deliveries.map((d) => el("tr", {},
     el("td", { text: timeAgo(d.created_at), title: d.created_at }), el("td", { text: d.event_name }),
     el("td", { class: "mono", text: d.key }), el("td", { class: "mono", text: d.configuration_id }),
@@ -191,20 +213,23 @@ function render(data) {
 
 async function notifications() {
   render(await api("GET", `${base}/notifications`));
-  const names = (await api("GET", "/api/state-machines")).state_machines.map((m) => m.name);
-  document.getElementById("machine-name").replaceChildren(...names.map((n) => el("option", { value: n, text: n })));
+  const [machineList, functionList] = await Promise.all([api("GET", "/api/state-machines"), api("GET", "/api/functions")]);
+  const options = (rows) => rows.map((r) => el("option", { value: r.name, text: r.name }));
+  document.getElementById("machine-name").replaceChildren(...options(machineList.state_machines));
+  document.getElementById("function-name").replaceChildren(...options(functionList.functions));
   document.getElementById("notifications").dataset.ready = "true";
 }
 
+document.getElementById("function-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const added = formConfiguration("function", "LambdaFunctionArn");
+  if (await save("functions", [...functionConfigurations, added])) event.target.reset();
+});
+
 document.getElementById("machine-form").addEventListener("submit", async (event) => {
   event.preventDefault();
-  const rules = [["prefix", "machine-prefix"], ["suffix", "machine-suffix"]]
-    .map(([name, id]) => ({ Name: name, Value: document.getElementById(id).value }))
-    .filter((rule) => rule.Value);
-  const added = { StateMachineArn: document.getElementById("machine-name").value,
-    Events: [document.getElementById("machine-events").value] };
-  if (rules.length) added.Filter = { Key: { FilterRules: rules } };
-  if (await saveMachines([...machineConfigurations, added])) event.target.reset();
+  const added = formConfiguration("machine", "StateMachineArn");
+  if (await save("state_machines", [...machineConfigurations, added])) event.target.reset();
 });
 
 crumbs();

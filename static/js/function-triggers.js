@@ -1,5 +1,6 @@
 // The function page's triggers: the overview's trigger boxes beside the function (every event
-// source the server lists: function URLs now, buckets, APIs and schedules as they come) and the
+// source the server lists: function URLs, HTTP and WebSocket APIs, buckets, schedules; a disabled
+// one drawn red with its reason) and the
 // Configuration tab's Function URL panel (create, edit auth type and CORS, delete).
 import { api, el, showFieldErrors } from "./api.js";
 
@@ -11,9 +12,12 @@ export function startTriggers(base, status) {
 
   async function loadTriggers() {
     const { triggers } = await api("GET", `${base}/triggers`);
-    const boxes = triggers.map((t) => el("a", { class: `trigger-box ${t.kind}`, href: t.href || "#", target: "_blank", rel: "noopener",
-      title: t.detail, "data-kind": t.kind },
-      el("strong", { text: t.title }), el("span", { class: "muted small-text", text: t.label })));
+    const boxes = triggers.map((t) => el("a", { class: `trigger-box ${t.kind}${t.disabled ? " disabled" : ""}`, href: t.href || "#",
+      target: "_blank", rel: "noopener", title: t.detail, "data-kind": t.kind },
+      el("strong", { text: t.title }), el("span", { class: "muted small-text", text: t.label }),
+      ...(t.lines || []).map((line) => el("span", { class: "small-text", text: line })),
+      ...(t.disabled ? [el("span", { class: "badge danger tiny flush-left", text: "Disabled" }),
+        el("span", { class: "trigger-reason", text: t.disabled })] : [])));
     $("trigger-list").replaceChildren(...(boxes.length ? boxes :
       [el("p", { class: "muted small-text trigger-empty", text: "No triggers. A function URL (Configuration tab) is one." })]));
   }

@@ -17,7 +17,8 @@ function options(select, groups, chosen) {
 }
 
 function fireItem(fire) {
-  const label = `${when(fire.tick_at)}`;
+  // A fire its RetryPolicy tried more than once says on which attempt it started (or failed).
+  const label = fire.attempts > 1 ? `${when(fire.tick_at)} (attempt ${fire.attempts})` : `${when(fire.tick_at)}`;
   if (fire.error) return el("li", { class: "bad", title: fire.error }, label, " — ", el("span", { text: fire.error }));
   const what = fire.execution ? "execution" : "invocation";
   return el("li", {}, label, " — ", fire.link ? el("a", { href: fire.link, text: `${what} ${(fire.execution || fire.invocation).slice(0, 8)}` }) : what);
@@ -65,7 +66,8 @@ function reset() {
 
 function row(s) {
   const enabled = s.State === "ENABLED";
-  return el("tr", { "data-name": s.name },
+  const named = `${s.group}/${s.name}`;
+  return el("tr", { "data-name": s.name, id: named, class: location.hash === `#${named}` ? "targeted" : "" },
     el("td", {}, el("span", { class: "fname", text: s.name }), el("div", { class: "muted", text: `group ${s.group}` })),
     el("td", { class: "mono" }, s.ScheduleExpression, el("div", { class: "muted", text: s.ScheduleExpressionTimezone })),
     el("td", {}, el("span", { class: `badge ${enabled ? "ok" : "neutral"}`, text: s.State }),
@@ -96,6 +98,8 @@ async function load() {
   field("schedule-groups").replaceChildren(...data.choices.groups.map((g) => el("option", { value: g })));
   body.replaceChildren(...(data.schedules.length ? data.schedules.map(row)
     : [el("tr", {}, el("td", { colspan: 7, class: "muted", text: "No schedules yet. Create one below." }))]));
+  // A trigger box on a function's page links here as #group/name: that row is shown and marked.
+  if (!document.body.dataset.ready) body.querySelector("tr.targeted")?.scrollIntoView({ block: "center" });
   document.body.dataset.ready = "true";
 }
 

@@ -1,6 +1,8 @@
 """Bucket notifications through boto3 against the live server: a function of the owner's invoked
 asynchronously with S3's event record when a matching object is created or removed, once per
-change; filters, unknown events and another person's function refused as S3 refuses them."""
+change; filters, unknown events and another person's function refused as S3 refuses them; a
+function whose resource-based policy does not let S3 invoke it for the bucket refused as S3 refuses
+it; a deleted function's notification disabled, its deliveries starting nothing."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.aws import lambda_kit
-from tests.aws.s3_support import bucket_name, error_of
+from tests.aws.s3_support import allow_s3, bucket_name, error_of
 from tests.integration.cluster import wait_until
 from tests.live_server import manage
 
@@ -35,6 +37,7 @@ def wired(aws, alice):
     s3.create_bucket(Bucket=name)
     function = lambda_kit.create(aws, alice)
     arn = function["FunctionArn"]
+    allow_s3(aws(alice, "lambda"), arn, name)
     s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration={
         "LambdaFunctionConfigurations": [
             {"Id": "photos", "LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:*"],
@@ -122,4 +125,46 @@ def test_a_deleted_function_fails_the_delivery_and_never_the_upload(server, aws,
     assert s3.get_object(Bucket=name, Key="uploads/after.jpg")["Body"].read() == b"still stored"
     found = json.loads(manage(server["env"], code=FAILED_DELIVERIES.format(bucket=name)).strip().splitlines()[-1])
     assert len(found) == 1 and found[0]["key"] == "uploads/after.jpg" and not found[0]["invocation"]
-    assert "no longer exists" in found[0]["error"]
+    assert f"its target, the function {_arn}, was deleted" in found[0]["error"]
+    # S3 keeps the configuration (its API shows it as set); the studio shows it disabled, saying why.
+    kept = s3.get_bucket_notification_configuration(Bucket=name)["LambdaFunctionConfigurations"]
+    assert [c["Id"] for c in kept] == ["photos", "removals"] and all("Disabled" not in c for c in kept)
+    shown = json.loads(manage(server["env"], code=DISABLED.format(bucket=name)).strip().splitlines()[-1])
+    assert [c["Id"] for c in shown] == ["photos", "removals"]
+    assert all("was deleted" in c["Disabled"]["Reason"] and c["Disabled"]["At"] for c in shown)
+
+
+DISABLED = """
+import json
+from editor.models import Bucket
+print(json.dumps(Bucket.objects.get(name={bucket!r}).notifications))
+"""
+
+
+def test_s3_refuses_a_function_whose_policy_does_not_let_it_invoke(aws, alice):
+    s3, lam = aws(alice, "s3"), aws(alice, "lambda")
+    name = bucket_name("perm")
+    s3.create_bucket(Bucket=name)
+    arn = lambda_kit.create(aws, alice)["FunctionArn"]
+    configuration = {"LambdaFunctionConfigurations": [{"Id": "all", "LambdaFunctionArn": arn,
+                                                       "Events": ["s3:ObjectCreated:*"]}]}
+
+    def refused_with() -> dict:
+        with pytest.raises(ClientError) as refused:
+            s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration=configuration)
+        assert error_of(refused) == ("InvalidArgument", 400)
+        return refused.value.response["Error"]
+
+    error = refused_with()   # no policy at all
+    assert error["Message"] == "Unable to validate the following destination configurations"
+    assert (error["ArgumentName1"], error["ArgumentValue1"]) == (arn, f"Not authorized to invoke function [{arn}]")
+    allow_s3(lam, arn, bucket_name("other"), statement_id="another-bucket")   # SourceArn of another bucket
+    refused_with()
+    lam.add_permission(FunctionName=arn, StatementId="another-account", Action="lambda:InvokeFunction",
+                       Principal="s3.amazonaws.com", SourceArn=f"arn:aws:s3:::{name}", SourceAccount="000000000000")
+    refused_with()
+    assert "LambdaFunctionConfigurations" not in s3.get_bucket_notification_configuration(Bucket=name)
+    allow_s3(lam, arn, name)
+    s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration=configuration)
+    assert [c["Id"] for c in s3.get_bucket_notification_configuration(Bucket=name)["LambdaFunctionConfigurations"]] \
+        == ["all"]

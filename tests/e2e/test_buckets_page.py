@@ -13,6 +13,7 @@ import boto3
 from botocore.config import Config
 from playwright.sync_api import expect
 
+from tests.aws.s3_support import allow_s3
 from tests.e2e.test_machine_executions import api_caller
 from tests.integration.cluster import wait_until
 
@@ -55,6 +56,10 @@ def test_a_bucket_is_made_filled_by_drag_and_drop_browsed_previewed_and_emptied(
                                region_name="us-east-1").client("s3", endpoint_url=base,
                                                                config=Config(retries={"max_attempts": 1}))
     arn = f"arn:aws:lambda:us-east-1:{admin['account']}:function:{fn}"
+    lam = boto3.session.Session(aws_access_key_id=admin["key"], aws_secret_access_key=admin["secret"],
+                                region_name="us-east-1").client("lambda", endpoint_url=base,
+                                                                config=Config(retries={"max_attempts": 1}))
+    allow_s3(lam, arn, name)   # S3 invokes a function only when its policy allows it
     s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration={"LambdaFunctionConfigurations": [
         {"Id": "docs-created", "LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:*"],
          "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "docs/"}]}}}]})

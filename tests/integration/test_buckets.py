@@ -12,6 +12,7 @@ import pytest
 from botocore.config import Config
 
 from tests.aws.lambda_kit import TRUST_LAMBDA, echo_zip, unique
+from tests.aws.s3_support import allow_s3
 from tests.integration.cluster import PG_HOST, PG_PORT, PG_USER, Cluster, wait_until
 from tests.integration.conftest import require_services
 
@@ -69,6 +70,7 @@ def test_a_notification_is_delivered_once_by_a_worker(s3_cluster):
                                    Role=role, Code={"ZipFile": echo_zip()})
     name = unique("it-notify")
     s3.create_bucket(Bucket=name)
+    allow_s3(lam, function["FunctionArn"], name)
     s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration={"LambdaFunctionConfigurations": [
         {"Id": "all", "LambdaFunctionArn": function["FunctionArn"], "Events": ["s3:ObjectCreated:*"]}]})
     s3.put_object(Bucket=name, Key="in/event.json", Body=b"{}")

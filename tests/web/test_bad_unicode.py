@@ -70,7 +70,9 @@ BODIES = {
     ("api-bucket-object", "PUT"): None,
     # Loading a sample app reads no body.
     ("api-sample-load", "POST"): None,
-    ("api-bucket-notifications", "PUT"): {"state_machines": [
+    ("api-bucket-notifications", "PUT"): {"functions": [
+        {"LambdaFunctionArn": "hello", "Events": ["s3:ObjectCreated:*"],
+         "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": ".jpg"}]}}}], "state_machines": [
         {"StateMachineArn": "flow", "Events": ["s3:ObjectCreated:*"],
          "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "uploads/"}]}}}]},
 }

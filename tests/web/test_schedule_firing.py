@@ -10,6 +10,7 @@ import threading
 from datetime import datetime, timedelta, timezone
 from unittest import mock
 
+from django.db import OperationalError
 from django.test import override_settings
 
 from editor.errors import ApiError
@@ -165,6 +166,78 @@ class FiringTests(ScheduleSetup, WebTestCase):
         fired = fire_due(tick + timedelta(seconds=1))
         self.assertEqual([f.tick_at for f in fired], [tick])
         self.assertEqual(Invocation.objects.filter(source=Invocation.Source.SCHEDULE).count(), 1)
+
+    def test_a_start_failing_inside_flowbench_is_tried_again_as_the_retry_policy_says(self):
+        self.schedule(Target={"Arn": function_arn(self.alice, "tick"), "RoleArn": role_arn(self.alice, "scheduler-invoke"),
+                              "Input": '{"attempt": "<aws.scheduler.attempt-number>"}',
+                              "RetryPolicy": {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 600}})
+        locked = mock.patch("editor.services.invocations.start_invocation",
+                            side_effect=OperationalError("database is locked"))
+        with locked:
+            first = fire_due(T0)[0]
+        self.assertEqual((first.attempts, first.retry_at, first.invocation), (1, T0 + timedelta(seconds=1), None))
+        self.assertIn("Attempt 1 could not start the target (OperationalError: database is locked); attempt 2 at",
+                      first.error)
+        self.assertEqual(fire_due(T0 + timedelta(milliseconds=500)), [])   # not due yet
+        with locked:
+            second = fire_due(T0 + timedelta(seconds=1))[0]
+        self.assertEqual((second.pk, second.attempts, second.retry_at), (first.pk, 2, T0 + timedelta(seconds=3)))
+        # The third attempt starts it; its input says which attempt it is.
+        third = fire_due(T0 + timedelta(seconds=3))[0]
+        self.assertEqual((third.pk, third.attempts, third.retry_at, third.error), (first.pk, 3, None, ""))
+        self.assertEqual(third.invocation.request, {"attempt": "3"})
+        self.assertEqual(len(self.fires()), 1)
+        fires = self.call("GET", "/api/schedules/default/every5").data["fires"]
+        self.assertEqual([(f["attempts"], f["retry_at"], f["invocation"]) for f in fires],
+                         [(3, None, str(third.invocation_id))])
+
+    def test_retries_stop_at_the_policys_attempts_and_age(self):
+        def target(**policy):
+            return {"Arn": function_arn(self.alice, "tick"), "RoleArn": role_arn(self.alice, "scheduler-invoke"),
+                    **({"RetryPolicy": policy} if policy else {})}
+
+        self.schedule()   # no RetryPolicy: Scheduler's defaults, 185 attempts within a day
+        self.schedule(name="few", Target=target(MaximumRetryAttempts=1))
+        self.schedule(name="young", Target=target(MaximumEventAgeInSeconds=60))
+        failing = mock.patch("editor.services.invocations.start_invocation", side_effect=OperationalError("disk I/O"))
+        with failing:
+            fire_due(T0)
+            fire_due(T0 + timedelta(seconds=1))
+        few = self.fires("few")[0]
+        self.assertEqual((few.attempts, few.retry_at), (2, None))   # one retry, then no more
+        self.assertIn("no more attempts (its RetryPolicy)", few.error)
+        for name in ("every5", "young"):
+            fire = self.fires(name)[0]
+            self.assertEqual((fire.attempts, fire.retry_at), (2, T0 + timedelta(seconds=3)), name)
+        # 70 seconds after the tick: "young"'s event is too old to try again; the default policy tries.
+        retried = fire_due(T0 + timedelta(seconds=70))
+        self.assertEqual([f.schedule_name for f in retried], ["every5"])
+        self.assertEqual((retried[0].attempts, retried[0].error), (3, ""))
+        self.assertIsNotNone(retried[0].invocation)
+        young = self.fires("young")[0]
+        self.assertEqual((young.attempts, young.retry_at, young.invocation), (2, None, None))
+        self.assertIn("Not tried again: the event is older than MaximumEventAgeInSeconds (60).", young.error)
+
+    def test_an_at_schedule_that_deletes_itself_waits_for_its_last_attempt(self):
+        self.schedule("once", "at(2027-03-01T13:00:00)", ActionAfterCompletion="DELETE")
+        due = datetime(2027, 3, 1, 13, 0, tzinfo=timezone.utc)
+        with mock.patch("editor.services.invocations.start_invocation", side_effect=OperationalError("locked")):
+            fire_due(due)
+        self.assertTrue(Schedule.objects.filter(name="once").exists())   # an attempt is still to come
+        retried = fire_due(due + timedelta(seconds=1))
+        self.assertEqual((retried[0].attempts, retried[0].error), (2, ""))
+        self.assertFalse(Schedule.objects.filter(name="once").exists())
+        self.assertEqual(ScheduleFire.objects.get(schedule_name="once").invocation, retried[0].invocation)
+
+    def test_a_disabled_schedule_is_not_tried_again(self):
+        self.schedule()
+        with mock.patch("editor.services.invocations.start_invocation", side_effect=OperationalError("locked")):
+            fire_due(T0)
+        set_state(self.alice, "every5", None, "DISABLED", now=T0)
+        self.assertEqual(fire_due(T0 + timedelta(seconds=5)), [])
+        fire = self.fires()[0]
+        self.assertEqual((fire.attempts, fire.retry_at), (1, None))
+        self.assertIn("Not tried again: the schedule was deleted or disabled.", fire.error)
 
     def test_the_input_gets_the_schedulers_context_attributes(self):
         self.schedule(Target={"Arn": function_arn(self.alice, "tick"), "RoleArn": role_arn(self.alice, "scheduler-invoke"),

@@ -60,6 +60,16 @@ class SchedulesApiTests(WebTestCase):
             (self.body(ScheduleExpression="rate(" + "1" * 300 + " minutes)"), "ScheduleExpression", "256"),
             (self.body(Target={"Arn": "a" * 2000, "RoleArn": role_arn(self.alice, "sched")}), "Target.Arn", "1600"),
             (self.body(Target={"Arn": function_arn(self.alice, "tick"), "RoleArn": 7}), "Target.RoleArn", "ARN"),
+            *[(self.body(Target={"Arn": function_arn(self.alice, "tick"), "RoleArn": role_arn(self.alice, "sched"),
+                                 "RetryPolicy": policy}), f"Target.RetryPolicy.{member}", words)
+              for policy, member, words in (
+                  ({"MaximumRetryAttempts": 186}, "MaximumRetryAttempts", "from 0 to 185"),
+                  ({"MaximumRetryAttempts": -1}, "MaximumRetryAttempts", "from 0 to 185"),
+                  ({"MaximumRetryAttempts": "3"}, "MaximumRetryAttempts", "whole number"),
+                  ({"MaximumEventAgeInSeconds": 59}, "MaximumEventAgeInSeconds", "from 60 to 86400"),
+                  ({"MaximumEventAgeInSeconds": 86401}, "MaximumEventAgeInSeconds", "from 60 to 86400"),
+                  ({"MaximumEventAgeInSeconds": 600.5}, "MaximumEventAgeInSeconds", "whole number"),
+                  ({"Attempts": 3}, "Attempts", "not a member"))],
         ]
         for body, field, words in cases:
             with self.subTest(field=field):

@@ -25,7 +25,7 @@ class Command(BaseCommand):
         token = services.create_signin_link(admin)
         hours = settings.FLOWBENCH_SIGNIN_LINK_SECONDS // 3600
         database = settings.DATABASES["default"]
-        where = database["NAME"] if database["ENGINE"].endswith("sqlite3") else \
+        where = database["NAME"] if database["ENGINE"] == "flowbench.sqlite" else \
             f"{database['NAME']} on {database['HOST'] or 'localhost'}"
         self.stdout.write(f"The database ({where}) is ready: its migrations are applied.")
         self.stdout.write("")

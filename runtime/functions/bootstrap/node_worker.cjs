@@ -190,7 +190,25 @@ function bridgeApi(socketPath, port) {
   server.unref();
 }
 
+// A standby worker (started with a third argument "standby" before its function is known) says
+// ready once loaded, then takes one frame {"env": the function's environment}: its code is in
+// LAMBDA_TASK_ROOT by then, and it goes on as a worker started for that function.
+function takeFunction() {
+  send("I", "");
+  const size = readExact(4).readUInt32BE(0);
+  const { env } = JSON.parse(readExact(size).toString("utf8"));
+  const pwd = process.env.PWD;   // what the sandbox itself set (bubblewrap's --chdir)
+  for (const key of Object.keys(process.env)) delete process.env[key];
+  Object.assign(process.env, env, pwd ? { PWD: pwd } : {});
+  process.chdir(env.LAMBDA_TASK_ROOT);
+  require("module")._initPaths();   // NODE_PATH as the function's environment gives it
+}
+
 async function main() {
+  if (process.argv[4] === "standby") {
+    await import("node:fs");   // starts the ES module loader, which loading the handler uses
+    takeFunction();
+  }
   installConsole();
   if (process.env.FLOWBENCH_API_SOCKET) {
     bridgeApi(process.env.FLOWBENCH_API_SOCKET, Number(process.env.FLOWBENCH_API_PORT));

@@ -4,7 +4,11 @@ Runs inside the sandbox under the system Python with the standard library only. 
 travels on its own pipes, a request pipe and a response pipe, so nothing user code
 prints on stdout/stderr (the log pipe) can pass for a protocol message.
 
-The two fd numbers come as arguments: `python_worker.py REQUEST_FD RESPONSE_FD`.
+The two fd numbers come as arguments: `python_worker.py REQUEST_FD RESPONSE_FD [standby]`.
+A standby worker is started before its function is known: it says ready (I) once the interpreter
+and this module are loaded, then takes one frame {"env": the function's environment} (its code is
+in LAMBDA_TASK_ROOT by then), becomes that function's worker and answers I or F as a worker
+started for it does.
 Frames out: one kind byte, a 4-byte big-endian length, the body.
   I  ready (handler loaded)          F  init failed: error object, then the worker exits
   R  response: JSON text             B  response: raw bytes the handler returned
@@ -183,12 +187,27 @@ def bridge_api(path, port):
     relay.relay_api(path, port)
 
 
+def take_function(requests):
+    """Waits, as a standby worker, for the function it is to run: its environment replaces the
+    one the worker started with (time zone included), as if it had been started with it."""
+    send(b"I", b"")
+    (size,) = struct.unpack(">I", read_exact(requests, 4))
+    env = json.loads(read_exact(requests, size))["env"]
+    pwd = os.environ.get("PWD")   # what the sandbox itself set (bubblewrap's --chdir)
+    os.environ.clear()
+    os.environ.update(env, **({"PWD": pwd} if pwd else {}))
+    time.tzset()
+    os.chdir(env["LAMBDA_TASK_ROOT"])
+
+
 def main():
     # Forked children keep these pipes, exec'd programs must not.
     os.set_inheritable(REQUESTS, False)
     os.set_inheritable(RESPONSES, False)
     os.register_at_fork(after_in_child=forget_protocol)
     requests = os.fdopen(REQUESTS, "rb", buffering=65536)
+    if sys.argv[3:] == ["standby"]:
+        take_function(requests)
     task_root = os.environ["LAMBDA_TASK_ROOT"]
     sys.path.insert(0, task_root)
     # After the code, as on Lambda: the layers' python folders, then requirements.txt's package.

@@ -200,6 +200,17 @@ def relay_api(path, port)
   end
 end
 
+# A standby worker (a third argument "standby") is started before its function is known: it says
+# ready once loaded, then takes one frame {"env": the function's environment} (its code is in
+# LAMBDA_TASK_ROOT by then) and goes on as a worker started for that function.
+if ARGV[2] == 'standby'
+  send_frame('I', '')
+  size = read_exact(4).unpack1('N')
+  pwd = ENV['PWD']   # what the sandbox itself set (bubblewrap's --chdir)
+  ENV.replace(JSON.parse(read_exact(size))['env'].merge(pwd ? { 'PWD' => pwd } : {}))
+  Dir.chdir(ENV['LAMBDA_TASK_ROOT'])
+end
+
 api_socket = ENV.delete('FLOWBENCH_API_SOCKET')
 api_port = ENV.delete('FLOWBENCH_API_PORT')
 relay_api(api_socket, Integer(api_port)) if api_socket

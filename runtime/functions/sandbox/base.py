@@ -13,8 +13,10 @@ stderr share a third pipe, read as log lines while the handler runs.
 
 from __future__ import annotations
 
+import json
 import os
 import select
+import shutil
 import signal
 import struct
 import subprocess
@@ -131,7 +133,13 @@ class Sandbox(ABC):
     credentials_expire: float = float("inf")
     secrets: tuple = ()
 
-    def __init__(self, spec, runtime, code_dir: str, settings: SandboxSettings, env: dict):
+    def __init__(self, spec, runtime, code_dir: str, settings: SandboxSettings, env: dict,
+                 standby: bool = False):
+        # A standby worker is started for a shape of function (runtime, memory, /tmp size,
+        # network) before its function is known, with an empty code_dir of its own; assume()
+        # then makes it one function's worker (see the runner's standby pool).
+        self.standby = standby
+        self.owns_code_dir = standby   # a standby's code folder goes when it stops
         self.spec = spec
         self.runtime = runtime
         self.code_dir = code_dir
@@ -159,6 +167,16 @@ class Sandbox(ABC):
                 "AWS_ENDPOINT_URL": f"http://127.0.0.1:{BRIDGE_PORT}"}
 
     # --- what a backend provides -------------------------------------------------------------
+
+    @abstractmethod
+    def worker_env(self) -> dict:
+        """Returns the worker's whole environment: self.env plus what the backend adds (where the
+        code, runtime, packages and SDK are; the API relay's variables)."""
+
+    def worker_args(self, request_fd: int, response_fd: int) -> list[str]:
+        """Returns the bootstrap's arguments: the protocol's pipes, and "standby" for a standby
+        worker."""
+        return [str(request_fd), str(response_fd), *(["standby"] if self.standby else [])]
 
     @abstractmethod
     def command(self, request_fd: int, response_fd: int) -> tuple[list[str], dict]:
@@ -274,6 +292,31 @@ class Sandbox(ABC):
         self.stop()
         raise InitFailed(reply, init_ms)
 
+    def assume(self, spec, env: dict, code_dir: str, on_line: Callable[[str], None],
+               timeout: float = INIT_TIMEOUT) -> float:
+        """Makes this standby worker the worker of `spec` (whose shape it was started for) with
+        `env`: links the version's code from `code_dir` into its own, sends the environment and
+        waits for the handler to load; returns the init duration in ms. Raises InitFailed (after
+        stopping the worker) as start() does."""
+        started = time.perf_counter()
+        self.spec, self.env, self.standby = spec, env, False
+        link_tree(code_dir, self.code_dir)
+        frame = json.dumps({"env": self.worker_env()}).encode()
+        self._logs.reset(on_line)
+        self.containment.resume()
+        try:
+            os.write(self._request_w, struct.pack(">I", len(frame)) + frame)
+        except OSError:
+            pass  # the worker died; _wait reports how
+        reply = self._wait(time.monotonic() + min(timeout, INIT_TIMEOUT), spec.memory * 1024)
+        init_ms = (time.perf_counter() - started) * 1000
+        if reply.kind == "ready":
+            self.containment.freeze_soon()
+            self.last_used = time.monotonic()
+            return init_ms
+        self.stop()
+        raise InitFailed(reply, init_ms)
+
     def _new_cgroup(self, memory_mb: int):
         """Returns a cgroup for the worker, or None where the host gives none."""
         host = self.settings.cgroups
@@ -334,6 +377,8 @@ class Sandbox(ABC):
             self.process = None
             self.containment.close()
             self.cleanup()
+            if self.owns_code_dir:
+                shutil.rmtree(self.code_dir, ignore_errors=True)
 
     @property
     def alive(self) -> bool:
@@ -463,3 +508,25 @@ def _exit_status(returncode: int) -> str:
     if returncode > 128:  # bwrap reports the sandboxed process's signal as 128 + n
         return _exit_status(128 - returncode)
     return f"exit status {returncode}"
+
+
+def link_tree(source: str, target: str) -> None:
+    """Fills the empty directory `target` with `source`'s files as hard links (copies where the
+    two are on different file systems) and its directories and symbolic links as they are."""
+    for folder, dirs, files in os.walk(source):
+        into = os.path.join(target, os.path.relpath(folder, source))
+        for name in dirs:
+            path = os.path.join(folder, name)
+            if os.path.islink(path):
+                os.symlink(os.readlink(path), os.path.join(into, name))
+            else:
+                os.mkdir(os.path.join(into, name), 0o755)
+        for name in files:
+            path = os.path.join(folder, name)
+            if os.path.islink(path):
+                os.symlink(os.readlink(path), os.path.join(into, name))
+                continue
+            try:
+                os.link(path, os.path.join(into, name))
+            except OSError:
+                shutil.copy2(path, os.path.join(into, name))

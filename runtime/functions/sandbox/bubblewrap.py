@@ -78,13 +78,21 @@ class BubblewrapSandbox(Sandbox):
 
     name = "bubblewrap"
 
+    def worker_env(self):
+        env = dict(self.env, LAMBDA_TASK_ROOT="/var/task", LAMBDA_RUNTIME_DIR="/var/runtime",
+                   **self.package_env())
+        if self.settings.sdk_dirs.get(self.runtime.family):
+            env["FLOWBENCH_SDK_DIR"] = SDK_MOUNTS[self.runtime.family]
+        if self.settings.api_socket:
+            env.update(self.api_bridge_env(SOCKET_MOUNT))
+        return env
+
     def command(self, request_fd, response_fd):
         self.uid = UIDS.take()
         spec = self.spec
         runtime_dir = os.path.join(self.settings.work_dir, "runtime")
         bootstrap = "/var/runtime/" + os.path.basename(self.runtime.bootstrap)
-        env = dict(self.env, LAMBDA_TASK_ROOT="/var/task", LAMBDA_RUNTIME_DIR="/var/runtime",
-                   **self.package_env())
+        env = self.worker_env()
         options = ["--die-with-parent", "--new-session",
                 "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
                 "--hostname", "localhost",
@@ -98,11 +106,10 @@ class BubblewrapSandbox(Sandbox):
         sdk = self.settings.sdk_dirs.get(self.runtime.family)
         if sdk:   # the AWS SDK, read-only, where the worker looks for it after the function's code
             options += ["--ro-bind", sdk, SDK_MOUNTS[self.runtime.family]]
-            env["FLOWBENCH_SDK_DIR"] = SDK_MOUNTS[self.runtime.family]
-        bridge = self.api_bridge_env(SOCKET_MOUNT) if self.settings.api_socket else {}
-        if bridge:   # network off: the API alone, through the host's socket
+        # Network off: the API alone, through the host's socket (a standby worker's function
+        # may need it, so it has it whenever its network is off).
+        if "FLOWBENCH_API_SOCKET" in env or (self.standby and self.settings.api_socket and not spec.network):
             options += ["--ro-bind", self.settings.api_socket, SOCKET_MOUNT]
-            env.update(bridge)
         options += ["--ro-bind", self.code_dir, "/var/task",
                     "--ro-bind", runtime_dir, "/var/runtime",
                     *(["--ro-bind", spec.packages, PACKAGES_MOUNT] if spec.packages else []),
@@ -118,7 +125,7 @@ class BubblewrapSandbox(Sandbox):
         argv, popen = launch_argv(self, self.uid, [
             bubblewrap_path(), "--args", str(options_r),
             "--", *interpreter_argv(self.runtime, bootstrap, spec.memory),
-            str(request_fd), str(response_fd)])
+            *self.worker_args(request_fd, response_fd)])
         return argv, {**popen, "env": env, "cwd": "/", "pass_fds": [options_r]}
 
     @classmethod

@@ -108,6 +108,19 @@ class PlainSandbox(Sandbox):
 
     name = "plain"
 
+    def worker_env(self):
+        runtime_dir = os.path.join(self.settings.work_dir, "runtime")
+        env = dict(self.env, LAMBDA_TASK_ROOT=self.code_dir, LAMBDA_RUNTIME_DIR=runtime_dir,
+                   TMPDIR=self.tmp, **self.package_env())
+        sdk = self.settings.sdk_dirs.get(self.runtime.family)
+        if sdk:   # the AWS SDK, which the worker reads after the function's own code
+            env["FLOWBENCH_SDK_DIR"] = sdk
+            if self.runtime.family == "nodejs":
+                env["NODE_PATH"] = ":".join(filter(None, [env.get("NODE_PATH"), sdk]))   # require() reads it; import does not (see runtime/functions/sdk)
+        if self.uid is not None and self.settings.api_socket:   # its network is off (see below)
+            env.update(self.api_bridge_env(self.settings.api_socket))
+        return env
+
     def command(self, request_fd, response_fd):
         self.uid = UIDS.take()
         self.home = os.path.join(self.settings.work_dir, f"worker-{id(self):x}")
@@ -118,15 +131,7 @@ class PlainSandbox(Sandbox):
             os.chown(self.tmp, self.uid, self.uid)
         runtime_dir = os.path.join(self.settings.work_dir, "runtime")
         bootstrap = os.path.join(runtime_dir, os.path.basename(self.runtime.bootstrap))
-        env = dict(self.env, LAMBDA_TASK_ROOT=self.code_dir, LAMBDA_RUNTIME_DIR=runtime_dir,
-                   TMPDIR=self.tmp, **self.package_env())
-        sdk = self.settings.sdk_dirs.get(self.runtime.family)
-        if sdk:   # the AWS SDK, which the worker reads after the function's own code
-            env["FLOWBENCH_SDK_DIR"] = sdk
-            if self.runtime.family == "nodejs":
-                env["NODE_PATH"] = ":".join(filter(None, [env.get("NODE_PATH"), sdk]))   # require() reads it; import does not (see runtime/functions/sdk)
-        if self.uid is not None and self.settings.api_socket:   # its network is off (see below)
-            env.update(self.api_bridge_env(self.settings.api_socket))
+        env = self.worker_env()
         keeper = [sys.executable, "-I", "-S", os.path.join(runtime_dir, "keeper.py")]
         if self.uid is not None:
             keeper += ["--uid", str(self.uid)]
@@ -138,7 +143,7 @@ class PlainSandbox(Sandbox):
         for name, value in worker_limits(self, self.uid):
             keeper += ["--limit", f"{name}={value}"]
         argv = [*keeper, "--", *interpreter_argv(self.runtime, bootstrap, self.spec.memory),
-                str(request_fd), str(response_fd)]
+                *self.worker_args(request_fd, response_fd)]
         return argv, {"env": env, "cwd": self.code_dir}
 
     def find_worker_pid(self):

@@ -119,9 +119,16 @@ class BucketOperations(S3Base):
             if configuration.get(other):
                 raise AwsError("InvalidArgument", f"Flowbench delivers bucket notifications to functions "
                                                   f"(LambdaFunctionConfigurations), not {other}.", 400)
-        notifications.set_notifications(bucket, configuration.get("LambdaFunctionConfigurations") or [])
+        try:
+            notifications.set_notifications(bucket, configuration.get("LambdaFunctionConfigurations") or [])
+        except notifications.DestinationRefused as refused:   # S3 names each destination and why
+            fields = {}
+            for number, (arn, why) in enumerate(refused.refused, start=1):
+                fields[f"ArgumentName{number}"] = arn
+                fields[f"ArgumentValue{number}"] = why
+            raise AwsError("InvalidArgument", refused.SUMMARY, 400, fields=fields) from None
         return {}
 
     def GetBucketNotificationConfiguration(self, params: dict) -> dict:
         bucket = self.bucket(params["Bucket"], "s3:GetBucketNotification")
-        return {"LambdaFunctionConfigurations": bucket.notifications or None}
+        return {"LambdaFunctionConfigurations": notifications.public(bucket.notifications) or None}
