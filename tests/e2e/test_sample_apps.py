@@ -238,6 +238,7 @@ def test_a_person_without_the_samples_loads_them_with_the_button(apps_server, br
         base = apps_server["base"]
         page.goto(f"{base}/samples/")
         expect(page.locator(".sample-card .sample-state").filter(has_text="Not loaded")).to_have_count(2)
+        shot(page, "samples-not-loaded")
         page.goto(f"{base}/samples/photo-proxies/")
         expect(page.locator("body")).to_have_attribute("data-ready", "true")
         expect(page.locator("#sample-resources tr.missing")).not_to_have_count(0)
