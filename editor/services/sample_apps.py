@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from django.db import IntegrityError
+
 from editor.errors import ApiError
 from editor.samples.apps import SampleApp, all_apps, app_named
 from editor.services.samples import failed, installing
@@ -35,5 +37,9 @@ def app_state(app: SampleApp, user) -> dict:
 def load_app(app_id, user) -> dict:
     """Loads the app `app_id` for `user` (only what they lack); returns {"app", "created", "installing"}."""
     app = find_app(app_id)
-    created = app.load(user)
+    try:
+        created = app.load(user)
+    except IntegrityError:   # another request (a second click) made the same part meanwhile
+        raise ApiError("ResourceConflict", f"{app.title} is being loaded by another request: reload the page.",
+                       status=409) from None
     return {"app": app.id, "created": created, "installing": installing(user, app.functions) if app.functions else []}

@@ -177,6 +177,21 @@ class SampleApiTests(WebTestCase):
         self.assertIn(f"photos-{account_id(self.bob)}", page)
         self.assertNotIn(f"photos-{account_id(self.alice)}", page)
 
+    def test_a_load_racing_another_is_a_conflict_not_a_500(self):
+        from dataclasses import replace
+        from unittest import mock
+
+        from django.db import IntegrityError
+
+        def racing(user):
+            raise IntegrityError("UNIQUE constraint failed: editor_function.owner_id, editor_function.name")
+
+        app = replace(app_named("crawler"), load=racing)
+        with mock.patch("editor.services.sample_apps.app_named", return_value=app):
+            response = self.call("POST", "/api/samples/crawler/load")
+        self.assertApiError(response, 409, "ResourceConflict")
+        self.assertIn("another request", response.data["error"]["message"])
+
     def test_the_load_endpoint_is_for_people_signed_in(self):
         from django.test import Client
 
