@@ -145,6 +145,7 @@ def test_the_photo_app_makes_a_proxy_of_an_uploaded_photo_and_refuses_a_text(app
     expect(page.locator("#drop-prefix")).to_have_text(f"{bucket}/uploads/")
     run = upload_and_run(page, call, "pitch.png", "image/png", png(400, 300))
     assert run["status"] == "SUCCEEDED", run
+    expect(page.locator('#objects tr[data-key="uploads/pitch.png"]')).to_contain_text("image/png")
     proxy = [o for o in call("GET", f"/api/buckets/{bucket}/objects?prefix=proxies/")["objects"]
              if o["key"] == "proxies/pitch.png"][0]
     head = aws(apps_server, "s3").head_object(Bucket=bucket, Key="proxies/pitch.png")
