@@ -37,7 +37,7 @@ __all__ = ["create_api", "get_api", "list_apis", "update_api", "delete_api", "cr
            "delete_integration", "create_stage", "get_stage", "update_stage", "delete_stage", "api_endpoint",
            "host_endpoint", "find_api", "integration_function", "integration_target", "route_function",
            "create_deployment", "get_deployment", "update_deployment", "delete_deployment", "snapshot", "SERVICE_SUBTYPES",
-           "ServiceSubtype", "PATH_PREFIX"]
+           "ServiceSubtype", "quick_create", "add_route", "integration_machine", "PATH_PREFIX"]
 
 PATH_PREFIX = "/http-api/"
 _ALPHABET = string.ascii_lowercase + string.digits
@@ -595,6 +595,80 @@ def delete_deployment(deployment: ApiDeployment) -> None:
         raise ApiError("BadRequest", f"Deployment {deployment.deployment_id} is served by stage {used[0]}: deploy "
                        "another to it, or delete the stage, first.", field="DeploymentId")
     deployment.delete()
+
+
+# -- the studio's page: an API, a route, from a target ARN ------------------------------------
+
+def _target_integration(api: HttpApi, target_arn, credentials_arn) -> ApiIntegration:
+    """Returns an integration of `api` calling the function or starting the state machine
+    `target_arn` names (one already there when it has the same target), made otherwise: a Lambda
+    proxy (payload 2.0), or a Step Functions integration with the request's body as the input
+    (StartSyncExecution for an Express machine, StartExecution else) done as `credentials_arn`."""
+    from editor.services.schedules import resolve_target
+
+    target = resolve_target(api.owner, target_arn)
+    if target is None:
+        raise ApiError("BadRequest", f"Target {target_arn or '(none)'} is not a function or a state machine of this "
+                       "account.", field="Target")
+    if target.kind == "function":
+        same = api.integrations.filter(integration_uri=target_arn, integration_subtype="").first()
+        return same or create_integration(api, integration_type="AWS_PROXY", integration_uri=target_arn,
+                                          payload_format_version="2.0")
+    subtype = ("StepFunctions-StartSyncExecution" if target.machine.type == "EXPRESS"
+               else "StepFunctions-StartExecution")
+    _check_role(api.owner, credentials_arn, f"states:{SERVICE_SUBTYPES[subtype].operation}", target_arn)
+    parameters = {"StateMachineArn": target_arn, "Input": "$request.body"}
+    for same in api.integrations.filter(integration_subtype=subtype, credentials_arn=credentials_arn or ""):
+        if same.request_parameters == parameters:
+            return same
+    return create_integration(api, integration_type="AWS_PROXY", integration_subtype=subtype,
+                              payload_format_version="1.0", credentials_arn=credentials_arn,
+                              request_parameters=parameters)
+
+
+def _check_role(user, credentials_arn, action: str, resource: str) -> None:
+    """Refuses a role API Gateway could not assume, or whose policy does not allow `action` on
+    `resource` (the studio says so when the route is made; the AWS API, as AWS, when it is called)."""
+    from editor.services.policy import evaluate
+    from editor.services.schedules import resolve_role
+
+    role = resolve_role(user, _credentials(user, credentials_arn))
+    if "apigateway" not in role.trusted:
+        raise ApiError("BadRequest", f"The role {role.name} does not trust apigateway.amazonaws.com (its trust "
+                       "policy), so API Gateway cannot assume it.", field="CredentialsArn")
+    if evaluate(role.policy, action, resource) != "allow":
+        raise ApiError("BadRequest", f"The role {role.name} is not allowed to perform {action} on {resource}.",
+                       field="CredentialsArn")
+
+
+@transaction.atomic
+def quick_create(user, *, name, target_arn, route_key=None, credentials_arn=None) -> HttpApi:
+    """Creates an HTTP API whose route `route_key` ($default unless given) calls the function or
+    starts the state machine `target_arn`, on an AutoDeploy $default stage."""
+    api = create_api(user, name=name)
+    route_text = "$default" if route_key in (None, "") else route_key
+    integration = _target_integration(api, target_arn, credentials_arn)
+    create_route(api, route_key=route_text, target=f"integrations/{integration.integration_id}")
+    create_stage(api, name="$default", auto_deploy=True)
+    return api
+
+
+@transaction.atomic
+def add_route(api: HttpApi, *, route_key, target_arn, credentials_arn=None) -> ApiRoute:
+    """Adds the route `route_key` to the function or state machine `target_arn`."""
+    text = _route_key(api, route_key)
+    if api.routes.filter(route_key=text).exists():
+        raise ApiError("Conflict", f"Unable to create route {text}. The route already exists.", status=409,
+                       field="RouteKey")
+    integration = _target_integration(api, target_arn, credentials_arn)
+    return create_route(api, route_key=text, target=f"integrations/{integration.integration_id}")
+
+
+def integration_machine(integration: ApiIntegration) -> str | None:
+    """Returns the name of the state machine a Step Functions integration's static StateMachineArn
+    names (None for a function, or a machine the request chooses)."""
+    found = _MACHINE_ARN.match((integration.request_parameters or {}).get("StateMachineArn") or "")
+    return found["name"] if found else None
 
 
 def triggers_for(function) -> list[dict]:
