@@ -68,7 +68,7 @@ function routeRow(route) {
 
 function integrationRow(i) {
   const details = i.subtype
-    ? el("div", {}, el("div", { class: "mono", text: Object.entries(i.request_parameters || {}).map(([k, v]) => `${k} = ${v}`).join("\n") }),
+    ? el("div", {}, ...Object.entries(i.request_parameters || {}).map(([k, v]) => el("div", { class: "mono", text: `${k} = ${v}` })),
       el("div", { class: "muted", text: `role ${i.credentials_arn}` }))
     : el("div", { class: "mono", text: i.uri });
   return el("tr", { "data-integration": i.integration_id },
