@@ -686,5 +686,5 @@ def triggers_for(function) -> list[dict]:
                           "href": f"/websocket-apis/#{api.api_id}"})
         elif keys:
             found.append({"kind": "http-api", "title": f"API Gateway: {api.name}", "label": ", ".join(sorted(keys)),
-                          "detail": api_endpoint(api), "href": api_endpoint(api)})
+                          "detail": api_endpoint(api), "href": f"/http-apis/#{api.api_id}"})
     return found
