@@ -177,4 +177,8 @@ createForm.addEventListener("submit", async (event) => {
   }
 });
 
-load();
+// A link to one API (the function page's trigger box: /http-apis/#<api-id>) shows it once drawn.
+load().then(() => {
+  const wanted = location.hash ? document.getElementById(location.hash.slice(1)) : null;
+  if (wanted) wanted.scrollIntoView();
+});
