@@ -92,6 +92,16 @@ def test_create_an_api_call_it_route_to_a_state_machine_and_delete_it(server, pa
     assert started.json()["executionArn"].startswith(made["machine"].replace(":stateMachine:", ":execution:"))
     shot(page, "http-apis")
 
+    # The machine's page lists the route that starts it.
+    page.goto(f"{base}/state-machines/{machine}/")
+    page.click('.modes [data-mode="config"]')
+    card = page.locator(f'#http-api-routes tr[data-api="{api_id}"]')
+    expect(card).to_contain_text("POST /orders")
+    expect(card).to_contain_text("StartExecution")
+    shot(page, "machine-http-api-routes")
+    card.get_by_role("link", name=name).click()
+    expect(page).to_have_url(re.compile(f"/http-apis/#{api_id}$"))
+
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator(f'section[data-api="{api_id}"]').get_by_role("button", name="Delete API").click()
     expect(page.locator(f'section[data-api="{api_id}"]')).to_have_count(0)
