@@ -72,11 +72,13 @@ def _perform(service: Service, protocol, request: Request, context: Context):
         raise provider.translate(error) from None
 
 
-def call_as(principal, signing_name: str, operation: str, params: dict, request_id: str) -> Response:
+def call_as(principal, signing_name: str, operation: str, params: dict, request_id: str, *,
+            wait_limit: float | None = None) -> Response:
     """Returns the response of a JSON-protocol service's `operation` (Step Functions' StartExecution)
     called with `params` as `principal`, with no signature: what an AWS service integration does
-    with the role it assumed. The parameters are checked against the model as a signed call's are,
-    and the answer (or the refusal) is written as that call's would be."""
+    with the role it assumed, waiting at most `wait_limit` seconds for what it starts. The
+    parameters are checked against the model as a signed call's are, and the answer (or the
+    refusal) is written as that call's would be."""
     from editor.aws.services import registry
     from editor.services.accounts import region
 
@@ -86,8 +88,8 @@ def call_as(principal, signing_name: str, operation: str, params: dict, request_
     request = Request("POST", "/", headers={"X-Amz-Target": f"{spec.target_prefix}.{operation}",
                                             "Content-Type": protocol._content_type(spec)}, body=json_bytes(params))
     try:
-        return protocol.serialize(spec, *_perform(service, protocol, request, Context(principal, request_id,
-                                                                                       region())), request_id)
+        context = Context(principal, request_id, region(), wait_limit)
+        return protocol.serialize(spec, *_perform(service, protocol, request, context), request_id)
     except AwsError as error:
         return protocol.serialize_error(spec, error, request_id)
     except Exception:

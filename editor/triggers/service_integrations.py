@@ -9,6 +9,7 @@ as for any caller of the AWS API), and the service's own answer returned, as API
     refused by the service             its status and its error ({"__type", "message"}): bad input
                                        400, the role's policy not allowing it 403 AccessDeniedException
     a role that cannot be assumed      500 {"message": "Internal Server Error"}
+    no answer within TimeoutInMillis   503 {"message": "Service Unavailable"} (a sync execution goes on)
 
     call(api, integration, request, endpoint, request_id) -> Answer
 """
@@ -88,5 +89,8 @@ def call(api: HttpApi, integration: ApiIntegration, request, endpoint: Endpoint,
             return _internal_error()
         if mapped is not None:
             params[member] = mapped
-    response = call_as(principal, kind.signing_name, kind.operation, params, request_id)
+    response = call_as(principal, kind.signing_name, kind.operation, params, request_id,
+                       wait_limit=integration.timeout_ms / 1000)
+    if response.headers.get("x-amzn-ErrorType") == "IntegrationTimeout":
+        return Answer(503, [("Content-Type", "application/json")], b'{"message":"Service Unavailable"}')
     return Answer(response.status, [("Content-Type", "application/json")], response.body)

@@ -24,6 +24,7 @@ ALLOW_STATES = {"Version": "2012-10-17", "Statement": [
 PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"got.$": "$"}, "End": True}}}
 WAIT = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 600, "End": True}}}
 FAIL = {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Sold.Out", "Cause": "no more left"}}}
+SLOW = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3, "End": True}}}
 
 
 def _role(aws, person, name: str, trust: dict, policy: dict | None) -> str:
@@ -48,7 +49,8 @@ def shop(aws, server):
             "standard": _machine(aws, person, "orders", PASS),
             "waiting": _machine(aws, person, "waiting", WAIT),
             "express": _machine(aws, person, "quote", PASS, "EXPRESS"),
-            "failing": _machine(aws, person, "sold-out", FAIL, "EXPRESS")}
+            "failing": _machine(aws, person, "sold-out", FAIL, "EXPRESS"),
+            "slow": _machine(aws, person, "slow", SLOW, "EXPRESS")}
 
 
 def _integration(gw, api_id, subtype, parameters, role, **extra) -> str:
@@ -102,6 +104,8 @@ def test_a_sync_route_answers_the_express_result_and_a_stop_route_stops(aws, sho
         "POST /quote": lambda a: _integration(gw, a, sync, {"StateMachineArn": shop["express"],
                                                             "Input": "$request.body.payload"}, shop["role"]),
         "GET /sold-out": lambda a: _integration(gw, a, sync, {"StateMachineArn": shop["failing"]}, shop["role"]),
+        "GET /slow": lambda a: _integration(gw, a, sync, {"StateMachineArn": shop["slow"]}, shop["role"],
+                                            TimeoutInMillis=300),
         "DELETE /runs": lambda a: _integration(gw, a, "StepFunctions-StopExecution",
                                                {"ExecutionArn": "$request.querystring.arn",
                                                 "Cause": "stopped by ${request.header.x-who}"}, shop["role"]),
@@ -113,6 +117,9 @@ def test_a_sync_route_answers_the_express_result_and_a_stop_route_stops(aws, sho
     assert json.loads(result["input"]) == {"size": "L"} and result["billingDetails"]["billedDurationInMilliseconds"]
     failed = httpx.get(api["ApiEndpoint"] + "/sold-out").json()
     assert (failed["status"], failed["error"], failed["cause"]) == ("FAILED", "Sold.Out", "no more left")
+    # An execution that outlasts the integration's TimeoutInMillis: API Gateway gives up, it goes on.
+    slow = httpx.get(api["ApiEndpoint"] + "/slow", timeout=60)
+    assert slow.status_code == 503 and slow.json() == {"message": "Service Unavailable"}
 
     running = sfn.start_execution(stateMachineArn=shop["waiting"])["executionArn"]
     stopped = httpx.delete(api["ApiEndpoint"] + "/runs", params={"arn": running}, headers={"X-Who": "desk"})
