@@ -1,7 +1,7 @@
 """The JSON API of the HTTP APIs page: each of the user's HTTP APIs with its invoke URLs, its routes
 and what each calls (a function or a state machine, with links), its integrations, its stages with
 their deployments, and the last requests its functions answered; quick create (a name, a target and
-a route key), add a route, delete an API. Bodies use API Gateway's member names (`Name`, `Target`,
+a route key), add a route, deploy a stage, delete an API. Bodies use API Gateway's member names (`Name`, `Target`,
 `RouteKey`, `CredentialsArn`), which refusals name as their `field`."""
 
 from __future__ import annotations
@@ -116,4 +116,16 @@ def http_api_routes(request, api_id):
     api_obj = _http_api(request, api_id)
     http_apis.add_route(api_obj, route_key=data.get("RouteKey"), target_arn=data.get("Target"),
                         credentials_arn=data.get("CredentialsArn"))
+    return JsonResponse(api_json(api_obj), status=201)
+
+
+@api("POST")
+def http_api_deployments(request, api_id):
+    """Deploys the API as it is now to the stage `StageName` (one without AutoDeploy)."""
+    data = read_json(request)
+    api_obj = _http_api(request, api_id)
+    stage = data.get("StageName")
+    if not isinstance(stage, str) or not stage:
+        raise ApiError("BadRequest", "StageName names the stage to deploy to.", field="StageName")
+    http_apis.create_deployment(api_obj, description=data.get("Description") or "", stage_name=stage)
     return JsonResponse(api_json(api_obj), status=201)

@@ -55,6 +55,8 @@ api_patterns = [
     path("api/http-apis", api_http_apis.http_api_list, name="api-http-apis"),
     path("api/http-apis/<str:api_id>", api_http_apis.http_api_detail, name="api-http-api"),
     path("api/http-apis/<str:api_id>/routes", api_http_apis.http_api_routes, name="api-http-api-routes"),
+    path("api/http-apis/<str:api_id>/deployments", api_http_apis.http_api_deployments,
+         name="api-http-api-deployments"),
     path("api/access-keys", api_keys.access_key_list, name="api-access-keys"),
     path("api/access-keys/<str:key_id>", api_keys.access_key_detail, name="api-access-key"),
     path("api/schedules", api_schedules.schedule_list, name="api-schedules"),

@@ -1,7 +1,7 @@
 // The HTTP APIs page: each API's invoke URLs, its routes and what each calls (a function or a state
 // machine, linked), its integrations, its stages with their deployments and the last requests its
 // functions answered; quick create (name, target, route key, and a role for a state machine), add
-// a route, delete an API.
+// a route, deploy a stage that is not deployed automatically, delete an API.
 import { api, el, showFieldErrors, timeAgo } from "./api.js";
 
 const root = document.getElementById("apis");
@@ -76,12 +76,22 @@ function integrationRow(i) {
     el("td", {}, details), el("td", { text: i.payload_format_version }));
 }
 
-function stageRow(s) {
+function stageRow(a, s) {
+  const deploy = s.auto_deploy ? null : el("button", { type: "button", class: "small", text: "Deploy", onclick: async (event) => {
+    const cell = event.target.closest("td");
+    try {
+      await api("POST", `/api/http-apis/${a.api_id}/deployments`, { StageName: s.name });
+      await load();
+    } catch (error) {
+      cell.append(el("div", { class: "bad", text: error.message }));
+    }
+  } });
   return el("tr", { "data-stage": s.name },
     el("td", { text: s.name }), el("td", {}, el("a", { href: s.url + "/", class: "mono invoke-url", text: s.url + "/" })),
     el("td", { text: s.auto_deploy ? "yes" : "no" }),
     el("td", { class: "mono", text: s.deployment_id || "not deployed" }),
-    el("td", { text: s.deployed_at ? timeAgo(s.deployed_at) : "—", title: s.deployed_at || "" }));
+    el("td", { text: s.deployed_at ? timeAgo(s.deployed_at) : "—", title: s.deployed_at || "" }),
+    el("td", {}, deploy));
 }
 
 function requestRow(r) {
@@ -139,7 +149,7 @@ function section(a) {
     el("h3", { text: "Integrations" }),
     table(`integrations-${a.api_id}`, ["Integration", "Type", "Calls", "Payload"], a.integrations.map(integrationRow), "No integrations yet."),
     el("h3", { text: "Stages" }),
-    table(`stages-${a.api_id}`, ["Stage", "Invoke URL", "Auto-deploy", "Deployment", "Deployed"], a.stages.map(stageRow),
+    table(`stages-${a.api_id}`, ["Stage", "Invoke URL", "Auto-deploy", "Deployment", "Deployed", ""], a.stages.map((s) => stageRow(a, s)),
       "No stage yet: nothing is served."),
     el("h3", { text: "Recent requests" }),
     table(`requests-${a.api_id}`, ["When", "Request", "Route", "Stage", "Function", "Status"], a.requests.map(requestRow),

@@ -1,5 +1,5 @@
 """The HTTP APIs page in a real browser: quick create an API to a function, see its route, stage and
-deployment, call its URL and see the request listed; add a route that starts a state machine (a role
+deployment, deploy a stage without AutoDeploy, call its URL and see the request listed; add a route that starts a state machine (a role
 API Gateway cannot assume is refused on the form) and call it; bad input on the forms; delete."""
 
 from __future__ import annotations
@@ -25,6 +25,14 @@ roles.create_role(admin, {{"name": {role!r}, "trusted": ["apigateway"], "policy"
 machines.create_machine(admin, {{"name": {machine!r}, "type": "STANDARD", "role": "flowbench-sample-role",
     "definition": json.dumps({{"StartAt": "P", "States": {{"P": {{"Type": "Pass", "End": True}}}}}})}})
 print(json.dumps({{"role": role_arn(admin, {role!r}), "machine": state_machine_arn(admin, {machine!r})}}))
+"""
+
+
+STAGE = """
+from django.contrib.auth import get_user_model
+from editor.services import http_apis
+admin = get_user_model().objects.get(username="admin")
+http_apis.create_stage(http_apis.get_api(admin, {api_id!r}), name="prod")
 """
 
 
@@ -62,13 +70,24 @@ def test_create_an_api_call_it_route_to_a_state_machine_and_delete_it(server, pa
     endpoint = section.locator("a.endpoint").get_attribute("href")
     assert endpoint.endswith(f"/http-api/{api_id}/")
 
+    # A stage without AutoDeploy serves nothing until it is deployed from the page.
+    manage(server["env"], code=STAGE.format(api_id=api_id))
+    page.reload()
+    prod = page.locator(f'#stages-{api_id} tr[data-stage="prod"]')
+    expect(prod).to_contain_text("not deployed")
+    assert httpx.get(endpoint + "prod/items/1", timeout=60).status_code == 404
+    prod.get_by_role("button", name="Deploy").click()
+    expect(prod.locator("td").nth(3)).to_have_text(re.compile(r"^[a-z0-9]{6}$"))
+    assert httpx.get(endpoint + "prod/items/1", timeout=60).status_code == 200
+
     called = httpx.get(endpoint + "items/42", timeout=60)
     assert called.status_code == 200, called.text
     page.reload()
     requests = page.locator(f"#requests-{api_id} tr[data-request]")
-    expect(requests).to_have_count(1)
-    expect(requests).to_contain_text("GET /items/42")
-    expect(requests).to_contain_text("GET /items/{id}")
+    expect(requests).to_have_count(2)   # the newest first
+    expect(requests.first).to_contain_text("GET /items/42")
+    expect(requests.first).to_contain_text("GET /items/{id}")
+    expect(requests.nth(1)).to_contain_text("prod")
 
     # A route to the state machine: the role field appears; a role that does not trust API Gateway is refused.
     section = page.locator(f'section[data-api="{api_id}"]')

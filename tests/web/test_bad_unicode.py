@@ -68,6 +68,7 @@ BODIES = {
     ("api-buckets", "POST"): {"name": "photos"},
     ("api-http-apis", "POST"): {"Name": "shop", "Target": "arn:aws:lambda:us-east-1:1:function:hello",
                                 "RouteKey": "GET /items/{id}"},
+    ("api-http-api-deployments", "POST"): {"StageName": "prod", "Description": "first"},
     ("api-http-api-routes", "POST"): {"RouteKey": "POST /orders", "Target": "arn:aws:states:us-east-1:1:stateMachine:flow",
                                       "CredentialsArn": "arn:aws:iam::1:role/runner"},
     # The body is the object's bytes, not JSON.

@@ -90,3 +90,22 @@ class HttpApisApiTests(WebTestCase):
                                    {"RouteKey": "GET /a", "Target": self.function}).status_code, 404)
         self.assertEqual(ApiRoute.objects.filter(api__api_id=api_id).count(), 1)
         self.assertEqual(ApiIntegration.objects.filter(api__api_id=api_id).count(), 1)
+
+    def test_a_stage_without_auto_deploy_is_deployed_from_the_page(self):
+        from editor.services import http_apis
+
+        api_id = self.call("POST", "/api/http-apis", {"Name": "shop", "Target": self.function}).data["api_id"]
+        http_apis.create_stage(http_apis.get_api(self.alice, api_id), name="prod")
+        before = self.call("GET", f"/api/http-apis/{api_id}").data
+        self.assertIsNone(next(s for s in before["stages"] if s["name"] == "prod")["deployment_id"])
+        deployed = self.call("POST", f"/api/http-apis/{api_id}/deployments", {"StageName": "prod"})
+        self.assertEqual(deployed.status_code, 201, deployed.content)
+        prod = next(s for s in deployed.data["stages"] if s["name"] == "prod")
+        self.assertTrue(prod["deployment_id"] and prod["url"].endswith(f"/http-api/{api_id}/prod"))
+
+        self.assertApiError(self.call("POST", f"/api/http-apis/{api_id}/deployments", {}), 400, field="StageName")
+        self.assertApiError(self.call("POST", f"/api/http-apis/{api_id}/deployments", {"StageName": "$default"}),
+                            400, field="StageName")   # AutoDeploy
+        self.assertApiError(self.call("POST", f"/api/http-apis/{api_id}/deployments", {"StageName": "nope"}), 404)
+        self.assertEqual(self.call("POST", f"/api/http-apis/{api_id}/deployments", {"StageName": "prod"},
+                                   client=self.bob_client).status_code, 404)
