@@ -161,7 +161,9 @@ def _check_target(user, uri) -> str:
         raise ApiError("BadRequest", "IntegrationUri is a Lambda function's ARN.", field="IntegrationUri")
     ref = parse_function(_INVOKE_URI.match(uri)["arn"] if _INVOKE_URI.match(uri) else uri)
     if ref is None or not uri.startswith("arn:") or ref.account not in (None, account_id(user)):
-        raise ApiError("BadRequest", f"IntegrationUri {uri} is not the ARN of one of your functions.",
+        hint = (" (a state machine is reached through an AWS service integration: IntegrationSubtype "
+                "StepFunctions-StartExecution with RequestParameters.StateMachineArn)") if ":states:" in uri else ""
+        raise ApiError("BadRequest", f"IntegrationUri {uri} is not the ARN of one of your functions{hint}.",
                        field="IntegrationUri")
     return uri
 
