@@ -262,3 +262,20 @@ def test_a_stage_serves_its_deployment_until_the_next_and_auto_deploy_serves_eve
     assert error_of(lambda: gw.create_deployment(ApiId=api_id, StageName="nope"))[:2] == ("NotFoundException", 404)
     assert error_of(lambda: gw.update_stage(ApiId=api_id, StageName="prod", DeploymentId="zzzzzz"))[:2] == (
         "NotFoundException", 404)
+
+
+def test_the_readme_aws_cli_example_starts_an_execution(server, shop):
+    from tests.aws.test_lambda_functions import cli
+
+    api = cli(server, shop, "apigatewayv2", "create-api", "--name", "cli-orders", "--protocol-type", "HTTP")
+    made = cli(server, shop, "apigatewayv2", "create-integration", "--api-id", api["ApiId"],
+               "--integration-type", "AWS_PROXY", "--integration-subtype", "StepFunctions-StartExecution",
+               "--payload-format-version", "1.0", "--credentials-arn", shop["role"], "--request-parameters",
+               json.dumps({"StateMachineArn": shop["standard"], "Input": "$request.body",
+                           "Name": "cli-${request.path.id}"}))
+    cli(server, shop, "apigatewayv2", "create-route", "--api-id", api["ApiId"], "--route-key", "POST /orders/{id}",
+        "--target", f"integrations/{made['IntegrationId']}")
+    cli(server, shop, "apigatewayv2", "create-stage", "--api-id", api["ApiId"], "--stage-name", "$default",
+        "--auto-deploy")
+    started = httpx.post(api["ApiEndpoint"] + "/orders/17", content=b'{"item": "ball"}')
+    assert started.status_code == 200 and started.json()["executionArn"].endswith(":execution:orders:cli-17")
