@@ -38,7 +38,7 @@ def deploy_existing_stages(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('editor', '0017_websocket_apis'),
+        ('editor', '0018_hygiene_schedule_fire_attempts'),
     ]
 
     operations = [
