@@ -640,12 +640,18 @@ class HttpApi(models.Model):
 
 
 class ApiIntegration(models.Model):
-    """Where an HTTP API's route sends its requests: a function (AWS_PROXY, payload format 2.0)."""
+    """Where an HTTP API's route sends its requests: a function (AWS_PROXY, payload format 2.0 or
+    1.0), or an AWS service's action (AWS_PROXY with `integration_subtype`, such as
+    StepFunctions-StartExecution: `request_parameters` map the request to the action's members,
+    done as the role `credentials_arn` names)."""
 
     api = models.ForeignKey(HttpApi, on_delete=models.CASCADE, related_name="integrations")
     integration_id = models.CharField(max_length=7)
     integration_type = models.CharField(max_length=16, default="AWS_PROXY")
-    integration_uri = models.CharField(max_length=2048)
+    integration_uri = models.CharField(max_length=2048, blank=True, default="")
+    integration_subtype = models.CharField(max_length=64, blank=True, default="")
+    credentials_arn = models.CharField(max_length=2048, blank=True, default="")
+    request_parameters = models.JSONField(default=dict, blank=True)
     integration_method = models.CharField(max_length=16, blank=True, default="POST")
     payload_format_version = models.CharField(max_length=8, default="2.0")
     timeout_ms = models.PositiveIntegerField(default=30000)
@@ -679,12 +685,31 @@ class ApiRoute(models.Model):
         ordering = ["id"]
 
 
+class ApiDeployment(models.Model):
+    """A deployment of an HTTP API: its routes and integrations as they were when it was made
+    (`snapshot`: {"routes": [...], "integrations": {id: {...}}}), which the stages pointing at it serve."""
+
+    api = models.ForeignKey(HttpApi, on_delete=models.CASCADE, related_name="deployments")
+    deployment_id = models.CharField(max_length=10)
+    description = models.CharField(max_length=1024, blank=True, default="")
+    auto_deployed = models.BooleanField(default=False)
+    snapshot = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["api", "deployment_id"], name="api_deployment_id_unique")]
+        ordering = ["created_at", "id"]
+
+
 class ApiStage(models.Model):
-    """A stage of an HTTP API: "$default" serves at the API's root, another name under /<name>/."""
+    """A stage of an HTTP API: "$default" serves at the API's root, another name under /<name>/;
+    it serves its `deployment` (an AutoDeploy stage is deployed again on every change)."""
 
     api = models.ForeignKey(HttpApi, on_delete=models.CASCADE, related_name="stages")
     name = models.CharField(max_length=128)
     auto_deploy = models.BooleanField(default=False)
+    deployment = models.ForeignKey(ApiDeployment, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="stages")
     description = models.CharField(max_length=1024, blank=True, default="")
     stage_variables = models.JSONField(default=dict, blank=True)
     managed = models.BooleanField(default=False)

@@ -3,8 +3,9 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path, re_path
 
-from editor import (api, api_buckets, api_keys, api_layers, api_machines, api_samples, api_schedules, api_tasks,
-                    api_triggers, api_websockets, views, views_lambda, views_machines, views_operations, views_samples)
+from editor import (api, api_buckets, api_http_apis, api_keys, api_layers, api_machines, api_samples, api_schedules,
+                    api_tasks, api_triggers, api_websockets, views, views_lambda, views_machines, views_operations,
+                    views_samples)
 
 api_patterns = [
     path("api/runtimes", api.runtimes, name="api-runtimes"),
@@ -52,6 +53,11 @@ api_patterns = [
     path("api/task-tokens/failure", api_tasks.send_failure, name="api-task-failure"),
     path("api/task-tokens/heartbeat", api_tasks.send_heartbeat, name="api-task-heartbeat"),
     path("api/websocket-apis", api_websockets.websocket_api_list, name="api-websocket-apis"),
+    path("api/http-apis", api_http_apis.http_api_list, name="api-http-apis"),
+    path("api/http-apis/<str:api_id>", api_http_apis.http_api_detail, name="api-http-api"),
+    path("api/http-apis/<str:api_id>/routes", api_http_apis.http_api_routes, name="api-http-api-routes"),
+    path("api/http-apis/<str:api_id>/deployments", api_http_apis.http_api_deployments,
+         name="api-http-api-deployments"),
     path("api/access-keys", api_keys.access_key_list, name="api-access-keys"),
     path("api/access-keys/<str:key_id>", api_keys.access_key_detail, name="api-access-key"),
     path("api/schedules", api_schedules.schedule_list, name="api-schedules"),
@@ -82,6 +88,7 @@ urlpatterns = [
     path("buckets/", views.bucket_list, name="bucket-list"),
     path("buckets/<str:name>/", views.bucket_page, name="bucket"),
     path("websocket-apis/", views.websocket_api_list, name="websocket-api-list"),
+    path("http-apis/", views.http_api_list, name="http-api-list"),
     path("api/layers", api_layers.layer_list, name="api-layers"),
     path("api/layers/<str:name>/versions", api_layers.layer_versions, name="api-layer-versions"),
     path("api/layers/<str:name>/versions/<int:version>", api_layers.layer_version, name="api-layer-version"),

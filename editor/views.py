@@ -112,6 +112,12 @@ def bucket_page(request, name):
     return render(request, "editor/bucket.html", {"page": "buckets", "bucket": bucket})
 
 
+def http_api_list(request):
+    """The HTTP APIs page: each API's invoke URLs, routes (to functions and state machines),
+    integrations, stages with their deployments and recent requests; quick create, add a route, delete."""
+    return render(request, "editor/http_api_list.html", {"page": "http-apis"})
+
+
 def websocket_api_list(request):
     """The WebSocket APIs page: each API's routes, live connections and recent messages."""
     return render(request, "editor/websocket_api_list.html", {"page": "websocket-apis"})

@@ -53,10 +53,15 @@ def _call(service: Service, protocol, request: Request, request_id: str):
     principal = authenticate(request, timezone.now())
     if service.base_path is not None:
         request = _under_base(service.base_path, request)
+    return _perform(service, protocol, request, Context(principal, request_id, _region(request)))
+
+
+def _perform(service: Service, protocol, request: Request, context: Context):
+    """Returns (operation, result) of an authenticated request made as `context` says."""
     spec = service.spec
     operation = protocol.operation(spec, request)
     params = protocol.parse(spec, operation, request)
-    provider = service.provider(Context(principal, request_id, _region(request))) if service.provider else None
+    provider = service.provider(context) if service.provider else None
     method = getattr(provider, operation.name, None)
     if method is None:
         raise refusal("unknown_operation", f"Flowbench does not implement {spec.model.service_name}'s "
@@ -65,6 +70,32 @@ def _call(service: Service, protocol, request: Request, request_id: str):
         return operation, method(params)
     except ApiError as error:
         raise provider.translate(error) from None
+
+
+def call_as(principal, signing_name: str, operation: str, params: dict, request_id: str, *,
+            wait_limit: float | None = None) -> Response:
+    """Returns the response of a JSON-protocol service's `operation` (Step Functions' StartExecution)
+    called with `params` as `principal`, with no signature: what an AWS service integration does
+    with the role it assumed, waiting at most `wait_limit` seconds for what it starts. The
+    parameters are checked against the model as a signed call's are, and the answer (or the
+    refusal) is written as that call's would be."""
+    from editor.aws.services import registry
+    from editor.services.accounts import region
+
+    service = registry.by_signing_name[signing_name]
+    spec = service.spec
+    protocol = PROTOCOLS[spec.protocol]
+    request = Request("POST", "/", headers={"X-Amz-Target": f"{spec.target_prefix}.{operation}",
+                                            "Content-Type": protocol._content_type(spec)}, body=json_bytes(params))
+    try:
+        context = Context(principal, request_id, region(), wait_limit)
+        return protocol.serialize(spec, *_perform(service, protocol, request, context), request_id)
+    except AwsError as error:
+        return protocol.serialize_error(spec, error, request_id)
+    except Exception:
+        log.exception("AWS service integration %s (%s.%s) failed", request_id, signing_name, operation)
+        return protocol.serialize_error(spec, refusal("internal", "An internal error occurred. The server's log "
+                                        f"has its details under request id {request_id}."), request_id)
 
 
 def _under_base(base_path: str, request: Request) -> Request:

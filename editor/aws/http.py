@@ -24,6 +24,9 @@ class Request:
     raw_query: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+    # Each header line as it came ((name lowercased, value)), when the server kept them: what an
+    # event that lists a repeated header's values apart (payload format 1.0) reads.
+    header_lines: list[tuple[str, str]] = field(default_factory=list)
 
     def __post_init__(self):
         self.headers = {k.lower(): v for k, v in self.headers.items()}

@@ -23,9 +23,9 @@ from editor.services.policy import default_policy, validate_policy
 ROLE_NAME = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,64}$")
 POLICY_NAME = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,128}$")
 ROLE_PATH = re.compile(r"^(/|/[\x21-\x7e]+/)$")
-TRUSTED = ("states", "lambda", "scheduler")
+TRUSTED = ("states", "lambda", "scheduler", "apigateway")
 SERVICE_PRINCIPALS = {"states": "states.amazonaws.com", "lambda": "lambda.amazonaws.com",
-                      "scheduler": "scheduler.amazonaws.com"}
+                      "scheduler": "scheduler.amazonaws.com", "apigateway": "apigateway.amazonaws.com"}
 DEFAULT_POLICY_NAME = "flowbench-policy"
 # IAM's quota: the inline policies of one role add up to 10,240 characters (whitespace not counted).
 INLINE_POLICIES_LIMIT = 10240
@@ -98,7 +98,8 @@ def trusted_from_document(document, field: str = "assume_role_policy") -> list[s
         for service in services:
             if service not in by_principal:
                 refuse(f"Invalid principal in policy: \"SERVICE\":\"{service}\" (Flowbench roles trust "
-                       "states.amazonaws.com, lambda.amazonaws.com and scheduler.amazonaws.com).")
+                       "states.amazonaws.com, lambda.amazonaws.com, scheduler.amazonaws.com and "
+                       "apigateway.amazonaws.com).")
             found.add(by_principal[service])
     return [t for t in TRUSTED if t in found]
 

@@ -43,11 +43,14 @@ DOORS: list[Door] = [
 ]
 
 
+def _header_lines(scope) -> list[tuple[str, str]]:
+    return [(n.decode("latin-1").lower(), v.decode("latin-1")) for n, v in scope.get("headers", [])]
+
+
 def _headers(scope) -> dict[str, str]:
     """Returns the request's headers, names lowercased, repeated ones joined as HTTP joins them."""
     found: dict[str, str] = {}
-    for raw_name, raw_value in scope.get("headers", []):
-        name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+    for name, value in _header_lines(scope):
         if name in found:
             found[name] = f"{found[name]}{'; ' if name == 'cookie' else ','}{value}"
         else:
@@ -100,7 +103,7 @@ class HttpTriggers:
                 return
         request = Request(method=scope["method"], path=scope["path"], raw_path=raw_path.split("?")[0],
                           raw_query=scope.get("query_string", b"").decode("latin-1"), headers=headers,
-                          body=bytes(body))
+                          body=bytes(body), header_lines=_header_lines(scope))
         client = scope.get("client") or ("", 0)
         where = {"source_ip": client[0] or "", "protocol": f"HTTP/{scope.get('http_version', '1.1')}"}
         # A thread of the request's own, as Django gives each request: a function that runs for

@@ -1,8 +1,10 @@
 """HTTP requests as Lambda events and Lambda results as HTTP responses: API Gateway's payload
-format 2.0, which function URLs and HTTP APIs share (and WebSocket APIs reuse for their events).
+format 2.0, which function URLs and HTTP APIs share (and WebSocket APIs reuse for their events),
+and format 1.0, which an HTTP API's integration may ask for.
 
     event = http_event(request, Endpoint(...), request_id=..., now=...)   -> the event a function gets
     answer = http_answer(payload)                                          -> Answer(status, headers, body)
+    event = http_event_v1(request, Endpoint(...), ...) / answer = http_answer_v1(payload)   format 1.0
     answer = preflight(cors, request) / with_cors(answer, cors, request)   Lambda's CORS handling
 
 Plain data in and out: no Django here. A request is editor.aws.http.Request (headers lowercased,
@@ -22,8 +24,8 @@ from urllib.parse import parse_qsl
 
 from editor.aws.http import Request
 
-__all__ = ["Endpoint", "Answer", "BadResponse", "http_event", "http_answer", "preflight", "with_cors",
-           "is_text_type", "message_answer", "host_name"]
+__all__ = ["Endpoint", "Answer", "BadResponse", "http_event", "http_answer", "http_event_v1", "http_answer_v1",
+           "preflight", "with_cors", "is_text_type", "message_answer", "host_name"]
 
 # Content types whose bodies a function gets as text (anything else arrives base64-encoded).
 _TEXT_TYPES = ("text/", "application/json", "application/javascript", "application/xml", "application/yaml",
@@ -129,6 +131,69 @@ def http_event(request: Request, endpoint: Endpoint, *, request_id: str, now: da
     if endpoint.stage_variables:
         event["stageVariables"] = endpoint.stage_variables
     return event
+
+
+_NO_IDENTITY = ("accessKey", "accountId", "caller", "cognitoAuthenticationProvider", "cognitoAuthenticationType",
+                "cognitoIdentityId", "cognitoIdentityPoolId", "principalOrgId", "user", "userArn")
+
+
+def http_event_v1(request: Request, endpoint: Endpoint, *, request_id: str, now: datetime) -> dict:
+    """Returns the payload format 1.0 event of `request` arriving at `endpoint` at `now`: API
+    Gateway's REST-style event, every header and query parameter also listed with all its values
+    (multiValueHeaders, multiValueQueryStringParameters), the single-valued ones holding the last."""
+    lines = request.header_lines or [(k, v) for k, v in request.headers.items()]
+    multi_headers: dict[str, list[str]] = {}
+    for name, value in lines:
+        multi_headers.setdefault(name, []).append(value)
+    multi_query: dict[str, list[str]] = {}
+    for name, value in parse_qsl(request.raw_query, keep_blank_values=True):
+        multi_query.setdefault(name, []).append(value)
+    body, encoded = _body(request)
+    moment = now.astimezone(timezone.utc)
+    resource = endpoint.route_key.split(" ", 1)[1] if " " in endpoint.route_key else endpoint.route_key
+    identity: dict[str, Any] = {name: None for name in _NO_IDENTITY}
+    identity.update(sourceIp=endpoint.source_ip, userAgent=request.headers.get("user-agent", ""))
+    context = {
+        "accountId": endpoint.account_id, "apiId": endpoint.api_id, "domainName": endpoint.domain_name,
+        "domainPrefix": endpoint.domain_prefix, "extendedRequestId": request_id, "httpMethod": request.method,
+        "identity": identity, "path": endpoint.raw_path, "protocol": endpoint.protocol, "requestId": request_id,
+        "requestTime": moment.strftime("%d/%b/%Y:%H:%M:%S +0000"), "requestTimeEpoch": int(moment.timestamp() * 1000),
+        "resourceId": endpoint.route_key, "resourcePath": resource, "stage": endpoint.stage,
+    }
+    if endpoint.authorizer is not None:
+        context["authorizer"] = endpoint.authorizer
+    return {
+        "version": "1.0", "resource": resource, "path": endpoint.raw_path, "httpMethod": request.method,
+        "headers": {name: values[-1] for name, values in multi_headers.items()},
+        "multiValueHeaders": multi_headers,
+        "queryStringParameters": {name: values[-1] for name, values in multi_query.items()} or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "requestContext": context, "pathParameters": endpoint.path_parameters or None,
+        "stageVariables": endpoint.stage_variables or None, "body": body, "isBase64Encoded": encoded,
+    }
+
+
+def http_answer_v1(payload: Any) -> Answer:
+    """Returns the HTTP response a function's format 1.0 result stands for: an object with
+    statusCode, headers, multiValueHeaders (their lines merged; a header in both keeps the
+    multi-valued lines), body and isBase64Encoded. Anything else is a BadResponse, as API Gateway
+    infers nothing from a 1.0 result."""
+    if not (isinstance(payload, dict) and "statusCode" in payload):
+        raise BadResponse("a payload format 1.0 result is an object with statusCode")
+    multi = {} if payload.get("multiValueHeaders") is None else payload["multiValueHeaders"]
+    if not isinstance(multi, dict) or not all(isinstance(v, list) for v in multi.values()):
+        raise BadResponse("multiValueHeaders is not an object of lists")
+    single = {} if payload.get("headers") is None else payload["headers"]
+    if not isinstance(single, dict):
+        raise BadResponse("headers is not an object")
+    taken = {name.lower() for name in multi}
+    answer = http_answer({**payload, "cookies": None, "multiValueHeaders": None,
+                          "headers": {k: v for k, v in single.items() if k.lower() not in taken}})
+    lines = [(str(name), _header_value(name, value)) for name, values in multi.items() for value in values]
+    if any(name.lower() == "content-type" for name, _ in lines):
+        answer.headers = [(k, v) for k, v in answer.headers if k.lower() != "content-type"]
+    answer.headers += lines
+    return answer
 
 
 def _header_value(name: str, value) -> str:

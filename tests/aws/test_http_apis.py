@@ -86,7 +86,7 @@ def test_routes_with_path_parameters_pick_the_most_specific_on_a_named_stage(aws
         "BadRequestException", 400)
     assert error_of(lambda: gw.create_integration(ApiId=api_id, IntegrationType="AWS_PROXY",
                                                   IntegrationUri="arn:aws:lambda:us-east-1:123456789012:function:x",
-                                                  PayloadFormatVersion="1.0"))[:2] == ("BadRequestException", 400)
+                                                  PayloadFormatVersion="3.0"))[:2] == ("BadRequestException", 400)
     stage = gw.create_stage(ApiId=api_id, StageName="dev", AutoDeploy=True, StageVariables={"tier": "test"})
     assert stage["StageName"] == "dev" and stage["AutoDeploy"] is True
     base = api["ApiEndpoint"]

@@ -7,7 +7,7 @@ PAGES = [
     "/", "/functions/new", "/functions/team-picker/", "/roles/", "/roles/new", "/roles/flowbench-sample-role/",
     "/state-machines/", "/state-machines/new", "/state-machines/youth-football-training/",
     "/state-machines/youth-football-training/executions/",
-    "/buckets/", "/scheduler/", "/websocket-apis/", "/layers/", "/security-credentials/", "/admin/", "/admin/auth/user/", "/admin/auth/user/add/", "/admin/editor/function/",
+    "/buckets/", "/scheduler/", "/http-apis/", "/websocket-apis/", "/layers/", "/security-credentials/", "/admin/", "/admin/auth/user/", "/admin/auth/user/add/", "/admin/editor/function/",
     "/admin/editor/accesskey/",
 ]
 

@@ -66,6 +66,11 @@ BODIES = {
                                          "RoleArn": "arn:aws:iam::1:role/runner"}},
     ("api-schedule-state", "POST"): {"State": "DISABLED"},
     ("api-buckets", "POST"): {"name": "photos"},
+    ("api-http-apis", "POST"): {"Name": "shop", "Target": "arn:aws:lambda:us-east-1:1:function:hello",
+                                "RouteKey": "GET /items/{id}"},
+    ("api-http-api-deployments", "POST"): {"StageName": "prod", "Description": "first"},
+    ("api-http-api-routes", "POST"): {"RouteKey": "POST /orders", "Target": "arn:aws:states:us-east-1:1:stateMachine:flow",
+                                      "CredentialsArn": "arn:aws:iam::1:role/runner"},
     # The body is the object's bytes, not JSON.
     ("api-bucket-object", "PUT"): None,
     # Loading a sample app reads no body.
@@ -109,7 +114,7 @@ class LoneSurrogateTests(LiveWebTestCase):
         kwargs = {"name": {"api-role": "runner", "api-role-policy": "runner", "api-machine": "flow", "api-machine-versions": "flow",
                            "api-machine-executions": "flow", "api-machine-recent-inputs": "flow",
                            "api-machine-version": "flow", "api-machine-test-state": "flow"}.get(pattern.name, "hello"),
-                  "qualifier": "$LATEST", "number": "1", "group": "default", "key": "uploads/a.txt", "policy": "flowbench-policy", "key_id": self.key.access_key_id, "execution_id": self.execution,
+                  "qualifier": "$LATEST", "number": "1", "group": "default", "key": "uploads/a.txt", "policy": "flowbench-policy", "key_id": self.key.access_key_id, "execution_id": self.execution, "api_id": "abcdefghij",
                   "invocation_id": "00000000-0000-0000-0000-000000000000",
                   "event_id": str(TestEvent.objects.get(name="ev1").pk)}
         return reverse(pattern.name, kwargs={k: kwargs[k] for k in pattern.pattern.converters})

@@ -124,5 +124,6 @@ class HttpApiTriggerTests(WebTestCase):
         triggers = self.call("GET", "/api/functions/hello/triggers").data["triggers"]
         self.assertEqual([(t["kind"], t["title"], t["label"]) for t in triggers],
                          [("http-api", "API Gateway: shop", "GET /items/{id}")])
-        self.assertTrue(triggers[0]["href"].endswith(f"/http-api/{api.api_id}"))
+        self.assertEqual(triggers[0]["href"], f"/http-apis/#{api.api_id}")
+        self.assertTrue(triggers[0]["detail"].endswith(f"/http-api/{api.api_id}"))
         self.assertEqual(self.call("GET", "/api/functions/other/triggers").data["triggers"], [])

@@ -1,5 +1,6 @@
 """API Gateway v2 (REST-JSON, signing name `apigateway`): HTTP and WebSocket APIs with their
-routes (a WebSocket route's route response), Lambda proxy integrations and stages. editor.services.http_apis is the writer; requests to an API's address
+routes (a WebSocket route's route response), Lambda proxy and AWS service (Step Functions)
+integrations, stages and deployments. editor.services.http_apis is the writer; requests to an API's address
 are answered in editor.triggers.http_apis.
 
 Each action is authorized as IAM names API Gateway's: `apigateway:<HTTP method>` on
@@ -11,7 +12,7 @@ from __future__ import annotations
 from editor.aws.pagination import paginate_list
 from editor.aws.errors import AwsError
 from editor.aws.providers.base import Provider
-from editor.models import ApiIntegration, ApiRoute, ApiStage, HttpApi
+from editor.models import ApiDeployment, ApiIntegration, ApiRoute, ApiStage, HttpApi
 from editor.services import http_apis, websocket_apis
 
 _INVALID_TOKEN = AwsError("BadRequestException", "Invalid NextToken: pass the NextToken a listing returned.")
@@ -70,17 +71,27 @@ class ApiGatewayV2Provider(Provider):
     @staticmethod
     def _integration_shape(integration: ApiIntegration) -> dict:
         return {"IntegrationId": integration.integration_id, "IntegrationType": integration.integration_type,
-                "IntegrationUri": integration.integration_uri, "IntegrationMethod": integration.integration_method,
+                "IntegrationUri": integration.integration_uri or None, "IntegrationMethod": integration.integration_method,
                 "PayloadFormatVersion": integration.payload_format_version, "ConnectionType": "INTERNET",
                 "TimeoutInMillis": integration.timeout_ms, "ApiGatewayManaged": integration.managed,
-                "Description": integration.description or None}
+                "Description": integration.description or None,
+                "IntegrationSubtype": integration.integration_subtype or None,
+                "CredentialsArn": integration.credentials_arn or None,
+                "RequestParameters": integration.request_parameters or None}
 
     @staticmethod
     def _stage_shape(stage: ApiStage) -> dict:
         return {"StageName": stage.name, "AutoDeploy": stage.auto_deploy, "CreatedDate": stage.created_at,
                 "LastUpdatedDate": stage.updated_at, "Description": stage.description or None,
                 "StageVariables": stage.stage_variables or None, "ApiGatewayManaged": stage.managed,
-                "DefaultRouteSettings": {"DetailedMetricsEnabled": False}, "RouteSettings": {}}
+                "DefaultRouteSettings": {"DetailedMetricsEnabled": False}, "RouteSettings": {},
+                "DeploymentId": stage.deployment.deployment_id if stage.deployment else None}
+
+    @staticmethod
+    def _deployment_shape(deployment: ApiDeployment) -> dict:
+        return {"DeploymentId": deployment.deployment_id, "AutoDeployed": deployment.auto_deployed,
+                "CreatedDate": deployment.created_at, "DeploymentStatus": "DEPLOYED",
+                "Description": deployment.description or None}
 
     # -- APIs ---------------------------------------------------------------------------------
 
@@ -188,7 +199,8 @@ class ApiGatewayV2Provider(Provider):
             api, integration_type=params["IntegrationType"], integration_uri=params.get("IntegrationUri"),
             payload_format_version=params.get("PayloadFormatVersion"),
             integration_method=params.get("IntegrationMethod"), timeout_ms=params.get("TimeoutInMillis"),
-            description=params.get("Description", ""))
+            description=params.get("Description", ""), integration_subtype=params.get("IntegrationSubtype"),
+            credentials_arn=params.get("CredentialsArn"), request_parameters=params.get("RequestParameters"))
         return self._integration_shape(integration)
 
     def GetIntegration(self, params: dict) -> dict:
@@ -204,11 +216,13 @@ class ApiGatewayV2Provider(Provider):
     def UpdateIntegration(self, params: dict) -> dict:
         api = self._api(params, "PATCH", f"/integrations/{params['IntegrationId']}")
         if params.get("IntegrationType") not in (None, "AWS_PROXY"):
-            raise AwsError("BadRequestException", "Flowbench's HTTP APIs integrate functions (AWS_PROXY).")
+            raise AwsError("BadRequestException", "Flowbench's HTTP APIs integrate functions and AWS services "
+                                                  "(AWS_PROXY).")
         integration = http_apis.update_integration(
             http_apis.get_integration(api, params["IntegrationId"]), integration_uri=params.get("IntegrationUri"),
             payload_format_version=params.get("PayloadFormatVersion"), timeout_ms=params.get("TimeoutInMillis"),
-            description=params.get("Description"))
+            description=params.get("Description"), integration_subtype=params.get("IntegrationSubtype"),
+            credentials_arn=params.get("CredentialsArn"), request_parameters=params.get("RequestParameters"))
         return self._integration_shape(integration)
 
     def DeleteIntegration(self, params: dict) -> dict:
@@ -222,7 +236,8 @@ class ApiGatewayV2Provider(Provider):
         api = self._api(params, "POST", "/stages")
         stage = http_apis.create_stage(api, name=params["StageName"], auto_deploy=params.get("AutoDeploy", False),
                                        description=params.get("Description", ""),
-                                       stage_variables=params.get("StageVariables"))
+                                       stage_variables=params.get("StageVariables"),
+                                       deployment_id=params.get("DeploymentId"))
         return self._stage_shape(stage)
 
     def GetStage(self, params: dict) -> dict:
@@ -231,17 +246,47 @@ class ApiGatewayV2Provider(Provider):
 
     def GetStages(self, params: dict) -> dict:
         api = self._api(params, "GET", "/stages")
-        page, token = self._page(list(api.stages.order_by("name")), lambda s: s.name, params)
+        page, token = self._page(list(api.stages.select_related("deployment").order_by("name")), lambda s: s.name,
+                                 params)
         return {"Items": [self._stage_shape(s) for s in page], "NextToken": token}
 
     def UpdateStage(self, params: dict) -> dict:
         api = self._api(params, "PATCH", f"/stages/{params['StageName']}")
         stage = http_apis.update_stage(http_apis.get_stage(api, params["StageName"]),
                                        auto_deploy=params.get("AutoDeploy"), description=params.get("Description"),
-                                       stage_variables=params.get("StageVariables"))
+                                       stage_variables=params.get("StageVariables"),
+                                       deployment_id=params.get("DeploymentId"))
         return self._stage_shape(stage)
 
     def DeleteStage(self, params: dict) -> dict:
         api = self._api(params, "DELETE", f"/stages/{params['StageName']}")
         http_apis.delete_stage(http_apis.get_stage(api, params["StageName"]))
+        return {}
+
+    # -- deployments --------------------------------------------------------------------------
+
+    def CreateDeployment(self, params: dict) -> dict:
+        api = self._api(params, "POST", "/deployments")
+        deployment = http_apis.create_deployment(api, description=params.get("Description", ""),
+                                                 stage_name=params.get("StageName"))
+        return self._deployment_shape(deployment)
+
+    def GetDeployment(self, params: dict) -> dict:
+        api = self._api(params, "GET", f"/deployments/{params['DeploymentId']}")
+        return self._deployment_shape(http_apis.get_deployment(api, params["DeploymentId"]))
+
+    def GetDeployments(self, params: dict) -> dict:
+        api = self._api(params, "GET", "/deployments")
+        page, token = self._page(list(api.deployments.order_by("deployment_id")), lambda d: d.deployment_id, params)
+        return {"Items": [self._deployment_shape(d) for d in page], "NextToken": token}
+
+    def UpdateDeployment(self, params: dict) -> dict:
+        api = self._api(params, "PATCH", f"/deployments/{params['DeploymentId']}")
+        deployment = http_apis.update_deployment(http_apis.get_deployment(api, params["DeploymentId"]),
+                                                 description=params.get("Description"))
+        return self._deployment_shape(deployment)
+
+    def DeleteDeployment(self, params: dict) -> dict:
+        api = self._api(params, "DELETE", f"/deployments/{params['DeploymentId']}")
+        http_apis.delete_deployment(http_apis.get_deployment(api, params["DeploymentId"]))
         return {}

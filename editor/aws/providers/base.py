@@ -23,11 +23,14 @@ from editor.errors import ApiError
 
 @dataclass(frozen=True)
 class Context:
-    """The request a provider answers: who calls, its request id, and the region it names."""
+    """The request a provider answers: who calls, its request id, and the region it names; and how
+    long the caller waits for work it starts to end (None: the operation's own limit), as an API
+    Gateway integration waits at most its TimeoutInMillis."""
 
     principal: Principal
     request_id: str
     region: str
+    wait_limit: float | None = None
 
 
 class Provider:

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 
 from django.db import transaction
 
+from editor.aws.errors import AwsError
 from editor.aws.providers.stepfunctions.common import StatesBase, error, page, revision
 from editor.errors import ApiError
 from editor.models import Execution, ExecutionEvent
@@ -109,7 +110,14 @@ class ExecutionOperations(StatesBase):
 
     def StartSyncExecution(self, params: dict) -> dict:
         execution = self._start(params, "states:StartSyncExecution", synchronous=True)
-        if not executions.wait_for_end(execution, EXPRESS_LIMIT_SECONDS):
+        limit = self.context.wait_limit
+        if limit is not None and limit < EXPRESS_LIMIT_SECONDS:
+            # A caller that waits less (an API Gateway integration's timeout) gives up; the
+            # execution goes on, as an Express execution does when its caller has gone.
+            if not executions.wait_for_end(execution, limit):
+                raise AwsError("IntegrationTimeout", f"The execution did not end within {limit:g} seconds: it goes "
+                               "on without its caller.", 504)
+        elif not executions.wait_for_end(execution, EXPRESS_LIMIT_SECONDS):
             try:
                 executions.stop_execution(self.owner, execution, "States.Timeout",
                                           "The execution ran longer than Express's 5 minutes.")
