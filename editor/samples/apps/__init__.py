@@ -19,7 +19,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Any, Callable
 
-MODULES: tuple[str, ...] = ()
+MODULES: tuple[str, ...] = ("chat",)
 
 
 @dataclass(frozen=True)
