@@ -7,9 +7,8 @@ import { api, el } from "./api.js";
 const STATES = { connecting: "connecting…", connected: "connected", closed: "closed" };
 const MAX_RETRY_MS = 15000;
 
-const stateBadge = document.getElementById("chat-state");
-
 function showState(state, detail = "") {
+  const stateBadge = document.getElementById("chat-state");
   stateBadge.dataset.state = state;
   stateBadge.textContent = STATES[state] + (detail ? ` (${detail})` : "");
 }
@@ -110,7 +109,7 @@ function setUpChat(root) {
       showState("closed", `reconnecting in ${Math.round(retryMs / 1000)} s`);
       retryTimer = setTimeout(open, retryMs);
       retryMs = Math.min(retryMs * 2, MAX_RETRY_MS);
-      note("left", `Connection closed (${event.code}).`);
+      note("dropped", `Connection closed (${event.code}).`);
     });
   }
 
@@ -121,6 +120,7 @@ function setUpChat(root) {
       const current = socket;
       socket = null;
       current.close(1000);
+      note("left", "Left the room.");
     }
     enableSending(false);
     where.textContent = "";
