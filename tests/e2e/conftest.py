@@ -10,17 +10,23 @@ import pytest
 SCREENSHOTS = Path(os.environ.get("FLOWBENCH_SCREENSHOTS", "/tmp/flowbench-screenshots"))
 
 
-@pytest.fixture(scope="session")
-def signed_in(server, browser, tmp_path_factory):
-    """Signs in once with the one-time link; returns the saved session for new browser contexts."""
+def sign_in(browser, server, folder: Path) -> str:
+    """Signs in to `server` with its one-time link; returns the file (in `folder`) holding the
+    session, for new browser contexts."""
     context = browser.new_context()
     page = context.new_page()
     page.goto(server["link"])
     page.wait_for_url(f"{server['base']}/")
-    state = tmp_path_factory.mktemp("browser") / "state.json"
+    state = folder / "state.json"
     context.storage_state(path=str(state))
     context.close()
     return str(state)
+
+
+@pytest.fixture(scope="session")
+def signed_in(server, browser, tmp_path_factory):
+    """Signs in once with the one-time link; returns the saved session for new browser contexts."""
+    return sign_in(browser, server, tmp_path_factory.mktemp("browser"))
 
 
 @pytest.fixture

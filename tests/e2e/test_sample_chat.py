@@ -5,41 +5,26 @@ tab closes and the other keeps talking; a person without the sample is offered t
 
 from __future__ import annotations
 
-import json
 import uuid
 
-import boto3
 import pytest
-from botocore.config import Config
 from playwright.sync_api import expect
 
-from tests.conftest import ADMIN_KEY
+from tests.aws.test_sample_chat import chat_sample_server, room_connections
+from tests.e2e.conftest import sign_in
 from tests.integration.cluster import wait_until
-from tests.live_server import manage, new_person, running_server
+from tests.live_server import new_person
 
 
 @pytest.fixture(scope="module")
 def chat_server(tmp_path_factory):
-    with running_server(tmp_path_factory.mktemp("chat-e2e"), sample_apps=True) as found:
-        admin = json.loads(manage(found["env"], code=ADMIN_KEY).strip().splitlines()[-1])
-        session = boto3.session.Session(aws_access_key_id=admin["key"], aws_secret_access_key=admin["secret"],
-                                        region_name="us-east-1")
-        yield {**found, "bucket": f"chat-rooms-{admin['account']}",
-               "client": lambda service: session.client(service, endpoint_url=found["base"],
-                                                        config=Config(retries={"max_attempts": 1}))}
+    with chat_sample_server(tmp_path_factory.mktemp("chat-e2e")) as found:
+        yield found
 
 
 @pytest.fixture(scope="module")
 def signed_in(chat_server, browser, tmp_path_factory):
-    """Signs the administrator in once with the one-time link; returns the saved session."""
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(chat_server["link"])
-    page.wait_for_url(f"{chat_server['base']}/")
-    state = tmp_path_factory.mktemp("chat-browser") / "state.json"
-    context.storage_state(path=str(state))
-    context.close()
-    return str(state)
+    return sign_in(browser, chat_server, tmp_path_factory.mktemp("chat-browser"))
 
 
 @pytest.fixture
@@ -57,11 +42,6 @@ def context(browser, signed_in):
     yield context
     context.close()
     assert not errors, f"JavaScript errors or CSP refusals on the page: {errors}"
-
-
-def _room(server, room: str) -> dict:
-    body = server["client"]("s3").get_object(Bucket=server["bucket"], Key=f"rooms/{room}.json")["Body"].read()
-    return json.loads(body)["connections"]
 
 
 def _join(page, base: str, name: str, room: str) -> None:
@@ -86,7 +66,7 @@ def test_two_tabs_chat_and_one_keeps_talking_when_the_other_closes(chat_server, 
     second = context.new_page()
     _join(first, base, "Ada", room)
     _join(second, base, "민준", room)
-    assert sorted(c["name"] for c in _room(chat_server, room).values()) == ["Ada", "민준"]
+    assert sorted(c["name"] for c in room_connections(chat_server, room).values()) == ["Ada", "민준"]
 
     _say(first, "Hello from the first tab")
     _say(second, "안녕하세요, 두 번째 탭입니다")
@@ -102,17 +82,17 @@ def test_two_tabs_chat_and_one_keeps_talking_when_the_other_closes(chat_server, 
     shot(first, "chat-01-two-tabs")
 
     # The server drops the first tab's connection (DeleteConnection): it says so and comes back.
-    (first_id,) = [cid for cid, c in _room(chat_server, room).items() if c["name"] == "Ada"]
+    (first_id,) = [cid for cid, c in room_connections(chat_server, room).items() if c["name"] == "Ada"]
     chat_server["client"]("apigatewaymanagementapi").delete_connection(ConnectionId=first_id)
     expect(first.locator(".chat-note.dropped")).to_contain_text("Connection closed")
     expect(first.locator("#chat-state")).to_have_attribute("data-state", "connected", timeout=30000)
-    wait_until(lambda: sorted(c["name"] for c in _room(chat_server, room).values()) == ["Ada", "민준"], 60,
+    wait_until(lambda: sorted(c["name"] for c in room_connections(chat_server, room).values()) == ["Ada", "민준"], 60,
                "the first tab joined the room again")
     _say(first, "back again")
     expect(second.locator(".chat-message").last.locator(".chat-text")).to_have_text("back again")
 
     first.close()
-    wait_until(lambda: [c["name"] for c in _room(chat_server, room).values()] == ["민준"], 60,
+    wait_until(lambda: [c["name"] for c in room_connections(chat_server, room).values()] == ["민준"], 60,
                "the closed tab left the room")
     _say(second, "혼자 남았어요")
     expect(second.locator(".chat-message").last.locator(".chat-text")).to_have_text("혼자 남았어요")
