@@ -36,7 +36,8 @@ from editor.errors import ApiError
 log = logging.getLogger(__name__)
 
 PIECE = 1024 * 1024   # bytes read or kept at a time
-__all__ = ["storage", "save_blob", "read_blob", "open_blob", "forget_blobs", "sweep_blobs", "DatabaseStorage", "TooLarge"]
+__all__ = ["storage", "save_blob", "read_blob", "open_blob", "forget_blobs", "sweep_blobs", "DatabaseStorage",
+           "TooLarge"]
 
 
 class TooLarge(ApiError):

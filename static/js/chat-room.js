@@ -72,7 +72,11 @@ function setUpChat(root) {
 
   function open() {
     clearTimeout(retryTimer);
+    // The stage's address as the server names it, on the host this page came from: the page's
+    // Content-Security-Policy lets it connect to its own origin only (127.0.0.1 and localhost differ).
     const url = new URL(root.dataset.url);
+    url.protocol = window.location.protocol === "https:" ? "wss:" : "ws:";
+    url.host = window.location.host;
     url.searchParams.set("name", nameInput.value.trim());
     url.searchParams.set("room", roomInput.value.trim());
     showState("connecting");

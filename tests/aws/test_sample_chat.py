@@ -103,7 +103,8 @@ def test_a_connection_gone_without_a_word_is_dropped_when_a_message_finds_it_gon
             "Gone0000000x": {"name": "ghost", "joined": "2026-01-01T00:00:00Z"}}}).encode())
         _send(talker, "anyone?")
         assert _next(talker)["text"] == "anyone?"
-        wait_until(lambda: list(room_connections(chat_server, room)) == [talker_id], 60, "the Gone connection was dropped")
+        wait_until(lambda: list(room_connections(chat_server, room)) == [talker_id], 60,
+                   "the Gone connection was dropped")
 
 
 def test_clients_joining_at_once_are_all_kept(chat_server):

@@ -94,7 +94,8 @@ class ChatSampleTests(WebTestCase):
         api = chat.chat_api(self.alice)
         bucket = f"chat-rooms-{account_id(self.alice)}"
         self.assertEqual(found, [
-            {"kind": "WebSocket API", "name": f"flowbench-chat ({api.api_id})", "href": f"/websocket-apis/#{api.api_id}"},
+            {"kind": "WebSocket API", "name": f"flowbench-chat ({api.api_id})",
+             "href": f"/websocket-apis/#{api.api_id}"},
             {"kind": "Function", "name": "chat-connect", "href": "/functions/chat-connect/"},
             {"kind": "Function", "name": "chat-disconnect", "href": "/functions/chat-disconnect/"},
             {"kind": "Function", "name": "chat-sendmessage", "href": "/functions/chat-sendmessage/"},
