@@ -4,8 +4,8 @@ from django.contrib.auth.views import LogoutView
 from django.urls import path, re_path
 
 from editor import (api, api_buckets, api_http_apis, api_keys, api_layers, api_machines, api_samples, api_schedules,
-                    api_tasks, api_triggers, api_websockets, views, views_lambda, views_machines, views_operations,
-                    views_samples)
+                    api_tasks, api_triggers, api_websockets, views, views_chat, views_lambda, views_machines,
+                    views_operations, views_samples)
 
 api_patterns = [
     path("api/runtimes", api.runtimes, name="api-runtimes"),
@@ -89,6 +89,7 @@ urlpatterns = [
     path("buckets/<str:name>/", views.bucket_page, name="bucket"),
     path("websocket-apis/", views.websocket_api_list, name="websocket-api-list"),
     path("http-apis/", views.http_api_list, name="http-api-list"),
+    path("samples/chat/room/", views_chat.chat_room, name="sample-chat-room"),
     path("api/layers", api_layers.layer_list, name="api-layers"),
     path("api/layers/<str:name>/versions", api_layers.layer_versions, name="api-layer-versions"),
     path("api/layers/<str:name>/versions/<int:version>", api_layers.layer_version, name="api-layer-version"),

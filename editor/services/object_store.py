@@ -4,6 +4,7 @@ can reach a path outside the store.
 
     name, size, md5 = save_blob(chunks, limit)   # the whole blob written, or nothing named
     for piece in read_blob(name, start, end): ...
+    for piece in open_blob(name, start, end): ...   # opened now: a later overwrite cannot cut it off
     forget_blobs(names)                          # removed once the transaction that dropped them commits
     sweep_blobs(older_than)                      # what killed processes left: blobs no row names
 
@@ -35,7 +36,8 @@ from editor.errors import ApiError
 log = logging.getLogger(__name__)
 
 PIECE = 1024 * 1024   # bytes read or kept at a time
-__all__ = ["storage", "save_blob", "read_blob", "forget_blobs", "sweep_blobs", "DatabaseStorage", "TooLarge"]
+__all__ = ["storage", "save_blob", "read_blob", "open_blob", "forget_blobs", "sweep_blobs", "DatabaseStorage",
+           "TooLarge"]
 
 
 class TooLarge(ApiError):
@@ -135,17 +137,37 @@ def save_blob(pieces: Iterable[bytes], limit: int) -> tuple[str, int, str]:
 
 def read_blob(name: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
     """Yields the bytes of the blob from `start` up to `end` (exclusive; None: its end)."""
-    with storage().open(name, "rb") as handle:
+    yield from open_blob(name, start, end)
+
+
+def open_blob(name: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+    """Returns the bytes of the blob from `start` up to `end` as read_blob does, from a handle
+    opened now, with the first piece read already: a write that replaces the object and deletes
+    this blob while the bytes are sent does not cut them off (an open file outlives its name; a
+    blob in the database that fits one piece is read whole). Raises FileNotFoundError when the
+    blob is gone already."""
+    handle = storage().open(name, "rb")
+    try:
         if start:
             handle.seek(start)
         left = None if end is None else end - start
-        while left is None or left > 0:
-            piece = handle.read(PIECE if left is None else min(PIECE, left))
-            if not piece:
+        first = handle.read(PIECE if left is None else min(PIECE, left))
+    except BaseException:
+        handle.close()
+        raise
+    return _pieces(handle, first, None if left is None else left - len(first))
+
+
+def _pieces(handle, first: bytes, left: int | None) -> Iterator[bytes]:
+    with handle:
+        piece = first
+        while piece:
+            yield piece
+            if left is not None and left <= 0:
                 return
+            piece = handle.read(PIECE if left is None else min(PIECE, left))
             if left is not None:
                 left -= len(piece)
-            yield piece
 
 
 def blob_pieces(names: Iterable[str]) -> Iterator[bytes]:

@@ -8,6 +8,7 @@ import io
 from urllib.parse import urlsplit
 
 import boto3
+from asgiref.sync import async_to_sync
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from django.test import Client
@@ -25,6 +26,19 @@ class _Raw(io.BytesIO):
             chunk = self.read()
 
 
+async def _joined(pieces) -> bytes:
+    return b"".join([piece async for piece in pieces])
+
+
+def _body(response) -> bytes:
+    """Returns the whole body of a response, streamed (from an async iterator: GetObject) or not."""
+    if not response.streaming:
+        return response.content
+    if response.is_async:
+        return async_to_sync(_joined)(response.streaming_content)
+    return b"".join(response.streaming_content)
+
+
 def send_to(django_client: Client):
     """Returns a botocore `before-send` handler answering each request through `django_client`."""
     def send(request, **_kwargs):
@@ -37,7 +51,8 @@ def send_to(django_client: Client):
             body = body.read()
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         response = django_client.generic(request.method, path, body, content_type=content_type, headers=headers)
-        return AWSResponse(request.url, response.status_code, dict(response.items()), _Raw(response.content))
+        content = _body(response)
+        return AWSResponse(request.url, response.status_code, dict(response.items()), _Raw(content))
     return send
 
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from unittest import mock
 
+from botocore.exceptions import ClientError
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -56,7 +57,50 @@ class SweepMixin:
         self.assertEqual(b"".join(object_store.read_blob(kept.blob)), b"named")
 
 
-class FilesystemStore(SweepMixin, StoreCase):
+class OverwriteMixin:
+    """Bytes opened before a write replaces their object are read whole; once deleted, they are gone."""
+
+    def test_bytes_opened_before_an_overwrite_are_read_whole(self):
+        first = self.put("room.json", [b'{"old": 1}'])
+        body = object_store.open_blob(first.blob)
+        middle = object_store.open_blob(first.blob, 2, 5)
+        self.put("room.json", [b'{"new": 2}'])
+        self.assertFalse(object_store.storage().exists(first.blob))
+        self.assertEqual(b"".join(body), b'{"old": 1}')
+        self.assertEqual(b"".join(middle), b'old')
+        with self.assertRaises(FileNotFoundError):
+            object_store.open_blob(first.blob)
+
+    def test_get_object_looks_again_when_the_object_is_replaced_before_its_bytes_open(self):
+        from editor.aws.providers.s3 import objects as provider
+        from editor.services.access_keys import create_access_key
+        from tests.aws.inprocess import aws_client
+
+        key, secret = create_access_key(self.user)
+        s3 = aws_client("s3", key.access_key_id, secret)
+        self.put("room.json", [b'{"old": 1}'])
+        real_open, opened = object_store.open_blob, []
+
+        def replaced_first(name, start=0, end=None):
+            if not opened:   # a write lands between the lookup and the opening of the bytes
+                self.put("room.json", [b'{"new": 2}'])
+            opened.append(name)
+            return real_open(name, start, end)
+
+        with mock.patch.object(provider, "open_blob", replaced_first):
+            found = s3.get_object(Bucket="ann-bucket", Key="room.json")
+        self.assertEqual(found["Body"].read(), b'{"new": 2}')
+        self.assertEqual(found["ETag"], StoredObject.objects.get(key="room.json").etag)
+        self.assertEqual(len(opened), 2)
+
+        with mock.patch.object(provider, "open_blob", side_effect=FileNotFoundError("gone")):
+            with self.assertRaises(ClientError) as refused:
+                s3.get_object(Bucket="ann-bucket", Key="room.json")
+        self.assertEqual(refused.exception.response["Error"]["Code"], "SlowDown")
+        self.assertEqual(refused.exception.response["ResponseMetadata"]["HTTPStatusCode"], 503)
+
+
+class FilesystemStore(OverwriteMixin, SweepMixin, StoreCase):
     def test_an_upload_cut_off_midway_leaves_the_old_object_and_no_blob(self):
         self.put("k", [b"old bytes"])
         before = self.blobs()
@@ -109,7 +153,7 @@ class FilesystemStore(SweepMixin, StoreCase):
         self.assertEqual(refused.exception.code, "BucketNotEmpty")
 
 
-class DatabaseStore(SweepMixin, StoreCase):
+class DatabaseStore(OverwriteMixin, SweepMixin, StoreCase):
     storage_choice = "database"
 
     def test_the_database_storage_reads_any_range_across_its_chunks(self):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-MODULES: tuple[str, ...] = ("photo_proxies", "crawler")
+MODULES: tuple[str, ...] = ("photo_proxies", "crawler", "chat")
 HERE = Path(__file__).resolve().parent
 
 

@@ -15,9 +15,10 @@ from editor.aws.providers.s3.base import S3Base, kept_headers
 from editor.errors import ApiError
 from editor.models import StoredObject
 from editor.services import objects as service
-from editor.services.object_store import read_blob
+from editor.services.object_store import open_blob
 
 MAX_DELETE = 1000
+OPEN_ATTEMPTS = 5          # lookups of a GET whose object is replaced each time before its bytes open
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 
 
@@ -143,9 +144,16 @@ class ObjectOperations(S3Base):
         return found, described, span
 
     def GetObject(self, params: dict) -> dict:
-        found, described, span = self._described(params)
-        start, end = span or (0, found.size)
-        return {**described, "Body": read_blob(found.blob, start, end)}
+        # The object found may be replaced (its blob deleted) before its bytes are opened: then the
+        # key is looked up again, as a GET that came after the write would find it.
+        for _attempt in range(OPEN_ATTEMPTS):
+            found, described, span = self._described(params)
+            start, end = span or (0, found.size)
+            try:
+                return {**described, "Body": open_blob(found.blob, start, end)}
+            except FileNotFoundError:
+                continue
+        raise AwsError("SlowDown", "Please reduce your request rate: the object changed while it was read.", 503)
 
     def HeadObject(self, params: dict) -> dict:
         return self._described(params)[1]
