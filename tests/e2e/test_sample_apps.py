@@ -238,7 +238,7 @@ def test_a_person_without_the_samples_loads_them_with_the_button(apps_server, br
     for page in signed_in_page(browser, state):
         base = apps_server["base"]
         page.goto(f"{base}/samples/")
-        expect(page.locator(".sample-card .sample-state").filter(has_text="Not loaded")).to_have_count(2)
+        expect(page.locator(".sample-card .sample-state").filter(has_text="Not loaded")).to_have_count(3)
         shot(page, "samples-not-loaded")
         page.goto(f"{base}/samples/photo-proxies/")
         expect(page.locator("body")).to_have_attribute("data-ready", "true")
@@ -253,6 +253,9 @@ def test_a_person_without_the_samples_loads_them_with_the_button(apps_server, br
         page.click("#sample-load")
         expect(page.locator("#sample-loaded")).to_be_visible()
         expect(page.locator("#crawler-run-now")).to_be_visible()
+        page.goto(f"{base}/samples/chat/")
+        page.click("#sample-load")
+        expect(page.locator("#sample-loaded")).to_be_visible()
         page.goto(f"{base}/samples/")
         expect(page.locator(".sample-card .sample-state").filter(has_text="Not loaded")).to_have_count(0)
         # Their own copies: the administrator's are untouched and not theirs to see.
@@ -260,4 +263,4 @@ def test_a_person_without_the_samples_loads_them_with_the_button(apps_server, br
         names = {f["name"] for f in call("GET", "/api/functions")["functions"]}
         assert {"photo-check", "photo-proxy", "crawl-target", "crawl-page", "crawl-succeeded", "crawl-failed"} <= names
         buckets = [b["name"] for b in call("GET", "/api/buckets")["buckets"]]
-        assert buckets == [bucket], buckets
+        assert sorted(buckets) == sorted([bucket, f"chat-rooms-{person['account']}"]), buckets

@@ -12,7 +12,6 @@ from editor.models import Bucket, Function, HttpApi, Role
 from editor.samples.apps import MODULES, app_named, chat
 from editor.services import http_apis
 from editor.services.accounts import account_id, function_arn
-from editor.services.samples import load_sample_apps
 from tests.web.base import WebTestCase
 
 NAMES = {"chat-connect", "chat-disconnect", "chat-sendmessage", "flowbench-chat", "flowbench-chat-role"}
@@ -28,7 +27,7 @@ class ChatSampleTests(WebTestCase):
         bucket = f"chat-rooms-{account_id(self.alice)}"
         self.assertEqual(set(chat.load(self.alice)), NAMES | {bucket})
         self.assertEqual(chat.load(self.alice), [])
-        self.assertEqual(load_sample_apps(self.alice), [])
+        self.assertEqual(app_named("chat").load(self.alice), [])   # as the Samples page loads it
         self.assertEqual(HttpApi.objects.filter(owner=self.alice, name="flowbench-chat").count(), 1)
         self.assertTrue(Bucket.objects.filter(owner=self.alice, name=bucket).exists())
         self.assertFalse(HttpApi.objects.filter(owner=self.bob).exists())
