@@ -35,7 +35,7 @@ from editor.aws.providers.lambda_layers import _INVALID_MARKER, LayersMixin
 from editor.aws.providers.lambda_layers import aws_time as _aws_time
 from editor.aws.providers.lambda_urls import FunctionUrlsMixin
 from editor.errors import ApiError
-from editor.models import Function, FunctionAlias, FunctionVersion, Invocation, Role
+from editor.models import EventInvokeConfig, Function, FunctionAlias, FunctionVersion, Invocation, Role
 from editor.services import code_archive, deploys, functions, invocations
 from editor.services import function_aliases as aliases
 from editor.services.accounts import account_id, function_arn, role_arn
@@ -536,6 +536,81 @@ class LambdaProvider(LayersMixin, FunctionUrlsMixin, Provider):
         function, _ = self._function(params, "lambda:DeleteFunctionConcurrency")
         functions.update_configuration(function, {"reserved_concurrency": None})
         return {}
+
+    # -- asynchronous invocation (editor.services.event_queue) ----------------------------------
+
+    def _event_invoke_target(self, params: dict, action: str) -> tuple[Function, str]:
+        """Returns the function and the qualifier ($LATEST, a version number, an alias) whose
+        asynchronous invocation config `params` names; ResourceNotFoundException for a version or
+        alias that does not exist."""
+        function, qualifier = self._function(params, action, qualified=True)
+        qualifier = qualifier or "$LATEST"
+        if qualifier != "$LATEST" and functions.version_named(function, qualifier) is None:
+            raise self._not_found(function.name, qualifier)
+        return function, qualifier
+
+    def _event_invoke_config(self, function: Function, config: EventInvokeConfig) -> dict:
+        return {"LastModified": config.last_modified, "FunctionArn": self._arn(function.name, config.qualifier),
+                "MaximumRetryAttempts": config.maximum_retry_attempts,
+                "MaximumEventAgeInSeconds": config.maximum_event_age, "DestinationConfig": {}}
+
+    @staticmethod
+    def _refuse_destinations(params: dict) -> None:
+        destinations = params.get("DestinationConfig") or {}
+        for member in ("OnSuccess", "OnFailure"):
+            if (destinations.get(member) or {}).get("Destination"):
+                raise invalid(f"Flowbench does not send asynchronous invocations' results to destinations: leave "
+                              f"out DestinationConfig.{member}.Destination.")
+
+    def _put_event_invoke_config(self, params: dict, action: str, *, replace: bool) -> dict:
+        function, qualifier = self._event_invoke_target(params, action)
+        self._refuse_destinations(params)
+        given = {field: params[member] for member, field in (("MaximumRetryAttempts", "maximum_retry_attempts"),
+                                                            ("MaximumEventAgeInSeconds", "maximum_event_age"))
+                 if params.get(member) is not None}
+        with transaction.atomic():
+            config = (EventInvokeConfig.objects.select_for_update()
+                      .filter(function=function, qualifier=qualifier).first())
+            if config is None and not replace:
+                raise self._no_event_invoke_config(function, qualifier)
+            if config is None:
+                config = EventInvokeConfig(function=function, qualifier=qualifier)
+            if replace:   # Put overwrites: what it leaves out is removed (the default applies)
+                config.maximum_retry_attempts = config.maximum_event_age = None
+            for field, value in given.items():
+                setattr(config, field, value)
+            config.save()
+        return self._event_invoke_config(function, config)
+
+    def _no_event_invoke_config(self, function: Function, qualifier: str) -> AwsError:
+        return AwsError("ResourceNotFoundException", f"The function {self._arn(function.name, qualifier)} doesn't "
+                        "have an EventInvokeConfig", 404)
+
+    def PutFunctionEventInvokeConfig(self, params: dict) -> dict:
+        return self._put_event_invoke_config(params, "lambda:PutFunctionEventInvokeConfig", replace=True)
+
+    def UpdateFunctionEventInvokeConfig(self, params: dict) -> dict:
+        return self._put_event_invoke_config(params, "lambda:UpdateFunctionEventInvokeConfig", replace=False)
+
+    def GetFunctionEventInvokeConfig(self, params: dict) -> dict:
+        function, qualifier = self._event_invoke_target(params, "lambda:GetFunctionEventInvokeConfig")
+        config = EventInvokeConfig.objects.filter(function=function, qualifier=qualifier).first()
+        if config is None:
+            raise self._no_event_invoke_config(function, qualifier)
+        return self._event_invoke_config(function, config)
+
+    def DeleteFunctionEventInvokeConfig(self, params: dict) -> dict:
+        function, qualifier = self._event_invoke_target(params, "lambda:DeleteFunctionEventInvokeConfig")
+        if not EventInvokeConfig.objects.filter(function=function, qualifier=qualifier).delete()[0]:
+            raise self._no_event_invoke_config(function, qualifier)
+        return {}
+
+    def ListFunctionEventInvokeConfigs(self, params: dict) -> dict:
+        function, _ = self._function(params, "lambda:ListFunctionEventInvokeConfigs")
+        page, marker = paginate(function.event_invoke_configs.all(), "qualifier", params.get("Marker"),
+                                params.get("MaxItems") or 50, invalid=_INVALID_MARKER)
+        return {"FunctionEventInvokeConfigs": [self._event_invoke_config(function, c) for c in page],
+                "NextMarker": marker}
 
     # -- Invoke -------------------------------------------------------------------------------
 
