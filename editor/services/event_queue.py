@@ -36,14 +36,18 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connections
+from typing import Any
+
+from django.db import connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from editor.models import EventInvokeConfig, Invocation
+from editor.models import EventInvokeConfig, Function, FunctionVersion, Invocation
+from editor.services.invocations import (HandedBack, announce_end, pending_invocation, result_fields,
+                                         run_attempt)
 from editor.services.leases import SWEEP_SECONDS, lease_seconds, process_id, queued_until
 
-__all__ = ["dispatch", "run_queued", "claim", "settle", "retry_policy", "sweep", "resume", "stop",
+__all__ = ["start_invocation", "dispatch", "run_queued", "claim", "settle", "retry_policy", "sweep", "resume", "stop",
            "refuse_new", "abandoned_error", "DEFAULT_RETRIES", "DEFAULT_EVENT_AGE", "MAX_TAKEOVERS"]
 
 log = logging.getLogger(__name__)
@@ -77,6 +81,20 @@ def _distributed() -> bool:
 
 
 # -- dispatching and claiming ------------------------------------------------------------------
+
+def start_invocation(function: Function, event: Any, *, source: str, version: FunctionVersion | None = None,
+                     client_context: dict | None = None, alias: str = "") -> Invocation:
+    """Records an invocation of `version` (the deployed $LATEST by default) in the queue, as
+    Lambda's asynchronous (Event) Invoke does, and has it run once the caller's transaction
+    commits; returns it still RUNNING. A Celery worker runs it in the distributed mode, a thread
+    of this process when embedded; either way it counts in the function's concurrency like any
+    other, and it survives the process that runs it going away."""
+    version, invocation = pending_invocation(function, event, source, version, None, client_context, alias,
+                                             asynchronous=True)
+    transaction.on_commit(lambda: dispatch(invocation.id))
+    return invocation
+
+
 
 def dispatch(invocation_id) -> None:
     """Hands a queued invocation to whoever runs it: this process's Event threads, or a Celery
@@ -141,8 +159,6 @@ def retry_policy(invocation: Invocation) -> tuple[int, int]:
 def run_queued(invocation_id) -> bool:
     """Claims and runs one attempt of a queued asynchronous invocation on the calling thread;
     False when it was not this process's to run (another holds it, not due, ended, stopping)."""
-    from editor.services.invocations import run_invocation
-
     if _stopping:
         return False
     token = claim(invocation_id)
@@ -166,8 +182,14 @@ def run_queued(invocation_id) -> bool:
             settle(invocation, token, None, {"errorType": "ResourceNotFoundException",
                                              "errorMessage": "The version invoked was deleted."}, final=True)
         else:
-            run_invocation(invocation.function, invocation.version, invocation, token=token,
-                           handed_back=held.handed_back)
+            try:
+                result, failure = run_attempt(invocation.function, invocation.version, invocation,
+                                              handed_back=held.handed_back)
+            except HandedBack:
+                return True   # handed back as its process stops: the next claim runs it again
+            settle(invocation, token, result, failure)
+            invocation.refresh_from_db()
+            announce_end(invocation)
         return True
     finally:
         _untrack(invocation_id, held)
@@ -186,8 +208,6 @@ def settle(invocation: Invocation, token: int, result, failure: dict | None, *, 
     """Records how an attempt ended, under its fencing token: done (succeeded, or failed for good),
     or queued again for a retry (the function's error or timeout, within MaximumRetryAttempts and
     the maximum event age) or after a throttle. False when this attempt no longer holds it."""
-    from editor.services.invocations import result_fields
-
     now = timezone.now()
     fields = result_fields(result, failure)
     fields.pop("finished_at")

@@ -30,7 +30,7 @@ from django.utils import timezone
 from editor import messages
 from editor.errors import ApiError
 from editor.models import Function, FunctionVersion, Invocation
-from editor.services import concurrency, event_queue
+from editor.services import concurrency
 from editor.services.leases import lease_seconds, queued_until
 from editor.services.runner import check_sandbox, get_pool, get_runner
 from editor.services.validation import without_lone_surrogates
@@ -114,13 +114,13 @@ def invoke_function(function: Function, event: Any, *, source: str, version: Fun
     `client_context` (Invoke's ClientContext) is the handler's context.client_context; `alias`
     names the alias `version` was invoked through.
     """
-    version, invocation = _pending(function, event, source, version, invocation_id, client_context, alias)
+    version, invocation = pending_invocation(function, event, source, version, invocation_id, client_context, alias)
     if settings.FLOWBENCH_EXECUTOR == "celery":
         return _run_on_worker(function, invocation)
     return run_invocation(function, version, invocation)
 
 
-def _pending(function: Function, event: Any, source: str, version: FunctionVersion | None,
+def pending_invocation(function: Function, event: Any, source: str, version: FunctionVersion | None,
              invocation_id: uuid.UUID | None, client_context: dict | None,
              alias: str, asynchronous: bool = False) -> tuple[FunctionVersion, Invocation]:
     """Returns the version to run (the deployed $LATEST by default) and a new RUNNING Invocation
@@ -152,25 +152,21 @@ def sync_deadline(version: FunctionVersion):
     return timezone.now() + timedelta(seconds=version.timeout + WORKER_GRACE_SECONDS + lease_seconds())
 
 
-def start_invocation(function: Function, event: Any, *, source: str, version: FunctionVersion | None = None,
-                     client_context: dict | None = None, alias: str = "") -> Invocation:
-    """Records an invocation of `version` (the deployed $LATEST by default) in the queue of
-    asynchronous invocations (editor.services.event_queue), as Lambda's asynchronous (Event)
-    Invoke does, and has it run once the caller's transaction commits; returns it still RUNNING.
-    A Celery worker runs it in the distributed mode, a thread of this process when embedded;
-    either way it counts in the function's concurrency like any other, and it survives the
-    process that runs it going away."""
-    version, invocation = _pending(function, event, source, version, None, client_context, alias, asynchronous=True)
-    transaction.on_commit(lambda: event_queue.dispatch(invocation.id))
+def run_invocation(function: Function, version: FunctionVersion, invocation: Invocation) -> Invocation:
+    """Runs a pending synchronous invocation in this process's runner, within the function's
+    concurrency (editor.services.concurrency), streaming its lines; records and returns it."""
+    result, failure = run_attempt(function, version, invocation)
+    record_result(invocation, result, failure)
+    announce_end(invocation)
     return invocation
 
 
-def run_invocation(function: Function, version: FunctionVersion, invocation: Invocation, *,
-                   token: int | None = None, handed_back: threading.Event | None = None) -> Invocation:
-    """Runs a pending invocation in this process's runner, within the function's concurrency
-    (editor.services.concurrency), streaming its lines; returns it. An attempt of an
-    asynchronous one (`token`: its fencing token) is settled by the event queue (retried, or
-    ended); when its process hands it back (`handed_back`), nothing of it is recorded."""
+def run_attempt(function: Function, version: FunctionVersion, invocation: Invocation,
+                handed_back: threading.Event | None = None):
+    """Runs the invocation once in this process's runner, within the function's concurrency,
+    streaming its lines; returns (the runner's result, None), or (None, an error object) when the
+    service refused or failed the call (not the function). Raises HandedBack when `handed_back`
+    is set before the function answered (its process stops)."""
     group = invocation_group(function.pk, invocation.id)
     spec = function_spec(function, version)
     arn = _invoked_arn(function, version, invocation.alias)   # read here: the runner's thread has no database
@@ -178,21 +174,19 @@ def run_invocation(function: Function, version: FunctionVersion, invocation: Inv
     _send(group, messages.start(invocation))
     try:
         with concurrency.slot(pool):
-            result, failure = _stream(group, invocation, spec, arn, handed_back), None
+            return _stream(group, invocation, spec, arn, handed_back), None
     except HandedBack:
-        return invocation
+        raise
     except Exception as exc:  # the service refused or failed (not the function): record it, say so
         from runtime.functions import service_error
 
         error_type, message = service_error(exc)
-        result, failure = None, {"errorType": error_type, "errorMessage": message}
-    if token is None:
-        record_result(invocation, result, failure if result is None else None)
-    else:
-        event_queue.settle(invocation, token, result, failure if result is None else None)
-        invocation.refresh_from_db()
-    _send(group, messages.end(invocation))
-    return invocation
+        return None, {"errorType": error_type, "errorMessage": message}
+
+
+def announce_end(invocation: Invocation) -> None:
+    """Sends the invocation's `end` (its summary) to its group: the page, a waiting request."""
+    _send(invocation_group(invocation.function_id, invocation.id), messages.end(invocation))
 
 
 class HandedBack(Exception):

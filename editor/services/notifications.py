@@ -166,7 +166,7 @@ def _start(bucket: Bucket, arn: str, event: dict):
 
 
 def _invoke(bucket: Bucket, arn: str, event: dict) -> Invocation:
-    from editor.services.invocations import start_invocation
+    from editor.services.event_queue import start_invocation
 
     function, version = _target(bucket, arn)
     return start_invocation(function, event, source=Invocation.Source.BUCKET, version=version, alias=_alias_of(arn))

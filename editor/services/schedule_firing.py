@@ -94,7 +94,7 @@ def _start(schedule: Schedule, tick: datetime, now: datetime) -> ScheduleFire:
     """Starts the schedule's target and records the fire; a target that is gone disables the
     schedule, saying why."""
     from editor.services.executions import start_execution
-    from editor.services.invocations import start_invocation
+    from editor.services.event_queue import start_invocation
     from editor.services.machines import current_version
 
     fire = ScheduleFire(owner=schedule.owner, schedule=schedule, group_name=schedule.group.name,

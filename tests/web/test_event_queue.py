@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from editor.models import EventInvokeConfig, Invocation
 from editor.services import event_queue
-from editor.services.invocations import start_invocation
 from editor.services.leases import process_id
 from tests.web.base import WebTestCase
 
@@ -48,7 +47,7 @@ class EventQueueTests(WebTestCase):
     def queued(self, event=None) -> Invocation:
         """An Event invocation as start_invocation commits it (its dispatch left to the test)."""
         with self.captureOnCommitCallbacks(execute=False) as dispatches:
-            invocation = start_invocation(self.function, event or {"n": 1}, source=Invocation.Source.API)
+            invocation = event_queue.start_invocation(self.function, event or {"n": 1}, source=Invocation.Source.API)
         self.assertEqual(len(dispatches), 1)
         return invocation
 

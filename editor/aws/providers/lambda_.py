@@ -36,7 +36,7 @@ from editor.aws.providers.lambda_layers import aws_time as _aws_time
 from editor.aws.providers.lambda_urls import FunctionUrlsMixin
 from editor.errors import ApiError
 from editor.models import EventInvokeConfig, Function, FunctionAlias, FunctionVersion, Invocation, Role
-from editor.services import code_archive, deploys, functions, invocations
+from editor.services import code_archive, deploys, event_queue, functions, invocations
 from editor.services import function_aliases as aliases
 from editor.services.accounts import account_id, function_arn, role_arn
 from editor.services.runner import available_runtimes
@@ -625,7 +625,7 @@ class LambdaProvider(LayersMixin, FunctionUrlsMixin, Provider):
         if kind == "DryRun":
             return {"StatusCode": 204}
         if kind == "Event":
-            invocations.start_invocation(function, event, **how)
+            event_queue.start_invocation(function, event, **how)
             return {"StatusCode": 202}
         invocation = invocations.invoke_function(function, event, **how)
         error = invocation.error or {}
