@@ -183,6 +183,7 @@ class Invocation(models.Model):
         SCHEDULE = "schedule", "Schedule"
         BUCKET = "bucket", "Bucket notification"
         WEBSOCKET_API = "websocket_api", "WebSocket API"
+        DESTINATION = "destination", "Asynchronous invocation's destination"
 
     class Status(models.TextChoices):
         RUNNING = "running", "Running"
@@ -236,13 +237,15 @@ class Invocation(models.Model):
 
 class EventInvokeConfig(models.Model):
     """How Lambda handles a function's asynchronous invocations, per qualifier ($LATEST, a version
-    number, an alias): PutFunctionEventInvokeConfig's retries and maximum event age. None means
-    the default (2 retries, 6 hours)."""
+    number, an alias): PutFunctionEventInvokeConfig's retries and maximum event age (None means
+    the default: 2 retries, 6 hours) and the functions it sends each event's outcome to."""
 
     function = models.ForeignKey(Function, on_delete=models.CASCADE, related_name="event_invoke_configs")
     qualifier = models.CharField(max_length=128)
     maximum_retry_attempts = models.PositiveSmallIntegerField(null=True, blank=True)
     maximum_event_age = models.PositiveIntegerField(null=True, blank=True)
+    # {"OnSuccess": {"Destination": arn}, "OnFailure": {...}}: functions sent the invocation record.
+    destination_config = models.JSONField(default=dict, blank=True)
     last_modified = models.DateTimeField(auto_now=True)
 
     class Meta:

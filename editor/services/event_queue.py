@@ -42,6 +42,7 @@ from django.db import connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from editor.errors import ApiError
 from editor.models import EventInvokeConfig, Function, FunctionVersion, Invocation
 from editor.services.invocations import (HandedBack, announce_end, pending_invocation, result_fields,
                                          run_attempt)
@@ -228,12 +229,79 @@ def settle(invocation: Invocation, token: int, result, failure: dict | None, *, 
         if not final and errors <= retries and (due - invocation.started_at).total_seconds() <= max_age:
             return bool(mine.update(runner="", lease_until=due, next_attempt_at=due, function_errors=errors,
                                     **fields))
-    done = bool(mine.update(status=status, finished_at=now, runner="", lease_until=None, next_attempt_at=None,
-                            function_errors=errors, **fields))
+    with transaction.atomic():
+        done = bool(mine.update(status=status, finished_at=now, runner="", lease_until=None, next_attempt_at=None,
+                                function_errors=errors, **fields))
+        if done:   # its destination's invocation commits with its end: sent once
+            _send_to_destination(invocation, status, fields, token)
     if not done:
         log.warning("invocation %s: attempt %d lost its lease before it ended; its result is not kept",
                     invocation.pk, token)
     return done
+
+
+def _send_to_destination(invocation: Invocation, status: str, fields: dict, attempts: int) -> None:
+    """Invokes the OnSuccess or OnFailure destination of the qualifier invoked (another function,
+    asynchronously) with Lambda's invocation record of how the event ended; a destination that no
+    longer exists is logged and skipped, as Lambda counts a failed delivery."""
+    config = EventInvokeConfig.objects.filter(function_id=invocation.function_id,
+                                              qualifier=invocation.alias or invocation.version_label).first()
+    succeeded = status == Invocation.Status.SUCCEEDED
+    arn = ((config.destination_config or {}).get("OnSuccess" if succeeded else "OnFailure") or {}).get(
+        "Destination") if config is not None else None
+    if not arn:
+        return
+    from editor.services.accounts import function_arn
+
+    error = fields.get("error") or {}
+    condition = ("Success" if succeeded else "EventAgeExceeded" if error.get("errorType") == "EventAgeExceeded"
+                 else "RetriesExhausted")
+    response = {"statusCode": 200, "executedVersion": invocation.version_label}
+    if not succeeded:
+        response["functionError"] = "Unhandled"
+    record = {
+        "version": "1.0", "timestamp": timezone.now().isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "requestContext": {"requestId": str(invocation.pk),
+                           "functionArn": function_arn(invocation.function.owner_id, invocation.function.name,
+                                                       invocation.alias or invocation.version_label),
+                           "condition": condition, "approximateInvokeCount": attempts},
+        "requestPayload": invocation.request, "responseContext": response,
+        "responsePayload": fields.get("response") if succeeded else error,
+    }
+    try:
+        function, version = destination_target(invocation.function.owner, arn)
+        start_invocation(function, record, source=Invocation.Source.DESTINATION, version=version,
+                         alias=alias_of(arn))
+    except ApiError as refused:
+        log.warning("invocation %s: its destination %s was not invoked: %s", invocation.pk, arn, refused.message)
+
+
+def destination_target(owner, arn: str) -> tuple[Function, FunctionVersion]:
+    """Returns the function and version a destination's ARN names in `owner`'s account; ApiError
+    (naming DestinationConfig) when it names none."""
+    from editor.services.functions import version_named
+    from editor.services.accounts import account_id
+    from runtime.arn import parse_function
+
+    ref = parse_function(arn) if arn.startswith("arn:") else None
+    if ref is None or ref.account not in (None, account_id(owner)):
+        raise ApiError("InvalidParameterValue", f"The destination {arn} is not a function ARN of this account: "
+                       "Flowbench sends asynchronous invocations' records to Lambda functions.")
+    function = Function.objects.select_related("deployed").filter(owner=owner, name=ref.name).first()
+    version = version_named(function, ref.qualifier) if function is not None else None
+    if version is None:
+        raise ApiError("ResourceNotFound", f"The destination function {arn} does not exist (or has nothing "
+                       "deployed).", status=404)
+    return function, version
+
+
+def alias_of(arn: str) -> str:
+    """Returns the alias a function ARN's qualifier names ("" for none, $LATEST or a version)."""
+    from runtime.arn import parse_function
+
+    ref = parse_function(arn)
+    qualifier = ref.qualifier if ref is not None else None
+    return qualifier if qualifier and qualifier != "$LATEST" and not qualifier.isdigit() else ""
 
 
 # -- this process's attempts: renewed, handed back ---------------------------------------------
@@ -264,6 +332,8 @@ def renew() -> None:
     """Extends the leases of the attempts this process runs (the lease keeper's periodic work)."""
     with _condition:
         held = dict(_held)
+    if not held:
+        return   # nothing to do: no database work at all
     until = timezone.now() + timedelta(seconds=lease_seconds())
     for invocation_id, entry in held.items():
         Invocation.objects.filter(pk=invocation_id, runner=process_id(), attempts=entry.token,

@@ -166,16 +166,10 @@ def _start(bucket: Bucket, arn: str, event: dict):
 
 
 def _invoke(bucket: Bucket, arn: str, event: dict) -> Invocation:
-    from editor.services.event_queue import start_invocation
+    from editor.services.event_queue import alias_of, start_invocation
 
     function, version = _target(bucket, arn)
-    return start_invocation(function, event, source=Invocation.Source.BUCKET, version=version, alias=_alias_of(arn))
-
-
-def _alias_of(arn: str) -> str:
-    ref = parse_function(arn)
-    qualifier = ref.qualifier if ref is not None else None
-    return qualifier if qualifier and qualifier != "$LATEST" and not qualifier.isdigit() else ""
+    return start_invocation(function, event, source=Invocation.Source.BUCKET, version=version, alias=alias_of(arn))
 
 
 def _target(bucket: Bucket, arn: str):

@@ -64,6 +64,13 @@ def test_bad_input_is_refused_naming_the_member_and_changes_nothing(aws, fresh):
     code, status, message = error_of(lambda: lam.put_function_event_invoke_config(
         FunctionName=name, DestinationConfig={"OnFailure": {"Destination": "arn:aws:sqs:us-east-1:123456789012:q"}}))
     assert (code, status) == ("InvalidParameterValueException", 400) and "DestinationConfig.OnFailure" in message
+    arn = lam.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+    for destination, words in ((arn, "its own destination"), (arn + "-gone", "does not exist"),
+                               (arn.replace(fresh["account"], "000000000000"), "not a function ARN of this account")):
+        code, status, message = error_of(lambda: lam.put_function_event_invoke_config(
+            FunctionName=name, DestinationConfig={"OnSuccess": {"Destination": destination}}))
+        assert (code, status) == ("InvalidParameterValueException", 400), message
+        assert words in message and "DestinationConfig.OnSuccess.Destination" in message, message
     assert error_of(lambda: lam.put_function_event_invoke_config(FunctionName=name, Qualifier="7",
                                                                  MaximumRetryAttempts=1))[:2] == \
         ("ResourceNotFoundException", 404)
@@ -100,3 +107,30 @@ def test_an_event_of_a_failing_function_is_not_retried_with_zero_retry_attempts(
     assert len(found) == 1
     assert (found[0]["status"], found[0]["asynchronous"], found[0]["delivery"]["state"],
             found[0]["delivery"]["attempts"]) == ("failed", True, "failed", 1)
+
+
+def test_a_failed_event_sends_lambdas_record_to_its_on_failure_function(server, aws, fresh):
+    lam = aws(fresh, "lambda")
+    name = create(aws, fresh)["FunctionName"]
+    catcher = create(aws, fresh)
+    put = lam.put_function_event_invoke_config(FunctionName=name, MaximumRetryAttempts=0, DestinationConfig={
+        "OnFailure": {"Destination": catcher["FunctionArn"]}})
+    assert put["DestinationConfig"] == {"OnSuccess": {}, "OnFailure": {"Destination": catcher["FunctionArn"]}}
+    # Update keeps what it does not name; an empty member removes that destination.
+    kept = lam.update_function_event_invoke_config(FunctionName=name, MaximumEventAgeInSeconds=600)
+    assert kept["DestinationConfig"]["OnFailure"] == {"Destination": catcher["FunctionArn"]}
+    lam.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"fail": "on purpose"}).encode())
+    page = studio(server, fresh)
+
+    def delivered():
+        found = page.get(f"/api/functions/{catcher['FunctionName']}/invocations").json()["invocations"]
+        return found if found and found[0]["status"] != "running" else None
+    found = wait_until(delivered, 60, "the destination's invocation")
+    assert [(i["source"], i["status"]) for i in found] == [("destination", "succeeded")]
+    record = page.get(f"/api/functions/{catcher['FunctionName']}/invocations/{found[0]['id']}").json()["request"]
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["functionArn"].endswith(f":function:{name}:$LATEST")
+    assert record["requestPayload"] == {"fail": "on purpose"}
+    assert record["responsePayload"]["errorMessage"] == "asked to fail: on purpose"
+    removed = lam.update_function_event_invoke_config(FunctionName=name, DestinationConfig={"OnFailure": {}})
+    assert removed["DestinationConfig"] == {"OnSuccess": {}, "OnFailure": {}}

@@ -215,6 +215,7 @@ class EventQueueTests(WebTestCase):
         invocation = self.queued()
         token = event_queue.claim(invocation.pk)
         held = event_queue._track(invocation.pk, token)
+        self.addCleanup(event_queue._untrack, invocation.pk, held)
         self.assertEqual(event_queue.stop(time.monotonic()), 1)
         self.assertTrue(held.handed_back.is_set())
         row = self.row(invocation)
@@ -236,3 +237,74 @@ class EventQueueTests(WebTestCase):
         row = self.row(invocation)
         self.assertGreater(row.lease_until, soon)
         self.assertEqual(row.runner, process_id())
+
+
+@override_settings(FLOWBENCH_EVENT_RETRY_SECONDS=60)
+class DestinationTests(WebTestCase):
+    """OnSuccess / OnFailure destinations: the other function gets Lambda's invocation record,
+    asynchronously, once, committed with the event's end."""
+
+    def setUp(self):
+        super().setUp()
+        for name, code in (("worker", FAILING), ("catcher", ECHO), ("pleased", ECHO)):
+            self.make_function(name=name)
+            self.call("PUT", f"/api/functions/{name}/code", {"files": {"lambda_function.py": code}})
+            self.call("POST", f"/api/functions/{name}/deploy")
+        from editor.models import Function
+        from editor.services.accounts import function_arn
+
+        self.worker = Function.objects.get(owner=self.alice, name="worker")
+        EventInvokeConfig.objects.create(function=self.worker, qualifier="$LATEST", maximum_retry_attempts=0,
+                                         destination_config={
+                                             "OnFailure": {"Destination": function_arn(self.alice, "catcher")},
+                                             "OnSuccess": {"Destination": function_arn(self.alice, "pleased")}})
+
+    def test_a_failed_event_sends_its_record_to_the_on_failure_destination_once(self):
+        with self.captureOnCommitCallbacks(execute=False):
+            invocation = event_queue.start_invocation(self.worker, {"job": 3}, source=Invocation.Source.API)
+        with self.captureOnCommitCallbacks(execute=False) as dispatches:
+            event_queue.run_queued(invocation.pk)
+        self.assertEqual(Invocation.objects.get(pk=invocation.pk).status, "failed")
+        sent = Invocation.objects.get(function__name="catcher")
+        self.assertEqual((sent.source, sent.asynchronous, sent.status, len(dispatches)),
+                         ("destination", True, "running", 1))
+        record = sent.request
+        self.assertEqual(record["requestContext"]["condition"], "RetriesExhausted")
+        self.assertEqual(record["requestContext"]["approximateInvokeCount"], 1)
+        self.assertTrue(record["requestContext"]["functionArn"].endswith(":function:worker:$LATEST"))
+        self.assertEqual((record["requestPayload"], record["responseContext"]["functionError"]),
+                         ({"job": 3}, "Unhandled"))
+        self.assertEqual(record["responsePayload"]["errorMessage"], "try again")
+        self.assertFalse(Invocation.objects.filter(function__name="pleased").exists())
+        # Run, the destination's own invocation gets the record as its event.
+        event_queue.run_queued(sent.pk)
+        self.assertEqual(Invocation.objects.get(pk=sent.pk).response["echo"]["requestContext"]["condition"],
+                         "RetriesExhausted")
+
+    def test_a_stale_attempt_sends_nothing(self):
+        with self.captureOnCommitCallbacks(execute=False):
+            invocation = event_queue.start_invocation(self.worker, {}, source=Invocation.Source.API)
+        token = event_queue.claim(invocation.pk)
+        Invocation.objects.filter(pk=invocation.pk).update(runner=DEAD)   # another process took it over
+        self.assertFalse(event_queue.settle(Invocation.objects.get(pk=invocation.pk), token, None,
+                                            {"errorType": "X", "errorMessage": "late"}, final=True))
+        self.assertFalse(Invocation.objects.filter(source="destination").exists())
+
+    def test_a_success_goes_to_on_success_and_a_missing_destination_is_skipped(self):
+        from editor.models import Function
+
+        self.call("PUT", "/api/functions/worker/code", {"files": {"lambda_function.py": ECHO}})
+        self.call("POST", "/api/functions/worker/deploy")
+        self.worker.refresh_from_db()
+        with self.captureOnCommitCallbacks(execute=False):
+            first = event_queue.start_invocation(self.worker, {"n": 1}, source=Invocation.Source.API)
+        event_queue.run_queued(first.pk)
+        record = Invocation.objects.get(function__name="pleased").request
+        self.assertEqual((record["requestContext"]["condition"], record["responsePayload"]),
+                         ("Success", {"echo": {"n": 1}}))
+        self.assertNotIn("functionError", record["responseContext"])
+        Function.objects.filter(owner=self.alice, name="pleased").delete()
+        with self.captureOnCommitCallbacks(execute=False):
+            second = event_queue.start_invocation(self.worker, {"n": 2}, source=Invocation.Source.API)
+        event_queue.run_queued(second.pk)
+        self.assertEqual(Invocation.objects.get(pk=second.pk).status, "succeeded")

@@ -550,21 +550,36 @@ class LambdaProvider(LayersMixin, FunctionUrlsMixin, Provider):
         return function, qualifier
 
     def _event_invoke_config(self, function: Function, config: EventInvokeConfig) -> dict:
+        destinations = config.destination_config or {}
         return {"LastModified": config.last_modified, "FunctionArn": self._arn(function.name, config.qualifier),
                 "MaximumRetryAttempts": config.maximum_retry_attempts,
-                "MaximumEventAgeInSeconds": config.maximum_event_age, "DestinationConfig": {}}
+                "MaximumEventAgeInSeconds": config.maximum_event_age,
+                "DestinationConfig": {member: destinations.get(member) or {} for member in ("OnSuccess", "OnFailure")}}
 
-    @staticmethod
-    def _refuse_destinations(params: dict) -> None:
-        destinations = params.get("DestinationConfig") or {}
+    def _destinations(self, function: Function, params: dict) -> dict:
+        """Returns the destinations DestinationConfig gives ({member: {"Destination": arn}}, an
+        empty one for a member given without one); each must be another function of the caller's
+        (Flowbench's destinations are Lambda functions)."""
+        given = {}
         for member in ("OnSuccess", "OnFailure"):
-            if (destinations.get(member) or {}).get("Destination"):
-                raise invalid(f"Flowbench does not send asynchronous invocations' results to destinations: leave "
-                              f"out DestinationConfig.{member}.Destination.")
+            if member not in (params.get("DestinationConfig") or {}):
+                continue
+            arn = (params["DestinationConfig"][member] or {}).get("Destination")
+            if arn:
+                try:
+                    target, _ = event_queue.destination_target(self.owner, arn)
+                except ApiError as error:
+                    raise invalid(f"{error.message} (member: DestinationConfig.{member}.Destination)") from None
+                if target.pk == function.pk:
+                    raise invalid("A function cannot be its own destination (member: "
+                                  f"DestinationConfig.{member}.Destination).")
+                self.authorize("lambda:InvokeFunction", arn)
+            given[member] = {"Destination": arn} if arn else {}
+        return given
 
     def _put_event_invoke_config(self, params: dict, action: str, *, replace: bool) -> dict:
         function, qualifier = self._event_invoke_target(params, action)
-        self._refuse_destinations(params)
+        destinations = self._destinations(function, params)
         given = {field: params[member] for member, field in (("MaximumRetryAttempts", "maximum_retry_attempts"),
                                                             ("MaximumEventAgeInSeconds", "maximum_event_age"))
                  if params.get(member) is not None}
@@ -577,8 +592,11 @@ class LambdaProvider(LayersMixin, FunctionUrlsMixin, Provider):
                 config = EventInvokeConfig(function=function, qualifier=qualifier)
             if replace:   # Put overwrites: what it leaves out is removed (the default applies)
                 config.maximum_retry_attempts = config.maximum_event_age = None
+                config.destination_config = {}
             for field, value in given.items():
                 setattr(config, field, value)
+            config.destination_config = {member: found for member, found in
+                                         {**(config.destination_config or {}), **destinations}.items() if found}
             config.save()
         return self._event_invoke_config(function, config)
 
