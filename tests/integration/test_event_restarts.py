@@ -24,6 +24,7 @@ from botocore.config import Config
 
 from tests.integration.blocking import BLOCKER, Gate, deploy_blocker
 from tests.integration.cluster import Cluster, wait_until
+from tests.integration.test_restarts import restart_worker, stop_and_start_web
 from tests.integration.workload import function_arn_prefix
 
 SIGNALS = {"SIGTERM": signal.SIGTERM, "SIGKILL": signal.SIGKILL}
@@ -104,23 +105,9 @@ def stop_runner(cluster: Cluster, mode: str, sig, gate: Gate, runner: str) -> No
     pid = int(runner.split(":")[1])
     if mode == "embedded":
         assert cluster.web.pid == pid
-        cluster.web.send_signal(sig)
-        if sig == signal.SIGTERM:
-            gate.open()
-        cluster.web.wait(timeout=60)
-        cluster.web = None
-        cluster.start_web()
-        return
-    index = next(i for i, p in cluster.worker_processes.items() if p.pid == pid)
-    if sig == signal.SIGTERM:
-        worker = cluster.worker_processes[index]
-        worker.send_signal(sig)
-        gate.open()
-        worker.wait(timeout=90)
-        cluster.worker_processes.pop(index)
+        stop_and_start_web(cluster, sig, gate)
     else:
-        cluster.kill_worker(index, sig)
-    cluster.start_worker(index)
+        restart_worker(cluster, sig, gate, pid)
 
 
 @pytest.mark.slow
