@@ -5,7 +5,8 @@ sends it again once the dead one's lease ran out).
 
 SIGKILL cuts the function off: it runs exactly once more (Lambda's at-least-once delivery) and
 the invocation ends succeeded after two attempts, never left RUNNING. SIGTERM gives the function
-the stop's grace to answer: its result is kept, it runs once. A bucket notification's invocation
+the stop's grace to answer: its result is kept, it runs once; one that does not answer within the
+grace is handed back and runs again (its late answer is not kept). A bucket notification's invocation
 is one of these too: its worker killed, it is delivered again.
 
 The function blocks on the test's Gate (tests/integration/blocking.py), so the stop lands while it
@@ -168,3 +169,37 @@ def test_a_bucket_notifications_invocation_moves_to_another_worker_when_its_work
     detail = admin.ok("GET", f"/api/functions/{S3_BLOCKER}/invocations/{invocation_id}")
     assert (detail["source"], detail["response"], detail["delivery"]["state"]) == \
         ("bucket", {"key": key, "answered": True}, "succeeded")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["embedded", "distributed"])
+def test_an_event_invocation_still_running_after_the_stops_grace_is_handed_back_and_runs_again(request, mode):
+    cluster, aws = request.getfixturevalue(mode)
+    gate = Gate()
+    item = uuid.uuid4().hex
+    try:
+        aws["lambda"].invoke(FunctionName=BLOCKER, InvocationType="Event",
+                             Payload=json.dumps({"port": gate.port, "item": item}).encode())
+        gate.wait_for(1)
+        runner = runner_of(cluster, BLOCKER, item)
+        pid = int(runner.split(":")[1])
+        process = cluster.web if mode == "embedded" else next(
+            p for p in cluster.worker_processes.values() if p.pid == pid)
+        process.send_signal(signal.SIGTERM)
+        # The function does not answer within the grace: the stopping process hands the
+        # invocation back (in a cluster another worker may take it up at once).
+        wait_until(lambda: invocation_row(cluster, BLOCKER, item)[2] != runner, 60, "the invocation handed back")
+        gate.open()   # the cut-off call answers now: too late, its result is not kept
+        process.wait(timeout=90)
+        if mode == "embedded":
+            cluster.web = None
+            cluster.start_web()
+        else:
+            index = next(i for i, p in cluster.worker_processes.items() if p is process)
+            cluster.worker_processes.pop(index)
+            cluster.start_worker(index)
+        _, status, runner, attempts = ended(cluster, BLOCKER, item, "the handed-back invocation to end")
+        calls = gate.calls
+    finally:
+        gate.close()
+    assert (status, runner, attempts, calls) == ("succeeded", "", 2, 2)
