@@ -19,7 +19,8 @@ lease this process's lease keeper renews while the function runs, and `attempts`
   twice that (Lambda's one and two minutes), up to the function's MaximumRetryAttempts (default
   2), and never past MaximumEventAgeInSeconds (default 6 hours): then it fails, saying so.
 - The function's concurrency is used up (a throttle): the event waits FLOWBENCH_EVENT_THROTTLE_SECONDS
-  and is tried again, without counting as an attempt, until it is too old.
+  (longer the longer it has waited, at most five minutes) and is tried again, without counting as
+  an attempt, until it is too old.
 
 A synchronous invocation's caller waits for it; whose process died is gone with its caller, so it
 is not run again: past its deadline (`lease_until`, set when it is recorded) the sweep, and in the
@@ -58,6 +59,7 @@ DEFAULT_EVENT_AGE = 6 * 3600
 # How many attempts may be cut off by their process going away before the event fails.
 MAX_TAKEOVERS = 3
 SWEEP_BATCH = 200
+MAX_THROTTLE_DELAY = 300
 THROTTLED = "TooManyRequestsException"
 
 
@@ -205,6 +207,12 @@ def retry_delay(failed_attempts: int) -> float:
     return settings.FLOWBENCH_EVENT_RETRY_SECONDS * 2 ** (failed_attempts - 1)
 
 
+def throttle_delay(age: float) -> float:
+    """Seconds a throttled event waits before it is tried again: FLOWBENCH_EVENT_THROTTLE_SECONDS at
+    first, longer the longer it has waited (half its age), at most MAX_THROTTLE_DELAY."""
+    return min(MAX_THROTTLE_DELAY, max(settings.FLOWBENCH_EVENT_THROTTLE_SECONDS, age / 2))
+
+
 def settle(invocation: Invocation, token: int, result, failure: dict | None, *, final: bool = False) -> bool:
     """Records how an attempt ended, under its fencing token: done (succeeded, or failed for good),
     or queued again for a retry (the function's error or timeout, within MaximumRetryAttempts and
@@ -217,7 +225,7 @@ def settle(invocation: Invocation, token: int, result, failure: dict | None, *, 
                                      status=Invocation.Status.RUNNING)
     retries, max_age = retry_policy(invocation)
     if not final and result is None and (failure or {}).get("errorType") == THROTTLED:
-        due = now + timedelta(seconds=settings.FLOWBENCH_EVENT_THROTTLE_SECONDS)
+        due = now + timedelta(seconds=throttle_delay(_age(invocation)))
         if (due - invocation.started_at).total_seconds() <= max_age:
             # Not an attempt: the function did not run.
             return bool(mine.update(runner="", lease_until=due, next_attempt_at=due,

@@ -151,6 +151,10 @@ class EventQueueTests(WebTestCase):
         row = self.row(invocation)
         self.assertEqual((row.status, row.attempts, row.response), ("succeeded", 1, {"echo": {"n": 1}}))
 
+    @override_settings(FLOWBENCH_EVENT_THROTTLE_SECONDS=5)
+    def test_a_throttled_event_waits_longer_the_longer_it_has_waited(self):
+        self.assertEqual([event_queue.throttle_delay(age) for age in (0, 8, 60, 3600)], [5, 5, 30, 300])
+
     def test_the_sweep_sends_again_what_a_dead_process_held_and_abandons_stale_synchronous_ones(self):
         self.deploy(ECHO)
         held = self.queued()
