@@ -98,7 +98,6 @@ def start_invocation(function: Function, event: Any, *, source: str, version: Fu
     return invocation
 
 
-
 def dispatch(invocation_id) -> None:
     """Hands a queued invocation to whoever runs it: this process's Event threads, or a Celery
     worker. A job the broker refuses is not lost: the invocation's queued lease runs out and a
@@ -175,15 +174,16 @@ def run_queued(invocation_id) -> bool:
             settle(invocation, token, None, {
                 "errorType": "EventAgeExceeded",
                 "errorMessage": f"The event was dropped: it is older than the maximum event age ({max_age} s) "
-                                f"after {invocation.attempts - 1} attempt(s)."}, final=True)
+                                f"after {invocation.attempts - 1} attempt(s)."}, final=True, ran=False)
         elif invocation.attempts - invocation.function_errors > MAX_TAKEOVERS:
             settle(invocation, token, None, {
                 "errorType": "ServiceException",
                 "errorMessage": f"The process running the invocation went away {MAX_TAKEOVERS} times before it "
-                                "finished; it is not tried again."}, final=True)
+                                "finished; it is not tried again."}, final=True, ran=False)
         elif invocation.version is None:
             settle(invocation, token, None, {"errorType": "ResourceNotFoundException",
-                                             "errorMessage": "The version invoked was deleted."}, final=True)
+                                             "errorMessage": "The version invoked was deleted."},
+                   final=True, ran=False)
         else:
             try:
                 result, failure = run_attempt(invocation.function, invocation.version, invocation,
@@ -213,10 +213,13 @@ def throttle_delay(age: float) -> float:
     return min(MAX_THROTTLE_DELAY, max(settings.FLOWBENCH_EVENT_THROTTLE_SECONDS, age / 2))
 
 
-def settle(invocation: Invocation, token: int, result, failure: dict | None, *, final: bool = False) -> bool:
+def settle(invocation: Invocation, token: int, result, failure: dict | None, *, final: bool = False,
+           ran: bool = True) -> bool:
     """Records how an attempt ended, under its fencing token: done (succeeded, or failed for good),
     or queued again for a retry (the function's error or timeout, within MaximumRetryAttempts and
-    the maximum event age) or after a throttle. False when this attempt no longer holds it."""
+    the maximum event age) or after a throttle. `final` ends it whatever it was; `ran=False`: the
+    function did not run in this claim (it counts as no attempt). False when this attempt no
+    longer holds it."""
     now = timezone.now()
     fields = result_fields(result, failure)
     fields.pop("finished_at")
@@ -231,7 +234,9 @@ def settle(invocation: Invocation, token: int, result, failure: dict | None, *, 
             return bool(mine.update(runner="", lease_until=due, next_attempt_at=due,
                                     attempts=F("attempts") - 1, error=fields["error"]))
     errors = invocation.function_errors
-    if status == Invocation.Status.FAILED:
+    if not ran:
+        fields["attempts"] = F("attempts") - 1
+    elif status == Invocation.Status.FAILED:
         errors += 1
         due = now + timedelta(seconds=retry_delay(errors))
         if not final and errors <= retries and (due - invocation.started_at).total_seconds() <= max_age:
@@ -241,7 +246,7 @@ def settle(invocation: Invocation, token: int, result, failure: dict | None, *, 
         done = bool(mine.update(status=status, finished_at=now, runner="", lease_until=None, next_attempt_at=None,
                                 function_errors=errors, **fields))
         if done:   # its destination's invocation commits with its end: sent once
-            _send_to_destination(invocation, status, fields, token)
+            _send_to_destination(invocation, status, fields, token if ran else token - 1)
     if not done:
         log.warning("invocation %s: attempt %d lost its lease before it ended; its result is not kept",
                     invocation.pk, token)

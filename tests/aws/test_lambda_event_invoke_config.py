@@ -48,6 +48,10 @@ def test_put_get_update_list_and_delete_per_qualifier(aws, fresh):
         "ResourceNotFoundException"
     assert error_of(lambda: lam.delete_function_event_invoke_config(FunctionName=name, Qualifier="1"))[1] == 404
     assert len(lam.list_function_event_invoke_configs(FunctionName=name)["FunctionEventInvokeConfigs"]) == 2
+    # A deleted alias (or version) takes its config with it.
+    lam.delete_alias(FunctionName=name, Name="live")
+    assert [c["FunctionArn"] for c in lam.list_function_event_invoke_configs(
+        FunctionName=name)["FunctionEventInvokeConfigs"]] == [f"{arn}:$LATEST"]
 
 
 def test_bad_input_is_refused_naming_the_member_and_changes_nothing(aws, fresh):
