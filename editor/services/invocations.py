@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import bisect
 import itertools
-import logging
 import operator
 import threading
 import uuid
@@ -121,8 +120,8 @@ def invoke_function(function: Function, event: Any, *, source: str, version: Fun
 
 
 def pending_invocation(function: Function, event: Any, source: str, version: FunctionVersion | None,
-             invocation_id: uuid.UUID | None, client_context: dict | None,
-             alias: str, asynchronous: bool = False) -> tuple[FunctionVersion, Invocation]:
+                       invocation_id: uuid.UUID | None, client_context: dict | None,
+                       alias: str, asynchronous: bool = False) -> tuple[FunctionVersion, Invocation]:
     """Returns the version to run (the deployed $LATEST by default) and a new RUNNING Invocation
     of it: queued for whoever claims it when `asynchronous` (editor.services.event_queue), else
     with the deadline its caller waits until."""
