@@ -131,9 +131,8 @@ def stopping() -> None:
     from editor.services.executor import get_executor
 
     deadline = time.monotonic() + settings.FLOWBENCH_STOP_GRACE_SECONDS
-    event_queue.refuse_new()
     try:
-        get_executor().stop()
+        get_executor().stop()   # from its first moment no Event invocation is claimed here either
     except Exception:
         log.exception("could not hand the running executions back; they resume when their leases run out")
     try:

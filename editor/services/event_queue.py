@@ -45,12 +45,13 @@ from django.utils import timezone
 
 from editor.errors import ApiError
 from editor.models import EventInvokeConfig, Function, FunctionVersion, Invocation
+from editor.services.executor import get_executor
 from editor.services.invocations import (HandedBack, announce_end, pending_invocation, result_fields,
                                          run_attempt)
 from editor.services.leases import SWEEP_SECONDS, lease_seconds, process_id, queued_until
 
 __all__ = ["start_invocation", "dispatch", "run_queued", "claim", "settle", "retry_policy", "sweep", "resume", "stop",
-           "refuse_new", "abandoned_error", "DEFAULT_RETRIES", "DEFAULT_EVENT_AGE", "MAX_TAKEOVERS"]
+           "abandoned_error", "DEFAULT_RETRIES", "DEFAULT_EVENT_AGE", "MAX_TAKEOVERS"]
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +76,13 @@ class _Held:
 
 _held: dict[str, _Held] = {}
 _condition = threading.Condition()
-_stopping = False
 _renewing_keeper = None
+
+
+def _stopping() -> bool:
+    """Whether this process stops (its executor does, or was abandoned): it claims nothing then."""
+    executor = get_executor()
+    return executor.stopping or executor.abandoned
 
 
 def _distributed() -> bool:
@@ -102,7 +108,7 @@ def dispatch(invocation_id) -> None:
     """Hands a queued invocation to whoever runs it: this process's Event threads, or a Celery
     worker. A job the broker refuses is not lost: the invocation's queued lease runs out and a
     sweep sends it again. A stopping process starts nothing (the next start, or a worker, does)."""
-    if _stopping:
+    if _stopping():
         return
     if not _distributed():
         _event_pool().submit(_run_here, str(invocation_id))
@@ -161,7 +167,7 @@ def retry_policy(invocation: Invocation) -> tuple[int, int]:
 def run_queued(invocation_id) -> bool:
     """Claims and runs one attempt of a queued asynchronous invocation on the calling thread;
     False when it was not this process's to run (another holds it, not due, ended, stopping)."""
-    if _stopping:
+    if _stopping():
         return False
     token = claim(invocation_id)
     if token is None:
@@ -321,8 +327,6 @@ def alias_of(arn: str) -> str:
 
 def _track(invocation_id, token: int) -> _Held:
     global _renewing_keeper
-    from editor.services.executor import get_executor
-
     keeper = get_executor().keeper
     held = _Held(token)
     with _condition:
@@ -353,17 +357,11 @@ def renew() -> None:
                                   status=Invocation.Status.RUNNING).update(lease_until=until)
 
 
-def refuse_new() -> None:
-    """This process is stopping: it claims no more invocations (they stay queued for others)."""
-    global _stopping
-    _stopping = True
-
-
 def stop(deadline: float) -> int:
-    """This process stops: it claims nothing more, lets its running attempts answer until
-    `deadline` (time.monotonic()), keeping their leases meanwhile (the lease keeper may be closed
-    already), then hands back what still runs, due at once; returns how many it handed back."""
-    refuse_new()
+    """This process stops (its executor stopping, it claims nothing more): lets its running
+    attempts answer until `deadline` (time.monotonic()), keeping their leases meanwhile (the lease
+    keeper may be closed already), then hands back what still runs, due at once; returns how many
+    it handed back."""
     while True:
         with _condition:
             left = deadline - time.monotonic()

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from editor.models import EventInvokeConfig, Invocation
 from editor.services import event_queue
+from editor.services.executor import get_executor, replace_executor
 from editor.services.leases import process_id
 from tests.web.base import WebTestCase
 
@@ -37,7 +38,6 @@ class EventQueueTests(WebTestCase):
     def setUp(self):
         super().setUp()
         self.function = self.make_function(name="worker")
-        self.addCleanup(setattr, event_queue, "_stopping", False)
 
     def deploy(self, code: str):
         self.call("PUT", "/api/functions/worker/code", {"files": {"lambda_function.py": code}})
@@ -222,6 +222,8 @@ class EventQueueTests(WebTestCase):
         token = event_queue.claim(invocation.pk)
         held = event_queue._track(invocation.pk, token)
         self.addCleanup(event_queue._untrack, invocation.pk, held)
+        self.addCleanup(replace_executor)   # the next test's process starts afresh
+        get_executor().stop(grace=0)
         self.assertEqual(event_queue.stop(time.monotonic()), 1)
         self.assertTrue(held.handed_back.is_set())
         row = self.row(invocation)
