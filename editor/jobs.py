@@ -16,12 +16,18 @@ from editor.models import Invocation
 @shared_task(name="flowbench.invoke_function", ignore_result=True)
 def invoke_function_job(invocation_id: str) -> None:
     """Runs a pending invocation (a Test or an Invoke the web process recorded) in this worker's
-    sandbox; its lines and its end reach the page and the waiting request through the layer."""
+    sandbox; its lines and its end reach the page and the waiting request through the layer. An
+    asynchronous one runs only if this worker can claim it (editor.services.event_queue)."""
+    from editor.services import event_queue
     from editor.services.invocations import run_invocation
 
     invocation = (Invocation.objects.select_related("function", "version")
                   .filter(pk=uuid.UUID(invocation_id), status=Invocation.Status.RUNNING).first())
-    if invocation is not None:
+    if invocation is None:
+        return
+    if invocation.asynchronous:
+        event_queue.run_queued(invocation.pk)
+    else:
         run_invocation(invocation.function, invocation.version, invocation)
 
 

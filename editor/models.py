@@ -183,6 +183,7 @@ class Invocation(models.Model):
         SCHEDULE = "schedule", "Schedule"
         BUCKET = "bucket", "Bucket notification"
         WEBSOCKET_API = "websocket_api", "WebSocket API"
+        DESTINATION = "destination", "Asynchronous invocation's destination"
 
     class Status(models.TextChoices):
         RUNNING = "running", "Running"
@@ -215,9 +216,44 @@ class Invocation(models.Model):
     execution = models.ForeignKey("Execution", null=True, blank=True, on_delete=models.CASCADE,
                                   related_name="invocations")
     state_name = models.CharField(max_length=80, blank=True, default="")
+    # Lambda's asynchronous (Event) invocations are a durable queue (editor.services.event_queue):
+    # `runner` names the process running an attempt ("" while queued or waiting for a retry),
+    # `lease_until` says when it next needs attention (its runner's lease ends, a queued job is
+    # presumed lost, a retry is due); `attempts` counts the attempts begun (the fencing token of
+    # the current one), `function_errors` those that ended in the function's error or timeout.
+    # A synchronous invocation's `lease_until` is the latest it can still be running (its caller
+    # waits no longer): past it, a RUNNING one was abandoned by a process that went away.
+    asynchronous = models.BooleanField(default=False)
+    runner = models.CharField(max_length=128, blank=True, default="")
+    lease_until = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    function_errors = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-started_at"]
+        indexes = [models.Index(fields=["status", "lease_until"], name="invocation_status_lease")]
+
+
+class EventInvokeConfig(models.Model):
+    """How Lambda handles a function's asynchronous invocations, per qualifier ($LATEST, a version
+    number, an alias): PutFunctionEventInvokeConfig's retries and maximum event age (None means
+    the default: 2 retries, 6 hours) and the functions it sends each event's outcome to."""
+
+    function = models.ForeignKey(Function, on_delete=models.CASCADE, related_name="event_invoke_configs")
+    qualifier = models.CharField(max_length=128)
+    maximum_retry_attempts = models.PositiveSmallIntegerField(null=True, blank=True)
+    maximum_event_age = models.PositiveIntegerField(null=True, blank=True)
+    # {"OnSuccess": {"Destination": arn}, "OnFailure": {...}}: functions sent the invocation record.
+    destination_config = models.JSONField(default=dict, blank=True)
+    last_modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["function", "qualifier"], name="event_invoke_config_unique")]
+        ordering = ["qualifier"]
+
+    def __str__(self):
+        return f"{self.function_id}:{self.qualifier}"
 
 
 class SignInLink(models.Model):

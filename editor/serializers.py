@@ -22,6 +22,20 @@ def summary(invocation: Invocation) -> dict:
     }
 
 
+def delivery(invocation: Invocation) -> dict | None:
+    """Returns where an asynchronous invocation stands in its queue (editor.services.event_queue):
+    queued, running (attempt n), retrying at a time, succeeded or failed after n attempts; None
+    for a synchronous one."""
+    if not invocation.asynchronous:
+        return None
+    state = invocation.status
+    if invocation.status == Invocation.Status.RUNNING:
+        state = ("running" if invocation.runner else
+                 "retrying" if invocation.next_attempt_at is not None and invocation.attempts else "queued")
+    return {"state": state, "attempts": invocation.attempts, "function_errors": invocation.function_errors,
+            "retry_at": _iso(invocation.next_attempt_at) if state == "retrying" else None}
+
+
 def invocation_json(invocation: Invocation, *, full: bool = True) -> dict:
     data = {
         "id": str(invocation.id),
@@ -31,6 +45,9 @@ def invocation_json(invocation: Invocation, *, full: bool = True) -> dict:
         "started_at": _iso(invocation.started_at),
         "finished_at": _iso(invocation.finished_at),
         **summary(invocation),
+        "asynchronous": invocation.asynchronous,
+        "attempts": invocation.attempts,
+        "delivery": delivery(invocation),
     }
     if full:
         data.update(response=invocation.response, error=invocation.error, logs=invocation.logs,

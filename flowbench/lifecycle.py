@@ -20,8 +20,10 @@ import asyncio
 import logging
 import sys
 import threading
+import time
 
 from django.db import connection
+from django.utils import timezone
 
 log = logging.getLogger("flowbench")
 
@@ -59,6 +61,11 @@ def started(loop: asyncio.AbstractEventLoop | None = None, name: str = "web", th
 
         threading.Thread(target=prestart_standby_workers, name="flowbench-standby", daemon=True).start()
         executor.keeper.start()
+        # Asynchronous invocations whose lease ran out (a dead process's attempt, a retry that is
+        # due, a lost job) are sent again; synchronous ones past their deadline end as abandoned.
+        from editor.services import event_queue
+
+        event_queue.start_sweeping(executor.keeper)
         if executor.distributed:
             # A worker also sends again the Deploys whose installer died (its lease ran out).
             from editor.services.deploys import sweep_updates
@@ -71,7 +78,7 @@ def started(loop: asyncio.AbstractEventLoop | None = None, name: str = "web", th
              settings.FLOWBENCH_LEASE_SECONDS, settings.FLOWBENCH_THREADS_PER_EXECUTION,
              settings.FLOWBENCH_THREADS_PER_USER, settings.FLOWBENCH_STOP_GRACE_SECONDS)
     if not executor.distributed:
-        threading.Thread(target=_resume, name="flowbench-resume", daemon=True).start()
+        threading.Thread(target=_resume, args=(timezone.now(),), name="flowbench-resume", daemon=True).start()
         # Embedded, this process fires the schedules (Celery beat's job does it when distributed).
         from editor.services.schedule_firing import fire_due
 
@@ -93,7 +100,8 @@ def _drop_dead_connections() -> None:
         connection.close()
 
 
-def _resume() -> None:
+def _resume(started_at) -> None:
+    from editor.services import event_queue
     from editor.services.deploys import resume_updates
     from editor.services.executor import resume_running_executions
 
@@ -104,8 +112,11 @@ def _resume() -> None:
         installs = resume_updates()
         if installs:
             log.warning("resumed %d Deploy install(s) left unfinished by the previous process", installs)
+        events = event_queue.resume(started_at)
+        if events:
+            log.warning("sent again %d Event invocation(s) left queued or running by the previous process", events)
     except Exception:
-        log.exception("could not resume the running executions and installs")
+        log.exception("could not resume the running executions, installs and Event invocations")
     finally:
         connection.close()
 
@@ -117,12 +128,22 @@ def stopping() -> None:
         if _stopped:
             return
         _stopped = True
+    from django.conf import settings
+
+    from editor.services import event_queue
     from editor.services.executor import get_executor
 
+    deadline = time.monotonic() + settings.FLOWBENCH_STOP_GRACE_SECONDS
     try:
-        get_executor().stop()
+        get_executor().stop()   # from its first moment no Event invocation is claimed here either
     except Exception:
         log.exception("could not hand the running executions back; they resume when their leases run out")
+    try:
+        # The executions' grace and the Event invocations' run together: one grace in all.
+        event_queue.stop(deadline)
+    except Exception:
+        log.exception("could not hand the running Event invocations back; they run again when their leases "
+                      "run out")
     finally:
         connection.close()
 

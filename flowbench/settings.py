@@ -159,6 +159,12 @@ CELERY_BEAT_SCHEDULE = {
 # at least this long gives its thread back until it is due.
 FLOWBENCH_LEASE_SECONDS = env_int("FLOWBENCH_LEASE_SECONDS", 30, minimum=2, maximum=3600)
 FLOWBENCH_THREADS = env_int("FLOWBENCH_THREADS", 8, minimum=1, maximum=256)
+# Asynchronous (Event) invocations (editor.services.event_queue): a function's error or timeout is
+# retried after this many seconds, then twice as many (Lambda's one and two minutes), within the
+# function's MaximumRetryAttempts and MaximumEventAgeInSeconds; a throttled event waits
+# FLOWBENCH_EVENT_THROTTLE_SECONDS before it is tried again (later, half its age, at most 5 min).
+FLOWBENCH_EVENT_RETRY_SECONDS = env_int("FLOWBENCH_EVENT_RETRY_SECONDS", 60, minimum=1, maximum=3600)
+FLOWBENCH_EVENT_THROTTLE_SECONDS = env_int("FLOWBENCH_EVENT_THROTTLE_SECONDS", 1, minimum=1, maximum=300)
 # Executions running at once in the web process (the embedded executor's thread pool).
 FLOWBENCH_EXECUTION_THREADS = env_int("FLOWBENCH_EXECUTION_THREADS", 32, minimum=1, maximum=1024)
 # Helper threads for Map iterations and Parallel branches, per execution and per user in one

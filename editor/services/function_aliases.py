@@ -9,7 +9,7 @@ import uuid
 from django.db import IntegrityError, transaction
 
 from editor.errors import ApiError
-from editor.models import Function, FunctionAlias, FunctionVersion
+from editor.models import EventInvokeConfig, Function, FunctionAlias, FunctionVersion
 
 __all__ = ["ALIAS_NAME", "create_alias", "update_alias", "delete_alias", "get_alias"]
 
@@ -68,4 +68,7 @@ def update_alias(alias: FunctionAlias, *, version: FunctionVersion | None = None
 
 @transaction.atomic
 def delete_alias(alias: FunctionAlias) -> None:
-    alias.delete()
+    """Deletes the alias with its asynchronous invocation config."""
+    with transaction.atomic():
+        EventInvokeConfig.objects.filter(function_id=alias.function_id, qualifier=alias.name).delete()
+        alias.delete()

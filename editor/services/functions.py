@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 
 from editor import samples
 from editor.errors import ApiError, not_found
-from editor.models import Function, FunctionVersion
+from editor.models import EventInvokeConfig, Function, FunctionVersion
 from editor.services import code_archive, validation
 from editor.services.deploys import refuse_while_updating, start_deploy
 from editor.services.invocations import runner_namespace
@@ -348,5 +348,7 @@ def delete_version(function: Function, version: FunctionVersion) -> None:
         raise ApiError("ResourceConflict", "Unable to delete version because the following aliases reference it: "
                        f"{used}", status=409, field="Qualifier")
     label, name, namespace = version.label, function.name, runner_namespace(function)
-    version.delete()
+    with transaction.atomic():   # its asynchronous invocation config goes with it
+        EventInvokeConfig.objects.filter(function=function, qualifier=label).delete()
+        version.delete()
     transaction.on_commit(lambda: retire_function(name, namespace, label))

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import functools
 import itertools
-import logging
 import operator
 import threading
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -32,6 +30,7 @@ from editor import messages
 from editor.errors import ApiError
 from editor.models import Function, FunctionVersion, Invocation
 from editor.services import concurrency
+from editor.services.leases import lease_seconds, queued_until
 from editor.services.runner import check_sandbox, get_pool, get_runner
 from editor.services.validation import without_lone_surrogates
 
@@ -114,16 +113,18 @@ def invoke_function(function: Function, event: Any, *, source: str, version: Fun
     `client_context` (Invoke's ClientContext) is the handler's context.client_context; `alias`
     names the alias `version` was invoked through.
     """
-    version, invocation = _pending(function, event, source, version, invocation_id, client_context, alias)
+    version, invocation = pending_invocation(function, event, source, version, invocation_id, client_context, alias)
     if settings.FLOWBENCH_EXECUTOR == "celery":
         return _run_on_worker(function, invocation)
     return run_invocation(function, version, invocation)
 
 
-def _pending(function: Function, event: Any, source: str, version: FunctionVersion | None,
-             invocation_id: uuid.UUID | None, client_context: dict | None,
-             alias: str) -> tuple[FunctionVersion, Invocation]:
-    """Returns the version to run (the deployed $LATEST by default) and a new RUNNING Invocation of it."""
+def pending_invocation(function: Function, event: Any, source: str, version: FunctionVersion | None,
+                       invocation_id: uuid.UUID | None, client_context: dict | None,
+                       alias: str, asynchronous: bool = False) -> tuple[FunctionVersion, Invocation]:
+    """Returns the version to run (the deployed $LATEST by default) and a new RUNNING Invocation
+    of it: queued for whoever claims it when `asynchronous` (editor.services.event_queue), else
+    with the deadline its caller waits until."""
     if version is None:
         if function.deployed_id is None:
             raise ApiError("NotDeployed", "Deploy the function first: nothing is deployed yet.", status=409)
@@ -136,54 +137,35 @@ def _pending(function: Function, event: Any, source: str, version: FunctionVersi
             invocation = Invocation.objects.create(
                 id=invocation_id, function=function, version=version, version_label=version.label,
                 source=source, memory_mb=version.memory, request=event, client_context=client_context,
-                alias=alias)
+                alias=alias, asynchronous=asynchronous,
+                lease_until=queued_until() if asynchronous else sync_deadline(version))
     except IntegrityError:
         raise ApiError("ResourceConflict", "That invocation id is already used.", status=409,
                        field="invocation_id") from None
     return version, invocation
 
 
-def start_invocation(function: Function, event: Any, *, source: str, version: FunctionVersion | None = None,
-                     client_context: dict | None = None, alias: str = "") -> Invocation:
-    """Records an invocation of `version` (the deployed $LATEST by default) and runs it in the
-    background, as Lambda's asynchronous (Event) Invoke does; returns it still RUNNING. A Celery
-    worker runs it in the distributed mode, a thread of this process when embedded; either way
-    it counts in the function's concurrency like any other."""
-    version, invocation = _pending(function, event, source, version, None, client_context, alias)
-
-    def dispatch():
-        if settings.FLOWBENCH_EXECUTOR == "celery":
-            from celery import current_app
-
-            current_app.send_task("flowbench.invoke_function", args=[str(invocation.id)])
-        else:
-            _background_pool().submit(_run_in_background, function, version, invocation)
-
-    transaction.on_commit(dispatch)
-    return invocation
-
-
-@functools.cache
-def _background_pool() -> ThreadPoolExecutor:
-    """Returns the pool Event invocations run on: their own, since run_invocation waits on
-    get_pool()'s threads and must not take one of them."""
-    return ThreadPoolExecutor(max_workers=getattr(settings, "FLOWBENCH_THREADS", 8), thread_name_prefix="flowbench-event")
-
-
-def _run_in_background(function: Function, version: FunctionVersion, invocation: Invocation) -> None:
-    from django.db import connections
-
-    try:
-        run_invocation(function, version, invocation)
-    except Exception:   # run_invocation records the runner's failures: this is the database's
-        logging.getLogger(__name__).exception("the Event invocation %s failed", invocation.id)
-    finally:
-        connections.close_all()   # this pool's threads outlive the request
+def sync_deadline(version: FunctionVersion):
+    """Returns the latest a synchronous invocation of `version` recorded now can still be running
+    (its caller waits no longer): past it, the process running it went away."""
+    return timezone.now() + timedelta(seconds=version.timeout + WORKER_GRACE_SECONDS + lease_seconds())
 
 
 def run_invocation(function: Function, version: FunctionVersion, invocation: Invocation) -> Invocation:
-    """Runs a pending invocation in this process's runner, within the function's concurrency
-    (editor.services.concurrency), streaming its lines; returns it."""
+    """Runs a pending synchronous invocation in this process's runner, within the function's
+    concurrency (editor.services.concurrency), streaming its lines; records and returns it."""
+    result, failure = run_attempt(function, version, invocation)
+    record_result(invocation, result, failure)
+    announce_end(invocation)
+    return invocation
+
+
+def run_attempt(function: Function, version: FunctionVersion, invocation: Invocation,
+                handed_back: threading.Event | None = None):
+    """Runs the invocation once in this process's runner, within the function's concurrency,
+    streaming its lines; returns (the runner's result, None), or (None, an error object) when the
+    service refused or failed the call (not the function). Raises HandedBack when `handed_back`
+    is set before the function answered (its process stops)."""
     group = invocation_group(function.pk, invocation.id)
     spec = function_spec(function, version)
     arn = _invoked_arn(function, version, invocation.alias)   # read here: the runner's thread has no database
@@ -191,20 +173,28 @@ def run_invocation(function: Function, version: FunctionVersion, invocation: Inv
     _send(group, messages.start(invocation))
     try:
         with concurrency.slot(pool):
-            result, failure = _stream(group, invocation, spec, arn), None
+            return _stream(group, invocation, spec, arn, handed_back), None
+    except HandedBack:
+        raise
     except Exception as exc:  # the service refused or failed (not the function): record it, say so
         from runtime.functions import service_error
 
         error_type, message = service_error(exc)
-        result, failure = None, {"errorType": error_type, "errorMessage": message}
-    record_result(invocation, result, failure if result is None else None)
-    _send(group, messages.end(invocation))
-    return invocation
+        return None, {"errorType": error_type, "errorMessage": message}
 
 
-def _stream(group: str, invocation: Invocation, spec, arn: str):
+def announce_end(invocation: Invocation) -> None:
+    """Sends the invocation's `end` (its summary) to its group: the page, a waiting request."""
+    _send(invocation_group(invocation.function_id, invocation.id), messages.end(invocation))
+
+
+class HandedBack(Exception):
+    """The process stopped and handed the attempt back before the function answered."""
+
+
+def _stream(group: str, invocation: Invocation, spec, arn: str, handed_back: threading.Event | None = None):
     """Runs the invocation on the runner's pool and sends its log lines to `group` in batches
-    while it runs; returns the runner's result (or raises what the runner raised)."""
+    while it runs; returns the runner's result (or raises what the runner raised, or HandedBack)."""
     lines: list[str] = []   # appended by the runner's thread; the lines up to `sent` are sent
     done = threading.Event()
 
@@ -221,6 +211,8 @@ def _stream(group: str, invocation: Invocation, spec, arn: str):
     while not finished:
         # Every line is appended before `done` is set, so the batches after it end the log.
         finished = done.wait(BATCH_SECONDS)
+        if not finished and handed_back is not None and handed_back.is_set():
+            raise HandedBack()
         count = len(lines)
         seq = sent
         for batch in _batches(lines[sent:count], BATCH_CHARS):
@@ -277,24 +269,31 @@ def _run_on_worker(function: Function, invocation: Invocation) -> Invocation:
     return invocation
 
 
-def record_result(invocation: Invocation, result, failure: dict | None) -> None:
-    """Stores how an invocation ended: the runner's result, or `failure` (an error object) when
-    the service refused or failed the call."""
-    invocation.finished_at = timezone.now()
+def result_fields(result, failure: dict | None) -> dict:
+    """Returns the Invocation fields of how a run ended: the runner's result, or `failure` (an
+    error object) when the service refused or failed the call."""
     if result is None:
-        invocation.status = Invocation.Status.FAILED
-        invocation.error = failure
-    else:
-        invocation.request_id = str(result.request_id or "")
-        invocation.duration_ms = result.duration_ms
-        invocation.billed_ms = result.billed_ms
-        invocation.max_memory_mb = result.max_memory_mb
-        invocation.init_ms = result.init_ms
-        invocation.logs = _logs_text(result.logs)
+        return {"status": Invocation.Status.FAILED, "error": failure, "finished_at": timezone.now()}
+    return {
+        "finished_at": timezone.now(),
+        "request_id": str(result.request_id or ""),
+        "duration_ms": result.duration_ms,
+        "billed_ms": result.billed_ms,
+        "max_memory_mb": result.max_memory_mb,
+        "init_ms": result.init_ms,
+        "logs": _logs_text(result.logs),
         # A worker's JSON may hold lone surrogates (json.dumps escapes them): not storable text.
-        invocation.error = without_lone_surrogates(result.error)
-        invocation.response = None if result.error else without_lone_surrogates(result.payload)
-        invocation.status = Invocation.Status.FAILED if result.error else Invocation.Status.SUCCEEDED
+        "error": without_lone_surrogates(result.error),
+        "response": None if result.error else without_lone_surrogates(result.payload),
+        "status": Invocation.Status.FAILED if result.error else Invocation.Status.SUCCEEDED,
+    }
+
+
+def record_result(invocation: Invocation, result, failure: dict | None) -> None:
+    """Stores how a synchronous invocation ended: the runner's result, or `failure` (an error
+    object) when the service refused or failed the call."""
+    for name, value in result_fields(result, failure).items():
+        setattr(invocation, name, value)
     with transaction.atomic():
         invocation.save()
 

@@ -328,7 +328,7 @@ def _start(bucket: Bucket, arn: str, event: dict):
 
 
 def _invoke(bucket: Bucket, arn: str, event: dict) -> Invocation:
-    from editor.services.invocations import start_invocation
+    from editor.services.event_queue import alias_of, start_invocation
 
     function, version = _target(bucket, arn)
     source_arn = _bucket_arn(bucket)
@@ -336,13 +336,7 @@ def _invoke(bucket: Bucket, arn: str, event: dict) -> Invocation:
                           source_account=account_id(bucket.owner)):
         raise ApiError("AccessDeniedException", f"The resource-based policy of {arn} does not let {S3_PRINCIPAL} "
                        f"invoke it for {source_arn} (add it with aws lambda add-permission).", 403)
-    return start_invocation(function, event, source=Invocation.Source.BUCKET, version=version, alias=_alias_of(arn))
-
-
-def _alias_of(arn: str) -> str:
-    ref = parse_function(arn)
-    qualifier = ref.qualifier if ref is not None else None
-    return qualifier if qualifier and qualifier != "$LATEST" and not qualifier.isdigit() else ""
+    return start_invocation(function, event, source=Invocation.Source.BUCKET, version=version, alias=alias_of(arn))
 
 
 def _target(bucket: Bucket, arn: str):

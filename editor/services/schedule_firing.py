@@ -128,7 +128,7 @@ def _attempt(schedule: Schedule, fire: ScheduleFire, now: datetime) -> None:
     """Makes attempt number `fire.attempts` at starting the target, filling in the fire: what it
     started, or its error (and when to try again, for a failure the RetryPolicy covers)."""
     from editor.services.executions import start_execution
-    from editor.services.invocations import start_invocation
+    from editor.services.event_queue import start_invocation
     from editor.services.machines import current_version
 
     # One id for every attempt at this tick, as Scheduler's execution-id.

@@ -15,7 +15,7 @@ from django.db import connection
 
 from editor.models import Function, FunctionVersion, Invocation
 from editor.services.concurrency import LimitedRunner, pool_of
-from editor.services.invocations import function_spec, record_result
+from editor.services.invocations import function_spec, record_result, sync_deadline
 from editor.services.accounts import account_id, function_arn
 from editor.services.policy import evaluate
 
@@ -99,7 +99,8 @@ class TaskInvoker:
         invocation = Invocation.objects.create(
             function=function, version=version, version_label=version.label,
             source=Invocation.Source.STATE_MACHINE, memory_mb=version.memory, request=payload,
-            execution_id=self.execution.id if self.execution is not None else None, state_name=state[:80])
+            execution_id=self.execution.id if self.execution is not None else None, state_name=state[:80],
+            lease_until=sync_deadline(version))
         spec = function_spec(function, version)
         # Within the function's concurrency, counted across the install (a throttle is
         # Lambda.TooManyRequestsException, which the console's default Retry absorbs).

@@ -626,6 +626,21 @@ async function showVersion(label) {
 }
 
 // ---- monitor --------------------------------------------------------------------------------
+// An asynchronous invocation's place in its queue: queued, running (attempt n), retrying at a
+// time, succeeded or failed after n attempts; a synchronous one's status as it is.
+function deliveryText(i) {
+  const d = i.delivery;
+  if (!d) return i.status;
+  const attempts = `${d.attempts} attempt${d.attempts === 1 ? "" : "s"}`;
+  switch (d.state) {
+    case "queued": return d.attempts ? `queued (after ${attempts})` : "queued";
+    case "running": return `running (attempt ${d.attempts})`;
+    case "retrying": return `retrying at ${new Date(d.retry_at).toLocaleTimeString()}`;
+    case "succeeded": return d.attempts > 1 ? `succeeded after ${attempts}` : "succeeded";
+    default: return `failed after ${attempts}`;
+  }
+}
+
 async function loadMonitor() {
   const [metrics, recent] = await Promise.all([
     api("GET", `${BASE}/metrics?window=${$("metrics-window").value}`),
@@ -643,7 +658,7 @@ async function loadMonitor() {
   $("invocations").querySelector("tbody").replaceChildren(...(recent.invocations.length ? recent.invocations.map((i) => el("tr", {
     id: `invocation-${i.id}`, class: i.id === linked ? "linked" : null },
     el("td", { text: timeAgo(i.started_at), title: i.started_at }),
-    el("td", {}, el("span", { class: `status ${i.status}`, text: i.status })),
+    el("td", {}, el("span", { class: `status ${i.status}`, text: deliveryText(i) })),
     el("td", { text: i.source }), el("td", { text: i.version }), el("td", { class: "mono", text: i.request_id || "—" }),
     el("td", { text: fmtMs(i.duration_ms) }), el("td", { text: i.billed_ms === null ? "—" : `${i.billed_ms} ms` }),
     el("td", { text: i.max_memory_mb === null ? "—" : `${Math.round(i.max_memory_mb)} / ${i.memory_mb} MB` }),

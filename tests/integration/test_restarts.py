@@ -113,8 +113,15 @@ def stop_and_start_worker(cluster: Cluster, sig, gate: Gate, execution_id: str) 
     owner = wait_until(lambda: cluster.sql("SELECT lease_owner FROM editor_execution WHERE id = %s",
                                            [execution_id])[0][0], 30, "the execution's lease owner")
     pid = int(owner.split(":")[1])
-    index = next(i for i, p in cluster.worker_processes.items() if p.pid == pid)
     held = work_dirs_of(pid)
+    restart_worker(cluster, sig, gate, pid)
+    return held
+
+
+def restart_worker(cluster: Cluster, sig, gate: Gate, pid: int) -> None:
+    """Stops the worker of process `pid` (on SIGTERM, the gate opens: a running function answers
+    within the stop's grace), then starts it again."""
+    index = next(i for i, p in cluster.worker_processes.items() if p.pid == pid)
     if sig == signal.SIGTERM:
         worker = cluster.worker_processes[index]
         worker.send_signal(sig)
@@ -124,7 +131,6 @@ def stop_and_start_worker(cluster: Cluster, sig, gate: Gate, execution_id: str) 
     else:
         cluster.kill_worker(index, sig)
     cluster.start_worker(index)
-    return held
 
 
 @pytest.mark.slow

@@ -159,7 +159,7 @@ class FiringTests(ScheduleSetup, WebTestCase):
         tick = T0
         # The process fails between claiming the tick and committing (as a SIGKILL would cut it):
         # the claim, the fire row and the invocation go together.
-        with mock.patch("editor.services.invocations.start_invocation", side_effect=RuntimeError("killed")):
+        with mock.patch("editor.services.event_queue.start_invocation", side_effect=RuntimeError("killed")):
             self.assertEqual(fire_due(tick), [])
         self.assertEqual(Schedule.objects.get(name="every5").next_fire_at, tick)
         self.assertEqual((self.fires(), Invocation.objects.filter(source=Invocation.Source.SCHEDULE).count()), ([], 0))

@@ -35,8 +35,8 @@ from editor.aws.providers.lambda_layers import _INVALID_MARKER, LayersMixin
 from editor.aws.providers.lambda_layers import aws_time as _aws_time
 from editor.aws.providers.lambda_urls import FunctionUrlsMixin
 from editor.errors import ApiError
-from editor.models import Function, FunctionAlias, FunctionVersion, Invocation, Role
-from editor.services import code_archive, deploys, functions, invocations
+from editor.models import EventInvokeConfig, Function, FunctionAlias, FunctionVersion, Invocation, Role
+from editor.services import code_archive, deploys, event_queue, functions, invocations
 from editor.services import function_aliases as aliases
 from editor.services.accounts import account_id, function_arn, role_arn
 from editor.services.runner import available_runtimes
@@ -537,6 +537,99 @@ class LambdaProvider(LayersMixin, FunctionUrlsMixin, Provider):
         functions.update_configuration(function, {"reserved_concurrency": None})
         return {}
 
+    # -- asynchronous invocation (editor.services.event_queue) ----------------------------------
+
+    def _event_invoke_target(self, params: dict, action: str) -> tuple[Function, str]:
+        """Returns the function and the qualifier ($LATEST, a version number, an alias) whose
+        asynchronous invocation config `params` names; ResourceNotFoundException for a version or
+        alias that does not exist."""
+        function, qualifier = self._function(params, action, qualified=True)
+        qualifier = qualifier or "$LATEST"
+        if qualifier != "$LATEST" and functions.version_named(function, qualifier) is None:
+            raise self._not_found(function.name, qualifier)
+        return function, qualifier
+
+    def _event_invoke_config(self, function: Function, config: EventInvokeConfig) -> dict:
+        destinations = config.destination_config or {}
+        return {"LastModified": config.last_modified, "FunctionArn": self._arn(function.name, config.qualifier),
+                "MaximumRetryAttempts": config.maximum_retry_attempts,
+                "MaximumEventAgeInSeconds": config.maximum_event_age,
+                "DestinationConfig": {member: destinations.get(member) or {} for member in ("OnSuccess", "OnFailure")}}
+
+    def _destinations(self, function: Function, params: dict) -> dict:
+        """Returns the destinations DestinationConfig gives ({member: {"Destination": arn}}, an
+        empty one for a member given without one); each must be another function of the caller's
+        (Flowbench's destinations are Lambda functions)."""
+        given = {}
+        for member in ("OnSuccess", "OnFailure"):
+            if member not in (params.get("DestinationConfig") or {}):
+                continue
+            arn = (params["DestinationConfig"][member] or {}).get("Destination")
+            if arn:
+                try:
+                    target, _ = event_queue.destination_target(self.owner, arn)
+                except ApiError as error:
+                    raise invalid(f"{error.message} (member: DestinationConfig.{member}.Destination)") from None
+                if target.pk == function.pk:
+                    raise invalid("A function cannot be its own destination (member: "
+                                  f"DestinationConfig.{member}.Destination).")
+                self.authorize("lambda:InvokeFunction", arn)
+            given[member] = {"Destination": arn} if arn else {}
+        return given
+
+    def _put_event_invoke_config(self, params: dict, action: str, *, replace: bool) -> dict:
+        function, qualifier = self._event_invoke_target(params, action)
+        destinations = self._destinations(function, params)
+        given = {field: params[member] for member, field in (("MaximumRetryAttempts", "maximum_retry_attempts"),
+                                                            ("MaximumEventAgeInSeconds", "maximum_event_age"))
+                 if params.get(member) is not None}
+        with transaction.atomic():
+            config = (EventInvokeConfig.objects.select_for_update()
+                      .filter(function=function, qualifier=qualifier).first())
+            if config is None and not replace:
+                raise self._no_event_invoke_config(function, qualifier)
+            if config is None:
+                config = EventInvokeConfig(function=function, qualifier=qualifier)
+            if replace:   # Put overwrites: what it leaves out is removed (the default applies)
+                config.maximum_retry_attempts = config.maximum_event_age = None
+                config.destination_config = {}
+            for field, value in given.items():
+                setattr(config, field, value)
+            config.destination_config = {member: found for member, found in
+                                         {**(config.destination_config or {}), **destinations}.items() if found}
+            config.save()
+        return self._event_invoke_config(function, config)
+
+    def _no_event_invoke_config(self, function: Function, qualifier: str) -> AwsError:
+        return AwsError("ResourceNotFoundException", f"The function {self._arn(function.name, qualifier)} doesn't "
+                        "have an EventInvokeConfig", 404)
+
+    def PutFunctionEventInvokeConfig(self, params: dict) -> dict:
+        return self._put_event_invoke_config(params, "lambda:PutFunctionEventInvokeConfig", replace=True)
+
+    def UpdateFunctionEventInvokeConfig(self, params: dict) -> dict:
+        return self._put_event_invoke_config(params, "lambda:UpdateFunctionEventInvokeConfig", replace=False)
+
+    def GetFunctionEventInvokeConfig(self, params: dict) -> dict:
+        function, qualifier = self._event_invoke_target(params, "lambda:GetFunctionEventInvokeConfig")
+        config = EventInvokeConfig.objects.filter(function=function, qualifier=qualifier).first()
+        if config is None:
+            raise self._no_event_invoke_config(function, qualifier)
+        return self._event_invoke_config(function, config)
+
+    def DeleteFunctionEventInvokeConfig(self, params: dict) -> dict:
+        function, qualifier = self._event_invoke_target(params, "lambda:DeleteFunctionEventInvokeConfig")
+        if not EventInvokeConfig.objects.filter(function=function, qualifier=qualifier).delete()[0]:
+            raise self._no_event_invoke_config(function, qualifier)
+        return {}
+
+    def ListFunctionEventInvokeConfigs(self, params: dict) -> dict:
+        function, _ = self._function(params, "lambda:ListFunctionEventInvokeConfigs")
+        page, marker = paginate(function.event_invoke_configs.all(), "qualifier", params.get("Marker"),
+                                params.get("MaxItems") or 50, invalid=_INVALID_MARKER)
+        return {"FunctionEventInvokeConfigs": [self._event_invoke_config(function, c) for c in page],
+                "NextMarker": marker}
+
     # -- Invoke -------------------------------------------------------------------------------
 
     def Invoke(self, params: dict) -> dict:
@@ -550,7 +643,7 @@ class LambdaProvider(LayersMixin, FunctionUrlsMixin, Provider):
         if kind == "DryRun":
             return {"StatusCode": 204}
         if kind == "Event":
-            invocations.start_invocation(function, event, **how)
+            event_queue.start_invocation(function, event, **how)
             return {"StatusCode": 202}
         invocation = invocations.invoke_function(function, event, **how)
         error = invocation.error or {}
