@@ -171,7 +171,7 @@ class FiringTests(ScheduleSetup, WebTestCase):
         self.schedule(Target={"Arn": function_arn(self.alice, "tick"), "RoleArn": role_arn(self.alice, "scheduler-invoke"),
                               "Input": '{"attempt": "<aws.scheduler.attempt-number>"}',
                               "RetryPolicy": {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 600}})
-        locked = mock.patch("editor.services.invocations.start_invocation",
+        locked = mock.patch("editor.services.event_queue.start_invocation",
                             side_effect=OperationalError("database is locked"))
         with locked:
             first = fire_due(T0)[0]
@@ -199,7 +199,7 @@ class FiringTests(ScheduleSetup, WebTestCase):
         self.schedule()   # no RetryPolicy: Scheduler's defaults, 185 attempts within a day
         self.schedule(name="few", Target=target(MaximumRetryAttempts=1))
         self.schedule(name="young", Target=target(MaximumEventAgeInSeconds=60))
-        failing = mock.patch("editor.services.invocations.start_invocation", side_effect=OperationalError("disk I/O"))
+        failing = mock.patch("editor.services.event_queue.start_invocation", side_effect=OperationalError("disk I/O"))
         with failing:
             fire_due(T0)
             fire_due(T0 + timedelta(seconds=1))
@@ -221,7 +221,7 @@ class FiringTests(ScheduleSetup, WebTestCase):
     def test_an_at_schedule_that_deletes_itself_waits_for_its_last_attempt(self):
         self.schedule("once", "at(2027-03-01T13:00:00)", ActionAfterCompletion="DELETE")
         due = datetime(2027, 3, 1, 13, 0, tzinfo=timezone.utc)
-        with mock.patch("editor.services.invocations.start_invocation", side_effect=OperationalError("locked")):
+        with mock.patch("editor.services.event_queue.start_invocation", side_effect=OperationalError("locked")):
             fire_due(due)
         self.assertTrue(Schedule.objects.filter(name="once").exists())   # an attempt is still to come
         retried = fire_due(due + timedelta(seconds=1))
@@ -231,7 +231,7 @@ class FiringTests(ScheduleSetup, WebTestCase):
 
     def test_a_disabled_schedule_is_not_tried_again(self):
         self.schedule()
-        with mock.patch("editor.services.invocations.start_invocation", side_effect=OperationalError("locked")):
+        with mock.patch("editor.services.event_queue.start_invocation", side_effect=OperationalError("locked")):
             fire_due(T0)
         set_state(self.alice, "every5", None, "DISABLED", now=T0)
         self.assertEqual(fire_due(T0 + timedelta(seconds=5)), [])
