@@ -25,15 +25,22 @@ def _integration_json(integration: ApiIntegration) -> dict:
              "payload_format_version": integration.payload_format_version,
              "credentials_arn": integration.credentials_arn or None,
              "request_parameters": integration.request_parameters or None,
-             "function": None, "machine": None, "link": None}
+             "function": None, "machine": None, "link": None, "missing": None}
+    owner = integration.api.owner
     if integration.integration_subtype:
         machine = http_apis.integration_machine(integration)
         found["machine"] = machine
-        found["link"] = reverse("machine", args=[machine]) if machine else None
+        if machine and not StateMachine.objects.filter(owner=owner, name=machine).exists():
+            found["missing"] = (f"The state machine {machine} does not exist (deleted?): requests to its routes "
+                                "answer 500 Internal Server Error until it exists again.")
+        found["link"] = reverse("machine", args=[machine]) if machine and not found["missing"] else None
     else:
         ref = http_apis.integration_function(integration)
         found["function"] = ref.name if ref else None
-        found["link"] = reverse("function", args=[ref.name]) if ref else None
+        if ref and not Function.objects.filter(owner=owner, name=ref.name).exists():
+            found["missing"] = (f"The function {ref.name} does not exist (deleted?): requests to its routes "
+                                "answer 500 Internal Server Error until it exists again.")
+        found["link"] = reverse("function", args=[ref.name]) if ref and not found["missing"] else None
     return found
 
 
@@ -50,7 +57,7 @@ def _request_json(invocation: Invocation) -> dict:
 
 def api_json(api_obj: HttpApi) -> dict:
     endpoint = http_apis.api_endpoint(api_obj)
-    integrations = {i.integration_id: _integration_json(i) for i in api_obj.integrations.order_by("id")}
+    integrations = {i.integration_id: _integration_json(i) for i in api_obj.integrations.select_related("api__owner").order_by("id")}
     stages = []
     for stage in api_obj.stages.select_related("deployment").order_by("name"):
         deployment = stage.deployment

@@ -48,6 +48,12 @@ function body(form) {
 
 function integrationText(integration) {
   if (!integration) return el("span", { class: "muted", text: "no integration" });
+  if (integration.missing) {
+    return el("span", { class: "target-missing" },
+      `${integration.subtype ? "state machine" : "function"} ${integration.machine || integration.function} `,
+      el("span", { class: "badge danger tiny", text: "Target deleted" }),
+      el("div", { class: "trigger-reason", text: integration.missing }));
+  }
   if (integration.subtype) {
     const name = integration.machine || integration.request_parameters?.StateMachineArn || "?";
     return el("span", {}, "state machine ",

@@ -125,3 +125,22 @@ def test_create_an_api_call_it_route_to_a_state_machine_and_delete_it(server, pa
     page.locator(f'section[data-api="{api_id}"]').get_by_role("button", name="Delete API").click()
     expect(page.locator(f'section[data-api="{api_id}"]')).to_have_count(0)
     assert httpx.get(endpoint + "items/42", timeout=60).status_code == 404
+
+
+def test_a_route_whose_function_was_deleted_is_marked_on_the_page(server, page, shot):
+    from tests.e2e.test_machine_executions import api_caller
+
+    base, name = server["base"], f"gone-{uuid.uuid4().hex[:6]}"
+    page.goto(f"{base}/http-apis/")
+    call = api_caller(page)
+    call("POST", "/api/functions", {"name": name, "runtime": "python"})
+    arn = next(f["arn"] for f in call("GET", "/api/http-apis")["choices"]["functions"] if f["name"] == name)
+    api = call("POST", "/api/http-apis", {"Name": name, "Target": arn})
+    call("DELETE", f"/api/functions/{name}")
+    page.reload()   # the page was open before the API existed
+    row = page.locator(f'[data-route="$default"]').filter(has=page.locator(".target-missing"))
+    expect(row).to_have_count(1)
+    expect(row.locator(".badge")).to_have_text("Target deleted")
+    expect(row.locator(".trigger-reason")).to_contain_text(f"The function {name} does not exist")
+    shot(page, "http-apis-target-deleted")
+    call("DELETE", f"/api/http-apis/{api['api_id']}")

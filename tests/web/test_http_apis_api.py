@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from editor.models import ApiIntegration, ApiRoute, HttpApi
+from editor.models import ApiIntegration, ApiRoute, Function, HttpApi, StateMachine
 from editor.services.accounts import account_id
 from tests.web.base import WebTestCase
 
@@ -109,3 +109,21 @@ class HttpApisApiTests(WebTestCase):
         self.assertApiError(self.call("POST", f"/api/http-apis/{api_id}/deployments", {"StageName": "nope"}), 404)
         self.assertEqual(self.call("POST", f"/api/http-apis/{api_id}/deployments", {"StageName": "prod"},
                                    client=self.bob_client).status_code, 404)
+
+    def test_a_route_whose_target_was_deleted_says_so(self):
+        from editor.services import functions, machines
+
+        api = self.call("POST", "/api/http-apis", {"Name": "shop", "Target": self.function}).data
+        self.call("POST", f"/api/http-apis/{api['api_id']}/routes",
+                  {"RouteKey": "POST /orders", "Target": self.machine, "CredentialsArn": self.role})
+        functions.delete_function(Function.objects.get(owner=self.alice, name="hello"))
+        machines.delete_machine(StateMachine.objects.get(owner=self.alice, name="flow"))
+        shown = self.call("GET", f"/api/http-apis/{api['api_id']}").data
+        gone = {r["route_key"]: r["integration"] for r in shown["routes"]}
+        self.assertIn("The function hello does not exist", gone["$default"]["missing"])
+        self.assertIn("The state machine flow does not exist", gone["POST /orders"]["missing"])
+        self.assertEqual([gone["$default"]["link"], gone["POST /orders"]["link"]], [None, None])
+        self.make_function(name="hello")   # a function of that name again: the route calls it
+        shown = self.call("GET", f"/api/http-apis/{api['api_id']}").data
+        again = next(r["integration"] for r in shown["routes"] if r["route_key"] == "$default")
+        self.assertEqual((again["missing"], again["link"]), (None, "/functions/hello/"))
