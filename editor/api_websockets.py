@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.http import JsonResponse
 
 from editor.api import api
-from editor.models import HttpApi
+from editor.models import Function, HttpApi
 from editor.services import http_apis, websocket_apis
 
 
@@ -15,8 +15,12 @@ def _route_json(api_obj: HttpApi, route) -> dict:
     integration = api_obj.integrations.filter(integration_id=route.target.split("/", 1)[1]).first() \
         if route.target else None
     ref = http_apis.integration_function(integration) if integration is not None else None
+    missing = None
+    if ref and not Function.objects.filter(owner=api_obj.owner, name=ref.name).exists():
+        missing = (f"The function {ref.name} does not exist (deleted?): this route answers "
+                   "\"Internal server error\" until it exists again.")
     return {"route_id": route.route_id, "route_key": route.route_key, "function": ref.name if ref else None,
-            "two_way": websocket_apis.is_two_way(route)}
+            "missing": missing, "two_way": websocket_apis.is_two_way(route)}
 
 
 def api_json(api_obj: HttpApi) -> dict:

@@ -14,7 +14,10 @@ function table(id, headings, rows, empty) {
 }
 
 function routeRow(route) {
-  const target = route.function
+  const target = route.missing
+    ? el("span", { class: "target-missing" }, `${route.function} `, el("span", { class: "badge danger tiny", text: "Target deleted" }),
+      el("div", { class: "trigger-reason", text: route.missing }))
+    : route.function
     ? el("a", { href: `/functions/${encodeURIComponent(route.function)}/`, text: route.function })
     : el("span", { class: "muted", text: "no integration" });
   return el("tr", { "data-route": route.route_key },

@@ -63,6 +63,21 @@ class WebSocketApiPageTests(WebTestCase):
             "theirs"]
         assert self.client_class().get("/api/websocket-apis").status_code in (302, 401, 403)
 
+    def test_a_route_whose_function_was_deleted_says_so(self):
+        from editor.services.accounts import function_arn
+        from editor.services.functions import delete_function
+
+        function = self.make_function(name="talker")
+        api = http_apis.create_api(self.alice, name="chatty", protocol_type="WEBSOCKET")
+        integration = http_apis.create_integration(api, integration_type="AWS_PROXY",
+                                                   integration_uri=function_arn(self.alice, "talker"))
+        http_apis.create_route(api, route_key="$connect", target=f"integrations/{integration.integration_id}")
+        [route] = self.call("GET", "/api/websocket-apis").data["apis"][0]["routes"]
+        assert (route["function"], route["missing"]) == ("talker", None)
+        delete_function(function)
+        [route] = self.call("GET", "/api/websocket-apis").data["apis"][0]["routes"]
+        assert route["function"] == "talker" and "The function talker does not exist" in route["missing"]
+
     def test_a_web_process_forgets_the_connections_of_dead_processes_of_its_machine(self):
         api = http_apis.create_api(self.alice, name="mine", protocol_type="WEBSOCKET")
         ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
