@@ -51,8 +51,8 @@ def load_sample_apps(user) -> list[str]:
 
 
 def ensure_role(user, name: str, *, trusted: list[str], policy: dict, description: str):
-    """Returns the user's role of that name, creating it with the trust and the inline policy
-    "sample" when the user has none (a role the user already has is left as it is)."""
+    """Returns the user's role of that name, creating it with the trust and `policy` as its one
+    inline policy when the user has none (a role the user already has is left as it is)."""
     from editor.models import Role
     from editor.services.roles import create_role
 
