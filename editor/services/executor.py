@@ -96,7 +96,8 @@ class Executor:
 
     def run(self, execution_id, steal: bool = False) -> None:
         """Runs the execution on the calling thread (a pool thread, or a Celery job's)."""
-        runs.run_guarded(execution_id, self, steal, reserved=self.keeper.take_reservation(execution_id))
+        runs.run_guarded(execution_id, self, steal, reserved=self.keeper.take_reservation(execution_id),
+                         keep_connection=threading.current_thread() in self._threads)
 
     def reserve(self, execution_id) -> None:
         """A job to run the execution reached this worker and waits for a free thread: the

@@ -67,7 +67,8 @@ def compiled(version: StateMachineVersion):
     return machine
 
 
-def run_guarded(execution_id, host: Host, steal: bool = False, reserved: bool = False) -> bool:
+def run_guarded(execution_id, host: Host, steal: bool = False, reserved: bool = False,
+                keep_connection: bool = False) -> bool:
     """Runs (or continues, from its stored events) one RUNNING execution if this process can take
     its lease: to its end, or until it parks, is suspended or abandoned; returns whether it took
     the lease (`steal` takes it whoever holds it; `reserved`: this process holds it for this job,
@@ -75,9 +76,9 @@ def run_guarded(execution_id, host: Host, steal: bool = False, reserved: bool = 
     leaves the execution RUNNING (its lease runs out and a process that can reach the database
     resumes it); any other error is Flowbench's own and fails the execution, saying so, unless
     the run had already lost the execution."""
-    # A SQLite connection stays with its thread from one run to the next (opening one costs more
-    # than a short execution's writes); a pooled PostgreSQL one goes back to the pool after each.
-    keep = connection.vendor == "sqlite"
+    # On an executor's thread a SQLite connection stays from one run to the next (opening one costs
+    # more than a short execution's writes); a pooled PostgreSQL one goes back to the pool after each.
+    keep = keep_connection and connection.vendor == "sqlite"
     if not keep:
         close_old_connections()
     token = None

@@ -8,9 +8,10 @@ second. Here every write transaction of the process (BEGIN IMMEDIATE) and every 
 first takes the database's write gate, a lock the next writer gets the moment the last one
 commits; SQLite's own wait still serves between processes (`manage.py` commands beside the server).
 
-A writer waits at most the database's `timeout` for the gate; past it, it goes on to SQLite's own
-wait (and its "database is locked" error), as it did without the gate: a transaction that waits on
-another thread's write can never deadlock on the gate.
+A writer waits at most GATE_SECONDS (or the database's `timeout`, if shorter) for the gate; past
+it, it goes on to SQLite's own wait (and its "database is locked" error), as without the gate: a
+transaction that waits on another thread's write never deadlocks on the gate, and waits barely
+longer than SQLite alone would make it.
 
 Also: the write-ahead log (readers and the writer do not block each other) with synchronous=NORMAL,
 which commits without an fsync of its own: a commit survives the process being killed (it is in
@@ -27,6 +28,7 @@ from django.db.backends.sqlite3 import base
 _gates: dict[str, threading.Lock] = {}
 _gates_lock = threading.Lock()
 WRITES = ("INSERT", "UPDATE", "DELETE", "REPLAC")
+GATE_SECONDS = 2.0
 
 
 def _gate(name: str) -> threading.Lock:
@@ -42,29 +44,32 @@ class GatedCursor(base.SQLiteCursorWrapper):
     def execute(self, query, params=None):
         if self.db.holds_gate or self.db.in_atomic_block or query.lstrip()[:6].upper() not in WRITES:
             return super().execute(query, params)
-        taken = self.db.gate.acquire(timeout=self.db.gate_timeout)
+        gate = self.db.gate
+        taken = gate.acquire(timeout=self.db.gate_timeout)
         try:
             return super().execute(query, params)
         finally:
             if taken:
-                self.db.gate.release()
+                gate.release()
 
     def executemany(self, query, param_list):
         if self.db.holds_gate or self.db.in_atomic_block:
             return super().executemany(query, param_list)
-        taken = self.db.gate.acquire(timeout=self.db.gate_timeout)
+        gate = self.db.gate
+        taken = gate.acquire(timeout=self.db.gate_timeout)
         try:
             return super().executemany(query, param_list)
         finally:
             if taken:
-                self.db.gate.release()
+                gate.release()
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.holds_gate = False
-        self.gate_timeout = float(self.settings_dict.get("OPTIONS", {}).get("timeout", 5))
+        self._held: threading.Lock | None = None   # the gate this connection's transaction holds
+        self.gate_timeout = min(GATE_SECONDS, float(self.settings_dict.get("OPTIONS", {}).get("timeout", 5)))
 
     @property
     def gate(self) -> threading.Lock:
@@ -83,7 +88,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return cursor
 
     def _start_transaction_under_autocommit(self):
-        self.holds_gate = self.gate.acquire(timeout=self.gate_timeout)
+        gate = self.gate
+        self.holds_gate = gate.acquire(timeout=self.gate_timeout)
+        self._held = gate if self.holds_gate else None
         try:
             super()._start_transaction_under_autocommit()
         except BaseException:
@@ -111,4 +118,5 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def _open_gate(self):
         if self.holds_gate:
             self.holds_gate = False
-            self.gate.release()
+            held, self._held = self._held, None
+            held.release()

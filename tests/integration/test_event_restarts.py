@@ -23,6 +23,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from tests.aws.s3_support import allow_s3
 from tests.integration.blocking import BLOCKER, Gate, deploy_blocker
 from tests.integration.cluster import Cluster, wait_until
 from tests.integration.test_restarts import restart_worker, stop_and_start_web
@@ -151,6 +152,7 @@ def test_a_bucket_notifications_invocation_moves_to_another_worker_when_its_work
     bucket = f"it-events-{uuid.uuid4().hex[:8]}"
     s3 = aws["s3"]
     s3.create_bucket(Bucket=bucket)
+    allow_s3(aws["lambda"], function_arn_prefix(admin) + S3_BLOCKER, bucket, statement_id=f"s3-{bucket}")
     s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"LambdaFunctionConfigurations": [
         {"Id": "all", "LambdaFunctionArn": function_arn_prefix(admin) + S3_BLOCKER, "Events": ["s3:ObjectCreated:*"]}]})
     gate = Gate()
