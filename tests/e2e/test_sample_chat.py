@@ -69,6 +69,8 @@ def test_two_tabs_chat_and_one_keeps_talking_when_the_other_closes(chat_server, 
     assert sorted(c["name"] for c in room_connections(chat_server, room).values()) == ["Ada", "민준"]
 
     _say(first, "Hello from the first tab")
+    for page in (first, second):   # each send is its own invocation: the second waits for the first
+        expect(page.locator(".chat-message")).to_have_count(1)
     _say(second, "안녕하세요, 두 번째 탭입니다")
     for page in (first, second):
         messages = page.locator(".chat-message")
