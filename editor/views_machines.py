@@ -48,13 +48,12 @@ def machine_page(request, name):
     machine = _owned("StateMachine", owner=request.user, name=name)
     # The page's model builds Choice rules from the engine's own table of operators.
     from editor.services.accounts import account_id
-    from editor.services.http_apis import machine_routes
     from editor.services.triggers import machine_triggers_of
 
     return render(request, "editor/machine.html",
                   {"page": "machines", "machine": machine, "codemirror": CODEMIRROR,
                    "choice_operators": page_table(), "account_id": account_id(request.user),
-                   "triggers": machine_triggers_of(machine), "http_routes": machine_routes(machine)})
+                   "triggers": machine_triggers_of(machine)})
 
 
 def execution_list(request, name):

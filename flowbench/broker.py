@@ -1,4 +1,9 @@
-"""The Redis transport the Celery app uses, Kombu's own with one repair.
+"""Sending Celery jobs, and the Redis transport the Celery app uses, Kombu's own with one repair.
+
+send_job() hands a job to the broker and never fails its caller: every job the studio sends
+(running an execution, installing packages, an asynchronous invocation) is a database row with a
+lease first, so a job the broker refuses (Redis restarting) is sent again by a worker's sweep when
+the lease runs out.
 
 When Redis restarts, a worker's consumer closes its broker connection and opens a new one. A job
 taken on the old connection may be acknowledged afterwards (a thread starts it just then); Kombu
@@ -10,8 +15,23 @@ on, and the job comes back from Redis (at worst) to a worker, whose lease check 
 
 from __future__ import annotations
 
+import logging
+
 from kombu.transport import redis as kombu_redis
 from redis.exceptions import ConnectionError as RedisConnectionError
+
+log = logging.getLogger(__name__)
+
+
+def send_job(task: str, key, what: str) -> None:
+    """Sends the Celery job `task` with the one argument `key` (the row's id); a broker that
+    refuses it is logged ("<what> <key>: the broker refused its job"), not raised."""
+    from celery import current_app
+
+    try:
+        current_app.send_task(task, args=[str(key)])
+    except Exception as exc:
+        log.warning("%s %s: the broker refused its job (%s); a worker's sweep will send it", what, key, exc)
 
 
 class Channel(kombu_redis.Channel):

@@ -144,12 +144,9 @@ def dispatch(update_id, take_over: bool = False) -> None:
             _installers.append(thread)
         thread.start()
         return
-    from celery import current_app
+    from flowbench.broker import send_job
 
-    try:
-        current_app.send_task("flowbench.install_packages", args=[str(update_id)])
-    except Exception as exc:
-        log.warning("update %s: the broker refused its job (%s); a worker's sweep will send it", update_id, exc)
+    send_job("flowbench.install_packages", update_id, "update")
 
 
 def join_installers() -> int:

@@ -113,13 +113,9 @@ def dispatch(invocation_id) -> None:
     if not _distributed():
         _event_pool().submit(_run_here, str(invocation_id))
         return
-    from celery import current_app
+    from flowbench.broker import send_job
 
-    try:
-        current_app.send_task("flowbench.invoke_function", args=[str(invocation_id)])
-    except Exception as exc:
-        log.warning("invocation %s: the broker refused its job (%s); a worker's sweep will send it",
-                    invocation_id, exc)
+    send_job("flowbench.invoke_function", invocation_id, "invocation")
 
 
 @functools.cache

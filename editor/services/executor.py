@@ -61,13 +61,9 @@ class Executor:
         if not self.distributed:
             self.submit(execution_id, steal)
             return
-        from celery import current_app
+        from flowbench.broker import send_job
 
-        try:
-            current_app.send_task("flowbench.run_execution", args=[str(execution_id)])
-        except Exception as exc:
-            log.warning("execution %s: the broker refused its job (%s); a worker's sweep will dispatch it",
-                        execution_id, exc)
+        send_job("flowbench.run_execution", execution_id, "execution")
 
     def submit(self, execution_id, steal: bool = False) -> Future:
         """Queues a run of the execution on this executor's threads; returns its Future."""

@@ -37,7 +37,7 @@ __all__ = ["create_api", "get_api", "list_apis", "update_api", "delete_api", "cr
            "delete_integration", "create_stage", "get_stage", "update_stage", "delete_stage", "api_endpoint",
            "host_endpoint", "find_api", "integration_function", "integration_target", "route_function",
            "create_deployment", "get_deployment", "update_deployment", "delete_deployment", "snapshot", "SERVICE_SUBTYPES",
-           "ServiceSubtype", "quick_create", "add_route", "integration_machine", "machine_routes", "PATH_PREFIX"]
+           "ServiceSubtype", "quick_create", "add_route", "integration_machine", "machine_triggers", "PATH_PREFIX"]
 
 PATH_PREFIX = "/http-api/"
 _ALPHABET = string.ascii_lowercase + string.digits
@@ -692,17 +692,19 @@ def triggers_for(function) -> list[dict]:
     return found
 
 
-def machine_routes(machine) -> list[dict]:
-    """Returns the HTTP API routes whose integration starts (or stops executions of) the state
-    machine, for its page: one per route, with its API, key and action."""
+def machine_triggers(machine) -> list[dict]:
+    """Returns the HTTP APIs whose routes start (or stop executions of) the state machine, as
+    trigger boxes for its page (editor.services.triggers): one per API, each route with its
+    action ("POST /orders: StartExecution")."""
     found = []
     apis = HttpApi.objects.filter(owner_id=machine.owner_id, protocol_type="HTTP").prefetch_related(
         "integrations", "routes").order_by("name", "api_id")
     for api in apis:
         actions = {f"integrations/{i.integration_id}": i.integration_subtype for i in api.integrations.all()
                    if i.integration_subtype and integration_machine(i) == machine.name}
-        found += [{"api_id": api.api_id, "api": api.name, "route_key": r.route_key,
-                   "action": actions[r.target].replace("StepFunctions-", ""), "href": f"/http-apis/#{api.api_id}",
-                   "url": api_endpoint(api)}
+        routes = [f"{r.route_key}: {actions[r.target].replace('StepFunctions-', '')}"
                   for r in sorted(api.routes.all(), key=lambda r: r.route_key) if r.target in actions]
+        if routes:
+            found.append({"kind": "http-api", "title": f"API Gateway: {api.name}", "label": api.api_id,
+                          "lines": routes, "detail": api_endpoint(api), "href": f"/http-apis/#{api.api_id}"})
     return found

@@ -15,7 +15,9 @@ configuration: bucket, events, prefix and suffix, linking to the bucket's page) 
 fourth (a box "EventBridge Scheduler": name, expression, state and next run, linking to the
 Schedules page). The page shows each with no change of its own.
 
-A state machine's page lists what starts it the same way (MACHINE_TRIGGER_SOURCES).
+A state machine's page lists what starts it the same way (MACHINE_TRIGGER_SOURCES): HTTP APIs
+whose routes start or stop its executions (a box per API, a line per route), bucket notifications
+and schedules.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ def _function_urls(function: Function) -> list[dict]:
 
 TRIGGER_SOURCES: list[Callable[[Function], list[dict]]] = [_function_urls, http_apis.triggers_for,
                                                            notifications.triggers_for, schedules.triggers_for]
-MACHINE_TRIGGER_SOURCES: list[Callable[[StateMachine], list[dict]]] = [notifications.machine_triggers,
+MACHINE_TRIGGER_SOURCES: list[Callable[[StateMachine], list[dict]]] = [http_apis.machine_triggers,
+                                                                       notifications.machine_triggers,
                                                                        schedules.machine_triggers]
 
 

@@ -111,14 +111,15 @@ def test_create_an_api_call_it_route_to_a_state_machine_and_delete_it(server, pa
     assert started.json()["executionArn"].startswith(made["machine"].replace(":stateMachine:", ":execution:"))
     shot(page, "http-apis")
 
-    # The machine's page lists the route that starts it.
+    # The machine's page has the API among its triggers, with the route that starts it.
     page.goto(f"{base}/state-machines/{machine}/")
     page.click('.modes [data-mode="config"]')
-    card = page.locator(f'#http-api-routes tr[data-api="{api_id}"]')
-    expect(card).to_contain_text("POST /orders")
-    expect(card).to_contain_text("StartExecution")
+    card = page.locator(f'#machine-triggers a.trigger-box.http-api[href="/http-apis/#{api_id}"]')
+    expect(card).to_contain_text(f"API Gateway: {name}")
+    expect(card).to_contain_text("POST /orders: StartExecution")
+    expect(page.locator("#cfg-role")).to_have_value("flowbench-sample-role")
     shot(page, "machine-http-api-routes")
-    card.get_by_role("link", name=name).click()
+    card.click()
     expect(page).to_have_url(re.compile(f"/http-apis/#{api_id}$"))
 
     page.once("dialog", lambda dialog: dialog.accept())

@@ -35,3 +35,23 @@ def test_the_celery_app_of_the_distributed_mode_uses_this_transport(cluster):
             "print(type(app.connection_for_write().transport).__module__)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=cluster.env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "flowbench.broker"
+
+
+def test_a_job_the_broker_refuses_is_logged_and_its_caller_goes_on(caplog):
+    # The row behind a job (an execution, an update, an invocation) has a lease, so a sweep sends
+    # it again: the caller (a request answering StartExecution) must not fail with the broker.
+    from celery import Celery, current_app
+
+    from flowbench.broker import send_job
+    from tests.integration.cluster import free_port
+
+    before = current_app._get_current_object()
+    app = Celery("refused", broker=f"redis://127.0.0.1:{free_port()}/0", set_as_current=True)
+    app.conf.broker_connection_retry = False
+    app.conf.broker_connection_max_retries = 0
+    try:
+        with caplog.at_level(logging.WARNING, logger="flowbench.broker"):
+            send_job("flowbench.run_execution", "e-1", "execution")
+    finally:
+        before.set_current()
+    assert "execution e-1: the broker refused its job" in caplog.text
