@@ -134,6 +134,7 @@ class FunctionRunner:
             raise ValueError("a runner's capacity is at least 1")
         self.capacity = capacity
         self._running = 0   # invocations holding one of the capacity's places
+        self._queued = 0    # invocations waiting for one of those places
         self.region = region
         self.account_id = account_id
         # Workers under uids of their own must reach their code: they may pass through the
@@ -395,7 +396,11 @@ class FunctionRunner:
                     raise TooManyRequestsException("Rate Exceeded.")
                 if self._running < self.capacity:
                     break
-                self._lock.wait()      # at capacity: wait for an invocation to end
+                self._queued += 1      # at capacity: wait for an invocation to end
+                try:
+                    self._lock.wait()
+                finally:
+                    self._queued -= 1
             pool = self._pools.get(spec.version_key)
             if pool is None:
                 pool = self._pools[spec.version_key] = _VersionPool(
@@ -417,7 +422,10 @@ class FunctionRunner:
             pool.busy -= 1
             self._busy_by_name[pool.spec.function_key] -= 1
             self._running -= 1
-            self._lock.notify_all()
+            if self._queued:
+                # Woken only when a caller waits for capacity: the housekeeper (which waits on
+                # the same condition) sleeps until an idle worker may be due, and close() wakes it.
+                self._lock.notify_all()
             keep = (sandbox is not None and sandbox.process is not None and not self._closed
                     and not pool.retired)
             if keep:
@@ -535,13 +543,36 @@ class FunctionRunner:
             self.retire_idle()
 
 
-def new_request_id() -> str:
-    """Returns a random (version 4) UUID as text, as uuid.uuid4() would, in half the time."""
-    data = bytearray(os.urandom(16))
-    data[6] = (data[6] & 0x0F) | 0x40
-    data[8] = (data[8] & 0x3F) | 0x80
-    h = data.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+class _RequestIds:
+    """Random (version 4) UUIDs as text, as uuid.uuid4() gives them, from the kernel's random
+    bytes drawn 256 ids at a time (one getrandom call instead of one an invocation)."""
+
+    BATCH = 256
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._pool = b""
+        self._next = 0
+
+    def __call__(self) -> str:
+        with self._lock:
+            if self._next >= len(self._pool):
+                self._pool, self._next = os.urandom(16 * self.BATCH), 0
+            data = bytearray(self._pool[self._next:self._next + 16])
+            self._next += 16
+        data[6] = (data[6] & 0x0F) | 0x40
+        data[8] = (data[8] & 0x3F) | 0x80
+        h = data.hex()
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+    def forget(self) -> None:
+        self._lock = threading.Lock()
+        self._pool, self._next = b"", 0
+
+
+new_request_id = _RequestIds()
+# A forked child must not hand out the ids its parent has yet to use.
+os.register_at_fork(after_in_child=new_request_id.forget)
 
 
 def make_readable(root: str) -> None:
