@@ -19,6 +19,8 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any, Callable
 
+import orjson
+
 from .api_bridge import ApiBridge
 from .invocation import (FunctionError, Invocation, SandboxUnavailable,
                          TooManyRequestsException, billed, end_line, error_log_lines,
@@ -205,7 +207,7 @@ class FunctionRunner:
             raise RequestTooLargeException(
                 f"Request must be smaller than {MAX_REQUEST} bytes for the InvokeFunction "
                 "operation")
-        context_json = json.dumps(client_context).encode()
+        context_json = b"null" if client_context is None else json.dumps(client_context).encode()
         request_id = request_id or new_request_id()
         arn = arn or (f"arn:aws:lambda:{self.region}:{self.account_id}:function:{spec.name}")
         inv = Invocation(request_id, memory_mb=spec.memory, function_name=spec.name,
@@ -338,11 +340,11 @@ class FunctionRunner:
         inv.max_memory_mb = -(-sandbox.memory_kb(exact=inv.duration_ms >= 1)[1] // 1024)
         if reply.kind == "ok":
             inv.raw_payload = reply.body
-            inv.payload = json.loads(reply.body)
+            inv.payload = json_value(reply.body)
         elif reply.kind == "bytes":
             inv.raw_payload = reply.body
             try:
-                inv.payload = json.loads(reply.body)
+                inv.payload = json_value(reply.body)
             except ValueError:
                 inv.payload = reply.body.decode("utf-8", "replace")
         else:
@@ -541,6 +543,17 @@ class FunctionRunner:
                 if self._closed:
                     return
             self.retire_idle()
+
+
+def json_value(text: bytes) -> Any:
+    """Returns the value of JSON `text`, as json.loads would: with orjson, several times faster
+    on a warm invoke's path, and with the standard library where orjson refuses what it takes
+    (NaN and Infinity, which Python workers may send; integers beyond 64 bits; lone
+    surrogates). Raises ValueError for text that is not JSON."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:   # a ValueError
+        return json.loads(text)
 
 
 class _RequestIds:

@@ -41,3 +41,33 @@ def test_request_ids_are_random_version_4_uuids():
     for text in ids:
         parsed = uuid.UUID(text)
         assert (str(parsed), parsed.version, parsed.variant) == (text, 4, uuid.RFC_4122)
+
+
+def test_a_forked_child_draws_request_ids_of_its_own():
+    import os
+
+    from runtime.functions.runner import new_request_id
+    new_request_id()   # the parent holds a batch of random bytes not used yet
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.write(write, new_request_id().encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    child = os.read(read, 64).decode()
+    os.close(read)
+    assert child != new_request_id()
+
+
+def test_a_response_is_decoded_as_the_standard_library_decodes_it(runner):
+    import math
+
+    spec = python_function("def handler(event, context):\n"
+                           "    return [float('nan'), float('inf'), 2 ** 70, event]\n",
+                           name=unique("decode"))
+    inv = runner.invoke(spec, {"k": "é \U0001F600"})
+    assert inv.error is None
+    nan, inf, big, echoed = inv.payload
+    assert math.isnan(nan) and inf == math.inf and big == 2 ** 70
+    assert echoed == {"k": "é \U0001F600"}
