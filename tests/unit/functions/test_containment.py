@@ -171,6 +171,34 @@ def test_what_a_function_leaves_running_gets_no_cpu_between_invocations(held_run
 
 
 @pytest.mark.parametrize("held_runner", holdings(), indirect=True)
+def test_a_worker_invoked_back_to_back_is_frozen_after_its_last_response(held_runner):
+    # Back-to-back invocations do not wake the freezer at each response (it goes on watching
+    # the worker), and the last one must still be followed by a freeze.
+    marker = uuid.uuid4().hex
+    spec = hostile("import threading\n"
+                   "def spin():\n"
+                   "    while True:\n"
+                   "        pass\n"
+                   "def handler(event, context):\n"
+                   "    if event == 'leave one spinning':\n"
+                   "        threading.Thread(target=spin, daemon=True).start()\n"
+                   "    return event\n", marker)
+    for n in range(200):
+        assert held_runner.invoke(spec, n).payload == n
+    assert held_runner.invoke(spec, "leave one spinning").payload == "leave one spinning"
+    (worker,) = held_runner._pools[spec.version_key].idle
+    assert worker.containment.frozen.wait(timeout=10)
+    (left,) = functions_processes(marker)
+    used = cpu_ns([left])
+    ordinary = python_function("def handler(event, context):\n    return event\n",
+                               name=unique("ordinary"))
+    for n in range(20):
+        assert held_runner.invoke(ordinary, n).payload == n
+    assert cpu_ns([left]) == used
+    held_runner.retire(spec.name)
+
+
+@pytest.mark.parametrize("held_runner", holdings(), indirect=True)
 def test_a_fork_bomb_left_behind_holds_bounded_process_ids_and_none_after(held_runner):
     marker = uuid.uuid4().hex
     spec = hostile(PY_FORK_BOMB +
