@@ -6,6 +6,7 @@ It implements runtime.asl.invoker's seam (`invoke_function`) on top of a Functio
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Callable
 
 from runtime.arn import parse_function
@@ -14,6 +15,11 @@ from runtime.asl.invoker import (FunctionNotFound, FunctionOutcome, FunctionServ
 from runtime.functions import FunctionError, FunctionRunner, FunctionSpec, RuntimeNotAvailable
 
 __all__ = ["LambdaInvoker"]
+
+# A Task names the same few functions at every call: each name's reading (a regular expression
+# over the whole text, a frozen FunctionRef) is kept, for at most this many names.
+_function_of = lru_cache(maxsize=1024)(parse_function)
+
 
 class LambdaInvoker:
     """Runs Task states' functions through `runner`.
@@ -35,7 +41,7 @@ class LambdaInvoker:
         event that is not JSON) or TaskTimedOut when `timeout` passes before the function's
         own timeout.
         """
-        function = parse_function(name)
+        function = _function_of(name) if isinstance(name, str) else None
         function_name = function.name if function else name
         qualifier = qualifier or (function.qualifier if function else None)
         spec = self.resolve(function_name, qualifier)
