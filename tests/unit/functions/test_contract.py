@@ -1,5 +1,7 @@
 """The public contract, in both languages and on both backends."""
 
+import pytest
+
 from tests.unit.functions.helpers import node_function, python_function, unique
 
 
@@ -71,3 +73,23 @@ def test_a_response_is_decoded_as_the_standard_library_decodes_it(runner):
     nan, inf, big, echoed = inv.payload
     assert math.isnan(nan) and inf == math.inf and big == 2 ** 70
     assert echoed == {"k": "é \U0001F600"}
+
+
+RENAMING_HANDLERS = {
+    "python": (python_function, "import os\n"
+                                "def handler(event, context):\n"
+                                "    os.environ['AWS_LAMBDA_FUNCTION_NAME'] = 'renamed'\n"
+                                "    return context.function_name\n"),
+    "nodejs": (node_function, "exports.handler = async (event, context) => {\n"
+                              "  process.env.AWS_LAMBDA_FUNCTION_NAME = 'renamed';\n"
+                              "  return context.functionName;\n"
+                              "};\n"),
+}
+
+
+@pytest.mark.parametrize("language", RENAMING_HANDLERS)
+def test_the_contexts_function_fields_are_read_when_the_worker_starts(runner, language):
+    # As in Lambda's runtimes: a handler that changes its environment does not rename itself.
+    make, source = RENAMING_HANDLERS[language]
+    spec = make(source, name=unique("named"))
+    assert [runner.invoke(spec, {}).payload for _ in range(2)] == [spec.name, spec.name]
