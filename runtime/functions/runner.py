@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import threading
 import time
@@ -186,23 +187,26 @@ class FunctionRunner:
     def invoke(self, spec: FunctionSpec, event: Any = None,
                on_log: Callable[[str], None] | None = None, *, timeout: float | None = None,
                arn: str | None = None, request_id: str | None = None,
-               client_context: dict | None = None) -> Invocation:
+               client_context: dict | None = None, event_json: bytes | None = None) -> Invocation:
         """Runs `spec`'s handler with `event` and returns the Invocation.
 
         Each log line goes to `on_log` as soon as the function writes it. `timeout` (seconds)
         can shorten the function's own timeout for this call (a Task's TimeoutSeconds); the
         Invocation's `timed_out` then says it ran out. `client_context` (Invoke's ClientContext,
-        an object) is the handler's context.client_context. Raises SandboxUnavailable,
+        an object) is the handler's context.client_context. `event_json` is the event already
+        encoded as JSON text, for a caller that has it (a Task's input, as its history records
+        it): it is sent as it is, instead of encoding `event`. Raises SandboxUnavailable,
         RuntimeNotAvailable, TooManyRequestsException or InvalidRequestContentException instead
         of running.
         """
         if self.unavailable:
             raise SandboxUnavailable(self.unavailable)
         runtime = self._runtimes.get(spec.runtime) or self._resolve(spec.runtime)
-        try:
-            event_json = json.dumps(event).encode()
-        except (TypeError, ValueError) as exc:
-            raise InvalidRequestContentException(f"Could not serialize the event: {exc}")
+        if event_json is None:
+            try:
+                event_json = json.dumps(event).encode()
+            except (TypeError, ValueError) as exc:
+                raise InvalidRequestContentException(f"Could not serialize the event: {exc}")
         if len(event_json) > MAX_REQUEST:
             raise RequestTooLargeException(
                 f"Request must be smaller than {MAX_REQUEST} bytes for the InvokeFunction "
@@ -545,15 +549,22 @@ class FunctionRunner:
             self.retire_idle()
 
 
+# orjson reads an integer beyond 64 bits as a float: text with a run of 19 digits (where such
+# integers start) goes to the standard library, which keeps them exact.
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+
+
 def json_value(text: bytes) -> Any:
     """Returns the value of JSON `text`, as json.loads would: with orjson, several times faster
-    on a warm invoke's path, and with the standard library where orjson refuses what it takes
-    (NaN and Infinity, which Python workers may send; integers beyond 64 bits; lone
-    surrogates). Raises ValueError for text that is not JSON."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:   # a ValueError
-        return json.loads(text)
+    on a warm invoke's path, and with the standard library where orjson would differ (integers
+    beyond 64 bits) or refuses what json.loads takes (NaN and Infinity, which Python workers
+    may send; lone surrogates). Raises ValueError for text that is not JSON."""
+    if _LONG_DIGITS.search(text) is None:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:   # a ValueError
+            pass
+    return json.loads(text)
 
 
 class _RequestIds:

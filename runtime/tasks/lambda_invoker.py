@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import Any, Callable
 
 from runtime.arn import parse_function
+from runtime.asl.execution import to_json
 from runtime.asl.invoker import (FunctionNotFound, FunctionOutcome, FunctionServiceError,
                                  TaskTimedOut)
 from runtime.functions import FunctionError, FunctionRunner, FunctionSpec, RuntimeNotAvailable
@@ -49,7 +50,14 @@ class LambdaInvoker:
             shown = f"{function_name}:{qualifier}" if qualifier else function_name
             raise FunctionNotFound(f"Function not found: {arn or shown}")
         try:
-            inv = self.runner.invoke(spec, payload, timeout=timeout, arn=arn or None)
+            # The function gets the text the Task's history records as its input (encoded as
+            # the engine encodes it); what that cannot encode, the runner judges and refuses.
+            event_json = to_json(payload).encode()
+        except (TypeError, ValueError):
+            event_json = None
+        try:
+            inv = self.runner.invoke(spec, payload, timeout=timeout, arn=arn or None,
+                                     event_json=event_json)
         except RuntimeNotAvailable as exc:
             raise FunctionServiceError("InvalidRuntimeException", str(exc)) from exc
         except FunctionError as exc:

@@ -66,12 +66,13 @@ def test_a_response_is_decoded_as_the_standard_library_decodes_it(runner):
     import math
 
     spec = python_function("def handler(event, context):\n"
-                           "    return [float('nan'), float('inf'), 2 ** 70, event]\n",
+                           "    return [float('nan'), float('inf'), 3 ** 50, -(2 ** 63) - 1, event]\n",
                            name=unique("decode"))
     inv = runner.invoke(spec, {"k": "é \U0001F600"})
     assert inv.error is None
-    nan, inf, big, echoed = inv.payload
-    assert math.isnan(nan) and inf == math.inf and big == 2 ** 70
+    nan, inf, big, small, echoed = inv.payload
+    assert math.isnan(nan) and inf == math.inf
+    assert (type(big), big, type(small), small) == (int, 3 ** 50, int, -(2 ** 63) - 1)
     assert echoed == {"k": "é \U0001F600"}
 
 
