@@ -144,6 +144,12 @@ def test_files_in_memory_count_against_the_functions_memory(held_runner):
     assert not os.path.exists(f"{folder}/fill-{marker}")
 
 
+def assert_frozen_soon(runner, spec) -> None:
+    """Asserts that the idle worker of `spec` is frozen soon after its response."""
+    (worker,) = runner._pools[spec.version_key].idle
+    assert worker.containment.frozen.wait(timeout=10)
+
+
 def assert_idle_while_others_run(runner, pids: list[int]) -> None:
     """Asserts that `pids` get no CPU while the host goes on working: 20 invocations of an
     ordinary function."""
@@ -167,8 +173,7 @@ def test_what_a_function_leaves_running_gets_no_cpu_between_invocations(held_run
                    "        spin()\n"
                    "    return 'left three spinning'\n", marker)
     assert held_runner.invoke(spec, {}).payload == "left three spinning"
-    (worker,) = held_runner._pools[spec.version_key].idle
-    assert worker.containment.frozen.wait(timeout=10)   # soon after the response
+    assert_frozen_soon(held_runner, spec)
     left = functions_processes(marker)
     assert len(left) == 3
     assert_idle_while_others_run(held_runner, left)
@@ -191,8 +196,7 @@ def test_a_worker_invoked_back_to_back_is_frozen_after_its_last_response(held_ru
     for n in range(200):
         assert held_runner.invoke(spec, n).payload == n
     assert held_runner.invoke(spec, "leave one spinning").payload == "leave one spinning"
-    (worker,) = held_runner._pools[spec.version_key].idle
-    assert worker.containment.frozen.wait(timeout=10)
+    assert_frozen_soon(held_runner, spec)
     (left,) = functions_processes(marker)
     assert_idle_while_others_run(held_runner, [left])
     held_runner.retire(spec.name)
