@@ -1,15 +1,17 @@
 """The ASL engine benchmark: state transitions per second of Flowbench's engine beside a peer engine.
 
     .venv/bin/python -m bench.asl [--quick] [--no-peer] [--only W1 ...] [--profile W1]
+                                  [--in-flight N]
 
 Runs the shared workloads (`shared/bench/workloads/w1..w5.json`, beside the repository) in
 Flowbench's `runtime.asl` and, in the same invocation, in the npm package aws-local-stepfunctions
 (the peer), installed into a temporary folder from `bench/peer/package.json` and driven by
 `bench/peer/run.mjs` (one node process for the whole run). For each workload and engine: the
 state machine is built once; every expected output is checked (main input and `alt_cases`,
-untimed; the first check is the warm-up); then executions run one after the other in one process
-until the time budget has passed (at least `min_runs`). Transitions per second = transitions x
-executions / seconds. The budget is split into rounds that alternate between the two engines, and
+untimed; the first check is the warm-up); then executions run in one process until the time
+budget has passed (at least `min_runs`): one after the other, except in the `W5 task (worker)`
+row, which keeps N executions in flight on both engines (the table's "in flight" column;
+`--in-flight N`, default 4). Transitions per second = transitions x executions / seconds. The budget is split into rounds that alternate between the two engines, and
 each engine's best round is reported, so that load from other processes on the machine skews
 both engines alike.
 
@@ -18,9 +20,15 @@ peer keeps every event in its own in-memory event log.
 
 W5 calls a task function, and the two engines cannot call it the same way, so it has three rows:
 
-- `W5 task`: Flowbench invokes `handlers/train.py` through `runtime.functions` (a real warm
-  worker process, one round trip per Task state); the peer overrides each Task state with its
-  `taskResourceLocalHandlers` option, calling `train.mjs`'s handler in-process.
+- `W5 task (worker)`: Flowbench invokes `handlers/train.py` through `runtime.functions` (a real
+  warm worker process in the sandbox, one round trip per Task state); the peer overrides each
+  Task state with its `taskResourceLocalHandlers` option, calling `train.mjs`'s handler
+  in-process. N executions are in flight on each side, as a service runs its executions: on
+  Flowbench's side N threads each run one execution after the other (while one waits for its
+  function's answer, another's engine runs, and the runner gives each concurrent call a warm
+  worker of its own, on the other core); on the peer's side N chains of executions run at
+  once in its one event loop (`Promise.all`). An untimed N-wide batch comes first on both
+  sides (so Flowbench's N warm workers are started before timing).
 - `W5 task in-process`: Flowbench calls `train.py`'s handler in-process (`InProcessInvoker`);
   the peer as above. This is the like-for-like row.
 - `W5 no task`: both run `definition_no_task` (each Task replaced by a Pass with the same result).
@@ -37,6 +45,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +57,7 @@ PEER_DIR = Path(__file__).resolve().parent / "peer"
 TASK_FUNCTION_NAME = "youth-training"
 
 BUDGET_SECONDS, MIN_RUNS, ROUNDS = 3.0, 1, 3
+IN_FLIGHT = 4   # executions at once in the W5 worker row (see the module docstring)
 QUICK_BUDGET_SECONDS, QUICK_MIN_RUNS, QUICK_ROUNDS = 0.4, 1, 2
 
 
@@ -83,6 +93,7 @@ class Row:
     transitions: int
     flowbench: Measurement
     peer: Measurement
+    in_flight: int = 1
 
 
 @dataclass(frozen=True)
@@ -96,6 +107,7 @@ class Variant:
     invoker: str | None = None          # None, "worker" or "in-process"
     peer_key: str | None = None         # the peer measurement shown on this row
     peer_local_task_handler: bool = False
+    in_flight: int = 1                  # executions kept running at once, on both engines
 
 
 # ---------------------------------------------------------------------------------------------
@@ -110,8 +122,9 @@ def load_workloads(directory: Path = WORKLOADS_DIR) -> dict[str, dict]:
     return {path.stem.upper(): json.loads(path.read_text(encoding="utf-8")) for path in paths}
 
 
-def variants(workloads: dict[str, dict]) -> list[Variant]:
-    """Returns the table's rows in order: W1-W4 as they are, and W5's three ways of calling tasks."""
+def variants(workloads: dict[str, dict], in_flight: int = 1) -> list[Variant]:
+    """Returns the table's rows in order: W1-W4 as they are, and W5's three ways of calling tasks
+    (the worker row with `in_flight` executions at once)."""
     rows = []
     for name, workload in workloads.items():
         if "definition_no_task" not in workload:
@@ -119,7 +132,7 @@ def variants(workloads: dict[str, dict]) -> list[Variant]:
             continue
         rows += [
             Variant(name, f"{name} task (worker)", workload, workload["definition"], "worker",
-                    peer_key=name, peer_local_task_handler=True),
+                    peer_key=name, peer_local_task_handler=True, in_flight=in_flight),
             Variant(f"{name}-inprocess", f"{name} task in-process", workload,
                     workload["definition"], "in-process", peer_key=name,
                     peer_local_task_handler=True),
@@ -226,6 +239,8 @@ def prepare_flowbench(variant: Variant, invokers: TaskInvokers) -> Callable[[Any
         return machine.run(given, invoker=invoker)
 
     check_flowbench(run, variant.workload)
+    if variant.in_flight > 1:   # starts the warm workers the timed rounds will use
+        run_in_flight(run, variant.workload["input"], variant.in_flight, 0.0, 3)
     return run
 
 
@@ -233,12 +248,48 @@ def time_flowbench(run: Callable[[Any], Any], variant: Variant, budget: float, m
                    ) -> Measurement:
     """Returns executions of the variant's input timed one after the other for `budget` s."""
     given = variant.workload["input"]
+    if variant.in_flight > 1:
+        executions, elapsed = run_in_flight(run, given, variant.in_flight, budget, min_runs)
+        return Measurement(executions, elapsed, variant.workload["transitions"])
     executions, started, elapsed = 0, time.perf_counter(), 0.0
     while executions < min_runs or elapsed < budget:
         run(given)
         executions += 1
         elapsed = time.perf_counter() - started
     return Measurement(executions, elapsed, variant.workload["transitions"])
+
+
+def run_in_flight(run: Callable[[Any], Any], given: Any, in_flight: int, budget: float,
+                  min_runs: int) -> tuple[int, float]:
+    """Returns (executions, seconds) of `in_flight` threads each running executions one after
+    the other until `budget` s have passed (each at least `min_runs`), timed until the last
+    one ends; raises BenchmarkError if one fails."""
+    counts, failures = [0] * in_flight, []
+    start = threading.Barrier(in_flight + 1)
+
+    def chain(index: int) -> None:
+        start.wait()
+        try:
+            while counts[index] < min_runs or time.perf_counter() - started < budget:
+                result = run(given)
+                if result.status != "SUCCEEDED":
+                    raise BenchmarkError(f"{result.status} {result.error}: {result.cause}")
+                counts[index] += 1
+        except Exception as failure:   # reported once every thread has ended
+            failures.append(failure)
+
+    threads = [threading.Thread(target=chain, args=(i,), name=f"bench-execution-{i}")
+               for i in range(in_flight)]
+    for thread in threads:
+        thread.start()
+    started = time.perf_counter()
+    start.wait()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if failures:
+        raise BenchmarkError(f"an execution in flight failed: {failures[0]}")
+    return sum(counts), elapsed
 
 
 # ---------------------------------------------------------------------------------------------
@@ -293,9 +344,11 @@ class PeerEngine:
                    "transitions": workload["transitions"],
                    "local_task_handler": variant.peer_local_task_handler})
 
-    def time(self, key: str, budget: float, min_runs: int) -> Measurement:
-        """Returns the peer's executions of a prepared workload timed for `budget` s."""
-        answer = self._ask({"op": "time", "key": key, "budget": budget, "min_runs": min_runs})
+    def time(self, key: str, budget: float, min_runs: int, in_flight: int = 1) -> Measurement:
+        """Returns the peer's executions of a prepared workload timed for `budget` s, with
+        `in_flight` chains of executions running at once."""
+        answer = self._ask({"op": "time", "key": key, "budget": budget, "min_runs": min_runs,
+                            "in_flight": in_flight})
         return Measurement(answer["executions"], answer["seconds"], answer["transitions"])
 
     def close(self) -> None:
@@ -349,7 +402,7 @@ def measure(rows: list[Variant], peer: PeerEngine | None, peer_error: str | None
                 if run is not None:
                     ours.append(time_flowbench(run, variant, budget / rounds, min_runs))
                 if peer is not None and prepared_peer.get(key) is None:
-                    theirs.append(peer.time(key, budget / rounds, min_runs))
+                    theirs.append(peer.time(key, budget / rounds, min_runs, variant.in_flight))
             if theirs:
                 peer_figure = best(theirs)
             elif peer is None and peer_error is None:
@@ -357,7 +410,7 @@ def measure(rows: list[Variant], peer: PeerEngine | None, peer_error: str | None
             else:
                 peer_figure = Measurement(error=prepared_peer.get(key) or peer_error)
             results.append(Row(variant.label, variant.workload["transitions"],
-                               ours_error or best(ours), peer_figure))
+                               ours_error or best(ours), peer_figure, variant.in_flight))
     finally:
         invokers.close()
     return results
@@ -372,14 +425,15 @@ def _rate_text(measurement: Measurement) -> str:
 
 
 def table(rows: list[Row]) -> str:
-    """Returns the results table: workload | transitions | Flowbench tr/s | peer tr/s | ratio."""
-    header = ("workload", "transitions", "Flowbench tr/s", "peer tr/s", "ratio")
+    """Returns the results table: workload | transitions | in flight | Flowbench tr/s |
+    peer tr/s | ratio."""
+    header = ("workload", "transitions", "in flight", "Flowbench tr/s", "peer tr/s", "ratio")
     lines = []
     for row in rows:
         ours, theirs = row.flowbench.rate, row.peer.rate
         ratio = f"{ours / theirs:.2f}x" if ours and theirs else "n/a"
-        lines.append((row.label, str(row.transitions), _rate_text(row.flowbench),
-                      _rate_text(row.peer), ratio))
+        lines.append((row.label, str(row.transitions), str(row.in_flight),
+                      _rate_text(row.flowbench), _rate_text(row.peer), ratio))
     widths = [max(len(line[i]) for line in [header, *lines]) for i in range(len(header))]
     render = lambda cells: " | ".join(  # noqa: E731 - a local formatter
         cell.ljust(width) if index == 0 else cell.rjust(width)
@@ -425,11 +479,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", metavar="KEY", type=str.upper,
                         help="print cProfile's top 25 for one row instead of the table")
     parser.add_argument("--profile-runs", type=int, default=5, metavar="N")
+    parser.add_argument("--in-flight", type=int, default=IN_FLIGHT, metavar="N",
+                        help=f"executions at once in the W5 worker row, on both engines "
+                             f"(default {IN_FLIGHT})")
     parser.add_argument("--sort", default="tottime", choices=("tottime", "cumulative", "ncalls"),
                         help="order of the --profile listing (default tottime)")
     args, _ = parser.parse_known_args(argv)   # `python -m bench` passes every module the same options
 
-    rows = variants(load_workloads())
+    if args.in_flight < 1:
+        parser.error("--in-flight is at least 1")
+    rows = variants(load_workloads(), args.in_flight)
     if args.profile:
         chosen = [v for v in rows if v.key.upper() == args.profile]
         if not chosen:
@@ -449,6 +508,7 @@ def main(argv: list[str] | None = None) -> int:
             peer = PeerEngine(handlers[0] if handlers else None)
         except (BenchmarkError, OSError, subprocess.SubprocessError) as failure:
             peer_error = f"peer unavailable: {failure}"[:300]
+    load_at_start = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     try:
         results = measure(rows, peer, peer_error, budget, min_runs, rounds)
     finally:
@@ -457,8 +517,9 @@ def main(argv: list[str] | None = None) -> int:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"ASL engine benchmark: {budget} s per row and engine in {rounds} alternating rounds "
           f"(best round shown, each at least {min_runs} executions), after an untimed check and "
-          f"warm-up; history recorded on both engines; load average {load:.1f} on "
-          f"{os.cpu_count()} CPUs")
+          f"warm-up; history recorded on both engines; \"in flight\": executions run at once on "
+          f"each engine; load average {load_at_start:.1f} at the start, {load:.1f} at the end, "
+          f"on {os.cpu_count()} CPUs")
     print(table(results))
     return 0 if all(row.flowbench.error is None for row in results) else 1
 

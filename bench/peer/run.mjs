@@ -7,9 +7,11 @@
 //    "transitions", "local_task_handler"}
 //       builds the StateMachine once and checks every expected output (main input and alt cases,
 //       untimed; the first check is the warm-up) -> {"key", "ok": true} or {"key", "error"}
-//   {"op": "time", "key", "budget", "min_runs"}
-//       runs the prepared workload's input, one execution after the other, until `budget` seconds
-//       have passed (at least `min_runs`) -> {"key", "executions", "seconds", "transitions"}
+//   {"op": "time", "key", "budget", "min_runs", "in_flight"}
+//       runs the prepared workload's input in `in_flight` chains at once (default 1), each one
+//       execution after the other, until `budget` seconds have passed (each at least `min_runs`),
+//       timed until the last chain ends -> {"key", "executions", "seconds", "transitions"}.
+//       With more than one chain, a first untimed round of one execution per chain warms up.
 //
 // The package keeps every execution's events in its own in-memory event log whether or not anyone
 // reads it, so its history is always recorded. With `local_task_handler`, every Task state is
@@ -74,15 +76,25 @@ async function prepare(command) {
 
 async function time(command) {
   const { run, input, transitions } = prepared.get(command.key);
+  const inFlight = command.in_flight ?? 1;
   let executions = 0;
-  let elapsed = 0;
-  const started = performance.now();
-  while (executions < command.min_runs || elapsed < command.budget) {
-    await run(input);
-    executions += 1;
-    elapsed = (performance.now() - started) / 1000;
+  const chain = async (started, budget, minRuns) => {
+    for (let done = 0; done < minRuns || (performance.now() - started) / 1000 < budget; done++) {
+      await run(input);
+      executions += 1;
+    }
+  };
+  const chains = (budget, minRuns) => {
+    const started = performance.now();
+    return Promise.all(Array.from({ length: inFlight }, () => chain(started, budget, minRuns)))
+      .then(() => (performance.now() - started) / 1000);
+  };
+  if (inFlight > 1) {
+    await chains(0, 1);   // untimed, as Flowbench's first batch in flight
+    executions = 0;
   }
-  return { key: command.key, executions, seconds: elapsed, transitions };
+  const seconds = await chains(command.budget, command.min_runs);
+  return { key: command.key, executions, seconds, transitions };
 }
 
 for await (const line of createInterface({ input: process.stdin })) {

@@ -6,14 +6,21 @@ It implements runtime.asl.invoker's seam (`invoke_function`) on top of a Functio
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Callable
 
 from runtime.arn import parse_function
+from runtime.asl.execution import to_json
 from runtime.asl.invoker import (FunctionNotFound, FunctionOutcome, FunctionServiceError,
                                  TaskTimedOut)
 from runtime.functions import FunctionError, FunctionRunner, FunctionSpec, RuntimeNotAvailable
 
 __all__ = ["LambdaInvoker"]
+
+# A Task names the same few functions at every call: each name's reading (a regular expression
+# over the whole text, a frozen FunctionRef) is kept, for at most this many names.
+_function_of = lru_cache(maxsize=1024)(parse_function)
+
 
 class LambdaInvoker:
     """Runs Task states' functions through `runner`.
@@ -35,7 +42,7 @@ class LambdaInvoker:
         event that is not JSON) or TaskTimedOut when `timeout` passes before the function's
         own timeout.
         """
-        function = parse_function(name)
+        function = _function_of(name) if isinstance(name, str) else None
         function_name = function.name if function else name
         qualifier = qualifier or (function.qualifier if function else None)
         spec = self.resolve(function_name, qualifier)
@@ -43,7 +50,14 @@ class LambdaInvoker:
             shown = f"{function_name}:{qualifier}" if qualifier else function_name
             raise FunctionNotFound(f"Function not found: {arn or shown}")
         try:
-            inv = self.runner.invoke(spec, payload, timeout=timeout, arn=arn or None)
+            # The function gets the text the Task's history records as its input (encoded as
+            # the engine encodes it); what that cannot encode, the runner judges and refuses.
+            event_json = to_json(payload).encode()
+        except (TypeError, ValueError):
+            event_json = None
+        try:
+            inv = self.runner.invoke(spec, payload, timeout=timeout, arn=arn or None,
+                                     event_json=event_json)
         except RuntimeNotAvailable as exc:
             raise FunctionServiceError("InvalidRuntimeException", str(exc)) from exc
         except FunctionError as exc:

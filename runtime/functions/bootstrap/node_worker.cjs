@@ -116,17 +116,27 @@ async function loadHandler(taskRoot, handlerName) {
   return handler;
 }
 
-function makeContext(request) {
+// The function's own fields of every context, read from the environment once it is the
+// function's (see readIdentity), as Lambda's runtime reads them when it starts: each read of
+// process.env is a call into the host.
+let identity = {};
+function readIdentity() {
   const env = process.env;
-  let callbackWaits = true;
-  return {
-    awsRequestId: request.id,
-    invokedFunctionArn: request.arn,
+  identity = {
     functionName: env.AWS_LAMBDA_FUNCTION_NAME,
     functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION,
     memoryLimitInMB: env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
     logGroupName: env.AWS_LAMBDA_LOG_GROUP_NAME,
     logStreamName: env.AWS_LAMBDA_LOG_STREAM_NAME,
+  };
+}
+
+function makeContext(request) {
+  let callbackWaits = true;
+  return {
+    awsRequestId: request.id,
+    invokedFunctionArn: request.arn,
+    ...identity,
     identity: undefined,
     clientContext: request.client_context ?? undefined,
     getRemainingTimeInMillis: () => Math.max(request.deadline - Date.now(), 0),
@@ -209,6 +219,7 @@ async function main() {
     await import("node:fs");   // starts the ES module loader, which loading the handler uses
     takeFunction();
   }
+  readIdentity();
   installConsole();
   if (process.env.FLOWBENCH_API_SOCKET) {
     bridgeApi(process.env.FLOWBENCH_API_SOCKET, Number(process.env.FLOWBENCH_API_PORT));

@@ -31,18 +31,27 @@ MAX_RESPONSE = 6291556
 WORKER_PID = os.getpid()
 
 
+# The function's own fields of every context, read from the environment once it is the function's
+# (see read_identity), as Lambda's runtime reads them when it starts.
+IDENTITY = {}
+
+
+def read_identity():
+    env = os.environ
+    IDENTITY.update(function_name=env.get("AWS_LAMBDA_FUNCTION_NAME"),
+                    function_version=env.get("AWS_LAMBDA_FUNCTION_VERSION"),
+                    memory_limit_in_mb=env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"),
+                    log_group_name=env.get("AWS_LAMBDA_LOG_GROUP_NAME"),
+                    log_stream_name=env.get("AWS_LAMBDA_LOG_STREAM_NAME"))
+
+
 class LambdaContext:
     """The context object Lambda's Python runtime passes to a handler."""
 
     def __init__(self, request_id, deadline_ms, arn, client_context=None):
-        env = os.environ
         self.aws_request_id = request_id
         self.invoked_function_arn = arn
-        self.function_name = env.get("AWS_LAMBDA_FUNCTION_NAME")
-        self.function_version = env.get("AWS_LAMBDA_FUNCTION_VERSION")
-        self.memory_limit_in_mb = env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
-        self.log_group_name = env.get("AWS_LAMBDA_LOG_GROUP_NAME")
-        self.log_stream_name = env.get("AWS_LAMBDA_LOG_STREAM_NAME")
+        self.__dict__.update(IDENTITY)
         self.identity = None
         self.client_context = None if client_context is None else ClientContext(client_context)
         self.tenant_id = None
@@ -208,6 +217,7 @@ def main():
     requests = os.fdopen(REQUESTS, "rb", buffering=65536)
     if sys.argv[3:] == ["standby"]:
         take_function(requests)
+    read_identity()
     task_root = os.environ["LAMBDA_TASK_ROOT"]
     sys.path.insert(0, task_root)
     # After the code, as on Lambda: the layers' python folders, then requirements.txt's package.

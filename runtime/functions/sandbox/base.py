@@ -39,6 +39,7 @@ MAX_FRAME = MAX_RESPONSE + 4096
 INIT_TIMEOUT = 10.0          # Lambda's limit for the init phase
 MEMORY_CHECK_INTERVAL = 0.02  # how often a running invocation's memory is checked (seconds)
 CLOSE_GRACE = 1.0             # how long a worker that closed its response pipe has to exit
+READ_CHUNK = 1 << 16          # bytes read from the response pipe at once (a pipe's default size)
 
 # Workers are started from these long-lived threads, never from the caller's: a worker dies with
 # the thread that forked it (bwrap's --die-with-parent and the keeper use PR_SET_PDEATHSIG,
@@ -150,6 +151,9 @@ class Sandbox(ABC):
         self.invocations = 0          # how many this worker has run (warm reuse count)
         self.last_used = 0.0
         self._buffer = bytearray()
+        # Responses are read into this one buffer: a fresh one each read would cost the
+        # allocator a map, a remap and an unmap (three system calls) per invocation.
+        self._chunk = memoryview(bytearray(READ_CHUNK))
         self._logs = LogCapture(settings.log_limit)
         self.containment = Containment(None)
         self._fds: list[int] = []
@@ -302,17 +306,10 @@ class Sandbox(ABC):
         self.spec, self.env, self.standby = spec, env, False
         link_tree(code_dir, self.code_dir)
         frame = json.dumps({"env": self.worker_env()}).encode()
-        self._logs.reset(on_line)
-        self.containment.resume()
-        try:
-            os.write(self._request_w, struct.pack(">I", len(frame)) + frame)
-        except OSError:
-            pass  # the worker died; _wait reports how
-        reply = self._wait(time.monotonic() + min(timeout, INIT_TIMEOUT), spec.memory * 1024)
+        reply = self._exchange(frame, time.monotonic() + min(timeout, INIT_TIMEOUT), on_line,
+                               spec.memory)
         init_ms = (time.perf_counter() - started) * 1000
         if reply.kind == "ready":
-            self.containment.freeze_soon()
-            self.last_used = time.monotonic()
             return init_ms
         self.stop()
         raise InitFailed(reply, init_ms)
@@ -337,18 +334,26 @@ class Sandbox(ABC):
         `on_line` meanwhile. `deadline` is a time.monotonic() value; when it passes, or the
         worker grows past `memory_limit_mb`, the worker is stopped and the reply says why."""
         self.invocations += 1
+        reply = self._exchange(request, deadline, on_line, memory_limit_mb)
+        if reply.kind in ENDS_WORKER:
+            self.memory_kb()   # the figures it reaches last, kept for the report
+            self.stop()
+        return reply
+
+    def _exchange(self, frame: bytes, deadline: float, on_line: Callable[[str], None],
+                  memory_limit_mb: int) -> WorkerReply:
+        """Thaws the worker, sends it one frame and returns its reply (see `_wait`), its log
+        lines going to `on_line` meanwhile; a worker that lives on after it is frozen soon."""
         self._logs.reset(on_line)
         self.containment.resume()
         try:
-            os.write(self._request_w, struct.pack(">I", len(request)) + request)
+            # Two parts in one call: the request is not copied behind its length.
+            os.writev(self._request_w, (struct.pack(">I", len(frame)), frame))
         except OSError:
             pass  # the worker died; _wait reports how
         reply = self._wait(deadline, memory_limit_mb * 1024)
         self.last_used = time.monotonic()
-        if reply.kind in ("timeout", "oom", "exit", "protocol", "fatal-error"):
-            self.memory_kb()   # the figures it reaches last, kept for the report
-            self.stop()
-        else:
+        if reply.kind not in ENDS_WORKER:
             self.containment.freeze_soon()
         return reply
 
@@ -464,13 +469,13 @@ class Sandbox(ABC):
         """Reads once from the response pipe (poll says when there is more); returns True when
         it read something, False at end of file, None when nothing is there yet."""
         try:
-            chunk = os.read(self._response_r, 1 << 20)
+            count = os.readv(self._response_r, (self._chunk,))
         except BlockingIOError:
             return None
         except OSError:
             return False
-        self._buffer += chunk
-        return bool(chunk)
+        self._buffer += self._chunk[:count]
+        return count > 0
 
     def _take_frame(self) -> WorkerReply | None:
         buffer = self._buffer
@@ -494,6 +499,8 @@ class Sandbox(ABC):
             self._logs.feed(chunk)
 
 
+# Replies after which the worker is not used again.
+ENDS_WORKER = frozenset(("timeout", "oom", "exit", "protocol", "fatal-error"))
 FRAME_KINDS = {b"I": "ready", b"F": "init-error", b"R": "ok", b"B": "bytes", b"E": "error",
                b"D": "fatal-error", b"M": "oom"}
 

@@ -45,6 +45,11 @@ FILL_200_MB = ("def handler(event, context):\n"
                "    return 'held 200 MB'\n")
 
 
+PY_SPIN = ("def spin():\n"
+           "    while True:\n"
+           "        pass\n")
+
+
 def functions_processes(marker: str) -> list[int]:
     """Returns the pids of what the function started (not its sandbox's own bwrap, init or
     keeper, which only wait and may wake for a child that stopped)."""
@@ -139,13 +144,27 @@ def test_files_in_memory_count_against_the_functions_memory(held_runner):
     assert not os.path.exists(f"{folder}/fill-{marker}")
 
 
+def assert_frozen_soon(runner, spec) -> None:
+    """Asserts that the idle worker of `spec` is frozen soon after its response."""
+    (worker,) = runner._pools[spec.version_key].idle
+    assert worker.containment.frozen.wait(timeout=10)
+
+
+def assert_idle_while_others_run(runner, pids: list[int]) -> None:
+    """Asserts that `pids` get no CPU while the host goes on working: 20 invocations of an
+    ordinary function."""
+    used = cpu_ns(pids)
+    ordinary = python_function("def handler(event, context):\n    return event\n",
+                               name=unique("ordinary"))
+    for n in range(20):
+        assert runner.invoke(ordinary, n).payload == n
+    assert cpu_ns(pids) == used
+
+
 @pytest.mark.parametrize("held_runner", holdings(), indirect=True)
 def test_what_a_function_leaves_running_gets_no_cpu_between_invocations(held_runner):
     marker = uuid.uuid4().hex
-    spec = hostile("import os, subprocess, threading\n"
-                   "def spin():\n"
-                   "    while True:\n"
-                   "        pass\n"
+    spec = hostile("import os, subprocess, threading\n" + PY_SPIN +
                    "def handler(event, context):\n"
                    "    threading.Thread(target=spin, daemon=True).start()\n"
                    "    subprocess.Popen(['python3', '-c', 'while True: pass'],\n"
@@ -154,20 +173,33 @@ def test_what_a_function_leaves_running_gets_no_cpu_between_invocations(held_run
                    "        spin()\n"
                    "    return 'left three spinning'\n", marker)
     assert held_runner.invoke(spec, {}).payload == "left three spinning"
-    (worker,) = held_runner._pools[spec.version_key].idle
-    assert worker.containment.frozen.wait(timeout=10)   # soon after the response
+    assert_frozen_soon(held_runner, spec)
     left = functions_processes(marker)
     assert len(left) == 3
-    used = cpu_ns(left)
-    ordinary = python_function("def handler(event, context):\n    return event\n",
-                               name=unique("ordinary"))
-    for n in range(20):   # the host goes on working meanwhile
-        assert held_runner.invoke(ordinary, n).payload == n
-    assert cpu_ns(left) == used
+    assert_idle_while_others_run(held_runner, left)
     # Thawed for its next invocation, frozen again after it.
     assert held_runner.invoke(spec, {}).payload == "left three spinning"
     held_runner.retire(spec.name)
     assert processes_with_marker(marker) == []
+
+
+@pytest.mark.parametrize("held_runner", holdings(), indirect=True)
+def test_a_worker_invoked_back_to_back_is_frozen_after_its_last_response(held_runner):
+    # Back-to-back invocations do not wake the freezer at each response (it goes on watching
+    # the worker), and the last one must still be followed by a freeze.
+    marker = uuid.uuid4().hex
+    spec = hostile("import threading\n" + PY_SPIN +
+                   "def handler(event, context):\n"
+                   "    if event == 'leave one spinning':\n"
+                   "        threading.Thread(target=spin, daemon=True).start()\n"
+                   "    return event\n", marker)
+    for n in range(200):
+        assert held_runner.invoke(spec, n).payload == n
+    assert held_runner.invoke(spec, "leave one spinning").payload == "leave one spinning"
+    assert_frozen_soon(held_runner, spec)
+    (left,) = functions_processes(marker)
+    assert_idle_while_others_run(held_runner, [left])
+    held_runner.retire(spec.name)
 
 
 @pytest.mark.parametrize("held_runner", holdings(), indirect=True)

@@ -1,6 +1,7 @@
 """LambdaInvoker: the engine's Task seam, running real functions."""
 
 import base64
+import json
 
 import pytest
 
@@ -148,3 +149,15 @@ def test_a_task_fails_with_lambda_service_exception_where_the_sandbox_does_not_w
     assert (result.status, result.error) == ("FAILED", "Lambda.ServiceException")
     assert "bwrap is not installed" in result.cause and "apt-get install bubblewrap" in result.cause
     assert "Error Code: ServiceException" in result.cause
+
+
+def test_the_function_gets_the_tasks_input_as_its_history_records_it(runner):
+    # The event goes as the engine encodes it for the history (runtime.asl's to_json: compact,
+    # UTF-8), exact for any JSON value; a NaN, which JSON has not, is null in both.
+    from runtime.asl.execution import to_json
+
+    invoker = LambdaInvoker(by_name({"echo": ECHO}), runner)
+    given = {"player": "민준", "big": 3 ** 50, "n": [1.5, None, True, {}]}
+    assert invoker.invoke_function("echo", given).payload == {"echo": given}
+    odd = [float("nan")]
+    assert invoker.invoke_function("echo", odd).payload == {"echo": json.loads(to_json(odd))}
