@@ -123,7 +123,7 @@ def _run_leased(execution_id, token: int, host: Host) -> None:
     version = execution.version
     machine = compiled(version)
     recorder = EventRecorder(execution.id, token, host)
-    invoker = TaskInvoker(execution, version.role, before_call=recorder.checkpoint)
+    invoker = TaskInvoker(execution, version.role, recorder=recorder)
     context = {"stateMachineName": execution.machine.name, "executionName": execution.name,
                "roleArn": role_arn(execution.machine.owner_id, version.role_name), "region": region(),
                "accountId": account_id(execution.machine.owner_id),
@@ -190,6 +190,8 @@ def finish_execution(execution: Execution, status, output, error, cause, token: 
             error=execution.error if aborted and execution.error else error,
             cause=execution.cause if aborted and execution.cause else cause,
             stopped_at=timezone.now(), transitions=entered, lease_owner="", lease_until=None)
+        if updated:
+            task_tokens.close_all(execution)   # none of its tokens takes an answer now
     if updated:
         execution.refresh_from_db()
         broadcast(execution_group(execution.id), messages.status_group_message(execution))
