@@ -123,10 +123,11 @@ def _run_leased(execution_id, token: int, host: Host) -> None:
     version = execution.version
     machine = compiled(version)
     recorder = EventRecorder(execution.id, token, host)
-    invoker = TaskInvoker(execution, version.role, recorder=recorder)
+    account = account_id(execution.machine.owner_id)
+    invoker = TaskInvoker(execution, version.role, recorder=recorder, account=account)
     context = {"stateMachineName": execution.machine.name, "executionName": execution.name,
                "roleArn": role_arn(execution.machine.owner_id, version.role_name), "region": region(),
-               "accountId": account_id(execution.machine.owner_id),
+               "accountId": account,
                "redriveCount": execution.redrive_count}
     if version.type == "EXPRESS":
         # Its ARN (and $$.Execution.Id) ends in the execution's id, as the AWS API names it.
@@ -176,11 +177,12 @@ def _close_orphaned_invocations(execution: Execution) -> None:
 def finish_execution(execution: Execution, status, output, error, cause, token: int | None) -> None:
     """Stores how the execution ended (if `token` still holds its lease; None: whoever holds it)
     and tells its watchers."""
-    execution.refresh_from_db(fields=["error", "cause"])
+    aborted = status == "ABORTED"
+    if aborted:   # a stop's error and cause, stored with the stop request, stay
+        execution.refresh_from_db(fields=["error", "cause"])
     # A state transition is a state entered (as the engine counts them): counted from the stored
     # history, the figure stays right across resumes and redrives.
     entered = ExecutionEvent.objects.filter(execution_id=execution.pk, type__endswith="StateEntered").count()
-    aborted = status == "ABORTED"
     with transaction.atomic():
         rows = Execution.objects.filter(pk=execution.pk, status=Execution.Status.RUNNING)
         if token is not None:

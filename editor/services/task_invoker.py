@@ -72,7 +72,7 @@ def _release_connection() -> None:
 class TaskInvoker:
     """Implements runtime.asl's invoker seam for one execution."""
 
-    def __init__(self, execution, role, *, recorder=None, owner_id=None, session=None):
+    def __init__(self, execution, role, *, recorder=None, owner_id=None, session=None, account=None):
         # `execution` is None for TestState (editor.services.test_state): then `owner_id` and
         # `session` (the role session's name) stand for what the execution gives.
         self.execution = execution
@@ -84,7 +84,7 @@ class TaskInvoker:
         self._recorder = recorder
         self._policy = (None, -POLICY_SECONDS)   # the role's policy, and when it was read
         self._decisions: dict[str, str] = {}     # lambda:InvokeFunction on each ARN, under that policy
-        self._account: str | None = None
+        self._account: str | None = account   # the owner's account id, if the caller has read it
 
     def _role_policy(self):
         """Returns the role's policy now: read again at most once every POLICY_SECONDS (a Map
