@@ -27,7 +27,8 @@ else the cell shows the error instead of a figure. Then:
 
 Two workloads from ../shared/bench/workloads: W4 (a Parallel of 10 branches of 20 Pass states,
 201 transitions: engine- and history-bound) and W5 (a Choice and 4 Task states calling the
-workload's Python function in a sandboxed worker process: invoke-bound).
+workload's Python function in a sandboxed worker process: invoke-bound; its Task ARNs name the
+bench user's own account instead of the workload's example account).
 
 Latency: a machine waits 2 s (while the watchers connect through daphne and subscribe), then
 runs a chain of --events Pass states, a burst of about twice as many events. Each watcher's
