@@ -11,10 +11,10 @@ whose executor was abandoned, writes nothing more.
 
 Other rows of a run go into the same transactions (`also`): its Task's Invocation, inserted with
 the checkpoint before the call, and how the call ended, with the next events. And the runs of a
-process that write at the same moment share one transaction (GroupCommit): the first writes its
-own events and everything queued while it did, each run's part under its own fencing token.
-SQLite has one writer at a time, so thirty runs checkpointing before their Tasks cost a few
-commits, not thirty turns at the write lock.
+process that write at the same moment share one transaction on SQLite (GroupCommit): the first
+writes its own events and everything queued while it did, each run's part under its own fencing
+token. SQLite has one writer at a time, so thirty runs checkpointing before their Tasks cost a
+few commits, not thirty turns at the write lock.
 """
 
 from __future__ import annotations
@@ -163,8 +163,11 @@ class GroupCommit:
     def write(self, flush: _Flush) -> None:
         """Writes `flush` (with whatever others queue meanwhile); raises Abandoned when its run
         no longer holds the execution's lease, or what the database raised."""
-        if connection.in_atomic_block:
+        if connection.in_atomic_block or connection.vendor != "sqlite":
             # Inside a caller's transaction: written there (another connection would not see it).
+            # On PostgreSQL (many writers at once) each run writes its own: a run waiting for
+            # another's write would hold a connection of the process's pool, which has fewer
+            # connections than the process has threads.
             _write_together([flush])
         else:
             with self.condition:
