@@ -1,13 +1,20 @@
 """Checkpoints: a run's history events written in small batches under its lease, then broadcast.
 
 The engine hands each event to the run's EventRecorder. A per-process Checkpointer thread writes
-every run's new events in one transaction per run CHECKPOINT_DELAY after the first of them (group
-commit), with the run's fencing token, then broadcasts them to the execution's group in one
-message. Before a Task calls its function the run writes at once (`checkpoint`), so the history
-says the call started before it happens. A process that dies loses at most those last
-milliseconds, never a broadcast event: whoever resumes the execution continues from the stored
-history, so ids stay contiguous and every transition happens once. A run whose token was taken
-(another process resumed the execution), or whose executor was abandoned, writes nothing more.
+every run's new events CHECKPOINT_DELAY after the first of them (group commit), with the run's
+fencing token, then broadcasts them to the execution's group in one message. Before a Task calls
+its function the run writes at once (`checkpoint`), so the history says the call started before it
+happens. A process that dies loses at most those last milliseconds, never a broadcast event:
+whoever resumes the execution continues from the stored history, so ids stay contiguous and every
+transition happens once. A run whose token was taken (another process resumed the execution), or
+whose executor was abandoned, writes nothing more.
+
+Other rows of a run go into the same transactions (`also`): its Task's Invocation, inserted with
+the checkpoint before the call, and how the call ended, with the next events. And the runs of a
+process that write at the same moment share one transaction on SQLite (GroupCommit): the first
+writes its own events and everything queued while it did, each run's part under its own fencing
+token. SQLite has one writer at a time, so thirty runs checkpointing before their Tasks cost a
+few commits, not thirty turns at the write lock.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import time
 from datetime import timedelta
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import Model, Q
 from django.utils import timezone
 
 from editor import messages
@@ -53,6 +61,9 @@ class EventRecorder:
         self.group = execution_group(execution_id)
         self.fence = fence
         self.pending: list[dict] = []
+        # Writes of other rows to make in the transaction of the next events ((write, kept): a
+        # kept one is made on its own if the run loses the execution before then).
+        self.writes: list[tuple] = []
         self.lost = False
         self._lock = threading.Lock()          # guards `pending`
         self._flush_lock = threading.Lock()    # one write of this run's events at a time, in order
@@ -71,6 +82,16 @@ class EventRecorder:
         leaves a history that says the Task started, which the resumed run then retries)."""
         self.check_alive()
         self.flush()
+        self.check_alive()   # (another thread's write of this run may have found the lease taken)
+
+    def also(self, write, *, kept: bool = False) -> None:
+        """Makes `write()` (database writes), or inserts `write` if it is a new model instance
+        (those of one group commit in one statement), in the transaction of the run's next events,
+        under its lease, within CHECKPOINT_DELAY. `kept`: it stands whoever runs the execution (how
+        a function call ended), so if the run lost the execution it is made on its own instead."""
+        with self._lock:
+            self.writes.append((write, kept))
+        checkpointer().mark(self)
 
     def lose(self) -> None:
         """The lease went to another process: write nothing more, stop at the next event."""
@@ -98,35 +119,157 @@ class EventRecorder:
         with self._flush_lock:
             with self._lock:
                 batch, self.pending = self.pending, []
-            if not batch:
+                writes, self.writes = self.writes, []
+            if not batch and not writes:
                 return
-            if self.lost:
-                raise Abandoned()
             try:
-                self._write(batch)
+                if self.lost:
+                    raise Abandoned()
+                self._write(batch, writes)
             except (Abandoned, IntegrityError):
                 self.lost = True
+                _write_kept(writes)
                 raise Abandoned() from None
             except DatabaseError:
                 self.lost = True
                 connection.close()
                 raise
-        broadcast(self.group, messages.events_group_message(batch))
+        if batch:
+            broadcast(self.group, messages.events_group_message(batch))
 
-    def _write(self, batch: list[dict]) -> None:
-        until = timezone.now() + timedelta(seconds=leases.lease_seconds())
-        with transaction.atomic():
-            if not Execution.objects.filter(pk=self.execution_id, lease_token=self.token).update(lease_until=until):
-                raise Abandoned()
-            store_events(self.execution_id, batch)
+    def _write(self, batch: list[dict], writes: list[tuple]) -> None:
+        group_commit.write(_Flush(self, batch, writes))
+
+
+class _Flush:
+    """One run's part of a group commit, and how its write went (`error`: None if written)."""
+
+    __slots__ = ("recorder", "batch", "writes", "error", "done")
+
+    def __init__(self, recorder: EventRecorder, batch: list[dict], writes: list[tuple]):
+        self.recorder, self.batch, self.writes = recorder, batch, writes
+        self.error: BaseException | None = None
+        self.done = False
+
+
+class GroupCommit:
+    """Writes the flushes of the process's runs that arrive together in one transaction."""
+
+    def __init__(self):
+        self.condition = threading.Condition()
+        self.queue: list[_Flush] = []
+        self.writing = False
+
+    def write(self, flush: _Flush) -> None:
+        """Writes `flush` (with whatever others queue meanwhile); raises Abandoned when its run
+        no longer holds the execution's lease, or what the database raised."""
+        if connection.in_atomic_block or connection.vendor != "sqlite":
+            # Inside a caller's transaction: written there (another connection would not see it).
+            # On PostgreSQL (many writers at once) each run writes its own: a run waiting for
+            # another's write would hold a connection of the process's pool, which has fewer
+            # connections than the process has threads.
+            _write_together([flush])
+        else:
+            with self.condition:
+                self.queue.append(flush)
+                while not flush.done:
+                    if self.writing:   # another run's thread writes: this flush goes in the next group
+                        self.condition.wait()
+                        continue
+                    group, self.queue, self.writing = self.queue, [], True
+                    self.condition.release()
+                    try:
+                        _write_group(group)
+                    finally:
+                        self.condition.acquire()
+                        self.writing = False
+                        for done in group:
+                            done.done = True
+                        self.condition.notify_all()
+        if flush.error is not None:
+            raise flush.error
+
+
+def _write_group(group: list[_Flush]) -> None:
+    """Writes the flushes in one transaction; if that fails, each in its own, so that one run's
+    trouble (the duplicate events of a run that lost its lease) stays that run's."""
+    if len(group) > 1:
+        try:
+            _write_together(group)
+            return
+        except DatabaseError:
+            pass
+    for flush in group:
+        try:
+            _write_together([flush])
+        except Exception as exc:
+            flush.error = exc
+
+
+def _write_together(group: list[_Flush]) -> None:
+    """Writes the flushes' events and other writes in one transaction, for the runs whose lease
+    (fencing token) still holds; each of the others gets Abandoned as its error."""
+    until = timezone.now() + timedelta(seconds=leases.lease_seconds())
+    leased = Q()
+    for flush in group:
+        leased |= Q(pk=flush.recorder.execution_id, lease_token=flush.recorder.token)
+    with transaction.atomic():
+        renewed = Execution.objects.filter(leased).update(lease_until=until)
+        if len(group) == 1:
+            held = {group[0].recorder.execution_id} if renewed else set()
+        else:   # (the rows renewed stay locked, their tokens as they are, until the commit)
+            held = set(Execution.objects.filter(leased).values_list("pk", flat=True))
+        rows, inserts = [], {}
+        for flush in group:
+            if flush.recorder.execution_id not in held:
+                flush.error = Abandoned()
+                continue
+            flush.error = None
+            rows += _event_rows(flush.recorder.execution_id, flush.batch)
+            for write, _kept in flush.writes:
+                if isinstance(write, Model):
+                    inserts.setdefault(type(write), []).append(write)
+        store_rows(rows)
+        for model, objects in inserts.items():
+            model.objects.bulk_create(objects)
+        for flush in group:
+            if flush.error is None:
+                for write, _kept in flush.writes:
+                    if not isinstance(write, Model):
+                        write()
+
+
+group_commit = GroupCommit()
+
+
+def _write_kept(writes: list[tuple]) -> None:
+    """Makes the kept writes of a run that lost its execution, each on its own."""
+    for write, kept in writes:
+        if kept:
+            try:
+                with transaction.atomic():
+                    write.save(force_insert=True) if isinstance(write, Model) else write()
+            except DatabaseError:
+                log.exception("a write of a run that lost its execution failed")
+
+
+def _event_rows(execution_id, batch: list[dict]) -> list[tuple]:
+    return [(execution_id, event["id"], event["type"], event["timestamp"], event["previousEventId"],
+             {k: v for k, v in event.items() if k not in EVENT_FIELDS}) for event in batch]
 
 
 def store_events(execution_id, batch: list[dict]) -> None:
-    """Inserts history events. On PostgreSQL through COPY, with the details encoded once by the
-    engine's encoder: the ORM's bulk insert spent 15 ms of a worker's CPU on a W4 execution's 405
-    events, COPY under 1 ms, and this write is most of what a worker does."""
-    rows = [(execution_id, event["id"], event["type"], event["timestamp"], event["previousEventId"],
-             {k: v for k, v in event.items() if k not in EVENT_FIELDS}) for event in batch]
+    """Inserts history events of one execution."""
+    store_rows(_event_rows(execution_id, batch))
+
+
+def store_rows(rows: list[tuple]) -> None:
+    """Inserts history events, as (execution id, event id, type, timestamp, previous event id,
+    details) rows. On PostgreSQL through COPY, with the details encoded once by the engine's
+    encoder: the ORM's bulk insert spent 15 ms of a worker's CPU on a W4 execution's 405 events,
+    COPY under 1 ms, and this write is most of what a worker does."""
+    if not rows:
+        return
     if connection.vendor != "postgresql":
         ExecutionEvent.objects.bulk_create([
             ExecutionEvent(execution_id=row[0], event_id=row[1], type=row[2], timestamp=row[3],

@@ -289,13 +289,23 @@ def result_fields(result, failure: dict | None) -> dict:
     }
 
 
-def record_result(invocation: Invocation, result, failure: dict | None) -> None:
+def record_result(invocation: Invocation, result, failure: dict | None, recorder=None) -> None:
     """Stores how a synchronous invocation ended: the runner's result, or `failure` (an error
-    object) when the service refused or failed the call."""
-    for name, value in result_fields(result, failure).items():
+    object) when the service refused or failed the call. With `recorder` (the EventRecorder of the
+    execution whose Task made the call) it is written with the run's next events (a kept write:
+    it stands even if the run loses the execution meanwhile)."""
+    fields = result_fields(result, failure)
+    for name, value in fields.items():
         setattr(invocation, name, value)
+
+    def write():
+        Invocation.objects.filter(pk=invocation.pk).update(**fields)
+
+    if recorder is not None:
+        recorder.also(write, kept=True)
+        return
     with transaction.atomic():
-        invocation.save()
+        write()
 
 
 def _logs_text(logs) -> str:

@@ -43,6 +43,7 @@ STOP_CHECK_SECONDS = 0.5
 SWEEP_SECONDS = 1.0
 
 _process = (None, "")
+_process_lock = threading.Lock()
 
 
 def process_id() -> str:
@@ -50,7 +51,11 @@ def process_id() -> str:
     global _process
     pid = os.getpid()
     if _process[0] != pid:
-        _process = (pid, f"{socket.gethostname()}:{pid}:{secrets.token_hex(4)}")
+        # Under a lock: two threads naming the process at once would each make a random part, and
+        # the leases one of them took would look another process's to this one's Keeper.
+        with _process_lock:
+            if _process[0] != pid:
+                _process = (pid, f"{socket.gethostname()}:{pid}:{secrets.token_hex(4)}")
     return _process[1]
 
 

@@ -26,7 +26,7 @@ from django.db import transaction
 
 from editor.errors import ApiError
 from editor.models import Execution, StateMachine
-from editor.services import task_answers, task_tokens
+from editor.services import task_answers
 from editor.services.accounts import account_id, execution_arn, region, state_machine_arn
 from editor.services.policy import evaluate
 
@@ -125,11 +125,10 @@ def description(execution: Execution) -> dict:
 
 
 def execution_ended(sender, execution: Execution, **kwargs) -> None:
-    """What follows an execution's end: its open tokens close; a `.sync` child answers its
-    parent's token (a failed, timed out or aborted child fails the parent's Task with
+    """What follows an execution's end (its open tokens were closed with it, in
+    runs.finish_execution): a `.sync` child answers its parent's token (a failed, timed out or aborted child fails the parent's Task with
     States.TaskFailed, its description as the cause, as AWS); an aborted parent stops the `.sync`
     children still running, as AWS does."""
-    task_tokens.close_all(execution)
     if execution.parent_token:
         shown = json.dumps(description(execution), ensure_ascii=False)
         if execution.status == Execution.Status.SUCCEEDED:

@@ -123,10 +123,11 @@ def _run_leased(execution_id, token: int, host: Host) -> None:
     version = execution.version
     machine = compiled(version)
     recorder = EventRecorder(execution.id, token, host)
-    invoker = TaskInvoker(execution, version.role, before_call=recorder.checkpoint)
+    account = account_id(execution.machine.owner_id)
+    invoker = TaskInvoker(execution, version.role, recorder=recorder, account=account)
     context = {"stateMachineName": execution.machine.name, "executionName": execution.name,
                "roleArn": role_arn(execution.machine.owner_id, version.role_name), "region": region(),
-               "accountId": account_id(execution.machine.owner_id),
+               "accountId": account,
                "redriveCount": execution.redrive_count}
     if version.type == "EXPRESS":
         # Its ARN (and $$.Execution.Id) ends in the execution's id, as the AWS API names it.
@@ -141,7 +142,6 @@ def _run_leased(execution_id, token: int, host: Host) -> None:
                              sink=recorder, cancel=cancel, suspend=suspend, resume_from=history or None,
                              park_after=leases.lease_seconds(),
                              threads=host.thread_budget(execution.machine.owner_id))
-        recorder.flush()
     except Parked as parked:
         recorder.flush()
         until = parked.until
@@ -160,7 +160,8 @@ def _run_leased(execution_id, token: int, host: Host) -> None:
         return
     finally:
         keeper.untrack(execution.id, recorder)
-    finish_execution(execution, result.status, result.output_json, result.error, result.cause, token)
+    # Its last events and its end in one write (raises Abandoned if the run lost the execution).
+    finish_execution(execution, result.status, result.output_json, result.error, result.cause, token, recorder)
 
 
 def _close_orphaned_invocations(execution: Execution) -> None:
@@ -173,24 +174,37 @@ def _close_orphaned_invocations(execution: Execution) -> None:
                "errorMessage": "The worker running this invocation stopped before it finished."})
 
 
-def finish_execution(execution: Execution, status, output, error, cause, token: int | None) -> None:
+def finish_execution(execution: Execution, status, output, error, cause, token: int | None,
+                     recorder: EventRecorder | None = None) -> None:
     """Stores how the execution ended (if `token` still holds its lease; None: whoever holds it)
-    and tells its watchers."""
-    execution.refresh_from_db(fields=["error", "cause"])
-    # A state transition is a state entered (as the engine counts them): counted from the stored
-    # history, the figure stays right across resumes and redrives.
-    entered = ExecutionEvent.objects.filter(execution_id=execution.pk, type__endswith="StateEntered").count()
+    and tells its watchers. With the run's `recorder`, in the write of its last events (raises
+    Abandoned, storing nothing, when the run lost the execution)."""
     aborted = status == "ABORTED"
-    with transaction.atomic():
+    if aborted:   # a stop's error and cause, stored with the stop request, stay
+        execution.refresh_from_db(fields=["error", "cause"])
+    ended = []
+
+    def write():
+        # A state transition is a state entered (as the engine counts them): counted from the
+        # stored history, the figure stays right across resumes and redrives.
+        entered = ExecutionEvent.objects.filter(execution_id=execution.pk, type__endswith="StateEntered").count()
         rows = Execution.objects.filter(pk=execution.pk, status=Execution.Status.RUNNING)
         if token is not None:
             rows = rows.filter(lease_token=token)
-        updated = rows.update(
-            status=status, output=output,
-            error=execution.error if aborted and execution.error else error,
-            cause=execution.cause if aborted and execution.cause else cause,
-            stopped_at=timezone.now(), transitions=entered, lease_owner="", lease_until=None)
-    if updated:
+        if rows.update(status=status, output=output,
+                       error=execution.error if aborted and execution.error else error,
+                       cause=execution.cause if aborted and execution.cause else cause,
+                       stopped_at=timezone.now(), transitions=entered, lease_owner="", lease_until=None):
+            task_tokens.close_all(execution)   # none of its tokens takes an answer now
+            ended.append(True)
+
+    if recorder is None:
+        with transaction.atomic():
+            write()
+    else:
+        recorder.also(write)
+        recorder.flush()
+    if ended:
         execution.refresh_from_db()
         broadcast(execution_group(execution.id), messages.status_group_message(execution))
         execution_ended.send(Execution, execution=execution)

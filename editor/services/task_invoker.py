@@ -4,10 +4,18 @@ Task states name a function (name, partial or full ARN, with an optional qualifi
 the function's deployed version ($LATEST) or a published version number, is checked against the
 role's policy (lambda:InvokeFunction on the function's ARN), runs in the process-wide runner and is
 recorded as an Invocation of the execution, with its logs and figures.
+
+What a call costs beside the function itself: one read of the function's row (so a redeploy is
+used by the next call) and one write, the run's checkpoint, which inserts the Invocation with the
+history so far; how the call ended is written with the run's next events. The rest is kept: the
+FunctionSpec of each version (versions are immutable) with the role the function runs with, per
+process for POLICY_SECONDS; the account id and the role's decisions, per execution (the decisions
+as long as the policy they came from, also POLICY_SECONDS).
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -16,7 +24,7 @@ from django.db import connection
 from editor.models import Function, FunctionVersion, Invocation
 from editor.services.concurrency import LimitedRunner, pool_of
 from editor.services.invocations import function_spec, record_result, sync_deadline
-from editor.services.accounts import account_id, function_arn
+from editor.services.accounts import account_id, region
 from editor.services.policy import evaluate
 
 
@@ -27,20 +35,56 @@ POLICY_SECONDS = 1.0
 # set by the app's ready() (starting an execution needs the executor, which imports this module).
 start_child = None
 
+# The fields of a function a call reads (its row is read at each call; its code is the version's).
+CALL_FIELDS = ("id", "owner_id", "name", "deployed_id", "reserved_concurrency", "role_id")
+SPECS_KEPT = 256
+_specs: dict[tuple, tuple] = {}   # (version id, role id) -> (version, spec, when it was built)
+_specs_lock = threading.Lock()
+
+
+def version_and_spec(function: Function, version_id: int) -> tuple[FunctionVersion, Any]:
+    """Returns a version of `function` and the FunctionSpec that runs it, built at most once per
+    POLICY_SECONDS in this process for the version and the role the function runs with. A version
+    never changes (a redeploy makes a new one); what the spec takes from elsewhere (the owner's
+    sample role, for a function that names none) applies within POLICY_SECONDS, as a role's policy
+    does."""
+    key = (version_id, function.role_id)
+    now = time.monotonic()
+    with _specs_lock:
+        found = _specs.get(key)
+    if found is None or now - found[2] >= POLICY_SECONDS:
+        version = FunctionVersion.objects.get(pk=version_id)
+        found = (version, function_spec(function, version), now)
+        with _specs_lock:
+            if len(_specs) >= SPECS_KEPT:
+                _specs.clear()
+            _specs[key] = found
+    return found[0], found[1]
+
+
+def _release_connection() -> None:
+    """Gives a pooled PostgreSQL connection back to the process's pool; a SQLite one stays with
+    its thread (opening one costs more than the writes of a call, and an idle one holds no lock)."""
+    if connection.vendor != "sqlite":
+        connection.close()
+
 
 class TaskInvoker:
     """Implements runtime.asl's invoker seam for one execution."""
 
-    def __init__(self, execution, role, *, before_call=None, owner_id=None, session=None):
+    def __init__(self, execution, role, *, recorder=None, owner_id=None, session=None, account=None):
         # `execution` is None for TestState (editor.services.test_state): then `owner_id` and
         # `session` (the role session's name) stand for what the execution gives.
         self.execution = execution
         self.role = role
         self.owner_id = execution.machine.owner_id if execution is not None else owner_id
         self.session = execution.id.hex if execution is not None else session
-        # The run's checkpoint: the history says the Task started before its function runs.
-        self._before_call = before_call
+        # The run's EventRecorder: the history says the Task started before its function runs,
+        # and the Invocation is written with it.
+        self._recorder = recorder
         self._policy = (None, -POLICY_SECONDS)   # the role's policy, and when it was read
+        self._decisions: dict[str, str] = {}     # lambda:InvokeFunction on each ARN, under that policy
+        self._account: str | None = account   # the owner's account id, if the caller has read it
 
     def _role_policy(self):
         """Returns the role's policy now: read again at most once every POLICY_SECONDS (a Map
@@ -51,74 +95,101 @@ class TaskInvoker:
             role = self.role.__class__.objects.filter(pk=self.role.pk).first()
             policy = role.policy if role else None
             self._policy = (policy, time.monotonic())
+            self._decisions = {}
         return policy
+
+    def _decision(self, resource: str) -> str:
+        """Returns the role's decision on lambda:InvokeFunction for `resource`, evaluated once per
+        reading of its policy."""
+        policy = self._role_policy()
+        decision = self._decisions.get(resource)
+        if decision is None:
+            decision = self._decisions[resource] = evaluate(policy, "lambda:InvokeFunction", resource)
+        return decision
+
+    def account(self) -> str:
+        """Returns the owner's account id (read once: it never changes)."""
+        if self._account is None:
+            self._account = account_id(self.owner_id)
+        return self._account
 
     def thread_done(self) -> None:
         """A Map or Parallel thread ends: close the database connection it opened."""
         connection.close()
 
     def _resolve(self, name: str, qualifier: str | None):
-        function = Function.objects.filter(owner_id=self.owner_id, name=name).first()
+        """Returns (function, version, spec) of the call, (function, None, None) when the function
+        has no such version, (None, None, None) when there is no such function."""
+        function = Function.objects.only(*CALL_FIELDS).filter(owner_id=self.owner_id, name=name).first()
         if function is None:
-            return None, None
+            return None, None, None
         if qualifier in (None, "", "$LATEST"):
-            if function.deployed_id is None:
-                return function, None
-            return function, FunctionVersion.objects.get(pk=function.deployed_id)
-        if not str(qualifier).isdigit():
-            return function, None
-        return function, function.versions.filter(number=int(qualifier)).first()
+            version_id = function.deployed_id
+        elif str(qualifier).isdigit():
+            version_id = function.versions.filter(number=int(qualifier)).values_list("pk", flat=True).first()
+        else:
+            version_id = None
+        if version_id is None:
+            return function, None, None
+        return function, *version_and_spec(function, version_id)
 
     def invoke_function(self, name: str, payload: Any, *, qualifier: str | None = None,
                         timeout: float | None = None, arn: str = "", state: str = ""):
-        from runtime.arn import parse_function
+        from runtime.arn import function_arn, parse_function
         from runtime.asl import FunctionNotFound, FunctionServiceError
         from runtime.tasks import LambdaInvoker
 
-        if self._before_call is not None:
-            self._before_call()
+        recorder = self._recorder
+        if recorder is not None:
+            recorder.check_alive()
         function_name = name   # the engine parsed the Task's resource (runtime.arn)
         named = parse_function(arn) if arn else None
-        if named is not None and named.account not in (None, account_id(self.owner_id)):
+        if named is not None and named.account not in (None, self.account()):
             # Another account's function: invisible, as every other person's resources are.
             raise FunctionNotFound(f"Function not found: {arn}")
-        resource = function_arn(self.owner_id, function_name, qualifier or None)
-        decision = evaluate(self._role_policy(), "lambda:InvokeFunction", resource)
+        resource = function_arn(function_name, region(), self.account(), qualifier or None)
+        decision = self._decision(resource)
         if decision != "allow":
             because = ("with an explicit deny in an identity-based policy" if decision == "deny"
                        else "because no identity-based policy allows the lambda:InvokeFunction action")
             session = self.session
             raise FunctionServiceError(
                 "AccessDeniedException",
-                f"User: arn:aws:sts::{account_id(self.owner_id)}:assumed-role/{self.role.name}/{session} is not authorized "
+                f"User: arn:aws:sts::{self.account()}:assumed-role/{self.role.name}/{session} is not authorized "
                 f"to perform: lambda:InvokeFunction on resource: {resource} {because}")
-        function, version = self._resolve(function_name, qualifier)
+        function, version, spec = self._resolve(function_name, qualifier)
         if function is None or version is None:
             shown = f"{function_name}:{qualifier}" if qualifier else function_name
             raise FunctionNotFound(f"Function not found: {arn or shown}")
-        invocation = Invocation.objects.create(
+        invocation = Invocation(
             function=function, version=version, version_label=version.label,
             source=Invocation.Source.STATE_MACHINE, memory_mb=version.memory, request=payload,
             execution_id=self.execution.id if self.execution is not None else None, state_name=state[:80],
             lease_until=sync_deadline(version))
-        spec = function_spec(function, version)
+        if recorder is None:
+            invocation.save(force_insert=True)
+        else:
+            # Written with the history so far, before the call: the function's page and the
+            # execution's show it running while it runs.
+            recorder.also(invocation)
+            recorder.checkpoint()
         # Within the function's concurrency, counted across the install (a throttle is
         # Lambda.TooManyRequestsException, which the console's default Retry absorbs).
         invoker = LambdaInvoker(lambda _name, _qualifier: spec, LimitedRunner(pool_of(function)))
-        connection.close()   # the function may run for long: its connection goes back to the pool
+        _release_connection()   # the function may run for long
         try:
             outcome = invoker.invoke_function(function_name, payload, qualifier=qualifier, timeout=timeout,
                                               arn=arn)
         except FunctionServiceError as exc:
             error = {"errorType": exc.error_type, "errorMessage": exc.message}
-            record_result(invocation, None, error)
+            record_result(invocation, None, error, recorder)
             raise
         except Exception as exc:
             error = {"errorType": type(exc).__name__, "errorMessage": str(exc)}
-            record_result(invocation, None, error)
+            record_result(invocation, None, error, recorder)
             raise
-        record_result(invocation, outcome.details.get("invocation"), None)
-        connection.close()   # the run goes on without one (see runs._run_leased)
+        record_result(invocation, outcome.details.get("invocation"), None, recorder)
+        _release_connection()   # the run goes on without one (see runs._run_leased)
         return outcome
 
     # -- task tokens and nested executions (runtime.asl.callbacks; editor.services.task_tokens) ----
@@ -146,6 +217,6 @@ class TaskInvoker:
         return task_tokens.close(token, timed_out)
 
     def start_execution(self, parameters: dict, *, state: str, token: str | None, sync: bool) -> dict:
-        if self._before_call is not None:
-            self._before_call()   # the history says the Task started before the child exists
+        if self._recorder is not None:
+            self._recorder.checkpoint()   # the history says the Task started before the child exists
         return start_child(self.execution, self._role_policy(), parameters, state=state, token=token, sync=sync)

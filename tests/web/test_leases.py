@@ -90,6 +90,34 @@ class LeaseTests(OneExecution):
         self.assertFalse(leases.claim_due(self.execution.pk))
 
 
+class ProcessIdTests(LiveWebTestCase):
+    def test_threads_naming_the_process_at_once_get_one_name(self):
+        from unittest import mock
+
+        entered, second = [], threading.Event()
+        hostname = leases.socket.gethostname
+
+        def slow_hostname():
+            entered.append(threading.current_thread())
+            if len(entered) == 1:
+                second.wait(0.5)   # the other thread comes in here too, unless a lock keeps it out
+            else:
+                second.set()
+            return hostname()
+
+        names = []
+        with mock.patch.object(leases, "_process", (None, "")), \
+                mock.patch.object(leases.socket, "gethostname", slow_hostname):
+            threads = [threading.Thread(target=lambda: names.append(leases.process_id())) for _ in range(2)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(10)
+        self.assertEqual(len(names), 2)
+        self.assertEqual(names[0], names[1])
+        self.assertEqual(len(entered), 1)
+
+
 class KeeperTests(OneExecution):
     def setUp(self):
         super().setUp()
