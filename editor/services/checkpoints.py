@@ -199,6 +199,10 @@ def _write_group(group: list[_Flush]) -> None:
             return
         except DatabaseError:
             pass
+        except BaseException as exc:   # nothing was written: every run of the group hears why
+            for flush in group:
+                flush.error = exc
+            return
     for flush in group:
         try:
             _write_together([flush])

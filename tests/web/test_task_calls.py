@@ -7,6 +7,7 @@ that the Invocation is stored, running, before the function runs."""
 
 import json
 import threading
+from unittest import mock
 
 from editor import services
 from editor.models import Execution, ExecutionEvent, Invocation
@@ -136,6 +137,15 @@ class GroupCommitTests(OneExecution):
             recorders[1].flush()
         self.assertEqual(kept, ["written"])   # ... and a kept one is made on its own when it flushes
         self.assertEqual(self.stored(lost), [])
+
+    def test_a_group_write_cut_by_an_unexpected_error_tells_every_run_it_failed(self):
+        tokens = [leases.acquire(e.pk) for e in self.executions]
+        flushes = [checkpoints._Flush(r, r.pending, r.writes)
+                   for r in (self.recorder(e, t) for e, t in zip(self.executions, tokens))]
+        with mock.patch.object(checkpoints, "store_rows", side_effect=RuntimeError("cut")):
+            checkpoints._write_group(flushes)
+        self.assertTrue(all(isinstance(f.error, RuntimeError) for f in flushes))
+        self.assertEqual([self.stored(e) for e in self.executions], [[], [], []])
 
     def test_runs_checkpointing_at_once_each_get_all_their_events_stored(self):
         tokens = [leases.acquire(e.pk) for e in self.executions]
