@@ -64,6 +64,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+import orjson
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 WORKLOADS_DIR = REPO_ROOT.parent / "shared" / "bench" / "workloads"
 PYTHON = sys.executable
@@ -350,8 +352,8 @@ class Watcher:
                                            else bytes([0x80 | 126]) + struct.pack("!H", len(payload)))
         self.writer.write(header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
 
-    async def receive(self) -> tuple[dict, float]:
-        """Returns the next text message and the time (time.time()) its last frame was read."""
+    async def receive(self) -> tuple[bytes, float]:
+        """Returns the next text message, unparsed, and the time (time.time()) its last frame was read."""
         parts = []
         while True:
             first, second = await self.reader.readexactly(2)
@@ -371,7 +373,7 @@ class Watcher:
                 continue
             parts.append(payload)
             if first & 0x80:
-                return json.loads(b"".join(parts)), time.time()
+                return b"".join(parts), time.time()
 
     def close(self) -> None:
         self.writer.close()
@@ -405,20 +407,33 @@ async def _latency(base_url: str, session: str, watchers: int, events: int) -> L
         await client.send({"type": "subscribe", "after": 0})
         seen: set[int] = set()
         while True:   # the catch-up, up to the status message
-            message, _ = await client.receive()
+            message = orjson.loads((await client.receive())[0])
             if message["type"] == "execution":
                 break
             seen.update(e["id"] for e in message.get("events", ()))
         result.expected += final - len(seen)
+        # The clients share this process's one loop and the server's two cores: while the burst
+        # comes they only note when each message arrived, and parse the events afterwards, so
+        # that what is measured is the server, not 50 clients' JSON parsing.
+        arrived: list[tuple[bytes, float]] = []
         try:
-            while final not in seen:
-                message, now = await asyncio.wait_for(client.receive(), STALL_SECONDS)
-                for event in message.get("events", ()):
-                    if event["id"] not in seen:
-                        seen.add(event["id"])
-                        result.samples.append((now - _event_time(event["timestamp"])) * 1000)
+            while True:
+                payload, now = await asyncio.wait_for(client.receive(), STALL_SECONDS)
+                if payload.startswith(b'{"type":"events"'):
+                    arrived.append((payload, now))
+                    continue
+                message = orjson.loads(payload)   # a status (small): the end of the stream?
+                if message["type"] == "events":
+                    arrived.append((payload, now))
+                elif message["type"] == "execution" and message["execution"]["status"] != "RUNNING":
+                    break
         except asyncio.TimeoutError:
             result.stalled += 1
+        for payload, now in arrived:
+            for event in orjson.loads(payload)["events"]:
+                if event["id"] not in seen:
+                    seen.add(event["id"])
+                    result.samples.append((now - _event_time(event["timestamp"])) * 1000)
         result.missing += final - len(seen)
 
     try:
