@@ -4,6 +4,7 @@ Also the latency of live events to 50 watching WebSocket clients, in the same ru
 
     .venv/bin/python -m bench.load [--quick] [--seconds S] [--workers 1,2] [--only MODE]
                                    [--workloads W4,W5] [--watchers N] [--events N] [--profile]
+                                   [--memory-runs N]
 
 One table, a row per mode:
 
@@ -36,7 +37,16 @@ latency for an event is its arrival time minus the event's own timestamp (when t
 it, millisecond precision), so it includes writing the event, the channel layer (in memory, or
 Redis between a worker and daphne) and daphne's sends; only events that arrive live (after the
 watcher's catch-up) count. The watchers are raw WebSocket clients on one asyncio loop in this
-process, on the same two cores as the server.
+process, on the same two cores as the server; during the burst they only note each message's
+arrival, and parse the events once the stream has ended.
+
+Memory (the embedded mode, unless --memory-runs 0): the web process's resident set size (VmRSS)
+idle, with the watchers subscribed, after --memory-runs executions started through its API (the
+workloads' machines in turn) and after as many again, so that growth with the number of
+executions shows; and, before those executions, a warm worker of a hello-world function in
+Python, Node.js and Ruby (the web process runs without standby workers, so each runtime's one
+worker is that one) beside the same interpreter sitting idle with nothing loaded (`python3 -I -S`,
+`node`, `ruby` waiting for a program on stdin).
 
 Peer: AWS Step Functions' default quota for Standard workflows, 1,500 state transitions per
 second per account (the StateTransition token bucket's refill rate in us-east-1, us-west-2 and
@@ -65,6 +75,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+import orjson
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 WORKLOADS_DIR = REPO_ROOT.parent / "shared" / "bench" / "workloads"
 PYTHON = sys.executable
@@ -82,6 +94,12 @@ DRIVER_MARK = "BENCH-LOAD "
 # A watcher that gets nothing for this long after the burst stops waiting (its events were lost).
 STALL_SECONDS = 10
 CELERY_THREADS = 16
+# Memory: the runtimes whose warm worker is measured, and the command of each bare interpreter
+# sitting idle (each reads its program from stdin, which never comes).
+MEMORY_RUNTIMES = ("python", "nodejs", "ruby")
+BARE_ARGUMENTS = {"python": ["-I", "-S"], "nodejs": [], "ruby": []}
+WORKER_BOOTSTRAPS = {"python": "python_worker.py", "nodejs": "node_worker.cjs", "ruby": "ruby_worker.rb"}
+MIB = 1024 * 1024
 
 
 class BenchmarkError(Exception):
@@ -137,6 +155,7 @@ class ModeResult:
     note: str = ""
     error: str | None = None
     profile: WorkerProfiles | None = None
+    memory: Memory | None = None   # the embedded mode's, with --memory-runs
     wall: float = 0.0   # how long the mode took, start-up included
 
 
@@ -184,7 +203,9 @@ def _driver(job: dict) -> int:
         machines[name] = _machine(user, name.lower(), _in_account(user, workload["definition"]))
     _machine(user, WATCHED_MACHINE, watched_definition(job["events"]))
     tasks = any("task_handler" in workloads[name] for name in job["workloads"])
-    _emit({"session": _session(user), "sandbox": _sandbox_backend() if tasks else None})
+    functions = _deploy_memory_functions(user) if job.get("memory") else {}
+    _emit({"session": _session(user), "sandbox": _sandbox_backend() if tasks or functions else None,
+           "memory_functions": functions})
     for name in job["workloads"]:
         _emit(_throughput(user, machines[name], name, workloads[name], job).__dict__)
     return 0
@@ -227,6 +248,23 @@ def _deploy_task_function(user, workload: dict) -> None:
     functions.save_code(function, {path.name: path.read_text(encoding="utf-8")})
     functions.update_configuration(function, {"handler": f"{path.stem}.handler"})
     functions.deploy_function(function)
+
+
+def _deploy_memory_functions(user) -> dict[str, str]:
+    """Deploys the starting point's hello-world function in each installed runtime (Python,
+    Node.js, Ruby); returns {family: function name}."""
+    from editor.models import Function
+    from editor.services import functions
+    from editor.services.runner import available_runtimes
+
+    installed = {runtime["id"] for runtime in available_runtimes()}
+    names = {}
+    for family in MEMORY_RUNTIMES:
+        if family in installed:
+            names[family] = f"memory-{family}"
+            if not Function.objects.filter(owner=user, name=names[family]).exists():
+                functions.create_function(user, name=names[family], runtime=family)
+    return names
 
 
 def _sandbox_backend() -> str:
@@ -360,8 +398,8 @@ class Watcher:
                                            else bytes([0x80 | 126]) + struct.pack("!H", len(payload)))
         self.writer.write(header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
 
-    async def receive(self) -> tuple[dict, float]:
-        """Returns the next text message and the time (time.time()) its last frame was read."""
+    async def receive(self) -> tuple[bytes, float]:
+        """Returns the next text message, unparsed, and the time (time.time()) its last frame was read."""
         parts = []
         while True:
             first, second = await self.reader.readexactly(2)
@@ -381,7 +419,7 @@ class Watcher:
                 continue
             parts.append(payload)
             if first & 0x80:
-                return json.loads(b"".join(parts)), time.time()
+                return b"".join(parts), time.time()
 
     def close(self) -> None:
         self.writer.close()
@@ -391,17 +429,20 @@ def _event_time(timestamp: str) -> float:
     return datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc).timestamp()
 
 
-def _post(base_url: str, path: str, session: str, body: dict) -> dict:
+def _post(base_url: str, path: str, session: str, body: dict | None) -> dict:
+    """Returns the JSON answer of the studio's API to a POST of `body` (None: a GET)."""
     token = "b" * 32   # any 32-letter secret does, as long as the cookie and the header agree
-    request = urllib.request.Request(base_url + path, data=json.dumps(body).encode(), method="POST", headers={
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(base_url + path, data=data, method="GET" if body is None else "POST", headers={
         "Content-Type": "application/json", "X-CSRFToken": token,
         "Cookie": f"sessionid={session}; csrftoken={token}"})
-    with urllib.request.urlopen(request, timeout=30) as response:
+    with urllib.request.urlopen(request, timeout=60) as response:
         return json.loads(response.read())
 
 
-async def _latency(base_url: str, session: str, watchers: int, events: int) -> Latency:
-    """Starts the watched machine, connects the watchers, returns what they measured."""
+async def _latency(base_url: str, session: str, watchers: int, events: int, on_ready=None) -> Latency:
+    """Starts the watched machine, connects the watchers, returns what they measured; calls
+    `on_ready()` once every watcher has subscribed and has its catch-up (before the burst)."""
     host, port = base_url.removeprefix("http://").split(":")
     started = await asyncio.to_thread(_post, base_url, f"/api/state-machines/{WATCHED_MACHINE}/executions",
                                       session, {"input": {}})
@@ -410,25 +451,43 @@ async def _latency(base_url: str, session: str, watchers: int, events: int) -> L
     # ExecutionStarted, Wait Entered and Exited, an Entered and an Exited per Pass, ExecutionSucceeded.
     final = 2 * events + 4
     result = Latency(watchers)
+    subscribed = 0
 
     async def watch(client: Watcher) -> None:
+        nonlocal subscribed
         await client.send({"type": "subscribe", "after": 0})
         seen: set[int] = set()
         while True:   # the catch-up, up to the status message
-            message, _ = await client.receive()
+            message = orjson.loads((await client.receive())[0])
             if message["type"] == "execution":
                 break
             seen.update(e["id"] for e in message.get("events", ()))
         result.expected += final - len(seen)
+        subscribed += 1
+        if subscribed == watchers and on_ready is not None:
+            on_ready()
+        # The clients share this process's one loop and the server's two cores: while the burst
+        # comes they only note when each message arrived, and parse the events afterwards, so
+        # that what is measured is the server, not 50 clients' JSON parsing.
+        arrived: list[tuple[bytes, float]] = []
         try:
-            while final not in seen:
-                message, now = await asyncio.wait_for(client.receive(), STALL_SECONDS)
-                for event in message.get("events", ()):
-                    if event["id"] not in seen:
-                        seen.add(event["id"])
-                        result.samples.append((now - _event_time(event["timestamp"])) * 1000)
+            while True:
+                payload, now = await asyncio.wait_for(client.receive(), STALL_SECONDS)
+                if payload.startswith(b'{"type":"events"'):
+                    arrived.append((payload, now))
+                    continue
+                message = orjson.loads(payload)   # a status (small): the end of the stream?
+                if message["type"] == "events":
+                    arrived.append((payload, now))
+                elif message["type"] == "execution" and message["execution"]["status"] != "RUNNING":
+                    break
         except asyncio.TimeoutError:
             result.stalled += 1
+        for payload, now in arrived:
+            for event in orjson.loads(payload)["events"]:
+                if event["id"] not in seen:
+                    seen.add(event["id"])
+                    result.samples.append((now - _event_time(event["timestamp"])) * 1000)
         result.missing += final - len(seen)
 
     try:
@@ -439,11 +498,159 @@ async def _latency(base_url: str, session: str, watchers: int, events: int) -> L
     return result
 
 
-def measure_latency(base_url: str, session: str, watchers: int, events: int) -> Latency:
+def measure_latency(base_url: str, session: str, watchers: int, events: int, on_ready=None) -> Latency:
     try:
-        return asyncio.run(_latency(base_url, session, watchers, events))
+        return asyncio.run(_latency(base_url, session, watchers, events, on_ready))
     except (BenchmarkError, OSError, asyncio.TimeoutError, ValueError) as exc:
         return Latency(watchers, error=f"{type(exc).__name__}: {exc}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Memory: the embedded web process's RSS, and warm function workers beside bare interpreters
+
+
+@dataclass
+class Memory:
+    """Resident set sizes (bytes): the web process at moments of the run, and a warm worker of
+    each runtime beside its bare interpreter sitting idle."""
+
+    web: list[tuple[str, int | None]] = field(default_factory=list)   # (moment, RSS)
+    workers: dict[str, tuple[int | None, int | None, str]] = field(default_factory=dict)  # (worker, bare, command)
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+def rss(pid: int) -> int | None:
+    """Returns a process's resident set size in bytes (VmRSS), or None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def _settled_rss(pid: int, seconds: float = 5.0) -> int | None:
+    """Returns a starting process's RSS once it has stopped changing (the same for 0.2 s)."""
+    deadline, last, same = time.monotonic() + seconds, None, 0
+    while time.monotonic() < deadline:
+        now = rss(pid)
+        same = same + 1 if now == last else 0
+        if same >= 4:
+            break
+        last = now
+        time.sleep(0.05)
+    return last
+
+
+def _children() -> dict[int, list[int]]:
+    """Returns {pid: its child pids} of every process on the host."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
+                    parent = int(stat.read().rpartition(")")[2].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    return children
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return cmdline.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def worker_pids(web_pid: int, family: str) -> list[int]:
+    """Returns the pids of the web process's function workers of `family`: the innermost
+    processes whose command runs the runtime's bootstrap (the sandbox's own processes, bwrap or
+    the keeper, name it too, and are their ancestors)."""
+    children = _children()
+    bootstrap = WORKER_BOOTSTRAPS[family]
+
+    def runs_it(pid):
+        return bootstrap in _cmdline(pid)
+
+    found, stack = [], [web_pid]
+    while stack:
+        for child in children.get(stack.pop(), ()):
+            stack.append(child)
+            if runs_it(child) and not any(runs_it(grandchild) for grandchild in children.get(child, ())):
+                found.append(child)
+    return found
+
+
+def bare_interpreter(family: str) -> tuple[int | None, str]:
+    """Starts the runtime's interpreter with nothing to run (it waits for its program on stdin)
+    and returns its settled RSS and the command."""
+    from runtime.functions.runtimes import RuntimeNotAvailable, resolve_runtime
+
+    try:
+        command = [resolve_runtime(family).executable, *BARE_ARGUMENTS[family]]
+    except RuntimeNotAvailable:
+        return None, "not installed"
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        return _settled_rss(process.pid), " ".join([Path(command[0]).name, *command[1:]])
+    finally:
+        process.kill()
+        process.wait()
+
+
+def run_executions(base_url: str, session: str, starts: list[tuple[str, dict]], timeout: float) -> str | None:
+    """Starts each (machine, input) through the web process's API, eight at a time, and waits
+    until none is RUNNING; returns what went wrong, or None when every one succeeded."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda start: _post(base_url, f"/api/state-machines/{start[0]}/executions", session,
+                                          {"input": start[1]}), starts))
+    machines = sorted({machine for machine, _ in starts})
+
+    def listed(status):
+        return [e for m in machines for e in _post(base_url, f"/api/state-machines/{m}/executions?status={status}",
+                                                     session, None)["executions"]]
+
+    deadline = time.monotonic() + timeout
+    while listed("RUNNING"):
+        if time.monotonic() > deadline:
+            return f"executions still running after {timeout:.0f} s"
+        time.sleep(0.5)
+    failed = [e for status in ("FAILED", "TIMED_OUT", "ABORTED") for e in listed(status)]
+    return f"{len(failed)} executions did not succeed" if failed else None
+
+
+def measure_memory(memory: Memory, base_url: str, session: str, web_pid: int, options, functions: dict) -> None:
+    """Adds to `memory` each runtime's warm worker beside its bare interpreter, then the web
+    process's RSS after --memory-runs executions and after as many again (the workloads'
+    machines in turn, started through its API)."""
+    for family in MEMORY_RUNTIMES:
+        if family not in functions:
+            continue
+        for _ in range(2):   # a cold start, then a warm invocation
+            _post(base_url, f"/api/functions/{functions[family]}/invocations", session, {})
+        pids = worker_pids(web_pid, family)
+        if len(pids) != 1:
+            memory.notes.append(f"{family}: {len(pids)} workers found, not one")
+        bare, command = bare_interpreter(family)
+        memory.workers[family] = (rss(pids[0]) if len(pids) == 1 else None, bare, command)
+    workloads = load_workloads()
+    starts = [(name.lower(), workloads[name]["input"]) for name in options.workloads]
+    done = 0
+    for _ in range(2):
+        batch = [starts[i % len(starts)] for i in range(options.memory_runs)]
+        problem = run_executions(base_url, session, batch, timeout=60 + options.memory_runs)
+        done += len(batch)
+        if problem:
+            memory.error = f"after {done:,} executions: {problem}"
+            return
+        memory.web.append((f"after {done:,} executions", rss(web_pid)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -523,10 +730,10 @@ def _profiler(profiles: WorkerProfiles | None, pid: int | None):
     return lambda workload, driver_pid: profiles.start(workload, pid or driver_pid)
 
 
-def _job(options, concurrency: int) -> dict:
+def _job(options, concurrency: int, memory: bool = False) -> dict:
     return {"workloads": options.workloads, "events": options.events, "seconds": options.seconds,
             "concurrency": concurrency, "minimum": options.minimum, "maximum": options.maximum,
-            "timeout": options.timeout}
+            "timeout": options.timeout, "memory": memory}
 
 
 # Every watcher is the same user: lift the cap on one user's open execution sockets.
@@ -545,18 +752,30 @@ def run_embedded(options) -> ModeResult:
         if options.profile:
             # The embedded executor runs in the process that starts the executions: the driver.
             result.profile = WorkerProfiles(result.label, options.seconds / 2, options.profile)
-        setup, batches = run_driver(env, _job(options, threads), _profiler(result.profile, None))
+        setup, batches = run_driver(env, _job(options, threads, memory=bool(options.memory_runs)),
+                                    _profiler(result.profile, None))
         result.throughputs = {b.workload: b for b in batches}
         if setup.get("sandbox"):
             result.note += f", functions in the {setup['sandbox']} sandbox"
-        port = _free_port()
+        port, session = _free_port(), setup["session"]
+        base_url = f"http://127.0.0.1:{port}"
+        # No standby workers in the web process: each runtime's one worker is then the warm one
+        # that Memory measures (a standby worker is a bare bootstrap waiting for a function).
         daphne = subprocess.Popen([PYTHON, "-m", "flowbench.serve", "-b", "127.0.0.1", "-p", str(port),
-                                   "flowbench.asgi:application"], cwd=REPO_ROOT, env=env,
+                                   "flowbench.asgi:application"], cwd=REPO_ROOT,
+                                  env=env | ({"FLOWBENCH_STANDBY_WORKERS": "0"} if options.memory_runs else {}),
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _wait_for_port(port, daphne)
-        result.latency = measure_latency(f"http://127.0.0.1:{port}", setup["session"], options.watchers,
-                                         options.events)
-    except (BenchmarkError, subprocess.TimeoutExpired) as exc:
+        memory = result.memory = Memory() if options.memory_runs else None
+        if memory is not None:
+            _post(base_url, f"/api/state-machines/{WATCHED_MACHINE}/executions?status=RUNNING", session, None)
+            memory.web.append(("idle (started, one request answered)", _settled_rss(daphne.pid)))
+        result.latency = measure_latency(base_url, session, options.watchers, options.events, None if memory is None
+                                         else lambda: memory.web.append((f"{options.watchers} watchers subscribed",
+                                                                         rss(daphne.pid))))
+        if memory is not None:
+            measure_memory(memory, base_url, session, daphne.pid, options, setup.get("memory_functions") or {})
+    except (BenchmarkError, subprocess.TimeoutExpired, OSError) as exc:
         result.error = str(exc)
     finally:
         if daphne is not None:
@@ -632,6 +851,35 @@ def table(results: list[ModeResult], workloads: list[str], watchers: int) -> str
     return "\n".join(lines)
 
 
+def _mib(value: int | None) -> str:
+    return "-" if value is None else f"{value / MIB:,.1f}"
+
+
+def memory_table(memory: Memory) -> str:
+    """Returns the memory figures beside their references: the web process against itself idle
+    (and its second batch of executions against its first), each warm worker against its bare
+    interpreter."""
+    lines = [f"{'web process (embedded)':<40} {'RSS MiB':>8} {'vs idle':>8}"]
+    idle = memory.web[0][1] if memory.web else None
+    for moment, size in memory.web:
+        growth = "" if size is None or idle is None or moment == memory.web[0][0] else f"{(size - idle) / MIB:+,.1f}"
+        lines.append(f"{moment:<40} {_mib(size):>8} {growth:>8}")
+    batches = [size for moment, size in memory.web if moment.startswith("after")]
+    if len(batches) == 2 and None not in batches:
+        lines.append(f"  the second batch of executions added {(batches[1] - batches[0]) / MIB:+,.1f} MiB "
+                     f"(the first {(batches[0] - (memory.web[1][1] or idle or 0)) / MIB:+,.1f} MiB after the watchers)")
+    if memory.error:
+        lines.append(f"  no figure: {memory.error}")
+    if memory.workers:
+        lines.append("")
+        lines.append(f"{'function worker, warm':<22} {'RSS MiB':>8}   {'bare interpreter, idle':<24} {'RSS MiB':>8} {'ratio':>6}")
+        for family, (worker, bare, command) in memory.workers.items():
+            ratio = f"{worker / bare:.2f}x" if worker and bare else "-"
+            lines.append(f"{family:<22} {_mib(worker):>8}   {command:<24} {_mib(bare):>8} {ratio:>6}")
+    lines += [f"  {note}" for note in memory.notes]
+    return "\n".join(lines)
+
+
 def details(results: list[ModeResult]) -> str:
     """Returns what stands behind each figure: counts, seconds, stored events, errors."""
     lines = []
@@ -681,6 +929,9 @@ def main(argv=None) -> int:
     parser.add_argument("--profile", action="store_true",
                         help="record each timed batch's executing process (Celery worker 0, or the embedded "
                              "driver) with py-spy and print where its CPU goes")
+    parser.add_argument("--memory-runs", type=int, default=None,
+                        help="executions run by the embedded web process between its memory figures (default "
+                             "1000, 100 with --quick; 0: no memory figures)")
     parser.add_argument("--driver", help=argparse.SUPPRESS)
     options, _ = parser.parse_known_args(argv)   # `python -m bench` passes every module the same options
     if options.driver:
@@ -690,6 +941,8 @@ def main(argv=None) -> int:
     if unknown:
         parser.error(f"unknown workload {unknown[0]}: choose from {', '.join(WORKLOADS)}")
     options.seconds = 3.0 if options.quick else options.seconds
+    if options.memory_runs is None:
+        options.memory_runs = 100 if options.quick else 1000
     # A batch that has not ended by then reports what still runs (a broken worker fails fast).
     options.minimum, options.maximum, options.timeout = 8, 5000, 60 + 6 * options.seconds
     # SIGTERM ends the run through its finally blocks, which stop the clusters it started.
@@ -721,12 +974,17 @@ def main(argv=None) -> int:
     print(f"peer: {PEER_TEXT}: {PEER_TRANSITIONS_PER_SECOND:,} transitions/s")
     print()
     print(details(results))
+    for result in results:
+        if result.memory is not None:
+            print()
+            print(f"Memory (resident set size) of the embedded install's processes, beside their references")
+            print(memory_table(result.memory))
     print(f"load average at the end: {' '.join(f'{v:.2f}' for v in os.getloadavg())} (this run's own processes count)")
     for result in results:
         if result.profile is not None:
             print()
             print("\n".join(result.profile.summaries()))
-    failed = any(r.error or any(b.error for b in r.throughputs.values())
+    failed = any(r.error or any(b.error for b in r.throughputs.values()) or (r.memory and r.memory.error)
                  or (r.latency and (r.latency.error or r.latency.missing)) for r in results)
     return 1 if failed else 0
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from editor.models import Invocation
 from editor.serializers import invocation_json
+from runtime.asl.execution import to_json
 
 FIELDS = {
     "ready": {"type", "invocation_id"},
@@ -87,8 +88,9 @@ def deploy_to_client(group_message: dict) -> dict:
 
 # -- the execution stream (/ws/executions/<id>/) ----------------------------------------------
 #
-# Group messages (executor -> consumers): "execution.events" {events: the batch one checkpoint
-# wrote, in id order}, "execution.status" {execution}.
+# Group messages (executor -> consumers): "execution.events" {first, last: the ids of the first
+# and last event of the batch one checkpoint wrote; frame: the "events" message of that batch as
+# JSON text, encoded once for every watcher}, "execution.status" {execution}.
 # Client -> server: {"type": "subscribe", "after": <last event id the client has, 0 for none>}.
 # Server -> client: "events" {events: [AWS history events, in id order]}, "execution" {execution:
 # {status, output, error, cause, stopped_at, transitions, redrive_count}}, "error" {error: {code,
@@ -161,8 +163,17 @@ def status_of(execution) -> dict:
 
 
 def events_group_message(batch: list[dict]) -> dict:
-    """The events one checkpoint wrote (in id order), for the execution's group."""
-    return {"type": "execution.events", "events": batch}
+    """The events one checkpoint wrote (in id order, ids contiguous), for the execution's group.
+
+    The browser's "events" message is encoded here, once: the watchers forward the text as it is
+    (the in-memory layer copies a message for each of them, and a batch is hundreds of events)."""
+    return {"type": "execution.events", "first": batch[0]["id"], "last": batch[-1]["id"],
+            "frame": encode(events(batch))}
+
+
+def encode(message: dict) -> str:
+    """Returns a message to the browser as JSON text (orjson: every event goes to every watcher)."""
+    return to_json(message)
 
 
 def status_group_message(execution) -> dict:

@@ -365,3 +365,52 @@ async def test_a_stop_reaches_watchers_as_execution_aborted():
     await asyncio.to_thread(get_executor().wait, execution.id)
     connection.close()
     listener.close()
+
+
+def extra_events(first, count):
+    return [{"id": i, "previousEventId": i - 1, "timestamp": "2026-01-01T00:00:00.000Z", "type": "PassStateEntered",
+             "stateEnteredEventDetails": {"name": f"Extra{i}", "input": "{}"}} for i in range(first, first + count)]
+
+
+async def test_a_batch_goes_out_as_the_frame_encoded_once_and_a_gap_is_filled_from_the_database(monkeypatch):
+    """The checkpoint encodes a batch's "events" frame once for every watcher, and each socket
+    forwards that text as it is when it continues what the socket sent; after a lost message the
+    missing events come from the database, and a batch already sent is not sent again."""
+    from channels import consumer as channels_consumer
+    from channels.layers import get_channel_layer
+
+    from editor import messages
+    from editor.services.broadcast import execution_group
+    from editor.services.checkpoints import store_events
+
+    hops = []
+
+    async def close_old_connections():
+        hops.append(1)
+
+    monkeypatch.setattr(channels_consumer, "aclose_old_connections", close_old_connections)
+    alice, session = await make_user("alice")
+    execution, listener, connection = await blocked_execution(alice)
+    await finish(execution, listener, connection)
+    stored = await stored_ids(execution.id)
+    communicator, caught_up, status = await subscribed(execution.id, session)
+    assert [e["id"] for e in caught_up] == stored and status["execution"]["status"] == "SUCCEEDED"
+    # Events written after those (as a run that went on would write them), then broadcast.
+    more = extra_events(stored[-1] + 1, 4)
+    await database_sync_to_async(store_events)(execution.id, more)
+    layer, group = get_channel_layer(), execution_group(execution.id)
+
+    batch = messages.events_group_message(more[:2])
+    assert (batch["first"], batch["last"]) == (more[0]["id"], more[1]["id"])
+    await layer.group_send(group, batch)
+    assert await communicator.receive_from(timeout=10) == batch["frame"]
+    assert json.loads(batch["frame"]) == {"type": "events", "events": more[:2]}
+
+    await layer.group_send(group, messages.events_group_message(more[3:]))   # the third's message was lost
+    assert [e["id"] for e in (await communicator.receive_json_from(timeout=10))["events"]] == [
+        e["id"] for e in more[2:]]
+    await layer.group_send(group, messages.events_group_message(more[2:3]))   # late: sent already
+    assert await communicator.receive_nothing(timeout=0.2)
+    # Messages go straight to their handlers: no hop to the sync thread for each of them.
+    assert hops == []
+    await communicator.disconnect()
