@@ -15,7 +15,6 @@ from editor.services.validation import parse_json
 from editor.services.accounts import role_arn
 from editor.services.policy import default_policy, validate_policy
 from editor.samples import machines as templates
-from runtime.asl import definition_to_dot
 
 
 def _iso(value):
@@ -183,7 +182,7 @@ def machine_version(request, name, number):
     machine = machines.get_machine(request.user, name)
     version = machines.get_machine_version(machine, number)
     return JsonResponse({"number": version.number, "definition": version.definition, "type": version.type,
-                         "role": version.role_name, "dot": definition_to_dot(version.definition),
+                         "role": version.role_name, "dot": machines.version_dot(version),
                          "created_at": _iso(version.created_at)})
 
 
@@ -201,7 +200,7 @@ def execution_json(execution: Execution) -> dict:
             "output": execution.output, "error": execution.error, "cause": execution.cause,
             "transitions": execution.transitions, "type": execution.version.type,
             "role": execution.version.role_name, "redriven_at": _iso(execution.redriven_at),
-            "definition": definition, "dot": definition_to_dot(definition)}
+            "definition": definition, "dot": machines.version_dot(execution.version)}
 
 
 STATUSES = {s.value for s in Execution.Status}
@@ -218,7 +217,6 @@ def machine_executions(request, name):
             raise ApiError("UnknownField", f"{field} is not a field of a start request.", field=field)
         execution = runs.start_execution(request.user, machine, data.get("input"), name=data.get("name"),
                                          version=data.get("version"))
-        execution = runs.get_execution(request.user, execution.id)
         return JsonResponse(execution_json(execution), status=201)
     found = machine.executions.select_related("version")
     status = request.GET.get("status")

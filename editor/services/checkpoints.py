@@ -55,9 +55,12 @@ class EventRecorder:
     `fence` is the run's executor: once it is abandoned (its process acts as if it died), the run
     writes nothing more."""
 
-    def __init__(self, execution_id, token: int, fence=None):
+    def __init__(self, execution_id, token: int, fence=None, entered: int = 0):
         self.execution_id = execution_id
         self.token = token
+        # States entered in the execution's history: `entered` stored before this run, and each
+        # one this run records (the execution's transitions, stored with its end).
+        self.entered = entered
         self.group = execution_group(execution_id)
         self.fence = fence
         self.pending: list[dict] = []
@@ -111,6 +114,8 @@ class EventRecorder:
         self.check_alive()
         with self._lock:
             self.pending.append(event)
+            if event["type"].endswith("StateEntered"):
+                self.entered += 1
         checkpointer().mark(self)
 
     def flush(self) -> None:

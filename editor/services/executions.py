@@ -67,9 +67,7 @@ def start_execution(user, machine: StateMachine, input_value, name=None, version
         if chosen is None:
             raise ApiError("ResourceNotFound", f"Version {version} not found.", status=404, field="version")
     try:
-        with transaction.atomic():
-            if Execution.objects.filter(machine=machine, name=name).exists():
-                raise IntegrityError
+        with transaction.atomic():   # a name already taken breaks the (machine, name) constraint
             execution = Execution.objects.create(machine=machine, version=chosen, name=name, input=text,
                                                  lease_until=leases.queued_until(), qualifier=qualifier,
                                                  synchronous=synchronous)

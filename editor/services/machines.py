@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -99,6 +100,25 @@ def _lone_surrogates(definition_text: str) -> list[dict]:
         return []
     return [{"severity": "ERROR", "code": "INVALID_UNICODE",
              "message": f"The string {validation.LONE_SURROGATE_SENTENCE}", "location": where}]
+
+
+_dots: dict[tuple, str] = {}
+_dots_lock = threading.Lock()
+DOTS_KEPT = 256
+
+
+def version_dot(version: StateMachineVersion) -> str:
+    """Returns the DOT text of a published version's graph, drawn once per process (a version's
+    definition never changes; its pk and creation time name it)."""
+    key = (version.pk, version.created_at)
+    dot = _dots.get(key)
+    if dot is None:
+        dot = definition_to_dot(version.definition)
+        with _dots_lock:
+            if len(_dots) >= DOTS_KEPT:
+                _dots.clear()
+            _dots[key] = dot
+    return dot
 
 
 def validate_definition(definition_text, machine_type_: str = "STANDARD") -> dict:

@@ -102,12 +102,13 @@ def run_guarded(execution_id, host: Host, steal: bool = False, reserved: bool = 
 
 
 def _run_leased(execution_id, token: int, host: Host) -> None:
-    from editor.services.accounts import account_id, region, role_arn
-    from editor.services.task_invoker import TaskInvoker
+    from editor.services.accounts import account_id, region
+    from editor.services.task_invoker import TaskInvoker, release_connection
     from runtime.asl import Clock, Parked, Suspended
 
     execution = Execution.objects.select_related("version", "version__role", "machine").get(pk=execution_id)
-    history = stored_history(execution.id)
+    # The first lease ever taken (token 1): no run wrote an event before this one.
+    history = stored_history(execution.id) if token > 1 else []
     if history and history[-1]["type"] in TERMINAL_EVENTS:
         _finish_from_event(execution, history[-1], token)
         return
@@ -122,11 +123,12 @@ def _run_leased(execution_id, token: int, host: Host) -> None:
         cancel.set()   # stopped before it started: the engine writes Started, then Aborted
     version = execution.version
     machine = compiled(version)
-    recorder = EventRecorder(execution.id, token, host)
+    recorder = EventRecorder(execution.id, token, host,
+                             entered=sum(e["type"].endswith("StateEntered") for e in history))
     account = account_id(execution.machine.owner_id)
     invoker = TaskInvoker(execution, version.role, recorder=recorder, account=account)
     context = {"stateMachineName": execution.machine.name, "executionName": execution.name,
-               "roleArn": role_arn(execution.machine.owner_id, version.role_name), "region": region(),
+               "roleArn": f"arn:aws:iam::{account}:role/{version.role_name}", "region": region(),
                "accountId": account,
                "redriveCount": execution.redrive_count}
     if version.type == "EXPRESS":
@@ -134,9 +136,9 @@ def _run_leased(execution_id, token: int, host: Host) -> None:
         context.update(expressId=str(execution.id), synchronous=execution.synchronous)
     keeper = host.keeper
     keeper.track(execution.id, token, cancel, suspend, recorder)
-    # The run holds no database connection while it goes on: its Map and Parallel threads, the
-    # checkpointer and other runs share the process's few (a pool, on PostgreSQL).
-    connection.close()
+    # The run holds no pooled connection while it goes on: its Map and Parallel threads, the
+    # checkpointer and other runs share the process's few (on PostgreSQL; see release_connection).
+    release_connection()
     try:
         result = machine.run(json.loads(execution.input), invoker=invoker, clock=Clock(), context=context,
                              sink=recorder, cancel=cancel, suspend=suspend, resume_from=history or None,
@@ -144,6 +146,12 @@ def _run_leased(execution_id, token: int, host: Host) -> None:
                              threads=host.thread_budget(execution.machine.owner_id))
     except Parked as parked:
         recorder.flush()
+        # Untracked before the lease is given back: a stop from now on either finds the run gone
+        # from this process's keeper and takes the lease itself, or finds the lease still held
+        # and makes `release` refuse (stop_requested), so the run aborts the execution below. (A
+        # stop between the two steps would otherwise set the switch of a run that has ended, and
+        # wait for the parked Wait to be due.)
+        keeper.untrack(execution.id, recorder)
         until = parked.until
         if leases.release(execution.id, token, until):
             keeper.wake_at(execution.id, until)
@@ -182,21 +190,24 @@ def finish_execution(execution: Execution, status, output, error, cause, token: 
     aborted = status == "ABORTED"
     if aborted:   # a stop's error and cause, stored with the stop request, stay
         execution.refresh_from_db(fields=["error", "cause"])
-    ended = []
+    ended = {}
 
     def write():
-        # A state transition is a state entered (as the engine counts them): counted from the
-        # stored history, the figure stays right across resumes and redrives.
-        entered = ExecutionEvent.objects.filter(execution_id=execution.pk, type__endswith="StateEntered").count()
+        # A state transition is a state entered (as the engine counts them): counted over the
+        # whole stored history (the run's recorder counts them as it records them), the figure
+        # stays right across resumes and redrives.
+        entered = (recorder.entered if recorder is not None else
+                   ExecutionEvent.objects.filter(execution_id=execution.pk, type__endswith="StateEntered").count())
         rows = Execution.objects.filter(pk=execution.pk, status=Execution.Status.RUNNING)
         if token is not None:
             rows = rows.filter(lease_token=token)
-        if rows.update(status=status, output=output,
-                       error=execution.error if aborted and execution.error else error,
-                       cause=execution.cause if aborted and execution.cause else cause,
-                       stopped_at=timezone.now(), transitions=entered, lease_owner="", lease_until=None):
+        end = {"status": status, "output": output,
+               "error": execution.error if aborted and execution.error else error,
+               "cause": execution.cause if aborted and execution.cause else cause,
+               "stopped_at": timezone.now(), "transitions": entered, "lease_owner": "", "lease_until": None}
+        if rows.update(**end):
             task_tokens.close_all(execution)   # none of its tokens takes an answer now
-            ended.append(True)
+            ended.update(end)
 
     if recorder is None:
         with transaction.atomic():
@@ -205,7 +216,8 @@ def finish_execution(execution: Execution, status, output, error, cause, token: 
         recorder.also(write)
         recorder.flush()
     if ended:
-        execution.refresh_from_db()
+        for field, value in ended.items():   # the row as written (the run held it: nothing else changed it)
+            setattr(execution, field, value)
         broadcast(execution_group(execution.id), messages.status_group_message(execution))
         execution_ended.send(Execution, execution=execution)
 

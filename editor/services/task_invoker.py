@@ -62,7 +62,7 @@ def version_and_spec(function: Function, version_id: int) -> tuple[FunctionVersi
     return found[0], found[1]
 
 
-def _release_connection() -> None:
+def release_connection() -> None:
     """Gives a pooled PostgreSQL connection back to the process's pool; a SQLite one stays with
     its thread (opening one costs more than the writes of a call, and an idle one holds no lock)."""
     if connection.vendor != "sqlite":
@@ -176,7 +176,7 @@ class TaskInvoker:
         # Within the function's concurrency, counted across the install (a throttle is
         # Lambda.TooManyRequestsException, which the console's default Retry absorbs).
         invoker = LambdaInvoker(lambda _name, _qualifier: spec, LimitedRunner(pool_of(function)))
-        _release_connection()   # the function may run for long
+        release_connection()   # the function may run for long
         try:
             outcome = invoker.invoke_function(function_name, payload, qualifier=qualifier, timeout=timeout,
                                               arn=arn)
@@ -189,7 +189,7 @@ class TaskInvoker:
             record_result(invocation, None, error, recorder)
             raise
         record_result(invocation, outcome.details.get("invocation"), None, recorder)
-        _release_connection()   # the run goes on without one (see runs._run_leased)
+        release_connection()   # the run goes on without one (see runs._run_leased)
         return outcome
 
     # -- task tokens and nested executions (runtime.asl.callbacks; editor.services.task_tokens) ----

@@ -2,6 +2,7 @@
 routes, roles that refuse a Task, stop, redrive, bad input and Alice's executions hidden from Bob."""
 
 import json
+from unittest import mock
 
 from editor import services
 from editor.models import Execution, ExecutionEvent, Invocation
@@ -144,6 +145,30 @@ class ExecutionLifecycleTests(ExecutionTestCase):
     def setUp(self):
         super().setUp()
         self.call("POST", "/api/roles", {"name": "runner"})
+
+    def test_a_stop_that_comes_as_the_run_parks_aborts_it_at_once(self):
+        """The stop comes while the run that parks in a long Wait has given its lease back (here:
+        as it sets its wake-up): it is aborted then, not when the Wait is due."""
+        from editor.services import leases
+        from editor.services.executions import stop_execution
+
+        self.machine("waits", {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 1000, "End": True}}})
+        wake_at, stopped = leases.Keeper.wake_at, []
+
+        def stop_then_wake(keeper, execution_id, when):
+            if not stopped:
+                stopped.append(stop_execution(self.alice, Execution.objects.get(pk=execution_id), "Manual", "now"))
+            wake_at(keeper, execution_id, when)
+
+        with mock.patch.object(leases.Keeper, "wake_at", stop_then_wake):
+            started = self.start("waits", {"input": "{}"})
+            get_executor().wait(started["id"])
+        self.assertEqual(len(stopped), 1)
+        data = self.call("GET", f"/api/executions/{started['id']}").data
+        self.assertEqual((data["status"], data["error"], data["cause"]), ("ABORTED", "Manual", "now"))
+        events = self.call("GET", f"/api/executions/{started['id']}/events").data["events"]
+        self.assertEqual([e["type"] for e in events][-2:], ["WaitStateEntered", "ExecutionAborted"])
+        self.assertContiguous(started["id"])
 
     def test_stop_aborts_a_running_execution(self):
         self.machine("waits", {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 1000, "End": True}}})

@@ -118,6 +118,9 @@ class ResumeTests(BlockingTaskCase):
         # The Task's visit goes on (no second Entered): its cut attempt failed as the service
         # would, and its Retry rule ran it again.
         self.assertEqual(self.entered(execution), ["Before", "Block", "After"])
+        # Its transitions count the states entered by both runs (the resumed run counts on from
+        # the history it read).
+        self.assertEqual(execution.transitions, 3)
         failed = ExecutionEvent.objects.get(execution=execution, type="LambdaFunctionFailed")
         self.assertEqual(failed.details["lambdaFunctionFailedEventDetails"]["error"], "Lambda.ServiceException")
         self.assertEqual(execution.invocations.count(), 2)

@@ -63,6 +63,11 @@ class MachinesApiTests(WebTestCase):
         one = self.call("GET", "/api/state-machines/flow/versions/1").data
         self.assertEqual(one["definition"]["StartAt"], "Which size?")
         self.assertIn("digraph", one["dot"])
+        # Each version draws its own graph (drawn once per process, then kept by version).
+        two = self.call("GET", "/api/state-machines/flow/versions/2").data
+        self.assertIn("Which size?", one["dot"])
+        self.assertNotIn("Which size?", two["dot"])
+        self.assertEqual(self.call("GET", "/api/state-machines/flow/versions/1").data["dot"], one["dot"])
         detail = self.call("GET", "/api/state-machines/flow").data
         self.assertEqual([v["number"] for v in detail["versions"]], [2, 1])
         self.assertEqual(self.call("GET", "/api/state-machines").data["state_machines"][0]["latest_version"], 2)

@@ -1,28 +1,17 @@
 """/static/ served by the ASGI application (local mode): files, and 404 for what is not one."""
 
 import pytest
-from asgiref.testing import ApplicationCommunicator
 
 from flowbench.asgi import http_app
+from tests.web.asgi_calls import asgi_call
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db]
 
 
 async def get(path: str, raw_path: bytes) -> tuple[int, bytes]:
     """Returns the status and body the ASGI HTTP application answers to GET `path`."""
-    communicator = ApplicationCommunicator(http_app, {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-        "path": path, "raw_path": raw_path, "query_string": b"", "root_path": "",
-        "headers": [(b"host", b"127.0.0.1:8000")], "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000)})
-    await communicator.send_input({"type": "http.request", "body": b"", "more_body": False})
-    start = await communicator.receive_output(timeout=10)
-    body = b""
-    while True:
-        message = await communicator.receive_output(timeout=10)
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            break
-    return start["status"], body
+    status, _, body = await asgi_call(http_app, "GET", path, raw_path=raw_path)
+    return status, body
 
 
 async def test_a_static_file_is_served():
