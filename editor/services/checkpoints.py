@@ -219,9 +219,9 @@ def _write_together(group: list[_Flush]) -> None:
     """Writes the flushes' events and other writes in one transaction, for the runs whose lease
     (fencing token) still holds; each of the others gets Abandoned as its error."""
     until = timezone.now() + timedelta(seconds=leases.lease_seconds())
-    leased = Q()
-    for flush in group:
-        leased |= Q(pk=flush.recorder.execution_id, lease_token=flush.recorder.token)
+    # (built at once: OR-ing them one by one copies the growing condition each time)
+    leased = Q(*(Q(pk=flush.recorder.execution_id, lease_token=flush.recorder.token) for flush in group),
+               _connector=Q.OR)
     with transaction.atomic():
         renewed = Execution.objects.filter(leased).update(lease_until=until)
         if len(group) == 1:

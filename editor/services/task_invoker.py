@@ -85,6 +85,7 @@ class TaskInvoker:
         self._policy = (None, -POLICY_SECONDS)   # the role's policy, and when it was read
         self._decisions: dict[str, str] = {}     # lambda:InvokeFunction on each ARN, under that policy
         self._account: str | None = account   # the owner's account id, if the caller has read it
+        self._functions: dict[tuple, tuple] = {}   # (name, qualifier) -> (function, version id, when read)
 
     def _role_policy(self):
         """Returns the role's policy now: read again at most once every POLICY_SECONDS (a Map
@@ -119,19 +120,30 @@ class TaskInvoker:
 
     def _resolve(self, name: str, qualifier: str | None):
         """Returns (function, version, spec) of the call, (function, None, None) when the function
-        has no such version, (None, None, None) when there is no such function."""
-        function = Function.objects.only(*CALL_FIELDS).filter(owner_id=self.owner_id, name=name).first()
+        has no such version, (None, None, None) when there is no such function. What a name and
+        qualifier lead to is looked up again at most once every POLICY_SECONDS (a Map calls a
+        function per item), so a Deploy reaches running executions within that."""
+        key = (name, qualifier)
+        found = self._functions.get(key)
+        if found is None or time.monotonic() - found[2] >= POLICY_SECONDS:
+            found = self._functions[key] = (*self._lookup(name, qualifier), time.monotonic())
+        function, version_id, _ = found
         if function is None:
             return None, None, None
-        if qualifier in (None, "", "$LATEST"):
-            version_id = function.deployed_id
-        elif str(qualifier).isdigit():
-            version_id = function.versions.filter(number=int(qualifier)).values_list("pk", flat=True).first()
-        else:
-            version_id = None
         if version_id is None:
             return function, None, None
         return function, *version_and_spec(function, version_id)
+
+    def _lookup(self, name: str, qualifier: str | None) -> tuple:
+        """Returns (function or None, the called version's id or None) from the database."""
+        function = Function.objects.only(*CALL_FIELDS).filter(owner_id=self.owner_id, name=name).first()
+        if function is None:
+            return None, None
+        if qualifier in (None, "", "$LATEST"):
+            return function, function.deployed_id
+        if str(qualifier).isdigit():
+            return function, function.versions.filter(number=int(qualifier)).values_list("pk", flat=True).first()
+        return function, None
 
     def invoke_function(self, name: str, payload: Any, *, qualifier: str | None = None,
                         timeout: float | None = None, arn: str = "", state: str = ""):

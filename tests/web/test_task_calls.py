@@ -44,12 +44,16 @@ class InvokerTests(LiveWebTestCase):
     def call(self):
         return self.invoker.invoke_function("answers", {}, state="Call").payload
 
-    def test_a_redeploy_is_used_by_the_next_call(self):
+    def test_a_redeploy_is_used_once_the_function_is_looked_up_again(self):
         self.assertEqual(self.call(), {"version": 1})
         self.deploy(2)
+        self.assertEqual(self.call(), {"version": 1})   # looked up less than POLICY_SECONDS ago
+        self.invoker._functions = {key: (*found[:2], found[2] - POLICY_SECONDS)   # POLICY_SECONDS went by
+                                   for key, found in self.invoker._functions.items()}
         self.assertEqual(self.call(), {"version": 2})
         self.assertEqual(list(Invocation.objects.order_by("started_at").values_list("status", "response")),
-                         [("succeeded", {"version": 1}), ("succeeded", {"version": 2})])
+                         [("succeeded", {"version": 1}), ("succeeded", {"version": 1}),
+                          ("succeeded", {"version": 2})])
 
     def test_a_role_edit_that_denies_the_call_applies_once_the_policy_is_read_again(self):
         from runtime.asl import FunctionServiceError
