@@ -106,7 +106,8 @@ def _run_leased(execution_id, token: int, host: Host) -> None:
     from editor.services.task_invoker import TaskInvoker, release_connection
     from runtime.asl import Clock, Parked, Suspended
 
-    execution = Execution.objects.select_related("version", "version__role", "machine").get(pk=execution_id)
+    execution = (Execution.objects.select_related("version", "version__role", "machine__owner__aws_account")
+                 .get(pk=execution_id))
     # The first lease ever taken (token 1): no run wrote an event before this one.
     history = stored_history(execution.id) if token > 1 else []
     if history and history[-1]["type"] in TERMINAL_EVENTS:
@@ -125,7 +126,8 @@ def _run_leased(execution_id, token: int, host: Host) -> None:
     machine = compiled(version)
     recorder = EventRecorder(execution.id, token, host,
                              entered=sum(e["type"].endswith("StateEntered") for e in history))
-    account = account_id(execution.machine.owner_id)
+    owner = execution.machine.owner
+    account = owner.aws_account.account_id if hasattr(owner, "aws_account") else account_id(owner)
     invoker = TaskInvoker(execution, version.role, recorder=recorder, account=account)
     context = {"stateMachineName": execution.machine.name, "executionName": execution.name,
                "roleArn": f"arn:aws:iam::{account}:role/{version.role_name}", "region": region(),

@@ -5,12 +5,12 @@ the function's deployed version ($LATEST) or a published version number, is chec
 role's policy (lambda:InvokeFunction on the function's ARN), runs in the process-wide runner and is
 recorded as an Invocation of the execution, with its logs and figures.
 
-What a call costs beside the function itself: one read of the function's row (so a redeploy is
-used by the next call) and one write, the run's checkpoint, which inserts the Invocation with the
-history so far; how the call ended is written with the run's next events. The rest is kept: the
-FunctionSpec of each version (versions are immutable) with the role the function runs with, per
-process for POLICY_SECONDS; the account id and the role's decisions, per execution (the decisions
-as long as the policy they came from, also POLICY_SECONDS).
+What a call costs beside the function itself: one write, the run's checkpoint, which inserts the
+Invocation with the history so far; how the call ended is written with the run's next events. What
+it reads is kept: per run, the function a name leads to and the role's policy, each for POLICY_SECONDS, so that a redeploy or a policy edit
+reaches a running execution within that and a new execution at once; the account id and the role's
+decisions (as long as the policy they came from); per process, the FunctionSpec of each version
+(versions are immutable) with the role the function runs with, also for POLICY_SECONDS.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ POLICY_SECONDS = 1.0
 # set by the app's ready() (starting an execution needs the executor, which imports this module).
 start_child = None
 
-# The fields of a function a call reads (its row is read at each call; its code is the version's).
+# The fields of a function a call reads (its code is the version's).
 CALL_FIELDS = ("id", "owner_id", "name", "deployed_id", "reserved_concurrency", "role_id")
 SPECS_KEPT = 256
 _specs: dict[tuple, tuple] = {}   # (version id, role id) -> (version, spec, when it was built)
@@ -82,7 +82,7 @@ class TaskInvoker:
         # The run's EventRecorder: the history says the Task started before its function runs,
         # and the Invocation is written with it.
         self._recorder = recorder
-        self._policy = (None, -POLICY_SECONDS)   # the role's policy, and when it was read
+        self._policy = (None, None)   # the role's policy, and when it was read (None: not yet)
         self._decisions: dict[str, str] = {}     # lambda:InvokeFunction on each ARN, under that policy
         self._account: str | None = account   # the owner's account id, if the caller has read it
         self._functions: dict[tuple, tuple] = {}   # (name, qualifier) -> (function, version id, when read)
@@ -92,8 +92,10 @@ class TaskInvoker:
         calls a function per item), so an edit of the role applies to running executions within
         that, as IAM's changes spread within seconds."""
         policy, read_at = self._policy
-        if time.monotonic() - read_at >= POLICY_SECONDS:
-            role = self.role.__class__.objects.filter(pk=self.role.pk).first()
+        if read_at is None or time.monotonic() - read_at >= POLICY_SECONDS:
+            # First from the role the caller has just read; then from the role read again (it
+            # may have been deleted meanwhile).
+            role = self.role if read_at is None else self.role.__class__.objects.filter(pk=self.role.pk).first()
             policy = role.policy if role else None
             self._policy = (policy, time.monotonic())
             self._decisions = {}
