@@ -25,7 +25,7 @@ import time
 from datetime import timedelta
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import Model, Q
+from django.db.models import Model
 from django.utils import timezone
 
 from editor import messages
@@ -33,7 +33,7 @@ from editor.models import Execution, ExecutionEvent
 from editor.services import leases
 from editor.services.broadcast import broadcast, execution_group
 
-__all__ = ["Abandoned", "EventRecorder", "CHECKPOINT_DELAY", "store_events", "stored_history"]
+__all__ = ["Abandoned", "EventRecorder", "RowUpdate", "CHECKPOINT_DELAY", "store_events", "stored_history"]
 
 log = logging.getLogger(__name__)
 
@@ -218,19 +218,11 @@ def _write_group(group: list[_Flush]) -> None:
 def _write_together(group: list[_Flush]) -> None:
     """Writes the flushes' events and other writes in one transaction, for the runs whose lease
     (fencing token) still holds; each of the others gets Abandoned as its error."""
-    until = timezone.now() + timedelta(seconds=leases.lease_seconds())
-    # (built at once: OR-ing them one by one copies the growing condition each time)
-    leased = Q(*(Q(pk=flush.recorder.execution_id, lease_token=flush.recorder.token) for flush in group),
-               _connector=Q.OR)
     with transaction.atomic():
-        renewed = Execution.objects.filter(leased).update(lease_until=until)
-        if len(group) == 1:
-            held = {group[0].recorder.execution_id} if renewed else set()
-        else:   # (the rows renewed stay locked, their tokens as they are, until the commit)
-            held = set(Execution.objects.filter(leased).values_list("pk", flat=True))
-        rows, inserts = [], {}
+        held = _renew_leases(group)
+        rows, inserts, updates = [], {}, []
         for flush in group:
-            if flush.recorder.execution_id not in held:
+            if _key(flush.recorder.execution_id) not in held:
                 flush.error = Abandoned()
                 continue
             flush.error = None
@@ -238,17 +230,74 @@ def _write_together(group: list[_Flush]) -> None:
             for write, _kept in flush.writes:
                 if isinstance(write, Model):
                     inserts.setdefault(type(write), []).append(write)
+                elif isinstance(write, RowUpdate):
+                    updates.append(write)
         store_rows(rows)
         for model, objects in inserts.items():
             model.objects.bulk_create(objects)
+        _update_rows(updates)
         for flush in group:
             if flush.error is None:
                 for write, _kept in flush.writes:
-                    if not isinstance(write, Model):
+                    if not isinstance(write, (Model, RowUpdate)):
                         write()
 
 
 group_commit = GroupCommit()
+
+
+class RowUpdate:
+    """New values of some fields of one row, for a run's next write (`EventRecorder.also`): the
+    updates of one group commit that set the same fields of the same model go in one statement."""
+
+    __slots__ = ("model", "pk", "fields")
+
+    def __init__(self, model, pk, fields: dict):
+        self.model, self.pk, self.fields = model, pk, fields
+
+    def __call__(self) -> None:
+        """Makes the update on its own."""
+        self.model.objects.filter(pk=self.pk).update(**self.fields)
+
+
+def _update_rows(updates: list[RowUpdate]) -> None:
+    """Makes row updates, one executemany per model and set of fields, with each value as the
+    ORM's update() would store it (Field.get_db_prep_save)."""
+    alike: dict[tuple, list[RowUpdate]] = {}
+    for update in updates:
+        alike.setdefault((update.model, tuple(update.fields)), []).append(update)
+    quote = connection.ops.quote_name
+    for (model, names), batch in alike.items():
+        fields = [model._meta.get_field(name) for name in names]
+        pk = model._meta.pk
+        sql = (f"UPDATE {quote(model._meta.db_table)} SET {', '.join(f'{quote(f.column)} = %s' for f in fields)} "
+               f"WHERE {quote(pk.column)} = %s")
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, [[f.get_db_prep_save(u.fields[f.name], connection) for f in fields]
+                                     + [pk.get_db_prep_value(u.pk, connection)] for u in batch])
+
+
+def _key(execution_id):
+    """An execution's primary key as the database stores it (SQLite: a UUID's 32 hex digits)."""
+    return Execution._meta.pk.get_db_prep_value(execution_id, connection)
+
+
+def _renew_leases(group: list[_Flush]) -> set:
+    """Renews the lease of each flush's execution whose fencing token still holds (inside the
+    group's transaction); returns the keys (see `_key`) of those. In SQL of its own: the ORM took
+    longer to build these two statements than the database to run them, and every Task writes."""
+    table, until = Execution._meta.db_table, timezone.now() + timedelta(seconds=leases.lease_seconds())
+    keys = [(_key(flush.recorder.execution_id), flush.recorder.token) for flush in group]
+    leased = " OR ".join(["(id = %s AND lease_token = %s)"] * len(keys))
+    params = [value for pair in keys for value in pair]
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET lease_until = %s WHERE {leased}",
+                       [connection.ops.adapt_datetimefield_value(until), *params])
+        if len(keys) == 1:
+            return {keys[0][0]} if cursor.rowcount else set()
+        # (the rows renewed stay locked, their tokens as they are, until the commit)
+        cursor.execute(f"SELECT id FROM {table} WHERE {leased}", params)
+        return {row[0] for row in cursor.fetchall()}
 
 
 def _write_kept(writes: list[tuple]) -> None:
@@ -268,7 +317,7 @@ def _event_rows(execution_id, batch: list[dict]) -> list[tuple]:
     previous id, and its details encoded once by the engine's encoder (orjson)."""
     from runtime.asl.execution import to_json
 
-    key = ExecutionEvent._meta.get_field("execution").get_db_prep_value(execution_id, connection)
+    key = _key(execution_id)
     return [(key, event["id"], event["type"], event["timestamp"], event["previousEventId"],
              to_json({k: v for k, v in event.items() if k not in EVENT_FIELDS})) for event in batch]
 

@@ -30,6 +30,7 @@ from editor import messages
 from editor.errors import ApiError
 from editor.models import Function, FunctionVersion, Invocation
 from editor.services import concurrency
+from editor.services.checkpoints import RowUpdate
 from editor.services.leases import lease_seconds, queued_until
 from editor.services.runner import check_sandbox, get_pool, get_runner
 from editor.services.validation import without_lone_surrogates
@@ -297,10 +298,7 @@ def record_result(invocation: Invocation, result, failure: dict | None, recorder
     fields = result_fields(result, failure)
     for name, value in fields.items():
         setattr(invocation, name, value)
-
-    def write():
-        Invocation.objects.filter(pk=invocation.pk).update(**fields)
-
+    write = RowUpdate(Invocation, invocation.pk, fields)
     if recorder is not None:
         recorder.also(write, kept=True)
         return

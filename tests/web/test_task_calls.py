@@ -7,6 +7,7 @@ that the Invocation is stored, running, before the function runs."""
 
 import json
 import threading
+from types import SimpleNamespace
 from unittest import mock
 
 from editor import services
@@ -141,6 +142,47 @@ class GroupCommitTests(OneExecution):
             recorders[1].flush()
         self.assertEqual(kept, ["written"])   # ... and a kept one is made on its own when it flushes
         self.assertEqual(self.stored(lost), [])
+
+    def test_the_results_of_a_group_are_stored_together_as_update_would_store_them(self):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+        from django.utils import timezone
+
+        from editor.services.invocations import record_result, result_fields
+
+        function = services.create_function(self.alice, name="answers", runtime="python")
+        version = services.deploy_function(function)
+        tokens = [leases.acquire(e.pk) for e in self.executions]
+        recorders = [self.recorder(e, t) for e, t in zip(self.executions, tokens)]
+        made = [Invocation.objects.create(function=function, version=version, request={}, execution_id=e.pk, memory_mb=128,
+                                          source=Invocation.Source.STATE_MACHINE) for e in self.executions]
+        outcomes = [(SimpleNamespace(request_id="r-1", duration_ms=1.25, billed_ms=2, max_memory_mb=30, init_ms=None,
+                                     logs=["START", "안녕 ✓"], error=None, payload={"n": 2 ** 62, "k": "공격수"}), None),
+                    (SimpleNamespace(request_id="r-2", duration_ms=3.5, billed_ms=4, max_memory_mb=31, init_ms=12.5,
+                                     logs="", error={"errorType": "Boom", "errorMessage": "no"}, payload=None), None),
+                    (None, {"errorType": "ServiceException", "errorMessage": "gone"})]
+        for invocation, recorder, (result, failure) in zip(made, recorders, outcomes):
+            record_result(invocation, result, failure, recorder)
+        flushes = [checkpoints._Flush(r, r.pending, r.writes) for r in recorders]
+        with CaptureQueriesContext(connection) as queries:
+            checkpoints._write_group(flushes)
+        self.assertEqual([f.error for f in flushes], [None, None, None])
+        # One statement per set of fields (the two answers, then the refused call), not per row.
+        updates = [q["sql"] for q in queries if 'UPDATE "editor_invocation"' in q["sql"]]
+        self.assertEqual([sql.split(" times:")[0] for sql in updates], ["2", "1"])
+        # The same results stored through the ORM's update(), on copies, read back alike.
+        now = timezone.now()
+        for invocation, (result, failure) in zip(made, outcomes):
+            copy = Invocation.objects.create(function=function, version=version, request={}, memory_mb=128,
+                                             source=Invocation.Source.STATE_MACHINE)
+            fields = {**result_fields(result, failure), "finished_at": now}
+            Invocation.objects.filter(pk=copy.pk).update(**fields)
+            Invocation.objects.filter(pk=invocation.pk).update(finished_at=now)
+            stored, expected = Invocation.objects.get(pk=invocation.pk), Invocation.objects.get(pk=copy.pk)
+            for name in fields:
+                self.assertEqual(getattr(stored, name), getattr(expected, name), name)
+        self.assertEqual(Invocation.objects.get(pk=made[0].pk).response, {"n": 2 ** 62, "k": "공격수"})
+        self.assertEqual(Invocation.objects.get(pk=made[2].pk).status, "failed")
 
     def test_a_group_write_cut_by_an_unexpected_error_tells_every_run_it_failed(self):
         tokens = [leases.acquire(e.pk) for e in self.executions]
