@@ -154,7 +154,14 @@ class StateMachine:
         top = top_level_events(events, self.program.states)
         value, variables, start_at, resumed = position(self.program, top, input_value, {},
                                                         HistoryIndex(events), clock.now())
-        frame = Frame(run, variables, events[-1]["id"])
+        # The machine's own sequence goes on from its own last event: that of the visit left open
+        # (a Map's or Parallel's last, not one of its iterations' or branches', which may come
+        # later in the history), so that a Map resumed, then parked or stopped again, still finds
+        # all of its own events by their links.
+        last = events[-1]["id"]
+        if resumed is not None:
+            last = resumed.events[-1]["id"] if resumed.events else resumed.entered_id
+        frame = Frame(run, variables, last)
         if start_at is None:
             run.emit(None, "ExecutionSucceeded", "executionSucceededEventDetails",
                      {"output": to_json(value), "outputDetails": _NOT_TRUNCATED})
