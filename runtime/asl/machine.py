@@ -74,8 +74,10 @@ class StateMachine:
         event as it is appended; setting `cancel` aborts the run. `resume_from`, the history of
         an earlier, interrupted run of this machine, continues that run instead of starting anew:
         from the top-level state it had entered and not left (without entering it again), else
-        after its last completed one. With `park_after` (seconds), a top-level Wait at least
-        that long raises Parked instead of sleeping: the host resumes the run when it is due.
+        after its last completed one. With `park_after` (seconds), a Wait at least that long,
+        or a `.waitForTaskToken` Task still without its answer, raises Parked instead of holding
+        its thread, at the top level or inside Parallel branches and Map iterations (once their
+        siblings have ended or parked too): the host resumes the run when it is due.
         Setting `suspend`, then `cancel`, raises Suspended: the run stops without ending the
         execution, for a later run to continue (the host is shutting down). `threads` bounds the
         helper threads of its Maps and Parallels (see runtime.asl.branches)."""
