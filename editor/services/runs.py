@@ -4,7 +4,8 @@ ended. The run's seams are a checkpointing sink (editor.services.checkpoints), t
 whose keeper renews the lease and passes stops, and whose thread budgets bound Maps and Parallels.
 
 A run ends in one of four ways: the execution ends (its status is stored and broadcast); it parks
-in a long top-level Wait (the lease is given back until the Wait is due); it is suspended because
+in long Waits or callback Tasks, at the top level or in every branch and iteration still going (the
+lease is given back until the first is due or a token is answered); it is suspended because
 its process stops (its events are written and its lease handed back at once, for the next start or
 another worker); or it is abandoned (another process holds the execution now: it writes nothing).
 """

@@ -18,7 +18,7 @@ import orjson
 
 from runtime.arn import execution_arn, function_arn, state_machine_arn
 
-from .branches import DEFAULT_RUN_THREADS, ThreadBudget
+from .branches import DEFAULT_RUN_THREADS, Parked, ThreadBudget
 from .clock import Clock
 from .errors import RuntimeFailure
 
@@ -62,16 +62,6 @@ class Suspended(Exception):
     """The host asked the run to stop where it stands without ending the execution (it is going
     away): the run emits nothing more, and a later run continues it from its history
     (`resume_from`), as if the host had died between two events."""
-
-
-class Parked(Exception):
-    """The run handed its execution back to its host until `until` (a long top-level Wait, when
-    the host asked for it with `park_after`): its history ends with the WaitStateEntered event,
-    and a resumed run (`resume_from`) waits only what is left."""
-
-    def __init__(self, until: datetime):
-        super().__init__(until.isoformat())
-        self.until = until
 
 
 class ExecutionContext:
@@ -151,7 +141,8 @@ class Run:
         # The helper threads this run's Map iterations and Parallel branches may hold at once.
         self.threads = threads or ThreadBudget(DEFAULT_RUN_THREADS)
         self.deadline = deadline
-        # Top-level Waits of at least this many seconds raise Parked instead of sleeping.
+        # Waits of at least this many seconds, and Tasks waiting for a token's answer, raise Parked
+        # instead of holding their thread (see runtime.asl.branches.Parked); None: they never do.
         self.park_after = park_after
         self.history: list[dict] = []
         self.transitions = 0
@@ -223,7 +214,7 @@ class Frame:
         self.variables = variables
         self.last_event = last_event
         self.map_item = map_item
-        # The machine's own sequence (not a branch or an iteration): only there may a run park.
+        # The machine's own sequence (not a branch or an iteration): the state TestState runs.
         self.top = top
         # The state visit a resumed run continues (a Resumed), while that state runs again.
         self.resumed = None

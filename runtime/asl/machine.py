@@ -74,8 +74,10 @@ class StateMachine:
         event as it is appended; setting `cancel` aborts the run. `resume_from`, the history of
         an earlier, interrupted run of this machine, continues that run instead of starting anew:
         from the top-level state it had entered and not left (without entering it again), else
-        after its last completed one. With `park_after` (seconds), a top-level Wait at least
-        that long raises Parked instead of sleeping: the host resumes the run when it is due.
+        after its last completed one. With `park_after` (seconds), a Wait at least that long,
+        or a `.waitForTaskToken` Task still without its answer, raises Parked instead of holding
+        its thread, at the top level or inside Parallel branches and Map iterations (once their
+        siblings have ended or parked too): the host resumes the run when it is due.
         Setting `suspend`, then `cancel`, raises Suspended: the run stops without ending the
         execution, for a later run to continue (the host is shutting down). `threads` bounds the
         helper threads of its Maps and Parallels (see runtime.asl.branches)."""
@@ -154,7 +156,14 @@ class StateMachine:
         top = top_level_events(events, self.program.states)
         value, variables, start_at, resumed = position(self.program, top, input_value, {},
                                                         HistoryIndex(events), clock.now())
-        frame = Frame(run, variables, events[-1]["id"])
+        # The machine's own sequence goes on from its own last event: that of the visit left open
+        # (a Map's or Parallel's last, not one of its iterations' or branches', which may come
+        # later in the history), so that a Map resumed, then parked or stopped again, still finds
+        # all of its own events by their links.
+        last = events[-1]["id"]
+        if resumed is not None:
+            last = resumed.events[-1]["id"] if resumed.events else resumed.entered_id
+        frame = Frame(run, variables, last)
         if start_at is None:
             run.emit(None, "ExecutionSucceeded", "executionSucceededEventDetails",
                      {"output": to_json(value), "outputDetails": _NOT_TRUNCATED})

@@ -22,9 +22,19 @@ SPIN = {"StartAt": "Spin", "States": {
     "Pause": {"Type": "Wait", "Seconds": 1, "Next": "Spin"}}}   # runs until stopped
 
 
+# More iterations than the cluster's workers have threads, each in a Wait longer than the lease.
+WIDE = 20
+MAP_OF_WAITS = {"StartAt": "Each", "States": {"Each": {
+    "Type": "Map", "ItemsPath": "$.items", "ResultPath": "$.rested", "End": True,
+    "ItemProcessor": {"StartAt": "Rest", "States": {
+        "Rest": {"Type": "Wait", "Seconds": 10, "Next": "Done"},
+        "Done": {"Type": "Pass", "Parameters": {"i.$": "$.i", "after": "rested"}, "End": True}}}}}}
+
+
 @pytest.fixture(scope="module")
 def machines(mix):
-    return {"rest": workload.published_machine(mix, LONG_WAIT), "spin": workload.published_machine(mix, SPIN)}
+    return {"rest": workload.published_machine(mix, LONG_WAIT), "spin": workload.published_machine(mix, SPIN),
+            "wide": workload.published_machine(mix, MAP_OF_WAITS)}
 
 
 def parked_now(cluster, keys) -> int:
@@ -52,6 +62,38 @@ def test_more_long_waits_than_worker_threads_all_wait_at_once_and_finish(cluster
             "ExecutionSucceeded"]
         # Parked or not, the Wait lasted its 10 seconds (what it means, not how fast anything is).
         waited = (parse_timestamp(events[2]["timestamp"]) - parse_timestamp(events[1]["timestamp"]))
+        assert waited.total_seconds() >= 9.999, waited
+
+
+def test_a_map_of_long_waits_parks_with_every_iteration_waiting_and_then_succeeds(cluster, machines):
+    client = cluster.client()
+    items = [{"i": i} for i in range(WIDE)]
+    execution = client.ok("POST", f"/api/state-machines/{machines['wide']}/executions",
+                          {"input": {"items": items}}, status=201)
+    key = uuid.UUID(execution["id"])
+
+    def all_waiting_and_parked():
+        entered = cluster.sql("SELECT count(*) FROM editor_executionevent WHERE execution_id = %s "
+                              "AND type = 'WaitStateEntered'", [key])[0][0]
+        return entered == WIDE and parked_now(cluster, [key]) == 1
+    # Every iteration waits at once while no worker holds the execution (nor a thread for it).
+    wait_until(all_waiting_and_parked, 60, f"the Map's {WIDE} iterations to wait, parked")
+    workload.wait_for_end(cluster, [execution["id"]], 60, "the parked Map")
+
+    ended = client.ok("GET", f"/api/executions/{execution['id']}")
+    assert ended["status"] == "SUCCEEDED", ended
+    assert json.loads(ended["output"])["rested"] == [{"i": i, "after": "rested"} for i in range(WIDE)]
+    events = client.ok("GET", f"/api/executions/{execution['id']}/events")["events"]
+    assert workload.history_problems(events) == []
+    kinds = [e["type"] for e in events]
+    assert kinds.count("WaitStateEntered") == kinds.count("WaitStateExited") == WIDE
+    assert kinds.count("MapIterationStarted") == kinds.count("MapIterationSucceeded") == WIDE
+    # Each Wait lasted its 10 seconds, parked or not.
+    by_id = {e["id"]: e for e in events}
+    for exited in (e for e in events if e["type"] == "WaitStateExited"):
+        entered = by_id[exited["previousEventId"]]
+        assert entered["type"] == "WaitStateEntered"
+        waited = parse_timestamp(exited["timestamp"]) - parse_timestamp(entered["timestamp"])
         assert waited.total_seconds() >= 9.999, waited
 
 

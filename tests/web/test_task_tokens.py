@@ -149,7 +149,7 @@ class WaitForTaskTokenTests(CallbackCase):
         self.assertEqual(TaskToken.objects.get(token=token).status, "CLOSED")
         self.assertApiError(self.call("POST", "/api/task-tokens/heartbeat", {"taskToken": token}), 400, "TaskTimedOut")
 
-    def test_a_task_in_a_parallel_branch_waits_on_its_thread_and_takes_its_answer(self):
+    def test_tasks_in_parallel_branches_park_the_execution_and_each_answer_is_taken(self):
         def branch(name):
             return {"StartAt": name, "States": {name: {
                 "Type": "Task", "Resource": WAIT, "End": True,
@@ -157,9 +157,11 @@ class WaitForTaskTokenTests(CallbackCase):
         machine = self.machine("branches", {"Both": {"Type": "Parallel", "End": True,
                                                      "Branches": [branch("AskA"), branch("AskB")]}}, "Both")
         execution = executions.start_execution(self.alice, machine, "{}")
+        # Both branches wait at once, and no process holds the execution meanwhile (it parked).
         tokens = wait_until(lambda: list(TaskToken.objects.filter(execution=execution, status="WAITING")
                                          .values_list("token", flat=True)) if ExecutionEvent.objects.filter(
-            execution=execution, type="TaskSubmitted").count() == 2 else None, 60, "both branches waiting")
+            execution=execution, type="TaskSubmitted").count() == 2 and Execution.objects.get(
+            pk=execution.pk).lease_owner == "" else None, 60, "both branches parked")
         for number, token in enumerate(tokens):
             self.call("POST", "/api/task-tokens/success", {"taskToken": token, "output": json.dumps(number)})
         done = self.ended(execution)

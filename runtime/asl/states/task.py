@@ -15,13 +15,13 @@ that token, or for HeartbeatSeconds / TimeoutSeconds to run out (States.Heartbea
 States.Timeout). startExecution also takes `.sync` (the Task ends with the child execution, its
 result DescribeExecution's shape with Output as JSON text) and `.sync:2` (Input and Output parsed).
 
-How a Task waits: in the machine's own sequence, when its host asked for parking (`park_after`),
-it raises Parked until its next deadline, so no thread or worker is held; the host resumes the run
-when the answer comes (or the deadline passes) and the resumed visit, whose history ends with
-TaskSubmitted, takes the answer. Inside a Parallel branch or a Map iteration the rest of the
-execution goes on meanwhile, so the branch waits on its helper thread instead
-(`invoker.wait_task_token`, woken by the answer); after a restart the resumed branch waits again
-on the same stored token. See runtime.asl.callbacks for the seam.
+How a Task waits: when its host asked for parking (`park_after`), it raises Parked until its next
+deadline, so no thread or worker is held, in the machine's own sequence as in a Parallel branch or
+a Map iteration (whose siblings go on until each has ended or parked: see runtime.asl.branches);
+the host resumes the run when an answer comes (or the deadline passes) and the resumed visit, whose
+history ends with TaskSubmitted, takes the answer. Without parking the Task waits on its thread
+(`invoker.wait_task_token`, woken by the answer); after a restart the resumed visit waits again on
+the same stored token. See runtime.asl.callbacks for the seam.
 
 The function itself runs through the run's invoker (see `runtime.asl.invoker`).
 """
@@ -295,8 +295,10 @@ class TaskState(State):
             deadlines = [d for d in (state.timeout_deadline, state.heartbeat_deadline, run.deadline)
                          if d is not None]
             until = min(deadlines) if deadlines else None
-            if frame.top and run.park_after is not None:
-                raise Parked(until or now + _PARK_LIMIT)
+            if run.park_after is not None:
+                # Should a sibling fail the Map or Parallel meanwhile, no answer is taken any more.
+                raise Parked(until or now + _PARK_LIMIT,
+                             abandon=(lambda: invoker.close_task_token(token),))
             invoker.wait_task_token(token, until, run.cancel)
 
     def _call(self, frame, function: FunctionRef, payload, timeout, spaced_cause=False):

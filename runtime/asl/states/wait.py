@@ -50,7 +50,8 @@ class WaitState(State):
             # A resumed visit waits what is left of the time since the state was entered.
             seconds -= (now - frame.resumed.entered_at).total_seconds()
         seconds = max(seconds, 0)
-        if frame.top and run.park_after is not None and seconds >= run.park_after:
+        if run.park_after is not None and seconds > 0 and seconds >= run.park_after:
+            # At any depth: a Parallel or Map whose branches park parks in turn (runtime.asl.branches).
             until = now + timedelta(seconds=seconds)
             if run.deadline is not None:
                 until = min(until, run.deadline)

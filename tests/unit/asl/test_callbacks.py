@@ -28,7 +28,11 @@ def run(machine, functions, tokens: FakeTaskTokens, clock, input_value=None, **k
 
 
 def types(result) -> list[str]:
-    return [event["type"] for event in result.history]
+    return types_of(result.history)
+
+
+def types_of(events) -> list[str]:
+    return [event["type"] for event in events]
 
 
 def test_the_function_gets_the_token_and_the_answer_is_the_tasks_result():
@@ -170,21 +174,32 @@ def test_a_top_level_task_parks_and_a_resumed_run_takes_the_answer():
         "TaskSucceeded", "TaskStateExited", "ExecutionSucceeded"]
 
 
-def test_a_task_inside_a_parallel_branch_waits_on_its_thread_instead_of_parking():
+def test_a_task_inside_a_parallel_branch_parks_and_a_resumed_run_takes_the_answer():
     clock = FakeClock()
     tokens = FakeTaskTokens(clock)
+    handed = {}
 
     def worker(event, context):
-        tokens.succeed(event["token"], event["n"] * 10)
+        handed[event["n"]] = event["token"]
 
     machine = StateMachine({"StartAt": "Both", "States": {"Both": {"Type": "Parallel", "End": True, "Branches": [
         {"StartAt": f"Ask{n}", "States": {f"Ask{n}": {
-            "Type": "Task", "Resource": WAIT, "End": True,
+            "Type": "Task", "Resource": WAIT, "End": True, "TimeoutSeconds": 600 * n,
             "Parameters": {"FunctionName": "worker", "Payload": {"token.$": "$$.Task.Token", "n": n}}}}}
         for n in (1, 2)]}}})
-    result, _ = run(machine, {"worker": worker}, tokens, clock, park_after=0)
+    events = []
+    with pytest.raises(Parked) as parked:
+        run(machine, {"worker": worker}, tokens, clock, sink=events.append, park_after=0)
+    # Both branches wait, holding no thread; the run is due with the first deadline.
+    assert parked.value.until == clock.now() + timedelta(seconds=600)
+    assert sorted(handed) == [1, 2] and clock.slept == []
+    assert types_of(events).count("TaskSubmitted") == 2 and "ParallelStateExited" not in types_of(events)
+    for n in (1, 2):
+        tokens.succeed(handed[n], n * 10)
+    result, _ = run(machine, {"worker": worker}, tokens, clock, resume_from=events, park_after=0)
     assert result.status == "SUCCEEDED", result.cause
     assert result.output == [10, 20]
+    assert [e["id"] for e in result.history] == list(range(1, len(result.history) + 1))
 
 
 def test_the_token_is_in_jsonatas_context_too():

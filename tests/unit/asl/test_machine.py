@@ -465,11 +465,15 @@ def test_a_long_top_level_wait_parks_and_the_resumed_run_waits_only_what_is_left
         "ExecutionSucceeded"]
 
 
-def test_waits_inside_a_parallel_branch_or_short_waits_do_not_park():
+def test_waits_inside_a_parallel_branch_park_too_and_short_waits_do_not():
+    # (tests/unit/asl/test_parking.py has the branches and iterations that park, and their resumes.)
     definition = {"StartAt": "Both", "States": {"Both": {"Type": "Parallel", "End": True, "Branches": [
         {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": True}}}]}}}
     clock = FakeClock()
-    result = StateMachine(definition).run({}, clock=clock, park_after=10)
+    with pytest.raises(asl.Parked):
+        StateMachine(definition).run({}, clock=clock, park_after=10)
+    assert clock.slept == []
+    result = StateMachine(definition).run({}, clock=clock)   # without park_after it sleeps
     assert result.status == "SUCCEEDED" and 60 in clock.slept
     short = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3, "End": True}}}
     assert StateMachine(short).run({}, clock=FakeClock(), park_after=10).status == "SUCCEEDED"

@@ -180,3 +180,30 @@ def test_a_map_inside_a_map_resumes_its_inner_iterations():
     assert result.output == [[2, 4], [6, 8, 10], [12]]
     assert again.seen == Counter({"4": 1, "5": 1, "6": 1})
     assert_one_history(result, stored)
+
+
+def test_a_map_resumed_twice_finds_the_iterations_its_first_resume_finished():
+    # The resumed run's Map goes on from its own last event (not the history's last, which may be
+    # an iteration's): what it emits then links to its own events, where a second resume finds it.
+    machine = map_machine(concurrency=1)
+    items = list(range(6))
+    stored = run_until_crash(machine, items, iteration_function_started(1), Calls())
+    sink, again = crash_when(iteration_function_started(4))
+    try:
+        machine.run(items, invoker=Calls(), resume_from=stored, sink=sink, clock=FakeClock())
+        raise AssertionError("the resumed run ended before the crash")
+    except Crash:
+        pass
+    finished_by_first_resume = {e["mapIterationSucceededEventDetails"]["index"] for e in again
+                                if e["type"] == "MapIterationSucceeded"}
+    assert finished_by_first_resume == {1, 2, 3}
+
+    last = Calls()
+    result = machine.run(items, invoker=last, resume_from=stored + again, clock=FakeClock())
+
+    assert result.status == "SUCCEEDED" and result.output == [i * 2 for i in items]
+    assert last.seen == Counter({"4": 1, "5": 1})
+    succeeded = Counter(e["mapIterationSucceededEventDetails"]["index"] for e in result.history
+                        if e["type"] == "MapIterationSucceeded")
+    assert succeeded == Counter({i: 1 for i in items})
+    assert_one_history(result, stored + again)
