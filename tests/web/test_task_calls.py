@@ -184,6 +184,25 @@ class GroupCommitTests(OneExecution):
         self.assertEqual(Invocation.objects.get(pk=made[0].pk).response, {"n": 2 ** 62, "k": "공격수"})
         self.assertEqual(Invocation.objects.get(pk=made[2].pk).status, "failed")
 
+    def test_a_groups_new_rows_are_stored_as_bulk_create_would_store_them(self):
+        function = services.create_function(self.alice, name="answers", runtime="python")
+        version = services.deploy_function(function)
+
+        def made():
+            return Invocation(function=function, version=version, request={"선수": "김", "n": 2 ** 62, "x": None},
+                              memory_mb=256, execution_id=self.execution.pk, state_name="Call 1",
+                              source=Invocation.Source.STATE_MACHINE, lease_until=None, client_context=None)
+
+        ours, theirs = [made(), made()], [made(), made()]
+        checkpoints._insert_rows(Invocation, ours)
+        Invocation.objects.bulk_create(theirs)
+        fields = [f.attname for f in Invocation._meta.concrete_fields if f.attname not in ("id", "started_at")]
+        for mine, expected in zip(ours, theirs):
+            stored, wanted = Invocation.objects.get(pk=mine.pk), Invocation.objects.get(pk=expected.pk)
+            self.assertEqual({f: getattr(stored, f) for f in fields}, {f: getattr(wanted, f) for f in fields})
+            self.assertIsNotNone(stored.started_at)   # auto_now_add, as the ORM sets it
+            self.assertFalse(mine._state.adding)
+
     def test_a_group_write_cut_by_an_unexpected_error_tells_every_run_it_failed(self):
         tokens = [leases.acquire(e.pk) for e in self.executions]
         flushes = [checkpoints._Flush(r, r.pending, r.writes)
