@@ -5,24 +5,11 @@ import os
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flowbench.settings")
 
 import django  # noqa: E402
-from asgiref.sync import sync_to_async  # noqa: E402
-from django.core.handlers.asgi import ASGIHandler  # noqa: E402
-
-
-class StudioHandler(ASGIHandler):
-    """Django's ASGI handler with its middleware chain run as plain synchronous code: every view
-    and middleware of the studio is synchronous, so a request makes one trip to its thread and
-    back, where Django's own adaptation would hop between the event loop and the thread at each
-    middleware (a dozen hops, about a millisecond of a start's few)."""
-
-    def load_middleware(self, is_async=False):
-        super().load_middleware(is_async=False)
-
-    async def get_response_async(self, request):
-        return await sync_to_async(self.get_response, thread_sensitive=True)(request)
-
 
 django.setup(set_prefix=False)
+
+from flowbench.http import StudioHandler  # noqa: E402
+
 django_asgi = StudioHandler()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402

@@ -104,7 +104,8 @@ def run_guarded(execution_id, host: Host, steal: bool = False, reserved: bool = 
 
 def _run_leased(execution_id, token: int, host: Host) -> None:
     from editor.services.accounts import account_id, region
-    from editor.services.task_invoker import TaskInvoker, release_connection
+    from editor.services.task_invoker import TaskInvoker
+    from flowbench.connections import release_connection
     from runtime.asl import Clock, Parked, Suspended
 
     execution = (Execution.objects.select_related("version", "version__role", "machine__owner__aws_account")

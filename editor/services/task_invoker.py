@@ -26,6 +26,7 @@ from editor.services.concurrency import LimitedRunner, pool_of
 from editor.services.invocations import function_spec, record_result, sync_deadline
 from editor.services.accounts import account_id, region
 from editor.services.policy import evaluate
+from flowbench.connections import release_connection
 
 
 # How long a run goes on with the role's policy it read (see TaskInvoker._role_policy).
@@ -60,13 +61,6 @@ def version_and_spec(function: Function, version_id: int) -> tuple[FunctionVersi
                 _specs.clear()
             _specs[key] = found
     return found[0], found[1]
-
-
-def release_connection() -> None:
-    """Gives a pooled PostgreSQL connection back to the process's pool; a SQLite one stays with
-    its thread (opening one costs more than the writes of a call, and an idle one holds no lock)."""
-    if connection.vendor != "sqlite":
-        connection.close()
 
 
 class TaskInvoker:
