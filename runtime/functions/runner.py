@@ -159,7 +159,7 @@ class FunctionRunner:
             self._bridge = ApiBridge(os.path.join(self._work_dir, "api.sock"), api_url)
             self._bridge.start()
             self._settings.api_socket = self._bridge.path
-        self._lock = threading.Condition()
+        self._lock = threading.Condition(threading.Lock())   # never taken twice by a thread
         self._pools: dict[str, _VersionPool] = {}
         self._retiring: set[_VersionPool] = set()   # retired pools with invocations running
         self._busy_by_name: dict[str, int] = {}
@@ -414,14 +414,18 @@ class FunctionRunner:
             self._running += 1
             self._busy_by_name[spec.function_key] = busy + 1
             pool.busy += 1
-            needed = time.time() + spec.timeout + CREDENTIALS_MARGIN
-            while pool.idle:
-                sandbox = pool.idle.pop()
-                if sandbox.alive and sandbox.credentials_expire >= needed:
-                    return pool, sandbox
-                sandbox.stop()  # died while idle (a background thread exited it), or its
-                                # credentials would expire during this invocation
-            return pool, None
+            sandbox = pool.idle.pop() if pool.idle else None
+        # Checked outside the lock: whether the worker lives is a system call, which lets
+        # other threads run (and queue on the lock) meanwhile.
+        needed = time.time() + spec.timeout + CREDENTIALS_MARGIN
+        while sandbox is not None:
+            if sandbox.alive and sandbox.credentials_expire >= needed:
+                return pool, sandbox
+            sandbox.stop()  # died while idle (a background thread exited it), or its
+                            # credentials would expire during this invocation
+            with self._lock:
+                sandbox = pool.idle.pop() if pool.idle else None
+        return pool, None
 
     def _release(self, pool: _VersionPool, sandbox: Sandbox | None) -> None:
         with self._lock:
