@@ -252,6 +252,12 @@ class Freezer:
         self._thread: threading.Thread | None = None
 
     def add(self, containment: Containment) -> None:
+        # Watched already, the freezer awake (invoked back to back): its next tick sees the
+        # worker idle. Looked at without the lock (set membership is atomic under the GIL): the
+        # worker was made idle before, so a tick that drops it from `_waiting` meanwhile sees it
+        # idle and keeps it, and the freezer sleeps only once `_waiting` is empty.
+        if not self._asleep and containment in self._waiting:
+            return
         with self._wake:
             if containment in self._waiting and not self._asleep:
                 return   # watched already (invoked back to back): its next tick sees it idle
