@@ -312,14 +312,22 @@ def _wait_stopped(handle: Handle, limit: float = 0.2) -> None:
 STOPPED_STATES = (b"T", b"t", b"Z", b"X")
 
 
+# A worker keeps its processes' handles between freezes while it has at most this many (two
+# files each): a worker that left more (a fork bomb) has them closed at each thaw instead of
+# holding hundreds of this process's files.
+KEEP_HANDLES = 16
+
+
 def resume_all(known: dict[int, Handle], stopped: set[int]) -> None:
-    """SIGCONTs the processes `stop_all` stopped; their handles stay open for the next freeze,
-    but those of processes that ended are closed."""
+    """SIGCONTs the processes `stop_all` stopped; their handles stay open for the next freeze
+    (at most KEEP_HANDLES of them), but those of processes that ended are closed."""
     for pid in stopped:
         handle = known.get(pid)
         if handle is not None and not handle.signal(signal.SIGCONT):
             known.pop(pid).close()
     stopped.clear()
+    if len(known) > KEEP_HANDLES:
+        forget_all(known)
 
 
 def forget_all(known: dict[int, Handle]) -> None:

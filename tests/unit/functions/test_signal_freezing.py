@@ -17,8 +17,8 @@ import sys
 import pytest
 
 from runtime.functions.sandbox.containment import Containment
-from runtime.functions.sandbox.processes import (Handle, descendants, forget_all, resume_all,
-                                                 stop_all)
+from runtime.functions.sandbox.processes import (KEEP_HANDLES, Handle, descendants, forget_all,
+                                                 resume_all, stop_all)
 from tests.unit.functions.conftest import CGROUP_MEMORY, HOST_CGROUPS
 
 # A process that spins in two threads and in a child it forked, and says when all three run.
@@ -138,6 +138,22 @@ def test_a_freeze_forgets_the_processes_that_ended_since_the_last():
         forget_all(known)
     finally:
         for process in (first, second):
+            process.kill()
+            process.wait()
+
+
+def test_a_worker_with_many_processes_keeps_no_handles_between_freezes():
+    many = [subprocess.Popen(["sleep", "60"]) for _ in range(KEEP_HANDLES + 1)]
+    try:
+        known, stopped = {}, set()
+        stop_all(lambda: [p.pid for p in many], known, stopped)
+        handles = list(known.values())
+        assert len(handles) == KEEP_HANDLES + 1 and stopped == {p.pid for p in many}
+        resume_all(known, stopped)
+        assert known == {} and all(h.closed for h in handles)
+        assert all(thread_states(p.pid) != {b"T"} for p in many)
+    finally:
+        for process in many:
             process.kill()
             process.wait()
 
