@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import threading
 import time
@@ -159,7 +158,7 @@ class FunctionRunner:
             self._bridge = ApiBridge(os.path.join(self._work_dir, "api.sock"), api_url)
             self._bridge.start()
             self._settings.api_socket = self._bridge.path
-        self._lock = threading.Condition()
+        self._lock = threading.Condition(threading.Lock())   # never taken twice by a thread
         self._pools: dict[str, _VersionPool] = {}
         self._retiring: set[_VersionPool] = set()   # retired pools with invocations running
         self._busy_by_name: dict[str, int] = {}
@@ -414,14 +413,18 @@ class FunctionRunner:
             self._running += 1
             self._busy_by_name[spec.function_key] = busy + 1
             pool.busy += 1
-            needed = time.time() + spec.timeout + CREDENTIALS_MARGIN
-            while pool.idle:
-                sandbox = pool.idle.pop()
-                if sandbox.alive and sandbox.credentials_expire >= needed:
-                    return pool, sandbox
-                sandbox.stop()  # died while idle (a background thread exited it), or its
-                                # credentials would expire during this invocation
-            return pool, None
+            sandbox = pool.idle.pop() if pool.idle else None
+        # Checked outside the lock: whether the worker lives is a system call, which lets
+        # other threads run (and queue on the lock) meanwhile.
+        needed = time.time() + spec.timeout + CREDENTIALS_MARGIN
+        while sandbox is not None:
+            if sandbox.alive and sandbox.credentials_expire >= needed:
+                return pool, sandbox
+            sandbox.stop()  # died while idle (a background thread exited it), or its
+                            # credentials would expire during this invocation
+            with self._lock:
+                sandbox = pool.idle.pop() if pool.idle else None
+        return pool, None
 
     def _release(self, pool: _VersionPool, sandbox: Sandbox | None) -> None:
         with self._lock:
@@ -550,8 +553,11 @@ class FunctionRunner:
 
 
 # orjson reads an integer beyond 64 bits as a float: text with a run of 19 digits (where such
-# integers start) goes to the standard library, which keeps them exact.
-_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+# integers start) goes to the standard library, which keeps them exact. The run is looked for in
+# the text with every digit made "0" and everything else " " (two passes in C: 0.6 µs for a
+# small response, where a regular expression [0-9]{19} took 1.5-3 µs, and 10x less on 6 MB).
+_DIGITS_AS_ZERO = bytes(0x30 if 0x30 <= i <= 0x39 else 0x20 for i in range(256))
+_LONG_DIGITS = b"0" * 19
 
 
 def json_value(text: bytes) -> Any:
@@ -559,7 +565,7 @@ def json_value(text: bytes) -> Any:
     on a warm invoke's path, and with the standard library where orjson would differ (integers
     beyond 64 bits) or refuses what json.loads takes (NaN and Infinity, which Python workers
     may send; lone surrogates). Raises ValueError for text that is not JSON."""
-    if _LONG_DIGITS.search(text) is None:
+    if _LONG_DIGITS not in text.translate(_DIGITS_AS_ZERO):
         try:
             return orjson.loads(text)
         except orjson.JSONDecodeError:   # a ValueError
@@ -568,30 +574,41 @@ def json_value(text: bytes) -> Any:
 
 
 class _RequestIds:
-    """Random (version 4) UUIDs as text, as uuid.uuid4() gives them, from the kernel's random
-    bytes drawn 256 ids at a time (one getrandom call instead of one an invocation)."""
+    """Random (version 4) UUIDs as text, as uuid.uuid4() gives them, made 256 at a time from
+    one draw of the kernel's random bytes (one getrandom call, and one hex conversion, instead
+    of one an invocation); an invocation takes the next one from an iterator (atomic under the
+    GIL), without a lock."""
 
     BATCH = 256
 
     def __init__(self):
-        self._lock = threading.Lock()
-        self._pool = b""
-        self._next = 0
+        self._lock = threading.Lock()   # held only to make a batch
+        self._ids = iter(())
 
     def __call__(self) -> str:
+        for request_id in self._ids:
+            return request_id
         with self._lock:
-            if self._next >= len(self._pool):
-                self._pool, self._next = os.urandom(16 * self.BATCH), 0
-            data = bytearray(self._pool[self._next:self._next + 16])
-            self._next += 16
-        data[6] = (data[6] & 0x0F) | 0x40
-        data[8] = (data[8] & 0x3F) | 0x80
-        h = data.hex()
-        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+            for request_id in self._ids:   # another thread made a batch meanwhile
+                return request_id
+            batch = self._batch()
+            self._ids = iter(batch[1:])
+            return batch[0]
+
+    def _batch(self) -> list[str]:
+        h = os.urandom(16 * self.BATCH).hex()
+        # The version nibble (the 13th) is 4; the variant's (the 17th) keeps its 2 low bits
+        # and sets the high ones to 10 (8, 9, a or b).
+        return [f"{h[i:i + 8]}-{h[i + 8:i + 12]}-4{h[i + 13:i + 16]}-"
+                f"{_VARIANT[h[i + 16]]}{h[i + 17:i + 20]}-{h[i + 20:i + 32]}"
+                for i in range(0, len(h), 32)]
 
     def forget(self) -> None:
         self._lock = threading.Lock()
-        self._pool, self._next = b"", 0
+        self._ids = iter(())
+
+
+_VARIANT = {f"{n:x}": f"{(n & 0x3) | 0x8:x}" for n in range(16)}
 
 
 new_request_id = _RequestIds()

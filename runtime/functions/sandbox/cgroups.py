@@ -54,6 +54,7 @@ MEMORY_FILES = {
 # sleep freezes when it wakes.
 FREEZE_SETTLE_MS = 200
 _names = itertools.count(1)
+PROCS_READ = 16384   # bytes of cgroup.procs read at once: a worker's 256 processes fit
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,12 @@ class WorkerCgroup:
                     self._open(role, os.path.join(self.memory, files[role]))
             if self.pids_dir:
                 _write(self.pids_dir, "pids.max", max_pids)
+            if self.unified and self.dirs[0] == self.unified:
+                # v2 lists a cgroup's processes afresh at each read from the start, so its
+                # cgroup.procs stays open. v1 gives a file kept open the list it cached at an
+                # earlier read (it keeps one for a second after each), missing processes that
+                # came since: there the file is opened for each read.
+                self._open("procs", os.path.join(self.unified, "cgroup.procs"))
             if self.unified:
                 self._open("freeze", os.path.join(self.unified, "cgroup.freeze"), os.O_WRONLY)
                 self._open("state", os.path.join(self.unified, "cgroup.events"))
@@ -214,12 +221,28 @@ class WorkerCgroup:
         return self.oom_kills() > self._oom_base
 
     def pids(self) -> list[int]:
-        """Returns the pids of every process in the cgroup."""
+        """Returns the pids of every process in the cgroup: on v2, preads of its cgroup.procs
+        kept open; on v1, of the file opened for this read (see __init__)."""
+        if not self.dirs:
+            return []   # removed
+        kept = self._fds.get("procs")
         try:
-            with open(self.procs_files[0], "rb") as f:
-                return [int(p) for p in f.read().split()]
+            fd = kept if kept is not None else os.open(self.procs_files[0], os.O_RDONLY)
         except OSError:
             return []
+        try:
+            listing = os.pread(fd, PROCS_READ, 0)
+            while len(listing) % PROCS_READ == 0 and listing:   # a long list: read the rest
+                more = os.pread(fd, PROCS_READ, len(listing))
+                if not more:
+                    break
+                listing += more
+            return [int(p) for p in listing.split()]
+        except OSError:
+            return []
+        finally:
+            if kept is None:
+                os.close(fd)
 
     def kill(self) -> None:
         """Kills every process in the cgroup and returns once none is left."""

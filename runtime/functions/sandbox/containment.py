@@ -32,7 +32,7 @@ import threading
 import time
 
 from .cgroups import WorkerCgroup
-from .processes import descendants, pss_kb, resume_all, stop_all
+from .processes import Handle, descendants, forget_all, pss_kb, resume_all, stop_all
 
 __all__ = ["Containment", "PAGE_KB", "FREEZE_AFTER"]
 
@@ -52,7 +52,11 @@ class Containment:
         self.cgroup = cgroup
         self.root: int | None = None
         self.worker: int | None = None
-        self._stopped: dict[int, int] = {}
+        # Without a cgroup freezer: the worker's processes as the last freeze found them, their
+        # pidfds and stat files kept open from one freeze to the next (closed in `close`), and
+        # those stopped now.
+        self._pidfds: dict[int, Handle] = {}
+        self._stopped: set[int] = set()
         self._status_fd: int | None = None
         self._statm_fd: int | None = None
         self._children_fds: list[int] = []   # the root's and the worker's children files
@@ -146,7 +150,7 @@ class Containment:
                 self.cgroup.freeze()
                 self.cgroup.settle()
             elif self.root:
-                stop_all(self.members, self._stopped)
+                stop_all(self.members, self._pidfds, self._stopped)
             self._state = "frozen"
             self.frozen.set()
         return True
@@ -156,7 +160,7 @@ class Containment:
         if self.cgroup is not None and self.cgroup.can_freeze:
             self.cgroup.thaw()
         else:
-            resume_all(self._stopped)
+            resume_all(self._pidfds, self._stopped)
 
     # --- memory -------------------------------------------------------------------------------
 
@@ -217,7 +221,9 @@ class Containment:
             self.cgroup.kill()
 
     def close(self) -> None:
-        """Releases the cgroup and the files it holds open; safe to call twice."""
+        """Releases the cgroup and the files it holds open (the processes' pidfds too); safe
+        to call twice."""
+        forget_all(self._pidfds)
         for fd in [self._status_fd, self._statm_fd, *self._children_fds]:
             if fd is not None:
                 os.close(fd)
@@ -246,6 +252,12 @@ class Freezer:
         self._thread: threading.Thread | None = None
 
     def add(self, containment: Containment) -> None:
+        # Watched already, the freezer awake (invoked back to back): its next tick sees the
+        # worker idle. Looked at without the lock (set membership is atomic under the GIL): the
+        # worker was made idle before, so a tick that drops it from `_waiting` meanwhile sees it
+        # idle and keeps it, and the freezer sleeps only once `_waiting` is empty.
+        if not self._asleep and containment in self._waiting:
+            return
         with self._wake:
             if containment in self._waiting and not self._asleep:
                 return   # watched already (invoked back to back): its next tick sees it idle

@@ -17,7 +17,8 @@ import threading
 import time
 
 __all__ = ["UidPool", "alive", "processes_of_uid", "kill_until_gone", "children", "first_child",
-           "descendants", "pss_kb", "stop_all", "resume_all", "remove_files_of_uid"]
+           "descendants", "pss_kb", "Handle", "stop_all", "resume_all", "forget_all",
+           "remove_files_of_uid"]
 
 WORKER_UIDS = range(61000, 65000)
 LOCK_DIR = "/tmp/flowbench-worker-uids"
@@ -180,58 +181,160 @@ def pss_kb(pid: int) -> int:
     return int(rollup[start + 5:rollup.find(b"kB", start)]) if start >= 0 else 0
 
 
-def stop_all(find, stopped: dict[int, int]) -> None:
+class Handle:
+    """A process of a worker as `stop_all` keeps it from one freeze to the next: a pidfd
+    (signals through it never reach an unrelated process that reused the pid) and its
+    /proc/PID/stat, open (each read is one pread; once the process has ended it fails instead
+    of reading another's)."""
+
+    __slots__ = ("pid", "pidfd", "stat_fd")
+
+    def __init__(self, pid: int, pidfd: int, stat_fd: int):
+        self.pid, self.pidfd, self.stat_fd = pid, pidfd, stat_fd
+
+    @classmethod
+    def open(cls, pid: int) -> "Handle | None":
+        """Returns a handle on process `pid`, or None when it is gone."""
+        try:
+            pidfd = os.pidfd_open(pid)
+        except OSError:
+            return None
+        try:
+            stat_fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY)
+        except OSError:
+            os.close(pidfd)
+            return None
+        # Opened after the pidfd: while the process the pidfd names lives, its pid names no
+        # other, so a signal through the pidfd that succeeds proves the stat file is its own.
+        return cls(pid, pidfd, stat_fd)
+
+    def signal(self, signum: int) -> bool:
+        """Sends `signum`; returns False when the process has ended."""
+        try:
+            signal.pidfd_send_signal(self.pidfd, signum)
+            return True
+        except ProcessLookupError:
+            return False
+        except OSError:
+            return True   # not ours to signal (it changed its uid): left as it is
+
+    def stat(self) -> tuple[bytes, int] | None:
+        """Returns (state, number of threads) of the process, or None when it has ended."""
+        try:
+            fields = os.pread(self.stat_fd, 1024, 0).rsplit(b")", 1)[1].split()
+            return fields[0], int(fields[17])
+        except (OSError, IndexError, ValueError):
+            return None
+
+    @property
+    def closed(self) -> bool:
+        return self.pidfd < 0
+
+    def close(self) -> None:
+        """Closes both files; safe to call twice."""
+        for fd in (self.pidfd, self.stat_fd):
+            if fd >= 0:
+                os.close(fd)
+        self.pidfd = self.stat_fd = -1
+
+
+def stop_all(find, known: dict[int, Handle], stopped: set[int]) -> None:
     """SIGSTOPs every process `find()` returns until it finds no new one, and waits (a few
-    milliseconds at most) until each has stopped. `stopped` collects {pid: pidfd}: signalling
-    through pidfds never reaches an unrelated process that reused a pid."""
+    milliseconds at most) until each has stopped. `known` holds {pid: Handle} from one freeze
+    to the next (the caller closes them with `forget_all`): a process seen at an earlier freeze
+    costs no pidfd_open nor open of its stat file; the handles of pids `find()` no longer
+    returns are closed. `stopped` collects the pids stopped (for `resume_all`)."""
+    first = True
     while True:
-        new = [pid for pid in find() if pid not in stopped]
+        found = find()
+        if first:
+            first = False
+            members = set(found)
+            for pid in [pid for pid in known if pid not in members]:
+                known.pop(pid).close()   # ended, or left the worker
+        new = []
+        for pid in found:
+            if pid in stopped:
+                continue
+            handle = known.get(pid)
+            if handle is not None and not handle.signal(signal.SIGSTOP):
+                # Its process ended and the pid now names another one of the worker's.
+                known.pop(pid).close()
+                handle = None
+            if handle is None:
+                handle = Handle.open(pid)
+                if handle is None:
+                    continue
+                known[pid] = handle
+                if not handle.signal(signal.SIGSTOP):
+                    continue
+            stopped.add(pid)
+            new.append(handle)
         if not new:
             return
-        for pid in new:
-            try:
-                fd = os.pidfd_open(pid)
-            except OSError:
-                continue
-            stopped[pid] = fd
-            try:
-                signal.pidfd_send_signal(fd, signal.SIGSTOP)
-            except OSError:
-                pass
         # A process may fork until it has really stopped: look again once all have.
-        for pid in new:
-            _wait_stopped(pid)
+        for handle in new:
+            _wait_stopped(handle)
 
 
-def _wait_stopped(pid: int, limit: float = 0.2) -> None:
-    """Waits (yielding the CPU, at most `limit` seconds) until every thread of `pid` has
-    stopped, or it ended: a stop reaches each thread when it next enters the kernel."""
+def _wait_stopped(handle: Handle, limit: float = 0.2) -> None:
+    """Waits (yielding the CPU, at most `limit` seconds) until every thread of the process has
+    stopped, or it ended: a stop reaches each thread when it next enters the kernel. A process
+    of one thread is read from its kept stat file alone; only one with several threads has
+    its threads listed and read."""
     deadline = time.monotonic() + limit
+    while True:
+        info = handle.stat()
+        if info is None:
+            return
+        state, threads = info
+        if threads > 1:
+            break
+        if state in STOPPED_STATES or time.monotonic() >= deadline:
+            return
+        os.sched_yield()
     try:
-        tasks = os.listdir(f"/proc/{pid}/task")
+        tasks = os.listdir(f"/proc/{handle.pid}/task")
     except OSError:
         return
     for tid in tasks:
         while time.monotonic() < deadline:
             try:
-                with open(f"/proc/{pid}/task/{tid}/stat", "rb") as f:
+                with open(f"/proc/{handle.pid}/task/{tid}/stat", "rb") as f:
                     state = f.read().rsplit(b")", 1)[1].split()[0]
             except OSError:
                 break
-            if state in (b"T", b"t", b"Z", b"X"):
+            if state in STOPPED_STATES:
                 break
             os.sched_yield()
 
 
-def resume_all(stopped: dict[int, int]) -> None:
-    """SIGCONTs the processes `stop_all` stopped and forgets them."""
-    for fd in stopped.values():
-        try:
-            signal.pidfd_send_signal(fd, signal.SIGCONT)
-        except OSError:
-            pass
-        os.close(fd)
+STOPPED_STATES = (b"T", b"t", b"Z", b"X")
+
+
+# A worker keeps its processes' handles between freezes while it has at most this many (two
+# files each): a worker that left more (a fork bomb) has them closed at each thaw instead of
+# holding hundreds of this process's files.
+KEEP_HANDLES = 16
+
+
+def resume_all(known: dict[int, Handle], stopped: set[int]) -> None:
+    """SIGCONTs the processes `stop_all` stopped; their handles stay open for the next freeze
+    (at most KEEP_HANDLES of them), but those of processes that ended are closed."""
+    for pid in stopped:
+        handle = known.get(pid)
+        if handle is not None and not handle.signal(signal.SIGCONT):
+            known.pop(pid).close()
     stopped.clear()
+    if len(known) > KEEP_HANDLES:
+        forget_all(known)
+
+
+def forget_all(known: dict[int, Handle]) -> None:
+    """Closes the handles `stop_all` kept."""
+    for handle in known.values():
+        handle.close()
+    known.clear()
 
 
 # World-writable places a process of the host's filesystem can leave files in.

@@ -80,6 +80,20 @@ def test_a_sandbox_starts_answers_and_stops_without_leftovers(make_sandbox):
     sandbox.stop()  # twice is harmless
 
 
+def test_a_worker_and_what_it_starts_are_batch_scheduled(make_sandbox):
+    # Woken by a request, a worker does not preempt the host's thread on that CPU (base.py).
+    source = ("import os, subprocess\n"
+              "CHILD = 'import os; print(os.sched_getscheduler(0))'\n"
+              "def handler(event, context):\n"
+              "    child = subprocess.run(['python3', '-c', CHILD], capture_output=True)\n"
+              "    return [os.sched_getscheduler(0), int(child.stdout)]\n")
+    sandbox = make_sandbox(source, uuid.uuid4().hex)
+    sandbox.start(lambda line: None)
+    reply = sandbox.invoke(request_for(None), time.monotonic() + 5, lambda line: None, 128)
+    assert json.loads(reply.body) == [os.SCHED_BATCH, os.SCHED_BATCH]
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER   # the host's own threads are as they were
+
+
 def test_a_sandbox_that_cannot_load_its_handler_fails_to_start(make_sandbox):
     marker = uuid.uuid4().hex
     sandbox = make_sandbox("import nothere\n", marker)
