@@ -32,6 +32,7 @@ from editor import messages
 from editor.models import Execution, ExecutionEvent
 from editor.services import leases
 from editor.services.broadcast import broadcast, execution_group
+from flowbench.connections import release_connection
 
 __all__ = ["Abandoned", "EventRecorder", "RowUpdate", "CHECKPOINT_DELAY", "store_events", "stored_history"]
 
@@ -121,24 +122,35 @@ class EventRecorder:
     def flush(self) -> None:
         """Writes the events not yet written, then broadcasts them; raises Abandoned (and writes
         nothing) when the run no longer holds the execution's lease."""
-        with self._flush_lock:
-            with self._lock:
-                batch, self.pending = self.pending, []
-                writes, self.writes = self.writes, []
-            if not batch and not writes:
-                return
-            try:
-                if self.lost:
-                    raise Abandoned()
-                self._write(batch, writes)
-            except (Abandoned, IntegrityError):
-                self.lost = True
-                _write_kept(writes)
-                raise Abandoned() from None
-            except DatabaseError:
-                self.lost = True
-                connection.close()
-                raise
+        if not self._flush_lock.acquire(blocking=False):
+            # Another thread of the run writes. Its write may need a connection of the process's
+            # pool (PostgreSQL): waiting for it while holding one could leave none to write with.
+            release_connection()
+            self._flush_lock.acquire()
+        try:
+            self._flush_locked()
+        finally:
+            self._flush_lock.release()
+
+    def _flush_locked(self) -> None:
+        """flush(), its caller holding the run's flush lock."""
+        with self._lock:
+            batch, self.pending = self.pending, []
+            writes, self.writes = self.writes, []
+        if not batch and not writes:
+            return
+        try:
+            if self.lost:
+                raise Abandoned()
+            self._write(batch, writes)
+        except (Abandoned, IntegrityError):
+            self.lost = True
+            _write_kept(writes)
+            raise Abandoned() from None
+        except DatabaseError:
+            self.lost = True
+            connection.close()
+            raise
         if batch:
             broadcast(self.group, messages.events_group_message(batch))
 
