@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from typing import Protocol
 
 from django.db import DatabaseError, close_old_connections, connection, transaction
@@ -68,6 +69,32 @@ def compiled(version: StateMachineVersion):
     return machine
 
 
+# A version's run setup: the version with its role, and its machine with its owner and the owner's
+# account, read again at most this often (a busy machine's runs share one reading).
+SETUP_SECONDS = 1.0
+_setups: dict[int, tuple] = {}
+
+
+def _with_setup(execution: Execution) -> Execution:
+    """Returns `execution` with its version (and role) and machine (and owner, and account) set.
+    Read once a second per version, not with every run: one query joining five tables cost more
+    (1.3 ms, mostly building it) than the rest of a run's reads. A version never changes, nor
+    does its role or its machine's name and owner; anything else of them a run uses is at most a
+    second old, as a role's policy is (editor.services.task_invoker)."""
+    found = _setups.get(execution.version_id)
+    if found is None or time.monotonic() - found[1] >= SETUP_SECONDS \
+            or found[0].machine_id != execution.machine_id:
+        version = (StateMachineVersion.objects.select_related("role", "machine__owner__aws_account")
+                   .get(pk=execution.version_id))
+        if len(_setups) > 256:
+            _setups.clear()
+        found = _setups[execution.version_id] = (version, time.monotonic())
+    version = found[0]
+    execution.version = version
+    execution.machine = version.machine
+    return execution
+
+
 def run_guarded(execution_id, host: Host, steal: bool = False, reserved: bool = False,
                 keep_connection: bool = False) -> bool:
     """Runs (or continues, from its stored events) one RUNNING execution if this process can take
@@ -108,8 +135,7 @@ def _run_leased(execution_id, token: int, host: Host) -> None:
     from flowbench.connections import release_connection
     from runtime.asl import Clock, Parked, Suspended
 
-    execution = (Execution.objects.select_related("version", "version__role", "machine__owner__aws_account")
-                 .get(pk=execution_id))
+    execution = _with_setup(Execution.objects.get(pk=execution_id))
     # The first lease ever taken (token 1): no run wrote an event before this one.
     history = stored_history(execution.id) if token > 1 else []
     if history and history[-1]["type"] in TERMINAL_EVENTS:
@@ -173,7 +199,10 @@ def _run_leased(execution_id, token: int, host: Host) -> None:
     finally:
         keeper.untrack(execution.id, recorder)
     # Its last events and its end in one write (raises Abandoned if the run lost the execution).
-    finish_execution(execution, result.status, result.output_json, result.error, result.cause, token, recorder)
+    # The tokens to close at the end: none, when no run before this one took the lease and this
+    # one issued none.
+    finish_execution(execution, result.status, result.output_json, result.error, result.cause, token, recorder,
+                     close_tokens=token > 1 or invoker.issued_tokens)
 
 
 def _close_orphaned_invocations(execution: Execution) -> None:
@@ -187,10 +216,11 @@ def _close_orphaned_invocations(execution: Execution) -> None:
 
 
 def finish_execution(execution: Execution, status, output, error, cause, token: int | None,
-                     recorder: EventRecorder | None = None) -> None:
+                     recorder: EventRecorder | None = None, close_tokens: bool = True) -> None:
     """Stores how the execution ended (if `token` still holds its lease; None: whoever holds it)
     and tells its watchers. With the run's `recorder`, in the write of its last events (raises
-    Abandoned, storing nothing, when the run lost the execution)."""
+    Abandoned, storing nothing, when the run lost the execution). `close_tokens`: the execution
+    may have task tokens (which then take no answer any more)."""
     aborted = status == "ABORTED"
     if aborted:   # a stop's error and cause, stored with the stop request, stay
         execution.refresh_from_db(fields=["error", "cause"])
@@ -210,7 +240,8 @@ def finish_execution(execution: Execution, status, output, error, cause, token: 
                "cause": execution.cause if aborted and execution.cause else cause,
                "stopped_at": timezone.now(), "transitions": entered, "lease_owner": "", "lease_until": None}
         if rows.update(**end):
-            task_tokens.close_all(execution)   # none of its tokens takes an answer now
+            if close_tokens:
+                task_tokens.close_all(execution)   # none of its tokens takes an answer now
             ended.update(end)
 
     if recorder is None:

@@ -80,6 +80,7 @@ class TaskInvoker:
         self._decisions: dict[str, str] = {}     # lambda:InvokeFunction on each ARN, under that policy
         self._account: str | None = account   # the owner's account id, if the caller has read it
         self._functions: dict[tuple, tuple] = {}   # (name, qualifier) -> (function, version id, when read)
+        self.issued_tokens = False   # whether a Task of this run issued a task token
 
     def _role_policy(self):
         """Returns the role's policy now: read again at most once every POLICY_SECONDS (a Map
@@ -206,6 +207,7 @@ class TaskInvoker:
                          heartbeat: float | None = None, timeout: float | None = None) -> str:
         from editor.services import task_tokens
 
+        self.issued_tokens = True
         return task_tokens.issue(self.execution.id, state, entered_id, attempt, kind=kind, heartbeat=heartbeat,
                                  timeout=timeout)
 
