@@ -1,7 +1,9 @@
 """The answers to task tokens: SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat (the AWS
 API, the execution page and a function calling back all come here) and a nested `.sync`
 execution's end. Each is stored on its TaskToken, then the execution is woken to take it: a parked
-one is dispatched, a branch waiting on its thread is notified (editor.services.task_tokens).
+one is dispatched; a running one takes it at its next look (a Task parked beside a branch still at
+work is looked at every second, runtime.asl.branches); a Task waiting on its thread (TestState's)
+is notified (editor.services.task_tokens).
 
 A token takes one answer; one answered, timed out, or whose execution ended answers TaskTimedOut,
 as AWS does; another person's token does not exist for the caller.

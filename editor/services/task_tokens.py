@@ -22,8 +22,9 @@ from editor.services import leases
 
 __all__ = ["issue", "state_of", "wait", "close", "close_all", "waiting", "notify", "claim_answered"]
 
-# A branch waiting on its thread looks at its token in the database at least this often (an
-# answer given in another process; one given in this process wakes it at once).
+# A Task waiting on its thread (TestState's: an execution's runs park instead) looks at its token
+# in the database at least this often (an answer given in another process; one given in this
+# process wakes it at once).
 POLL_SECONDS = 0.5
 
 _news = threading.Condition()

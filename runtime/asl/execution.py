@@ -21,6 +21,7 @@ from runtime.arn import execution_arn, function_arn, state_machine_arn
 from .branches import DEFAULT_RUN_THREADS, Parked, ThreadBudget
 from .clock import Clock
 from .errors import RuntimeFailure
+from .history import HistoryIndex
 
 __all__ = ["Run", "Frame", "ExecutionContext", "to_json", "iso_time", "Aborted", "ExecutionTimedOut",
            "Parked", "Suspended", "HISTORY_LIMIT"]
@@ -175,6 +176,13 @@ class Run:
             if self.sink is not None:
                 self.sink(event)
         return event_id
+
+    def history_index(self) -> HistoryIndex:
+        """Returns the history so far, indexed: where a parked branch or iteration called again
+        finds how far it got."""
+        with self._lock:
+            events = list(self.history)
+        return HistoryIndex(events)
 
     def check_alive(self) -> None:
         """Raises Suspended, Aborted or ExecutionTimedOut when the run must stop now."""

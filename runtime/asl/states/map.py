@@ -89,19 +89,25 @@ class MapState(State):
             steps["maxConcurrency"] = limit
         history, begun, done = progress or (None, {}, set())
         run = frame.run
+        started: dict[int, int] = {}   # index -> its MapIterationStarted, once this run called it
 
         def job_for(index, item_input):
             def job():
                 run.check_alive()
-                if index in begun:
+                if index in started:
+                    # Called again after it parked, its siblings still at work: it goes on where it stood.
+                    at, after = run.history_index().resume(self.processor, started[index], item_input,
+                                                           variables, run.clock.now())
+                elif index in begun:
                     # The interrupted run began this iteration: it goes on where it stood.
                     at, after = history.resume(self.processor, begun[index]["id"], item_input, variables,
                                                run.clock.now())
                     if index in done:
                         return at.value
+                    started[index] = begun[index]["id"]
                 else:
-                    after = frame.emit("MapIterationStarted", "mapIterationStartedEventDetails",
-                                       {"index": index, "name": self.name})
+                    after = started[index] = frame.emit("MapIterationStarted", "mapIterationStartedEventDetails",
+                                                        {"index": index, "name": self.name})
                     at = Position(item_input, variables, self.processor.start_at, None)
                 try:
                     output = resume_sequence(self.processor, frame.child(after, (index, items[index]),
@@ -115,7 +121,7 @@ class MapState(State):
                 return output
             return job
         results = run_all([job_for(i, v) for i, v in enumerate(inputs)], self.blocking,
-                          limit or _DEFAULT_WORKERS, run.threads, run.thread_done)
+                          limit or _DEFAULT_WORKERS, run.threads, run.thread_done, run.clock.now)
         frame.emit("MapStateSucceeded")
         return results
 

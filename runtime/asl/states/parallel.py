@@ -26,18 +26,25 @@ class ParallelState(State):
         if started is None:
             started = frame.emit("ParallelStateStarted")
 
-        def job_for(branch):
+        called: set[int] = set()   # the branches this run called
+
+        def job_for(number, branch):
             def job():
                 run.check_alive()   # a branch not begun when the run stops is never begun
-                if history is not None:
+                if number in called:
+                    # Called again after it parked, other branches still at work: it goes on where it stood.
+                    at, after = run.history_index().resume(branch, started, value, frame.variables,
+                                                           run.clock.now())
+                elif history is not None:
                     # The interrupted run began this attempt: each branch goes on where it stood.
                     at, after = history.resume(branch, started, value, frame.variables, run.clock.now())
                 else:
                     at, after = Position(value, frame.variables, branch.start_at, None), started
+                called.add(number)
                 return resume_sequence(branch, frame.child(after, None, at.variables), at)
             return job
-        return run_all([job_for(b) for b in self.branches], self.blocking, len(self.branches),
-                       run.threads, run.thread_done)
+        return run_all([job_for(n, b) for n, b in enumerate(self.branches)], self.blocking, len(self.branches),
+                       run.threads, run.thread_done, run.clock.now)
 
     @staticmethod
     def _progress(resumed):

@@ -2,7 +2,8 @@
 long Wait or a `.waitForTaskToken` Task without its answer stops its branch or iteration where it
 stands, holding no thread; its siblings go on until each has ended or parked; then the Map or
 Parallel, and the run, raise Parked, due with the earliest of them. A resumed run continues each
-parked sequence where it stood, and ends as a run that never parked would.
+parked sequence where it stood, and ends as a run that never parked would. A parked sequence that
+comes due while a sibling still works goes on in the same run.
 
 No test sleeps: the runs use a FakeClock, which records every sleep (`clock.slept`) and is moved
 on by hand between a park and the resumed run."""
@@ -375,3 +376,163 @@ def test_a_failure_beside_parked_jobs_is_raised_and_abandons_them_but_a_suspensi
                  parks(moment + timedelta(seconds=3), closed, "b")], True, 3, ThreadBudget(2))
     assert parked.value.until == moment + timedelta(seconds=3) and closed == []
     assert len(parked.value.abandon) == 2
+
+
+# -- a parked job beside a sibling still at work -----------------------------------------------
+# The run cannot park while a sibling works (a Task runs its function): a parked branch or
+# iteration is called again once due (or, waiting for an answer, every RECHECK_SECONDS) and
+# goes on where it stood, as in AWS, instead of waiting for its siblings' end.
+
+FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:"
+ANSWER_WAIT = 30   # seconds a test waits for the engine's threads (never reached when it works)
+
+
+class Busy:
+    """A function that works until the test lets it end, noting when it began."""
+
+    def __init__(self):
+        self.begun, self.release = threading.Event(), threading.Event()
+
+    def __call__(self, event, context):
+        self.begun.set()
+        assert self.release.wait(ANSWER_WAIT), "the test never let the function end"
+        return "worked"
+
+
+def run_in_thread(machine, value, **options):
+    """Starts machine.run in a thread; returns (the thread, a dict that gets 'result' or 'error')."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["result"] = machine.run(value, **options)
+        except BaseException as exc:   # (Parked among others: the test says what it expected)
+            outcome["error"] = exc
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+def seen_by(sink_events: list, wanted):
+    """A sink that keeps every event and sets `wanted[type]` (an Event) when one of that type comes."""
+    def sink(event):
+        sink_events.append(event)
+        if event["type"] in wanted:
+            wanted[event["type"]].set()
+    return sink
+
+
+def test_a_wait_beside_a_working_branch_ends_when_due_not_when_the_branch_ends():
+    clock = FakeClock()
+    due = clock.now() + timedelta(seconds=3600)
+    busy = Busy()
+    machine = StateMachine({"StartAt": "Both", "States": {"Both": {"Type": "Parallel", "End": True, "Branches": [
+        {"StartAt": "Hold", "States": {
+            "Hold": {"Type": "Wait", "Timestamp": due.strftime("%Y-%m-%dT%H:%M:%SZ"), "Next": "Mark"},
+            "Mark": {"Type": "Pass", "Result": "held", "End": True}}},
+        {"StartAt": "Work", "States": {"Work": {"Type": "Task", "Resource": FUNCTION + "busy", "End": True}}}]}}})
+    events: list[dict] = []
+    marks = {"WaitStateEntered": threading.Event(), "PassStateExited": threading.Event()}
+    thread, outcome = run_in_thread(machine, {}, clock=clock, sink=seen_by(events, marks), park_after=PARK_AFTER,
+                                    invoker=FakeInvoker({"busy": busy}))
+    try:
+        assert marks["WaitStateEntered"].wait(ANSWER_WAIT) and busy.begun.wait(ANSWER_WAIT)
+        clock.advance(3600)
+        # The Wait's branch goes on while the other branch's function still works.
+        assert marks["PassStateExited"].wait(ANSWER_WAIT)
+        assert not busy.release.is_set() and thread.is_alive()
+    finally:
+        busy.release.set()
+        thread.join(ANSWER_WAIT)
+    result = outcome["result"]                 # it never parked: nothing was left to wait for
+    assert result.status == "SUCCEEDED" and result.output == ["held", "worked"]
+    assert all(seconds == 0 for seconds in clock.slept)     # called again when due: nothing left to wait
+    assert_one_history(result)
+    seen = types(result.history)
+    assert seen["WaitStateEntered"] == seen["WaitStateExited"] == 1
+
+
+def test_a_callback_task_beside_a_working_iteration_takes_its_answer_while_the_other_works():
+    clock = FakeClock()
+    busy = Busy()
+    tokens = FakeTaskTokens(clock)
+    handed = {}
+
+    def ask(event, context):
+        handed["token"] = event["token"]
+        return "queued"
+    definition = map_of({
+        "Which": {"Type": "Choice", "Choices": [{"Variable": "$.ask", "BooleanEquals": True, "Next": "Ask"}],
+                  "Default": "Work"},
+        "Ask": {"Type": "Task", "Resource": ASK, "End": True,
+                "Parameters": {"FunctionName": "ask", "Payload": {"token.$": "$$.Task.Token"}}},
+        "Work": {"Type": "Task", "Resource": FUNCTION + "busy", "End": True}}, "Which", MaxConcurrency=2)
+    events: list[dict] = []
+    marks = {"TaskSubmitted": threading.Event(), "TaskSucceeded": threading.Event()}
+    thread, outcome = run_in_thread(
+        StateMachine(definition), [{"ask": True}, {"ask": False}], clock=clock, sink=seen_by(events, marks),
+        park_after=PARK_AFTER, invoker=tokens.attach(FakeInvoker({"ask": ask, "busy": busy})))
+    try:
+        assert marks["TaskSubmitted"].wait(ANSWER_WAIT) and busy.begun.wait(ANSWER_WAIT)
+        tokens.succeed(handed["token"], {"approved": True})
+        # The parked iteration is looked at again while the other works, and takes its answer.
+        assert marks["TaskSucceeded"].wait(ANSWER_WAIT)
+        assert not busy.release.is_set() and thread.is_alive()
+    finally:
+        busy.release.set()
+        thread.join(ANSWER_WAIT)
+    result = outcome["result"]
+    assert result.status == "SUCCEEDED" and result.output == [{"approved": True}, "worked"]
+    assert_one_history(result)
+    seen = types(result.history)
+    assert seen["TaskSubmitted"] == seen["TaskSucceeded"] == 1 and seen["MapIterationSucceeded"] == 2
+
+
+def test_run_all_calls_a_parked_job_again_once_due_while_another_works():
+    clock = FakeClock()
+    moment = clock.now() + timedelta(seconds=10)
+    calls, parked_once, again = [], threading.Event(), threading.Event()
+    release = threading.Event()
+
+    def waits():
+        calls.append("waits")
+        if len(calls) == 1:
+            parked_once.set()
+            raise Parked(moment)
+        again.set()
+        return "due"
+
+    def works():
+        assert release.wait(ANSWER_WAIT)
+        return "worked"
+    outcome = {}
+    thread = threading.Thread(target=lambda: outcome.setdefault(
+        "results", run_all([waits, works], True, 2, ThreadBudget(2), now=clock.now)))
+    thread.start()
+    try:
+        assert parked_once.wait(ANSWER_WAIT)
+        assert not again.is_set()            # not due yet
+        clock.advance(10)
+        assert again.wait(ANSWER_WAIT)       # due: called again while `works` still works
+    finally:
+        release.set()
+        thread.join(ANSWER_WAIT)
+    assert outcome["results"] == ["due", "worked"] and calls == ["waits", "waits"]
+
+
+def test_run_all_parks_when_the_job_that_worked_ends_before_the_parked_one_is_due():
+    clock = FakeClock()
+    moment = clock.now() + timedelta(seconds=10)
+    release = threading.Event()
+
+    def waits():
+        release.set()
+        raise Parked(moment)
+
+    def works():
+        assert release.wait(ANSWER_WAIT)
+        return "worked"
+    budget = ThreadBudget(2)
+    with pytest.raises(Parked) as parked:
+        run_all([waits, works], True, 2, budget, now=clock.now)
+    assert parked.value.until == moment and budget.in_use == 0
