@@ -90,9 +90,9 @@ async def _latency(user, machine, watchers: int, events: int) -> tuple[list[floa
         written[event["id"]] = time.perf_counter()
         original(recorder, event)
 
-    def timed_write(recorder, batch):
+    def timed_write(recorder, batch, *others):   # (others: the rows written with the events)
         began = time.perf_counter()
-        original_write(recorder, batch)
+        original_write(recorder, batch, *others)
         writes.append((began, time.perf_counter(), len(batch)))
 
     checkpoints.EventRecorder.__call__ = timed
