@@ -34,7 +34,8 @@ from editor.services import leases
 from editor.services.broadcast import broadcast, execution_group
 from flowbench.connections import release_connection
 
-__all__ = ["Abandoned", "EventRecorder", "RowUpdate", "CHECKPOINT_DELAY", "store_events", "stored_history"]
+__all__ = ["Abandoned", "EventRecorder", "RowUpdate", "CHECKPOINT_DELAY", "store_events", "stored_history",
+           "update_where"]
 
 log = logging.getLogger(__name__)
 
@@ -304,15 +305,40 @@ def _update_rows(updates: list[RowUpdate]) -> None:
     alike: dict[tuple, list[RowUpdate]] = {}
     for update in updates:
         alike.setdefault((update.model, tuple(update.fields)), []).append(update)
-    quote = connection.ops.quote_name
     for (model, names), batch in alike.items():
-        fields = [model._meta.get_field(name) for name in names]
-        pk = model._meta.pk
-        sql = (f"UPDATE {quote(model._meta.db_table)} SET {', '.join(f'{quote(f.column)} = %s' for f in fields)} "
-               f"WHERE {quote(pk.column)} = %s")
+        sql, fields, (pk,) = _update_statement(model, names, (model._meta.pk.name,))
         with connection.cursor() as cursor:
             cursor.executemany(sql, [[f.get_db_prep_save(u.fields[f.name], connection) for f in fields]
                                      + [pk.get_db_prep_value(u.pk, connection)] for u in batch])
+
+
+def update_where(model, values: dict, where: dict) -> int:
+    """Sets `values` (field name -> value, each stored as the ORM's update() stores it) on the
+    rows of `model` whose fields equal those of `where`; returns how many rows changed. One
+    prepared statement per model and set of names (the ORM's update built its query anew each
+    time, and ending an execution is one of every run's writes)."""
+    sql, fields, keys = _update_statement(model, tuple(values), tuple(where))
+    params = [f.get_db_prep_save(values[f.name], connection) for f in fields]
+    params += [f.get_db_prep_value(where[f.name], connection) for f in keys]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+_updates: dict[tuple, tuple] = {}   # (model, names set, names compared, backend) -> (statement, fields, keys)
+
+
+def _update_statement(model, names: tuple, where: tuple) -> tuple:
+    """Returns (UPDATE statement, the fields it sets, the fields its WHERE compares, in order)."""
+    found = _updates.get((model, names, where, connection.vendor))
+    if found is None:
+        quote = connection.ops.quote_name
+        fields = [model._meta.get_field(name) for name in names]
+        keys = [model._meta.get_field(name) for name in where]
+        found = _updates[(model, names, where, connection.vendor)] = (
+            f"UPDATE {quote(model._meta.db_table)} SET {', '.join(f'{quote(f.column)} = %s' for f in fields)} "
+            f"WHERE {' AND '.join(f'{quote(f.column)} = %s' for f in keys)}", fields, keys)
+    return found
 
 
 def _key(execution_id):

@@ -26,7 +26,7 @@ from editor import messages
 from editor.models import Execution, ExecutionEvent, Invocation, StateMachineVersion
 from editor.services import leases, task_tokens
 from editor.services.broadcast import broadcast, execution_group
-from editor.services.checkpoints import Abandoned, EventRecorder, stored_history
+from editor.services.checkpoints import Abandoned, EventRecorder, stored_history, update_where
 
 __all__ = ["Host", "run_guarded", "finish_execution", "abort_stopped", "TERMINAL_EVENTS", "execution_ended"]
 
@@ -232,14 +232,14 @@ def finish_execution(execution: Execution, status, output, error, cause, token: 
         # stays right across resumes and redrives.
         entered = (recorder.entered if recorder is not None else
                    ExecutionEvent.objects.filter(execution_id=execution.pk, type__endswith="StateEntered").count())
-        rows = Execution.objects.filter(pk=execution.pk, status=Execution.Status.RUNNING)
+        held = {"id": execution.pk, "status": Execution.Status.RUNNING}
         if token is not None:
-            rows = rows.filter(lease_token=token)
+            held["lease_token"] = token
         end = {"status": status, "output": output,
                "error": execution.error if aborted and execution.error else error,
                "cause": execution.cause if aborted and execution.cause else cause,
                "stopped_at": timezone.now(), "transitions": entered, "lease_owner": "", "lease_until": None}
-        if rows.update(**end):
+        if update_where(Execution, end, held):
             if close_tokens:
                 task_tokens.close_all(execution)   # none of its tokens takes an answer now
             ended.update(end)
