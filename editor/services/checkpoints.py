@@ -270,7 +270,7 @@ class RowUpdate:
 
     def __call__(self) -> None:
         """Makes the update on its own."""
-        self.model.objects.filter(pk=self.pk).update(**self.fields)
+        update_where(self.model, self.fields, {self.model._meta.pk.name: self.pk})
 
 
 _inserts: dict[tuple, tuple] = {}   # (model, backend) -> (INSERT statement, its fields)
