@@ -26,3 +26,8 @@ class EditorConfig(AppConfig):
         # answers a waiting parent.
         task_invoker.start_child = nested_executions.start_child
         runs.execution_ended.connect(nested_executions.execution_ended, dispatch_uid="flowbench-nested-executions")
+        from editor.services import map_runs
+
+        # Distributed Maps: the Map starts its run; a child's end advances it; a parent's stops it.
+        task_invoker.map_runs = map_runs
+        runs.execution_ended.connect(map_runs.execution_ended, dispatch_uid="flowbench-map-runs")

@@ -467,10 +467,51 @@ class Execution(models.Model):
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
     parent_state = models.CharField(max_length=80, blank=True, default="")
     parent_token = models.CharField(max_length=256, blank=True, default="")
+    # A child execution of a Distributed Map (MapRun): the run it belongs to and its item's index.
+    map_run = models.ForeignKey("MapRun", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
+    map_index = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["machine", "name"], name="execution_name_unique")]
+        constraints = [models.UniqueConstraint(fields=["machine", "name"], name="execution_name_unique"),
+                       models.UniqueConstraint(fields=["map_run", "map_index"], name="map_run_item_unique")]
         indexes = [models.Index(fields=["status", "lease_until"], name="execution_lease_due")]
+        ordering = ["-started_at"]
+
+
+class MapRun(models.Model):
+    """A Distributed Map's run (AWS's Map Run): the parent execution's Map state starts one child
+    execution per item, at most `max_concurrency` at once, and waits for the run's end on a task
+    token (`token`), which the run answers with the children's outputs in item order, or with its
+    failure once more items failed than it tolerates (editor.services.map_runs)."""
+
+    class Status(models.TextChoices):
+        RUNNING = "RUNNING", "Running"
+        SUCCEEDED = "SUCCEEDED", "Succeeded"
+        FAILED = "FAILED", "Failed"
+        ABORTED = "ABORTED", "Aborted"
+
+    id = models.UUIDField(primary_key=True)   # the last part of its ARN
+    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="map_runs")
+    state_name = models.CharField(max_length=80)
+    label = models.CharField(max_length=40)
+    token = models.CharField(max_length=256, unique=True)
+    # The item processor as a state machine definition (JSON), each child's definition.
+    definition = models.TextField()
+    # The children's inputs, a JSON array in item order; `item_count` of them.
+    items = models.TextField()
+    item_count = models.PositiveIntegerField()
+    max_concurrency = models.PositiveIntegerField(default=0)   # 0: no limit of its own
+    # As the Map state gave them (DescribeMapRun shows them), and the failed children they allow.
+    tolerated_failure_count = models.PositiveIntegerField(default=0)
+    tolerated_failure_percentage = models.FloatField(default=0)
+    tolerated_failures = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING, db_index=True)
+    error = models.TextField(null=True, blank=True)
+    cause = models.TextField(null=True, blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
         ordering = ["-started_at"]
 
 

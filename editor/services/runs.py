@@ -23,7 +23,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from editor import messages
-from editor.models import Execution, ExecutionEvent, Invocation, StateMachineVersion
+from editor.models import Execution, ExecutionEvent, Invocation, MapRun, StateMachineVersion
 from editor.services import leases, task_tokens
 from editor.services.broadcast import broadcast, execution_group
 from editor.services.checkpoints import Abandoned, EventRecorder, stored_history, update_where
@@ -54,18 +54,22 @@ _machines: dict[int, object] = {}
 _machines_lock = threading.Lock()
 
 
-def compiled(version: StateMachineVersion):
-    """Returns the compiled runtime.asl machine of a version (immutable, so compiled once)."""
+def compiled(version: StateMachineVersion, map_run_id=None):
+    """Returns the compiled runtime.asl machine of a version (immutable, so compiled once); with
+    `map_run_id`, what a Distributed Map's child runs: its Map Run's item processor."""
     from runtime.asl import StateMachine
 
+    key = version.pk if map_run_id is None else map_run_id
     with _machines_lock:
-        machine = _machines.get(version.pk)
+        machine = _machines.get(key)
     if machine is None:
-        machine = StateMachine(version.definition, version.type)
+        definition = version.definition if map_run_id is None else \
+            json.loads(MapRun.objects.values_list("definition", flat=True).get(pk=map_run_id))
+        machine = StateMachine(definition, version.type)
         with _machines_lock:
             if len(_machines) > 256:
                 _machines.clear()
-            _machines[version.pk] = machine
+            _machines[key] = machine
     return machine
 
 
@@ -151,7 +155,7 @@ def _run_leased(execution_id, token: int, host: Host) -> None:
             return
         cancel.set()   # stopped before it started: the engine writes Started, then Aborted
     version = execution.version
-    machine = compiled(version)
+    machine = compiled(version, execution.map_run_id)
     recorder = EventRecorder(execution.id, token, host,
                              entered=sum(e["type"].endswith("StateEntered") for e in history))
     owner = execution.machine.owner

@@ -35,6 +35,9 @@ POLICY_SECONDS = 1.0
 # Starts a nested execution for states:startExecution: editor.services.nested_executions.start_child,
 # set by the app's ready() (starting an execution needs the executor, which imports this module).
 start_child = None
+# Keeps Distributed Maps' runs: editor.services.map_runs, set by the app's ready() (it starts
+# executions too).
+map_runs = None
 
 # The fields of a function a call reads (its code is the version's).
 CALL_FIELDS = ("id", "owner_id", "name", "deployed_id", "reserved_concurrency", "role_id")
@@ -81,6 +84,9 @@ class TaskInvoker:
         self._account: str | None = account   # the owner's account id, if the caller has read it
         self._functions: dict[tuple, tuple] = {}   # (name, qualifier) -> (function, version id, when read)
         self.issued_tokens = False   # whether a Task of this run issued a task token
+        # A Distributed Map runs its items as child executions (editor.services.map_runs); in
+        # TestState, which has no execution, in process.
+        self.keeps_map_runs = execution is not None
 
     def _role_policy(self):
         """Returns the role's policy now: read again at most once every POLICY_SECONDS (a Map
@@ -225,6 +231,14 @@ class TaskInvoker:
         from editor.services import task_tokens
 
         return task_tokens.close(token, timed_out)
+
+    def start_map_run(self, arn: str, **run) -> None:
+        if self._recorder is not None:
+            self._recorder.checkpoint()   # the history says MapRunStarted before the run exists
+        map_runs.start(self.execution, arn, **run)
+
+    def stop_map_run(self, arn: str) -> None:
+        map_runs.stop(arn)
 
     def start_execution(self, parameters: dict, *, state: str, token: str | None, sync: bool) -> dict:
         if self._recorder is not None:

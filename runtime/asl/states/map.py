@@ -1,26 +1,44 @@
 """Map: runs its item processor once per item of an array; its result is the list of outputs.
 
 Inline mode records every iteration in the execution's history. Distributed mode (ProcessorConfig
-Mode DISTRIBUTED) runs each iteration as a child run whose events stay out of the parent history,
-which records a Map Run instead, and it may tolerate some failed items. Flowbench runs both in
-process; ItemReader / ResultWriter (S3) are not supported.
+Mode DISTRIBUTED) runs each item as a child execution whose events stay out of the parent history,
+which records a Map Run instead, and it may tolerate some failed items. A host that keeps map runs
+(its invoker's `keeps_map_runs` is true; the seam is below) runs the children as executions of their own, on any
+of its workers, and the Map waits for the run's end on a task token, as a `.sync` Task waits for a
+nested execution: parked, holding no thread. Without one (tests, TestState) the children run
+in process, on the run's threads. ItemReader / ResultWriter (S3) are not supported.
+
+    invoker.start_map_run(arn, token=..., state=..., label=..., definition=..., inputs=[...],
+                          max_concurrency=..., tolerated=..., tolerated_count=...,
+                          tolerated_percentage=...)
+        -> starts the Map Run `arn`: at most `max_concurrency` children at once (0: no limit of
+           its own), failed once more than `tolerated` children failed; its end answers `token`
+           with the children's outputs in item order, or with the error that failed it. A resumed
+           run asks again: the host starts the run once and goes on with it.
+    invoker.stop_map_run(arn)   -> its children still running are stopped (the Map is abandoned)
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
+from datetime import timedelta
 
 from .. import jsonata, jsonpath
 from ..branches import run_all
+from ..callbacks import CHILD
 from ..errors import ExceedToleratedFailureThreshold, QueryEvaluationError, RuntimeFailure, StatesError
-from ..execution import Frame, Run, to_json
+from ..execution import Frame, Parked, Run, to_json
 from ..executor import JSONATA, Program, State, resume_sequence, run_states, states_binding
 from ..history import Position
 
 __all__ = ["MapState"]
 
 _DEFAULT_WORKERS = 40
+# A parked Map whose run has not ended is looked at again this often: should the news of a child's
+# end have been lost (its process died right after it), the host goes on with the run then.
+MAP_RUN_RECHECK = timedelta(seconds=60)
 
 
 class MapState(State):
@@ -73,11 +91,17 @@ class MapState(State):
         variables = frame.variables
         items = self._item_list(frame, value, raw_input, ctx)
         limit = self.max_concurrency(raw_input, ctx, variables) if self.max_concurrency else 0
-        progress = None if self.distributed else self._progress(frame.resumed)
+        hosted = self.distributed and getattr(frame.run.invoker, "keeps_map_runs", False)
+        if hosted:
+            progress = self._map_run_started(frame.resumed)
+        else:
+            progress = None if self.distributed else self._progress(frame.resumed)
         if progress is None:
             frame.emit("MapStateStarted", "mapStateStartedEventDetails", {"length": len(items)})
         if self.distributed:
             tolerated = self._tolerance(raw_input, ctx, variables, len(items))
+            if hosted:
+                return self._host_map_run(frame, value, raw_input, ctx, items, limit, tolerated)
             return self._run_distributed(frame, value, items, limit, tolerated)
         inputs = [self._item_input(frame, value, ctx, index, item)
                   for index, item in enumerate(items)]
@@ -172,6 +196,71 @@ class MapState(State):
             by_percentage = int(total * percentage / 100)
             tolerated = by_percentage if tolerated is None else max(tolerated, by_percentage)
         return tolerated or 0
+
+    # -- Distributed: a Map Run of child executions, kept by the host ---------------------------
+
+    @staticmethod
+    def _map_run_started(resumed):
+        """Returns the MapRunStarted event of the attempt an interrupted (or parked) run left
+        waiting for its Map Run, or None to begin an attempt."""
+        if resumed is None:
+            return None
+        own = resumed.events
+        starts = [i for i, event in enumerate(own) if event["type"] == "MapRunStarted"]
+        if not starts or any(event["type"] in ("MapRunFailed", "MapRunSucceeded", "MapStateFailed")
+                             for event in own[starts[-1] + 1:]):
+            return None
+        return own[starts[-1]]
+
+    def processor_definition(self) -> dict:
+        """Returns the item processor as the state machine definition each child runs."""
+        processor = self.spec.get("ItemProcessor") or self.spec.get("Iterator")
+        definition = {key: processor[key] for key in ("StartAt", "States")}
+        definition["QueryLanguage"] = self.processor.query_language
+        return definition
+
+    def _host_map_run(self, frame, value, raw_input, ctx, items, limit, tolerated):
+        run = frame.run
+        invoker = run.invoker
+        started = self._map_run_started(frame.resumed)
+        if started is None:
+            label = self.label or self.name
+            arn = (f"arn:aws:states:{run.context.region}:{run.context.account}:mapRun:"
+                   f"{run.context.machine_name}/{label}:{uuid.uuid4()}")
+            started_id = frame.emit("MapRunStarted", "mapRunStartedEventDetails", {"mapRunArn": arn})
+        else:
+            arn, started_id = started["mapRunStartedEventDetails"]["mapRunArn"], started["id"]
+        # The token is keyed by the MapRunStarted event: one per attempt of the Map.
+        token = invoker.issue_task_token(self.name, started_id, 0, kind=CHILD)
+        inputs = [self._item_input(frame, value, ctx, index, item) for index, item in enumerate(items)]
+        variables = frame.variables
+        invoker.start_map_run(
+            arn, token=token, state=self.name, label=self.label or self.name,
+            definition=self.processor_definition(), inputs=inputs, max_concurrency=limit,
+            tolerated=tolerated,
+            tolerated_count=self.tolerated_count(raw_input, ctx, variables) if self.tolerated_count else 0,
+            tolerated_percentage=(self.tolerated_percentage(raw_input, ctx, variables)
+                                  if self.tolerated_percentage else 0.0))
+        while True:
+            run.check_alive()
+            answer = invoker.task_token_state(token).answer
+            if answer is not None:
+                invoker.close_task_token(token)
+                if answer.failed:
+                    frame.emit("MapRunFailed", "mapRunFailedEventDetails",
+                               {"error": answer.error or "", "cause": answer.cause or ""})
+                    raise StatesError(answer.cause, answer.error or "States.TaskFailed")
+                frame.emit("MapRunSucceeded")
+                frame.emit("MapStateSucceeded")
+                return json.loads(answer.output)
+            now = run.clock.now()
+            until = now + MAP_RUN_RECHECK
+            if run.deadline is not None:
+                until = min(until, run.deadline)
+            if run.park_after is not None:
+                # Should a sibling fail an enclosing Map or Parallel meanwhile, the children stop.
+                raise Parked(until, abandon=(lambda: invoker.stop_map_run(arn),))
+            invoker.wait_task_token(token, until, run.cancel)
 
     def _run_distributed(self, frame, value, items, limit, tolerated):
         run = frame.run
