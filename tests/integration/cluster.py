@@ -658,6 +658,20 @@ class Cluster:
             return db.execute("SELECT status FROM editor_execution WHERE id = ?",
                               [uuid.UUID(str(execution_id)).hex]).fetchone()[0]
 
+    def map_children(self, execution_id) -> list[tuple]:
+        """Returns (map_index, status, id, lease_owner) of each child execution of the Distributed
+        Map runs of an execution, in item order, read from the database itself (both modes)."""
+        query = ("SELECT c.map_index, c.status, c.id, c.lease_owner FROM editor_execution c "
+                 "JOIN editor_maprun r ON c.map_run_id = r.id WHERE r.execution_id = {} ORDER BY c.map_index")
+        if not self.embedded:
+            return [(i, s, str(pk), owner) for i, s, pk, owner in self.sql(query.format("%s"), [uuid.UUID(str(execution_id))])]
+        import sqlite3
+
+        path = self.data_dir / "flowbench.sqlite3"
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=20) as db:
+            rows = db.execute(query.format("?"), [uuid.UUID(str(execution_id)).hex]).fetchall()
+        return [(i, s, str(uuid.UUID(pk)), owner) for i, s, pk, owner in rows]
+
     @staticmethod
     def _admin_sql(statement: str) -> None:
         with psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", autocommit=True) as conn:

@@ -46,6 +46,13 @@ def definitions(arn: str) -> dict:
                      "ItemSelector": {"port.$": "$.port", "item.$": "$$.Map.Item.Value"},
                      "ItemProcessor": {"StartAt": "Call", "States": {"Call": {**task, "End": True}}}},
             "Done": {"Type": "Pass", "End": True}}},
+        # The same items as child executions of a Distributed Map (editor.services.map_runs).
+        "map_run": {"StartAt": "Each", "States": {
+            "Each": {"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 2, "Next": "Done",
+                     "ItemSelector": {"port.$": "$.port", "item.$": "$$.Map.Item.Value"},
+                     "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                                       "StartAt": "Call", "States": {"Call": {**task, "End": True}}}},
+            "Done": {"Type": "Pass", "End": True}}},
     }
 
 
@@ -77,7 +84,7 @@ def reached(client, execution_id: str, kind: str, gate: Gate) -> None:
     if kind == "wait":
         wait_until(lambda: "WaitStateEntered" in event_types(client, execution_id), 60, "the Wait to be entered")
     else:
-        gate.wait_for(1 if kind == "task" else 2)
+        gate.wait_for(1 if kind == "task" else 2)   # (a Map: its first two items call the function)
 
 
 def event_types(client, execution_id: str) -> list[str]:
@@ -106,16 +113,28 @@ def work_dirs_of(pid: int) -> set[str]:
     return held
 
 
-def stop_and_start_worker(cluster: Cluster, sig, gate: Gate, execution_id: str) -> set[str]:
-    """Stops the worker whose lease the execution is under (the lease names its process), then
-    starts it again; the other worker carries the execution on meanwhile. Returns the work
-    directories the stopped worker held."""
-    owner = wait_until(lambda: cluster.sql("SELECT lease_owner FROM editor_execution WHERE id = %s",
-                                           [execution_id])[0][0], 30, "the execution's lease owner")
+def stop_and_start_worker(cluster: Cluster, sig, gate: Gate, execution_id: str, kind: str) -> tuple[set, list]:
+    """Stops the worker whose lease the execution is under (the lease names its process; for a
+    Distributed Map, that of a child running an item), then starts it again; the other worker
+    carries the execution on meanwhile. Returns the work directories the stopped worker held and
+    the Map items whose children it ran."""
+    if kind == "map_run":
+        owner = wait_until(lambda: next((o for *_, o in cluster.map_children(execution_id) if o), None), 30,
+                           "a child's lease owner")
+    else:
+        owner = wait_until(lambda: cluster.sql("SELECT lease_owner FROM editor_execution WHERE id = %s",
+                                               [execution_id])[0][0], 30, "the execution's lease owner")
     pid = int(owner.split(":")[1])
     held = work_dirs_of(pid)
+    cut = children_run_by(cluster, execution_id, pid) if kind == "map_run" else []
     restart_worker(cluster, sig, gate, pid)
-    return held
+    return held, cut
+
+
+def children_run_by(server: Cluster, execution_id: str, pid: int) -> list[int]:
+    """The items of the execution's Distributed Map whose children process `pid` runs now."""
+    return [index for index, _, _, owner in server.map_children(execution_id)
+            if owner and owner.split(":")[1] == str(pid)]
 
 
 def restart_worker(cluster: Cluster, sig, gate: Gate, pid: int) -> None:
@@ -134,7 +153,7 @@ def restart_worker(cluster: Cluster, sig, gate: Gate, pid: int) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", ["wait", "task", "map"])
+@pytest.mark.parametrize("kind", ["wait", "task", "map", "map_run"])
 @pytest.mark.parametrize("sig", SIGNALS)
 @pytest.mark.parametrize("mode", ["embedded", "distributed"])
 def test_an_execution_survives_its_process_being_stopped(request, mode, sig, kind):
@@ -149,9 +168,10 @@ def test_an_execution_survives_its_process_being_stopped(request, mode, sig, kin
 
         if mode == "embedded":
             made = work_dirs_of(server.web.pid)
+            cut = children_run_by(server, execution, server.web.pid) if kind == "map_run" else []
             stop_and_start_web(server, SIGNALS[sig], gate)
         else:
-            made = stop_and_start_worker(server, SIGNALS[sig], gate, execution)
+            made, cut = stop_and_start_worker(server, SIGNALS[sig], gate, execution, kind)
         gate.open()
         if sig == "SIGKILL" and kind != "wait":
             # A killed process cannot remove them: the restarted one does, as it starts.
@@ -188,3 +208,16 @@ def test_an_execution_survives_its_process_being_stopped(request, mode, sig, kin
         started = [e["mapIterationStartedEventDetails"]["index"] for e in events if e["type"] == "MapIterationStarted"]
         assert sorted(started) == [0, 1, 2, 3]
         assert len(invocations) == (6 if sig == "SIGKILL" else 4), invocations
+    if kind == "map_run":
+        assert json.loads(described["output"]) == [{"item": i, "answered": True} for i in (1, 2, 3, 4)]
+        # One child per item, none started twice; the parent's history holds the Map Run only.
+        children = server.map_children(execution)
+        assert [(index, status) for index, status, *_ in children] == [(i, "SUCCEEDED") for i in range(4)]
+        assert "MapIterationStarted" not in [e["type"] for e in events]
+        calls = [call for _, _, child, _ in children
+                 for call in client.ok("GET", f"/api/executions/{child}/invocations")["invocations"]]
+        assert all(call["status"] != "running" for call in calls), calls
+        # The children the stopped process ran (at least one) called their function again only
+        # when it was killed: on SIGTERM their calls answered within the grace.
+        assert cut, "the stopped process ran a child of the Map"
+        assert len(calls) == 4 + (len(cut) if sig == "SIGKILL" else 0), (cut, calls)
