@@ -474,7 +474,9 @@ class Execution(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["machine", "name"], name="execution_name_unique"),
                        models.UniqueConstraint(fields=["map_run", "map_index"], name="map_run_item_unique")]
-        indexes = [models.Index(fields=["status", "lease_until"], name="execution_lease_due")]
+        indexes = [models.Index(fields=["status", "lease_until"], name="execution_lease_due"),
+                   # A Map Run's children by status: counted at every child's end (map_runs.advance).
+                   models.Index(fields=["map_run", "status"], name="execution_map_run_status")]
         ordering = ["-started_at"]
 
 
