@@ -83,9 +83,15 @@ PYTHON = sys.executable
 PEER_TRANSITIONS_PER_SECOND = 1500
 PEER_TEXT = ("AWS Step Functions Standard, default account quota (StateTransition refill rate, "
              "us-east-1/us-west-2/eu-west-1; 500/s elsewhere)")
+# The items of the Map workloads: each runs W5's machine once.
+MAP_ITEMS = 20
 WORKLOADS = {
     "W4": "engine-bound: a Parallel of 10 x 20 Pass states, 201 transitions",
     "W5": "invoke-bound: a Choice + 4 Task states, each a real function invocation, 5 transitions",
+    "M5": f"W5 as an inline Map of {MAP_ITEMS} items: the items run on the threads of the parent's process, "
+          f"{1 + 5 * MAP_ITEMS} transitions",
+    "D5": f"W5 as a Distributed Map of {MAP_ITEMS} items: each item a child execution, dispatched to any "
+          f"worker, {1 + 5 * MAP_ITEMS} transitions (the parent's and its children's)",
 }
 TASK_FUNCTION = "youth-training"
 GATE_SECONDS = 2
@@ -168,7 +174,22 @@ def load_workloads() -> dict[str, dict]:
     paths = sorted(WORKLOADS_DIR.glob("w*.json"))
     if not paths:
         raise BenchmarkError(f"no workloads in {WORKLOADS_DIR}: the shared folder must sit beside the repository")
-    return {path.stem.upper(): json.loads(path.read_text(encoding="utf-8")) for path in paths}
+    found = {path.stem.upper(): json.loads(path.read_text(encoding="utf-8")) for path in paths}
+    return found | map_workloads(found["W5"])
+
+
+def map_workloads(w5: dict) -> dict[str, dict]:
+    """Returns M5 and D5: W5's machine as the processor of an inline and of a Distributed Map over
+    MAP_ITEMS players, the same work either way."""
+    processor = {"StartAt": w5["definition"]["StartAt"], "States": w5["definition"]["States"]}
+    found = {}
+    for name, config in (("M5", {}), ("D5", {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}})):
+        found[name] = {
+            "definition": {"StartAt": "Players", "States": {"Players": {
+                "Type": "Map", "ItemsPath": "$.players", "End": True, "ItemProcessor": {**config, **processor}}}},
+            "task_handler": w5["task_handler"], "input": {"players": [w5["input"]] * MAP_ITEMS},
+            "expected_output": [w5["expected_output"]] * MAP_ITEMS, "transitions": 1 + 5 * MAP_ITEMS}
+    return found
 
 
 def watched_definition(events: int) -> dict:
@@ -331,7 +352,11 @@ def _batch(user, machine, name: str, workload: dict, count: int, timeout: float)
         time.sleep(0.05)
     rows = Execution.objects.filter(pk__in=ids)
     expected = workload["expected_output"]
+    # A Distributed Map's children made the items' transitions: counted with their parent's.
+    children = dict(Execution.objects.filter(map_run__execution_id__in=ids).values_list("map_run__execution_id")
+                    .annotate(transitions=Sum("transitions")).order_by())
     for row in rows.only("status", "output", "error", "cause", "transitions"):
+        row.transitions += children.get(row.pk, 0)
         if row.status != "SUCCEEDED":
             return Throughput(name, count, error=f"an execution {row.status}: {row.error}: {(row.cause or '')[:200]}")
         if json.loads(row.output) != expected:
@@ -341,7 +366,8 @@ def _batch(user, machine, name: str, workload: dict, count: int, timeout: float)
                                                  f"not {workload['transitions']}")
     span = rows.aggregate(first=Min("started_at"), last=Max("stopped_at"), transitions=Sum("transitions"))
     events = ExecutionEvent.objects.filter(execution_id__in=ids).count()
-    return Throughput(name, count, (span["last"] - span["first"]).total_seconds(), span["transitions"], events)
+    return Throughput(name, count, (span["last"] - span["first"]).total_seconds(),
+                      span["transitions"] + sum(children.values()), events)
 
 
 def run_driver(env: dict, job: dict, on_timing=None) -> tuple[dict, list[Throughput]]:
@@ -933,7 +959,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each timed batch (sized by the warm-up)")
     parser.add_argument("--workers", default="1,2", help="worker counts of the distributed rows")
     parser.add_argument("--only", choices=("embedded", "distributed"), help="one mode only")
-    parser.add_argument("--workloads", default=",".join(WORKLOADS), help="which of W4,W5 to time")
+    parser.add_argument("--workloads", default=",".join(WORKLOADS), help="which of W4,W5,M5,D5 to time")
     parser.add_argument("--watchers", type=int, default=50, help="WebSocket clients watching one execution")
     parser.add_argument("--events", type=int, default=200, help="Pass states of the watched execution")
     parser.add_argument("--profile", action="store_true",
