@@ -86,7 +86,7 @@ def policy_validate(request):
 # -- state machines ---------------------------------------------------------------------------
 
 def _last_execution(machine: StateMachine):
-    last = machine.executions.order_by("-started_at").first()
+    last = machine.executions.filter(map_run__isnull=True).order_by("-started_at").first()
     return None if last is None else {"id": str(last.id), "status": last.status, "started_at": _iso(last.started_at)}
 
 
@@ -218,7 +218,8 @@ def machine_executions(request, name):
         execution = runs.start_execution(request.user, machine, data.get("input"), name=data.get("name"),
                                          version=data.get("version"))
         return JsonResponse(execution_json(execution), status=201)
-    found = machine.executions.select_related("version")
+    # A Distributed Map's children are listed on their Map Run's page only, as AWS lists them.
+    found = machine.executions.filter(map_run__isnull=True).select_related("version")
     status = request.GET.get("status")
     if status:
         if status not in STATUSES:

@@ -1,5 +1,6 @@
 """The JSON API of task tokens and nested executions, for the execution page: the tokens an
-execution waits on, the executions it started or was started by, and the answers (the same
+execution waits on, the executions it started or was started by (a Distributed Map's children
+only through their Map Run: a run may have thousands), and the answers (the same
 editor.services.task_answers that SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat call)."""
 
 from __future__ import annotations
@@ -7,10 +8,11 @@ from __future__ import annotations
 from django.http import JsonResponse
 
 from editor.api import api, read_json
+from editor.api_map_runs import map_run_summary
 from editor.errors import ApiError
 from editor.models import Execution, TaskToken
 from editor.services import executions as runs
-from editor.services import task_answers, task_tokens
+from editor.services import map_runs, task_answers, task_tokens
 
 
 def _iso(value):
@@ -28,15 +30,29 @@ def _link(execution: Execution) -> dict:
             "status": execution.status}
 
 
+def _parent_json(execution: Execution) -> dict | None:
+    """The execution that started this one, with the state that did; a Map Run's child also names
+    its run and its item's index."""
+    parent = execution.parent
+    if parent is None:
+        return None
+    run = execution.map_run
+    return {**_link(parent), "state": execution.parent_state,
+            "mapRun": None if run is None else {"id": str(run.id), "label": run.label, "index": execution.map_index}}
+
+
 def callbacks_json(execution: Execution) -> dict:
     """Returns what the execution page shows of an execution's callbacks: the tokens it waits on,
-    the execution that started it (with the Task that did) and those it started."""
-    parent = execution.parent
-    children = execution.children.select_related("machine").order_by("started_at")
+    the execution that started it (with the Task that did), those its Tasks started and its
+    Distributed Maps' runs (with their counts, in place of their children)."""
+    children = execution.children.filter(map_run__isnull=True).select_related("machine").order_by("started_at")
+    runs = list(execution.map_runs.order_by("started_at"))
+    counts = map_runs.item_counts(runs)
     return {
         "waiting": [token_json(t) for t in task_tokens.waiting(execution)],
-        "parent": {**_link(parent), "state": execution.parent_state} if parent is not None else None,
+        "parent": _parent_json(execution),
         "children": [{**_link(child), "state": child.parent_state} for child in children],
+        "mapRuns": [map_run_summary(run, counts[run.pk]) for run in runs],
     }
 
 

@@ -3,9 +3,9 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path, re_path
 
-from editor import (api, api_buckets, api_http_apis, api_keys, api_layers, api_machines, api_samples, api_schedules,
-                    api_tasks, api_triggers, api_websockets, views, views_chat, views_lambda, views_machines,
-                    views_operations, views_samples)
+from editor import (api, api_buckets, api_http_apis, api_keys, api_layers, api_machines, api_map_runs, api_samples,
+                    api_schedules, api_tasks, api_triggers, api_websockets, views, views_chat, views_lambda,
+                    views_machines, views_operations, views_samples)
 
 api_patterns = [
     path("api/runtimes", api.runtimes, name="api-runtimes"),
@@ -49,6 +49,8 @@ api_patterns = [
     path("api/executions/<str:execution_id>/invocations", api_machines.execution_invocations,
          name="api-execution-invocations"),
     path("api/executions/<str:execution_id>/callbacks", api_tasks.execution_callbacks, name="api-execution-callbacks"),
+    path("api/executions/<str:execution_id>/map-runs/<str:map_run_id>", api_map_runs.map_run_detail,
+         name="api-map-run"),
     path("api/task-tokens/success", api_tasks.send_success, name="api-task-success"),
     path("api/task-tokens/failure", api_tasks.send_failure, name="api-task-failure"),
     path("api/task-tokens/heartbeat", api_tasks.send_heartbeat, name="api-task-heartbeat"),
@@ -105,6 +107,7 @@ urlpatterns = [
     path("state-machines/<str:name>/", views_machines.machine_page, name="machine"),
     path("state-machines/<str:name>/executions/", views_machines.execution_list, name="execution-list"),
     path("executions/<str:execution_id>/", views_machines.execution_page, name="execution"),
+    path("executions/<str:execution_id>/map-runs/<str:map_run_id>/", views_machines.map_run_page, name="map-run"),
     *api_patterns,
     # GetFunction's Code.Location: a signed link that downloads a version's zip, without sign-in.
     path("lambda/code/<str:token>", views_lambda.function_code_zip, name="lambda-code"),

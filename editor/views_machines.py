@@ -64,4 +64,12 @@ def execution_list(request, name):
 def execution_page(request, execution_id):
     execution = _owned("Execution", id=execution_id, machine__owner=request.user)
     return render(request, "editor/execution.html",
-                  {"page": "machines", "execution": execution, "machine": execution.machine})
+                  {"page": "machines", "execution": execution, "machine": execution.machine,
+                   "map_run": execution.map_run})
+
+
+def map_run_page(request, execution_id, map_run_id):
+    """A Distributed Map's run (the console's Map Run page): its figures and its children."""
+    run = _owned("MapRun", id=map_run_id, execution_id=execution_id, execution__machine__owner=request.user)
+    return render(request, "editor/map_run.html",
+                  {"page": "machines", "run": run, "execution": run.execution, "machine": run.execution.machine})

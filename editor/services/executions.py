@@ -189,8 +189,11 @@ def events_after(execution: Execution, after: int = 0, limit: int | None = None)
 
 
 def recent_inputs(machine: StateMachine, count: int = 5) -> list[str]:
+    """Returns the last `count` different inputs the machine was started with (a Distributed Map's
+    children, started with its items, are not starts of the machine)."""
     seen, found = set(), []
-    for text in machine.executions.order_by("-started_at").values_list("input", flat=True)[:200]:
+    for text in (machine.executions.filter(map_run__isnull=True).order_by("-started_at")
+                 .values_list("input", flat=True)[:200]):
         if text not in seen:
             seen.add(text)
             found.append(text)

@@ -15,6 +15,13 @@ to whichever worker takes it; it runs the Map's item processor, see runs.compile
     stop(arn)                              the Map was abandoned (a sibling failed it): its run
                                            and children stop
 
+What the console shows of a run (its Map Run page, the parent's links to it):
+
+    get_run(user, execution_id, run_id)    the person's run of that execution, else a 404 ApiError
+    item_counts(runs)                      each run's items by how far they got (DescribeMapRun's
+                                           itemCounts)
+    children_page(run, status, page)       one page of its children, in item order
+
 Nothing is started twice: a child is unique per (run, item index), and a run advances under its
 row's lock. Nothing is lost: should a process die between a child's end and the advance that
 follows it, the parked parent looks again within runtime.asl.states.map.MAP_RUN_RECHECK, and its
@@ -31,11 +38,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from editor.errors import ApiError
+from editor.errors import ApiError, not_found
 from editor.models import Execution, MapRun
 from editor.services import executor, leases, task_answers
 
-__all__ = ["start", "advance", "stop", "execution_ended", "run_id_of", "FAILED_CHILD"]
+__all__ = ["start", "advance", "stop", "execution_ended", "run_id_of", "get_run", "item_counts", "children_page",
+           "FAILED_CHILD", "PAGE_SIZE"]
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +51,12 @@ log = logging.getLogger(__name__)
 FAILED_CHILD = (Execution.Status.FAILED, Execution.Status.TIMED_OUT, Execution.Status.ABORTED)
 # A run whose children exceed what it tolerates fails with this, as AWS's does.
 EXCEEDED = ("States.ExceedToleratedFailureThreshold", "The specified tolerated failure threshold was exceeded")
+# The children a page of the console lists: a run may have thousands.
+PAGE_SIZE = 100
+# Where a child's status counts in item_counts.
+_COUNTED = {Execution.Status.RUNNING: "running", Execution.Status.SUCCEEDED: "succeeded",
+            Execution.Status.FAILED: "failed", Execution.Status.TIMED_OUT: "timed_out",
+            Execution.Status.ABORTED: "aborted"}
 
 def run_id_of(arn: str) -> uuid.UUID | None:
     """Returns the id a Map Run's ARN ends in (…:mapRun:MACHINE/LABEL:ID), or None."""
@@ -190,3 +204,41 @@ def execution_ended(sender, execution: Execution, **kwargs) -> None:
                           execution.pk)
     if execution.status != Execution.Status.SUCCEEDED:
         _abort(MapRun.objects.filter(execution_id=execution.pk, status=MapRun.Status.RUNNING))
+
+
+def get_run(user, execution_id, run_id) -> MapRun:
+    """Returns `user`'s Map Run `run_id` of the execution `execution_id`; another person's run, or
+    an id that is no UUID, is the same 404 as a run that does not exist."""
+    try:
+        execution_id, run_id = uuid.UUID(str(execution_id)), uuid.UUID(str(run_id))
+    except ValueError:
+        raise not_found("Map Run") from None
+    run = (MapRun.objects.select_related("execution", "execution__machine")
+           .filter(pk=run_id, execution_id=execution_id, execution__machine__owner=user).first())
+    if run is None:
+        raise not_found("Map Run")
+    return run
+
+
+def item_counts(runs) -> dict:
+    """Returns {run id: counts} for `runs`, counts as DescribeMapRun's itemCounts: pending (no
+    child started yet; a run that ended early leaves them so), running, succeeded, failed,
+    timed_out, aborted and total. One query for all the runs."""
+    found = {run.pk: {"pending": run.item_count, **{key: 0 for key in _COUNTED.values()}, "total": run.item_count}
+             for run in runs}
+    rows = (Execution.objects.filter(map_run_id__in=list(found)).values_list("map_run_id", "status")
+            .annotate(n=Count("id")).order_by())
+    for run_id, status, n in rows:
+        found[run_id][_COUNTED[status]] += n
+        found[run_id]["pending"] -= n
+    return found
+
+
+def children_page(run: MapRun, status: str | None = None, page: int = 1) -> tuple[list[Execution], int]:
+    """Returns the run's children on page `page` (1 is the first; PAGE_SIZE each) in item order,
+    only those with `status` when given, and how many children match in all."""
+    found = run.children.all()
+    if status:
+        found = found.filter(status=status)
+    start = (page - 1) * PAGE_SIZE
+    return list(found.order_by("map_index")[start:start + PAGE_SIZE]), found.count()

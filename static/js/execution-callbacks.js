@@ -1,39 +1,84 @@
 // The execution page's callbacks: the Tasks waiting on a task token (the token, and forms to send
 // the task's success with an output JSON, or its failure with an error and a cause), the execution
-// that started this one ("Started by") and the executions its Tasks started (shown in the panel of
-// the Task that started them). Answers go through the studio's JSON API, which calls the same
-// service as the AWS API's SendTaskSuccess / SendTaskFailure.
+// that started this one ("Started by"; for a Distributed Map's child, its Map Run too), the
+// executions its Tasks started (shown in the panel of the Task that started them) and its
+// Distributed Maps' runs, each a link to its Map Run page with its counts (a run's children are
+// listed there only: there may be thousands). While a run is RUNNING and the page is visible, the
+// counts are read again every RUN_POLL_MS. Answers go through the studio's JSON API, which calls
+// the same service as the AWS API's SendTaskSuccess / SendTaskFailure.
 import { api, el } from "./api.js";
+import { itemCountsText, mapRunPath, statusWord, STATUS_LABELS } from "./ui.js";
+
+const RUN_POLL_MS = 2000;
 
 export class Callbacks {
-  constructor(box, executionId, onAnswered) {
+  constructor(box, executionId, { onAnswered, onLoaded } = {}) {
     this.box = box;
+    this.executionId = executionId;
     this.path = `/api/executions/${executionId}/callbacks`;
     this.onAnswered = onAnswered;
-    this.data = { waiting: [], parent: null, children: [] };
+    this.onLoaded = onLoaded;
+    this.data = { waiting: [], parent: null, children: [], mapRuns: [] };
     this.drafts = new Map();   // what the user typed, per token, kept across refreshes
     this.loading = null;
+    this.timer = null;
+    document.addEventListener("visibilitychange", () => this.poll());
   }
 
   // Reads the callbacks again (coalescing calls made while a read is under way).
   async load() {
     if (this.loading) { this.again = true; return this.loading; }
-    this.loading = api("GET", this.path).then((data) => { this.data = data; this.render(); })
+    this.loading = api("GET", this.path).then((data) => { this.data = data; this.render(); this.onLoaded?.(); })
       .catch(() => { /* the page goes on without them */ })
       .finally(() => {
         this.loading = null;
-        if (this.again) { this.again = false; this.load(); }
+        if (this.again) { this.again = false; this.load(); } else this.poll();
       });
     return this.loading;
   }
 
+  // Reads again in a while if a Map Run is still going and the page is seen; else not.
+  poll() {
+    clearTimeout(this.timer);
+    if (document.visibilityState === "visible" && this.data.mapRuns.some((r) => r.status === "RUNNING")) {
+      this.timer = setTimeout(() => this.load(), RUN_POLL_MS);
+    }
+  }
+
+  // The run whose ARN ends in `id`, as last read, or undefined.
+  mapRun(id) {
+    return this.data.mapRuns.find((r) => r.id === id);
+  }
+
+  // A link to a Map Run's page, named as the console names it.
+  runLink(id, label) {
+    return el("a", { class: "map-run-link", href: mapRunPath(this.executionId, id), text: `Map Run ${label}` });
+  }
+
+  runItem(run) {
+    return el("li", { "data-map-run": run.id }, this.runLink(run.id, run.label),
+      el("span", { class: "muted", text: ` state ${run.state} · ` }),
+      el("span", { class: `xstatus small ${statusWord(run.status)}`, text: STATUS_LABELS[run.status] ?? run.status }),
+      el("span", { class: "muted run-counts", text: ` ${itemCountsText(run.counts)}` }));
+  }
+
   render() {
-    const { waiting, parent } = this.data;
+    const { waiting, parent, mapRuns } = this.data;
     const parts = [];
-    if (parent) {
-      parts.push(el("p", { class: "started-by" }, "Started by ",
-        el("a", { href: `/executions/${parent.id}/`, text: parent.name }),
+    if (parent?.mapRun) {
+      const run = parent.mapRun;
+      parts.push(el("p", { class: "started-by" }, `Item ${run.index} of `,
+        el("a", { class: "map-run-link", href: mapRunPath(parent.id, run.id), text: `Map Run ${run.label}` }),
+        " of ", el("a", { class: "parent-link", href: `/executions/${parent.id}/`, text: parent.name }),
         el("span", { class: "muted", text: ` (${parent.machine}, state ${parent.state || "?"})` })));
+    } else if (parent) {
+      parts.push(el("p", { class: "started-by" }, "Started by ",
+        el("a", { class: "parent-link", href: `/executions/${parent.id}/`, text: parent.name }),
+        el("span", { class: "muted", text: ` (${parent.machine}, state ${parent.state || "?"})` })));
+    }
+    if (mapRuns.length) {
+      parts.push(el("div", { class: "map-run-summary" }, el("h3", { class: "first", text: "Map Runs" }),
+        el("ul", { class: "map-runs" }, ...mapRuns.map((run) => this.runItem(run)))));
     }
     for (const task of waiting) parts.push(this.form(task));
     this.box.hidden = parts.length === 0;
@@ -41,15 +86,20 @@ export class Callbacks {
     this.box.dataset.waiting = String(waiting.length);
   }
 
-  // The executions the Task named `state` started, for its panel in the state detail.
+  // The executions the Task named `state` started, or the runs of the Map named `state`, for its
+  // panel in the state detail.
   panelFor(state) {
     const started = this.data.children.filter((c) => c.state === state);
-    if (!started.length) return null;
-    return el("div", { class: "children" }, el("h4", { text: "Started executions" }),
-      el("ul", {}, ...started.map((c) => el("li", {},
+    const runs = this.data.mapRuns.filter((r) => r.state === state);
+    if (!started.length && !runs.length) return null;
+    return el("div", { class: "children" },
+      started.length ? el("h4", { text: "Started executions" }) : null,
+      started.length ? el("ul", {}, ...started.map((c) => el("li", {},
         el("a", { href: `/executions/${c.id}/`, text: c.name }),
         el("span", { class: "muted", text: ` ${c.machine} · ` }),
-        el("span", { class: `pill ${c.status.toLowerCase()}`, text: c.status.toLowerCase() })))));
+        el("span", { class: `pill ${c.status.toLowerCase()}`, text: c.status.toLowerCase() })))) : null,
+      runs.length ? el("h4", { text: "Map Runs" }) : null,
+      runs.length ? el("ul", { class: "map-runs" }, ...runs.map((run) => this.runItem(run))) : null);
   }
 
   form(task) {

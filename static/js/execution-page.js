@@ -6,7 +6,7 @@ import { renderGraph, STATUSES } from "./graph-view.js";
 import { pointersByName } from "./asl-model.js";
 import { History, detailsOf } from "./execution-history.js";
 import { Callbacks } from "./execution-callbacks.js";
-import { download, fmtDuration, statusWord, STATUS_LABELS } from "./ui.js";
+import { download, fmtDuration, itemCountsText, mapRunPath, statusWord, STATUS_LABELS } from "./ui.js";
 
 const root = document.getElementById("execution-app");
 const ID = root.dataset.id;
@@ -20,8 +20,12 @@ let selected = null;
 let invocations = [];
 let iteration = "";
 const expanded = new Set();
-// The tasks waiting on a token (with forms to answer them), "Started by" and started executions.
-const callbacks = new Callbacks($("callbacks"), ID, () => { if (selected) renderDetail(); });
+// The tasks waiting on a token (with forms to answer them), "Started by", started executions and
+// Map Runs (whose counts the history's MapRunStarted rows show as well).
+const callbacks = new Callbacks($("callbacks"), ID, {
+  onAnswered: () => { if (selected) renderDetail(); },
+  onLoaded: () => { renderRunCounts(); if (selected && history) renderDetail(); },
+});
 
 // ---- header ---------------------------------------------------------------------------------
 function renderHeader() {
@@ -155,6 +159,23 @@ function resourceOf(event) {
   const d = detailsOf(event);
   return d.resource ?? d.resourceType ?? "";
 }
+// A MapRunStarted event's cell: a link to its Map Run's page (…:mapRun:MACHINE/LABEL:ID), and the
+// run's counts once the callbacks are read (renderRunCounts).
+function resourceCell(event) {
+  const arn = event.type === "MapRunStarted" ? detailsOf(event).mapRunArn : null;
+  if (!arn) return el("td", { class: "mono small-text", text: resourceOf(event) });
+  const id = arn.slice(arn.lastIndexOf(":") + 1);
+  const label = arn.slice(arn.lastIndexOf("/") + 1, arn.lastIndexOf(":"));
+  return el("td", { class: "small-text" },
+    el("a", { class: "map-run-link", href: mapRunPath(ID, id), text: `Map Run ${label}`, onclick: (ev) => ev.stopPropagation() }),
+    el("span", { class: "muted run-counts", "data-map-run": id }));
+}
+function renderRunCounts() {
+  document.querySelectorAll("#events .run-counts[data-map-run]").forEach((span) => {
+    const run = callbacks.mapRun(span.dataset.mapRun);
+    span.textContent = run ? ` · ${itemCountsText(run.counts)}` : "";
+  });
+}
 
 let renderedEvents = 0;
 function renderEvents() {
@@ -173,13 +194,14 @@ function renderEvents() {
       onclick: () => { if (expanded.has(e.id)) expanded.delete(e.id); else expanded.add(e.id); renderEvents(); } },
       el("td", { class: "mono", text: String(e.id) }), el("td", {}, el("span", { class: "caret", text: expanded.has(e.id) ? "▾ " : "▸ " }), e.type),
       el("td", {}, stepOf(e) ? el("a", { href: "#", text: stepOf(e), onclick: (ev) => { ev.preventDefault(); ev.stopPropagation(); const p = history.runFor(e)?.pointer ?? pointersByName(execution.definition).get(stepOf(e)); if (p) selectState(p); } }) : ""),
-      el("td", { class: "mono small-text", text: resourceOf(e) }),
+      resourceCell(e),
       el("td", { class: "mono", text: history.start !== null ? `${Math.max(0, e.at - history.start)} ms` : "" }),
       el("td", { class: "mono small-text", text: e.timestamp }));
     if (!expanded.has(e.id)) return [row];
     const details = Object.fromEntries(Object.entries(detailsOf(e)).map(([k, v]) => [k, typeof v === "string" && /^(input|output|cause|parameters)$/.test(k) ? tryParse(v) : v]));
     return [row, el("tr", { class: "details" }, el("td", { colspan: 6 }, el("pre", { class: "output small", text: JSON.stringify(details, null, 2) })))];
   }));
+  renderRunCounts();
   $("event-count").textContent = `${shown.length} of ${history.events.length} events`;
   renderedEvents = history.events.length;
   root.dataset.events = String(history.events.length);
@@ -261,7 +283,8 @@ function connect() {
     if (data.type === "events") {
       if (history.add(data.events)) scheduleRender();
       // A task submitted, answered or timed out; an execution started: the callbacks changed.
-      if (data.events.some((e) => /^Task(Submitted|Succeeded|Failed|TimedOut)$/.test(e.type))) callbacks.load();
+      // A Map Run started or ended: so did the runs' list.
+      if (data.events.some((e) => /^(Task(Submitted|Succeeded|Failed|TimedOut)|MapRun(Started|Succeeded|Failed))$/.test(e.type))) callbacks.load();
     } else if (data.type === "execution") {
       const wasRunning = execution.status === "RUNNING";
       execution = { ...execution, ...data.execution };
@@ -316,7 +339,6 @@ async function start() {
   if (execution.status === "RUNNING") connect();
   loadInvocations();
   await callbacks.load();
-  if (selected) renderDetail();
   root.dataset.ready = "true";
 }
 start().catch((error) => { $("execution-error").hidden = false; $("execution-error").textContent = error.message; });

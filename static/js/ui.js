@@ -36,3 +36,15 @@ export const STATUS_LABELS = {
   RUNNING: "Running", SUCCEEDED: "Succeeded", FAILED: "Failed", TIMED_OUT: "Timed out", ABORTED: "Aborted",
   PENDING_REDRIVE: "Pending redrive",
 };
+
+/** Returns the path of the Map Run page of execution `executionId`'s run `runId`. */
+export function mapRunPath(executionId, runId) {
+  return `/executions/${executionId}/map-runs/${runId}/`;
+}
+
+/** Returns a Map Run's item counts in a few words: "4 of 5 succeeded · 1 failed" (no zeros). */
+export function itemCountsText(counts) {
+  const others = [["running", "running"], ["pending", "pending"], ["failed", "failed"], ["timed_out", "timed out"],
+    ["aborted", "aborted"]].filter(([key]) => counts[key]).map(([key, word]) => `${counts[key]} ${word}`);
+  return [`${counts.succeeded} of ${counts.total} succeeded`, ...others].join(" · ");
+}

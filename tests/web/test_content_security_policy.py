@@ -33,7 +33,8 @@ class ContentSecurityPolicyTests(LiveWebTestCase):
 
     def pages(self):
         """Yields the path of every named page of the studio (the URL table, not the API)."""
-        values = {"name": "hello", "execution_id": self.execution, "token": "not-a-real-link"}
+        values = {"name": "hello", "execution_id": self.execution, "token": "not-a-real-link",
+                  "map_run_id": "00000000-0000-0000-0000-000000000000"}
         for pattern in urlpatterns:
             if pattern.name is None or pattern.name.startswith("api") or pattern.name == "logout":
                 continue
