@@ -14,6 +14,8 @@ to whichever worker takes it; it runs the Map's item processor, see runs.compile
                                            by succeeding stops its runs
     stop(arn)                              the Map was abandoned (a sibling failed it): its run
                                            and children stop
+    update(run_id, max_concurrency=...)    UpdateMapRun: a running run's limit and tolerance
+                                           changed, then advanced under them
 
 What the console shows of a run (its Map Run page, the parent's links to it):
 
@@ -42,8 +44,8 @@ from editor.errors import ApiError, not_found
 from editor.models import Execution, MapRun
 from editor.services import executor, leases, task_answers
 
-__all__ = ["start", "advance", "stop", "execution_ended", "run_id_of", "get_run", "item_counts", "children_page",
-           "FAILED_CHILD", "PAGE_SIZE"]
+__all__ = ["start", "advance", "stop", "update", "execution_ended", "run_id_of", "get_run", "item_counts",
+           "children_page", "FAILED_CHILD", "PAGE_SIZE"]
 
 log = logging.getLogger(__name__)
 
@@ -191,6 +193,32 @@ def _abort(runs) -> None:
             run.save(update_fields=["status", "stopped_at"])
             running = list(run.children.filter(status=Execution.Status.RUNNING).values_list("pk", flat=True))
         _stop_children(running)
+
+
+def update(run_id, *, max_concurrency: int | None = None, tolerated_count: int | None = None,
+           tolerated_percentage: float | None = None) -> None:
+    """Changes a running run's MaxConcurrency and tolerated failures (None leaves a setting as it
+    is), then advances it: a higher limit starts more children at once, a tolerance now below the
+    failures so far fails the run. Raises ApiError MapRunEnded for a run that has ended (AWS
+    updates only a Map Run in progress)."""
+    with transaction.atomic():
+        run = MapRun.objects.select_for_update().filter(pk=run_id).first()
+        if run is None:
+            raise not_found("Map Run")
+        if run.status != MapRun.Status.RUNNING:
+            raise ApiError("MapRunEnded", f"The Map Run has ended ({run.status}): only a running one can be updated.")
+        if max_concurrency is not None:
+            run.max_concurrency = max_concurrency
+        if tolerated_count is not None:
+            run.tolerated_failure_count = tolerated_count
+        if tolerated_percentage is not None:
+            run.tolerated_failure_percentage = tolerated_percentage
+        # As the Map state counts it: the larger of the count and the percentage of the items.
+        run.tolerated_failures = max(run.tolerated_failure_count,
+                                     int(run.item_count * run.tolerated_failure_percentage / 100))
+        run.save(update_fields=["max_concurrency", "tolerated_failure_count", "tolerated_failure_percentage",
+                                "tolerated_failures"])
+    advance(run_id)
 
 
 def execution_ended(sender, execution: Execution, **kwargs) -> None:

@@ -4,6 +4,7 @@ per module; the provider is their sum.
 
     machines.py     state machines, versions, aliases, validation, tags
     executions.py   starting, describing, listing, stopping and redriving executions; history
+    map_runs.py     Distributed Maps' runs: DescribeMapRun / ListMapRuns / UpdateMapRun
     tasks.py        task tokens: SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat
     test_state.py   TestState: one state run on its own
 """
@@ -13,11 +14,13 @@ from __future__ import annotations
 from editor.aws.providers.base import Provider
 from editor.aws.providers.stepfunctions.executions import ExecutionOperations
 from editor.aws.providers.stepfunctions.machines import MachineOperations
+from editor.aws.providers.stepfunctions.map_runs import MapRunOperations
 from editor.aws.providers.stepfunctions.tasks import TaskOperations
 from editor.aws.providers.stepfunctions.test_state import TestStateOperations
 
 
-class StepFunctionsProvider(MachineOperations, ExecutionOperations, TaskOperations, TestStateOperations, Provider):
+class StepFunctionsProvider(MachineOperations, ExecutionOperations, MapRunOperations, TaskOperations,
+                            TestStateOperations, Provider):
     # What editor.services refuses, as Step Functions words it (every Step Functions error is a 400).
     API_ERRORS = {
         "InvalidName": ("InvalidName", 400),

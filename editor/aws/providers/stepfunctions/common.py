@@ -1,12 +1,14 @@
 """What the Step Functions operations share: the ARNs as AWS shapes them, finding the caller's
-state machines, versions, aliases and executions from an ARN (another account's are never found,
-whatever the ARN says), and nextToken pages.
+state machines, versions, aliases, executions and Map Runs from an ARN (another account's are never
+found, whatever the ARN says), and nextToken pages.
 
     arn:aws:states:REGION:ACCOUNT:stateMachine:NAME            a state machine
     arn:aws:states:REGION:ACCOUNT:stateMachine:NAME:3          its version 3
     arn:aws:states:REGION:ACCOUNT:stateMachine:NAME:prod       its alias prod
     arn:aws:states:REGION:ACCOUNT:execution:NAME:EXECUTION     a Standard execution
     arn:aws:states:REGION:ACCOUNT:express:NAME:EXECUTION:ID    an Express execution (ID: its id)
+    arn:aws:states:REGION:ACCOUNT:mapRun:NAME/LABEL:ID         a Distributed Map's run (ID: its id;
+                                                               LABEL: the Map's Label, else its name)
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ import uuid
 from dataclasses import dataclass
 from editor.aws.errors import AwsError
 from editor.aws.pagination import paginate
-from editor.models import Execution, StateMachine, StateMachineAlias, StateMachineVersion
+from editor.models import Execution, MapRun, StateMachine, StateMachineAlias, StateMachineVersion
 from editor.services.accounts import region
 from editor.services.machine_aliases import ALIAS_NAME
 from editor.services.machines import MACHINE_NAME
+from editor.services.map_runs import run_id_of
 
 DEFAULT_PAGE = 100
 
@@ -42,10 +45,15 @@ def no_execution(arn: str) -> AwsError:
     return error("ExecutionDoesNotExist", f"Execution Does Not Exist: '{arn}'")
 
 
+def no_resource(arn: str) -> AwsError:
+    return error("ResourceNotFound", f"Resource Not Found: '{arn}'", resourceName=arn)
+
+
 @dataclass(frozen=True)
 class Arn:
-    """A Step Functions ARN read into its parts: `kind` ("stateMachine", "execution", "express"),
-    the machine's name and what follows it (a version or alias; an execution's name and id)."""
+    """A Step Functions ARN read into its parts: `kind` ("stateMachine", "execution", "express",
+    "mapRun"), the machine's name and what follows it (a version or alias; an execution's name and
+    id; a Map Run's label and id)."""
 
     text: str
     region: str
@@ -63,6 +71,12 @@ def read_arn(text: str, kinds: tuple[str, ...]) -> Arn:
     kind = parts[5]
     if kind not in kinds:
         raise invalid_arn(text, f"Resource type not valid in this context: {kind}")
+    if kind == "mapRun":
+        # NAME/LABEL:ID, the label being the Map state's name when it has no Label: it may hold ':'.
+        machine, slash, label = ":".join(parts[6:-1]).partition("/")
+        if len(parts) < 8 or not slash:
+            raise invalid_arn(text)
+        return Arn(text, parts[3], parts[4], kind, machine, (label, parts[-1]))
     sizes = {"stateMachine": (7, 8), "execution": (8,), "express": (9,)}
     if len(parts) not in sizes.get(kind, ()):
         raise invalid_arn(text)
@@ -105,6 +119,11 @@ class StatesBase:
             return f"{self._prefix()}:express:{execution.machine.name}:{execution.name}:{execution.id}"
         return f"{self._prefix()}:execution:{execution.machine.name}:{execution.name}"
 
+    def map_run_arn(self, run: MapRun) -> str:
+        """Returns the run's ARN as its Map state wrote it in the parent's MapRunStarted (but for a
+        label the run stored cut to 40 characters: a long state name's, the Map having no Label)."""
+        return f"{self._prefix()}:mapRun:{run.execution.machine.name}/{run.label}:{run.pk}"
+
     # -- lookups --------------------------------------------------------------------------------
 
     def _ours(self, arn: Arn) -> bool:
@@ -132,11 +151,11 @@ class StatesBase:
         if qualifier.isdigit():
             version = machine.versions.filter(number=int(qualifier)).first()
             if version is None:
-                raise error("ResourceNotFound", f"Resource Not Found: '{text}'", resourceName=text)
+                raise no_resource(text)
             return machine, version, None
         alias = machine.aliases.filter(name=qualifier).first()
         if alias is None:
-            raise error("ResourceNotFound", f"Resource Not Found: '{text}'", resourceName=text)
+            raise no_resource(text)
         return machine, None, alias
 
     def machine(self, text: str, action: str) -> StateMachine:
@@ -161,6 +180,22 @@ class StatesBase:
         found = rows.first() if self._ours(arn) else None
         if found is None:
             raise no_execution(text)
+        self.authorize(action, text)
+        return found
+
+    def map_run(self, text: str, action: str) -> MapRun:
+        """Returns the caller's Map Run the ARN names, once `action` on it is authorized; raises
+        InvalidArn or ResourceNotFound. The run is found by its id under the machine the ARN names;
+        the label is not compared, as the stored one is cut to 40 characters where the history's
+        ARN carries a long state name whole."""
+        arn = read_arn(text, ("mapRun",))
+        run_id = run_id_of(text)
+        found = None
+        if run_id is not None and self._ours(arn):
+            found = MapRun.objects.select_related("execution__machine", "execution__version").filter(
+                pk=run_id, execution__machine__owner=self.owner, execution__machine__name=arn.machine).first()
+        if found is None:
+            raise no_resource(text)
         self.authorize(action, text)
         return found
 

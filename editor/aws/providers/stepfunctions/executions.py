@@ -1,4 +1,5 @@
 """Executions: start (asynchronous and Express's synchronous), describe, list, stop, redrive, history.
+A Distributed Map's children are executions too, listed under their Map Run only (as AWS lists them).
 
 editor.services.executions starts, stops and redrives them, as the studio's buttons do; the events
 are the ones the engine recorded, already in GetExecutionHistory's shapes.
@@ -132,7 +133,10 @@ class ExecutionOperations(StatesBase):
 
     def DescribeExecution(self, params: dict) -> dict:
         execution = self.execution(params["executionArn"], "states:DescribeExecution")
-        return {**self._describe(execution), **self._version_arns(execution), **self._redrive(execution)}
+        found = {**self._describe(execution), **self._version_arns(execution), **self._redrive(execution)}
+        if execution.map_run_id is not None:
+            found["mapRunArn"] = self.map_run_arn(execution.map_run)
+        return found
 
     def DescribeStateMachineForExecution(self, params: dict) -> dict:
         execution = self.execution(params["executionArn"], "states:DescribeStateMachineForExecution")
@@ -146,17 +150,23 @@ class ExecutionOperations(StatesBase):
                 "revisionId": revision(execution.machine, version.definition, version.role_id)}
 
     def ListExecutions(self, params: dict) -> dict:
+        """Lists a state machine's executions (a Distributed Map's children left out), or a Map
+        Run's children, which also say their run and their one item."""
+        if ("stateMachineArn" in params) == ("mapRunArn" in params):
+            raise error("ValidationException", "Either stateMachineArn or mapRunArn must be specified, not both.")
         if "mapRunArn" in params:
-            raise error("ResourceNotFound", f"Resource not found: '{params['mapRunArn']}'",
-                        resourceName=params["mapRunArn"])
-        if "stateMachineArn" not in params:
-            raise error("ValidationException", "Either stateMachineArn or mapRunArn must be specified.")
-        machine, version, alias = self.resolve(params["stateMachineArn"], "states:ListExecutions")
-        rows = Execution.objects.select_related("machine", "version").filter(machine=machine)
-        if alias is not None:
-            rows = rows.filter(qualifier=alias.name)
-        elif version is not None:
-            rows = rows.filter(version=version)
+            run = self.map_run(params["mapRunArn"], "states:ListExecutions")
+            rows = run.children.all()
+            child = {"mapRunArn": self.map_run_arn(run), "itemCount": 1}
+        else:
+            machine, version, alias = self.resolve(params["stateMachineArn"], "states:ListExecutions")
+            rows = Execution.objects.filter(machine=machine, map_run__isnull=True)
+            if alias is not None:
+                rows = rows.filter(qualifier=alias.name)
+            elif version is not None:
+                rows = rows.filter(version=version)
+            child = {}
+        rows = rows.select_related("machine", "version")
         if params.get("statusFilter"):
             rows = rows.filter(status=params["statusFilter"])
         redriven = params.get("redriveFilter")
@@ -167,9 +177,10 @@ class ExecutionOperations(StatesBase):
         found, token = page(rows, params, ("-started_at", "-id"))
         items = []
         for execution in found:
-            item = {"executionArn": self.execution_arn(execution), "stateMachineArn": self.machine_arn(machine),
-                    "name": execution.name, "status": execution.status, "startDate": execution.started_at,
-                    "stopDate": execution.stopped_at, **self._version_arns(execution)}
+            item = {"executionArn": self.execution_arn(execution),
+                    "stateMachineArn": self.machine_arn(execution.machine), "name": execution.name,
+                    "status": execution.status, "startDate": execution.started_at,
+                    "stopDate": execution.stopped_at, **self._version_arns(execution), **child}
             if execution.version.type != "EXPRESS":
                 item.update(redriveCount=execution.redrive_count, redriveDate=execution.redriven_at)
             items.append(item)
