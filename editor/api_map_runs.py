@@ -10,7 +10,7 @@ from django.http import JsonResponse
 from editor.api import api
 from editor.api_machines import STATUSES
 from editor.errors import ApiError
-from editor.models import ExecutionEvent, MapRun
+from editor.models import MapRun
 from editor.services import map_runs
 
 
@@ -22,19 +22,6 @@ def map_run_summary(run: MapRun, counts: dict) -> dict:
     """Returns what the parent execution's page shows of one of its runs (a link with its counts)."""
     return {"id": str(run.id), "label": run.label, "state": run.state_name, "status": run.status,
             "started_at": _iso(run.started_at), "stopped_at": _iso(run.stopped_at), "counts": counts}
-
-
-def _arn(run: MapRun) -> str | None:
-    """Returns the run's ARN as its parent's MapRunStarted event names it (stored before the run
-    is: the Map checkpoints it first). Not rebuilt from the run's fields: a Map without a Label is
-    labelled with its whole name there, of which the run keeps 40 characters."""
-    suffix = f":{run.pk}"
-    for details in (ExecutionEvent.objects.filter(execution_id=run.execution_id, type="MapRunStarted")
-                    .values_list("details", flat=True)):
-        arn = details.get("mapRunStartedEventDetails", {}).get("mapRunArn", "")
-        if arn.endswith(suffix):
-            return arn
-    return None
 
 
 def _child_json(child) -> dict:
@@ -63,7 +50,7 @@ def map_run_detail(request, execution_id, map_run_id):
     parent = run.execution
     return JsonResponse({
         **map_run_summary(run, map_runs.item_counts([run])[run.pk]),
-        "arn": _arn(run),
+        "arn": run.arn,
         "error": run.error, "cause": run.cause, "max_concurrency": run.max_concurrency,
         "tolerated_failure_count": run.tolerated_failure_count,
         "tolerated_failure_percentage": run.tolerated_failure_percentage,

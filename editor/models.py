@@ -493,9 +493,10 @@ class MapRun(models.Model):
         ABORTED = "ABORTED", "Aborted"
 
     id = models.UUIDField(primary_key=True)   # the last part of its ARN
+    arn = models.CharField(max_length=2048)    # as the parent's MapRunStarted names it
     execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="map_runs")
     state_name = models.CharField(max_length=80)
-    label = models.CharField(max_length=40)
+    label = models.CharField(max_length=80)   # the Map's Label (40 at most), else its state's name
     token = models.CharField(max_length=256, unique=True)
     # The item processor as a state machine definition (JSON), each child's definition.
     definition = models.TextField()

@@ -43,6 +43,7 @@ from django.utils import timezone
 from editor.errors import ApiError, not_found
 from editor.models import Execution, MapRun
 from editor.services import executor, leases, task_answers
+from runtime.asl.states.map import tolerated_failures
 
 __all__ = ["start", "advance", "stop", "update", "execution_ended", "run_id_of", "get_run", "item_counts",
            "children_page", "FAILED_CHILD", "PAGE_SIZE"]
@@ -51,6 +52,8 @@ log = logging.getLogger(__name__)
 
 # The ends of a child that count as a failed item.
 FAILED_CHILD = (Execution.Status.FAILED, Execution.Status.TIMED_OUT, Execution.Status.ABORTED)
+# The children a run without a MaxConcurrency of its own runs at once, as AWS's do.
+DEFAULT_CONCURRENCY = 10_000
 # A run whose children exceed what it tolerates fails with this, as AWS's does.
 EXCEEDED = ("States.ExceedToleratedFailureThreshold", "The specified tolerated failure threshold was exceeded")
 # The children a page of the console lists: a run may have thousands.
@@ -69,16 +72,16 @@ def run_id_of(arn: str) -> uuid.UUID | None:
 
 
 def start(parent: Execution, arn: str, *, token: str, state: str, label: str, definition: dict,
-          inputs: list, max_concurrency: int, tolerated: int, tolerated_count: int,
-          tolerated_percentage: float) -> MapRun:
+          inputs: list, max_concurrency: int, tolerated_count: int, tolerated_percentage: float) -> MapRun:
     """Stores the Map Run `arn` of `parent`'s Map state `state` (once: a resumed run asks again)
     and advances it."""
     run_id = run_id_of(arn)
     run, _ = MapRun.objects.get_or_create(id=run_id, defaults=dict(
-        execution=parent, state_name=state[:80], label=label[:40], token=token,
+        arn=arn, execution=parent, state_name=state[:80], label=label[:80], token=token,
         definition=json.dumps(definition, ensure_ascii=False),
         items=json.dumps(inputs, ensure_ascii=False), item_count=len(inputs),
-        max_concurrency=max(0, int(max_concurrency or 0)), tolerated_failures=max(0, int(tolerated)),
+        max_concurrency=max(0, int(max_concurrency or 0)),
+        tolerated_failures=tolerated_failures(tolerated_count, tolerated_percentage, len(inputs)),
         tolerated_failure_count=max(0, int(tolerated_count or 0)),
         tolerated_failure_percentage=float(tolerated_percentage or 0)))
     advance(run.pk)
@@ -110,9 +113,7 @@ def _advance(run_id) -> None:
         elif started - running == run.item_count:
             _end(run, MapRun.Status.SUCCEEDED, output=_outputs(run))
         else:
-            room = run.item_count - started
-            if run.max_concurrency:
-                room = min(room, run.max_concurrency - running)
+            room = min(run.item_count - started, (run.max_concurrency or DEFAULT_CONCURRENCY) - running)
             if room > 0:
                 _start_children(run, started, room)
     _stop_children(stopping)
@@ -213,9 +214,8 @@ def update(run_id, *, max_concurrency: int | None = None, tolerated_count: int |
             run.tolerated_failure_count = tolerated_count
         if tolerated_percentage is not None:
             run.tolerated_failure_percentage = tolerated_percentage
-        # As the Map state counts it: the larger of the count and the percentage of the items.
-        run.tolerated_failures = max(run.tolerated_failure_count,
-                                     int(run.item_count * run.tolerated_failure_percentage / 100))
+        run.tolerated_failures = tolerated_failures(run.tolerated_failure_count, run.tolerated_failure_percentage,
+                                                    run.item_count)
         run.save(update_fields=["max_concurrency", "tolerated_failure_count", "tolerated_failure_percentage",
                                 "tolerated_failures"])
     advance(run_id)

@@ -62,7 +62,7 @@ class MapRunDetailTests(MapRunPageCase):
         machine = self.machine("long", {name: distributed_map(FAILING, "Check")["Each"]}, name)
         parent = self.ended(executions.start_execution(self.alice, machine, json.dumps([{"n": 1}])))
         run = MapRun.objects.get(execution=parent)
-        self.assertEqual(run.label, name[:40])
+        self.assertEqual(run.label, name)
         started = ExecutionEvent.objects.get(execution=parent, type="MapRunStarted")
         arn = started.details["mapRunStartedEventDetails"]["mapRunArn"]
         self.assertTrue(arn.endswith(f":mapRun:long/{name}:{run.pk}"), arn)

@@ -9,10 +9,10 @@ nested execution: parked, holding no thread. Without one (tests, TestState) the 
 in process, on the run's threads. ItemReader / ResultWriter (S3) are not supported.
 
     invoker.start_map_run(arn, token=..., state=..., label=..., definition=..., inputs=[...],
-                          max_concurrency=..., tolerated=..., tolerated_count=...,
-                          tolerated_percentage=...)
-        -> starts the Map Run `arn`: at most `max_concurrency` children at once (0: no limit of
-           its own), failed once more than `tolerated` children failed; its end answers `token`
+                          max_concurrency=..., tolerated_count=..., tolerated_percentage=...)
+        -> starts the Map Run `arn`: at most `max_concurrency` children at once (0: the host's
+           default), failed once more children failed than `tolerated_failures` allows; its end
+           answers `token`
            with the children's outputs in item order, or with the error that failed it. A resumed
            run asks again: the host starts the run once and goes on with it.
     invoker.stop_map_run(arn)   -> its children still running are stopped (the Map is abandoned)
@@ -33,12 +33,18 @@ from ..execution import Frame, Parked, Run, to_json
 from ..executor import JSONATA, Program, State, resume_sequence, run_states, states_binding
 from ..history import Position
 
-__all__ = ["MapState"]
+__all__ = ["MapState", "tolerated_failures"]
 
 _DEFAULT_WORKERS = 40
 # A parked Map whose run has not ended is looked at again this often: should the news of a child's
 # end have been lost (its process died right after it), the host goes on with the run then.
 MAP_RUN_RECHECK = timedelta(seconds=60)
+
+
+def tolerated_failures(count: int, percentage: float, total: int) -> int:
+    """Returns how many failed items of `total` a Distributed Map tolerates: the larger of its
+    ToleratedFailureCount and its ToleratedFailurePercentage of the items."""
+    return max(count, int(total * percentage / 100))
 
 
 class MapState(State):
@@ -99,10 +105,11 @@ class MapState(State):
         if progress is None:
             frame.emit("MapStateStarted", "mapStateStartedEventDetails", {"length": len(items)})
         if self.distributed:
-            tolerated = self._tolerance(raw_input, ctx, variables, len(items))
+            tolerance = self._tolerance(raw_input, ctx, variables)
             if hosted:
-                return self._host_map_run(frame, value, raw_input, ctx, items, limit, tolerated)
-            return self._run_distributed(frame, value, items, limit, tolerated)
+                return self._host_map_run(frame, value, ctx, items, limit, tolerance)
+            return self._run_distributed(frame, value, items, limit,
+                                         tolerated_failures(*tolerance, len(items)))
         inputs = [self._item_input(frame, value, ctx, index, item)
                   for index, item in enumerate(items)]
         steps = frame.run.inspection if frame.top else None
@@ -180,22 +187,20 @@ class MapState(State):
                                                frame.variables)
         return self.item_selector.evaluate(value, item_ctx, frame.variables)
 
-    def _tolerance(self, value, ctx, variables, total):
-        """Returns how many failed items the Map tolerates."""
-        tolerated = None
+    def _tolerance(self, value, ctx, variables) -> tuple[int, float]:
+        """Returns the Map's ToleratedFailureCount and ToleratedFailurePercentage (0 for a field it
+        does not set)."""
+        count, percentage = 0, 0.0
         if self.tolerated_count is not None:
             count = self.tolerated_count(value, ctx, variables)
             if count < 0:
                 raise RuntimeFailure("ToleratedFailureCount cannot be negative.", in_state=True)
-            tolerated = count
         if self.tolerated_percentage is not None:
             percentage = self.tolerated_percentage(value, ctx, variables)
             if not 0 <= percentage <= 100:
                 raise RuntimeFailure("ToleratedFailurePercentage must be between 0 and 100.",
                                      in_state=True)
-            by_percentage = int(total * percentage / 100)
-            tolerated = by_percentage if tolerated is None else max(tolerated, by_percentage)
-        return tolerated or 0
+        return count, percentage
 
     # -- Distributed: a Map Run of child executions, kept by the host ---------------------------
 
@@ -219,7 +224,7 @@ class MapState(State):
         definition["QueryLanguage"] = self.processor.query_language
         return definition
 
-    def _host_map_run(self, frame, value, raw_input, ctx, items, limit, tolerated):
+    def _host_map_run(self, frame, value, ctx, items, limit, tolerance):
         run = frame.run
         invoker = run.invoker
         started = self._map_run_started(frame.resumed)
@@ -233,14 +238,10 @@ class MapState(State):
         # The token is keyed by the MapRunStarted event: one per attempt of the Map.
         token = invoker.issue_task_token(self.name, started_id, 0, kind=CHILD)
         inputs = [self._item_input(frame, value, ctx, index, item) for index, item in enumerate(items)]
-        variables = frame.variables
         invoker.start_map_run(
             arn, token=token, state=self.name, label=self.label or self.name,
             definition=self.processor_definition(), inputs=inputs, max_concurrency=limit,
-            tolerated=tolerated,
-            tolerated_count=self.tolerated_count(raw_input, ctx, variables) if self.tolerated_count else 0,
-            tolerated_percentage=(self.tolerated_percentage(raw_input, ctx, variables)
-                                  if self.tolerated_percentage else 0.0))
+            tolerated_count=tolerance[0], tolerated_percentage=tolerance[1])
         while True:
             run.check_alive()
             answer = invoker.task_token_state(token).answer

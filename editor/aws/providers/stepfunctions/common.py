@@ -119,11 +119,6 @@ class StatesBase:
             return f"{self._prefix()}:express:{execution.machine.name}:{execution.name}:{execution.id}"
         return f"{self._prefix()}:execution:{execution.machine.name}:{execution.name}"
 
-    def map_run_arn(self, run: MapRun) -> str:
-        """Returns the run's ARN as its Map state wrote it in the parent's MapRunStarted (but for a
-        label the run stored cut to 40 characters: a long state name's, the Map having no Label)."""
-        return f"{self._prefix()}:mapRun:{run.execution.machine.name}/{run.label}:{run.pk}"
-
     # -- lookups --------------------------------------------------------------------------------
 
     def _ours(self, arn: Arn) -> bool:
@@ -185,9 +180,7 @@ class StatesBase:
 
     def map_run(self, text: str, action: str) -> MapRun:
         """Returns the caller's Map Run the ARN names, once `action` on it is authorized; raises
-        InvalidArn or ResourceNotFound. The run is found by its id under the machine the ARN names;
-        the label is not compared, as the stored one is cut to 40 characters where the history's
-        ARN carries a long state name whole."""
+        InvalidArn or ResourceNotFound. The run is found by its id under the machine the ARN names."""
         arn = read_arn(text, ("mapRun",))
         run_id = run_id_of(text)
         found = None

@@ -135,7 +135,7 @@ class ExecutionOperations(StatesBase):
         execution = self.execution(params["executionArn"], "states:DescribeExecution")
         found = {**self._describe(execution), **self._version_arns(execution), **self._redrive(execution)}
         if execution.map_run_id is not None:
-            found["mapRunArn"] = self.map_run_arn(execution.map_run)
+            found["mapRunArn"] = execution.map_run.arn
         return found
 
     def DescribeStateMachineForExecution(self, params: dict) -> dict:
@@ -157,7 +157,7 @@ class ExecutionOperations(StatesBase):
         if "mapRunArn" in params:
             run = self.map_run(params["mapRunArn"], "states:ListExecutions")
             rows = run.children.all()
-            child = {"mapRunArn": self.map_run_arn(run), "itemCount": 1}
+            child = {"mapRunArn": run.arn, "itemCount": 1}
         else:
             machine, version, alias = self.resolve(params["stateMachineArn"], "states:ListExecutions")
             rows = Execution.objects.filter(machine=machine, map_run__isnull=True)

@@ -23,7 +23,7 @@ class MapRunOperations(StatesBase):
         found = map_runs.item_counts([run])[run.pk]
         counts = {COUNTS[key]: value for key, value in found.items()}
         counts.update(resultsWritten=found["succeeded"], failuresNotRedrivable=0, pendingRedrive=0)
-        return {"mapRunArn": self.map_run_arn(run), "executionArn": self.execution_arn(run.execution),
+        return {"mapRunArn": run.arn, "executionArn": self.execution_arn(run.execution),
                 "status": run.status, "startDate": run.started_at, "stopDate": run.stopped_at,
                 "maxConcurrency": run.max_concurrency, "toleratedFailurePercentage": run.tolerated_failure_percentage,
                 "toleratedFailureCount": run.tolerated_failure_count, "itemCounts": counts,
@@ -33,7 +33,7 @@ class MapRunOperations(StatesBase):
         execution = self.execution(params["executionArn"], "states:ListMapRuns")
         rows = execution.map_runs.select_related("execution__machine")
         found, token = page(rows, params, ("-started_at", "-id"))
-        return {"mapRuns": [{"executionArn": self.execution_arn(execution), "mapRunArn": self.map_run_arn(run),
+        return {"mapRuns": [{"executionArn": self.execution_arn(execution), "mapRunArn": run.arn,
                              "stateMachineArn": self.machine_arn(execution.machine), "startDate": run.started_at,
                              "stopDate": run.stopped_at} for run in found],
                 "nextToken": token}
