@@ -5,6 +5,7 @@ the parent waits for their Map Run parked, and takes their outputs in item order
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from editor.models import Execution, ExecutionEvent, MapRun, TaskToken
 from editor.services import executions
@@ -126,3 +127,26 @@ class DistributedMapTests(CallbackCase):
         done = self.ended(executions.start_execution(self.alice, machine, json.dumps({"values": [2, 3, 4]})))
         self.assertEqual(done.status, "SUCCEEDED", done.cause)
         self.assertEqual(json.loads(done.output), [4, 10, 18])
+
+
+class LostNewsTests(CallbackCase):
+    def test_a_run_whose_childrens_ends_went_unheard_goes_on_when_its_parent_looks_again(self):
+        """Should the process die between a child's end and the advance that follows it, nothing
+        starts the next item: the parked parent looks again (MAP_RUN_RECHECK) and its Map goes on
+        with the run. Here no child's end is heard at all."""
+        from unittest import mock
+
+        from editor.services import map_runs, runs
+
+        runs.execution_ended.disconnect(dispatch_uid="flowbench-map-runs")
+        self.addCleanup(runs.execution_ended.connect, map_runs.execution_ended, dispatch_uid="flowbench-map-runs")
+        recheck = mock.patch("runtime.asl.states.map.MAP_RUN_RECHECK", timedelta(seconds=0.2))
+        recheck.start()
+        self.addCleanup(recheck.stop)
+        machine = self.machine("unheard", distributed_map(FAILING, "Check", MaxConcurrency=1), "Each")
+        parent = executions.start_execution(self.alice, machine, json.dumps([{"n": n} for n in range(3)]))
+        done = self.ended(parent)
+        self.assertEqual(done.status, "SUCCEEDED", done.cause)
+        self.assertEqual(json.loads(done.output), [{"ok": n} for n in range(3)])
+        self.assertEqual([c.map_index for c in Execution.objects.filter(parent=parent).order_by("map_index")],
+                         [0, 1, 2])
