@@ -116,6 +116,7 @@ class LoneSurrogateTests(LiveWebTestCase):
                            "api-machine-version": "flow", "api-machine-test-state": "flow"}.get(pattern.name, "hello"),
                   "qualifier": "$LATEST", "number": "1", "group": "default", "key": "uploads/a.txt", "policy": "flowbench-policy", "key_id": self.key.access_key_id, "execution_id": self.execution, "api_id": "abcdefghij",
                   "invocation_id": "00000000-0000-0000-0000-000000000000",
+                  "map_run_id": "00000000-0000-0000-0000-000000000000",
                   "event_id": str(TestEvent.objects.get(name="ev1").pk)}
         return reverse(pattern.name, kwargs={k: kwargs[k] for k in pattern.pattern.converters})
 
