@@ -188,7 +188,8 @@ def map_workloads(w5: dict) -> dict[str, dict]:
             "definition": {"StartAt": "Players", "States": {"Players": {
                 "Type": "Map", "ItemsPath": "$.players", "End": True, "ItemProcessor": {**config, **processor}}}},
             "task_handler": w5["task_handler"], "input": {"players": [w5["input"]] * MAP_ITEMS},
-            "expected_output": [w5["expected_output"]] * MAP_ITEMS, "transitions": 1 + 5 * MAP_ITEMS}
+            "expected_output": [w5["expected_output"]] * MAP_ITEMS, "transitions": 1 + 5 * MAP_ITEMS,
+            "items": MAP_ITEMS}
     return found
 
 
@@ -311,13 +312,15 @@ def _throughput(user, machine, name: str, workload: dict, job: dict) -> Throughp
     """Runs the warm-up batch, sizes the timed batch from it, runs and checks that."""
     # One execution per thread of the mode: every thread opens its connections, every worker
     # compiles the machine, and a Task workload has a warm function worker per concurrent call.
-    warmup = _batch(user, machine, name, workload, max(8, job["concurrency"]), job["timeout"])
+    # (A Map workload's execution runs MAP_ITEMS items at once: as many threads' worth of work.)
+    warm = max(2, -(-max(8, job["concurrency"]) // workload.get("items", 1)))
+    warmup = _batch(user, machine, name, workload, warm, job["timeout"])
     if warmup.error:
         warmup.error = f"warm-up: {warmup.error}"
         return warmup
     # The timed batch is sized from a second, warm batch: the first one's rate counts the start
     # of every sandbox and made the timed batch so short that its ramp and tail weighed.
-    sizing = _batch(user, machine, name, workload, 4 * max(8, job["concurrency"]), job["timeout"])
+    sizing = _batch(user, machine, name, workload, 4 * warm, job["timeout"])
     if sizing.error:
         sizing.error = f"warm-up: {sizing.error}"
         return sizing

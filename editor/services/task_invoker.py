@@ -138,8 +138,17 @@ class TaskInvoker:
         return function, *version_and_spec(function, version_id)
 
     def _lookup(self, name: str, qualifier: str | None) -> tuple:
-        """Returns (function or None, the called version's id or None) from the database."""
-        function = Function.objects.only(*CALL_FIELDS).filter(owner_id=self.owner_id, name=name).first()
+        """Returns (function or None, the called version's id or None) from the database. The
+        function is read in SQL of its own, as Role.policy is: every execution looks its functions
+        up once, and the ORM's building of the query cost ~9% of a worker running short executions
+        (a Distributed Map's children)."""
+        # (in the model's order of fields, as from_db takes them)
+        fields = [f.column for f in Function._meta.concrete_fields if f.attname in CALL_FIELDS]
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {', '.join(fields)} FROM {Function._meta.db_table} "
+                           f"WHERE owner_id = %s AND name = %s", [self.owner_id, name])
+            row = cursor.fetchone()
+        function = None if row is None else Function.from_db(connection.alias, CALL_FIELDS, row)
         if function is None:
             return None, None
         if qualifier in (None, "", "$LATEST"):
