@@ -962,7 +962,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each timed batch (sized by the warm-up)")
     parser.add_argument("--workers", default="1,2", help="worker counts of the distributed rows")
     parser.add_argument("--only", choices=("embedded", "distributed"), help="one mode only")
-    parser.add_argument("--workloads", default=",".join(WORKLOADS), help="which of W4,W5,M5,D5 to time")
+    parser.add_argument("--workloads", default="W4,W5", help="which of W4,W5,M5,D5 to time (M5, D5: Maps of W5)")
     parser.add_argument("--watchers", type=int, default=50, help="WebSocket clients watching one execution")
     parser.add_argument("--events", type=int, default=200, help="Pass states of the watched execution")
     parser.add_argument("--profile", action="store_true",
