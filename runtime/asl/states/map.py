@@ -280,7 +280,9 @@ class MapState(State):
                 child_run = Run(clock=run.clock, invoker=run.invoker, sink=None, context=ctx,
                                 cancel=run.cancel, suspend=run.suspend, threads=run.threads,
                                 deadline=run.deadline)
-                child = Frame(child_run, dict(frame.variables), 0, (index, item))
+                # A child execution sees none of its parent's variables, as in AWS (and as the
+                # host's children do).
+                child = Frame(child_run, {}, 0, (index, item))
                 try:
                     return run_states(self.processor, item_input, child)
                 except StatesError as exc:

@@ -524,3 +524,15 @@ def test_the_package_exports_exactly_its_public_names():
     for name in asl.__all__:
         assert hasattr(asl, name)
     assert FunctionOutcome(payload=1).payload == 1
+
+
+@pytest.mark.parametrize("mode, sees", [("INLINE", True), ("DISTRIBUTED", False)])
+def test_a_distributed_maps_items_see_none_of_the_outer_variables(mode, sees):
+    config = {"Mode": mode, **({"ExecutionType": "STANDARD"} if mode == "DISTRIBUTED" else {})}
+    machine = StateMachine({"QueryLanguage": "JSONata", "StartAt": "Setup", "States": {
+        "Setup": {"Type": "Pass", "Assign": {"team": "blue"}, "Next": "Each"},
+        "Each": {"Type": "Map", "Items": "{% [1, 2] %}", "End": True, "ItemProcessor": {
+            "ProcessorConfig": config, "StartAt": "Look", "States": {
+                "Look": {"Type": "Pass", "Output": "{% $exists($team) %}", "End": True}}}}}})
+    result = machine.run({})
+    assert (result.status, result.output) == ("SUCCEEDED", [sees, sees])
