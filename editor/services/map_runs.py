@@ -142,13 +142,13 @@ def _outputs(run: MapRun) -> str:
 
 def _end(run: MapRun, status, error: str | None = None, cause: str | None = None,
          output: str | None = None) -> list:
-    """Ends the run (inside _advance's transaction) and answers its token; returns the children to
-    stop."""
+    """Ends the run (inside a transaction holding its row) and answers its token, unless it was
+    aborted (its Map no longer waits); returns the children to stop."""
     run.status, run.error, run.cause, run.stopped_at = status, error, cause, timezone.now()
     run.save(update_fields=["status", "error", "cause", "stopped_at"])
     if status == MapRun.Status.SUCCEEDED:
         task_answers.answer_child(run.token, output=output)
-    else:
+    elif status == MapRun.Status.FAILED:
         task_answers.answer_child(run.token, error=error, cause=cause)
     return list(run.children.filter(status=Execution.Status.RUNNING).values_list("pk", flat=True))
 
@@ -167,12 +167,12 @@ def _start_children(run: MapRun, first: int, count: int) -> None:
 
 
 def _stop_children(ids: list) -> None:
+    from editor.services.executions import stop_execution
+
     for pk in ids:
         child = Execution.objects.select_related("machine", "machine__owner").filter(pk=pk).first()
         if child is None or child.status != Execution.Status.RUNNING:
             continue
-        from editor.services.executions import stop_execution
-
         try:
             stop_execution(child.machine.owner, child, None, "The Map Run this execution belongs to stopped.")
         except ApiError:
@@ -190,9 +190,7 @@ def _abort(runs) -> None:
             run = MapRun.objects.select_for_update().filter(pk=run_id, status=MapRun.Status.RUNNING).first()
             if run is None:
                 continue
-            run.status, run.stopped_at = MapRun.Status.ABORTED, timezone.now()
-            run.save(update_fields=["status", "stopped_at"])
-            running = list(run.children.filter(status=Execution.Status.RUNNING).values_list("pk", flat=True))
+            running = _end(run, MapRun.Status.ABORTED)
         _stop_children(running)
 
 
