@@ -3,18 +3,17 @@
 Inline mode records every iteration in the execution's history. Distributed mode (ProcessorConfig
 Mode DISTRIBUTED) runs each item as a child execution whose events stay out of the parent history,
 which records a Map Run instead, and it may tolerate some failed items. A host that keeps map runs
-(its invoker's `keeps_map_runs` is true; the seam is below) runs the children as executions of their own, on any
-of its workers, and the Map waits for the run's end on a task token, as a `.sync` Task waits for a
-nested execution: parked, holding no thread. Without one (tests, TestState) the children run
-in process, on the run's threads. ItemReader / ResultWriter (S3) are not supported.
+(its invoker's `keeps_map_runs` is true; the seam is below) runs the children as executions of
+their own, on any of its workers, and the Map waits for the run's end on a task token, as a `.sync`
+Task waits for a nested execution: parked, holding no thread. Without one (tests, TestState) the
+children run in process, on the run's threads. ItemReader / ResultWriter (S3) are not supported.
 
     invoker.start_map_run(arn, token=..., state=..., label=..., definition=..., inputs=[...],
                           max_concurrency=..., tolerated_count=..., tolerated_percentage=...)
         -> starts the Map Run `arn`: at most `max_concurrency` children at once (0: the host's
            default), failed once more children failed than `tolerated_failures` allows; its end
-           answers `token`
-           with the children's outputs in item order, or with the error that failed it. A resumed
-           run asks again: the host starts the run once and goes on with it.
+           answers `token` with the children's outputs in item order, or with the error that
+           failed it. A resumed run asks again: the host starts the run once and goes on with it.
     invoker.stop_map_run(arn)   -> its children still running are stopped (the Map is abandoned)
 """
 
@@ -107,7 +106,7 @@ class MapState(State):
         if self.distributed:
             tolerance = self._tolerance(raw_input, ctx, variables)
             if hosted:
-                return self._host_map_run(frame, value, ctx, items, limit, tolerance)
+                return self._host_map_run(frame, value, ctx, items, limit, tolerance, progress)
             return self._run_distributed(frame, value, items, limit,
                                          tolerated_failures(*tolerance, len(items)))
         inputs = [self._item_input(frame, value, ctx, index, item)
@@ -224,14 +223,18 @@ class MapState(State):
         definition["QueryLanguage"] = self.processor.query_language
         return definition
 
-    def _host_map_run(self, frame, value, ctx, items, limit, tolerance):
+    def _map_run_arn(self, ctx) -> str:
+        """Returns a new Map Run's ARN (…:mapRun:MACHINE/LABEL:ID; LABEL: the Label, else the name)."""
+        return (f"arn:aws:states:{ctx.region}:{ctx.account}:mapRun:{ctx.machine_name}/"
+                f"{self.label or self.name}:{uuid.uuid4()}")
+
+    def _host_map_run(self, frame, value, ctx, items, limit, tolerance, started):
+        """Runs the items as the host's Map Run, going on with the one `started` (the attempt's
+        MapRunStarted a resumed run found) or starting one."""
         run = frame.run
         invoker = run.invoker
-        started = self._map_run_started(frame.resumed)
         if started is None:
-            label = self.label or self.name
-            arn = (f"arn:aws:states:{run.context.region}:{run.context.account}:mapRun:"
-                   f"{run.context.machine_name}/{label}:{uuid.uuid4()}")
+            arn = self._map_run_arn(run.context)
             started_id = frame.emit("MapRunStarted", "mapRunStartedEventDetails", {"mapRunArn": arn})
         else:
             arn, started_id = started["mapRunStartedEventDetails"]["mapRunArn"], started["id"]
@@ -266,10 +269,7 @@ class MapState(State):
     def _run_distributed(self, frame, value, items, limit, tolerated):
         run = frame.run
         ctx = run.context
-        label = self.label or self.name
-        map_run_arn = (f"arn:aws:states:{ctx.region}:{ctx.account}:mapRun:{ctx.machine_name}/"
-                       f"{label}:{uuid.uuid4()}")
-        frame.emit("MapRunStarted", "mapRunStartedEventDetails", {"mapRunArn": map_run_arn})
+        frame.emit("MapRunStarted", "mapRunStartedEventDetails", {"mapRunArn": self._map_run_arn(ctx)})
         failures = []
         lock = threading.Lock()
         item_ctx = {"State": {"EnteredTime": ""}}
