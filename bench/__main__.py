@@ -3,7 +3,7 @@
 import importlib
 import sys
 
-BENCHMARKS = ("asl", "functions", "live", "load", "api", "starts", "http", "websocket")
+BENCHMARKS = ("asl", "functions", "live", "load", "api", "starts", "http", "websocket", "logs")
 
 
 def main(argv: list[str]) -> int:
