@@ -326,15 +326,17 @@ def _throughput(user, machine, name: str, workload: dict, job: dict) -> Throughp
         return sizing
     rate = sizing.executions / max(sizing.seconds, 1e-3)
     count = max(job["minimum"], min(job["maximum"], int(rate * job["seconds"])))
-    _emit({"timing": name, "executions": count})
-    timed = _batch(user, machine, name, workload, count, job["timeout"])
+    # Told once the batch is created (the profiler then records the executions, not their creation).
+    timed = _batch(user, machine, name, workload, count, job["timeout"],
+                   created=lambda: _emit({"timing": name, "executions": count}))
     timed.warmup = (f"{warmup.executions} executions in {warmup.seconds:.2f} s, then {sizing.executions} "
                     f"in {sizing.seconds:.2f} s")
     return timed
 
 
-def _batch(user, machine, name: str, workload: dict, count: int, timeout: float) -> Throughput:
-    """Starts `count` executions at once, waits for them, checks them; returns the figures."""
+def _batch(user, machine, name: str, workload: dict, count: int, timeout: float, created=None) -> Throughput:
+    """Starts `count` executions at once, waits for them, checks them; returns the figures.
+    `created()` is called when they are created and dispatched."""
     from django.db import transaction
     from django.db.models import Max, Min, Sum
 
@@ -344,6 +346,8 @@ def _batch(user, machine, name: str, workload: dict, count: int, timeout: float)
     text = json.dumps(workload["input"])
     with transaction.atomic():   # dispatched together when this commits
         ids = [start_execution(user, machine, text).pk for _ in range(count)]
+    if created is not None:
+        created()
     deadline = time.monotonic() + timeout
     # The batches of a machine run one after another: none of its executions runs but this
     # batch's. (Asked by machine, not by the batch's ids: an IN list of thousands of ids cost
