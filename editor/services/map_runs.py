@@ -198,14 +198,15 @@ def update(run_id, *, max_concurrency: int | None = None, tolerated_count: int |
            tolerated_percentage: float | None = None) -> None:
     """Changes a running run's MaxConcurrency and tolerated failures (None leaves a setting as it
     is), then advances it: a higher limit starts more children at once, a tolerance now below the
-    failures so far fails the run. Raises ApiError MapRunEnded for a run that has ended (AWS
-    updates only a Map Run in progress)."""
+    failures so far fails the run. Raises ApiError MapRunEnded (409) for a run that has ended
+    (AWS updates only a Map Run in progress)."""
     with transaction.atomic():
         run = MapRun.objects.select_for_update().filter(pk=run_id).first()
         if run is None:
             raise not_found("Map Run")
         if run.status != MapRun.Status.RUNNING:
-            raise ApiError("MapRunEnded", f"The Map Run has ended ({run.status}): only a running one can be updated.")
+            raise ApiError("MapRunEnded", f"The Map Run has ended ({run.status}): only a running one can be updated.",
+                           status=409)
         if max_concurrency is not None:
             run.max_concurrency = max_concurrency
         if tolerated_count is not None:

@@ -71,6 +71,16 @@ def integer(value: Any, field: str, low: int, high: int) -> int:
     return value
 
 
+def number(value: Any, field: str, low: float, high: float) -> float:
+    """Returns a JSON number (whole or not) within [low, high] as a float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ApiError("InvalidType", f"{field} must be a number.", field=field)
+    # NaN compares false both ways, so it is refused as out of range; so is Infinity (json.loads reads both).
+    if not low <= value <= high:
+        raise ApiError("OutOfRange", f"{field} must be between {low:g} and {high:g}.", field=field)
+    return float(value)
+
+
 def boolean(value: Any, field: str) -> bool:
     if not isinstance(value, bool):
         raise ApiError("InvalidType", f"{field} must be true or false.", field=field)

@@ -1,8 +1,9 @@
 // A Distributed Map's run (the console's Map Run page): its ARN and settings, its items by how far
 // they got (a progress bar and the counts) and its child executions, a page of them at a time,
 // filterable by status. While the run is RUNNING and the page is visible, it reads the run again
-// every POLL_MS; once the run ended, it stops.
-import { api, el, timeAgo } from "./api.js";
+// every POLL_MS; once the run ended, it stops. While it runs, Edit changes its maximum concurrency
+// and tolerated failures (UpdateMapRun, as the API's PATCH).
+import { api, el, showFieldErrors, timeAgo } from "./api.js";
 import { fmtDuration, statusWord, STATUS_LABELS } from "./ui.js";
 
 const root = document.getElementById("map-run-app");
@@ -23,12 +24,17 @@ let run = null;
 let timer = null;
 let asked = 0;   // the latest read's number: an older answer arriving late is dropped
 
+// The run with the page of children shown: GET's and PATCH's query.
+function runPath() {
+  const params = new URLSearchParams({ page: String(page), ...(select.value ? { status: select.value } : {}) });
+  return `${PATH}?${params}`;
+}
+
 async function load() {
   clearTimeout(timer);
   const mine = ++asked;
-  const params = new URLSearchParams({ page: String(page), ...(select.value ? { status: select.value } : {}) });
   try {
-    const data = await api("GET", `${PATH}?${params}`);
+    const data = await api("GET", runPath());
     if (mine !== asked) return;
     run = data;
     render();
@@ -54,6 +60,7 @@ function render() {
   $("map-run-status").className = `xstatus ${word}`;
   $("map-run-status").textContent = STATUS_LABELS[run.status] ?? run.status;
   root.dataset.status = run.status;
+  $("edit-run").hidden = run.status !== "RUNNING";
   $("map-run-arn").textContent = run.arn;
   const started = Date.parse(run.started_at);
   const stopped = run.stopped_at ? Date.parse(run.stopped_at) : null;
@@ -121,4 +128,39 @@ select.addEventListener("change", () => go(1));
 $("prev-page").addEventListener("click", () => go(page - 1));
 $("next-page").addEventListener("click", () => go(page + 1));
 $("copy-arn").addEventListener("click", () => navigator.clipboard?.writeText(run?.arn ?? ""));
+
+// ---- Edit (a running run only; one that ends meanwhile is refused by the API, and the form says so)
+const form = $("edit-form");
+$("edit-run").addEventListener("click", () => {
+  $("edit-max-concurrency").value = run.max_concurrency;
+  $("edit-tolerated-count").value = run.tolerated_failure_count;
+  $("edit-tolerated-percentage").value = run.tolerated_failure_percentage;
+  showFieldErrors(form, null);
+  $("edit-error").hidden = true;
+  $("edit-dialog").showModal();
+  $("edit-max-concurrency").focus();
+});
+$("edit-cancel").addEventListener("click", () => $("edit-dialog").close());
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  // What is typed goes as is (an empty box as null): the API says what is wrong, by field.
+  const number = (id) => { const v = $(id).value.trim(); return v === "" ? null : Number(v); };
+  $("edit-save").disabled = true;
+  $("edit-error").hidden = true;
+  try {
+    const data = await api("PATCH", runPath(), {
+      max_concurrency: number("edit-max-concurrency"), tolerated_failure_count: number("edit-tolerated-count"),
+      tolerated_failure_percentage: number("edit-tolerated-percentage"),
+    });
+    ++asked;   // a read sent before the save would show the old settings: drop it
+    run = data;
+    $("edit-dialog").close();
+    render();
+    poll();
+  } catch (error) {
+    if (!showFieldErrors(form, error)) { $("edit-error").textContent = error.message; $("edit-error").hidden = false; }
+  } finally {
+    $("edit-save").disabled = false;
+  }
+});
 load();

@@ -1,7 +1,7 @@
 """A Distributed Map's run in a real browser: the parent's page links its Map Run (with its counts,
 in place of its children); the Map Run page follows the run live until it ends, then shows its
 counts and its children, filterable by status; a child's page says whose item it is; the
-machine's executions list only the parent."""
+machine's executions list only the parent. A running run's settings are edited on its page."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import uuid
 from playwright.sync_api import expect
 
 from tests.e2e.test_machine_executions import api_caller, node
+from tests.live_server import manage
 
 # Each item naps 2 s, one at a time, so that the run is still going when its page opens; item 3 fails
 # (one failure tolerated).
@@ -106,3 +107,82 @@ def test_a_map_run_is_followed_from_its_parent_to_its_children(server, page, sho
     expect(page.locator("#executions tbody tr")).to_have_count(1)
     expect(page.locator("#execution-count")).to_have_text("(1)")
     shot(page, "map-run-machine-executions")
+
+
+# Each item waits ten minutes: the run goes on until the test stops its parent.
+LINGERING = {**PROCESSOR, "StartAt": "Linger", "States": {"Linger": {"Type": "Wait", "Seconds": 600, "End": True}}}
+
+RUN_SETTINGS = """
+from editor.models import MapRun
+run = MapRun.objects.get(execution_id={parent!r})
+print(run.max_concurrency, run.tolerated_failure_count, run.tolerated_failure_percentage)
+"""
+
+
+def fact(page, name: str):
+    """The value of the run's fact called `name` (its card of settings)."""
+    return page.locator(".fact", has=page.locator(".k", has_text=name)).locator(".v")
+
+
+def stored(server, parent) -> str:
+    """The run's MaxConcurrency, tolerated count and percentage, as the server's database holds them."""
+    return manage(server["env"], code=RUN_SETTINGS.format(parent=parent["id"])).strip().splitlines()[-1]
+
+
+def test_a_running_map_runs_settings_are_edited_on_its_page(server, page, shot):
+    base = server["base"]
+    machine = f"linger-{uuid.uuid4().hex[:6]}"
+    page.goto(f"{base}/state-machines/")
+    call = api_caller(page)
+    definition = {"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "Label": "Slow", "MaxConcurrency": 1, "End": True, "ItemProcessor": LINGERING}}}
+    call("POST", "/api/state-machines", {"name": machine, "type": "STANDARD", "role": "flowbench-sample-role",
+                                         "definition": json.dumps(definition)})
+    call("POST", f"/api/state-machines/{machine}/versions")
+    parent = call("POST", f"/api/state-machines/{machine}/executions", {"input": json.dumps([1, 2, 3])})
+    page.goto(f"{base}/executions/{parent['id']}/")
+    page.locator("#callbacks .map-runs a.map-run-link").click()
+    run = page.locator("#map-run-app")
+    expect(run).to_have_attribute("data-status", "RUNNING")
+    expect(fact(page, "Max concurrency")).to_have_text("1")
+    expect(page.locator('#item-counts [data-count="running"] .v')).to_have_text("1")
+
+    # Edit: the form holds the run's settings; a value the API refuses is named beside its field.
+    page.click("#edit-run")
+    dialog = page.locator("#edit-dialog")
+    expect(dialog).to_be_visible()
+    expect(page.locator("#edit-max-concurrency")).to_have_value("1")
+    expect(page.locator("#edit-tolerated-count")).to_have_value("0")
+    expect(page.locator("#edit-tolerated-percentage")).to_have_value("0")
+    page.fill("#edit-max-concurrency", "20000")
+    page.click("#edit-save")
+    error = dialog.locator('.field-error[data-field="max_concurrency"]')
+    expect(error).to_have_text("max_concurrency must be between 0 and 10000.")
+    expect(dialog.locator('.field-error[data-field="tolerated_failure_percentage"]')).to_be_hidden()
+    shot(page, "map-run-edit")
+    page.fill("#edit-max-concurrency", "3")
+    page.fill("#edit-tolerated-percentage", "50")
+    page.click("#edit-save")
+    expect(dialog).to_be_hidden()
+    expect(fact(page, "Max concurrency")).to_have_text("3")
+    expect(fact(page, "Tolerated failure %")).to_have_text("50%")
+    # The higher limit started the other two items at once.
+    expect(page.locator('#item-counts [data-count="running"] .v')).to_have_text("3")
+    assert stored(server, parent) == "3 0 50.0"
+
+    # The run ends while the form is open: Save says so, and the run keeps its settings.
+    page.click("#edit-run")
+    expect(page.locator("#edit-max-concurrency")).to_have_value("3")
+    expect(error).to_be_hidden()
+    call("POST", f"/api/executions/{parent['id']}/stop", {})
+    expect(run).to_have_attribute("data-status", "ABORTED")
+    page.fill("#edit-max-concurrency", "5")
+    page.click("#edit-save")
+    expect(page.locator("#edit-error")).to_contain_text("The Map Run has ended (ABORTED)")
+    expect(dialog).to_be_visible()
+    shot(page, "map-run-edit-ended")
+    page.click("#edit-cancel")
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#edit-run")).to_be_hidden()
+    expect(fact(page, "Max concurrency")).to_have_text("3")
+    assert stored(server, parent) == "3 0 50.0"

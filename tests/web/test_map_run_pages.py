@@ -29,6 +29,18 @@ class MapRunPageCase(CallbackCase):
         parent = self.ended(executions.start_execution(self.alice, machine, json.dumps(items)))
         return parent, MapRun.objects.get(execution=parent)
 
+    def hold_map(self, items, **fields) -> tuple[Execution, MapRun]:
+        """Starts Alice's machine "held" (a Distributed Map whose children wait on a task token no
+        one answers) on `items`; returns the parent and its run once the first child waits. The
+        run stays RUNNING until the parent is stopped."""
+        states = {"Hold": {"Type": "Task", "Resource": WAIT, "End": True,
+                           "Parameters": {"FunctionName": "notify", "Payload": {"t.$": "$$.Task.Token"}}}}
+        machine = self.machine("held", distributed_map(states, "Hold", **fields), "Each")
+        parent = executions.start_execution(self.alice, machine, json.dumps(items))
+        child = wait_until(lambda: Execution.objects.filter(parent=parent).first(), 60, "the first child")
+        self.waiting_token(child)
+        return parent, MapRun.objects.get(execution=parent)
+
     def detail(self, parent, run, query="", client=None):
         return self.call("GET", f"/api/executions/{parent.pk}/map-runs/{run.pk}{query}", client=client)
 
@@ -95,13 +107,7 @@ class MapRunDetailTests(MapRunPageCase):
         self.assertEqual([c["index"] for c in data["children"]], [0, 1])
 
     def test_a_running_run_counts_its_running_and_pending_items(self):
-        states = {"Hold": {"Type": "Task", "Resource": WAIT, "End": True,
-                           "Parameters": {"FunctionName": "notify", "Payload": {"t.$": "$$.Task.Token"}}}}
-        machine = self.machine("held", distributed_map(states, "Hold", MaxConcurrency=1), "Each")
-        parent = executions.start_execution(self.alice, machine, json.dumps([1, 2, 3]))
-        child = wait_until(lambda: Execution.objects.filter(parent=parent).first(), 60, "the first child")
-        self.waiting_token(child)
-        run = MapRun.objects.get(execution=parent)
+        parent, run = self.hold_map([1, 2, 3], MaxConcurrency=1)
         data = self.detail(parent, run).data
         self.assertEqual(data["status"], "RUNNING")
         self.assertIsNone(data["stopped_at"])

@@ -34,6 +34,7 @@ def refused_or_value(check, value):
 def test_every_validator_answers_any_json_with_a_value_or_a_4xx(value):
     for check in (validation.function_name, validation.test_event_name, validation.handler, validation.files,
                   validation.environment, lambda v: validation.integer(v, "timeout", 1, 900),
+                  lambda v: validation.number(v, "tolerated_failure_percentage", 0, 100),
                   lambda v: validation.boolean(v, "network"),
                   lambda v: validation.text(v, "description", max_length=256)):
         refused_or_value(check, value)
