@@ -43,7 +43,7 @@ def _page_number(text: str | None) -> int:
 # the same on every database up to 2**31 - 1.
 SETTINGS = ("max_concurrency", "tolerated_failure_count", "tolerated_failure_percentage")
 MAX_CONCURRENCY = map_runs.DEFAULT_CONCURRENCY
-MAX_TOLERATED_COUNT = 2**31 - 1
+MAX_TOLERATED_COUNT = map_runs.COUNT_CEILING
 
 
 def _settings(data: dict) -> dict:

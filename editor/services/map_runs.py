@@ -71,6 +71,16 @@ def run_id_of(arn: str) -> uuid.UUID | None:
         return None
 
 
+# The largest count a PositiveIntegerField holds on every database. A Map's MaxConcurrencyPath or
+# ToleratedFailureCountPath, or UpdateMapRun (a 64-bit long in AWS's model), may ask for more:
+# any limit or tolerance past a run's item count (at most 256 KiB of items) means the same.
+COUNT_CEILING = 2**31 - 1
+
+
+def _count(value) -> int:
+    return min(COUNT_CEILING, max(0, int(value or 0)))
+
+
 def start(parent: Execution, arn: str, *, token: str, state: str, label: str, definition: dict,
           inputs: list, max_concurrency: int, tolerated_count: int, tolerated_percentage: float) -> MapRun:
     """Stores the Map Run `arn` of `parent`'s Map state `state` (once: a resumed run asks again)
@@ -80,9 +90,9 @@ def start(parent: Execution, arn: str, *, token: str, state: str, label: str, de
         arn=arn, execution=parent, state_name=state[:80], label=label[:80], token=token,
         definition=json.dumps(definition, ensure_ascii=False),
         items=json.dumps(inputs, ensure_ascii=False), item_count=len(inputs),
-        max_concurrency=max(0, int(max_concurrency or 0)),
+        max_concurrency=_count(max_concurrency),
         tolerated_failures=tolerated_failures(tolerated_count, tolerated_percentage, len(inputs)),
-        tolerated_failure_count=max(0, int(tolerated_count or 0)),
+        tolerated_failure_count=_count(tolerated_count),
         tolerated_failure_percentage=float(tolerated_percentage or 0)))
     advance(run.pk)
     return run
@@ -208,9 +218,9 @@ def update(run_id, *, max_concurrency: int | None = None, tolerated_count: int |
             raise ApiError("MapRunEnded", f"The Map Run has ended ({run.status}): only a running one can be updated.",
                            status=409)
         if max_concurrency is not None:
-            run.max_concurrency = max_concurrency
+            run.max_concurrency = _count(max_concurrency)
         if tolerated_count is not None:
-            run.tolerated_failure_count = tolerated_count
+            run.tolerated_failure_count = _count(tolerated_count)
         if tolerated_percentage is not None:
             run.tolerated_failure_percentage = tolerated_percentage
         run.tolerated_failures = tolerated_failures(run.tolerated_failure_count, run.tolerated_failure_percentage,

@@ -149,6 +149,11 @@ def test_update_map_run_raises_a_running_runs_concurrency_and_lowers_its_toleran
     described = sfn.describe_map_run(mapRunArn=run)
     assert (described["maxConcurrency"], described["itemCounts"]) == (3, counts(pending=3, running=3, total=6))
 
+    # A tolerance past any count of items (AWS's model allows 64 bits) is stored as the largest
+    # count every database holds, which means the same.
+    sfn.update_map_run(mapRunArn=run, toleratedFailureCount=2**40)
+    assert sfn.describe_map_run(mapRunArn=run)["toleratedFailureCount"] == 2**31 - 1
+
     # A stopped child is a failure the run tolerates: the next item takes its place.
     stopped = three[0]["executionArn"]
     sfn.stop_execution(executionArn=stopped)
