@@ -12,7 +12,7 @@ from editor.services import executions as runs
 from editor.services import machines, roles
 from editor.services import test_state as testing
 from editor.services.validation import parse_json
-from editor.services.accounts import role_arn
+from editor.services.accounts import execution_arn, role_arn
 from editor.services.policy import default_policy, validate_policy
 from editor.samples import machines as templates
 
@@ -196,8 +196,8 @@ def execution_summary(execution: Execution) -> dict:
 
 def execution_json(execution: Execution) -> dict:
     definition = execution.version.definition
-    return {**execution_summary(execution), "machine": execution.machine.name, "input": execution.input,
-            "output": execution.output, "error": execution.error, "cause": execution.cause,
+    return {**execution_summary(execution), "machine": execution.machine.name, "arn": execution_arn(execution),
+            "input": execution.input, "output": execution.output, "error": execution.error, "cause": execution.cause,
             "transitions": execution.transitions, "type": execution.version.type,
             "role": execution.version.role_name, "redriven_at": _iso(execution.redriven_at),
             "definition": definition, "dot": machines.version_dot(execution.version)}

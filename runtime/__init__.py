@@ -6,8 +6,8 @@ references and Task resources and the builder of ARNs, whose names this package 
 `json_pointer`, the one place JSON pointers are written and read.
 """
 
-from .arn import (Activity, FunctionRef, Integration, execution_arn, function_arn, parse_function,
-                  parse_resource, state_machine_arn)
+from .arn import (Activity, FunctionRef, Integration, execution_arn, function_arn, map_run_arn,
+                  parse_function, parse_resource, state_machine_arn, state_machine_name)
 
 __all__ = ["FunctionRef", "Integration", "Activity", "parse_function", "parse_resource",
-           "function_arn", "state_machine_arn", "execution_arn"]
+           "function_arn", "state_machine_name", "state_machine_arn", "execution_arn", "map_run_arn"]

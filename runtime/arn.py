@@ -11,6 +11,16 @@ A function is named as Lambda's Invoke accepts it (its `FunctionName` pattern): 
 (`123456789012:function:greet`) or a full ARN, each with an optional qualifier (a version number,
 `$LATEST` or an alias). A Task's Resource is a function ARN, a service integration
 (`arn:<partition>:states:::<service>:<action>[.sync[:2]|.waitForTaskToken]`) or an activity ARN.
+
+Step Functions' ARNs are written here only, for the engine's context object, the API and the console
+alike. A Distributed Map's children run the state machine MACHINE/LABEL, as AWS names it:
+
+    state_machine_arn("flow", R, A)                      -> arn:aws:states:R:A:stateMachine:flow
+    state_machine_arn("flow", R, A, label="Fan")         -> arn:aws:states:R:A:stateMachine:flow/Fan
+    execution_arn("flow", "run", R, A)                   -> arn:aws:states:R:A:execution:flow:run
+    execution_arn("flow", "run", R, A, "ID")             -> arn:aws:states:R:A:express:flow:run:ID
+    execution_arn("flow", "child", R, A, label="Fan")    -> arn:aws:states:R:A:execution:flow/Fan:child
+    map_run_arn("flow", "Fan", "ID", R, A)               -> arn:aws:states:R:A:mapRun:flow/Fan:ID
 """
 
 from __future__ import annotations
@@ -19,7 +29,7 @@ import re
 from dataclasses import dataclass
 
 __all__ = ["FunctionRef", "Integration", "Activity", "parse_function", "parse_resource",
-           "function_arn", "state_machine_arn", "execution_arn"]
+           "function_arn", "state_machine_name", "state_machine_arn", "execution_arn", "map_run_arn"]
 
 _NAME = r"(?P<name>[a-zA-Z0-9_.-]+)(?::(?P<qualifier>\$LATEST|[a-zA-Z0-9_-]+))?"
 # A full ARN, wherever it says the function lives.
@@ -104,14 +114,30 @@ def function_arn(name: str, region: str, account: str, qualifier: str | None = N
     return f"{arn}:{qualifier}" if qualifier else arn
 
 
-def state_machine_arn(name: str, region: str, account: str) -> str:
-    """Returns the ARN of the state machine `name`."""
-    return f"arn:aws:states:{region}:{account}:stateMachine:{name}"
+def state_machine_name(machine: str, label: str | None = None) -> str:
+    """Returns the name a state machine goes by in its ARNs: `machine`, or MACHINE/LABEL for the one
+    a Distributed Map's children run (LABEL: the Map's Label, else its state's name), as AWS names
+    the state machine of a Map Run."""
+    return f"{machine}/{label}" if label else machine
+
+
+def state_machine_arn(name: str, region: str, account: str, label: str | None = None) -> str:
+    """Returns the ARN of the state machine `name` (with `label`: of its Distributed Map's
+    children, stateMachine:NAME/LABEL)."""
+    return f"arn:aws:states:{region}:{account}:stateMachine:{state_machine_name(name, label)}"
 
 
 def execution_arn(machine: str, execution: str, region: str, account: str,
-                  express_id: str | None = None) -> str:
-    """Returns the ARN of an execution; an Express execution's carries its `express_id`."""
+                  express_id: str | None = None, label: str | None = None) -> str:
+    """Returns the ARN of an execution; an Express execution's carries its `express_id`, a
+    Distributed Map's child names the Map's `label` (execution:MACHINE/LABEL:NAME)."""
+    machine = state_machine_name(machine, label)
     if express_id is not None:
         return f"arn:aws:states:{region}:{account}:express:{machine}:{execution}:{express_id}"
     return f"arn:aws:states:{region}:{account}:execution:{machine}:{execution}"
+
+
+def map_run_arn(machine: str, label: str, run_id: str, region: str, account: str) -> str:
+    """Returns the ARN of the Map Run `run_id` of a Distributed Map labelled `label`
+    (mapRun:MACHINE/LABEL:ID)."""
+    return f"arn:aws:states:{region}:{account}:mapRun:{state_machine_name(machine, label)}:{run_id}"

@@ -4,6 +4,12 @@ functions, roles, state machines and executions names, given when first needed.
     account_id(user)          -> "402836719245" (created on first use, then never changes)
     function_arn(user, "f")   -> "arn:aws:lambda:us-east-1:402836719245:function:f"
     role_arn(user, "r")       -> "arn:aws:iam::402836719245:role/r"
+    execution_arn(execution)  -> "arn:aws:states:us-east-1:402836719245:execution:flow:run"
+
+An execution's ARNs, and the names its context object (`$$`) gives it, are made here for the API,
+the console and the engine alike (runtime.arn writes them): an Express execution's ends in its id,
+and a Distributed Map's child runs the state machine MACHINE/LABEL, its Map Run's label
+(execution:MACHINE/LABEL:NAME, stateMachine:MACHINE/LABEL), as AWS names them.
 
 The first administrator's account is FLOWBENCH_ACCOUNT_ID (123456789012 unless set), so the ARNs
 an install showed before accounts were per person stay the administrator's; everyone else gets a
@@ -17,13 +23,15 @@ import secrets
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from editor.models import Account
+from editor.models import Account, Execution
 from runtime.arn import execution_arn as _execution_arn
 from runtime.arn import function_arn as _function_arn
 from runtime.arn import state_machine_arn as _state_machine_arn
+from runtime.arn import state_machine_name
 
 __all__ = ["account_id", "ensure_account", "region", "function_arn", "role_arn", "state_machine_arn",
-           "execution_arn", "user_of_account"]
+           "execution_arn", "execution_machine_arn", "execution_machine_name", "execution_context",
+           "user_of_account"]
 
 
 def region() -> str:
@@ -83,5 +91,36 @@ def state_machine_arn(user, name: str) -> str:
     return _state_machine_arn(name, region(), account_id(user))
 
 
-def execution_arn(user, machine: str, execution: str) -> str:
-    return _execution_arn(machine, execution, region(), account_id(user))
+def _label(execution: Execution) -> str | None:
+    """The label of the Distributed Map that started `execution` (its Map Run's), else None."""
+    return execution.map_run.label if execution.map_run_id is not None else None
+
+
+def _express_id(execution: Execution) -> str | None:
+    return str(execution.id) if execution.version.type == "EXPRESS" else None
+
+
+def execution_arn(execution: Execution, account: str | None = None) -> str:
+    """Returns the ARN of `execution`; `account` is its owner's account id when the caller has it."""
+    return _execution_arn(execution.machine.name, execution.name, region(),
+                          account or account_id(execution.machine.owner_id), _express_id(execution),
+                          _label(execution))
+
+
+def execution_machine_name(execution: Execution) -> str:
+    """Returns the name of the state machine `execution` runs (MACHINE/LABEL for a Map Run's child)."""
+    return state_machine_name(execution.machine.name, _label(execution))
+
+
+def execution_machine_arn(execution: Execution, account: str | None = None) -> str:
+    """Returns the ARN of the state machine `execution` runs (unqualified: a version or alias it was
+    started through is not named)."""
+    return _state_machine_arn(execution.machine.name, region(), account or account_id(execution.machine.owner_id),
+                              _label(execution))
+
+
+def execution_context(execution: Execution, account: str) -> dict:
+    """Returns the names runtime.asl's context object gives `execution` (StateMachine.run's
+    `context`): the ARNs it builds from them are execution_arn's and execution_machine_arn's."""
+    return {"stateMachineName": execution.machine.name, "executionName": execution.name, "region": region(),
+            "accountId": account, "expressId": _express_id(execution), "mapRunLabel": _label(execution)}

@@ -109,8 +109,9 @@ def get_execution(user, execution_id) -> Execution:
         execution_id = uuid.UUID(str(execution_id))
     except ValueError:
         raise not_found("Execution") from None
-    execution = (Execution.objects.select_related("machine", "version").filter(pk=execution_id, machine__owner=user)
-                 .first())
+    # A Map Run's child with its run (its ARN names the run's label), not the run's items.
+    execution = (Execution.objects.select_related("machine", "version", "map_run").defer("map_run__items")
+                 .filter(pk=execution_id, machine__owner=user).first())
     if execution is None:
         raise not_found("Execution")
     return execution

@@ -27,7 +27,7 @@ from django.db import transaction
 from editor.errors import ApiError
 from editor.models import Execution, StateMachine
 from editor.services import task_answers
-from editor.services.accounts import account_id, execution_arn, region, state_machine_arn
+from editor.services.accounts import account_id, execution_arn, execution_machine_arn, region, state_machine_arn
 from editor.services.policy import evaluate
 
 __all__ = ["start_child", "execution_ended", "description", "epoch_millis"]
@@ -96,21 +96,20 @@ def start_child(parent: Execution, policy, parameters: dict, *, state: str, toke
         error = _START_ERRORS.get(refused.code, "StepFunctions.AWSStepFunctionsException")
         raise StatesError(f"{refused.message} (Service: AWSStepFunctions; Status Code: 400; Error Code: "
                           f"{error.split('.', 1)[1].removesuffix('Exception')})", error) from None
-    return {"ExecutionArn": execution_arn(owner_id, machine.name, child.name),
-            "StartDate": epoch_millis(child.started_at)}
+    return {"ExecutionArn": execution_arn(child), "StartDate": epoch_millis(child.started_at)}
 
 
 def description(execution: Execution) -> dict:
     """Returns DescribeExecution's shape of an ended execution, dates in epoch milliseconds, as
     `.sync` passes it to the parent (Input and Output as JSON text)."""
-    owner_id = execution.machine.owner_id
+    account = account_id(execution.machine.owner_id)
     shape = {
-        "ExecutionArn": execution_arn(owner_id, execution.machine.name, execution.name),
+        "ExecutionArn": execution_arn(execution, account),
         "Input": execution.input, "InputDetails": {"Included": True},
         "Name": execution.name,
         "RedriveCount": execution.redrive_count,
         "StartDate": epoch_millis(execution.started_at),
-        "StateMachineArn": state_machine_arn(owner_id, execution.machine.name),
+        "StateMachineArn": execution_machine_arn(execution, account),
         "Status": execution.status,
         "StopDate": epoch_millis(execution.stopped_at),
     }

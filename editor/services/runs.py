@@ -54,17 +54,16 @@ _machines: dict[int, object] = {}
 _machines_lock = threading.Lock()
 
 
-def compiled(version: StateMachineVersion, map_run_id=None):
+def compiled(version: StateMachineVersion, map_run: MapRun | None = None):
     """Returns the compiled runtime.asl machine of a version (immutable, so compiled once); with
-    `map_run_id`, what a Distributed Map's child runs: its Map Run's item processor."""
+    `map_run`, what a Distributed Map's child runs: its Map Run's item processor."""
     from runtime.asl import StateMachine
 
-    key = version.pk if map_run_id is None else map_run_id
+    key = version.pk if map_run is None else map_run.pk
     with _machines_lock:
         machine = _machines.get(key)
     if machine is None:
-        definition = version.definition if map_run_id is None else \
-            json.loads(MapRun.objects.values_list("definition", flat=True).get(pk=map_run_id))
+        definition = version.definition if map_run is None else json.loads(map_run.definition)
         machine = StateMachine(definition, version.type)
         with _machines_lock:
             if len(_machines) > 256:
@@ -77,6 +76,9 @@ def compiled(version: StateMachineVersion, map_run_id=None):
 # account, read again at most this often (a busy machine's runs share one reading).
 SETUP_SECONDS = 1.0
 _setups: dict[int, tuple] = {}
+# The Map Runs of the children this process ran, with what a child's run reads of its run: its
+# label (its ARNs name it) and its item processor. Neither changes, so each is read once.
+_map_runs: dict = {}
 
 
 def _with_setup(execution: Execution) -> Execution:
@@ -84,7 +86,8 @@ def _with_setup(execution: Execution) -> Execution:
     Read once a second per version, not with every run: one query joining five tables cost more
     (1.3 ms, mostly building it) than the rest of a run's reads. A version never changes, nor
     does its role or its machine's name and owner; anything else of them a run uses is at most a
-    second old, as a role's policy is (editor.services.task_invoker)."""
+    second old, as a role's policy is (editor.services.task_invoker). A Distributed Map's child
+    also gets its Map Run (its label and item processor: see _map_runs)."""
     found = _setups.get(execution.version_id)
     if found is None or time.monotonic() - found[1] >= SETUP_SECONDS \
             or found[0].machine_id != execution.machine_id:
@@ -96,6 +99,14 @@ def _with_setup(execution: Execution) -> Execution:
     version = found[0]
     execution.version = version
     execution.machine = version.machine
+    if execution.map_run_id is not None:
+        run = _map_runs.get(execution.map_run_id)
+        if run is None:
+            if len(_map_runs) > 256:
+                _map_runs.clear()
+            run = _map_runs[execution.map_run_id] = (MapRun.objects.only("label", "definition")
+                                                     .get(pk=execution.map_run_id))
+        execution.map_run = run
     return execution
 
 
@@ -134,7 +145,7 @@ def run_guarded(execution_id, host: Host, steal: bool = False, reserved: bool = 
 
 
 def _run_leased(execution_id, token: int, host: Host) -> None:
-    from editor.services.accounts import account_id, region
+    from editor.services.accounts import account_id, execution_context
     from editor.services.task_invoker import TaskInvoker
     from flowbench.connections import release_connection
     from runtime.asl import Clock, Parked, Suspended
@@ -155,19 +166,15 @@ def _run_leased(execution_id, token: int, host: Host) -> None:
             return
         cancel.set()   # stopped before it started: the engine writes Started, then Aborted
     version = execution.version
-    machine = compiled(version, execution.map_run_id)
+    machine = compiled(version, execution.map_run)
     recorder = EventRecorder(execution.id, token, host,
                              entered=sum(e["type"].endswith("StateEntered") for e in history))
     owner = execution.machine.owner
     account = owner.aws_account.account_id if hasattr(owner, "aws_account") else account_id(owner)
     invoker = TaskInvoker(execution, version.role, recorder=recorder, account=account)
-    context = {"stateMachineName": execution.machine.name, "executionName": execution.name,
-               "roleArn": f"arn:aws:iam::{account}:role/{version.role_name}", "region": region(),
-               "accountId": account,
-               "redriveCount": execution.redrive_count}
-    if version.type == "EXPRESS":
-        # Its ARN (and $$.Execution.Id) ends in the execution's id, as the AWS API names it.
-        context.update(expressId=str(execution.id), synchronous=execution.synchronous)
+    # Its ARNs ($$.Execution.Id, $$.StateMachine.Id) are the ones the AWS API names it by.
+    context = {**execution_context(execution, account), "roleArn": f"arn:aws:iam::{account}:role/{version.role_name}",
+               "redriveCount": execution.redrive_count, "synchronous": execution.synchronous}
     keeper = host.keeper
     keeper.track(execution.id, token, cancel, suspend, recorder)
     # The run holds no pooled connection while it goes on: its Map and Parallel threads, the

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 
 import orjson
 
-from runtime.arn import execution_arn, function_arn, state_machine_arn
+from runtime.arn import execution_arn, function_arn, state_machine_arn, state_machine_name
 
 from .branches import DEFAULT_RUN_THREADS, Parked, ThreadBudget
 from .clock import Clock
@@ -76,12 +76,16 @@ class ExecutionContext:
         self.machine_type = context.get("stateMachineType") or "STANDARD"
         self.execution_name = context.get("executionName") or str(uuid.uuid4())
         self.role_arn = context.get("roleArn") or f"arn:aws:iam::{self.account}:role/flowbench-execution"
-        self.machine_arn = state_machine_arn(self.machine_name, self.region, self.account)
+        # A Distributed Map's child (the host's) runs the state machine MACHINE/LABEL, its Map's
+        # label (`mapRunLabel`): its ARNs and StateMachine.Name say so, as the API's do.
+        label = context.get("mapRunLabel") or None
+        self.labelled_name = state_machine_name(self.machine_name, label)
+        self.machine_arn = state_machine_arn(self.machine_name, self.region, self.account, label)
         # An Express execution's ARN ends in an id of its own; the host may give it (`expressId`).
         express_id = (str(context.get("expressId") or uuid.uuid4()) if self.machine_type == "EXPRESS"
                       else None)
         self.execution_arn = execution_arn(self.machine_name, self.execution_name, self.region,
-                                           self.account, express_id)
+                                           self.account, express_id, label)
         self.redrive_count = int(context.get("redriveCount") or 0)
         # Started with StartSyncExecution (Express only): the caller waits for the result.
         self.synchronous = self.machine_type == "EXPRESS" and bool(context.get("synchronous"))
@@ -105,7 +109,7 @@ class ExecutionContext:
                 "Name": self.execution_name,
                 "RoleArn": self.role_arn,
             },
-            "StateMachine": {"Id": self.machine_arn, "Name": self.machine_name},
+            "StateMachine": {"Id": self.machine_arn, "Name": self.labelled_name},
             "State": {"Name": state_name, "EnteredTime": entered_time},
         }
         if not self.synchronous:

@@ -70,7 +70,8 @@ class StateMachine:
         `invoker` runs Task functions (see runtime.asl.invoker); `clock` defaults to the real one
         (FakeClock makes waits instant); `context` names the execution (stateMachineName,
         executionName, roleArn, region, accountId, redriveCount; `synchronous` for an Express
-        execution started with StartSyncExecution); `sink(event)` receives each history
+        execution started with StartSyncExecution, `expressId` its id; `mapRunLabel` for a
+        Distributed Map's child, its Map's label); `sink(event)` receives each history
         event as it is appended; setting `cancel` aborts the run. `resume_from`, the history of
         an earlier, interrupted run of this machine, continues that run instead of starting anew:
         from the top-level state it had entered and not left (without entering it again), else

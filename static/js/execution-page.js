@@ -47,6 +47,7 @@ function renderHeader() {
     ["Role", el("a", { href: `/roles/${encodeURIComponent(e.role)}/`, text: e.role })],
     ["Redrives", String(e.redrive_count ?? 0)],
   ];
+  $("execution-arn").textContent = e.arn;
   $("facts").replaceChildren(...facts.map(([k, v]) => el("div", { class: "fact" }, el("span", { class: "k", text: k }), el("span", { class: "v" }, v))));
   $("stop").hidden = e.status !== "RUNNING";
   $("redrive").hidden = !["FAILED", "TIMED_OUT", "ABORTED"].includes(e.status);
@@ -91,6 +92,7 @@ function paint() {
     if (status === null || STATUSES.includes(status)) graph.highlight(ptr, status);
   }
 }
+$("copy-arn").addEventListener("click", () => navigator.clipboard?.writeText(execution?.arn ?? ""));
 $("zoom-in").addEventListener("click", () => graph?.zoomBy(1.25));
 $("zoom-out").addEventListener("click", () => graph?.zoomBy(0.8));
 $("fit").addEventListener("click", () => graph?.fit());

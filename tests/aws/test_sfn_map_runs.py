@@ -1,9 +1,12 @@
 """Distributed Map runs through the real boto3 client against the live server: ListMapRuns finds a
 parent's runs (the ARNs its history names), DescribeMapRun counts their items, ListExecutions lists
-a run's children (and a machine's own executions without them), DescribeExecution of a child names
-its run, and UpdateMapRun raises a running run's concurrency and lowers its tolerance; AWS's errors
-for malformed and unknown ARNs, settings out of range and an ended run; Bob never finding Alice's
-runs, and a role session reaching each operation only through its own action."""
+a run's children (and a machine's own executions without them) under AWS's ARNs for them
+(execution:MACHINE/LABEL:NAME, running the state machine MACHINE/LABEL), which find each child for
+DescribeExecution (naming its run), GetExecutionHistory and DescribeStateMachineForExecution (its
+Map's item processor, label and run) and are its context object's ids; UpdateMapRun raises a
+running run's concurrency and lowers its tolerance; AWS's errors for malformed and unknown ARNs
+(a child's under any other form), settings out of range and an ended run; Bob never finding
+Alice's runs, and a role session reaching each operation only through its own action."""
 
 from __future__ import annotations
 
@@ -58,6 +61,11 @@ def all_pages(call, key: str, **params) -> list:
             return found
 
 
+def child_arn(machine: str, label: str, name: str) -> str:
+    """Returns the ARN AWS gives a Distributed Map's child: execution:MACHINE/LABEL:NAME."""
+    return f"{machine.replace(':stateMachine:', ':execution:')}/{label}:{name}"
+
+
 def refused(call) -> dict:
     """Returns the error of a call AWS refuses (its response, with the modeled members)."""
     with pytest.raises(ClientError) as caught:
@@ -86,10 +94,11 @@ def test_list_map_runs_finds_the_runs_and_describe_map_run_counts_their_items(fa
     name = machine.rsplit(":", 1)[1]
     assert f":mapRun:{name}/Fan:" in runs["Fan"] and f":mapRun:{name}/Again:" in runs["Again"]
     listed = sfn.list_map_runs(executionArn=parent)["mapRuns"]
-    # The newest first, under the ARNs the history gave them.
+    # The newest first, under the ARNs the history gave them, each naming the state machine its
+    # children run (MACHINE/LABEL).
     assert [run["mapRunArn"] for run in listed] == [runs["Again"], runs["Fan"]]
-    assert all(run["executionArn"] == parent and run["stateMachineArn"] == machine
-               and run["stopDate"] >= run["startDate"] for run in listed)
+    assert [run["stateMachineArn"] for run in listed] == [f"{machine}/Again", f"{machine}/Fan"]
+    assert all(run["executionArn"] == parent and run["stopDate"] >= run["startDate"] for run in listed)
     assert [run["mapRunArn"] for run in all_pages(sfn.list_map_runs, "mapRuns", executionArn=parent)] \
         == [runs["Again"], runs["Fan"]]
 
@@ -109,7 +118,9 @@ def test_list_executions_lists_a_runs_children_and_a_machine_only_its_own(fan_ou
     for label, run in runs.items():
         listed = sfn.list_executions(mapRunArn=run)["executions"]
         assert {(c["mapRunArn"], c["itemCount"], c["status"], c["stateMachineArn"]) for c in listed} \
-            == {(run, 1, "SUCCEEDED", machine)}
+            == {(run, 1, "SUCCEEDED", f"{machine}/{label}")}
+        # Each child's ARN names the state machine it runs: execution:MACHINE/LABEL:NAME.
+        assert all(c["executionArn"] == child_arn(machine, label, c["name"]) for c in listed)
         children[label] = [c["executionArn"] for c in listed]
         assert sorted(c["executionArn"] for c in all_pages(sfn.list_executions, "executions", mapRunArn=run)) \
             == sorted(children[label])
@@ -127,6 +138,77 @@ def test_list_executions_lists_a_runs_children_and_a_machine_only_its_own(fan_ou
     assert code_of(lambda: sfn.list_executions(stateMachineArn=machine, mapRunArn=runs["Fan"])) \
         == "ValidationException"
     assert code_of(lambda: sfn.list_executions()) == "ValidationException"
+
+
+def test_each_child_is_found_by_its_arn_and_runs_its_maps_item_processor(fan_out):
+    sfn, machine, parent, runs = fan_out
+    name = machine.rsplit(":", 1)[1]
+    for label, run in runs.items():
+        processor = TWO_RUNS["States"][label]["ItemProcessor"]
+        for child in sfn.list_executions(mapRunArn=run)["executions"]:
+            arn = child["executionArn"]
+            described = sfn.describe_execution(executionArn=arn)
+            assert (described["executionArn"], described["stateMachineArn"], described["name"], described["status"],
+                    described["mapRunArn"]) == (arn, f"{machine}/{label}", child["name"], "SUCCEEDED", run)
+            events = sfn.get_execution_history(executionArn=arn)["events"]
+            assert (events[0]["type"], events[-1]["type"]) == ("ExecutionStarted", "ExecutionSucceeded")
+            # The state machine it ran: the Map's item processor, as the Map's label names it.
+            ran = sfn.describe_state_machine_for_execution(executionArn=arn)
+            assert (ran["stateMachineArn"], ran["name"], ran["label"], ran["mapRunArn"]) \
+                == (f"{machine}/{label}", f"{name}/{label}", label, run)
+            definition = json.loads(ran["definition"])
+            assert (definition["StartAt"], definition["States"]) == (processor["StartAt"], processor["States"])
+            assert ran["roleArn"].endswith(":role/flowbench-sample-role") and ran["revisionId"]
+    own = sfn.describe_state_machine_for_execution(executionArn=parent)
+    assert (own["stateMachineArn"], own["name"], json.loads(own["definition"])) == (machine, name, TWO_RUNS)
+    assert "label" not in own and "mapRunArn" not in own
+
+
+def test_a_child_has_one_arn_and_malformed_ones_are_invalid(fan_out):
+    sfn, machine, parent, runs = fan_out
+    child = sfn.list_executions(mapRunArn=runs["Fan"])["executions"][0]
+    arn, name = child["executionArn"], child["name"]
+    executions = machine.replace(":stateMachine:", ":execution:")
+    by_arn = (sfn.describe_execution, sfn.get_execution_history, sfn.describe_state_machine_for_execution,
+              sfn.stop_execution, sfn.redrive_execution, sfn.list_map_runs)
+    # Found by its own ARN only: a finished child stops no further, and is not redrivable.
+    assert sfn.stop_execution(executionArn=arn)["stopDate"] >= child["startDate"]
+    assert code_of(lambda: sfn.redrive_execution(executionArn=arn)) == "ExecutionNotRedrivable"
+    assert sfn.describe_execution(executionArn=arn)["status"] == "SUCCEEDED"
+    assert sfn.list_map_runs(executionArn=arn)["mapRuns"] == []
+    # Not under the form of the machine's own executions, nor another label; the parent has no
+    # label. A Map state's name may hold '/', so more slashes read as a label no run has.
+    for other in (f"{executions}:{name}", child_arn(machine, "Again", name),
+                  child_arn(machine, "Fan", parent.rsplit(":", 1)[1]), child_arn(machine, "Fan/x", name)):
+        for call in by_arn:
+            assert code_of(lambda: call(executionArn=other)) == "ExecutionDoesNotExist", (call, other)
+    # An empty or overlong label, no name, a label after the machine's colon: no execution's ARN.
+    for bad in (f"{executions}/:{name}", child_arn(machine, "L" * 81, name), f"{executions}/Fan",
+                f"{executions}:x/Fan:{name}"):
+        for call in by_arn:
+            assert code_of(lambda: call(executionArn=bad)) == "InvalidArn", (call, bad)
+
+
+def test_an_unlabelled_maps_children_are_named_after_its_state_and_their_context_says_so(aws, alice):
+    """No Label: the state's name labels the run, ':' and '/' included; the children's
+    $$.Execution.Id and $$.StateMachine.Id are the ARNs the API lists them by."""
+    sfn = aws(alice, "stepfunctions")
+    state = "Split: a/b"
+    ids = {"Ids": {"Type": "Pass", "End": True, "Parameters": {"id.$": "$$.Execution.Id",
+                                                                "machine.$": "$$.StateMachine.Id"}}}
+    machine = create(sfn, alice, definition={"StartAt": state, "States": {state: {**distributed(ids, "Ids"),
+                                                                                  "End": True}}})
+    parent = sfn.start_execution(stateMachineArn=machine, input=json.dumps([1, 2, 3]))["executionArn"]
+    done = finished(sfn, parent)
+    assert done["status"] == "SUCCEEDED", done.get("cause")
+    [run] = sfn.list_map_runs(executionArn=parent)["mapRuns"]
+    assert run["stateMachineArn"] == f"{machine}/{state}"
+    children = sfn.list_executions(mapRunArn=run["mapRunArn"])["executions"]
+    assert sorted(c["executionArn"] for c in children) == sorted(child_arn(machine, state, c["name"]) for c in children)
+    assert sorted((c["executionArn"], c["stateMachineArn"]) for c in children) \
+        == sorted((ran["id"], ran["machine"]) for ran in json.loads(done["output"]))
+    for child in children:
+        assert sfn.describe_state_machine_for_execution(executionArn=child["executionArn"])["label"] == state
 
 
 def test_update_map_run_raises_a_running_runs_concurrency_and_lowers_its_tolerance(aws, alice):

@@ -6,8 +6,8 @@ import pytest
 
 import runtime
 from runtime import arn
-from runtime.arn import (Activity, FunctionRef, Integration, execution_arn, function_arn,
-                         parse_function, parse_resource, state_machine_arn)
+from runtime.arn import (Activity, FunctionRef, Integration, execution_arn, function_arn, map_run_arn,
+                         parse_function, parse_resource, state_machine_arn, state_machine_name)
 
 
 @pytest.mark.parametrize("text, name, qualifier", [
@@ -73,6 +73,19 @@ def test_the_builders_write_the_arns_aws_writes():
         "arn:aws:states:us-east-1:111111111111:express:flow:run:x"
 
 
+def test_a_distributed_maps_children_run_the_state_machine_named_after_its_label():
+    assert state_machine_name("flow") == "flow"
+    assert state_machine_name("flow", "Fan") == "flow/Fan"
+    assert state_machine_arn("flow", "us-east-1", "111111111111", "Fan") == \
+        "arn:aws:states:us-east-1:111111111111:stateMachine:flow/Fan"
+    assert execution_arn("flow", "child", "us-east-1", "111111111111", label="Fan") == \
+        "arn:aws:states:us-east-1:111111111111:execution:flow/Fan:child"
+    assert execution_arn("flow", "child", "us-east-1", "111111111111", "x", "Fan") == \
+        "arn:aws:states:us-east-1:111111111111:express:flow/Fan:child:x"
+    assert map_run_arn("flow", "Fan", "id", "us-east-1", "111111111111") == \
+        "arn:aws:states:us-east-1:111111111111:mapRun:flow/Fan:id"
+
+
 def test_a_built_function_arn_reads_back():
     assert parse_function(function_arn("echo", "us-east-1", "111111111111", "prod")) == FunctionRef(
         "echo", "prod", "us-east-1", "111111111111")
@@ -81,7 +94,7 @@ def test_a_built_function_arn_reads_back():
 def test_the_runtime_package_exports_the_arn_names():
     assert sorted(arn.__all__) == sorted([
         "FunctionRef", "Integration", "Activity", "parse_function", "parse_resource",
-        "function_arn", "state_machine_arn", "execution_arn"])
+        "function_arn", "state_machine_name", "state_machine_arn", "execution_arn", "map_run_arn"])
     assert sorted(runtime.__all__) == sorted(arn.__all__)
     for name in runtime.__all__:
         assert getattr(runtime, name) is getattr(arn, name)

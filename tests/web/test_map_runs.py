@@ -7,8 +7,11 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from django.conf import settings
+
 from editor.models import Execution, ExecutionEvent, MapRun, TaskToken
 from editor.services import executions
+from editor.services.accounts import account_id
 from tests.integration.cluster import wait_until
 from tests.web.test_task_tokens import WAIT, CallbackCase
 
@@ -127,6 +130,25 @@ class DistributedMapTests(CallbackCase):
         done = self.ended(executions.start_execution(self.alice, machine, json.dumps({"values": [2, 3, 4]})))
         self.assertEqual(done.status, "SUCCEEDED", done.cause)
         self.assertEqual(json.loads(done.output), [4, 10, 18])
+
+    def test_a_childs_context_object_and_page_name_the_arns_the_api_gives_it(self):
+        """A child runs the state machine MACHINE/LABEL: $$.Execution.Id and $$.StateMachine.Id are
+        its ARNs as the API writes them (execution:MACHINE/LABEL:NAME), and its page shows the same."""
+        ids = {"Ids": {"Type": "Pass", "End": True, "Parameters": {
+            "id.$": "$$.Execution.Id", "machine.$": "$$.StateMachine.Id", "name.$": "$$.StateMachine.Name"}}}
+        machine = self.machine("ids", distributed_map(ids, "Ids", Label="Fan"), "Each")
+        parent = self.ended(executions.start_execution(self.alice, machine, json.dumps([1, 2])))
+        self.assertEqual(parent.status, "SUCCEEDED", parent.cause)
+        prefix = f"arn:aws:states:{settings.FLOWBENCH_REGION}:{account_id(self.alice)}"
+        children = self.children(parent)
+        self.assertEqual(json.loads(parent.output), [
+            {"id": f"{prefix}:execution:ids/Fan:{child.name}", "machine": f"{prefix}:stateMachine:ids/Fan",
+             "name": "ids/Fan"} for child in children])
+        for child in children:
+            self.assertEqual(self.call("GET", f"/api/executions/{child.pk}").data["arn"],
+                             f"{prefix}:execution:ids/Fan:{child.name}")
+        self.assertEqual(self.call("GET", f"/api/executions/{parent.pk}").data["arn"],
+                         f"{prefix}:execution:ids:{parent.name}")
 
 
 class LostNewsTests(CallbackCase):

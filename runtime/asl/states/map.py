@@ -24,6 +24,8 @@ import threading
 import uuid
 from datetime import timedelta
 
+from runtime.arn import map_run_arn
+
 from .. import jsonata, jsonpath
 from ..branches import run_all
 from ..callbacks import CHILD
@@ -225,8 +227,8 @@ class MapState(State):
 
     def _map_run_arn(self, ctx) -> str:
         """Returns a new Map Run's ARN (…:mapRun:MACHINE/LABEL:ID; LABEL: the Label, else the name)."""
-        return (f"arn:aws:states:{ctx.region}:{ctx.account}:mapRun:{ctx.machine_name}/"
-                f"{self.label or self.name}:{uuid.uuid4()}")
+        return map_run_arn(ctx.machine_name, self.label or self.name, str(uuid.uuid4()), ctx.region,
+                           ctx.account)
 
     def _host_map_run(self, frame, value, ctx, items, limit, tolerance, started):
         """Runs the items as the host's Map Run, going on with the one `started` (the attempt's

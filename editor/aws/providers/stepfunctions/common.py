@@ -9,6 +9,11 @@ found, whatever the ARN says), and nextToken pages.
     arn:aws:states:REGION:ACCOUNT:express:NAME:EXECUTION:ID    an Express execution (ID: its id)
     arn:aws:states:REGION:ACCOUNT:mapRun:NAME/LABEL:ID         a Distributed Map's run (ID: its id;
                                                                LABEL: the Map's Label, else its name)
+    arn:aws:states:REGION:ACCOUNT:execution:NAME/LABEL:CHILD   one of the run's child executions
+    arn:aws:states:REGION:ACCOUNT:stateMachine:NAME/LABEL      the state machine its children run
+
+editor.services.accounts (through runtime.arn) writes the ARNs of executions and of the state
+machines they run; this module reads them.
 """
 
 from __future__ import annotations
@@ -20,10 +25,11 @@ from dataclasses import dataclass
 from editor.aws.errors import AwsError
 from editor.aws.pagination import paginate
 from editor.models import Execution, MapRun, StateMachine, StateMachineAlias, StateMachineVersion
-from editor.services.accounts import region
+from editor.services.accounts import execution_arn, execution_machine_arn, region
 from editor.services.machine_aliases import ALIAS_NAME
 from editor.services.machines import MACHINE_NAME
 from editor.services.map_runs import run_id_of
+from runtime.arn import state_machine_arn
 
 DEFAULT_PAGE = 100
 
@@ -49,11 +55,18 @@ def no_resource(arn: str) -> AwsError:
     return error("ResourceNotFound", f"Resource Not Found: '{arn}'", resourceName=arn)
 
 
+# What follows an execution's NAME/LABEL: its name (Standard), its name and id (Express).
+_EXECUTION_PARTS = {"execution": 1, "express": 2}
+# The longest label a Map Run has (the Map's Label is 40 characters at most, a state's name 80).
+LABEL_LIMIT = 80
+
+
 @dataclass(frozen=True)
 class Arn:
     """A Step Functions ARN read into its parts: `kind` ("stateMachine", "execution", "express",
     "mapRun"), the machine's name and what follows it (a version or alias; an execution's name and
-    id; a Map Run's label and id)."""
+    id; a Map Run's label and id). An execution of a Distributed Map's run has that run's `label`
+    (execution:NAME/LABEL:CHILD); any other, None."""
 
     text: str
     region: str
@@ -61,6 +74,7 @@ class Arn:
     kind: str
     machine: str
     rest: tuple[str, ...]
+    label: str | None = None
 
 
 def read_arn(text: str, kinds: tuple[str, ...]) -> Arn:
@@ -71,12 +85,16 @@ def read_arn(text: str, kinds: tuple[str, ...]) -> Arn:
     kind = parts[5]
     if kind not in kinds:
         raise invalid_arn(text, f"Resource type not valid in this context: {kind}")
-    if kind == "mapRun":
-        # NAME/LABEL:ID, the label being the Map state's name when it has no Label: it may hold ':'.
-        machine, slash, label = ":".join(parts[6:-1]).partition("/")
-        if len(parts) < 8 or not slash:
+    if kind == "mapRun" or (kind in _EXECUTION_PARTS and "/" in parts[6]):
+        # NAME/LABEL then the run's id (or the child's name), the label being the Map state's name
+        # when it has no Label: it may hold ':' and '/'.
+        after = 1 if kind == "mapRun" else _EXECUTION_PARTS[kind]
+        machine, slash, label = ":".join(parts[6:-after]).partition("/")
+        if len(parts) < 7 + after or not slash or not label or len(label) > LABEL_LIMIT:
             raise invalid_arn(text)
-        return Arn(text, parts[3], parts[4], kind, machine, (label, parts[-1]))
+        if kind == "mapRun":
+            return Arn(text, parts[3], parts[4], kind, machine, (label, parts[-1]))
+        return Arn(text, parts[3], parts[4], kind, machine, tuple(parts[-after:]), label)
     sizes = {"stateMachine": (7, 8), "execution": (8,), "express": (9,)}
     if len(parts) not in sizes.get(kind, ()):
         raise invalid_arn(text)
@@ -100,12 +118,12 @@ class StatesBase:
 
     # -- ARNs -----------------------------------------------------------------------------------
 
-    def _prefix(self) -> str:
-        return f"arn:aws:states:{region()}:{self.principal.account_id}"
-
-    def machine_arn(self, machine: StateMachine | str, qualifier: str | int | None = None) -> str:
+    def machine_arn(self, machine: StateMachine | str, qualifier: str | int | None = None,
+                    label: str | None = None) -> str:
+        """The ARN of a state machine, of its version or alias `qualifier`, or, with `label`, of
+        the state machine its Distributed Map so labelled runs its children as (NAME/LABEL)."""
         name = machine if isinstance(machine, str) else machine.name
-        arn = f"{self._prefix()}:stateMachine:{name}"
+        arn = state_machine_arn(name, region(), self.principal.account_id, label)
         return f"{arn}:{qualifier}" if qualifier not in (None, "") else arn
 
     def version_arn(self, version: StateMachineVersion) -> str:
@@ -115,9 +133,11 @@ class StatesBase:
         return self.machine_arn(alias.machine.name, alias.name)
 
     def execution_arn(self, execution: Execution) -> str:
-        if execution.version.type == "EXPRESS":
-            return f"{self._prefix()}:express:{execution.machine.name}:{execution.name}:{execution.id}"
-        return f"{self._prefix()}:execution:{execution.machine.name}:{execution.name}"
+        return execution_arn(execution, self.principal.account_id)
+
+    def execution_machine_arn(self, execution: Execution) -> str:
+        """The ARN of the state machine the execution runs: a Map Run's child's is NAME/LABEL."""
+        return execution_machine_arn(execution, self.principal.account_id)
 
     # -- lookups --------------------------------------------------------------------------------
 
@@ -163,8 +183,10 @@ class StatesBase:
     def execution(self, text: str, action: str) -> Execution:
         """Returns the caller's execution the ARN names; raises InvalidArn or ExecutionDoesNotExist."""
         arn = read_arn(text, ("execution", "express"))
-        rows = Execution.objects.select_related("machine", "version", "machine__role").filter(
-            machine__owner=self.owner, machine__name=arn.machine, name=arn.rest[0])
+        rows = Execution.objects.select_related("machine", "version", "machine__role", "map_run").defer(
+            "map_run__items").filter(machine__owner=self.owner, machine__name=arn.machine, name=arn.rest[0])
+        # One ARN an execution: a Map Run's child is found by its run's label only.
+        rows = rows.filter(map_run__label=arn.label) if arn.label is not None else rows.filter(map_run__isnull=True)
         if arn.kind == "express":
             try:
                 rows = rows.filter(pk=uuid.UUID(arn.rest[1]), version__type="EXPRESS")

@@ -19,7 +19,8 @@ from editor.errors import ApiError
 from editor.models import Execution, ExecutionEvent
 from editor.services import executions, machines
 from editor.services import machine_aliases as aliases
-from editor.services.accounts import role_arn
+from editor.services.accounts import execution_machine_name, region, role_arn
+from runtime.arn import execution_arn
 
 # Express executions last at most five minutes; StartSyncExecution waits that long, then stops it.
 EXPRESS_LIMIT_SECONDS = 300
@@ -83,8 +84,8 @@ class ExecutionOperations(StatesBase):
     def _start_error(self, refused: ApiError, machine, params: dict):
         name = params.get("name")
         if refused.code == "ExecutionAlreadyExists":
-            return error("ExecutionAlreadyExists", f"Execution Already Exists: "
-                                                   f"'{self._prefix()}:execution:{machine.name}:{name}'")
+            taken = execution_arn(machine.name, name, region(), self.principal.account_id)
+            return error("ExecutionAlreadyExists", f"Execution Already Exists: '{taken}'")
         if refused.code in ("InvalidJson", "InputTooLarge"):
             return error("InvalidExecutionInput", f"Invalid State Machine Execution Input: '{refused.message}'")
         if refused.code == "InvalidName":
@@ -94,8 +95,9 @@ class ExecutionOperations(StatesBase):
         return self.translate(refused)
 
     def _describe(self, execution: Execution, data: bool = True) -> dict:
-        shape = {"executionArn": self.execution_arn(execution), "stateMachineArn": self.machine_arn(execution.machine),
-                 "name": execution.name, "status": execution.status, "startDate": execution.started_at,
+        shape = {"executionArn": self.execution_arn(execution),
+                 "stateMachineArn": self.execution_machine_arn(execution), "name": execution.name,
+                 "status": execution.status, "startDate": execution.started_at,
                  "stopDate": execution.stopped_at, "error": execution.error, "cause": execution.cause}
         if data:
             shape.update(input=execution.input, inputDetails=NOT_TRUNCATED)
@@ -139,15 +141,21 @@ class ExecutionOperations(StatesBase):
         return found
 
     def DescribeStateMachineForExecution(self, params: dict) -> dict:
+        """The state machine the execution ran: a Map Run's child ran its Map's item processor, the
+        state machine NAME/LABEL, and also says its run and label, as AWS answers."""
         execution = self.execution(params["executionArn"], "states:DescribeStateMachineForExecution")
-        version = execution.version
-        return {"stateMachineArn": self.machine_arn(execution.machine), "name": execution.machine.name,
-                "definition": json.dumps(version.definition, indent=2, ensure_ascii=False),
-                "roleArn": role_arn(self.owner, version.role_name, version.role.path),
-                "updateDate": version.created_at,
-                "loggingConfiguration": execution.machine.logging or {"level": "OFF", "includeExecutionData": False},
-                "tracingConfiguration": execution.machine.tracing or {"enabled": False},
-                "revisionId": revision(execution.machine, version.definition, version.role_id)}
+        version, run = execution.version, execution.map_run
+        definition = version.definition if run is None else json.loads(run.definition)
+        found = {"stateMachineArn": self.execution_machine_arn(execution), "name": execution_machine_name(execution),
+                 "definition": json.dumps(definition, indent=2, ensure_ascii=False),
+                 "roleArn": role_arn(self.owner, version.role_name, version.role.path),
+                 "updateDate": version.created_at,
+                 "loggingConfiguration": execution.machine.logging or {"level": "OFF", "includeExecutionData": False},
+                 "tracingConfiguration": execution.machine.tracing or {"enabled": False},
+                 "revisionId": revision(execution.machine, definition, version.role_id)}
+        if run is not None:
+            found.update(mapRunArn=run.arn, label=run.label)
+        return found
 
     def ListExecutions(self, params: dict) -> dict:
         """Lists a state machine's executions (a Distributed Map's children left out), or a Map
@@ -166,7 +174,7 @@ class ExecutionOperations(StatesBase):
             elif version is not None:
                 rows = rows.filter(version=version)
             child = {}
-        rows = rows.select_related("machine", "version")
+        rows = rows.select_related("machine", "version", "map_run").defer("map_run__items")
         if params.get("statusFilter"):
             rows = rows.filter(status=params["statusFilter"])
         redriven = params.get("redriveFilter")
@@ -178,7 +186,7 @@ class ExecutionOperations(StatesBase):
         items = []
         for execution in found:
             item = {"executionArn": self.execution_arn(execution),
-                    "stateMachineArn": self.machine_arn(execution.machine), "name": execution.name,
+                    "stateMachineArn": self.execution_machine_arn(execution), "name": execution.name,
                     "status": execution.status, "startDate": execution.started_at,
                     "stopDate": execution.stopped_at, **self._version_arns(execution), **child}
             if execution.version.type != "EXPRESS":

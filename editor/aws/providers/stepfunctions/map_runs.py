@@ -34,7 +34,8 @@ class MapRunOperations(StatesBase):
         rows = execution.map_runs.select_related("execution__machine")
         found, token = page(rows, params, ("-started_at", "-id"))
         return {"mapRuns": [{"executionArn": self.execution_arn(execution), "mapRunArn": run.arn,
-                             "stateMachineArn": self.machine_arn(execution.machine), "startDate": run.started_at,
+                             "stateMachineArn": self.machine_arn(execution.machine, label=run.label),
+                             "startDate": run.started_at,
                              "stopDate": run.stopped_at} for run in found],
                 "nextToken": token}
 
