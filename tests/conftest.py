@@ -7,10 +7,55 @@ from pathlib import Path
 
 import pytest
 
+SUMMARY = pytest.StashKey[list]()
+
+
+def summary_lines(config) -> list:
+    """Lines printed under the run's summary whether its tests pass or fail (measured figures, where
+    a failed test's logs were kept); under pytest-xdist each worker's lines reach the summary too."""
+    return config.stash.setdefault(SUMMARY, [])
+
+
+@pytest.fixture(scope="session")
+def figures(request) -> list:
+    """Lines of measured figures, printed in the run's summary whether the tests pass or fail."""
+    return summary_lines(request.config)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist's `--dist loadgroup` (`make test`), each test file is one group, run on one
+    worker with its module's fixtures, and the integration tests are one group together, first: they
+    share one cluster (PostgreSQL database, Redis, daphne, Celery workers) and are the longest part
+    of the run, so one worker starts them at once while the others take the rest file by file."""
+    if getattr(config.option, "dist", "no") != "loadgroup":
+        return
+    groups = {True: [], False: []}
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        integration = path.startswith("tests/integration/")
+        item.add_marker(pytest.mark.xdist_group("integration" if integration else path))
+        groups[integration].append(item)
+    items[:] = groups[True] + groups[False]
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    for line in summary_lines(config):
+        terminalreporter.write_line(line)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """pytest-xdist's controller: a worker's summary lines join the controller's."""
+    summary_lines(node.config).extend(node.workeroutput.get("summary", []))
+
 
 def pytest_sessionfinish(session):
     """Removes the test database's write-ahead-log files, which threads still connected when
-    pytest-django deleted the database leave behind."""
+    pytest-django deleted the database leave behind; a pytest-xdist worker hands its summary lines
+    to the controller."""
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["summary"] = list(summary_lines(session.config))
     from django.conf import settings
 
     if not settings.configured:

@@ -11,6 +11,7 @@ import os
 import pytest
 
 from tests.integration import workload
+from tests.conftest import summary_lines
 from tests.integration.cluster import Cluster, missing_services
 
 
@@ -33,18 +34,6 @@ def pytest_runtest_makereport(item, call):
 
 
 FAILED = pytest.StashKey[bool]()
-FIGURES = pytest.StashKey[list]()
-
-
-@pytest.fixture(scope="session")
-def figures(request) -> list:
-    """Lines of measured figures, printed in the run's summary whether the tests pass or fail."""
-    return request.config.stash.setdefault(FIGURES, [])
-
-
-def pytest_terminal_summary(terminalreporter, config):
-    for line in config.stash.get(FIGURES, []):
-        terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")
@@ -64,9 +53,7 @@ def cluster(request):
         failed = request.config.stash.get(FAILED, False)
         started.stop(keep_data=failed)
         if failed:
-            reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-            if reporter is not None:
-                reporter.write_line(f"integration cluster logs kept in {started.data_dir}")
+            summary_lines(request.config).append(f"integration cluster logs kept in {started.data_dir}")
 
 
 @pytest.fixture(scope="session")
