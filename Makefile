@@ -22,11 +22,11 @@ run: $(STAMP)
 	$(BIN)/python -m flowbench.serve -b 127.0.0.1 -p 8000 flowbench.asgi:application
 
 # The whole suite in TEST_WORKERS pytest-xdist workers: each test file on one worker, the
-# integration tests (one shared cluster) together on one (tests/conftest.py). Most of the suite
-# waits on servers, sandboxes and browsers, so more workers than cores still pays.
+# integration tests in two groups started first (tests/conftest.py). Much of the suite waits on
+# servers, sandboxes and browsers, so more workers than cores still pays.
 TEST_WORKERS ?= 3
 test: $(STAMP) system-deps
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

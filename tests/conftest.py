@@ -22,21 +22,36 @@ def figures(request) -> list:
     return summary_lines(request.config)
 
 
-@pytest.hookimpl(tryfirst=True)
+def _group(nodeid: str) -> str:
+    """The pytest-xdist work unit of a test: its file, or one of the two groups of integration
+    tests: those of the shared cluster (PostgreSQL database, Redis, daphne, Celery workers: one per
+    pytest worker that runs any, and PostgreSQL's connections are few) and the embedded-mode
+    variants of the restart tests, which each start a default install of their own (a SQLite file)."""
+    path = nodeid.split("::", 1)[0]
+    if not path.startswith("tests/integration/"):
+        return path
+    return "integration-embedded" if "[embedded" in nodeid else "integration"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Under pytest-xdist (`make test`), each work unit of _group runs whole on one worker, with its
+    module's fixtures, in the order of the collection (pytest_collection_modifyitems)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Groups(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _group(nodeid)
+
+    config.option.loadscopereorder = False
+    return Groups(config, log)
+
+
 def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist's `--dist loadgroup` (`make test`), each test file is one group, run on one
-    worker with its module's fixtures, and the integration tests are one group together, first: they
-    share one cluster (PostgreSQL database, Redis, daphne, Celery workers) and are the longest part
-    of the run, so one worker starts them at once while the others take the rest file by file."""
-    if getattr(config.option, "dist", "no") != "loadgroup":
-        return
-    groups = {True: [], False: []}
-    for item in items:
-        path = item.nodeid.split("::", 1)[0]
-        integration = path.startswith("tests/integration/")
-        item.add_marker(pytest.mark.xdist_group("integration" if integration else path))
-        groups[integration].append(item)
-    items[:] = groups[True] + groups[False]
+    """A pytest-xdist worker's collection lists the integration tests first: they are the longest
+    part of the run, so two workers start them at once while the others take the rest file by file."""
+    if hasattr(config, "workerinput"):
+        items.sort(key=lambda item: not _group(item.nodeid).startswith("integration"))
 
 
 def pytest_terminal_summary(terminalreporter, config):
@@ -109,3 +124,5 @@ def browser():
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         yield chromium
         chromium.close()
+
+
