@@ -153,13 +153,23 @@ async function validate() {
 
 let designView = null;
 let codeGraph = null;
+// The two views, made once. A promise: while the first validation waits for Graphviz to load, the
+// next one (an edit made meanwhile) must wait for the same views, not make a second pair drawn
+// over the first (the first one's graph then stayed on the page beside the current one).
+let views = null;
 async function drawGraphs(dot) {
   const onSelect = (ptr) => select(ptr, { fromGraph: true });
   const onSelectEdge = (info) => selectEdge(info);
-  if (!designView) designView = await renderGraph($("design-graph"), dot, { onSelect, onSelectEdge });
-  else designView.update(dot);
-  if (!codeGraph) codeGraph = await renderGraph($("code-graph"), dot, { onSelect: (ptr) => { onSelect(ptr); revealPointer(ptr); }, onSelectEdge });
-  else codeGraph.update(dot);
+  const made = !views;
+  views ??= Promise.all([
+    renderGraph($("design-graph"), dot, { onSelect, onSelectEdge }),
+    renderGraph($("code-graph"), dot, { onSelect: (ptr) => { onSelect(ptr); revealPointer(ptr); }, onSelectEdge }),
+  ]).catch((error) => { views = null; throw error; });
+  [designView, codeGraph] = await views;
+  if (!made) {   // the views drew their first DOT; a later call (awaiting in call order) draws its own
+    designView.update(dot);
+    codeGraph.update(dot);
+  }
   markSelection();
   for (const view of [designView, codeGraph]) {
     for (const d of app.diagnostics) {

@@ -251,6 +251,40 @@ def test_a_task_with_retry_catch_and_a_parallel_branch_is_built_from_lists(serve
     shot(page, "2x-machine-task-inspector")
 
 
+# Holds Graphviz's WebAssembly until the test calls window.releaseGraphviz(): the page's first
+# validation then waits for Graphviz as it does on a slow machine.
+HOLD_GRAPHVIZ = """
+(() => {
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  window.releaseGraphviz = release;
+  for (const name of ["instantiate", "instantiateStreaming"]) {
+    const real = WebAssembly[name].bind(WebAssembly);
+    WebAssembly[name] = async (...args) => { await held; return real(...args); };
+  }
+})();
+"""
+
+
+def test_an_edit_made_while_graphviz_loads_is_drawn_in_the_one_graph(server, page):
+    base = server["base"]
+    create_machine(page, base, "slow-graph")
+    page.add_init_script(HOLD_GRAPHVIZ)
+    page.reload()
+    # The first validation waits for Graphviz; an edit meanwhile is validated and waits too.
+    page.locator('.tree-item[data-pointer="/States/Pass"]').click()
+    page.click('.palette-item[data-type="Task"]')
+    expect(page.locator("#diagnostics")).to_contain_text("Resource")
+    expect(page.locator("#machine-app")).not_to_have_attribute("data-ready", "true")
+    page.evaluate("window.releaseGraphviz()")
+    expect(page.locator("#machine-app")).to_have_attribute("data-ready", "true")
+    wait_validated(page)
+    # One drawing of the current definition (Pass -> Task), not the first one's beside it.
+    expect(page.locator("#design-graph svg")).to_have_count(1)
+    expect(page.locator("#design-graph g.fb-state")).to_have_count(len(definition(page)["States"]))
+    expect(page.locator("#code-graph svg")).to_have_count(1)
+
+
 def test_choice_rules_are_built_with_and_or_not_and_every_operator(server, page, shot):
     base = server["base"]
     create_machine(page, base, "rules-flow", template="choice")
