@@ -132,9 +132,15 @@ function renderBlocked() {
 
 // ---- validation and graphs ------------------------------------------------------------------
 let validation = 0;
+let validating = null;   // the newest validation's promise
 const validateSoon = debounce(validate, 250);
-async function validate() {
-  const ticket = ++validation;
+/** Validates the text now; resolves once the diagnostics shown are those of the newest text
+ *  (a caller whose validation a later edit overtook waits for that later one's answer). */
+function validate() {
+  validating = validateTicket(++validation);
+  return validating;
+}
+async function validateTicket(ticket) {
   const text = app.text;
   let result;
   try {
@@ -143,8 +149,9 @@ async function validate() {
     status(error.message, "error");
     return;
   }
-  if (ticket !== validation) return;   // a newer text is being validated
+  if (ticket !== validation) return validating;   // a newer text is being validated
   app.diagnostics = result.diagnostics || [];
+  app.validatedText = text;
   renderDiagnostics();
   if (result.dot) await drawGraphs(result.dot);
   if (app.definition) renderInspector();

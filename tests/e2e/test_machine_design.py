@@ -14,7 +14,7 @@ from tests.e2e.test_function_flow import replace_editor_text
 
 def wait_validated(page):
     """Waits until the validator has answered for the text shown now."""
-    page.wait_for_function("() => { const a = window.flowbench; return a && document.getElementById('machine-app').dataset.validated && !document.querySelector('#unsaved[hidden]') === (a.text !== a.savedText); }")
+    page.wait_for_function("() => { const a = window.flowbench; return a && a.validatedText === a.text && !document.querySelector('#unsaved[hidden]') === (a.text !== a.savedText); }")
 
 
 def definition(page) -> dict:
@@ -430,6 +430,43 @@ def test_a_long_state_name_is_cut_short_and_the_toolbar_stays_in_place(server, p
     expect(item).to_have_attribute("title", long_name)
     expect(page.locator("#design-graph g.fb-state")).to_contain_text(long_name[:20])
     shot(page, "2x-machine-long-name")
+
+
+# Holds the page's validation requests, once asked to, until the test releases each one.
+HOLD_VALIDATIONS = """
+(() => {
+  const real = window.fetch.bind(window);
+  window.holdValidations = false;
+  window.heldValidations = [];
+  window.fetch = (url, options) => {
+    if (!window.holdValidations || !String(url).endsWith("/api/state-machines/validate")) return real(url, options);
+    return new Promise((resolve, reject) => window.heldValidations.push(() => real(url, options).then(resolve, reject)));
+  };
+})();
+"""
+
+
+def test_start_clicked_right_after_an_edit_plans_with_the_edited_text(server, page):
+    """Start's own check of the draft, overtaken by the edit's validation, waits for its answer."""
+    base = server["base"]
+    create_machine(page, base, "quick-start", template="hello-world")
+    page.add_init_script(HOLD_VALIDATIONS)
+    page.reload()
+    expect(page.locator("#machine-app")).to_have_attribute("data-ready", "true")
+    wait_validated(page)
+    page.click('.modes [data-mode="code"]')
+    page.evaluate("window.holdValidations = true")
+    replace_editor_text(page, "#code-editor", DANGLING)
+    page.click("#start")   # its check is asked at once; the edit's own one 250 ms after the edit
+    page.wait_for_function("() => window.heldValidations.length === 2")
+    # The older request (Start's) is answered first, the newer one (the same text) after it.
+    with page.expect_response("**/api/state-machines/validate"):
+        page.evaluate("window.heldValidations[0]()")
+    page.evaluate("window.heldValidations[1]()")
+    expect(page.locator("#machine-app")).to_have_attribute("data-start-planned", "true")
+    expect(page.locator("#start-note")).to_contain_text("no version is published yet")
+    expect(page.locator("#start-note")).to_contain_text("Nowhere")
+    expect(page.locator("#start-go")).to_be_disabled()
 
 
 def test_start_with_a_broken_draft_offers_the_latest_version(server, page, shot):
