@@ -14,7 +14,7 @@ from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from editor.api import api, read_json
 from editor.aws.http import streamed
 from editor.errors import ApiError
-from editor.serializers import _iso
+from editor.serializers import iso
 from editor.services import buckets, notifications, objects
 from editor.services.accounts import region
 from editor.services.object_store import read_blob
@@ -29,7 +29,7 @@ TEXT_PREVIEW_BYTES = 64 * 1024
 
 def _object_json(found) -> dict:
     return {"key": found.key, "size": found.size, "etag": found.etag.strip('"'), "content_type": found.content_type,
-            "metadata": found.metadata, "last_modified": _iso(found.last_modified)}
+            "metadata": found.metadata, "last_modified": iso(found.last_modified)}
 
 
 @api("GET", "POST")
@@ -43,10 +43,10 @@ def bucket_list(request):
         except ApiError as error:
             error.field = "name"
             raise
-        return JsonResponse({"name": bucket.name, "region": bucket.region, "created_at": _iso(bucket.created_at),
+        return JsonResponse({"name": bucket.name, "region": bucket.region, "created_at": iso(bucket.created_at),
                              "objects": 0, "size": 0}, status=201)
     rows = buckets.list_buckets_with_totals(request.user)
-    return JsonResponse({"buckets": [{"name": b.name, "region": b.region, "created_at": _iso(b.created_at),
+    return JsonResponse({"buckets": [{"name": b.name, "region": b.region, "created_at": iso(b.created_at),
                                       "objects": b.object_count, "size": b.total_size or 0,
                                       "notifications": len(b.notifications)} for b in rows]})
 
@@ -148,7 +148,7 @@ def _set(setter, bucket, configurations, field: str, **options) -> None:
 
 def _delivery_json(delivery) -> dict:
     found = {"event_name": delivery.event_name, "key": delivery.key, "target_arn": delivery.target_arn,
-             "configuration_id": delivery.configuration_id, "created_at": _iso(delivery.created_at),
+             "configuration_id": delivery.configuration_id, "created_at": iso(delivery.created_at),
              "error": delivery.error, "status": "not started", "invocation_id": None, "function": None,
              "execution_id": None}
     if delivery.invocation is not None:

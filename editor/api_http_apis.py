@@ -12,7 +12,7 @@ from django.urls import reverse
 from editor.api import api, read_json
 from editor.errors import ApiError
 from editor.models import ApiIntegration, Function, HttpApi, Invocation, Role, StateMachine
-from editor.serializers import _iso
+from editor.serializers import iso
 from editor.services import http_apis
 from editor.services.accounts import function_arn, role_arn, state_machine_arn
 
@@ -48,7 +48,7 @@ def _request_json(invocation: Invocation) -> dict:
     event = invocation.request if isinstance(invocation.request, dict) else {}
     context = event.get("requestContext") or {}
     method = (context.get("http") or {}).get("method") or event.get("httpMethod")
-    return {"id": str(invocation.id), "at": _iso(invocation.started_at), "status": invocation.status,
+    return {"id": str(invocation.id), "at": iso(invocation.started_at), "status": invocation.status,
             "function": invocation.function.name, "method": method,
             "path": event.get("rawPath") or event.get("path"), "stage": context.get("stage"),
             "route_key": event.get("routeKey") or context.get("resourceId"), "duration_ms": invocation.duration_ms,
@@ -64,7 +64,7 @@ def api_json(api_obj: HttpApi) -> dict:
         stages.append({"name": stage.name, "auto_deploy": stage.auto_deploy,
                        "url": endpoint + ("" if stage.name == "$default" else f"/{stage.name}"),
                        "deployment_id": deployment.deployment_id if deployment else None,
-                       "deployed_at": _iso(deployment.created_at) if deployment else None,
+                       "deployed_at": iso(deployment.created_at) if deployment else None,
                        "stage_variables": stage.stage_variables or {}})
     routes = [{"route_id": r.route_id, "route_key": r.route_key,
                "integration": integrations.get(r.target.split("/", 1)[-1]) if r.target else None}
@@ -73,7 +73,7 @@ def api_json(api_obj: HttpApi) -> dict:
                                           request__requestContext__apiId=api_obj.api_id)
                 .select_related("function").order_by("-started_at")[:REQUESTS_SHOWN])
     return {"api_id": api_obj.api_id, "name": api_obj.name, "endpoint": endpoint,
-            "host_endpoint": http_apis.host_endpoint(api_obj), "created_at": _iso(api_obj.created_at),
+            "host_endpoint": http_apis.host_endpoint(api_obj), "created_at": iso(api_obj.created_at),
             "routes": routes, "integrations": list(integrations.values()), "stages": stages,
             "requests": [_request_json(i) for i in requests]}
 

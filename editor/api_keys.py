@@ -7,17 +7,14 @@ from django.http import HttpResponse, JsonResponse
 
 from editor.api import api, read_json
 from editor.models import AccessKey
+from editor.serializers import iso
 from editor.services import access_keys
 from editor.services.accounts import account_id
 
 
-def _iso(value):
-    return value.isoformat() if value else None
-
-
 def key_json(key: AccessKey) -> dict:
-    return {"id": key.access_key_id, "status": key.status, "created_at": _iso(key.created_at),
-            "last_used_at": _iso(key.last_used_at), "last_used_service": key.last_used_service or None,
+    return {"id": key.access_key_id, "status": key.status, "created_at": iso(key.created_at),
+            "last_used_at": iso(key.last_used_at), "last_used_service": key.last_used_service or None,
             "last_used_region": key.last_used_region or None}
 
 

@@ -8,7 +8,7 @@ from django.http import HttpResponse, JsonResponse
 
 from editor.api import api
 from editor.errors import ApiError
-from editor.serializers import _iso
+from editor.serializers import iso
 from editor.services import layers
 
 
@@ -16,7 +16,7 @@ def _version_json(user, version, used: dict) -> dict:
     arn = layers.layer_arn(user, version.layer.name, version.version)
     return {"version": version.version, "arn": arn, "description": version.description,
             "compatible_runtimes": version.compatible_runtimes, "license_info": version.license_info,
-            "code_size": version.code_size, "created_at": _iso(version.created_at),
+            "code_size": version.code_size, "created_at": iso(version.created_at),
             "used_by": sorted(used.get(arn, ()))}
 
 

@@ -7,7 +7,7 @@ from django.http import HttpResponse, JsonResponse
 from editor.api import api, read_json
 from editor.errors import ApiError, error_response
 from editor.models import Execution, Role, StateMachine
-from editor.serializers import invocation_json
+from editor.serializers import invocation_json, iso
 from editor.services import executions as runs
 from editor.services import machines, roles
 from editor.services import test_state as testing
@@ -17,21 +17,17 @@ from editor.services.policy import default_policy, validate_policy
 from editor.samples import machines as templates
 
 
-def _iso(value):
-    return value.isoformat() if value else None
-
-
 def role_json(role: Role) -> dict:
     return {"name": role.name, "description": role.description, "trusted": role.trusted,
             "assume_role_policy": roles.trust_policy(role.trusted),
             "policies": [role_policy_json(p) for p in role.inline_policies.all()], "policy": role.policy,
             "arn": role_arn(role.owner_id, role.name, role.path), "role_id": role.role_id, "path": role.path,
-            "created_at": _iso(role.created_at), "updated_at": _iso(role.updated_at),
+            "created_at": iso(role.created_at), "updated_at": iso(role.updated_at),
             "machines": sorted(role.machines.values_list("name", flat=True))}
 
 
 def role_policy_json(policy) -> dict:
-    return {"name": policy.name, "document": policy.document, "updated_at": _iso(policy.updated_at)}
+    return {"name": policy.name, "document": policy.document, "updated_at": iso(policy.updated_at)}
 
 
 # -- roles ------------------------------------------------------------------------------------
@@ -87,13 +83,13 @@ def policy_validate(request):
 
 def _last_execution(machine: StateMachine):
     last = machine.executions.filter(map_run__isnull=True).order_by("-started_at").first()
-    return None if last is None else {"id": str(last.id), "status": last.status, "started_at": _iso(last.started_at)}
+    return None if last is None else {"id": str(last.id), "status": last.status, "started_at": iso(last.started_at)}
 
 
 def machine_summary(machine: StateMachine) -> dict:
     latest = machine.versions.order_by("-number").first()
     return {"name": machine.name, "type": machine.type, "role": machine.role.name, "description": machine.description,
-            "updated_at": _iso(machine.updated_at), "latest_version": latest.number if latest else None,
+            "updated_at": iso(machine.updated_at), "latest_version": latest.number if latest else None,
             "last_execution": _last_execution(machine)}
 
 
@@ -102,10 +98,10 @@ def machine_json(machine: StateMachine) -> dict:
     latest = machine.versions.order_by("-number").first()
     return {"name": machine.name, "type": machine.type, "role": machine.role.name, "description": machine.description,
             "definition": machine.definition, "draft_valid": not machines.has_errors(found), "diagnostics": found,
-            "versions": [{"number": v.number, "created_at": _iso(v.created_at)} for v in machine.versions.all()],
+            "versions": [{"number": v.number, "created_at": iso(v.created_at)} for v in machine.versions.all()],
             "latest_version": latest.number if latest else None,
             "draft_published": latest is not None and _same_definition(latest.definition, machine.definition),
-            "created_at": _iso(machine.created_at), "updated_at": _iso(machine.updated_at)}
+            "created_at": iso(machine.created_at), "updated_at": iso(machine.updated_at)}
 
 
 def _same_definition(published, draft_text) -> bool:
@@ -172,8 +168,8 @@ def machine_versions(request, name):
 
             response.content = json.dumps(body).encode()
             return response
-        return JsonResponse({"number": version.number, "created_at": _iso(version.created_at)}, status=201)
-    return JsonResponse({"versions": [{"number": v.number, "created_at": _iso(v.created_at)}
+        return JsonResponse({"number": version.number, "created_at": iso(version.created_at)}, status=201)
+    return JsonResponse({"versions": [{"number": v.number, "created_at": iso(v.created_at)}
                                       for v in machine.versions.all()]})
 
 
@@ -183,14 +179,14 @@ def machine_version(request, name, number):
     version = machines.get_machine_version(machine, number)
     return JsonResponse({"number": version.number, "definition": version.definition, "type": version.type,
                          "role": version.role_name, "dot": machines.version_dot(version),
-                         "created_at": _iso(version.created_at)})
+                         "created_at": iso(version.created_at)})
 
 
 # -- executions -------------------------------------------------------------------------------
 
 def execution_summary(execution: Execution) -> dict:
     return {"id": str(execution.id), "name": execution.name, "status": execution.status,
-            "started_at": _iso(execution.started_at), "stopped_at": _iso(execution.stopped_at),
+            "started_at": iso(execution.started_at), "stopped_at": iso(execution.stopped_at),
             "version": execution.version.number, "redrive_count": execution.redrive_count}
 
 
@@ -199,7 +195,7 @@ def execution_json(execution: Execution) -> dict:
     return {**execution_summary(execution), "machine": execution.machine.name, "arn": execution_arn(execution),
             "input": execution.input, "output": execution.output, "error": execution.error, "cause": execution.cause,
             "transitions": execution.transitions, "type": execution.version.type,
-            "role": execution.version.role_name, "redriven_at": _iso(execution.redriven_at),
+            "role": execution.version.role_name, "redriven_at": iso(execution.redriven_at),
             "definition": definition, "dot": machines.version_dot(execution.version)}
 
 

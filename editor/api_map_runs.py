@@ -12,22 +12,19 @@ from editor.api import api, read_json
 from editor.api_machines import STATUSES
 from editor.errors import ApiError
 from editor.models import MapRun
+from editor.serializers import iso
 from editor.services import map_runs, validation
-
-
-def _iso(value):
-    return value.isoformat() if value else None
 
 
 def map_run_summary(run: MapRun, counts: dict) -> dict:
     """Returns what the parent execution's page shows of one of its runs (a link with its counts)."""
     return {"id": str(run.id), "label": run.label, "state": run.state_name, "status": run.status,
-            "started_at": _iso(run.started_at), "stopped_at": _iso(run.stopped_at), "counts": counts}
+            "started_at": iso(run.started_at), "stopped_at": iso(run.stopped_at), "counts": counts}
 
 
 def _child_json(child) -> dict:
     return {"id": str(child.id), "name": child.name, "index": child.map_index, "status": child.status,
-            "started_at": _iso(child.started_at), "stopped_at": _iso(child.stopped_at)}
+            "started_at": iso(child.started_at), "stopped_at": iso(child.stopped_at)}
 
 
 def _page_number(text: str | None) -> int:

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from editor.api import api, read_json
 from editor.models import Function, Role, Schedule, ScheduleFire, ScheduleGroup, StateMachine
-from editor.serializers import _iso
+from editor.serializers import iso
 from editor.services import schedules
 from editor.services.accounts import function_arn, role_arn, state_machine_arn
 
@@ -27,9 +27,9 @@ def _target_link(user, arn: str) -> str | None:
 
 
 def _fire_json(fire: ScheduleFire) -> dict:
-    found = {"tick_at": _iso(fire.tick_at), "fired_at": _iso(fire.fired_at), "target_arn": fire.target_arn,
+    found = {"tick_at": iso(fire.tick_at), "fired_at": iso(fire.fired_at), "target_arn": fire.target_arn,
              "error": fire.error or None, "invocation": None, "execution": None, "link": None,
-             "attempts": fire.attempts, "retry_at": _iso(fire.retry_at) if fire.retry_at else None}
+             "attempts": fire.attempts, "retry_at": iso(fire.retry_at) if fire.retry_at else None}
     if fire.invocation_id:
         found["invocation"] = str(fire.invocation_id)
         found["link"] = (reverse("function", args=[fire.invocation.function.name]) + f"#invocation-{fire.invocation_id}"
@@ -48,17 +48,17 @@ def schedule_json(user, schedule: Schedule) -> dict:
         "arn": schedules.schedule_arn(user, schedule.group.name, schedule.name),
         "ScheduleExpression": schedule.expression, "ScheduleExpressionTimezone": schedule.timezone,
         "Description": schedule.description, "State": schedule.state,
-        "StartDate": _iso(schedule.start_date), "EndDate": _iso(schedule.end_date),
+        "StartDate": iso(schedule.start_date), "EndDate": iso(schedule.end_date),
         "FlexibleTimeWindow": {"Mode": schedule.flexible_mode,
                                **({"MaximumWindowInMinutes": schedule.flexible_minutes}
                                   if schedule.flexible_minutes else {})},
         "Target": {"Arn": schedule.target_arn, "RoleArn": schedule.target_role_arn, "Input": schedule.target_input},
         "ActionAfterCompletion": schedule.action_after_completion,
         "disabled_reason": schedule.disabled_reason or None,
-        "next_runs": [_iso(t) for t in schedules.upcoming_ticks(schedule, 3)],
+        "next_runs": [iso(t) for t in schedules.upcoming_ticks(schedule, 3)],
         "target_link": _target_link(user, schedule.target_arn),
         "fires": [_fire_json(f) for f in fires],
-        "created_at": _iso(schedule.created_at), "updated_at": _iso(schedule.updated_at),
+        "created_at": iso(schedule.created_at), "updated_at": iso(schedule.updated_at),
     }
 
 

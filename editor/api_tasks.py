@@ -11,18 +11,15 @@ from editor.api import api, read_json
 from editor.api_map_runs import map_run_summary
 from editor.errors import ApiError
 from editor.models import Execution, TaskToken
+from editor.serializers import iso
 from editor.services import executions as runs
 from editor.services import map_runs, task_answers, task_tokens
 
 
-def _iso(value):
-    return value.isoformat() if value else None
-
-
 def token_json(token: TaskToken) -> dict:
     return {"token": token.token, "state": token.state_name, "entered_event_id": token.entered_event_id,
-            "created_at": _iso(token.created_at), "heartbeat_seconds": token.heartbeat_seconds,
-            "heartbeat_deadline": _iso(token.heartbeat_deadline), "timeout_deadline": _iso(token.timeout_deadline)}
+            "created_at": iso(token.created_at), "heartbeat_seconds": token.heartbeat_seconds,
+            "heartbeat_deadline": iso(token.heartbeat_deadline), "timeout_deadline": iso(token.timeout_deadline)}
 
 
 def _link(execution: Execution) -> dict:
@@ -46,7 +43,7 @@ def callbacks_json(execution: Execution) -> dict:
     the execution that started it (with the Task that did), those its Tasks started and its
     Distributed Maps' runs (with their counts, in place of their children)."""
     children = execution.children.filter(map_run__isnull=True).select_related("machine").order_by("started_at")
-    runs = list(execution.map_runs.order_by("started_at"))
+    runs = list(execution.map_runs.described().order_by("started_at"))
     counts = map_runs.item_counts(runs)
     return {
         "waiting": [token_json(t) for t in task_tokens.waiting(execution)],

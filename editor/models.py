@@ -480,6 +480,13 @@ class Execution(models.Model):
         ordering = ["-started_at"]
 
 
+class MapRunQuerySet(models.QuerySet):
+    def described(self):
+        """Leaves out the run's items and item processor (each up to 256 KiB), which only running
+        it reads: what lists, descriptions and pages of runs load."""
+        return self.defer("items", "definition")
+
+
 class MapRun(models.Model):
     """A Distributed Map's run (AWS's Map Run): the parent execution's Map state starts one child
     execution per item, at most `max_concurrency` at once, and waits for the run's end on a task
@@ -513,6 +520,8 @@ class MapRun(models.Model):
     cause = models.TextField(null=True, blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
     stopped_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MapRunQuerySet.as_manager()
 
     class Meta:
         ordering = ["-started_at"]

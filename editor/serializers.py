@@ -6,7 +6,8 @@ from editor.models import Function, FunctionUpdate, FunctionVersion, Invocation,
 from editor.services.validation import CODE_LIMIT_BYTES, code_size
 
 
-def _iso(value):
+def iso(value):
+    """Returns a datetime as ISO 8601 text, None as None: how every record's times are given."""
     return value.isoformat() if value else None
 
 
@@ -33,7 +34,7 @@ def delivery(invocation: Invocation) -> dict | None:
         state = ("running" if invocation.runner else
                  "retrying" if invocation.next_attempt_at is not None and invocation.attempts else "queued")
     return {"state": state, "attempts": invocation.attempts, "function_errors": invocation.function_errors,
-            "retry_at": _iso(invocation.next_attempt_at) if state == "retrying" else None}
+            "retry_at": iso(invocation.next_attempt_at) if state == "retrying" else None}
 
 
 def invocation_json(invocation: Invocation, *, full: bool = True) -> dict:
@@ -42,8 +43,8 @@ def invocation_json(invocation: Invocation, *, full: bool = True) -> dict:
         "source": invocation.source,
         "status": invocation.status,
         "version": invocation.version_label,
-        "started_at": _iso(invocation.started_at),
-        "finished_at": _iso(invocation.finished_at),
+        "started_at": iso(invocation.started_at),
+        "finished_at": iso(invocation.finished_at),
         **summary(invocation),
         "asynchronous": invocation.asynchronous,
         "attempts": invocation.attempts,
@@ -68,7 +69,7 @@ def version_json(version: FunctionVersion, *, with_code: bool = False) -> dict:
         "network": version.network,
         "code_sha256": version.code_sha256,
         "code_size": version.code_size,
-        "created_at": _iso(version.created_at),
+        "created_at": iso(version.created_at),
         "install_log": version.install_log,
     }
     if with_code:
@@ -81,7 +82,7 @@ def update_json(update: FunctionUpdate | None) -> dict | None:
     if update is None:
         return None
     return {"status": update.status, "reason": update.reason, "log": update.log,
-            "started_at": _iso(update.created_at), "finished_at": _iso(update.finished_at),
+            "started_at": iso(update.created_at), "finished_at": iso(update.finished_at),
             "version": update.version.label if update.version is not None else None}
 
 
@@ -91,12 +92,12 @@ def function_json(function: Function, *, last_invocation: Invocation | None = No
         "runtime": function.runtime,
         "description": function.description,
         "handler": function.handler,
-        "updated_at": _iso(function.updated_at),
+        "updated_at": iso(function.updated_at),
         "deployed": function.deployed is not None,
         "undeployed_changes": function.has_undeployed_changes,
         "last_invocation": None if last_invocation is None else {
             "id": str(last_invocation.id), "status": last_invocation.status,
-            "started_at": _iso(last_invocation.started_at)},
+            "started_at": iso(last_invocation.started_at)},
     }
     if full:
         editable = code_size(function.files) <= CODE_LIMIT_BYTES
@@ -118,4 +119,4 @@ def function_json(function: Function, *, last_invocation: Invocation | None = No
 
 
 def test_event_json(event: TestEvent) -> dict:
-    return {"id": event.pk, "name": event.name, "body": event.body, "updated_at": _iso(event.updated_at)}
+    return {"id": event.pk, "name": event.name, "body": event.body, "updated_at": iso(event.updated_at)}

@@ -250,7 +250,7 @@ def get_run(user, execution_id, run_id) -> MapRun:
         execution_id, run_id = uuid.UUID(str(execution_id)), uuid.UUID(str(run_id))
     except ValueError:
         raise not_found("Map Run") from None
-    run = (MapRun.objects.select_related("execution", "execution__machine")
+    run = (MapRun.objects.described().select_related("execution", "execution__machine")
            .filter(pk=run_id, execution_id=execution_id, execution__machine__owner=user).first())
     if run is None:
         raise not_found("Map Run")

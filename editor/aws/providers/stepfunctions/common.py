@@ -207,7 +207,7 @@ class StatesBase:
         run_id = run_id_of(text)
         found = None
         if run_id is not None and self._ours(arn):
-            found = MapRun.objects.select_related("execution__machine", "execution__version").filter(
+            found = MapRun.objects.described().select_related("execution__machine", "execution__version").filter(
                 pk=run_id, execution__machine__owner=self.owner, execution__machine__name=arn.machine).first()
         if found is None:
             raise no_resource(text)

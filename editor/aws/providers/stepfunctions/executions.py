@@ -16,7 +16,7 @@ from django.db import transaction
 from editor.aws.errors import AwsError
 from editor.aws.providers.stepfunctions.common import StatesBase, error, page, revision
 from editor.errors import ApiError
-from editor.models import Execution, ExecutionEvent
+from editor.models import Execution, ExecutionEvent, MapRun
 from editor.services import executions, machines
 from editor.services import machine_aliases as aliases
 from editor.services.accounts import execution_machine_name, region, role_arn
@@ -137,7 +137,7 @@ class ExecutionOperations(StatesBase):
         execution = self.execution(params["executionArn"], "states:DescribeExecution")
         found = {**self._describe(execution), **self._version_arns(execution), **self._redrive(execution)}
         if execution.map_run_id is not None:
-            found["mapRunArn"] = execution.map_run.arn
+            found["mapRunArn"] = MapRun.objects.values_list("arn", flat=True).get(pk=execution.map_run_id)
         return found
 
     def DescribeStateMachineForExecution(self, params: dict) -> dict:

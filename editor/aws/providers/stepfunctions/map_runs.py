@@ -31,7 +31,7 @@ class MapRunOperations(StatesBase):
 
     def ListMapRuns(self, params: dict) -> dict:
         execution = self.execution(params["executionArn"], "states:ListMapRuns")
-        rows = execution.map_runs.select_related("execution__machine")
+        rows = execution.map_runs.described().select_related("execution__machine")
         found, token = page(rows, params, ("-started_at", "-id"))
         return {"mapRuns": [{"executionArn": self.execution_arn(execution), "mapRunArn": run.arn,
                              "stateMachineArn": self.machine_arn(execution.machine, label=run.label),
