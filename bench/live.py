@@ -112,7 +112,9 @@ async def _latency(user, machine, watchers: int, events: int) -> tuple[list[floa
             await client.send_json_to({"type": "subscribe", "after": 0})
             await client.receive_json_from(timeout=30)   # the catch-up (up to the gate)
             await client.receive_json_from(timeout=30)   # the status
-            client._output_queue.sent.clear()
+            queue = client._output_queue   # stamps go but those of frames not received yet
+            while len(queue.sent) > queue.qsize():
+                queue.sent.popleft()
             clients.append(client)
         # The execution waits in its gate Task until every watcher is connected: open it.
         writes.clear()
