@@ -151,11 +151,10 @@ async function validateTicket(ticket) {
   }
   if (ticket !== validation) return validating;   // a newer text is being validated
   app.diagnostics = result.diagnostics || [];
-  app.validatedText = text;
   renderDiagnostics();
   if (result.dot) await drawGraphs(result.dot);
   if (app.definition) renderInspector();
-  root.dataset.validated = String(ticket);
+  app.validatedText = text;   // the answer about `text` is all shown
 }
 
 let designView = null;
